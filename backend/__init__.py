@@ -1,1 +1,1 @@
-"""x"""
+"""Back ends: the cycle-level interpreter (`sim`) and the HLS C++ emitter (`hls`)."""

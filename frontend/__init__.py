@@ -1,1 +1,1 @@
-"""x"""
+"""Importers from model formats (ONNX float, QDQ and QONNX) into the `dataflow` dialect."""

@@ -1,2 +1,181 @@
-def main():
-    import fpga_opt.passes.analysis as a; print("hi", a.__file__)
+"""`fpga-opt`: parse IR (or import a model), run a pass pipeline, print IR.
+
+Built on xDSL's opt driver.  What it adds:
+* MLIR's `--pass-pipeline='builtin.module(a{x=1},b)'` beside xDSL's `-p a{x=1},b`;
+* `--list-passes`, each pass with its summary and options;
+* one-line diagnostics with a file:line:col location and exit code 1 for
+  every kind of bad input (never a traceback);
+* `-o` writes atomically: the file is complete or untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.lexer import Span
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes import describe_options, load_pass, pass_names, summary
+from fpga_opt.tools.diagnostics import exit_on_user_error, one_line, write_atomically
+from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
+
+
+class LocatingParser(Parser):
+    """An xDSL parser that remembers where each operation starts, for diagnostics."""
+
+    def __init__(self, *args, line_offset: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.op_locations: dict[Operation, str] = {}
+        self._line_offset = line_offset
+
+    def parse_optional_operation(self) -> Operation | None:
+        start = self._current_token.span.start
+        op = super().parse_optional_operation()
+        if op is not None:
+            loc = Span(start, start, self.lexer.input).get_location()
+            self.op_locations[op] = f"{loc.file}:{loc.line + self._line_offset}:{loc.col}"
+        return op
+
+
+def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> None:
+    """Verify `module`; on failure name the first bad op's source location."""
+    try:
+        module.verify()
+    except VerifyException as whole:
+        for op in module.walk():
+            try:
+                op.verify(verify_nested_ops=False)
+            except VerifyException as error:
+                where = locations.get(op, op.name)
+                raise FpgaOptError(f"{where}: {one_line(error)}") from None
+        raise FpgaOptError(one_line(whole)) from None
+
+
+class FpgaOptMain(xDSLOptMain):
+    """xDSL's opt driver with fpga-opt's pipeline syntax, pass listing and diagnostics."""
+
+    def __init__(self, args: Sequence[str] | None = None):
+        self._locations: dict[Operation, str] = {}
+        super().__init__(description="fpga-opt: the dataflow-dialect optimizer", args=args)
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        arg_parser.add_argument(
+            "--pass-pipeline",
+            default=None,
+            help="MLIR-style pipeline, e.g. 'builtin.module(dataflow-canonicalize,select-folding{board=kv260})'",
+        )
+        arg_parser.add_argument(
+            "--list-passes", action="store_true", help="list fpga-opt's passes with their options and exit"
+        )
+
+    def register_all_frontends(self) -> None:
+        super().register_all_frontends()
+
+        def parse_mlir(io: IO[bytes]) -> ModuleOp:
+            parser = LocatingParser(
+                self.ctx, io.read(), self.get_input_name(), line_offset=getattr(self, "_chunk_offset", 0)
+            )
+            module = parser.parse_module(not self.args.no_implicit_module)
+            self._locations = parser.op_locations
+            return module
+
+        self.available_frontends["mlir"] = parse_mlir
+        try:
+            from fpga_opt.frontend import register_frontends
+        except ImportError:
+            return
+        register_frontends(self)
+
+    def setup_pipeline(self) -> None:
+        spec = self.args.passes
+        if self.args.pass_pipeline is not None:
+            if spec:
+                raise FpgaOptError("give either --pass-pipeline or -p/--passes, not both")
+            spec = mlir_to_xdsl_pipeline(self.args.pass_pipeline)
+        try:
+            self.pipeline = PassPipeline.parse_spec(self.available_passes, spec, self._between_passes)
+        except ParseError as error:
+            raise FpgaOptError(f"bad pass pipeline '{spec}': {error.msg}") from None
+        except (ValueError, TypeError) as error:
+            raise FpgaOptError(f"bad pass pipeline '{spec}': {one_line(error)}") from None
+
+    def _between_passes(self, previous: ModulePass | None, module: ModuleOp, following: ModulePass | None) -> None:
+        if previous is None:
+            return  # the input was verified with source locations right after parsing
+        if not self.args.disable_verify:
+            try:
+                module.verify()
+            except VerifyException as error:
+                raise FpgaOptError(f"IR after pass '{previous.name}' does not verify: {one_line(error)}") from None
+        if following is not None and self.args.print_between_passes:
+            print(f"// -----// IR after {previous.name} //----- //")
+            Printer(stream=sys.stdout).print_op(module)
+            print()
+
+    def run(self) -> None:
+        chunks, extension = self.prepare_input()
+        pieces: list[str] = []
+        for index, (chunk, offset) in enumerate(chunks):
+            if index > 0:
+                pieces.append("// -----\n")
+            self._chunk_offset = offset
+            try:
+                module = self.parse_chunk(chunk, extension, offset)
+                if module is None:
+                    continue
+                if not self.args.disable_verify:
+                    verify_with_location(module, self._locations)
+                self.apply_passes(module)
+                pieces.append(self.output_resulting_program(module))
+            except (ParseError, DiagnosticException) as error:
+                if isinstance(error, ParseError):
+                    error = ParseError(dataclasses.replace(error.span, line_offset=offset), error.msg)
+                if not self.args.verify_diagnostics:
+                    raise error from None
+                pieces.append(f"error: {one_line(error)}\n")
+            finally:
+                chunk.close()
+        text = "".join(pieces)
+        if self.args.output_file is None:
+            sys.stdout.write(text)
+        else:
+            write_atomically(self.args.output_file, text)
+
+
+def list_passes() -> str:
+    """The text of `--list-passes`: each pass, its summary, and its options."""
+    lines = ["fpga-opt passes:"]
+    for name in pass_names():
+        cls = load_pass(name)
+        lines.append(f"  {name}")
+        lines.append(f"      {summary(cls)}")
+        for option, type_name, default, doc in describe_options(cls):
+            default_text = f" = {default}" if default != "" else ""
+            lines.append(f"      {option}: {type_name}{default_text}    {doc}".rstrip())
+    lines.append("All of xDSL's own passes are available too (see xdsl-opt --help).")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    with exit_on_user_error("fpga-opt"):
+        args = list(sys.argv[1:] if argv is None else argv)
+        if "--list-passes" in args:
+            sys.stdout.write(list_passes())
+            return
+        FpgaOptMain(args=args).run()
+
+
+if __name__ == "__main__":
+    main()
