@@ -40,11 +40,18 @@ class LocatingParser(Parser):
 
     def parse_optional_operation(self) -> Operation | None:
         start = self._current_token.span.start
-        op = super().parse_optional_operation()
+        try:
+            op = super().parse_optional_operation()
+        except VerifyException as error:
+            # An attribute or type that fails its own verify() while being parsed.
+            raise FpgaOptError(f"{self._where(start)}: {one_line(error)}") from None
         if op is not None:
-            loc = Span(start, start, self.lexer.input).get_location()
-            self.op_locations[op] = f"{loc.file}:{loc.line + self._line_offset}:{loc.col}"
+            self.op_locations[op] = self._where(start)
         return op
+
+    def _where(self, position: int) -> str:
+        loc = Span(position, position, self.lexer.input).get_location()
+        return f"{loc.file}:{loc.line + self._line_offset}:{loc.col}"
 
 
 def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> None:
@@ -122,6 +129,15 @@ class FpgaOptMain(xDSLOptMain):
             print(f"// -----// IR after {previous.name} //----- //")
             Printer(stream=sys.stdout).print_op(module)
             print()
+
+    def prepare_input(self):
+        try:
+            return super().prepare_input()
+        except ValueError as error:
+            known = ", ".join(f".{ext}" for ext in sorted(self.available_frontends))
+            raise FpgaOptError(
+                f"{self.get_input_name()}: {one_line(error)}; known formats are {known} (or choose one with -f)"
+            ) from None
 
     def run(self) -> None:
         chunks, extension = self.prepare_input()

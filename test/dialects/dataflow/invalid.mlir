@@ -1,0 +1,210 @@
+// Each chunk holds one invalid op; the verifier names the op and the problem.
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics | filecheck %s
+
+func.func @coarse_in_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_in = 3 : i64, layer = "conv0"} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}invalid.mlir:5:3: 'dataflow.conv' op "conv0": coarse_in = 3 does not divide input channels per group = 4
+
+// -----
+func.func @coarse_out_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_out = 4 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32>
+  func.return %c : !dataflow.stream<8x8x6xi32>
+}
+// CHECK: error: {{.*}}invalid.mlir:12:3: 'dataflow.conv' op: coarse_out = 4 does not divide output channels per group = 6
+
+// -----
+func.func @fine_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, fine = 2 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: fine = 2 does not divide kernel size Kh*Kw = 9
+
+// -----
+func.func @wrong_output_size(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: result is 8x8 but kernel [3, 3], stride [1, 1] and pad [0, 0, 0, 0] on a 8x8 input give 6x6
+
+// -----
+func.func @zero_stride(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 0, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: stride must be two positive integers [Sh, Sw], got [0, 1]
+
+// -----
+func.func @bad_kernel(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: kernel must be two positive integers [Kh, Kw], got [3]
+
+// -----
+func.func @pad_too_large(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<12x12x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 3, 3, 3, 3>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<12x12x4xi32>
+  func.return %c : !dataflow.stream<12x12x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: pad [3, 3, 3, 3] must be smaller than the kernel [3, 3]
+
+// -----
+func.func @groups_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, groups = 4 : i64, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32>
+  func.return %c : !dataflow.stream<8x8x6xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: groups = 4 must divide both input channels (4) and output channels (6)
+
+// -----
+func.func @narrow_accumulator(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8>
+  func.return %c : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: an integer conv without requant emits its accumulator and needs a result of at least 32 bits, got i8
+
+// -----
+func.func @requant_too_wide(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7, min = -200, max = 200>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8>
+  func.return %c : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: 'requant' saturates to [-200, 200], which does not fit the result type i8
+
+// -----
+func.func @mixed_types(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xf32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xf32>
+  func.return %c : !dataflow.stream<8x8x4xf32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: input and result mixes integer and float element types (i8 vs f32)
+
+// -----
+func.func @side_without_centre(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<7x7x4xi32> {
+  %c, %s = dataflow.conv %x {kernel = array<i64: 2, 2>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> (!dataflow.stream<7x7x4xi32>, !dataflow.stream<7x7x4xi8>)
+  func.return %c : !dataflow.stream<7x7x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: a side result needs an odd kernel with a centre pixel, got 2x2
+
+// -----
+func.func @skip_shape(%x: !dataflow.stream<8x8x4xi8>, %y: !dataflow.stream<4x4x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x, %y {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>, !dataflow.stream<4x4x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: skip stream is 4x4x4 but the result is 8x8x4
+
+// -----
+func.func @linear_not_vector(%x: !dataflow.stream<2x2x4xi8>) -> !dataflow.stream<2x1x10xi32> {
+  %l = dataflow.linear %x {weights = "w", weight_type = i8} : !dataflow.stream<2x2x4xi8> -> !dataflow.stream<2x1x10xi32>
+  func.return %l : !dataflow.stream<2x1x10xi32>
+}
+// CHECK: error: {{.*}}'dataflow.linear' op: result must be 1x1xN, got 2x1x10
+
+// -----
+func.func @linear_coarse(%x: !dataflow.stream<2x2x4xi8>) -> !dataflow.stream<1x1x10xi32> {
+  %l = dataflow.linear %x {weights = "w", weight_type = i8, coarse_in = 3 : i64} : !dataflow.stream<2x2x4xi8> -> !dataflow.stream<1x1x10xi32>
+  func.return %l : !dataflow.stream<1x1x10xi32>
+}
+// CHECK: error: {{.*}}'dataflow.linear' op: coarse_in = 3 does not divide input features H*W*C = 16
+
+// -----
+func.func @pool_mode(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x4xi8> {
+  %p = dataflow.pool %x {mode = "min", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<4x4x4xi8>
+  func.return %p : !dataflow.stream<4x4x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: mode must be 'max' or 'avg', got 'min'
+
+// -----
+func.func @pool_channels(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x8xi8> {
+  %p = dataflow.pool %x {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>, coarse = 3 : i64} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<4x4x8xi8>
+  func.return %p : !dataflow.stream<4x4x8xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: pooling keeps channels (4) but the result has 8
+
+// -----
+func.func @pool_coarse(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x4xi8> {
+  %p = dataflow.pool %x {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>, coarse = 3 : i64} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<4x4x4xi8>
+  func.return %p : !dataflow.stream<4x4x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: coarse = 3 does not divide channels = 4
+
+// -----
+func.func @global_pool_shape(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<1x1x8xi32> {
+  %g = dataflow.global_pool %x {mode = "avg"} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<1x1x8xi32>
+  func.return %g : !dataflow.stream<1x1x8xi32>
+}
+// CHECK: error: {{.*}}'dataflow.global_pool' op: result must be 1x1x4, got 1x1x8
+
+// -----
+func.func @add_shapes(%x: !dataflow.stream<8x8x4xi8>, %y: !dataflow.stream<8x8x8xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %a = dataflow.add %x, %y : !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x8xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %a : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.add' op: operands and result must have the same shape, got 8x8x4, 8x8x8 -> 8x8x4
+
+// -----
+func.func @concat_channels(%x: !dataflow.stream<8x8x4xi8>, %y: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x9xi8> {
+  %c = dataflow.concat %x, %y : (!dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x9xi8>
+  func.return %c : !dataflow.stream<8x8x9xi8>
+}
+// CHECK: error: {{.*}}'dataflow.concat' op: inputs have 8 channels in all but the result has 9
+
+// -----
+func.func @fork_one(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %f = dataflow.fork %x : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %f : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.fork' op: needs at least two results, got 1
+
+// -----
+func.func @buffer_depth(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %b = dataflow.buffer %x {depth = -1 : i64} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %b : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.buffer' op: depth must be >= 0, got -1
+
+// -----
+func.func @requant_rounding(%x: !dataflow.stream<8x8x4xi32>) -> !dataflow.stream<8x8x4xi8> {
+  %r = dataflow.requantize %x {requant = #dataflow.requant<multiplier = 1, shift = 4, rounding = "stochastic">} : !dataflow.stream<8x8x4xi32> -> !dataflow.stream<8x8x4xi8>
+  func.return %r : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}invalid.mlir:166:3: #dataflow.requant rounding must be one of half_even, half_up, half_away, floor, got 'stochastic'
+
+// -----
+func.func @requant_float(%x: !dataflow.stream<8x8x4xf32>) -> !dataflow.stream<8x8x4xi8> {
+  %r = dataflow.requantize %x {requant = #dataflow.requant<multiplier = 1, shift = 4>} : !dataflow.stream<8x8x4xf32> -> !dataflow.stream<8x8x4xi8>
+  func.return %r : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.requantize' op: input must be an integer stream, got f32
+
+// -----
+func.func @int_leaky(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %a = dataflow.activation %x {activation = #dataflow.act<kind = "leaky_relu", alpha = 0.1>} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %a : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.activation' op: activation 'leaky_relu' has no integer form; fold it before quantising
+
+// -----
+func.func @int_softmax(%x: !dataflow.stream<1x1x4xi8>) -> !dataflow.stream<1x1x4xi8> {
+  %s = dataflow.softmax %x : !dataflow.stream<1x1x4xi8> -> !dataflow.stream<1x1x4xi8>
+  func.return %s : !dataflow.stream<1x1x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.softmax' op: softmax needs a float stream, got i8
+
+// -----
+func.func @bad_threshold(%x: !dataflow.stream<1x1x4xf32>) -> !dataflow.stream<1x1x1xi1> {
+  %d = dataflow.exit_decision %x {threshold = 1.5 : f64} : !dataflow.stream<1x1x4xf32> -> !dataflow.stream<1x1x1xi1>
+  func.return %d : !dataflow.stream<1x1x1xi1>
+}
+// CHECK: error: {{.*}}'dataflow.exit_decision' op: threshold must be in (0, 1], got 1.5
+
+// -----
+func.func @bad_stream(%x: !dataflow.stream<8x8xi8>) -> !dataflow.stream<8x8xi8> {
+  func.return %x : !dataflow.stream<8x8xi8>
+}
+// CHECK: error: {{.*}}invalid.mlir:200:1: !dataflow.stream needs exactly 3 dimensions (H x W x C), got 2
+
+// -----
+func.func @unknown_requant_field(%x: !dataflow.stream<8x8x4xi32>) -> !dataflow.stream<8x8x4xi8> {
+  %r = dataflow.requantize %x {requant = #dataflow.requant<multiplier = 1, shift = 4, scale = 2>} : !dataflow.stream<8x8x4xi32> -> !dataflow.stream<8x8x4xi8>
+  func.return %r : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}:{{[0-9]+}}:{{[0-9]+}}: #dataflow.requant has no field(s) ['scale']
