@@ -300,9 +300,7 @@ def load_board_file(path: str | Path) -> Board:
 
     unknown = sorted(set(data) - set(_ALL_KEYS))
     if unknown:
-        raise FpgaOptError(
-            f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(_ALL_KEYS)})"
-        )
+        raise FpgaOptError(f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(_ALL_KEYS)})")
 
     values: dict[str, Any] = {}
     if "base" in data:
@@ -347,8 +345,7 @@ def load_board_file(path: str | Path) -> Board:
     family = canonical_family(values["family"])
     if family is None:
         raise FpgaOptError(
-            f"{where}: key 'family': unknown device family '{values['family']}' "
-            f"(known: {', '.join(FAMILIES)})"
+            f"{where}: key 'family': unknown device family '{values['family']}' (known: {', '.join(FAMILIES)})"
         )
     values["family"] = family
     dsp_type = values.get("dsp_type") or FAMILIES[family].dsp_type
@@ -356,9 +353,7 @@ def load_board_file(path: str | Path) -> Board:
         raise FpgaOptError(f"{where}: key 'dsp_type': expected DSP48E1 or DSP48E2, got '{dsp_type}'")
     values["dsp_type"] = dsp_type.upper()
     if values["uram"] > 0 and not FAMILIES[family].has_uram:
-        raise FpgaOptError(
-            f"{where}: key 'uram': family {family} has no UltraRAM, but uram = {values['uram']}"
-        )
+        raise FpgaOptError(f"{where}: key 'uram': family {family} has no UltraRAM, but uram = {values['uram']}")
     return Board(**{f.name: values[f.name] for f in fields(Board)})
 
 
@@ -370,8 +365,14 @@ def with_clock(board: Board, clock_mhz: float) -> Board:
 
 
 def _describe(value: object) -> str:
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    kind = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
     text = repr(value)
     if len(text) > 40:
         text = text[:37] + "..."

@@ -48,7 +48,7 @@ class Resources:
     def __add__(self, other: Resources) -> Resources:
         if not isinstance(other, Resources):
             return NotImplemented
-        return Resources(*(a + b for a, b in zip(self._values(), other._values())))
+        return Resources(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
 
     def __radd__(self, other: object) -> Resources:
         # `sum(costs)` starts from the int 0.
@@ -76,9 +76,7 @@ class Resources:
             result[name] = needed / total if total else (0.0 if needed == 0 else math.inf)
         return result
 
-    def first_violation(
-        self, board: Board, max_util: float | Mapping[str, float] = 1.0
-    ) -> tuple[str, int, int] | None:
+    def first_violation(self, board: Board, max_util: float | Mapping[str, float] = 1.0) -> tuple[str, int, int] | None:
         """The first resource, in the order dsp, bram18, uram, lut, ff, that exceeds its budget.
 
         The budget of a resource is floor(max_util * board total); `max_util` is
@@ -141,6 +139,9 @@ URAM_WIDTH, URAM_DEPTH = 72, 4096
 #: A LUT6 in a SLICEM is a 64 x 1 RAM (RAM64X1S); simple dual port costs more, see lutram_luts.
 LUTRAM_DEPTH = 64
 
+#: Memories this shallow go to LUTRAM whatever their width (see memory_resources).
+LUTRAM_MAX_DEPTH = 64
+
 #: Capacity in bits, used to compare a URAM mapping with a BRAM mapping.
 BRAM18_BITS, URAM_BITS = 18 * 1024, 288 * 1024
 
@@ -180,16 +181,20 @@ def lutram_luts(width_bits: int, depth: int, dual_port: bool = False) -> int:
 def memory_resources(width_bits: int, depth: int, allow_uram: bool = False, dual_port: bool = False) -> Resources:
     """The cheapest mapping of a `width_bits` x `depth` on-chip memory.
 
-    Below LUTRAM_THRESHOLD_BITS: LUTRAM.  Otherwise RAMB18s, unless `allow_uram`
-    and the URAM mapping uses no more bit capacity than the BRAM mapping
-    (16 * uram <= bram18, i.e. the URAMs would be at least as full as the
-    BRAMs), in which case URAMs.  Xilinx publishes no per-block die area, so
-    capacity stands in for area; narrow or shallow memories stay in BRAM.
+    LUTRAM (`lutram_luts`) below LUTRAM_THRESHOLD_BITS (1 Kbit) or when
+    depth <= LUTRAM_MAX_DEPTH (64: one LUT per bit column, while any RAMB18
+    would be at most 1/8 full).  Otherwise RAMB18s (`bram18_blocks`), unless
+    `allow_uram` and the URAM mapping has no more bit capacity than the BRAM
+    mapping (288 Kb * uram <= 18 Kb * bram18, i.e. 16 * uram <= bram18: the
+    URAMs would be at least as full as the BRAMs), in which case URAMs.
+    Xilinx publishes no per-block die area, so capacity stands in for area.
+    `dual_port`: one write and one read port at once (FIFOs, line buffers);
+    only the LUTRAM cost depends on it (block RAMs are dual-ported anyway).
     """
     _check_dims(width_bits=width_bits, depth=depth)
     if width_bits == 0 or depth == 0:
         return Resources()
-    if width_bits * depth < LUTRAM_THRESHOLD_BITS:
+    if width_bits * depth < LUTRAM_THRESHOLD_BITS or depth <= LUTRAM_MAX_DEPTH:
         return Resources(lut=lutram_luts(width_bits, depth, dual_port))
     bram = bram18_blocks(width_bits, depth)
     if allow_uram:
@@ -296,12 +301,7 @@ def dsp_for_multipliers(
     per = dsp_per_multiply(a_bits, b_bits, dsp_type)
     if n == 0 or per == 0:
         return 0
-    if (
-        packing
-        and shared_operand
-        and dsp_type == "DSP48E2"
-        and max(a_bits, b_bits) <= PACKING_MAX_BITS
-    ):
+    if packing and shared_operand and dsp_type == "DSP48E2" and max(a_bits, b_bits) <= PACKING_MAX_BITS:
         return -(-n // 2)
     return n * per
 
