@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fpga_opt.dialects.dataflow import BufferOp, ForkOp, RequantizeOp, int_range
 from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerType, ModuleOp
 from xdsl.passes import ModulePass
@@ -28,6 +27,8 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+
+from fpga_opt.dialects.dataflow import BufferOp, ForkOp, RequantizeOp, int_range
 
 
 class EraseZeroDepthBuffer(RewritePattern):

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fpga_opt.dialects.errors import FpgaOptError
 from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from fpga_opt.dialects.errors import FpgaOptError
 
 
 def parse_error_line(error: ParseError) -> str:

@@ -16,10 +16,6 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes import describe_options, load_pass, pass_names, summary
-from fpga_opt.tools.diagnostics import exit_on_user_error, one_line, write_atomically
-from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.parser import Parser
@@ -28,6 +24,11 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
+
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes import describe_options, load_pass, pass_names, summary
+from fpga_opt.tools.diagnostics import exit_on_user_error, one_line, write_atomically
+from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
 
 
 class LocatingParser(Parser):

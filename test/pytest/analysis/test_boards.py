@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.boards import (
     BOARDS,

@@ -1,6 +1,7 @@
 """Layer rate/latency/resource models (hand-computed expectations)."""
 
 import pytest
+
 from fpga_opt.passes.analysis.layer_models import (
     DSP_MULTIPLY_LATENCY,
     IO_LATENCY,

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from fpga_opt.passes.analysis.boards import get_board
 from fpga_opt.passes.analysis.resources import (
     Resources,
