@@ -1,0 +1,263 @@
+"""Emitting `dataflow` ops for pending layers, once their epilogue is known.
+
+A `Pending` layer is emitted either *finally*, by the QuantizeLinear that
+follows it (its requantisation, saturation bounds and output type become the
+op's `requant` and result type), or *raw*: a float op with its fused
+activation, or an integer op that emits its i32 accumulator (the value the
+ONNX graph sees is then `acc * accumulator scale`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.dialects.builtin import f32
+from xdsl.ir import SSAValue
+
+from fpga_opt.dialects.dataflow import (
+    ActivationAttr,
+    ActivationOp,
+    AddOp,
+    ConcatOp,
+    ConvOp,
+    GlobalPoolOp,
+    LinearOp,
+    PoolOp,
+    RequantAttr,
+    RequantizeOp,
+    StreamType,
+)
+from fpga_opt.frontend.builder import FuncBuilder
+from fpga_opt.frontend.issues import Unsupported
+from fpga_opt.frontend.requant import bound, multiplier_shift
+from fpga_opt.frontend.values import ACC, IntType, Pending
+
+
+@dataclass(frozen=True)
+class Final:
+    """Where a QuantizeLinear (plus a Clip) takes a value: scale, type, saturation, rounding."""
+
+    scale: float
+    itype: IntType
+    qmin: int
+    qmax: int
+    rounding: str = "half_even"
+
+
+def stream_type(dims: tuple[int, int, int], itype: IntType | None) -> StreamType:
+    return StreamType(dims, itype.xdsl() if itype is not None else f32)
+
+
+def requant_attr(from_scale: float, final: Final, lo: float = -math.inf, hi: float = math.inf) -> RequantAttr:
+    """The requant taking an integer at `from_scale` to `final`, with float-domain bounds folded in."""
+    multiplier, shift = multiplier_shift(from_scale / final.scale)
+    qmin, qmax = final.qmin, final.qmax
+    if lo != -math.inf:
+        qmin = max(qmin, bound(lo, final.scale, final.rounding, final.itype.lo, final.itype.hi))
+    if hi != math.inf:
+        qmax = min(qmax, bound(hi, final.scale, final.rounding, final.itype.lo, final.itype.hi))
+    if qmin > qmax:
+        raise Unsupported(f"the activation bounds [{lo}, {hi}] leave no value of {final.itype} at scale {final.scale}")
+    return RequantAttr(multiplier, shift, min=qmin, max=qmax, rounding=final.rounding)
+
+
+def is_identity(requant: RequantAttr, itype: IntType, source: IntType) -> bool:
+    return (
+        requant.multiplier.data == 1
+        and requant.shift.data == 0
+        and itype == source
+        and requant.min.data <= source.lo
+        and requant.max.data >= source.hi
+    )
+
+
+def emit(b: FuncBuilder, p: Pending, final: Final | None = None) -> SSAValue:
+    """Emit the op(s) of `p`: finally (into `final`) or raw."""
+    if not p.is_int:
+        assert final is None
+        return _emit_float(b, p)
+    if final is None:
+        return _emit_int_raw(b, p)
+    return _emit_int_final(b, p, final)
+
+
+# float ------------------------------------------------------------------------
+
+
+def _emit_float(b: FuncBuilder, p: Pending) -> SSAValue:
+    out = stream_type(p.dims, None)
+    x = p.inputs[0].ssa
+    if p.kind == "conv":
+        op = ConvOp(
+            x,
+            out,
+            kernel=p.params["kernel"],
+            stride=p.params["stride"],
+            pad=p.params["pad"],
+            groups=p.params["groups"],
+            weights=b.add_weight(p.layer, "w", p.weights.astype(np.float32)),
+            bias=b.add_weight(p.layer, "b", p.bias.astype(np.float32)) if p.bias is not None else None,
+            weight_type=f32,
+            activation=p.activation,
+            layer=p.layer,
+        )
+    elif p.kind == "linear":
+        op = LinearOp(
+            x,
+            out,
+            weights=b.add_weight(p.layer, "w", p.weights.astype(np.float32)),
+            bias=b.add_weight(p.layer, "b", p.bias.astype(np.float32)) if p.bias is not None else None,
+            weight_type=f32,
+            activation=p.activation,
+            layer=p.layer,
+        )
+    elif p.kind == "add":
+        op = AddOp(x, p.inputs[1].ssa, out, activation=p.activation, layer=p.layer)
+    else:  # pragma: no cover - the handlers create no other float pending ops
+        raise AssertionError(p.kind)
+    b.append(op)
+    return op.results[0]
+
+
+# integer ----------------------------------------------------------------------
+
+
+def _int_activation(p: Pending) -> ActivationAttr | None:
+    """A raw integer op's fused Relu/Clip, in the accumulator's integer domain."""
+    if not p.has_epilogue:
+        return None
+    lo = p.lo / p.scale if p.lo != -math.inf else -math.inf
+    hi = p.hi / p.scale if p.hi != math.inf else math.inf
+    for value in (lo, hi):
+        if math.isfinite(value) and value != round(value):
+            raise Unsupported(
+                "a Clip on an integer value needs bounds that are whole multiples of its scale "
+                "(or a QuantizeLinear right after it)"
+            )
+    if lo == 0 and hi == math.inf:
+        return ActivationAttr("relu")
+    lo_i = ACC.lo if lo == -math.inf else int(lo)
+    hi_i = ACC.hi if hi == math.inf else int(hi)
+    return ActivationAttr("clip", lo=lo_i, hi=hi_i)
+
+
+def _emit_int_raw(b: FuncBuilder, p: Pending) -> SSAValue:
+    if p.kind == "requantize":
+        source = p.inputs[0]
+        activation = _int_activation(p)
+        if activation is None:
+            return source.ssa
+        return b.append(ActivationOp(source.ssa, activation, layer=p.layer)).results[0]
+    if p.kind == "concat":
+        raise Unsupported("a Concat of inputs with different scales needs a QuantizeLinear right after it")
+    out = stream_type(p.dims, ACC)
+    if p.kind in ("pool", "global_pool"):
+        value = _emit_int_op(b, p, out, None, None)
+        activation = _int_activation(p)
+        if activation is not None:
+            value = b.append(ActivationOp(value, activation, layer=b.layer_name(f"{p.layer}.act"))).results[0]
+        return value
+    return _emit_int_op(b, p, out, None, _int_activation(p))
+
+
+def _emit_int_final(b: FuncBuilder, p: Pending, final: Final) -> SSAValue:
+    out = stream_type(p.dims, final.itype)
+    if p.kind == "requantize":
+        source = p.inputs[0]
+        requant = requant_attr(p.scale, final, p.lo, p.hi)
+        if is_identity(requant, final.itype, source.itype):
+            return source.ssa
+        return b.append(RequantizeOp(source.ssa, out, requant, layer=p.layer)).results[0]
+    if p.kind == "concat":
+        parts = []
+        for index, source in enumerate(p.inputs):
+            requant = requant_attr(source.scale, final, p.lo, p.hi)
+            if is_identity(requant, final.itype, source.itype):
+                parts.append(source.ssa)
+            else:
+                op = RequantizeOp(
+                    source.ssa,
+                    stream_type(source.dims, final.itype),
+                    requant,
+                    layer=b.layer_name(f"{p.layer}.in{index}"),
+                )
+                parts.append(b.append(op).results[0])
+        return b.append(ConcatOp(parts, out, layer=p.layer)).results[0]
+    return _emit_int_op(b, p, out, requant_attr(p.scale, final, p.lo, p.hi), None)
+
+
+def _weight_array(ints: np.ndarray, itype: IntType) -> np.ndarray:
+    if itype.bits <= 8:
+        return ints.astype(np.int8 if itype.signed else np.uint8)
+    if itype.bits <= 16:
+        return ints.astype(np.int16 if itype.signed else np.uint16)
+    return ints.astype(np.int32)
+
+
+def bias_array(ints: np.ndarray) -> np.ndarray:
+    """int16 when every value fits (the ResNet flow's int16 bias), else int32."""
+    lo, hi = (int(ints.min()), int(ints.max())) if ints.size else (0, 0)
+    if -(2**15) <= lo and hi < 2**15:
+        return ints.astype(np.int16)
+    if -(2**31) <= lo and hi < 2**31:
+        return ints.astype(np.int32)
+    raise Unsupported("the bias does not fit 32 bits at the accumulator scale")
+
+
+def _emit_int_op(
+    b: FuncBuilder, p: Pending, out: StreamType, requant: RequantAttr | None, activation: ActivationAttr | None
+) -> SSAValue:
+    x = p.inputs[0].ssa
+    if p.kind in ("conv", "linear"):
+        weights = b.add_weight(p.layer, "w", _weight_array(p.weights, p.weight_type))
+        bias = b.add_weight(p.layer, "b", bias_array(p.bias)) if p.bias is not None else None
+        common = dict(
+            weights=weights,
+            bias=bias,
+            weight_type=p.weight_type.xdsl(),
+            requant=requant,
+            activation=activation,
+            layer=p.layer,
+        )
+        if p.kind == "conv":
+            op = ConvOp(
+                x,
+                out,
+                kernel=p.params["kernel"],
+                stride=p.params["stride"],
+                pad=p.params["pad"],
+                groups=p.params["groups"],
+                **common,
+            )
+        else:
+            op = LinearOp(x, out, **common)
+    elif p.kind == "add":
+        op = AddOp(
+            x,
+            p.inputs[1].ssa,
+            out,
+            lhs_mult=p.params["lhs_mult"],
+            rhs_mult=p.params["rhs_mult"],
+            requant=requant,
+            activation=activation,
+            layer=p.layer,
+        )
+    elif p.kind == "pool":
+        op = PoolOp(
+            x,
+            out,
+            mode="avg",
+            kernel=p.params["kernel"],
+            stride=p.params["stride"],
+            pad=p.params["pad"],
+            requant=requant,
+            layer=p.layer,
+        )
+    elif p.kind == "global_pool":
+        op = GlobalPoolOp(x, out, mode="avg", requant=requant, layer=p.layer)
+    else:  # pragma: no cover
+        raise AssertionError(p.kind)
+    b.append(op)
+    return op.results[0]

@@ -1,0 +1,159 @@
+"""ONNX to `dataflow`: the entry points of the frontend.
+
+    imported = import_onnx("lenet5.onnx")               # module + weights, nothing written
+    write_import(imported, "out/lenet5.mlir")           # out/lenet5.weights.npz, then out/lenet5.mlir
+
+The module holds one `func.func`, named after the graph, whose arguments are
+the graph inputs and whose results are the graph outputs, in order.  Its
+attributes tell the tools how to talk to the float world:
+
+* `dataflow.input_names`, `dataflow.output_names`: the ONNX names, in order
+  (for an early-exit model the output order is the exit order);
+* `dataflow.exits`: the number of outputs, when there are several;
+* `dataflow.input_scales`, `dataflow.output_scales` (quantised graphs): the
+  host feeds `clamp(round_half_even(x / scale), lo, hi)` of the argument's
+  type and reads results as `q * scale` (0.0 marks a float port);
+* `dataflow.dropped_softmax`: the outputs whose final Softmax was dropped
+  (quantised graphs only: the logits are returned, argmax is unchanged).
+
+The module attribute `dataflow.weights` names the sidecar `.npz`, relative to
+the IR file.  Nothing is written unless the whole import succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Attribute
+from xdsl.printer import Printer
+
+from fpga_opt.dialects.weights import WEIGHTS_ATTR, save_weights
+
+# Importing the handler modules registers them.
+from fpga_opt.frontend import layer_ops, quant_ops, shape_ops  # noqa: F401
+from fpga_opt.frontend.builder import float_array, int_attr, string_array
+from fpga_opt.frontend.issues import Unsupported
+from fpga_opt.frontend.loader import load_graph
+from fpga_opt.frontend.lowering import Lowering, _Unreadable
+from fpga_opt.frontend.values import DroppedSoftmax, GraphInput, Poison, Stream
+from fpga_opt.tools.diagnostics import write_atomically
+
+INPUT_NAMES = "dataflow.input_names"
+OUTPUT_NAMES = "dataflow.output_names"
+EXITS = "dataflow.exits"
+INPUT_SCALES = "dataflow.input_scales"
+OUTPUT_SCALES = "dataflow.output_scales"
+DROPPED_SOFTMAX = "dataflow.dropped_softmax"
+SIDECAR_SUFFIX = ".weights.npz"
+
+
+@dataclass
+class ImportedModel:
+    """An imported model: the IR (without `dataflow.weights` yet) and its weight tensors."""
+
+    module: ModuleOp
+    weights: dict[str, np.ndarray]
+
+    @property
+    def func(self) -> FuncOp:
+        op = self.module.body.block.first_op
+        assert isinstance(op, FuncOp)
+        return op
+
+
+def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ImportedModel:
+    """Import the ONNX model at `path`; raises one FpgaOptError for every kind of bad input."""
+    graph = load_graph(path, input_shapes)
+    ctx = Lowering(graph)
+    ctx.run()
+    results, out_scales, dropped = [], [], []
+    for name in graph.outputs:
+        value = ctx.values.get(name)
+        if isinstance(value, Poison):
+            continue
+        if isinstance(value, _Unreadable):
+            ctx.issues.add(
+                value.node.op,
+                value.node.name,
+                value.node.opset,
+                f"its output '{name}' is a graph output; only its first output is supported",
+            )
+            continue
+        if isinstance(value, DroppedSoftmax):
+            dropped.append(name)
+            value = value.inner
+        try:
+            stream = _output_stream(ctx, value)
+        except Unsupported as error:
+            ctx.issues.add("output", name, graph.opset(""), str(error))
+            continue
+        results.append(stream.ssa)
+        out_scales.append(stream.scale if stream.is_int else 0.0)
+    if ctx.issues:
+        raise ctx.issues.error(graph.path)
+    for gi in ctx.inputs:
+        if gi.stream is None:  # an input nothing reads still belongs to the signature
+            ctx.input_stream(gi)
+    in_scales = [gi.stream.scale if gi.stream.is_int else 0.0 for gi in ctx.inputs]
+    attributes: dict[str, Attribute] = {
+        INPUT_NAMES: string_array([gi.name for gi in ctx.inputs]),
+        OUTPUT_NAMES: string_array(graph.outputs),
+    }
+    if len(graph.outputs) > 1:
+        attributes[EXITS] = int_attr(len(graph.outputs))
+    if any(s != 0.0 for s in in_scales + out_scales):
+        attributes[INPUT_SCALES] = float_array(in_scales)
+        attributes[OUTPUT_SCALES] = float_array(out_scales)
+    if dropped:
+        attributes[DROPPED_SOFTMAX] = string_array(dropped)
+    func = ctx.b.finish(graph.name, results, attributes)
+    module = ModuleOp([func])
+    module.verify()
+    return ImportedModel(module, ctx.b.weights)
+
+
+def _output_stream(ctx: Lowering, value) -> Stream:
+    if isinstance(value, GraphInput):
+        return ctx.input_stream(value)
+    stream = ctx.stream(value, None)
+    if stream.flat:
+        raise Unsupported(
+            "is a flattened feature map; outputs must be feature maps [1, C, H, W] (streamed HWC) or vectors"
+        )
+    return stream
+
+
+def sidecar_for(ir_path: str | Path) -> Path:
+    """`out/model.mlir` -> `out/model.weights.npz`."""
+    ir_path = Path(ir_path)
+    return ir_path.with_name(ir_path.stem + SIDECAR_SUFFIX)
+
+
+def attach_sidecar(module: ModuleOp, sidecar: str | Path, ir_dir: str | Path) -> None:
+    """Set `dataflow.weights` to the sidecar's path relative to the IR file's directory."""
+    relative = os.path.relpath(Path(sidecar).absolute(), Path(ir_dir).absolute())
+    module.attributes[WEIGHTS_ATTR] = StringAttr(Path(relative).as_posix())
+
+
+def module_text(module: ModuleOp) -> str:
+    out = StringIO()
+    Printer(stream=out).print_op(module)
+    return out.getvalue() + "\n"
+
+
+def write_import(imported: ImportedModel, ir_path: str | Path, sidecar: str | Path | None = None) -> Path:
+    """Write the sidecar, then the IR (both atomically); returns the sidecar's path."""
+    ir_path = Path(ir_path)
+    sidecar = Path(sidecar) if sidecar is not None else sidecar_for(ir_path)
+    attach_sidecar(imported.module, sidecar, ir_path.parent)
+    text = module_text(imported.module)
+    save_weights(sidecar, imported.weights)
+    write_atomically(ir_path, text)
+    return sidecar
