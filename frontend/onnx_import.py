@@ -34,6 +34,7 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute
 from xdsl.printer import Printer
 
+from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.weights import WEIGHTS_ATTR, save_weights
 
 # Importing the handler modules registers them.
@@ -157,3 +158,45 @@ def write_import(imported: ImportedModel, ir_path: str | Path, sidecar: str | Pa
     save_weights(sidecar, imported.weights)
     write_atomically(ir_path, text)
     return sidecar
+
+
+def parse_input_shape(text: str) -> tuple[str, tuple[int, ...]]:
+    """`--input-shape input:1x3x32x32` -> ("input", (1, 3, 32, 32))."""
+    name, sep, dims = text.rpartition(":")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not sep or not name or not shape or min(shape) < 1:
+        raise FpgaOptError(f"--input-shape '{text}': expected NAME:DIMS with positive dims, e.g. input:1x3x32x32")
+    return name, shape
+
+
+def parse_input_shapes(texts: list[str]) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    for text in texts:
+        name, shape = parse_input_shape(text)
+        if name in shapes:
+            raise FpgaOptError(f"--input-shape gives input '{name}' twice")
+        shapes[name] = shape
+    return shapes
+
+
+def import_for_opt(input_file: str | None, output_file: str | None) -> ModuleOp:
+    """fpga-opt's `.onnx` frontend: import, then write the sidecar where the IR will refer to it.
+
+    With `-o out/x.mlir` the sidecar is `out/x.weights.npz`; printing to stdout
+    it is `<model stem>.weights.npz` beside the ONNX file, and `dataflow.weights`
+    is relative to the current directory (where a redirected output lands).
+    """
+    if input_file is None:
+        raise FpgaOptError("an ONNX model must be given as a file name (its external data and sidecar live beside it)")
+    imported = import_onnx(input_file)
+    if output_file is not None:
+        sidecar, ir_dir = sidecar_for(output_file), Path(output_file).parent
+    else:
+        onnx_path = Path(input_file)
+        sidecar, ir_dir = onnx_path.with_name(onnx_path.stem + SIDECAR_SUFFIX), Path.cwd()
+    attach_sidecar(imported.module, sidecar, ir_dir)
+    save_weights(sidecar, imported.weights)
+    return imported.module
