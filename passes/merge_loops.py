@@ -1,0 +1,468 @@
+"""`merge-loops`: fuse the layers of a residual block into fewer hardware loops.
+
+The ResNet HLS flow (Minnella et al., 2023) merges loops so that a residual
+block needs neither a separate add stage nor a separate downsample kernel.
+Each rewrite below produces a fused form that `dataflow.conv` already has
+(docs/dialects/dataflow.md, "Fused forms"), and each is exact: the fused op
+computes, element for element, what the ops it replaces computed.
+
+Rewrites:
+
+* **add into conv.**  A `dataflow.add` one of whose operands is the only use
+  of a conv (the end of the long branch; if both are, the deeper one) becomes
+  that conv's epilogue: the other operand is the conv's `skip`, the add's
+  multipliers become `acc_mult` (for the conv's side of the add) and
+  `skip_mult`, its requant `skip_requant`, its activation the conv's.  The
+  conv epilogue `requant -> y*acc_mult + skip*skip_mult -> skip_requant ->
+  activation` is then literally the add applied to the conv's old output.
+  Not done when the conv already has a skip or an activation (that would run
+  after the add), or when an integer add has no requant and a result narrower
+  than 32 bits (a conv without a final requant emits its accumulator).
+* **1x1 downsample into a kxk conv.**  A 1x1, pad-0 conv `D` that reads a fork
+  result (through buffers, if any) is merged into a conv `M` that reads
+  another result of the same fork, when `M` has an odd kernel with 'same'
+  top/left padding (its window centre is input pixel `(i*s, j*s)`), the same
+  stride as `D`, the same output size, the same weight type, no side result
+  yet, and a `coarse_out` that divides `D`'s channels.  `M` gains a `side`
+  result computed from its window centre with `D`'s weights, bias and requant
+  (`side_weights`, `side_bias`, `side_requant`); `D` and its fork output go.
+  `D` must have no activation (a side conv has none).  `D`'s folding is
+  dropped: the side conv uses `M`'s `coarse_in` x `coarse_out` lanes.
+* **activation into its producer.**  A `dataflow.activation` that is the
+  only reader of a conv, linear, add, pool, global pool or requantize:
+  integer `relu` / `clip` become saturation bounds of the producer's last
+  requant (`min = max(min, 0)` for relu, `[max(min, lo), min(max, hi)]` for a
+  clip with integral bounds, integer relu being `max(x, 0)`), exact because a
+  clamp of a clamp is the clamp of the intersection; otherwise (floats, or no
+  final requant) it becomes the producer's `activation` property, which the
+  epilogue applies last, exactly where the standalone op did.
+* **requantize into its producer.**  A `dataflow.requantize` that is the
+  only reader of a conv, linear, add or average pool without a final requant
+  becomes that requant (a conv with a skip: its `skip_requant`).  If the
+  producer has an integer `relu` / `clip` activation (applied before the
+  requantise), it is absorbed exactly: a requant is monotone and maps 0 to
+  the zero point, so `requant(max(x, 0)) = requant(x)` saturated below at
+  `zero_point`, and `requant(clamp(x, lo, hi))` saturates at
+  `requant(lo)`, `requant(hi)`.
+* Fork results left unread are pruned, and a fork with one reader left is
+  replaced by its input (as `dataflow-canonicalize` does).
+
+Temporal reuse (option `reuse`): set `reuse = N` on every conv whose output
+width N divides (see docs/passes/resnet.md for its cost effect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+from xdsl.ir import Attribute, Operation, OpResult, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from fpga_opt.dialects.dataflow import (
+    ActivationAttr,
+    ActivationOp,
+    AddOp,
+    BufferOp,
+    ConvOp,
+    ForkOp,
+    GlobalPoolOp,
+    LinearOp,
+    PoolOp,
+    RequantAttr,
+    RequantizeOp,
+    StreamType,
+)
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort, window_props
+from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def rebuild(
+    op: Operation,
+    *,
+    operands: list[SSAValue] | None = None,
+    result_types: list[Attribute] | None = None,
+    set_props: dict[str, Attribute | None] | None = None,
+) -> Operation:
+    """A copy of `op` with other operands / result types, and properties set (None: removed)."""
+    props = dict(op.properties)
+    for key, value in (set_props or {}).items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return type(op).create(
+        operands=list(op.operands) if operands is None else operands,
+        result_types=[r.type for r in op.results] if result_types is None else result_types,
+        properties=props,
+        attributes=dict(op.attributes),
+    )
+
+
+def conv_operands(conv: ConvOp, skip: SSAValue | None) -> list[SSAValue]:
+    return [conv.input] if skip is None else [conv.input, skip]
+
+
+def conv_results(conv: ConvOp, output: Attribute, side: Attribute | None) -> list[Attribute]:
+    return [output] if side is None else [output, side]
+
+
+def _i64(value: int) -> IntegerAttr:
+    return IntegerAttr(value, i64)
+
+
+def final_requant_slot(op: Operation) -> str | None:
+    """The property holding the op's last rescale (applied right before its activation)."""
+    if isinstance(op, ConvOp):
+        return "skip_requant" if op.skip is not None else "requant"
+    if isinstance(op, LinearOp | AddOp | RequantizeOp):
+        return "requant"
+    if isinstance(op, PoolOp | GlobalPoolOp) and op.mode.data == "avg":
+        return "requant"
+    return None
+
+
+def round_shift(value: int, shift: int, rounding: str) -> int:
+    """`value / 2**shift` rounded as `#dataflow.requant` says (exact integer arithmetic)."""
+    if shift == 0:
+        return value
+    q, r = divmod(value, 1 << shift)  # floor division: r in [0, 2**shift)
+    half = 1 << (shift - 1)
+    if rounding == "floor":
+        return q
+    if rounding == "half_up":
+        return q + (1 if r >= half else 0)
+    if r > half:
+        return q + 1
+    if r < half:
+        return q
+    if rounding == "half_even":
+        return q + (q & 1)
+    # half_away: ties go away from zero
+    return q + 1 if value >= 0 else q
+
+
+def apply_requant(rq: RequantAttr, x: int) -> int:
+    """The full requant on one integer (used to move clip bounds through a requant)."""
+    y = round_shift(x * rq.multiplier.data, rq.shift.data, rq.rounding.data) + rq.zero_point.data
+    return min(max(y, rq.min.data), rq.max.data)
+
+
+def with_bounds(rq: RequantAttr, lo: int, hi: int) -> RequantAttr | None:
+    """`rq` additionally saturated to [lo, hi], or None if the ranges do not intersect."""
+    new_min, new_max = max(rq.min.data, lo), min(rq.max.data, hi)
+    if new_min > new_max:
+        return None
+    return RequantAttr(
+        rq.multiplier.data,
+        rq.shift.data,
+        zero_point=rq.zero_point.data,
+        min=new_min,
+        max=new_max,
+        rounding=rq.rounding.data,
+    )
+
+
+def integer_bounds(act: ActivationAttr) -> tuple[int, int] | None:
+    """[lo, hi] of an integer relu / clip (integer relu is max(x, 0)); None for other kinds."""
+    big = 2**63
+    kind = act.kind.data
+    if kind == "relu":
+        return 0, big
+    if kind == "clip" and act.lo_value.is_integer() and act.hi_value.is_integer():
+        return int(act.lo_value), int(act.hi_value)
+    return None
+
+
+def absorb_activation_into_requant(act: ActivationAttr, rq: RequantAttr) -> RequantAttr | None:
+    """The requant equal to `rq(act(x))` for an integer relu / clip `act`, or None."""
+    bounds = integer_bounds(act)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    if act.kind.data == "relu":
+        # requant is monotone and maps 0 to the zero point.
+        return with_bounds(rq, rq.zero_point.data, 2**63)
+    if lo > hi:
+        return None
+    return with_bounds(rq, apply_requant(rq, lo), apply_requant(rq, hi))
+
+
+def _replace_producer(rewriter: PatternRewriter, producer: Operation, new: Operation) -> None:
+    rewriter.replace(producer, new, list(new.results)[: len(producer.results)])
+
+
+# --------------------------------------------------------------------------------------
+# Patterns
+# --------------------------------------------------------------------------------------
+
+
+class FuseRequantize(RewritePattern):
+    """requantize(P(x)) -> P(x) with the requant in its epilogue."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: RequantizeOp, rewriter: PatternRewriter) -> None:
+        value = op.input
+        if not isinstance(value, OpResult) or value.index != 0 or not value.has_one_use():
+            return
+        producer = value.op
+        if isinstance(producer, RequantizeOp):
+            return  # two rescales do not compose exactly in general
+        slot = final_requant_slot(producer)
+        if slot is None or producer.properties.get(slot) is not None:
+            return
+        rq = op.requant
+        set_props: dict[str, Attribute | None] = {slot: rq}
+        act = producer.properties.get("activation")
+        if act is not None:
+            assert isinstance(act, ActivationAttr)
+            absorbed = absorb_activation_into_requant(act, rq)
+            if absorbed is None:
+                return
+            set_props = {slot: absorbed, "activation": None}
+        result_types = [op.output.type] + [r.type for r in producer.results[1:]]
+        new = rebuild(producer, result_types=result_types, set_props=set_props)
+        _replace_producer(rewriter, producer, new)
+        rewriter.replace(op, [], [new.results[0]])
+
+
+class FuseActivation(RewritePattern):
+    """activation(P(x)) -> P(x) with the activation as saturation bounds or in its epilogue."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ActivationOp, rewriter: PatternRewriter) -> None:
+        value = op.input
+        if not isinstance(value, OpResult) or value.index != 0 or not value.has_one_use():
+            return
+        producer = value.op
+        act = op.activation
+        out = op.output.type
+        assert isinstance(out, StreamType)
+        set_props: dict[str, Attribute | None] | None = None
+        if out.is_integer:
+            slot = final_requant_slot(producer)
+            rq = producer.properties.get(slot) if slot else None
+            bounds = integer_bounds(act)
+            if isinstance(rq, RequantAttr) and bounds is not None and producer.properties.get("activation") is None:
+                tightened = with_bounds(rq, *bounds)
+                if tightened is not None:
+                    set_props = {slot: tightened}  # type: ignore[dict-item]
+        if set_props is None:
+            if not isinstance(producer, ConvOp | LinearOp | AddOp) or producer.activation is not None:
+                return
+            set_props = {"activation": act}
+        new = rebuild(producer, set_props=set_props)
+        _replace_producer(rewriter, producer, new)
+        rewriter.replace(op, [], [new.results[0]])
+
+
+def branch_depth(value: SSAValue) -> int:
+    """Ops between `value` and the nearest fork or block argument (along first operands)."""
+    depth = 0
+    while isinstance(value, OpResult) and not isinstance(value.op, ForkOp) and value.op.operands:
+        depth += 1
+        value = value.op.operands[0]
+    return depth
+
+
+def depends_on(value: SSAValue, op: Operation) -> bool:
+    """Whether `value` is computed from a result of `op`."""
+    stack, seen = [value], set()
+    while stack:
+        v = stack.pop()
+        if not isinstance(v, OpResult) or v.op in seen:
+            continue
+        if v.op is op:
+            return True
+        seen.add(v.op)
+        stack.extend(v.op.operands)
+    return False
+
+
+class FoldAddIntoConv(RewritePattern):
+    """add(conv(x), s) -> conv(x, skip = s): the residual add in the conv's epilogue."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: AddOp, rewriter: PatternRewriter) -> None:
+        out = op.output.type
+        assert isinstance(out, StreamType)
+        if out.is_integer and op.requant is None and out.bitwidth < 32:
+            return  # the fused conv would have to emit its accumulator
+        candidates = []
+        for side, (mine, other) in enumerate(((op.lhs, op.rhs), (op.rhs, op.lhs))):
+            conv = mine.owner
+            if not isinstance(conv, ConvOp) or mine != conv.output or not mine.has_one_use():
+                continue
+            if conv.skip is not None or conv.activation is not None:
+                continue
+            if depends_on(other, conv):
+                continue  # the skip comes from this conv (its side result): folding would make a cycle
+            candidates.append((-branch_depth(mine), side, conv, other))
+        if not candidates:
+            return
+        _, side, conv, skip = min(candidates, key=lambda c: (c[0], c[1]))
+        mults = (op.lhs_mult.value.data, op.rhs_mult.value.data)
+        acc_mult, skip_mult = (mults[0], mults[1]) if side == 0 else (mults[1], mults[0])
+        side_type = conv.side.type if conv.side is not None else None
+        new = rebuild(
+            conv,
+            operands=conv_operands(conv, skip),
+            result_types=conv_results(conv, out, side_type),
+            set_props={
+                "acc_mult": _i64(acc_mult) if acc_mult != 1 else None,
+                "skip_mult": _i64(skip_mult) if skip_mult != 1 else None,
+                "skip_requant": op.requant,
+                "activation": op.activation,
+            },
+        )
+        rewriter.replace(op, new, [new.results[0]])
+        if conv.side is not None:
+            rewriter.replace_all_uses_with(conv.side, new.results[1])
+        rewriter.erase(conv)
+
+
+def _conv_readers(value: SSAValue) -> list[ConvOp]:
+    """Convs reading `value` directly or through a chain of buffers."""
+    found: list[ConvOp] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        for use in v.uses:
+            user = use.operation
+            if isinstance(user, BufferOp):
+                stack.append(user.output)
+            elif isinstance(user, ConvOp) and use.index == 0:
+                found.append(user)
+    return found
+
+
+def is_pointwise_conv(op: ConvOp) -> bool:
+    (kh, kw), _, pad = window_props(op)
+    return (kh, kw) == (1, 1) and not any(pad) and op.groups.value.data == 1
+
+
+class MergeDownsampleConv(RewritePattern):
+    """A 1x1 conv beside a kxk conv on the same fork becomes that conv's side result."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ConvOp, rewriter: PatternRewriter) -> None:
+        if not is_pointwise_conv(op) or op.skip is not None or op.side is not None or op.activation is not None:
+            return
+        source, own_buffers = strip_buffers(op.input)
+        if not isinstance(source, OpResult) or not isinstance(source.op, ForkOp):
+            return
+        fork = source.op
+        out = op.output.type
+        assert isinstance(out, StreamType)
+        best: ConvOp | None = None
+        for result in fork.outputs:
+            if result == source:
+                continue
+            for main in _conv_readers(result):
+                if not self._can_host(main, op, out):
+                    continue
+                if best is None or _kernel_area(main) > _kernel_area(best):
+                    best = main
+        if best is None:
+            return
+        main = best
+        new = rebuild(
+            main,
+            operands=conv_operands(main, main.skip),
+            result_types=conv_results(main, main.output.type, out),
+            set_props={"side_weights": op.weights, "side_bias": op.bias, "side_requant": op.requant},
+        )
+        rewriter.replace(main, new, [new.results[0]])
+        rewriter.replace(op, [], [new.results[1]])
+        for buffer in own_buffers:  # from the conv back to the fork: each is now unread
+            if not buffer.output.uses:
+                rewriter.erase(buffer)
+
+    @staticmethod
+    def _can_host(main: ConvOp, down: ConvOp, down_out: StreamType) -> bool:
+        if main is down or main.side is not None or not is_same_window(main):
+            return False
+        main_out = main.output.type
+        assert isinstance(main_out, StreamType)
+        _, stride, _ = window_props(main)
+        _, down_stride, _ = window_props(down)
+        if stride != down_stride or (main_out.height, main_out.width) != (down_out.height, down_out.width):
+            return False
+        if main.weight_type != down.weight_type or main_out.is_integer != down_out.is_integer:
+            return False
+        if down_out.channels % main.coarse_out.value.data:
+            return False
+        return main.input.type == down.input.type
+
+
+def _kernel_area(op: ConvOp) -> int:
+    (kh, kw), _, _ = window_props(op)
+    return kh * kw
+
+
+# --------------------------------------------------------------------------------------
+# The pass
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeLoopsPass(ModulePass):
+    """Fold residual adds, 1x1 downsample convs, activations and requantises into the convs that produce them."""
+
+    name = "merge-loops"
+
+    fold_add: bool = True
+    """Fold each residual `dataflow.add` into the conv at the end of its long branch (conv `skip`)."""
+
+    merge_downsample: bool = True
+    """Merge a 1x1 conv reading the same fork as a kxk 'same' conv into that conv's `side` result."""
+
+    fuse_pointwise: bool = True
+    """Fuse standalone `dataflow.activation` and `dataflow.requantize` into their producer."""
+
+    reuse: int = 1
+    """Temporal reuse to set on every conv (one weight fetch serves this many consecutive output
+    pixels); convs whose output width it does not divide keep theirs. 1 leaves convs unchanged."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.reuse < 1:
+            raise FpgaOptError(f"merge-loops: reuse must be >= 1, got {self.reuse}")
+        patterns: list[RewritePattern] = [PruneForkResults()]
+        if self.fuse_pointwise:
+            patterns += [FuseRequantize(), FuseActivation()]
+        if self.fold_add:
+            patterns.append(FoldAddIntoConv())
+        if self.merge_downsample:
+            patterns.append(MergeDownsampleConv())
+        PatternRewriteWalker(GreedyRewritePatternApplier(patterns, dce_enabled=False)).rewrite_module(op)
+        for f in op.walk():
+            if isinstance(f, func.FuncOp) and f.body.blocks:
+                topological_sort(f.body.blocks.first)  # type: ignore[arg-type]
+        if self.reuse > 1:
+            set_reuse(op, self.reuse)
+
+
+def set_reuse(module: ModuleOp, reuse: int) -> None:
+    """Set `reuse` on every conv whose output width it divides."""
+    if "reuse" not in ConvOp.get_irdl_definition().properties:
+        raise FpgaOptError("merge-loops: this build's dataflow.conv has no 'reuse' property")
+    for op in module.walk():
+        if isinstance(op, ConvOp):
+            out = op.output.type
+            assert isinstance(out, StreamType)
+            if out.width % reuse == 0:
+                op.properties["reuse"] = _i64(reuse)
