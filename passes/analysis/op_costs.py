@@ -492,8 +492,8 @@ def _epilogue_bits(t: StreamType) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def _conv_window_args(op: ConvOp) -> dict[str, int]:
-    kh, kw = op.kernel_size
+def _conv_window_args(op: ConvOp | PoolOp) -> dict[str, int]:
+    kh, kw = op.kernel.get_values()
     sh, sw = op.stride.get_values()
     pt, pl, pb, pr = op.pad.get_values()
     return {"kh": kh, "kw": kw, "stride_h": sh, "stride_w": sw, "pad_t": pt, "pad_l": pl, "pad_b": pb, "pad_r": pr}
@@ -651,7 +651,7 @@ def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     is_float = not inp.is_integer
     bits = 32 if is_float else _bits(inp)
     kind = op.mode.data
-    window = _conv_window_args(op)  # type: ignore[arg-type]
+    window = _conv_window_args(op)
     base = pool_cost(
         h_in=inp.height,
         w_in=inp.width,

@@ -1,0 +1,512 @@
+"""Design-space exploration of folding factors: the engine behind `select-folding`.
+
+The problem (fpgaConvNet's DSE, SAMO's formulation): choose, for every op
+with folding factors, one legal folding so that the design's interval (the
+slowest op's cycles per frame) is as small as possible while the total
+resources stay within `max_util` of the board on every resource.
+
+The costs come from the op cost interface (`op_costs.py`), asked once per
+(op, folding) and cached.  Every cost item is owned by one op: an op's own
+layer cost, the `dataflow.buffer`s it drives (their width follows its
+output lanes) and the default FIFOs on the streams it drives.  Changing one
+op's folding therefore changes only its own group, and a move in the search
+costs one cache look-up and a few additions (the search is incremental).
+
+Algorithms (docs/passes/folding.md):
+
+* `greedy`: start from the smallest design (every factor 1); repeatedly
+  lift the bottleneck op to its next legal folding, choosing the factor
+  whose step gives the best rate gain per share of the remaining budget,
+  until no step of the bottleneck fits; then *trim* (every op takes its
+  cheapest folding that still meets the interval), which frees resources,
+  and lift again until nothing improves.
+* `anneal`: simulated annealing from the greedy result (deterministic for a
+  seed), keeping the best design seen (lexicographically: interval, then
+  resources), so never worse than greedy.
+* `min_resources(target_cycles)`: every op takes its cheapest folding that
+  meets the target (objective=resources).
+
+Every design the search holds fits the budget; `FoldingProblem.check_fits`
+raises the user-facing error when even the smallest design does not.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import product
+
+from xdsl.dialects.builtin import IntegerAttr, i64
+from xdsl.ir import Operation
+
+from fpga_opt.dialects.dataflow import DataflowOp
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes.analysis.boards import Board
+from fpga_opt.passes.analysis.op_costs import (
+    PASSTHROUGH_OPS,
+    CostContext,
+    default_fifo_cost,
+    design_edges,
+    design_ops,
+    folding_space,
+    lanes_driver,
+    layer_name,
+    op_cost,
+)
+from fpga_opt.passes.analysis.resources import RESOURCE_NAMES, Resources
+
+Vector = tuple[int, int, int, int, int]
+_ZERO: Vector = (0, 0, 0, 0, 0)
+
+
+def _vec(r: Resources) -> Vector:
+    return (r.dsp, r.bram18, r.uram, r.lut, r.ff)
+
+
+def _add(a: Vector, b: Vector) -> Vector:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4])
+
+
+def _sub(a: Vector, b: Vector) -> Vector:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3], a[4] - b[4])
+
+
+@dataclass
+class Choice:
+    """One op with folding factors: its legal foldings and the cost of each (cached)."""
+
+    op: Operation
+    names: tuple[str, ...]
+    values: tuple[tuple[int, ...], ...]
+    configs: list[tuple[int, ...]]
+    costs: dict[int, tuple[int, Vector]]
+    index: dict[tuple[int, ...], int]
+
+    @property
+    def name(self) -> str:
+        return layer_name(self.op)
+
+    def folding(self, k: int) -> dict[str, int]:
+        return dict(zip(self.names, self.configs[k], strict=True))
+
+
+@dataclass
+class Design:
+    """A folding for every choice (indices into `Choice.configs`) with its running totals."""
+
+    picks: list[int]
+    cycles: list[int]
+    groups: list[Vector]
+    total: Vector
+
+    def copy(self) -> Design:
+        return Design(list(self.picks), list(self.cycles), list(self.groups), self.total)
+
+
+class FoldingProblem:
+    """The folding search space of one design (a module or a function) on one board."""
+
+    def __init__(self, root: Operation, ctx: CostContext, board: Board, max_util: float):
+        self.root = root
+        self.ctx = ctx
+        self.board = board
+        self.max_util = max_util
+        self.budget: Vector = tuple(Resources.budget(board, r, max_util) for r in RESOURCE_NAMES)  # type: ignore[assignment]
+        ops = list(design_ops(root))
+        self.choices: list[Choice] = []
+        owner_of: dict[Operation, int] = {}
+        for op in ops:
+            space = folding_space(op)
+            if not space:
+                continue
+            names = tuple(space)
+            values = tuple(tuple(space[n]) for n in names)
+            configs = list(product(*values))
+            owner_of[op] = len(self.choices)
+            self.choices.append(Choice(op, names, values, configs, {}, {c: i for i, c in enumerate(configs)}))
+
+        # Group every cost item under the choice whose folding it depends on (None: constant).
+        self._layers: list[list[Operation]] = [[] for _ in self.choices]
+        self._fifos: list[list] = [[] for _ in self.choices]
+        const_res = Resources()
+        const_cycles = 0
+        for op in ops:
+            if op in owner_of:
+                self._layers[owner_of[op]].append(op)
+                continue
+            driver = lanes_driver(op.operands[0]) if isinstance(op, PASSTHROUGH_OPS) else None
+            if driver in owner_of:
+                self._layers[owner_of[driver]].append(op)
+            else:
+                cost = op_cost(op, ctx)
+                const_res += cost.resources
+                const_cycles = max(const_cycles, cost.cycles)
+        for value, _consumer in design_edges(root):
+            driver = lanes_driver(value)
+            if driver in owner_of:
+                self._fifos[owner_of[driver]].append(value)
+            else:
+                const_res += default_fifo_cost(value, ctx)
+        self.const_res: Vector = _vec(const_res)
+        self.const_cycles = const_cycles
+        # The folding written on the IR, as config indices (if legal; else all-1).
+        self.initial_picks = [self._pick_of_ir(c) for c in self.choices]
+
+    # ------------------------------------------------------------------ costing
+
+    def _pick_of_ir(self, choice: Choice) -> int:
+        own = choice.op.folding() if isinstance(choice.op, DataflowOp) else {}
+        key = tuple(own.get(n, 1) for n in choice.names)
+        return choice.index.get(key, self.minimum_pick(choice))
+
+    @staticmethod
+    def minimum_pick(choice: Choice) -> int:
+        return choice.index[tuple(1 for _ in choice.names)]
+
+    def cost(self, i: int, k: int) -> tuple[int, Vector]:
+        """(cycles, resources) of choice `i`'s group at folding `k`, cached."""
+        choice = self.choices[i]
+        hit = choice.costs.get(k)
+        if hit is not None:
+            return hit
+        self.ctx.overrides[choice.op] = choice.folding(k)
+        try:
+            cycles = 0
+            res = Resources()
+            for op in self._layers[i]:
+                c = op_cost(op, self.ctx)
+                cycles = max(cycles, c.cycles)
+                res += c.resources
+            for value in self._fifos[i]:
+                res += default_fifo_cost(value, self.ctx)
+        except ValueError:  # a layer model rejects this folding: make it never worth picking
+            cycles, res = 1 << 62, Resources(dsp=1 << 40)
+        finally:
+            del self.ctx.overrides[choice.op]
+        hit = (cycles, _vec(res))
+        choice.costs[k] = hit
+        return hit
+
+    def design(self, picks: Sequence[int]) -> Design:
+        cycles, groups = [], []
+        total = self.const_res
+        for i, k in enumerate(picks):
+            c, r = self.cost(i, k)
+            cycles.append(c)
+            groups.append(r)
+            total = _add(total, r)
+        return Design(list(picks), cycles, groups, total)
+
+    def interval(self, d: Design) -> int:
+        return max([self.const_cycles, *d.cycles])
+
+    def fits(self, total: Vector) -> bool:
+        b = self.budget
+        return total[0] <= b[0] and total[1] <= b[1] and total[2] <= b[2] and total[3] <= b[3] and total[4] <= b[4]
+
+    def weight(self, r: Vector) -> float:
+        """Share of the budget a resource vector takes, summed over resources (infinite when a budget is 0)."""
+        w = 0.0
+        for v, b in zip(r, self.budget, strict=True):
+            if v:
+                w += v / b if b else math.inf
+        return w
+
+    def violation(self, total: Vector) -> tuple[str, int, int] | None:
+        for name, need, budget in zip(RESOURCE_NAMES, total, self.budget, strict=True):
+            if need > budget:
+                return name, need, budget
+        return None
+
+    def apply(self, d: Design, i: int, k: int) -> None:
+        c, r = self.cost(i, k)
+        d.total = _add(_sub(d.total, d.groups[i]), r)
+        d.picks[i], d.cycles[i], d.groups[i] = k, c, r
+
+    def neighbours(self, i: int, k: int) -> list[int]:
+        """Foldings one step away in one factor (up or down its list of legal values)."""
+        choice = self.choices[i]
+        config = choice.configs[k]
+        result = []
+        for f, vals in enumerate(choice.values):
+            pos = vals.index(config[f])
+            for step in (-1, 1):
+                if 0 <= pos + step < len(vals):
+                    new = config[:f] + (vals[pos + step],) + config[f + 1 :]
+                    result.append(choice.index[new])
+        return result
+
+    # ------------------------------------------------------------------ start
+
+    def smallest_design(self, what: str) -> Design:
+        """The design the search starts from: every factor 1, repaired if that does not fit.
+
+        Wider foldings can need fewer block RAMs (a shallow weight memory goes
+        to LUTRAM; a wide deep one to URAM), so when all-1 exceeds a resource
+        the repair trades: it moves, one op at a time, to the folding that
+        reduces the exceeded resource most per share of the others' headroom,
+        never exceeding another budget.  When that gets stuck, an
+        `FpgaOptError` names the resource, its need at minimum folding and
+        the budget.
+        """
+        d = self.design([self.minimum_pick(c) for c in self.choices])
+        first = self.violation(d.total)
+        if first is None:
+            return d
+        while (bad := self.violation(d.total)) is not None:
+            r = RESOURCE_NAMES.index(bad[0])
+            step = self._repair_step(d, r)
+            if step is None:
+                break
+            self.apply(d, *step)
+        if self.violation(d.total) is None:
+            return d
+        name, need, budget = first
+        r = RESOURCE_NAMES.index(name)
+        # The least this resource can be, every op at its own minimum of it (a lower bound).
+        least = self.const_res[r] + sum(
+            min(self.cost(i, k)[1][r] for k in range(len(c.configs))) for i, c in enumerate(self.choices)
+        )
+        if least > budget:
+            need = least
+        else:
+            # Each resource alone could fit, but not all of them at once: report the one still exceeded.
+            name, need, budget = self.violation(d.total)  # type: ignore[misc]
+        total = getattr(self.board, name)
+        raise FpgaOptError(
+            f"{what}: design does not fit {self.board.name} even at minimum folding: {name} needs {need}, "
+            f"board allows {budget} ({self.max_util:.0%} of {total})"
+        )
+
+    def _repair_step(self, d: Design, r: int) -> tuple[int, int] | None:
+        """The (choice, folding) that lowers resource `r` most per share of the other resources' headroom."""
+        headroom = [max(b - t, 1) for b, t in zip(self.budget, d.total, strict=True)]
+        best, best_key = None, None
+        for i in range(len(self.choices)):
+            base = _sub(d.total, d.groups[i])
+            for k in range(len(self.choices[i].configs)):
+                c, res = self.cost(i, k)
+                delta = _sub(res, d.groups[i])
+                if delta[r] >= 0:
+                    continue
+                new = _add(base, res)
+                if any(new[s] > self.budget[s] and new[s] > d.total[s] for s in range(5) if s != r):
+                    continue
+                spend = sum(max(delta[s], 0) / headroom[s] for s in range(5) if s != r)
+                key = (spend / -delta[r], c, i, k)
+                if best_key is None or key < best_key:
+                    best, best_key = (i, k), key
+        return best
+
+    def _cheapest(self, i: int, max_cycles: int | None) -> int:
+        """The folding of choice `i` with the least budget share (ties: fewer cycles) within `max_cycles`."""
+        best, best_key = None, None
+        for k in range(len(self.choices[i].configs)):
+            c, r = self.cost(i, k)
+            if max_cycles is not None and c > max_cycles:
+                continue
+            key = (self.weight(r), c, k)
+            if best_key is None or key < best_key:
+                best, best_key = k, key
+        if best is None:
+            return self.fastest(i)
+        return best
+
+    def fastest(self, i: int) -> int:
+        return min(
+            range(len(self.choices[i].configs)), key=lambda k: (self.cost(i, k)[0], self.weight(self.cost(i, k)[1]))
+        )
+
+    # ------------------------------------------------------------------ algorithms
+
+    def trim(self, d: Design, bound: int) -> bool:
+        """Give every op its cheapest folding meeting `bound` cycles (if that keeps the design within budget)."""
+        changed = False
+        for i in range(len(self.choices)):
+            k = self._cheapest(i, bound)
+            if k == d.picks[i]:
+                continue
+            c, r = self.cost(i, k)
+            if c > bound or self.weight(r) >= self.weight(d.groups[i]):
+                continue
+            new_total = _add(_sub(d.total, d.groups[i]), r)
+            if self.fits(new_total):
+                self.apply(d, i, k)
+                changed = True
+        return changed
+
+    def _lift(self, d: Design, i: int) -> int | None:
+        """The next folding for bottleneck choice `i`, or None when no faster folding fits.
+
+        The goal is the larger of the next-slowest op's cycles and the op's
+        next rate step below its current cycles: going further would only
+        make another op the bottleneck.  Among the foldings meeting the goal
+        that fit, the one spending the smallest share of the remaining budget
+        (summed over resources; a scarce resource is expensive) wins; ties go
+        to the faster one.
+        """
+        cur_c = d.cycles[i]
+        costs = [self.cost(i, k) for k in range(len(self.choices[i].configs))]
+        faster = [c for c, _ in costs if c < cur_c]
+        if not faster:
+            return None
+        others = max((c for j, c in enumerate(d.cycles) if j != i), default=0)
+        goal = max(others, self.const_cycles, max(faster))
+        if goal >= cur_c:
+            goal = max(faster)
+        base = _sub(d.total, d.groups[i])
+        headroom = [max(b - t, 1) for b, t in zip(self.budget, d.total, strict=True)]
+        best, best_key = None, None
+        for k, (c, r) in enumerate(costs):
+            if c > goal or not self.fits(_add(base, r)):
+                continue
+            delta = _sub(r, d.groups[i])
+            spend = sum(x / h for x, h in zip(delta, headroom, strict=True))
+            key = (spend, c, k)
+            if best_key is None or key < best_key:
+                best, best_key = k, key
+        return best
+
+    def bottleneck(self, d: Design) -> int | None:
+        """The slowest choice (the first in program order on ties)."""
+        return max(range(len(d.cycles)), key=lambda j: (d.cycles[j], -j), default=None)
+
+    def lift_until_stuck(self, d: Design, target_cycles: int = 0) -> None:
+        """Lift the bottleneck one step at a time until its next step does not fit (or the target is met)."""
+        while True:
+            i = self.bottleneck(d)
+            if i is None or d.cycles[i] <= max(self.const_cycles, target_cycles):
+                return
+            k = self._lift(d, i)
+            if k is None:
+                return
+            self.apply(d, i, k)
+
+    def greedy(self, d: Design, target_cycles: int = 0) -> Design:
+        """Rounds of lift-until-stuck then trim, while a round improves the interval."""
+        while True:
+            before = self.interval(d)
+            self.lift_until_stuck(d, target_cycles)
+            self.trim(d, max(self.interval(d), target_cycles))
+            after = self.interval(d)
+            if after >= before or after <= target_cycles:
+                return d
+
+    def min_resources(self, target_cycles: int) -> Design:
+        """Every op at its cheapest folding with at most `target_cycles` cycles."""
+        return self.design([self._cheapest(i, target_cycles) for i in range(len(self.choices))])
+
+    def anneal(
+        self,
+        start: Design,
+        *,
+        seed: int = 0,
+        iterations: int | None = None,
+        target_cycles: int = 0,
+        progress: Callable[[float], None] | None = None,
+    ) -> Design:
+        """Simulated annealing from `start`; returns the best design seen (never worse than `start`).
+
+        Energy: log of a soft maximum of the ops' cycles (a p-norm, so that
+        lifting one of several equally slow ops counts) plus a small weight
+        on the budget share used.  Moves: one factor of one op one step up or
+        down (half the time the op is a bottleneck), sometimes two factors.
+        Designs over budget are never entered.  With `target_cycles`, the
+        energy is the budget share and no op may exceed the target.
+        """
+        n = len(self.choices)
+        if n == 0:
+            return start
+        rng = random.Random(seed)
+        if iterations is None:
+            iterations = min(200_000, 4000 * n)
+        p = 16.0
+        lam = 0.02
+        by_target = target_cycles > 0
+
+        def energy(d: Design) -> float:
+            if by_target:
+                return self.weight(d.total)
+            top = max(d.cycles)
+            s = sum((c / top) ** p for c in d.cycles)
+            return math.log(top) + math.log(s) / p + lam * self.weight(d.total)
+
+        def better(a: Design, b: Design) -> bool:
+            ia, ib = self.interval(a), self.interval(b)
+            if by_target:
+                return self.weight(a.total) < self.weight(b.total)
+            return ia < ib or (ia == ib and self.weight(a.total) < self.weight(b.total))
+
+        cur = start.copy()
+        e_cur = energy(cur)
+        best = start.copy()
+        t0, t1 = (0.05, 0.0005) if not by_target else (0.02, 0.0002)
+        cool = (t1 / t0) ** (1.0 / max(iterations - 1, 1))
+        temp = t0
+        report_every = max(iterations // 100, 1)
+        for it in range(iterations):
+            if progress is not None and it % report_every == 0:
+                progress(it / iterations)
+            top = max(cur.cycles)
+            if rng.random() < 0.5:
+                slow = [j for j in range(n) if cur.cycles[j] == top]
+                i = slow[rng.randrange(len(slow))]
+            else:
+                i = rng.randrange(n)
+            near = self.neighbours(i, cur.picks[i])
+            if not near:
+                temp *= cool
+                continue
+            k = near[rng.randrange(len(near))]
+            if rng.random() < 0.3:
+                near2 = self.neighbours(i, k)
+                k = near2[rng.randrange(len(near2))]
+            c, r = self.cost(i, k)
+            if by_target and c > target_cycles:
+                temp *= cool
+                continue
+            new_total = _add(_sub(cur.total, cur.groups[i]), r)
+            if not self.fits(new_total):
+                temp *= cool
+                continue
+            old = (cur.picks[i], cur.cycles[i], cur.groups[i], cur.total)
+            self.apply(cur, i, k)
+            e_new = energy(cur)
+            delta = e_new - e_cur
+            if delta <= 0 or rng.random() < math.exp(-delta / temp):
+                e_cur = e_new
+                if better(cur, best):
+                    best = cur.copy()
+            else:
+                cur.picks[i], cur.cycles[i], cur.groups[i], cur.total = old
+            temp *= cool
+        if progress is not None:
+            progress(1.0)
+        return best
+
+    # ------------------------------------------------------------------ results
+
+    def write(self, d: Design) -> None:
+        """Write the design's folding factors onto the ops."""
+        for choice, k in zip(self.choices, d.picks, strict=True):
+            for name, value in choice.folding(k).items():
+                choice.op.properties[name] = IntegerAttr(value, i64)
+
+
+def progress_bar(label: str) -> Callable[[float], None] | None:
+    """A progress bar on stderr when stderr is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    width = 30
+
+    def show(fraction: float) -> None:
+        done = int(fraction * width)
+        sys.stderr.write(f"\r{label} [{'#' * done}{'.' * (width - done)}] {fraction:4.0%}")
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
