@@ -1,0 +1,185 @@
+"""The network boundary: input layouts, input quantisation, output layouts and dequantisation.
+
+Inputs
+------
+A stream `HxWxC` accepts, per sample or batch of B samples:
+
+* NCHW (ONNX's layout): `(C, H, W)` or `(B, C, H, W)`;
+* HWC (the stream's own order): `(H, W, C)` or `(B, H, W, C)`;
+* for a `1x1xN` stream also a vector `(N,)` or `(B, N)`.
+
+With `layout="auto"` NCHW is tried first, so an array that fits both (when
+`(C, H, W) == (H, W, C)`) is read as NCHW; say `layout="hwc"` to override.
+
+An integer stream takes integer arrays as they are (values must fit the
+type), or float arrays quantised with the function's `dataflow.input_scales`:
+`clamp(round_half_even(x / scale), lo, hi)` in float32, `[lo, hi]` being the
+element type's range (-128..127 for i8), as ONNX QuantizeLinear does.  A float
+stream takes any real array, converted to its float type.
+
+Outputs
+-------
+Outputs are batches `(B, H, W, C)` in the stream's element type.  Asked to
+dequantise, integer outputs become `q * scale` (float32) with the function's
+`dataflow.output_scales`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import IntegerType
+
+from fpga_opt.backend.sim.functional import numpy_dtype
+from fpga_opt.backend.sim.graph import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR, Network
+from fpga_opt.dialects.dataflow import StreamType, int_range
+from fpga_opt.dialects.errors import FpgaOptError
+
+LAYOUTS = ("auto", "nchw", "hwc")
+
+
+def _dims(t: StreamType) -> str:
+    return "x".join(map(str, t.dims))
+
+
+def to_hwc_batch(array: np.ndarray, stream: StreamType, layout: str = "auto", what: str = "input") -> np.ndarray:
+    """`array` as a `(B, H, W, C)` batch for `stream` (see the module docstring for accepted shapes)."""
+    if layout not in LAYOUTS:
+        raise FpgaOptError(f"unknown layout '{layout}' (choose {', '.join(LAYOUTS)})")
+    a = np.asarray(array)
+    if a.dtype.kind not in "biuf":
+        raise FpgaOptError(f"{what}: array of dtype {a.dtype} is not numeric")
+    h, w, c = stream.dims
+    shape = a.shape
+    if layout in ("auto", "nchw"):
+        if shape == (c, h, w):
+            return a.transpose(1, 2, 0)[None]
+        if len(shape) == 4 and shape[1:] == (c, h, w) and shape[0] >= 1:
+            return a.transpose(0, 2, 3, 1)
+    if layout in ("auto", "hwc"):
+        if shape == (h, w, c):
+            return a[None]
+        if len(shape) == 4 and shape[1:] == (h, w, c) and shape[0] >= 1:
+            return a
+    if h == 1 and w == 1:
+        if shape == (c,):
+            return a.reshape(1, 1, 1, c)
+        if len(shape) == 2 and shape[1] == c and shape[0] >= 1:
+            return a.reshape(shape[0], 1, 1, c)
+    expected = {
+        "auto": f"NCHW (B,{c},{h},{w}) / ({c},{h},{w}) or HWC (B,{h},{w},{c}) / ({h},{w},{c})",
+        "nchw": f"NCHW (B,{c},{h},{w}) / ({c},{h},{w})",
+        "hwc": f"HWC (B,{h},{w},{c}) / ({h},{w},{c})",
+    }[layout]
+    raise FpgaOptError(
+        f"{what}: array of shape {tuple(shape)} does not fit the stream {_dims(stream)}; expected {expected}"
+    )
+
+
+def quantise(batch: np.ndarray, stream: StreamType, scale: float | None, what: str = "input") -> np.ndarray:
+    """Convert a `(B, H, W, C)` batch to the stream's element type (see the module docstring)."""
+    t = stream.element_type
+    dtype = numpy_dtype(t)
+    if not isinstance(t, IntegerType):
+        return batch.astype(dtype)
+    lo, hi = int_range(t)
+    if batch.dtype.kind in "biu":
+        values = batch.astype(np.int64)
+        if values.size and (values.min() < lo or values.max() > hi):
+            raise FpgaOptError(
+                f"{what}: integer values in [{values.min()}, {values.max()}] do not fit the stream type {t} "
+                f"[{lo}, {hi}]"
+            )
+        return values.astype(dtype)
+    if scale is None:
+        if np.all(np.isfinite(batch)) and np.all(batch == np.rint(batch)):
+            return quantise(batch.astype(np.int64), stream, None, what)
+        raise FpgaOptError(
+            f"{what}: a float array for the integer stream {_dims(stream)}x{t} needs the function attribute "
+            f"{INPUT_SCALES_ATTR} (or pass integers)"
+        )
+    if not np.all(np.isfinite(batch)):
+        raise FpgaOptError(f"{what}: the array holds NaN or infinite values")
+    q = np.rint(batch.astype(np.float32) / np.float32(scale))
+    return np.clip(q, lo, hi).astype(np.int64).astype(dtype)
+
+
+def prepare_inputs(
+    net: Network,
+    inputs: np.ndarray | Sequence[np.ndarray] | Mapping[str, np.ndarray],
+    layout: str = "auto",
+) -> list[np.ndarray]:
+    """One `(B, H, W, C)` batch per function argument, in the streams' element types."""
+    n = len(net.inputs)
+    if isinstance(inputs, Mapping):
+        arrays = select_arrays(dict(inputs), n, "inputs")
+    elif isinstance(inputs, np.ndarray):
+        arrays = [inputs]
+    else:
+        arrays = list(inputs)
+    if len(arrays) != n:
+        raise FpgaOptError(f"the function takes {n} input(s), got {len(arrays)}")
+    batches = []
+    for i, (a, t) in enumerate(zip(arrays, net.input_types, strict=True)):
+        what = f"input {i}" if n > 1 else "input"
+        b = to_hwc_batch(a, t, layout, what)
+        scale = net.input_scales[i] if net.input_scales is not None else None
+        batches.append(quantise(b, t, scale, what))
+    sizes = {b.shape[0] for b in batches}
+    if len(sizes) > 1:
+        raise FpgaOptError(f"the inputs have different batch sizes {sorted(sizes)}")
+    return batches
+
+
+def select_arrays(arrays: dict[str, np.ndarray], n: int, where: str) -> list[np.ndarray]:
+    """The arrays for `n` arguments from a name->array mapping (the .npz key convention)."""
+    if n == 1:
+        for key in ("input", "input0"):
+            if key in arrays:
+                return [arrays[key]]
+        if len(arrays) == 1:
+            return list(arrays.values())
+        raise FpgaOptError(
+            f"{where}: holds {sorted(arrays)}; for a one-input network give one array or one named 'input'"
+        )
+    missing = [f"input{i}" for i in range(n) if f"input{i}" not in arrays]
+    if missing:
+        raise FpgaOptError(f"{where}: needs arrays 'input0'..'input{n - 1}', missing {missing}")
+    return [arrays[f"input{i}"] for i in range(n)]
+
+
+def load_inputs(path: str | Path) -> dict[str, np.ndarray] | np.ndarray:
+    """An `.npy` array or the arrays of an `.npz`; errors are one line."""
+    path = Path(path)
+    if not path.exists():
+        raise FpgaOptError(f"{path}: no such input file")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise FpgaOptError(f"{path}: cannot read a numpy array ({str(error).splitlines()[0]})") from None
+    if isinstance(data, np.ndarray):
+        return data
+    with data:
+        return {k: data[k] for k in data.files}
+
+
+def dequantise(outputs: list[np.ndarray], net: Network) -> list[np.ndarray]:
+    """Integer outputs times the function's `dataflow.output_scales`, as float32."""
+    result = []
+    for i, (y, t) in enumerate(zip(outputs, net.output_types, strict=True)):
+        if not t.is_integer:
+            result.append(y.astype(np.float32))
+            continue
+        if net.output_scales is None:
+            raise FpgaOptError(f"cannot dequantise output {i}: the function has no {OUTPUT_SCALES_ATTR} attribute")
+        result.append((y.astype(np.float64) * net.output_scales[i]).astype(np.float32))
+    return result
+
+
+def to_layout(batch: np.ndarray, layout: str) -> np.ndarray:
+    """A `(B, H, W, C)` batch in `layout` ("hwc" unchanged, "nchw" transposed)."""
+    if layout == "nchw":
+        return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+    return batch

@@ -1,0 +1,204 @@
+"""The arithmetic of every `dataflow` op on numpy arrays: the golden model.
+
+All arrays are batches of feature maps in the streams' order, `(B, H, W, C)`
+(channel last).  Integer tensors are computed in int64 and are exact: products,
+sums, bias adds and the requantisation product `x * multiplier` never round.
+A value is narrowed to its stream's element type only at the op's result,
+either by the saturation of a `#dataflow.requant` or, for results with no
+saturation (an accumulator), by two's complement wrap-around, as an
+`ap_int<N>` in the HLS kernels would.
+
+Float tensors are computed in float64 and rounded to the stream's float type at
+each op's result.
+
+Convolutions use im2col and a batched matrix product.  Integer convolutions
+run the product in float64 (BLAS) when every partial sum provably stays below
+2**53 in magnitude, which makes it exact, and fall back to int64 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
+
+#: Largest magnitude whose integers float64 represents exactly.
+_EXACT_F64 = 2.0**53
+
+
+# --------------------------------------------------------------------------
+# Scalars: requantisation, activation, narrowing
+# --------------------------------------------------------------------------
+
+
+def shift_round(p: np.ndarray, shift: int, rounding: str) -> np.ndarray:
+    """`p / 2**shift` rounded as `rounding` says (`p` is an int64 array)."""
+    p = np.asarray(p, dtype=np.int64)
+    if shift == 0:
+        return p.copy()
+    half = np.int64(1) << np.int64(shift - 1)
+    s = np.int64(shift)
+    if rounding == "floor":
+        return p >> s
+    if rounding == "half_up":
+        return (p + half) >> s
+    if rounding == "half_away":
+        return np.sign(p) * ((np.abs(p) + half) >> s)
+    if rounding == "half_even":
+        q = p >> s
+        r = p - (q << s)  # 0 <= r < 2**shift
+        up = (r > half) | ((r == half) & ((q & 1) == 1))
+        return q + up
+    raise ValueError(f"unknown rounding mode '{rounding}'")
+
+
+def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
+    """`clamp(round(x * multiplier / 2**shift) + zero_point, min, max)`, exact, as int64."""
+    x = np.asarray(x, dtype=np.int64)
+    p = x * np.int64(rq.multiplier.data)
+    y = shift_round(p, rq.shift.data, rq.rounding.data) + np.int64(rq.zero_point.data)
+    return np.clip(y, rq.min.data, rq.max.data)
+
+
+def activate(x: np.ndarray, act: ActivationAttr, integer: bool) -> np.ndarray:
+    """A pointwise activation; on integers only relu and clip exist (bounds are integers)."""
+    kind = act.kind.data
+    if integer:
+        if kind == "relu":
+            return np.maximum(x, 0)
+        if kind in ("clip", "relu6"):
+            lo, hi = act.lo_value, act.hi_value
+            if kind == "relu6":
+                lo, hi = 0.0, 6.0
+            return np.clip(x, int(np.ceil(lo)), int(np.floor(hi)))
+        raise ValueError(f"activation '{kind}' has no integer form")
+    if kind == "relu":
+        return np.maximum(x, 0.0)
+    if kind == "relu6":
+        return np.clip(x, 0.0, 6.0)
+    if kind == "clip":
+        return np.clip(x, act.lo_value, act.hi_value)
+    if kind == "leaky_relu":
+        return np.where(x >= 0, x, act.alpha_value * x)
+    if kind == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-x))
+    raise ValueError(f"unknown activation '{kind}'")
+
+
+def wrap(x: np.ndarray, bits: int, signed: bool = True) -> np.ndarray:
+    """Two's complement wrap-around of int64 values to `bits` bits."""
+    x = np.asarray(x, dtype=np.int64)
+    if bits >= 64:
+        return x
+    mask = np.int64((1 << bits) - 1)
+    y = x & mask
+    if signed:
+        y = np.where(y >= (np.int64(1) << np.int64(bits - 1)), y - (np.int64(1) << np.int64(bits)), y)
+    return y
+
+
+# --------------------------------------------------------------------------
+# Windows
+# --------------------------------------------------------------------------
+
+
+def pad_hw(x: np.ndarray, pad: Sequence[int], value) -> np.ndarray:
+    """Pad (B, H, W, C) by [top, left, bottom, right] with `value`."""
+    top, left, bottom, right = pad
+    if not (top or left or bottom or right):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], out_hw: tuple[int, int]) -> np.ndarray:
+    """Sliding windows of a padded (B, Hp, Wp, C) map: a (B, Ho, Wo, C, Kh, Kw) view."""
+    kh, kw = kernel
+    sh, sw = stride
+    ho, wo = out_hw
+    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+    return view[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+
+
+def _exact_in_f64(x: np.ndarray, w: np.ndarray, terms: int) -> bool:
+    if x.size == 0 or w.size == 0:
+        return True
+    bound = float(np.abs(x).max()) * float(np.abs(w).max()) * terms
+    return bound < _EXACT_F64
+
+
+def grouped_matmul(cols: np.ndarray, w: np.ndarray, integer: bool) -> np.ndarray:
+    """(G, M, K) @ (G, K, N) -> (G, M, N); exact for integers."""
+    if integer:
+        if _exact_in_f64(cols, w, cols.shape[-1]):
+            out = np.matmul(cols.astype(np.float64), w.astype(np.float64))
+            return np.rint(out).astype(np.int64)
+        return np.matmul(cols.astype(np.int64), w.astype(np.int64))
+    return np.matmul(cols.astype(np.float64), w.astype(np.float64))
+
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    *,
+    stride: Sequence[int],
+    pad: Sequence[int],
+    groups: int,
+    out_hw: tuple[int, int],
+    integer: bool,
+) -> np.ndarray:
+    """Σ w·x over each window: x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
+    b = x.shape[0]
+    c_in = x.shape[3]
+    c_out, cg, kh, kw = w.shape
+    ho, wo = out_hw
+    xp = pad_hw(x, pad, 0)
+    win = windows(xp, (kh, kw), stride, out_hw)  # (B, Ho, Wo, C_in, Kh, Kw)
+    cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)
+    wg = w.reshape(groups, c_out // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*K, Cog)
+    if groups == c_in and cg == 1 and c_out == groups:
+        # depthwise: an elementwise product is faster than G tiny matmuls
+        prod = (cols.astype(np.int64 if integer else np.float64) * wg[:, :, 0][:, None, :]).sum(-1)
+        out = prod[:, :, None]
+    else:
+        out = grouped_matmul(cols, wg, integer)  # (G, M, Cog)
+    return out.transpose(1, 0, 2).reshape(b, ho, wo, c_out)
+
+
+def pool2d(
+    x: np.ndarray,
+    *,
+    mode: str,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pad: Sequence[int],
+    out_hw: tuple[int, int],
+    integer: bool,
+    lowest,
+) -> np.ndarray:
+    """Max (padding = `lowest`) or sum (padding = 0) over each window."""
+    xp = pad_hw(x, pad, lowest if mode == "max" else 0)
+    win = windows(xp, kernel, stride, out_hw)
+    if mode == "max":
+        return win.max(axis=(-2, -1))
+    return win.sum(axis=(-2, -1), dtype=np.int64 if integer else np.float64)
+
+
+def centre_pixels(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], pad: Sequence[int],
+                  out_hw: tuple[int, int]) -> np.ndarray:
+    """The input pixel at the centre of every window: (B, Ho, Wo, C)."""
+    kh, kw = kernel
+    sh, sw = stride
+    ho, wo = out_hw
+    r0 = kh // 2 - pad[0]
+    c0 = kw // 2 - pad[1]
+    rows = r0 + sh * np.arange(ho)
+    cols = c0 + sw * np.arange(wo)
+    return x[:, rows][:, :, cols]
+
+
+def softmax_channels(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

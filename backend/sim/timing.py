@@ -1,0 +1,650 @@
+"""Streaming timing: ops as concurrent processes joined by bounded FIFOs.
+
+The model (docs/simulator.md has the long form)
+------------------------------------------------
+* Every dataflow op except `buffer` is a *process* that runs its per-frame
+  schedule (`schedule.py`) once per frame, frames back to back.  A schedule is
+  a list of segments; in a segment the op, when it runs at full speed, moves
+  elements on each port at constant rates.
+* Every SSA edge is a FIFO counted in elements.  Without a `dataflow.buffer`
+  its capacity is `fifo_depth` (default 2) words, a word being the wider of
+  the two ports' lanes; a chain of `dataflow.buffer {depth = d}` ops on the
+  edge makes it `sum(d)` elements (at least one word).
+* Each process runs at a speed `u` in [0, 1] (fraction of its full rate).
+  A process whose input FIFO is empty can go no faster than that FIFO is
+  filled; one whose output FIFO is full no faster than it is drained.
+  A fork writes all its outputs together, so a full FIFO on any branch slows
+  all of them; a join (add, concat, conv with skip) reads all inputs
+  together, so an empty one stalls the others.  The speeds are the greatest
+  solution of these constraints.
+* Time advances from event to event: a segment ends, a FIFO becomes full or
+  empty.  Between events all rates are constant, so levels are linear in
+  time and every event time is computed exactly.  The network inputs are
+  ideal sources (always ready) and the outputs ideal sinks (always ready).
+* Deadlock: no unfinished process can move.  The simulation stops there and
+  reports the cycle, what each stuck process waits for, and the full and empty
+  FIFOs.
+
+The approximation is fluid flow inside a segment: elements cross a FIFO as a
+continuous stream, so a FIFO's level is exact at the segment's rates, not at
+the jitter of individual words (at most one word and one segment run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.dialects.func import ReturnOp
+from xdsl.ir import Operation, SSAValue
+
+from fpga_opt.backend.sim.graph import Network
+from fpga_opt.backend.sim.schedule import OpRate, ProcessSpec, Program, Schedule, op_processes, op_rate
+from fpga_opt.dialects.dataflow import BufferOp
+from fpga_opt.dialects.errors import FpgaOptError
+
+INF = float("inf")
+#: Default FIFO depth (in words) of an edge without a dataflow.buffer.
+DEFAULT_FIFO_DEPTH = 2
+#: A FIFO level within this many elements of 0 / its capacity counts as empty / full.
+_LEVEL_EPS = 1e-7
+#: Speed iterations before a still-falling speed (a loop whose gain is < 1) is taken to be 0.
+_MAX_SWEEPS = 60
+RESOLUTIONS = ("coarse", "fine")
+
+
+# --------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class FifoStats:
+    name: str
+    producer: str
+    consumer: str
+    capacity: float
+    max_occupancy: float
+    buffers: list[str] = field(default_factory=list)
+    level: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "producer": self.producer,
+            "consumer": self.consumer,
+            "capacity": None if self.capacity == INF else self.capacity,
+            "max_occupancy": round(self.max_occupancy, 3),
+            "buffers": self.buffers,
+        }
+
+
+@dataclass
+class OpStats:
+    name: str
+    kind: str
+    folding: dict[str, int]
+    model_cycles: int | None
+    model_depth: int | None
+    model: str | None
+    busy_pct: float | None
+    stall_pct: float | None
+    starved_pct: float | None
+    blocked_pct: float | None
+    max_fifo_occupancy: float | None
+    fifo_capacity: float | None
+    window: dict[str, float] | None = None  # the sliding window (line buffer) process of a conv/pool
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        for key in ("busy_pct", "stall_pct", "starved_pct", "blocked_pct", "max_fifo_occupancy"):
+            if d[key] is not None:
+                d[key] = round(d[key], 3)
+        if d["fifo_capacity"] == INF:
+            d["fifo_capacity"] = None
+        return d
+
+
+@dataclass
+class Deadlock:
+    cycle: float
+    waits: list[tuple[str, str, str]]  # (process, "waits for data on" | "cannot write", fifo)
+    full: list[str]
+    empty: list[str]
+
+    def message(self) -> str:
+        parts = [f"'{p}' {how} {fifo}" for p, how, fifo in self.waits]
+        return f"deadlock at cycle {round(self.cycle)}: " + "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "cycle": round(self.cycle),
+            "waits": [{"op": p, "state": how, "fifo": f} for p, how, f in self.waits],
+            "full_fifos": self.full,
+            "empty_fifos": self.empty,
+        }
+
+
+@dataclass
+class TimingReport:
+    frames: int
+    clock_mhz: float
+    cycles_per_frame: float | None
+    latency_cycles: float | None
+    total_cycles: float
+    frame_done_cycles: list[float]
+    ops: list[OpStats]
+    fifos: list[FifoStats]
+    deadlock: Deadlock | None
+    model_cycles_per_frame: int | None
+    model_latency_cycles: int | None
+    bottleneck: str | None
+    resolution: str
+    fifo_depth: int
+    events: int
+
+    @property
+    def fps(self) -> float | None:
+        if not self.cycles_per_frame:
+            return None
+        return self.clock_mhz * 1e6 / self.cycles_per_frame
+
+    def as_dict(self) -> dict:
+        return {
+            "cycles_per_frame": None if self.cycles_per_frame is None else round(self.cycles_per_frame, 3),
+            "latency_cycles": None if self.latency_cycles is None else round(self.latency_cycles, 3),
+            "fps": None if self.fps is None else round(self.fps, 3),
+            "clock_mhz": self.clock_mhz,
+            "frames": self.frames,
+            "total_cycles": round(self.total_cycles, 3),
+            "frame_done_cycles": [round(t, 3) for t in self.frame_done_cycles],
+            "model_cycles_per_frame": self.model_cycles_per_frame,
+            "model_latency_cycles": self.model_latency_cycles,
+            "bottleneck": self.bottleneck,
+            "resolution": self.resolution,
+            "default_fifo_depth_words": self.fifo_depth,
+            "events": self.events,
+            "deadlock": None if self.deadlock is None else self.deadlock.as_dict(),
+            "ops": [o.as_dict() for o in self.ops],
+            "fifos": [f.as_dict() for f in self.fifos],
+        }
+
+
+# --------------------------------------------------------------------------
+# Elaboration: processes and FIFOs
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Proc:
+    name: str
+    op: Operation
+    rate: OpRate
+    spec: ProcessSpec
+    ins: list[int] = field(default_factory=list)  # fifo per input port
+    outs: list[list[int]] = field(default_factory=list)  # fifos per output port
+
+    @property
+    def program(self) -> Program:
+        return self.spec.program
+
+
+@dataclass
+class _Fifo:
+    name: str
+    producer: int  # process index, -1 = network input
+    pport: int
+    consumer: int  # process index, -1 = network output (or an unused result)
+    cport: int
+    capacity: float
+    level: float
+    buffers: list[str]
+    sink: int = -1  # output index for network outputs
+    source: int = -1  # input index for network inputs
+
+
+class _Elaborated:
+    """The processes and FIFOs of a network."""
+
+    def __init__(self, net: Network, fifo_depth: int, resolution: str, frames: int):
+        if resolution not in RESOLUTIONS:
+            raise FpgaOptError(f"unknown timing resolution '{resolution}' (choose {', '.join(RESOLUTIONS)})")
+        if fifo_depth < 1:
+            raise FpgaOptError(f"the default FIFO depth must be at least 1 word, got {fifo_depth}")
+        self.net = net
+        self.procs: list[_Proc] = []
+        self.fifos: list[_Fifo] = []
+        self.buffer_fifos: dict[str, list[int]] = {}
+        self.main: dict[Operation, int] = {}
+        self.window: dict[Operation, int] = {}
+        operand_port: dict[tuple[Operation, int], tuple[int, int]] = {}
+        result_port: dict[tuple[Operation, int], tuple[int, int]] = {}
+        for op in net.ops:
+            if isinstance(op, BufferOp):
+                continue
+            rate = op_rate(op)
+            internal_out: dict[int, tuple[int, int]] = {}
+            internal_in: dict[int, tuple[int, int]] = {}
+            for spec in op_processes(op, rate, resolution):
+                p = len(self.procs)
+                name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
+                self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
+                (self.main if spec.role == "main" else self.window)[op] = p
+                for port, (kind, k) in enumerate(spec.inputs):
+                    (operand_port if kind == "operand" else internal_in)[(op, k) if kind == "operand" else k] = (
+                        p, port)
+                for port, (kind, k) in enumerate(spec.outputs):
+                    (result_port if kind == "result" else internal_out)[(op, k) if kind == "result" else k] = (
+                        p, port)
+            for k, (q, qport) in internal_out.items():
+                r, rport = internal_in[k]
+                word = max(self.procs[q].spec.out_lanes[qport], self.procs[r].spec.in_lanes[rport])
+                self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport,
+                                     float(fifo_depth * word), 0.0, []))
+
+        position = {op: i for i, op in enumerate(net.func.body.block.ops)}
+
+        def terminals(value: SSAValue, depth: int | None, bufs: tuple[str, ...]):
+            uses = sorted(value.uses, key=lambda u: (position.get(u.operation, 1 << 30), u.index))
+            if not uses:
+                yield None, -1, depth, bufs
+            for use in uses:
+                user = use.operation
+                if isinstance(user, BufferOp):
+                    d = user.depth.value.data
+                    new_depth = depth if d == 0 else (depth or 0) + d
+                    yield from terminals(user.output, new_depth, bufs + (net.name(user),))
+                elif isinstance(user, ReturnOp):
+                    yield "sink", use.index, depth, bufs
+                else:
+                    yield user, use.index, depth, bufs
+
+        def connect(value: SSAValue, producer: int, pport: int, lanes: int, label: str, source: int = -1):
+            supply = float(frames * value.type.numel) if source >= 0 else 0.0  # type: ignore[attr-defined]
+            for user, port, depth, bufs in terminals(value, None, ()):
+                if user is None or user == "sink":
+                    consumer, cport, word = -1, port, lanes
+                    if user is None:
+                        cname = "(unused)"
+                    else:
+                        cname = f"output{port}" if len(net.outputs) > 1 else "output"
+                else:
+                    consumer, cport = operand_port[(user, port)]
+                    word = max(lanes, self.procs[consumer].spec.in_lanes[cport])
+                    cname = self.procs[consumer].name
+                if consumer < 0 or producer < 0:
+                    cap = INF
+                elif depth is None:
+                    cap = float(fifo_depth * word)
+                else:
+                    cap = float(max(depth, word))
+                fid = self._add_fifo(_Fifo(" -> ".join([label, *bufs, cname]), producer, pport, consumer, cport, cap, supply,
+                                           list(bufs), sink=port if user == "sink" else -1, source=source))
+                for b in bufs:
+                    self.buffer_fifos.setdefault(b, []).append(fid)
+
+        for i, arg in enumerate(net.inputs):
+            label = f"input{i}" if len(net.inputs) > 1 else "input"
+            lanes = [self.procs[operand_port[(u.operation, u.index)][0]].spec.in_lanes[
+                operand_port[(u.operation, u.index)][1]] for u in arg.uses if (u.operation, u.index) in operand_port]
+            connect(arg, -1, 0, max(lanes or [1]), label, source=i)
+        for op in net.ops:
+            for j, res in enumerate(op.results):
+                if (op, j) in result_port:
+                    p, port = result_port[(op, j)]
+                    connect(res, p, port, self.procs[p].spec.out_lanes[port], self.procs[p].name)
+
+    def _add_fifo(self, f: _Fifo) -> int:
+        fid = len(self.fifos)
+        self.fifos.append(f)
+        if f.producer >= 0:
+            self.procs[f.producer].outs[f.pport].append(fid)
+        if f.consumer >= 0:
+            self.procs[f.consumer].ins[f.cport] = fid
+        return fid
+
+
+# --------------------------------------------------------------------------
+# The event loop
+# --------------------------------------------------------------------------
+
+
+def simulate_timing(
+    net: Network,
+    *,
+    frames: int = 3,
+    clock_mhz: float | None = None,
+    fifo_depth: int = DEFAULT_FIFO_DEPTH,
+    resolution: str = "coarse",
+    max_events: int = 5_000_000,
+) -> TimingReport:
+    """Run `frames` frames through the network's processes and FIFOs; see the module docstring."""
+    if frames < 1:
+        raise FpgaOptError(f"frames must be at least 1, got {frames}")
+    clock = float(clock_mhz if clock_mhz is not None else (net.clock_mhz or 200.0))
+    if clock <= 0:
+        raise FpgaOptError(f"the clock must be positive, got {clock} MHz")
+    el = _Elaborated(net, fifo_depth, resolution, frames)
+    procs, fifos = el.procs, el.fifos
+    n_p, n_f = len(procs), len(fifos)
+
+    # ---- state
+    level = [f.level for f in fifos]
+    cap = [f.capacity for f in fifos]
+    maxlev = [0.0 if f.producer >= 0 else 0.0 for f in fifos]
+    fprod = [f.producer for f in fifos]
+    fcons = [f.consumer for f in fifos]
+    fpport = [f.pport for f in fifos]
+    fcport = [f.cport for f in fifos]
+    ins = [p.ins for p in procs]
+    outs = [[(j, fid) for j, fids in enumerate(p.outs) for fid in fids] for p in procs]
+
+    def rates(s: Schedule) -> list[tuple[float, list[float], list[float]]]:
+        return [(d, [c / d for c in cs], [x / d for x in ps]) for d, cs, ps in zip(s.dur, s.cons, s.prod,
+                                                                                  strict=True)]
+
+    # period k of a process runs: k == 0 -> program.first, 1 <= k < frames -> steady, k == frames -> final
+    tmpl_first = [rates(p.program.first) for p in procs]
+    tmpl_steady = [rates(p.program.steady) for p in procs]
+    tmpl_final = [rates(p.program.final) if p.program.final is not None else None for p in procs]
+    seg = [0] * n_p
+    period = [0] * n_p
+    active = [True] * n_p
+    rem = [tmpl_first[p][0][0] for p in range(n_p)]
+    a_cur = [tmpl_first[p][0][1] for p in range(n_p)]
+    b_cur = [tmpl_first[p][0][2] for p in range(n_p)]
+
+    def template(p: int, k: int):
+        if k == 0:
+            return tmpl_first[p]
+        if k < frames:
+            return tmpl_steady[p]
+        if k == frames:
+            return tmpl_final[p]
+        return None
+
+    busy = [0.0] * n_p
+    starved = [0.0] * n_p
+    blocked = [0.0] * n_p
+
+    sinks = [f for f in range(n_f) if fifos[f].sink >= 0]
+    sink_numel = {f: float(net.outputs[fifos[f].sink].type.numel) for f in sinks}  # type: ignore[attr-defined]
+    sink_next = {f: 1 for f in sinks}  # next frame threshold index
+    sink_done: dict[int, list[float]] = {f: [] for f in sinks}
+    first_out = [INF]
+
+    order_fwd = list(range(n_p))
+    order_bwd = order_fwd[::-1]
+    u = [0.0] * n_p
+    bind: list[tuple[int, int] | None] = [None] * n_p  # (kind 0=starved 1=blocked, fifo)
+
+    def solve() -> None:
+        for p in range(n_p):
+            u[p] = 1.0 if active[p] else 0.0
+            bind[p] = None
+        sweep = 0
+        changed_last: list[int] = []
+        while True:
+            changed_last = []
+            order = order_fwd if sweep % 2 == 0 else order_bwd
+            for p in order:
+                up = u[p]
+                if up == 0.0:
+                    continue
+                v = 1.0
+                why = None
+                ap = a_cur[p]
+                for port, f in enumerate(ins[p]):
+                    a = ap[port]
+                    if a > 0.0 and level[f] <= _LEVEL_EPS:
+                        q = fprod[f]
+                        lim = 0.0 if q < 0 else b_cur[q][fpport[f]] * u[q] / a
+                        if lim < v:
+                            v, why = lim, (0, f)
+                bp = b_cur[p]
+                for port, f in outs[p]:
+                    b = bp[port]
+                    if b > 0.0 and level[f] >= cap[f] - _LEVEL_EPS:
+                        r = fcons[f]
+                        lim = a_cur[r][fcport[f]] * u[r] / b
+                        if lim < v:
+                            v, why = lim, (1, f)
+                if v < up * (1.0 - 1e-12):
+                    u[p] = v if v > 1e-12 else 0.0
+                    bind[p] = why
+                    changed_last.append(p)
+            sweep += 1
+            if not changed_last:
+                break
+            if sweep >= _MAX_SWEEPS:
+                # still falling after many sweeps: a loop of tight FIFOs whose gain is below 1
+                for p in changed_last:
+                    u[p] = 0.0
+                if sweep >= 4 * _MAX_SWEEPS:
+                    break
+
+    t = 0.0
+    events = 0
+    deadlock: Deadlock | None = None
+    while True:
+        if not any(active):
+            break
+        solve()
+        events += 1
+        if events > max_events:
+            raise FpgaOptError(f"timing simulation exceeded {max_events} events at cycle {round(t)}")
+        # ---- next event
+        dt = INF
+        for p in range(n_p):
+            if u[p] > 0.0:
+                x = rem[p] / u[p]
+                if x < dt:
+                    dt = x
+        net_rate = [0.0] * n_f
+        for f in range(n_f):
+            q, r = fprod[f], fcons[f]
+            fin = b_cur[q][fpport[f]] * u[q] if q >= 0 else 0.0
+            fout = a_cur[r][fcport[f]] * u[r] if r >= 0 else 0.0
+            d = fin - fout
+            if abs(d) <= 1e-12 * (fin + fout):
+                d = 0.0
+            net_rate[f] = d
+            if d > 0.0 and cap[f] != INF and level[f] < cap[f] - _LEVEL_EPS:
+                x = (cap[f] - level[f]) / d
+                if x < dt:
+                    dt = x
+            elif d < 0.0 and level[f] > _LEVEL_EPS:
+                x = level[f] / -d
+                if x < dt:
+                    dt = x
+        if dt == INF:
+            deadlock = _deadlock(t, procs, fifos, active, a_cur, b_cur, level, cap)
+            break
+        # ---- advance
+        for f in sinks:
+            d = net_rate[f]
+            if d > 0.0:
+                before = level[f]
+                after = before + d * dt
+                if first_out[0] == INF and after >= 1.0:
+                    first_out[0] = t + max(0.0, 1.0 - before) / d
+                k = sink_next[f]
+                while k * sink_numel[f] <= after + _LEVEL_EPS:
+                    sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
+                    k += 1
+                sink_next[f] = k
+        for f in range(n_f):
+            d = net_rate[f]
+            if d != 0.0:
+                x = level[f] + d * dt
+                if x <= _LEVEL_EPS:
+                    x = 0.0
+                elif x >= cap[f] - _LEVEL_EPS:
+                    x = cap[f]
+                level[f] = x
+                if x > maxlev[f] and fprod[f] >= 0:
+                    maxlev[f] = x
+        t += dt
+        for p in range(n_p):
+            if not active[p]:
+                continue
+            up = u[p]
+            busy[p] += up * dt
+            if up < 1.0:
+                why = bind[p]
+                if why is not None and why[0] == 1:
+                    blocked[p] += (1.0 - up) * dt
+                else:
+                    starved[p] += (1.0 - up) * dt
+            if up > 0.0:
+                left = rem[p] - up * dt
+                tmpl = template(p, period[p])
+                if left <= 1e-9 * tmpl[seg[p]][0]:
+                    # the segment is done: move on (to the next period after the last segment)
+                    k = seg[p] + 1
+                    if k == len(tmpl):
+                        k = 0
+                        period[p] += 1
+                        tmpl = template(p, period[p])
+                        if tmpl is None:
+                            period[p] += 1
+                        if period[p] > frames:
+                            active[p] = False
+                            rem[p] = 0.0
+                            a_cur[p] = [0.0] * len(a_cur[p])
+                            b_cur[p] = [0.0] * len(b_cur[p])
+                            continue
+                    seg[p] = k
+                    rem[p], a_cur[p], b_cur[p] = tmpl[k]
+                else:
+                    rem[p] = left
+
+    # ---- results
+    model_interval, model_latency, bottleneck = _model_figures(el)
+    done = [max(sink_done[f][k] for f in sinks) for k in range(frames)] if sinks and all(
+        len(sink_done[f]) >= frames for f in sinks) else []
+    if deadlock is None and len(done) == frames:
+        cpf = (done[-1] - done[0]) / (frames - 1) if frames > 1 else done[0]
+        latency = first_out[0] if first_out[0] != INF else None
+    else:
+        cpf = None
+        latency = first_out[0] if first_out[0] != INF else None
+    total = t
+    return TimingReport(
+        frames=frames,
+        clock_mhz=clock,
+        cycles_per_frame=cpf,
+        latency_cycles=latency,
+        total_cycles=total,
+        frame_done_cycles=done,
+        ops=_op_stats(el, busy, starved, blocked, maxlev, total),
+        fifos=[FifoStats(f.name, _end(el, f.producer, f), _end(el, f.consumer, f, out=True), f.capacity, maxlev[i],
+                         f.buffers, level[i]) for i, f in enumerate(fifos)],
+        deadlock=deadlock,
+        model_cycles_per_frame=model_interval,
+        model_latency_cycles=model_latency,
+        bottleneck=bottleneck,
+        resolution=resolution,
+        fifo_depth=fifo_depth,
+        events=events,
+    )
+
+
+def _end(el: _Elaborated, p: int, f: _Fifo, out: bool = False) -> str:
+    if p >= 0:
+        return el.procs[p].name
+    if out:
+        if f.sink < 0:
+            return "(unused)"
+        return f"output{f.sink}" if len(el.net.outputs) > 1 else "output"
+    return f"input{f.source}" if len(el.net.inputs) > 1 else "input"
+
+
+def _deadlock(t, procs, fifos, active, a_cur, b_cur, level, cap) -> Deadlock:
+    blocked: list[tuple[str, str, str]] = []
+    starved: list[tuple[str, str, str]] = []
+    full: set[int] = set()
+    empty: set[int] = set()
+    for p, proc in enumerate(procs):
+        if not active[p]:
+            continue
+        for port, fids in enumerate(proc.outs):
+            for f in fids:
+                if b_cur[p][port] > 0 and level[f] >= cap[f] - _LEVEL_EPS:
+                    blocked.append((proc.name, "cannot write to full FIFO",
+                                    f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])} elements)"))
+                    full.add(f)
+        for port, f in enumerate(proc.ins):
+            if a_cur[p][port] > 0 and level[f] <= _LEVEL_EPS:
+                starved.append((proc.name, "waits on empty FIFO", f"'{fifos[f].name}'"))
+                empty.add(f)
+    return Deadlock(
+        cycle=t,
+        waits=blocked + starved,
+        full=[f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])})" for f in sorted(full)],
+        empty=[f"'{fifos[f].name}'" for f in sorted(empty)],
+    )
+
+
+def _fmt(x: float) -> str:
+    return str(int(round(x))) if abs(x - round(x)) < 1e-6 else f"{x:.2f}"
+
+
+def _op_stats(el: _Elaborated, busy, starved, blocked, maxlev, total) -> list[OpStats]:
+    stats = []
+    pct = 100.0 / total if total > 0 else 0.0
+    for op in el.net.ops:
+        name = el.net.name(op)
+        kind = op.name.split(".", 1)[1]
+        folding = op.folding() if hasattr(op, "folding") else {}
+        if isinstance(op, BufferOp):
+            fids = el.buffer_fifos.get(name, [])
+            occ = max((maxlev[f] for f in fids), default=None)
+            capacity = max((el.fifos[f].capacity for f in fids), default=None)
+            stats.append(OpStats(name, kind, folding, None, None, None, None, None, None, None, occ, capacity))
+            continue
+        i = el.main[op]
+        p = el.procs[i]
+        procs = [i] + ([el.window[op]] if op in el.window else [])
+        fids = [f for q in procs for f in el.procs[q].ins
+                if f >= 0 and el.fifos[f].producer >= 0 and el.fifos[f].producer not in procs]
+        occ = max((maxlev[f] for f in fids), default=None)
+        capacity = max((el.fifos[f].capacity for f in fids), default=None)
+        entry = OpStats(
+            name, kind, folding, p.rate.cycles, p.rate.depth, p.rate.model,
+            busy[i] * pct, (starved[i] + blocked[i]) * pct, starved[i] * pct, blocked[i] * pct, occ, capacity,
+        )
+        if op in el.window:
+            w = el.window[op]
+            entry.window = {
+                "busy_pct": round(busy[w] * pct, 3),
+                "starved_pct": round(starved[w] * pct, 3),
+                "blocked_pct": round(blocked[w] * pct, 3),
+            }
+        stats.append(entry)
+    return stats
+
+
+def _model_figures(el: _Elaborated) -> tuple[int | None, int | None, str | None]:
+    """The analytical interval, latency and bottleneck (passes.analysis.op_costs.analyse_network)."""
+    if not el.procs:
+        return None, None, None
+    try:
+        from fpga_opt.passes.analysis.op_costs import analyse_network
+    except ImportError:  # pragma: no cover
+        slowest = max(el.procs, key=lambda p: p.rate.cycles)
+        return slowest.rate.cycles, _model_latency(el), slowest.name
+    cost = analyse_network(el.net.func)
+    name = el.net.name(cost.bottleneck) if cost.bottleneck in el.net.names else None
+    return cost.interval, cost.latency, name
+
+
+def _model_latency(el: _Elaborated) -> int | None:
+    """The largest sum of pipeline depths along a path (used only without op_costs)."""
+    longest = [0] * len(el.procs)
+    for i, p in enumerate(el.procs):  # program order is topological
+        before = 0
+        for f in p.ins:
+            if f >= 0 and el.fifos[f].producer >= 0:
+                before = max(before, longest[el.fifos[f].producer])
+        longest[i] = before + p.rate.depth
+    return max(longest)

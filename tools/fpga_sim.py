@@ -1,0 +1,141 @@
+"""`fpga-sim`: run a dataflow design: bit-exact outputs and streaming timing.
+
+    fpga-sim model.mlir --input x.npy [--frames N] [--clock-mhz F] [--output out.npz] [--report-json r.json]
+
+Without `--input` only the timing is simulated (it does not depend on the
+data).  `--input` takes an `.npy` (one sample or a batch) or an `.npz` (key
+`input` or the only array for one input; `input0`, `input1`, ... for several),
+in NCHW or HWC (see docs/simulator.md).  `--output` writes an `.npz` with one
+array per result (`output`, or `output0`, `output1`, ...), batch first, in
+NCHW unless `--output-layout hwc`.  A deadlock prints one line and exits 1
+(the `--report-json` report, which describes it, is still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fpga-sim",
+        description="Simulate a dataflow design: bit-exact outputs, cycles per frame, latency, stalls.",
+    )
+    p.add_argument("model", help="IR file (.mlir) of the design")
+    p.add_argument("--input", "-i", help="input .npy (a sample or a batch) or .npz (see --help of the docs)")
+    p.add_argument("--frames", "-n", type=int, default=None,
+                   help="frames to stream (default: the batch size, at least 3); inputs repeat cyclically")
+    p.add_argument("--clock-mhz", type=float, default=None,
+                   help="clock for fps (default: the dataflow.clock_mhz attribute, else 200)")
+    p.add_argument("--output", "-o", help="write the outputs to this .npz")
+    p.add_argument("--report-json", help="write the timing report to this .json")
+    p.add_argument("--func", help="the function to simulate (default: the only one, or @main)")
+    p.add_argument("--layout", choices=("auto", "nchw", "hwc"), default="auto",
+                   help="layout of the input arrays (default auto: NCHW if it fits, else HWC)")
+    p.add_argument("--output-layout", choices=("nchw", "hwc"), default="nchw", help="layout of --output arrays")
+    p.add_argument("--dequantize", action="store_true",
+                   help="write integer outputs as float32 q*scale (needs dataflow.output_scales)")
+    p.add_argument("--fifo-depth", type=int, default=2,
+                   help="depth in words of an edge without dataflow.buffer (default 2)")
+    p.add_argument("--resolution", choices=("coarse", "fine"), default="coarse",
+                   help="timing granularity of sliding windows: coarse (rows merged within one row of the exact "
+                        "schedule; fill and tail exact) or fine (every run of every row)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
+    return p
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def _folding(f: dict[str, int]) -> str:
+    short = {"coarse_in": "ci", "coarse_out": "co", "coarse_group": "cg", "fine": "f", "coarse": "c"}
+    return ",".join(f"{short.get(k, k)}={v}" for k, v in f.items() if not (k == "coarse_group" and v == 1))
+
+
+def format_report(timing, model_path: str, func: str) -> str:
+    """The human-readable table printed on stdout."""
+    lines = [f"fpga-sim: {model_path} @{func}: {timing.frames} frame(s) at {timing.clock_mhz:g} MHz "
+             f"(timing resolution {timing.resolution}, default FIFO depth {timing.fifo_depth} words)"]
+    if timing.deadlock is not None:
+        lines.append(f"DEADLOCK at cycle {round(timing.deadlock.cycle)}")
+    else:
+        lines.append(f"cycles/frame   {_fmt(timing.cycles_per_frame)}   (model {timing.model_cycles_per_frame}, "
+                     f"bottleneck {timing.bottleneck})")
+        lines.append(f"latency        {_fmt(timing.latency_cycles)} cycles   (model {timing.model_latency_cycles})")
+        lines.append(f"fps            {_fmt(timing.fps)}")
+    lines.append(f"total          {_fmt(timing.total_cycles)} cycles, {timing.events} events")
+    rows = [("op", "kind", "folding", "model cyc", "busy%", "stall%", "starved%", "blocked%", "max FIFO")]
+    for o in timing.ops:
+        occ = "-" if o.max_fifo_occupancy is None else (
+            f"{o.max_fifo_occupancy:.0f}/{o.fifo_capacity:.0f}" if o.fifo_capacity not in (None, float("inf"))
+            else f"{o.max_fifo_occupancy:.0f}")
+        rows.append((o.name, o.kind, _folding(o.folding), "-" if o.model_cycles is None else str(o.model_cycles),
+                     _fmt(o.busy_pct), _fmt(o.stall_pct), _fmt(o.starved_pct), _fmt(o.blocked_pct), occ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for k, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths,
+                                                                                                  strict=True))))
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    with exit_on_user_error("fpga-sim"):
+        args = build_parser().parse_args(argv)
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    from fpga_opt.backend.sim import simulate
+    from fpga_opt.backend.sim.boundary import load_inputs, to_layout
+    from fpga_opt.backend.sim.graph import elaborate, load_module
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.dialects.weights import WeightStore
+
+    if args.frames is not None and args.frames < 1:
+        raise FpgaOptError(f"--frames must be at least 1, got {args.frames}")
+    if args.output and not args.input:
+        raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
+    model_path = Path(args.model)
+    module = load_module(model_path)
+    net = elaborate(module, args.func, source=str(model_path))
+    inputs = load_inputs(args.input) if args.input else None
+    if isinstance(inputs, dict) and not inputs:
+        raise FpgaOptError(f"{args.input}: the .npz holds no arrays")
+    weights = WeightStore.for_module(module, model_path.parent)
+    result = simulate(net, weights, inputs, frames=args.frames, clock_mhz=args.clock_mhz, layout=args.layout,
+                      fifo_depth=args.fifo_depth, resolution=args.resolution, dequantize=args.dequantize)
+    timing = result.timing
+
+    if args.report_json:
+        report = {"model": str(model_path), "func": net.func.sym_name.data, **timing.as_dict()}
+        write_atomically(args.report_json, json.dumps(report, indent=2) + "\n")
+    if not args.quiet:
+        sys.stdout.write(format_report(timing, str(model_path), net.func.sym_name.data))
+    if timing.deadlock is not None:
+        raise FpgaOptError(f"{model_path}: {timing.deadlock.message()}")
+    if args.output and result.outputs is not None:
+        arrays = {}
+        many = len(result.outputs) > 1
+        for i, y in enumerate(result.outputs):
+            arrays[f"output{i}" if many else "output"] = to_layout(y, args.output_layout)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write_atomically(args.output, buffer.getvalue())
+
+
+if __name__ == "__main__":
+    main()
