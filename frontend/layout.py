@@ -29,7 +29,8 @@ def stream_dims(shape: Sequence[int], what: str = "tensor") -> tuple[int, int, i
     if len(shape) == 2 and shape[0] == 1:
         return 1, 1, shape[1]
     raise Unsupported(
-        f"{what} has shape {list(shape)}; fpga-opt streams batch-1 feature maps [1, C, H, W] and vectors [1, N]"
+        f"{what} has shape {list(shape)}; fpga-opt streams batch-1 feature maps [1, C, H, W] and vectors [1, N] "
+        "(a fixed batch size can be overridden with --input-shape NAME:1x...)"
     )
 
 

@@ -218,10 +218,11 @@ def _fix_input_shapes(
                         f"the model {len(dims)}"
                     )
                 for axis, (dim, size) in enumerate(zip(dims, shape, strict=True)):
-                    if dim.HasField("dim_value") and dim.dim_value > 0 and dim.dim_value != size:
+                    fixed_size = dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else None
+                    if axis > 0 and fixed_size is not None and fixed_size != size:
                         raise FpgaOptError(
                             f"{where}: --input-shape gives input '{value.name}' size {size} in dimension {axis}, "
-                            f"but the model fixes it to {dim.dim_value}"
+                            f"but the model fixes it to {fixed_size}"
                         )
         else:
             if dims is None:
@@ -241,11 +242,6 @@ def _fix_input_shapes(
                         f"give its shape with --input-shape {value.name}:{_example_shape(dims)}"
                     )
             shape = tuple(shape)
-        if len(shape) >= 1 and shape[0] != 1:
-            raise FpgaOptError(
-                f"{where}: input '{value.name}' has batch size {shape[0]}; fpga-opt compiles batch 1 "
-                f"(give --input-shape {value.name}:1x...)"
-            )
         del tensor_type.shape.dim[:]
         for size in shape:
             tensor_type.shape.dim.add().dim_value = size

@@ -101,7 +101,12 @@ def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | 
         raise ctx.issues.error(graph.path)
     for gi in ctx.inputs:
         if gi.stream is None:  # an input nothing reads still belongs to the signature
-            ctx.input_stream(gi)
+            try:
+                ctx.input_stream(gi)
+            except Unsupported as error:
+                ctx.issues.add("input", gi.name, graph.opset(""), str(error))
+    if ctx.issues:
+        raise ctx.issues.error(graph.path)
     in_scales = [gi.stream.scale if gi.stream.is_int else 0.0 for gi in ctx.inputs]
     attributes: dict[str, Attribute] = {
         INPUT_NAMES: string_array([gi.name for gi in ctx.inputs]),
