@@ -30,10 +30,9 @@ derivation):
    margin of whole skip pixels for the burstiness of pixel-at-a-time
    producers.
 
-The cost numbers come from `layer_costs` below, the one place that maps a
-dataflow op onto `passes/analysis/layer_models.py`.  When the ops gain a cost
-interface of their own (`passes/analysis/op_costs.py`), only that function
-needs to switch.
+The cost numbers come from the ops' cost interface,
+`passes/analysis/op_costs.py` (the same rates and depths `select-folding` and
+`fpga-sim` use), through `post_window_latency` and `network_interval`.
 """
 
 from __future__ import annotations
@@ -43,31 +42,23 @@ from dataclasses import dataclass
 from math import ceil
 
 import numpy as np
-from xdsl.dialects.builtin import IntegerType
 from xdsl.ir import Block, Operation, OpResult, SSAValue
 
 from fpga_opt.dialects.dataflow import (
     ActivationOp,
-    AddOp,
     BufferOp,
-    ConcatOp,
-    ConditionalBufferOp,
     ConvOp,
     ForkOp,
     GlobalPoolOp,
     LinearOp,
     PoolOp,
-    RequantAttr,
     RequantizeOp,
-    SoftmaxOp,
     StreamType,
+    element_bitwidth,
 )
 from fpga_opt.passes.analysis import layer_models as lm
-from fpga_opt.passes.analysis.resources import (
-    Resources,
-    dsp_per_multiply,
-    fifo_resources,
-)
+from fpga_opt.passes.analysis.op_costs import REFERENCE_CONTEXT, CostContext, has_cost_model, op_cost
+from fpga_opt.passes.analysis.resources import PACKING_MAX_BITS, Resources, dsp_for_float32, dsp_per_multiply
 
 # --------------------------------------------------------------------------------------
 # Graph helpers
@@ -142,9 +133,7 @@ def topological_sort(block: Block) -> None:
                 continue
             stack.append((current, True))
             deps = [
-                v.op
-                for v in current.operands
-                if isinstance(v, OpResult) and v.op in position and v.op not in placed
+                v.op for v in current.operands if isinstance(v, OpResult) and v.op in position and v.op not in placed
             ]
             for dep in sorted(deps, key=position.__getitem__, reverse=True):
                 stack.append((dep, False))
@@ -188,9 +177,12 @@ class PixelDependence:
     maxima (streams are in raster order), of length H*W of the stream.
     """
 
-    def __init__(self, origin: SSAValue):
+    def __init__(self, origin: SSAValue, aliases: Iterable[SSAValue] = ()):
         self.origin = origin
         self._memo: dict[SSAValue, np.ndarray | None] = {}
+        pixels = stream_of(origin).height * stream_of(origin).width
+        for alias in aliases:  # streams emitted in lock-step with the origin (a conv's side result)
+            self._memo[alias] = np.arange(pixels, dtype=np.int64)
         owner = origin.owner
         self._block = owner.parent_block() if isinstance(owner, Operation) else owner
         self._index: dict[Operation, int] = {}
@@ -281,374 +273,118 @@ def _combine(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return np.maximum(a, b)
 
 
-def skip_occupancy_pixels(need_long: np.ndarray, need_skip: np.ndarray) -> int:
+def skip_occupancy_pixels(need_long: np.ndarray, need_skip: np.ndarray, origin_pixels: int | None = None) -> int:
     """Most skip pixels ever waiting at the join (the deadlock-free minimum, in pixels).
 
-    When the long branch needs origin pixel `need_long[p]` to produce its pixel
-    `p`, every skip pixel `q` with `need_skip[q] <= need_long[p]` must already
-    have been accepted, and the join has consumed skip pixels `0..p-1`.
+    When the origin emits its pixel n, every skip pixel q with
+    `need_skip[q] <= n` enters the skip FIFO, while the join can at best have
+    consumed the skip pixels whose long-branch partner was computable from
+    origin pixels `0..n-1`, i.e. those p with `need_long[p] <= n - 1`.
     """
     if need_long.shape != need_skip.shape:
         raise ValueError(f"join operands differ in pixels: {need_long.shape} vs {need_skip.shape}")
-    available = np.searchsorted(np.maximum.accumulate(need_skip), need_long, side="right")
-    waiting = available - np.arange(need_long.shape[0])
-    return max(0, int(waiting.max()))
+    n_origin = origin_pixels if origin_pixels is not None else int(max(need_long.max(), need_skip.max())) + 1
+    n = np.arange(n_origin)
+    entered = np.searchsorted(np.maximum.accumulate(need_skip), n, side="right")
+    consumed = np.searchsorted(np.maximum.accumulate(need_long), n - 1, side="right")
+    return max(0, int((entered - consumed).max()))
 
 
 # --------------------------------------------------------------------------------------
-# 2. Cost models of dataflow ops (the one place to switch to an op cost interface)
+# 2. Timing, from the ops' cost interface (passes/analysis/op_costs.py)
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CostOptions:
-    """How ops map onto hardware: the board's DSP slice and whether int8 products pack in pairs."""
-
-    dsp_type: str = "DSP48E2"
-    packing: bool = True
-    allow_uram: bool = False
-
-
-def _bits(t: StreamType) -> int:
-    return t.bitwidth
+def network_interval(ops: Iterable[Operation], ctx: CostContext = REFERENCE_CONTEXT) -> int:
+    """Cycles per frame of the slowest op: the steady-state interval of the whole pipeline."""
+    worst = 1
+    for op in ops:
+        if has_cost_model(op):
+            worst = max(worst, op_cost(op, ctx).cycles)
+    return worst
 
 
-def _is_float(t: StreamType) -> bool:
-    return not isinstance(t.element_type, IntegerType)
+def window_fill_cycles(op: ConvOp | PoolOp, ctx: CostContext = REFERENCE_CONTEXT) -> int:
+    """Cycles the op's line buffer takes to fill at its own input rate (`layer_models` formula)."""
+    inp = stream_of(op.input)
+    (kh, kw), _, pad = window_props(op)
+    f = ctx.folding(op)
+    lanes = f.get("coarse_in", f.get("coarse", 1)) * f.get("coarse_group", 1)
+    row = inp.width + pad[1] + pad[3]
+    return ((kh - 1) * row + (kw - 1)) * inp.channels // lanes
 
 
-def _int(attr) -> int:  # IntegerAttr property
-    return attr.value.data
+def post_window_latency(op: Operation, ctx: CostContext = REFERENCE_CONTEXT) -> int:
+    """Cycles from an op's last needed input to its output: its pipeline depth minus the window fill.
 
-
-def requant_resources(
-    requant: RequantAttr | None, lanes: int, in_bits: int, out_bits: int, dsp_type: str = "DSP48E2"
-) -> tuple[Resources, int]:
-    """One fused rescale stage per lane: (resources, latency).
-
-    A power-of-two multiplier is a shift (no multiply); otherwise the
-    `in_bits` x `bits(multiplier)` product on DSPs.  Then a rounding adder and
-    a saturating clamp (two comparators and a multiplexer).
+    The window fill is already counted, exactly, by the pixel dependence; what
+    remains is computing one output pixel and the arithmetic / I-O pipeline.
+    Whole-frame ops (global pooling, linear) count only their arithmetic.
     """
-    if requant is None:
-        return Resources(), 0
-    m = requant.multiplier.data
-    mult_bits = m.bit_length() + 1  # signed operand
-    product_bits = in_bits + mult_bits
-    res = lm._adders(lanes, product_bits) + Resources(lut=lanes * 3 * out_bits, ff=lanes * out_bits)
-    latency = 2
-    if m & (m - 1):
-        res += Resources(dsp=lanes * dsp_per_multiply(in_bits, mult_bits, dsp_type))
-        latency += lm.DSP_MULTIPLY_LATENCY
-    return res, latency
+    if not has_cost_model(op):
+        return 0
+    cost = op_cost(op, ctx)
+    if isinstance(op, ConvOp | PoolOp):
+        return max(0, cost.pipeline_depth - window_fill_cycles(op, ctx))
+    if isinstance(op, GlobalPoolOp | LinearOp):
+        return lm.IO_LATENCY + lm.DSP_MULTIPLY_LATENCY
+    return cost.pipeline_depth
 
 
-def _const_multiply(value: int, lanes: int, bits: int) -> Resources:
-    """Multiplying a stream by an integer constant: free for 1, a shift for a power of two,
-    else shift-and-add in LUTs (one adder per extra set bit)."""
-    if value in (0, 1) or value & (value - 1) == 0:
-        return Resources()
-    return lm._adders(lanes * (bin(value).count("1") - 1), bits + value.bit_length())
-
-
-def conv_layer_cost(op: ConvOp, options: CostOptions = CostOptions()) -> lm.LayerCost:
-    """A conv, fused forms included.
-
-    * the plain conv: `layer_models.conv_cost`, plus its requant stage;
-    * `skip`: per output lane two constant multiplies (acc_mult, skip_mult),
-      an `acc_bits` adder and the skip_requant stage, in the epilogue;
-    * `side` forward: one output register per lane (the centre pixel is
-      already in the window registers);
-    * `side` with side_weights: a 1x1 conv of the centre pixel with the conv's
-      own coarse_in x coarse_out lanes (the dialect ties the side conv's
-      folding to the main conv's), its weights, bias and requant, but no
-      window, no line buffer and no control of its own.
-    `reuse` (temporal reuse, if the op has it) divides the compute term and
-    multiplies the multipliers; see `apply_reuse`.
-    """
-    inp, out = stream_of(op.input), stream_of(op.output)
-    (kh, kw), (sh, sw), pad = window_props(op)
-    float32 = _is_float(out)
-    in_bits = 32 if float32 else _bits(inp)
-    weight_bits = 32 if float32 else _weight_bits(op)
-    acc_bits = 32
-    folding = op.folding()
-    cost = lm.conv_cost(
-        h_in=inp.height,
-        w_in=inp.width,
-        c_in=inp.channels,
-        c_out=out.channels,
-        kh=kh,
-        kw=kw,
-        stride_h=sh,
-        stride_w=sw,
-        pad_t=pad[0],
-        pad_l=pad[1],
-        pad_b=pad[2],
-        pad_r=pad[3],
-        groups=_int(op.groups),
-        in_bits=in_bits,
-        weight_bits=weight_bits,
-        acc_bits=acc_bits,
-        bias_bits=(32 if op.bias is not None else 0),
-        coarse_in=folding["coarse_in"],
-        coarse_out=folding["coarse_out"],
-        coarse_group=folding["coarse_group"],
-        fine=folding["fine"],
-        packing=options.packing,
-        allow_uram=options.allow_uram,
-        dsp_type=options.dsp_type,
-        float32=float32,
-    )
-    cost = apply_reuse(op, cost, in_bits=in_bits, weight_bits=weight_bits, options=options)
-    lanes = folding["coarse_out"] * folding["coarse_group"]
-    extra = Resources()
-    latency = 0
-    cycles = cost.cycles
-    if not float32:
-        first_out_bits = _bits(out) if op.skip is None else acc_bits
-        res, lat = requant_resources(op.requant, lanes, acc_bits, first_out_bits, options.dsp_type)
-        extra, latency = extra + res, latency + lat
-    if op.skip is not None:
-        skip = stream_of(op.skip)
-        extra += _const_multiply(_int(op.acc_mult), lanes, acc_bits)
-        extra += _const_multiply(_int(op.skip_mult), lanes, _bits(skip))
-        if float32:
-            extra += Resources(dsp=lanes * 2, lut=lanes * lm.FLOAT32_ADD_LUT, ff=lanes * lm.FLOAT32_ADD_FF)
-            latency += lm.FLOAT32_ADD_LATENCY
-        else:
-            extra += lm._adders(lanes, acc_bits)
-            res, lat = requant_resources(op.skip_requant, lanes, acc_bits, _bits(out), options.dsp_type)
-            extra, latency = extra + res, latency + 1 + lat
-        extra += Resources(ff=lanes * _bits(skip))  # skip input register
-    if op.side is not None:
-        side = stream_of(op.side)
-        if op.side_weights is None:
-            extra += Resources(ff=folding["coarse_in"] * folding["coarse_group"] * _bits(side))
-        else:
-            side_cost = lm.conv_cost(
-                h_in=side.height,
-                w_in=side.width,
-                c_in=inp.channels,
-                c_out=side.channels,
-                kh=1,
-                kw=1,
-                in_bits=in_bits,
-                weight_bits=weight_bits,
-                acc_bits=acc_bits,
-                bias_bits=(32 if op.side_bias is not None else 0),
-                coarse_in=folding["coarse_in"],
-                coarse_out=folding["coarse_out"],
-                packing=options.packing,
-                allow_uram=options.allow_uram,
-                dsp_type=options.dsp_type,
-                float32=float32,
-            )
-            extra += side_cost.resources + Resources(lut=-lm.CONTROL_LUT, ff=-lm.CONTROL_FF)
-            if not float32:
-                res, _ = requant_resources(op.side_requant, folding["coarse_out"], acc_bits, _bits(side), options.dsp_type)
-                extra += res
-            cycles = max(cycles, side_cost.cycles)
-    return lm.LayerCost(cycles, cost.pipeline_depth + latency, cost.resources + extra)
-
-
-def _weight_bits(op: ConvOp | LinearOp) -> int:
-    t = op.weight_type
-    return t.width.data if isinstance(t, IntegerType) else 32
+# --------------------------------------------------------------------------------------
+# Temporal reuse
+# --------------------------------------------------------------------------------------
 
 
 def conv_reuse(op: ConvOp) -> int:
-    """The op's temporal-reuse factor (1 when the dialect has no `reuse` property)."""
+    """The conv's temporal-reuse factor (1 when it has no `reuse` property)."""
     attr = op.properties.get("reuse")
     return 1 if attr is None else attr.value.data  # type: ignore[union-attr]
 
 
-def apply_reuse(
-    op: ConvOp, cost: lm.LayerCost, *, in_bits: int, weight_bits: int, options: CostOptions
-) -> lm.LayerCost:
-    """Temporal reuse R: each weight word read serves R consecutive output pixels of a row.
+def apply_reuse(op: ConvOp, cost: lm.LayerCost, ctx: CostContext = REFERENCE_CONTEXT) -> lm.LayerCost:
+    """The cost of `op` with temporal reuse R = `op.reuse`, from its cost without reuse.
 
-    The R windows are computed side by side: R times the multipliers and
-    adder trees (the R products of one weight share that operand, so with
-    int8 packing two of them fill one DSP48E2 even when coarse_out = 1), the
-    window registers widen by (R-1)*stride_w columns, but the weight memory
-    is read once per R pixels: its width and depth do not change.  Compute
-    cycles divide by R; the input term (every input element is read once)
-    does not.  The first output waits for (R-1)*stride_w more input pixels.
+    Each weight word read serves R consecutive output pixels of a row, computed
+    side by side: R times the multipliers, adder trees and accumulators, but
+    the weight memory is read once per R pixels, so its width and depth do
+    not change (reaching the same parallelism with `coarse_out * R` would
+    widen it R times).  The R products of one weight share that operand, so
+    with int8 packing on DSP48E2 any two of them fill one DSP, even with
+    `coarse_out = 1`.  The window registers widen by (R-1)*stride_w columns.
+    Compute cycles divide by R; the input term (every input element is read
+    once at `coarse_in` per cycle) does not.  The first output waits for
+    (R-1)*stride_w more input pixels.
     """
     reuse = conv_reuse(op)
     if reuse == 1:
         return cost
     inp, out = stream_of(op.input), stream_of(op.output)
     (kh, kw), (sh, sw), pad = window_props(op)
-    f = op.folding()
+    f = ctx.folding(op)
+    is_float = not inp.is_integer
+    in_bits = 32 if is_float else inp.bitwidth
+    weight_bits = 32 if is_float else element_bitwidth(op.weight_type)
     in_lanes = f["coarse_in"] * f["coarse_group"]
-    groups = _int(op.groups)
+    groups = op.groups.value.data
     mult_lanes = f["coarse_in"] * f["coarse_out"] * f["coarse_group"] * f["fine"]
     in_cycles = inp.numel // in_lanes
     compute = out.height * out.width * (inp.channels // groups) * out.channels * kh * kw // mult_lanes
     cycles = max(in_cycles, -(-compute // reuse))
-    # (reuse - 1) more copies of the MAC array.  Products of one weight share that operand, so
-    # with int8 packing on DSP48E2 any two products (along coarse_out or along reuse) fill one DSP.
     extra_mults = mult_lanes * (reuse - 1)
-    if options.packing and options.dsp_type == "DSP48E2" and max(in_bits, weight_bits) <= 8:
+    if is_float:
+        extra = Resources(dsp=dsp_for_float32(extra_mults, extra_mults))
+    elif ctx.packing and ctx.dsp_type == "DSP48E2" and max(in_bits, weight_bits) <= PACKING_MAX_BITS:
         per_in_lane = f["coarse_in"] * f["fine"] * f["coarse_group"]
-        dsp_total = per_in_lane * -(-(f["coarse_out"] * reuse) // 2)
-        extra_dsp = max(0, dsp_total - cost.resources.dsp)
+        packed = per_in_lane * -(-(f["coarse_out"] * reuse) // 2)
+        extra = Resources(dsp=max(0, packed - cost.resources.dsp))
     else:
-        extra_dsp = extra_mults * dsp_per_multiply(in_bits, weight_bits, options.dsp_type)
-    product_bits = in_bits + weight_bits
-    extra = Resources(dsp=extra_dsp) + lm._adders(extra_mults, product_bits + 4)
+        extra = Resources(dsp=extra_mults * dsp_per_multiply(in_bits, weight_bits, ctx.dsp_type))
+    extra += lm._adders(extra_mults, in_bits + weight_bits + 4)
     window_bits = kh * (reuse - 1) * sw * in_lanes * in_bits
     extra += Resources(lut=lm.WINDOW_LUT_PER_BIT * window_bits, ff=window_bits)
     depth = cost.pipeline_depth + (reuse - 1) * sw * inp.channels // in_lanes
     return lm.LayerCost(cycles, depth, cost.resources + extra)
-
-
-def layer_costs(op: Operation, options: CostOptions = CostOptions()) -> lm.LayerCost | None:
-    """The cost of one dataflow op (None for ops without a hardware model, e.g. func.return).
-
-    This is the adapter between the IR and `layer_models`; swap it for the ops'
-    own cost interface once that exists.
-    """
-    if isinstance(op, ConvOp):
-        return conv_layer_cost(op, options)
-    if not op.results or not isinstance(op.results[0].type, StreamType):
-        return None
-    out = stream_of(op.results[0])
-    coarse = op.folding().get("coarse", 1) if hasattr(op, "folding") else 1
-    h, w, c = out.dims
-    if isinstance(op, LinearOp):
-        inp = stream_of(op.input)
-        float32 = _is_float(out)
-        cost = lm.linear_cost(
-            c_in=inp.numel,
-            c_out=out.channels,
-            in_bits=32 if float32 else inp.bitwidth,
-            weight_bits=32 if float32 else _weight_bits(op),
-            bias_bits=32 if op.bias is not None else 0,
-            coarse_in=_int(op.coarse_in),
-            coarse_out=_int(op.coarse_out),
-            packing=options.packing,
-            allow_uram=options.allow_uram,
-            dsp_type=options.dsp_type,
-            float32=float32,
-        )
-        if not float32:
-            res, lat = requant_resources(op.requant, _int(op.coarse_out), 32, out.bitwidth, options.dsp_type)
-            cost = lm.LayerCost(cost.cycles, cost.pipeline_depth + lat, cost.resources + res)
-        return cost
-    if isinstance(op, PoolOp):
-        inp = stream_of(op.input)
-        (kh, kw), (sh, sw), pad = window_props(op)
-        cost = lm.pool_cost(
-            h_in=inp.height,
-            w_in=inp.width,
-            c=inp.channels,
-            kh=kh,
-            kw=kw,
-            stride_h=sh,
-            stride_w=sw,
-            pad_t=pad[0],
-            pad_l=pad[1],
-            pad_b=pad[2],
-            pad_r=pad[3],
-            bits=inp.bitwidth,
-            coarse=coarse,
-            kind=op.mode.data,
-            allow_uram=options.allow_uram,
-            dsp_type=options.dsp_type,
-        )
-        res, lat = requant_resources(op.requant, coarse, 32, out.bitwidth, options.dsp_type) if out.is_integer else (Resources(), 0)
-        return lm.LayerCost(cost.cycles, cost.pipeline_depth + lat, cost.resources + res)
-    if isinstance(op, GlobalPoolOp):
-        inp = stream_of(op.input)
-        cost = lm.global_pool_cost(
-            h=inp.height,
-            w=inp.width,
-            c=inp.channels,
-            bits=inp.bitwidth,
-            coarse=coarse,
-            kind=op.mode.data,
-            allow_uram=options.allow_uram,
-            dsp_type=options.dsp_type,
-        )
-        res, lat = requant_resources(op.requant, coarse, 32, out.bitwidth, options.dsp_type) if out.is_integer else (Resources(), 0)
-        return lm.LayerCost(cost.cycles, cost.pipeline_depth + lat, cost.resources + res)
-    if isinstance(op, AddOp):
-        lhs, rhs = stream_of(op.lhs), stream_of(op.rhs)
-        bits = 32 if _is_float(out) else max(lhs.bitwidth, rhs.bitwidth) + 8
-        cost = lm.add_cost(h=h, w=w, c=c, bits=bits, coarse=coarse)
-        res = Resources()
-        lat = 0
-        if out.is_integer:
-            res += _const_multiply(_int(op.lhs_mult), coarse, lhs.bitwidth)
-            res += _const_multiply(_int(op.rhs_mult), coarse, rhs.bitwidth)
-            r, lat = requant_resources(op.requant, coarse, bits, out.bitwidth, options.dsp_type)
-            res += r
-        else:
-            res += Resources(dsp=2 * coarse)
-        return lm.LayerCost(cost.cycles, cost.pipeline_depth + lat, cost.resources + res)
-    if isinstance(op, ForkOp):
-        return lm.fork_cost(h=h, w=w, c=c, bits=out.bitwidth, coarse=coarse, n_outputs=len(op.outputs))
-    if isinstance(op, BufferOp):
-        return buffer_cost(op, lanes=1, options=options)
-    if isinstance(op, ConcatOp):
-        channels = [stream_of(v).channels for v in op.inputs]
-        return lm.concat_cost(h=h, w=w, channels=channels, bits=out.bitwidth, coarse=coarse)
-    if isinstance(op, RequantizeOp):
-        inp = stream_of(op.input)
-        res, lat = requant_resources(op.requant, coarse, inp.bitwidth, out.bitwidth, options.dsp_type)
-        control = Resources(lut=lm.SIMPLE_CONTROL_LUT, ff=lm.SIMPLE_CONTROL_FF)
-        return lm.LayerCost(h * w * c // coarse, lat + lm.IO_LATENCY, res + control)
-    if isinstance(op, ActivationOp):
-        kind = op.activation.kind.data
-        if not out.is_integer:
-            return lm.LayerCost(h * w * c // coarse, 2 + lm.IO_LATENCY, Resources(lut=coarse * 3 * 32 + 40, ff=40))
-        return lm.activation_cost(h=h, w=w, c=c, bits=out.bitwidth, coarse=coarse, kind=kind)
-    if isinstance(op, SoftmaxOp | ConditionalBufferOp):
-        return lm.LayerCost(h * w * c // coarse, lm.IO_LATENCY, Resources(lut=lm.SIMPLE_CONTROL_LUT))
-    return None
-
-
-def buffer_cost(op: BufferOp, *, lanes: int = 1, options: CostOptions = CostOptions()) -> lm.LayerCost:
-    """A FIFO of `depth` elements stored as words of `lanes` elements."""
-    s = stream_of(op.output)
-    depth = _int(op.depth)
-    words = -(-depth // lanes)
-    res = fifo_resources(s.bitwidth * lanes, words, options.allow_uram) if depth else Resources()
-    return lm.LayerCost(s.numel // lanes, 1, res)
-
-
-def network_interval(ops: Iterable[Operation], options: CostOptions = CostOptions()) -> int:
-    """Cycles per frame of the slowest op: the steady-state interval of the whole pipeline."""
-    worst = 1
-    for op in ops:
-        cost = layer_costs(op, options)
-        if cost is not None:
-            worst = max(worst, cost.cycles)
-    return worst
-
-
-def post_window_latency(op: Operation, options: CostOptions = CostOptions()) -> int:
-    """Cycles from an op's last needed input to its output: its depth minus the window fill.
-
-    The window fill is already counted, exactly, by the pixel dependence; what
-    remains is computing one output pixel and the arithmetic/I-O pipeline.
-    """
-    cost = layer_costs(op, options)
-    if cost is None:
-        return 0
-    if isinstance(op, ConvOp | PoolOp):
-        inp = stream_of(op.input)
-        (kh, kw), _, pad = window_props(op)
-        lanes = op.folding().get("coarse_in", op.folding().get("coarse", 1)) * op.folding().get("coarse_group", 1)
-        row = inp.width + pad[1] + pad[3]
-        fill = ((kh - 1) * row + (kw - 1)) * inp.channels // lanes
-        return max(0, cost.pipeline_depth - fill)
-    if isinstance(op, GlobalPoolOp | LinearOp):
-        return lm.IO_LATENCY + lm.DSP_MULTIPLY_LATENCY
-    return cost.pipeline_depth
 
 
 # --------------------------------------------------------------------------------------
@@ -685,29 +421,104 @@ def branch_ops(long_value: SSAValue, origin: SSAValue) -> list[Operation]:
     return ops
 
 
+def upstream_chain(value: SSAValue) -> list[SSAValue]:
+    """`value` and the values it descends from through single-stream ops (the skip path, backwards).
+
+    Forks, buffers, pointwise ops and windowed ops (a downsample conv, or the
+    conv whose `side` result forwards its window centre) are followed to their
+    input; the walk stops at a block argument or a join.
+    """
+    chain = [value]
+    while isinstance(value, OpResult):
+        op = value.op
+        if isinstance(op, ForkOp | BufferOp | RequantizeOp | ActivationOp | PoolOp):
+            value = op.operands[0]
+        elif isinstance(op, ConvOp) and (op.skip is None or value == op.side):
+            value = op.input
+        else:
+            break
+        chain.append(value)
+    return chain
+
+
+@dataclass(frozen=True)
+class BranchPoint:
+    """Where a join's two branches part: the stream whose progress both are measured against.
+
+    For a fork it is the fork's input (the fork writes each pixel to both
+    branches at once).  For a skip taken from a conv's `side` result it is that
+    conv's output, and the side result is an alias of it: the conv emits
+    side pixel q together with output pixel q.
+    """
+
+    origin: SSAValue
+    aliases: tuple[SSAValue, ...] = ()
+
+    def dependence(self) -> PixelDependence:
+        return PixelDependence(self.origin, self.aliases)
+
+
+def find_origin(long_value: SSAValue, skip_value: SSAValue) -> BranchPoint | None:
+    """The nearest point on the skip path that the long branch also descends from."""
+    for value in upstream_chain(skip_value):
+        if isinstance(value, OpResult) and isinstance(value.op, ConvOp) and value == value.op.side:
+            point = BranchPoint(value.op.output, (value,))
+            if point.dependence().need(long_value) is not None:
+                return point
+        if value == skip_value:
+            continue
+        if PixelDependence(value).need(long_value) is not None:
+            return BranchPoint(value)
+    return None
+
+
+def join_consumption(
+    join: Operation, skip_value: SSAValue, deps: PixelDependence
+) -> tuple[np.ndarray | None, list[Operation]]:
+    """For each pixel p of the join's skip operand: the origin pixel the *other* side needs
+    before the join can consume skip pixel p; and the ops on that other side."""
+    if isinstance(join, ConvOp) and skip_value == join.skip:
+        need_in = deps.need(join.input)
+        if need_in is None:
+            return None, []
+        kernel, stride, pad = window_props(join)
+        need = window_need(need_in, stream_of(join.input), stream_of(join.output), kernel, stride, pad)
+        return np.maximum.accumulate(need), [join, *branch_ops(join.input, deps.origin)]
+    others = [v for v in join.operands if v != skip_value]
+    need: np.ndarray | None = None
+    ops: list[Operation] = []
+    for v in others:
+        need = _combine(need, deps.need(v))
+        ops = max(ops, branch_ops(v, deps.origin), key=len)
+    return need, ops
+
+
 def size_skip_fifo(
-    origin: SSAValue,
-    long_value: SSAValue,
+    join: Operation,
     skip_value: SSAValue,
+    point: BranchPoint,
     *,
     interval: int,
     lanes: int = 1,
     margin_pixels: int = 1,
-    options: CostOptions = CostOptions(),
+    ctx: CostContext = REFERENCE_CONTEXT,
 ) -> SkipSizing | None:
-    """Depth of a FIFO placed on `skip_value` just before the join that also reads `long_value`.
+    """Depth of a FIFO on the join's operand `skip_value`, placed right before the join.
 
-    `origin` is the stream both branches descend from; `interval` the network's
-    cycles per frame.  Returns None if either branch does not depend on the origin.
+    `point` is where the branches part (`find_origin`); `interval` the
+    network's cycles per frame; `lanes` the elements the join reads per cycle
+    (the depth is rounded up to whole words).  Returns None if either branch
+    does not depend on the branch point.
     """
-    deps = PixelDependence(origin)
-    need_long = deps.need(long_value)
+    deps = point.dependence()
     need_skip = deps.need(skip_value)
-    if need_long is None or need_skip is None:
+    need_long, long_ops = join_consumption(join, skip_value, deps)
+    if need_long is None or need_skip is None or need_long.shape != need_skip.shape:
         return None
     skip = stream_of(skip_value)
-    occupancy = skip_occupancy_pixels(need_long, need_skip) * skip.channels
-    latency = sum(post_window_latency(op, options) for op in branch_ops(long_value, origin))
+    origin = stream_of(point.origin)
+    occupancy = skip_occupancy_pixels(need_long, need_skip, origin.height * origin.width) * skip.channels
+    latency = sum(post_window_latency(op, ctx) for op in long_ops)
     slack = ceil(latency * skip.numel / max(1, interval))
     margin = margin_pixels * skip.channels
     depth = occupancy + slack + margin
