@@ -1,0 +1,218 @@
+"""`fpga-report`: what a design costs, layer by layer, and whether it fits.
+
+    fpga-opt net.mlir -p 'select-folding{board=kv260},estimate-resources' -o annotated.mlir
+    fpga-report annotated.mlir [--json report.json] [--plot report.png]
+
+Prints a per-layer table (layer, op, folding, cycles, DSP, BRAM18, URAM,
+LUT, FF; `*` marks the bottleneck), the board utilisation in % and the
+predicted frame rate.  `--json` writes the same data; `--plot` draws each
+layer's cycles against the bottleneck's and a resource bar chart (needs
+matplotlib).  When the IR carries no `dataflow.estimate` (or `--board` /
+`--clock-mhz` ask for another target), it runs `estimate-resources` itself.
+Input `-` reads standard input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import Builtin, DictionaryAttr, ModuleOp
+from xdsl.dialects.func import Func
+from xdsl.parser import Parser
+
+from fpga_opt.dialects.dataflow import Dataflow, DataflowOp
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
+from fpga_opt.passes.analysis.op_costs import design_ops, layer_name
+from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
+from fpga_opt.passes.estimate_resources import EstimateResourcesPass
+from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
+
+RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
+
+
+def load(path: str) -> ModuleOp:
+    """Parse and verify an IR file (`-`: standard input)."""
+    if path == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        text, name = Path(path).read_text(), path
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(Func)
+    ctx.load_dialect(Dataflow)
+    module = Parser(ctx, text, name).parse_module()
+    module.verify()
+    return module
+
+
+def _annotated(module: ModuleOp) -> bool:
+    if not isinstance(module.attributes.get(ESTIMATE_ATTR), DictionaryAttr):
+        return False
+    return all(isinstance(op.attributes.get(COST_ATTR), DictionaryAttr) for op in design_ops(module))
+
+
+def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> dict[str, Any]:
+    """The report as plain data, estimating first if the IR is not annotated (or another target is asked)."""
+    if board or clock_mhz or not _annotated(module):
+        EstimateResourcesPass(board=board, clock_mhz=clock_mhz).apply(Context(), module)
+    estimate = module.attributes[ESTIMATE_ATTR]
+    assert isinstance(estimate, DictionaryAttr)
+    summary = {k: dict_value(estimate, k) for k in estimate.data}
+    bottleneck = summary.get("bottleneck")
+    layers = []
+    marked = False
+    for op in design_ops(module):
+        cost = op.attributes[COST_ATTR]
+        assert isinstance(cost, DictionaryAttr)
+        entry: dict[str, Any] = {
+            "layer": layer_name(op),
+            "op": op.name.removeprefix("dataflow."),
+            "folding": op.folding() if isinstance(op, DataflowOp) else {},
+        }
+        entry.update({k: int(dict_value(cost, k) or 0) for k in ("cycles", "depth", *RESOURCE_NAMES)})
+        # The first op with the bottleneck's name and the interval's cycles is the bottleneck.
+        is_bottleneck = not marked and entry["layer"] == bottleneck and entry["cycles"] == summary.get("interval")
+        marked = marked or is_bottleneck
+        entry["bottleneck"] = is_bottleneck
+        layers.append(entry)
+    totals = {name: int(summary.get(name) or 0) for name in RESOURCE_NAMES}
+    fifos = {"lut": int(summary.get("fifo_lut") or 0), "ff": int(summary.get("fifo_ff") or 0)}
+    fifos["bram18"] = int(summary.get("fifo_bram18") or 0)
+    return {
+        "board": summary.get("board"),
+        "clock_mhz": summary.get("clock_mhz"),
+        "interval_cycles": int(summary.get("interval") or 0),
+        "latency_cycles": int(summary.get("latency") or 0),
+        "fps": summary.get("fps"),
+        "bottleneck": bottleneck,
+        "totals": totals,
+        "default_fifos": fifos,
+        "utilisation": summary.get("util") or {},
+        "layers": layers,
+    }
+
+
+def _folding_text(folding: dict[str, int]) -> str:
+    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c"}
+    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k == "coarse_group" and v == 1))
+
+
+def format_table(data: dict[str, Any]) -> str:
+    """The human-readable report."""
+    headers = ["", "layer", "op", "folding", "cycles", "DSP", "BRAM18", "URAM", "LUT", "FF"]
+    rows = [
+        [
+            "*" if e["bottleneck"] else "",
+            e["layer"],
+            e["op"],
+            _folding_text(e["folding"]),
+            f"{e['cycles']:,}",
+            *(f"{e[r]:,}" for r in RESOURCE_NAMES),
+        ]
+        for e in data["layers"]
+    ]
+    fifo = data["default_fifos"]
+    rows.append(
+        ["", "(stream FIFOs)", "", "", "", "0", f"{fifo['bram18']:,}", "0", f"{fifo['lut']:,}", f"{fifo['ff']:,}"]
+    )
+    totals = data["totals"]
+    rows.append(["", "total", "", "", f"{data['interval_cycles']:,}", *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
+    right = {4, 5, 6, 7, 8, 9}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows[:-1]]
+    out.append(line(["-" * w for w in widths]))
+    out.append(line(rows[-1]))
+    util = data["utilisation"]
+    out.append("")
+    out.append(
+        f"board {data['board']} at {data['clock_mhz']:g} MHz: "
+        + ", ".join(f"{RESOURCE_LABELS[r]} {100 * float(util.get(r, 0.0)):.1f}%" for r in RESOURCE_NAMES)
+    )
+    fps = data["fps"] or 0.0
+    out.append(
+        f"interval {data['interval_cycles']:,} cycles (bottleneck: {data['bottleneck']}), "
+        f"latency {data['latency_cycles']:,} cycles, predicted {fps:,.1f} FPS"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _require_matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise FpgaOptError("--plot needs matplotlib, which is not installed: pip install matplotlib") from None
+    return plt
+
+
+def plot(data: dict[str, Any], path: str) -> None:
+    """Per-layer cycles against the bottleneck, and the board utilisation per resource, as a PNG."""
+    plt = _require_matplotlib()
+    layers = data["layers"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(max(8, 0.35 * len(layers) + 5), 5), width_ratios=[3, 1])
+    names = [e["layer"] for e in layers]
+    cycles = [e["cycles"] for e in layers]
+    colours = ["tab:red" if e["bottleneck"] else "tab:blue" for e in layers]
+    ax1.bar(range(len(layers)), cycles, color=colours)
+    ax1.axhline(data["interval_cycles"], color="tab:red", linestyle="--", label="interval (bottleneck)")
+    ax1.set_xticks(range(len(layers)), names, rotation=90, fontsize=7)
+    ax1.set_ylabel("cycles per frame")
+    ax1.set_title(f"{data['fps'] or 0:,.0f} FPS on {data['board']} at {data['clock_mhz']:g} MHz")
+    ax1.legend()
+    util = data["utilisation"]
+    labels = [RESOURCE_LABELS[r] for r in RESOURCE_NAMES]
+    values = [100 * min(float(util.get(r, 0.0)), 10.0) for r in RESOURCE_NAMES]
+    ax2.bar(labels, values, color="tab:green")
+    ax2.axhline(100, color="black", linewidth=0.8)
+    ax2.set_ylabel("% of board")
+    ax2.set_title("utilisation")
+    fig.tight_layout()
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp.png")
+    try:
+        fig.savefig(tmp, dpi=120)
+        write_atomically(path, tmp.read_bytes())
+    finally:
+        tmp.unlink(missing_ok=True)
+        plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    with exit_on_user_error("fpga-report"):
+        parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
+        parser.add_argument("input", help="IR file (annotated by estimate-resources, or not); '-' for stdin")
+        parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+        parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
+        parser.add_argument("--board", default="", help="estimate for this board (default: as annotated, else kv260)")
+        parser.add_argument(
+            "--clock-mhz", type=float, default=0.0, help="estimate at this clock (default: as annotated)"
+        )
+        args = parser.parse_args(argv)
+        if args.plot:
+            _require_matplotlib()  # fail before doing any work
+        module = load(args.input)
+        data = report_data(module, args.board, args.clock_mhz)
+        sys.stdout.write(format_table(data))
+        if args.json:
+            write_atomically(args.json, json.dumps(data, indent=2) + "\n")
+        if args.plot:
+            plot(data, args.plot)
+
+
+if __name__ == "__main__":
+    main()
