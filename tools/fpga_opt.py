@@ -87,6 +87,19 @@ class FpgaOptMain(xDSLOptMain):
             "--list-passes", action="store_true", help="list fpga-opt's passes with their options and exit"
         )
 
+    def register_all_dialects(self) -> None:
+        # xDSL's dialects, with ours in place of any xDSL dialect of the same name (`hls`).
+        from xdsl.universe import Universe
+
+        from fpga_opt.dialects import all_dialects
+
+        ours = all_dialects()
+        for name, factory in Universe.get_multiverse().all_dialects.items():
+            if name not in ours:
+                self.ctx.register_dialect(name, factory)
+        for name, factory in ours.items():
+            self.ctx.register_dialect(name, factory)
+
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
 

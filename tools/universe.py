@@ -2,7 +2,7 @@
 
 from xdsl.universe import Universe
 
-from fpga_opt.dialects import all_dialects
+from fpga_opt.dialects import universe_dialects
 from fpga_opt.passes import registry
 
-FPGA_OPT_UNIVERSE = Universe(all_dialects=all_dialects(), all_passes=registry())
+FPGA_OPT_UNIVERSE = Universe(all_dialects=universe_dialects(), all_passes=registry())

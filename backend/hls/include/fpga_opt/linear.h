@@ -1,0 +1,76 @@
+// Fully connected layer: FINN's matrix-vector-activation unit (MVAU).
+//
+// CFG: in_t, out_t, acc_t, epi_t, rq_t; NIN (= H*W*C, the input vector in HWC
+// order), NOUT, CI (SIMD: inputs per cycle), CO (PE: outputs in parallel);
+// ACT, ACT_LO, ACT_HI, ACT_FLO, ACT_FHI, ACT_ALPHA.
+//
+// (NOUT/CO) * (NIN/CI) iterations at II=1, CI*CO multipliers.  The input
+// vector is read once, during the first output fold, and kept in `buf` for
+// the others.  Weights: one ROM, word = CO*CI values,
+//   w[nf*(NIN/CI) + sf][o*CI + i] = W[nf*CO + o][sf*CI + i];  bias b[nf][o].
+#ifndef FPGA_OPT_LINEAR_H
+#define FPGA_OPT_LINEAR_H
+
+#include "types.h"
+
+namespace fpga_opt {
+
+template <class C, class WA, class BA>
+void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<typename C::out_t, C::CO> >& out,
+            const WA& w, const BA& b) {
+    typedef typename C::in_t T;
+    typedef typename C::acc_t acc_t;
+    typedef typename C::epi_t epi_t;
+    const int CI = C::CI, CO = C::CO;
+    const int NSF = C::NIN / CI;   // synapse folds
+    const int NNF = C::NOUT / CO;  // neuron folds
+    T buf[NSF][CI];
+#pragma HLS ARRAY_RESHAPE variable=buf complete dim=2
+    acc_t acc[CO];
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=1
+    int sf = 0, nf = 0;
+    for (int step = 0; step < NNF * NSF; step++) {
+#pragma HLS PIPELINE II=1
+        pack<T, CI> x;
+        if (nf == 0) {
+            x = in.read();
+            for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+                buf[sf][i] = x.data[i];
+            }
+        } else {
+            for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+                x.data[i] = buf[sf][i];
+            }
+        }
+        const int waddr = nf * NSF + sf;
+        for (int o = 0; o < CO; o++) {
+#pragma HLS UNROLL
+            acc_t sum = sf == 0 ? acc_t(0) : acc[o];
+            for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+                sum += x.data[i] * w[waddr][o * CI + i];
+            }
+            acc[o] = sum;
+        }
+        if (sf == NSF - 1) {
+            pack<typename C::out_t, CO> y;
+            for (int o = 0; o < CO; o++) {
+#pragma HLS UNROLL
+                epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[nf][o]);
+                if (C::rq_t::enabled) v = C::rq_t::apply(v);
+                y.data[o] = (typename C::out_t)activate<C>(v);
+            }
+            out.write(y);
+        }
+        if (++sf == NSF) {
+            sf = 0;
+            ++nf;
+        }
+    }
+}
+
+}  // namespace fpga_opt
+
+#endif  // FPGA_OPT_LINEAR_H

@@ -1,0 +1,112 @@
+// Pooling over windows (after `sliding_window`) and global pooling.
+//
+// pool CFG: in_t, out_t, acc_t, epi_t, rq_t; OH, OW, C, L, KP (= Kh*Kw), MODE.
+// global_pool CFG: in_t, out_t, acc_t, epi_t, rq_t; PIX (= H*W), C, L, MODE.
+//
+// MODE_MAX keeps the element type (the window was padded with its lowest
+// value).  MODE_AVG on integers emits the exact window SUM, then the optional
+// requant (whose multiplier carries the 1/count): the division is a rescale.
+// MODE_AVG on floats divides the sum by the count (Kh*Kw, padding included;
+// H*W for global pooling).  One token (L channels) per cycle, PIPELINE II=1.
+#ifndef FPGA_OPT_POOL_H
+#define FPGA_OPT_POOL_H
+
+#include "types.h"
+
+namespace fpga_opt {
+
+enum pool_mode { MODE_MAX = 0, MODE_AVG = 1 };
+
+/// Whether an epilogue type is floating point (for average pooling's division).
+template <typename E>
+struct is_float_type {
+    static const bool value = false;
+};
+template <>
+struct is_float_type<float> {
+    static const bool value = true;
+};
+
+/// Finish an average: float divides by the count, integers requantise the sum.
+template <class C>
+inline typename C::epi_t finish_average(typename C::epi_t sum, int count) {
+    if (is_float_type<typename C::epi_t>::value) return sum / (typename C::epi_t)count;
+    return C::rq_t::enabled ? (typename C::epi_t)C::rq_t::apply(sum) : sum;
+}
+
+template <class C>
+void pool(hls::stream<window<typename C::in_t, C::KP, C::L> >& in, hls::stream<pack<typename C::out_t, C::L> >& out) {
+    typedef typename C::in_t T;
+    typedef typename C::acc_t acc_t;
+    const int L = C::L, KP = C::KP;
+    for (int step = 0; step < C::OH * C::OW * (C::C / L); step++) {
+#pragma HLS PIPELINE II=1
+        window<T, KP, L> win = in.read();
+#pragma HLS ARRAY_PARTITION variable=win.data complete dim=0
+        pack<typename C::out_t, L> y;
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+            if (C::MODE == MODE_MAX) {
+                T m = win.data[0][l];
+                for (int p = 1; p < KP; p++) {
+#pragma HLS UNROLL
+                    m = win.data[p][l] > m ? win.data[p][l] : m;
+                }
+                y.data[l] = (typename C::out_t)m;
+            } else {
+                acc_t s = 0;
+                for (int p = 0; p < KP; p++) {
+#pragma HLS UNROLL
+                    s += win.data[p][l];
+                }
+                y.data[l] = (typename C::out_t)finish_average<C>(widen<typename C::epi_t>(s), KP);
+            }
+        }
+        out.write(y);
+    }
+}
+
+template <class C>
+void global_pool(hls::stream<pack<typename C::in_t, C::L> >& in, hls::stream<pack<typename C::out_t, C::L> >& out) {
+    typedef typename C::acc_t acc_t;
+    const int L = C::L, CK = C::C / L;
+    acc_t acc[CK][L];
+#pragma HLS ARRAY_RESHAPE variable=acc complete dim=2
+    int k = 0, pix = 0;
+    for (int step = 0; step < C::PIX * CK; step++) {
+#pragma HLS PIPELINE II=1
+        pack<typename C::in_t, L> x = in.read();
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+            const acc_t v = x.data[l];
+            if (pix == 0) {
+                acc[k][l] = v;
+            } else if (C::MODE == MODE_MAX) {
+                acc[k][l] = v > acc[k][l] ? v : acc[k][l];
+            } else {
+                acc[k][l] = acc[k][l] + v;
+            }
+        }
+        if (++k == CK) {
+            k = 0;
+            ++pix;
+        }
+    }
+    for (int kk = 0; kk < CK; kk++) {
+#pragma HLS PIPELINE II=1
+        pack<typename C::out_t, L> y;
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+            if (C::MODE == MODE_MAX) {
+                y.data[l] = (typename C::out_t)acc[kk][l];
+            } else {
+                y.data[l] = (typename C::out_t)finish_average<C>(widen<typename C::epi_t>(acc[kk][l]), C::PIX);
+            }
+        }
+        out.write(y);
+    }
+}
+
+}  // namespace fpga_opt
+
+#endif  // FPGA_OPT_POOL_H

@@ -1,0 +1,176 @@
+// fpga-opt HLS kernel library: token types, requantisation and activations.
+//
+// Every kernel streams "tokens": a `pack` of L channels of one pixel (a
+// stream with L lanes) or a `window` of Kh*Kw positions x L lanes (the output
+// of a sliding window).  Channel c of a pixel travels in token c / L, lane
+// c % L, so a stream of H x W x C values carries H*W*C/L tokens in raster
+// order, channels last: exactly the order `!dataflow.stream` defines.
+//
+// The arithmetic here is the bit-exact definition of `#dataflow.requant` and
+// `#dataflow.act` (dialects/dataflow.py): C simulation must agree with fpga-sim
+// bit for bit.  Synthesisable C++14: no dynamic memory, no recursion, static
+// loop bounds.
+#ifndef FPGA_OPT_TYPES_H
+#define FPGA_OPT_TYPES_H
+
+#include <ap_int.h>
+#include <hls_stream.h>
+#include <stdint.h>
+#include <math.h>
+
+namespace fpga_opt {
+
+// ---------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------
+
+/// L values moving together: L channels of one pixel.
+template <typename T, int L>
+struct pack {
+    T data[L];
+};
+
+/// A sliding window: P = Kh*Kw positions (row-major) of L lanes.
+template <typename T, int P, int L>
+struct window {
+    T data[P][L];
+};
+
+/// Uniform element access: position `p` (always 0 for a pack), lane `l`.
+template <typename T, int L>
+inline T elem(const pack<T, L>& t, int p, int l) {
+    (void)p;
+    return t.data[l];
+}
+
+template <typename T, int P, int L>
+inline T elem(const window<T, P, L>& t, int p, int l) {
+    return t.data[p][l];
+}
+
+/// Stands in for an absent stream (no skip input, no side output): reads
+/// return a default token and writes go nowhere.  Only ever touched under a
+/// compile-time-false condition.
+template <typename TOK>
+struct no_stream {
+    TOK read() { return TOK(); }
+    void write(const TOK&) {}
+};
+
+/// Stands in for an absent bias or weight table: every entry reads 0.
+struct no_table {
+    struct row {
+        int operator[](int) const { return 0; }
+    };
+    row operator[](int) const { return row(); }
+};
+
+// ---------------------------------------------------------------------------
+// #dataflow.requant: clamp(round(x * M / 2^S) + Z, LO, HI)
+// ---------------------------------------------------------------------------
+
+enum rounding_mode { FLOOR = 0, HALF_UP = 1, HALF_AWAY = 2, HALF_EVEN = 3 };
+
+/// round(p / 2^S) with the given rounding; p >> k is an arithmetic shift.
+template <int S, int R>
+inline long long shift_round(long long p) {
+    if (S == 0) return p;
+    const int s = S > 0 ? S : 1;
+    const long long half = 1LL << (s - 1);
+    if (R == FLOOR) return p >> s;
+    if (R == HALF_UP) return (p + half) >> s;
+    if (R == HALF_AWAY) return p >= 0 ? ((p + half) >> s) : -((-p + half) >> s);
+    // HALF_EVEN: floor, then round up above the half and at the half when odd.
+    const long long q = p >> s;
+    const long long r = p - q * (1LL << s);
+    return (r > half || (r == half && (q & 1))) ? q + 1 : q;
+}
+
+/// A requantisation step.  The product x * M is exact: the lowering checks
+/// that |x| < 2^32 (M < 2^31), so it fits in 64 bits.
+template <long long M, int S, long long Z, long long LO, long long HI, int R>
+struct requant {
+    static const bool enabled = true;
+    static long long apply(long long x) {
+        long long q = shift_round<S, R>(x * M) + Z;
+        return q < LO ? LO : (q > HI ? HI : q);
+    }
+};
+
+/// No requantisation: the value passes unchanged (float datapaths, raw accumulators).
+struct no_requant {
+    static const bool enabled = false;
+    template <typename X>
+    static X apply(X x) {
+        return x;
+    }
+};
+
+// ---------------------------------------------------------------------------
+// #dataflow.act: configured by CFG::ACT, ACT_LO, ACT_HI, ACT_ALPHA
+// ---------------------------------------------------------------------------
+
+enum activation_kind { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_CLIP = 3, ACT_LEAKY_RELU = 4, ACT_SIGMOID = 5 };
+
+/// Integer activations (relu, clip with integer bounds) on the exact epilogue value.
+template <int KIND, long long LO, long long HI>
+inline long long activate_int(long long y) {
+    if (KIND == ACT_RELU) return y < 0 ? 0 : y;
+    if (KIND == ACT_CLIP) return y < LO ? LO : (y > HI ? HI : y);
+    return y;
+}
+
+/// Float activations, computed in single precision.
+template <int KIND>
+inline float activate_float(float y, float lo, float hi, float alpha) {
+    if (KIND == ACT_RELU) return y < 0.0f ? 0.0f : y;
+    if (KIND == ACT_RELU6) return y < 0.0f ? 0.0f : (y > 6.0f ? 6.0f : y);
+    if (KIND == ACT_CLIP) return y < lo ? lo : (y > hi ? hi : y);
+    if (KIND == ACT_LEAKY_RELU) return y < 0.0f ? alpha * y : y;
+    if (KIND == ACT_SIGMOID) return 1.0f / (1.0f + expf(-y));
+    return y;
+}
+
+template <class C>
+inline long long activate(long long y) {
+    return activate_int<C::ACT, C::ACT_LO, C::ACT_HI>(y);
+}
+
+template <class C>
+inline float activate(float y) {
+    return activate_float<C::ACT>(y, (float)C::ACT_FLO, (float)C::ACT_FHI, (float)C::ACT_ALPHA);
+}
+
+// ---------------------------------------------------------------------------
+// Conversions between stream elements and the epilogue's working type
+// ---------------------------------------------------------------------------
+
+/// An element as the epilogue's type: long long for integer datapaths, float for float ones.
+template <typename E, typename T>
+inline E widen(const T& x) {
+    return (E)x;
+}
+
+/// The lowest value of an element type (max pooling pads and starts with it).
+template <typename T>
+struct lowest;
+template <int W>
+struct lowest<ap_int<W> > {
+    static ap_int<W> value() {
+        ap_int<W> v = 0;
+        v[W - 1] = 1;
+        return v;
+    }
+};
+template <int W>
+struct lowest<ap_uint<W> > {
+    static ap_uint<W> value() { return 0; }
+};
+template <>
+struct lowest<float> {
+    static float value() { return -INFINITY; }
+};
+
+}  // namespace fpga_opt
+
+#endif  // FPGA_OPT_TYPES_H
