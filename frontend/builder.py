@@ -18,7 +18,7 @@ from xdsl.dialects.builtin import ArrayAttr, FloatAttr, FunctionType, IntegerAtt
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
-from fpga_opt.dialects.dataflow import DataflowOp, ForkOp
+from fpga_opt.dialects.dataflow import DataflowOp, ForkOp, RequantAttr, RequantizeOp
 
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 _NOT_SYMBOL = re.compile(r"[^A-Za-z0-9_$.]+")
@@ -95,6 +95,7 @@ class FuncBuilder:
     # finishing -----------------------------------------------------------
     def finish(self, name: str, results: list[SSAValue], attributes: dict[str, Attribute]) -> FuncOp:
         self.block.add_op(ReturnOp(*results))
+        self._fold_saturations()
         self._remove_dead_ops()
         self._insert_forks()
         self._keep_used_weights()
@@ -115,6 +116,37 @@ class FuncBuilder:
                 if isinstance(value, StringAttr):
                     used.add(value.data)
         self.weights = {k: v for k, v in self.weights.items() if k in used}
+
+    def _fold_saturations(self) -> None:
+        """Merge a pure saturation (`requantize` by 1 into the same type) into the requant of its producer.
+
+        QDQ exporters write `Conv -> Q -> DQ -> Relu -> Q -> DQ` with one scale: the second
+        QuantizeLinear only clamps.  `clamp(clamp(x, a, b), c, d) = clamp(x, max(a, c), min(b, d))`,
+        so the bounds move into the conv's requant when the conv has no other reader.
+        """
+        for op in list(self.block.ops):
+            if not isinstance(op, RequantizeOp) or op.output.type != op.input.type:
+                continue
+            rq = op.requant
+            if rq.multiplier.data != 1 or rq.shift.data != 0 or rq.zero_point.data != 0:
+                continue
+            source = op.input
+            producer = source.owner
+            if not isinstance(producer, Operation) or not source.has_one_use():
+                continue
+            if getattr(producer, "skip", None) is not None or producer.properties.get("activation") is not None:
+                continue
+            inner = producer.properties.get("requant")
+            if not isinstance(inner, RequantAttr) or inner.zero_point.data != 0:
+                continue
+            lo, hi = max(inner.min.data, rq.min.data), min(inner.max.data, rq.max.data)
+            if lo > hi:
+                continue
+            producer.properties["requant"] = RequantAttr(
+                inner.multiplier.data, inner.shift.data, min=lo, max=hi, rounding=inner.rounding.data
+            )
+            op.output.replace_all_uses_with(source)
+            self.block.erase_op(op)
 
     def _remove_dead_ops(self) -> None:
         for op in reversed(list(self.block.ops)):

@@ -220,9 +220,20 @@ class Lowering:
         for output, result in zip(outputs, results, strict=False):
             if output:
                 self.values[output] = result
+                self._check_shape(node, output, result)
         for output in outputs[len(results) :]:
             if output:
                 self.values[output] = _unused_output(node, output)
+
+    def _check_shape(self, node: Node, output: str, result: Value) -> None:
+        """The importer's shapes must agree with onnx.shape_inference's (a disagreement is a bug here)."""
+        inferred = self.graph.inferred.get(output)
+        shape = onnx_shape(result)
+        if inferred is not None and shape is not None and tuple(shape) != inferred:
+            raise AssertionError(
+                f"fpga-opt frontend bug: {node.op} '{node.name}' output '{output}' has shape {list(shape)}, "
+                f"onnx.shape_inference says {list(inferred)}"
+            )
 
     def _foldable(self, node: Node, key: str) -> bool:
         if key not in constant_fold.FOLDERS:

@@ -7,11 +7,13 @@ scales) agree exactly after dequantising the outputs.
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 from onnx import TensorProto, helper
-from onnx_builders import Graph, compare, ops, rand_w
+from onnx_builders import Graph, compare, ops, ort_run, rand_w, save, to_onnx_layout
+from reference_eval import run_nchw
 
-from fpga_opt.frontend.onnx_import import module_text
+from fpga_opt.frontend.onnx_import import import_onnx, module_text
 
 pytest.importorskip("onnxruntime")
 
@@ -333,3 +335,47 @@ def test_fan_out_of_a_quantised_tensor(tmp_path):
     out = g.nodes[-1].output[0]
     imported = compare(g.model([("x", [1, 3, 4, 4])], [(out, [1, 3, 4, 4])]), tmp_path, {"x": (1, 3, 4, 4)})
     assert ops(imported).count("dataflow.fork") == 1
+
+
+def test_onnxruntime_quantizer_output(tmp_path):
+    """A QDQ model from onnxruntime's own quantiser (arbitrary scales, `Q -> DQ -> Relu -> Q` chains).
+
+    Scales are not powers of two, so requants are 31-bit approximations: results may differ from
+    onnxruntime by one LSB where its float rounding and the integer requant disagree on a tie.
+    """
+    quantization = pytest.importorskip("onnxruntime.quantization")
+    rng = np.random.default_rng(12)
+    g = Graph()
+    x = g.conv("input", rand_w(rng, 8, 3, 3, 3), rand_w(rng, 8, scale=0.1), pads=[1, 1, 1, 1], name="c1")
+    x = g.node("Relu", [x], name="r1")
+    y = g.conv(x, rand_w(rng, 8, 8, 3, 3, scale=0.15), rand_w(rng, 8, scale=0.1), pads=[1, 1, 1, 1], name="c2")
+    x = g.node("Add", [x, y], name="add")
+    x = g.node("Relu", [x], name="r2")
+    x = g.node("GlobalAveragePool", [x], name="gap")
+    x = g.node("Flatten", [x], name="flat")
+    g.node("Gemm", [x, g.init("w", rand_w(rng, 4, 8)), g.init("b", rand_w(rng, 4))], name="fc", transB=1, outputs=["y"])
+    float_path = save(g.model([("input", [1, 3, 8, 8])], [("y", [1, 4])]), tmp_path / "float.onnx")
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self):
+            self.data = iter({"input": rng.standard_normal((1, 3, 8, 8)).astype(np.float32)} for _ in range(8))
+
+        def get_next(self):
+            return next(self.data, None)
+
+    q_path = tmp_path / "int8.onnx"
+    quantization.quantize_static(
+        str(float_path), str(q_path), Reader(), quant_format=quantization.QuantFormat.QDQ,
+        activation_type=quantization.QuantType.QInt8, weight_type=quantization.QuantType.QInt8,
+        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+    )  # fmt: skip
+    imported = import_onnx(q_path)
+    assert "dataflow.requantize" not in ops(imported)  # the Relu's Q -> DQ -> Relu -> Q folded into the requant
+    scale = imported.func.attributes["dataflow.output_scales"].data[0].value.data
+    model = onnx.load(q_path)
+    for _ in range(4):
+        x = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
+        (ref,) = ort_run(model, {"input": x})
+        (got,) = run_nchw(imported.module, imported.weights, [x])
+        lsb = np.abs(to_onnx_layout(got, ref) - ref) / scale
+        assert lsb.max() <= 1 + 1e-6
