@@ -29,8 +29,9 @@ tensor; the real need is the long branch's window fill, about
   join's lanes.  Buffers further up a skip path (e.g. in front of a
   downsample conv) are left as they are.
 
-The skip operand of an add is the operand whose branch is ahead, i.e. the
-one with the larger waiting count; the other branch needs none.  Run it after
+The skip operand of an add is the operand whose branch is ahead: measured
+from the point where the branches part, the other operand's pixels need more
+of the input on average.  The long branch needs no FIFO.  Run it after
 `select-folding` for exact depths; depths depend on folding only through the
 small timing term (docs/passes/resnet.md).
 """
@@ -202,9 +203,9 @@ def _best_skip(join: Operation, interval: int, lanes: int, margin: int, ctx: Cos
         if point is None:
             continue
         sizing = size_skip_fifo(join, source, point, interval=interval, lanes=lanes, margin_pixels=margin, ctx=ctx)
-        if sizing is None:
-            continue
-        if best is None or sizing.occupancy > best[1].occupancy:
+        if sizing is None or sizing.lead <= 0:
+            continue  # this operand's branch is the long one
+        if best is None or sizing.lead > best[1].lead:
             best = (skip, sizing)
     return best
 

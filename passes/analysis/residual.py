@@ -405,6 +405,9 @@ class SkipSizing:
     """Extra whole pixels (burstiness)."""
     full_tensor: int
     """H*W*C of the skip stream: what a naive design buffers."""
+    lead: float
+    """Mean number of branch-point pixels the other branch needs beyond what the skip needs
+    (positive when the skip branch is the one ahead, i.e. really the skip)."""
 
 
 def branch_ops(long_value: SSAValue, origin: SSAValue) -> list[Operation]:
@@ -523,4 +526,5 @@ def size_skip_fifo(
     margin = margin_pixels * skip.channels
     depth = occupancy + slack + margin
     depth = max(2, -(-depth // lanes) * lanes)
-    return SkipSizing(depth, occupancy, slack, margin, skip.numel)
+    lead = float(need_long.mean() - need_skip.mean())
+    return SkipSizing(depth, occupancy, slack, margin, skip.numel, lead)
