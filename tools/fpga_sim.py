@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="IR file (.mlir) of the design")
     p.add_argument("--input", "-i", help="input .npy (a sample or a batch) or .npz (see --help of the docs)")
     p.add_argument("--frames", "-n", type=int, default=None,
-                   help="frames to stream (default: the batch size, at least 3); inputs repeat cyclically")
+                   help="frames to stream (default: the batch size, at least 8); inputs repeat cyclically")
     p.add_argument("--clock-mhz", type=float, default=None,
                    help="clock for fps (default: the dataflow.clock_mhz attribute, else 200)")
     p.add_argument("--output", "-o", help="write the outputs to this .npz")
@@ -44,13 +44,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-layout", choices=("nchw", "hwc"), default="nchw", help="layout of --output arrays")
     p.add_argument("--dequantize", action="store_true",
                    help="write integer outputs as float32 q*scale (needs dataflow.output_scales)")
-    p.add_argument("--fifo-depth", type=int, default=2,
-                   help="depth in words of an edge without dataflow.buffer (default 2)")
-    p.add_argument("--resolution", choices=("coarse", "fine"), default="coarse",
+    p.add_argument("--fifo-depth", type=_depth, default=2,
+                   help="depth in words of an edge without dataflow.buffer (default 2; 'unbounded': the fully "
+                        "decoupled design the analytical model assumes)")
+    p.add_argument("--resolution", choices=("coarse", "fine", "exact"), default="fine",
                    help="timing granularity of sliding windows: coarse (rows merged within one row of the exact "
                         "schedule; fill and tail exact) or fine (every run of every row)")
     p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
     return p
+
+
+def _depth(text: str) -> int | None:
+    if text in ("unbounded", "inf"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'unbounded', got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'unbounded', got '{text}'")
+    return value
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -67,7 +80,8 @@ def _folding(f: dict[str, int]) -> str:
 def format_report(timing, model_path: str, func: str) -> str:
     """The human-readable table printed on stdout."""
     lines = [f"fpga-sim: {model_path} @{func}: {timing.frames} frame(s) at {timing.clock_mhz:g} MHz "
-             f"(timing resolution {timing.resolution}, default FIFO depth {timing.fifo_depth} words)"]
+             f"(timing resolution {timing.resolution}, default FIFO depth "
+             f"{'unbounded' if timing.fifo_depth is None else f'{timing.fifo_depth} words'})"]
     if timing.deadlock is not None:
         lines.append(f"DEADLOCK at cycle {round(timing.deadlock.cycle)}")
     else:

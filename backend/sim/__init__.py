@@ -31,7 +31,7 @@ from xdsl.dialects.builtin import ModuleOp
 from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
 from fpga_opt.backend.sim.functional import KERNELS, FunctionalModel
 from fpga_opt.backend.sim.graph import Network, elaborate, load_module
-from fpga_opt.backend.sim.timing import DEFAULT_FIFO_DEPTH, Deadlock, TimingReport, simulate_timing
+from fpga_opt.backend.sim.timing import DEFAULT_FIFO_DEPTH, DEFAULT_FRAMES, Deadlock, TimingReport, simulate_timing
 from fpga_opt.dialects.weights import WeightStore
 
 __all__ = [
@@ -103,12 +103,16 @@ def simulate(
     clock_mhz: float | None = None,
     func: str | None = None,
     layout: str = "auto",
-    fifo_depth: int = DEFAULT_FIFO_DEPTH,
-    resolution: str = "coarse",
+    fifo_depth: int | None = DEFAULT_FIFO_DEPTH,
+    resolution: str = "fine",
     dequantize: bool = False,
     base_dir: str | Path = ".",
 ) -> SimResult:
-    """Functional outputs and streaming timing over `frames` frames (default: the batch size, at least 3)."""
+    """Functional outputs and streaming timing over `frames` frames (default: the batch size, at least 8).
+
+    `fifo_depth` is the depth in words of every edge without a `dataflow.buffer` (None: unbounded, the
+    fully decoupled design the analytical model assumes).
+    """
     net = _network(module, func)
     outputs = None
     batch = 1
@@ -119,6 +123,6 @@ def simulate(
         outputs = model.run(prepared)
         if dequantize:
             outputs = dequantise(outputs, net)
-    n = frames if frames is not None else max(batch, 3)
+    n = frames if frames is not None else max(batch, DEFAULT_FRAMES)
     timing = simulate_timing(net, frames=n, clock_mhz=clock_mhz, fifo_depth=fifo_depth, resolution=resolution)
     return SimResult(outputs, timing, net)

@@ -173,12 +173,15 @@ def _fallback_cost(op: Operation, lanes_in: tuple[int, ...], lanes_out: tuple[in
 
 def _runs_windowed(
     *, h: int, w: int, pad: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], ho: int, wo: int,
+    exact: bool = False,
 ) -> list[tuple[int, int, int]]:
     """Runs of the padded raster scan: (positions, real input pixels, completed windows).
 
     Each padded row that completes windows is three runs: the columns before
-    the first window, the window columns, the columns after the last one.
-    Inside the window columns, windows are spread evenly (stride > 1 skips).
+    the first window, the window columns, the columns after the last one;
+    inside the window columns, pixels and windows are spread evenly.  With
+    `exact`, a run is a maximal span of positions of one kind (pad or pixel,
+    window or not), so nothing is spread.
     """
     pt, pl, pb, pr = pad
     kh, kw = kernel
@@ -198,13 +201,28 @@ def _runs_windowed(
         if not (k >= 0 and k % sh == 0 and k // sh < ho):
             runs.append((wp, real(r, 0, wp), 0))
             continue
+        if exact:
+            row_real = pt <= r < pt + h
+            classes = [
+                (row_real and pl <= c < pl + w,
+                 c >= c_first and (c - c_first) % sw == 0 and (c - c_first) // sw < wo)
+                for c in range(wp)
+            ]
+            start = 0
+            for c in range(1, wp + 1):
+                if c == wp or classes[c] != classes[start]:
+                    is_real, is_window = classes[start]
+                    n = c - start
+                    runs.append((n, n if is_real else 0, n if is_window else 0))
+                    start = c
+            continue
         runs.append((c_first, real(r, 0, c_first), 0))
         runs.append((c_last + 1 - c_first, real(r, c_first, c_last + 1), wo))
         runs.append((wp - c_last - 1, real(r, c_last + 1, wp), 0))
     return [run for run in runs if run[0] > 0]
 
 
-def window_schedule(op: Operation, cycles: float) -> Schedule:
+def window_schedule(op: Operation, cycles: float, exact: bool = False) -> Schedule:
     """The sliding window (line buffer) of a conv/pool: reads pixels, emits windows (1 element = 1 window).
 
     It walks the padded frame position by position in `cycles` (the model's
@@ -214,7 +232,7 @@ def window_schedule(op: Operation, cycles: float) -> Schedule:
     inp, out = _s(op.operands[0]), _s(op.results[0])
     runs = _runs_windowed(
         h=inp.height, w=inp.width, pad=tuple(op.pad.get_values()), kernel=tuple(op.kernel.get_values()),
-        stride=tuple(op.stride.get_values()), ho=out.height, wo=out.width,
+        stride=tuple(op.stride.get_values()), ho=out.height, wo=out.width, exact=exact,
     )
     per_pos = cycles / sum(r[0] for r in runs)
     c = inp.channels
@@ -278,7 +296,7 @@ def op_processes(op: Operation, rate: OpRate, resolution: str = "coarse") -> lis
         windows = out.height * out.width
         in_cycles = inp.numel / rate.in_lanes[0]
         compute = cycles if cycles > in_cycles else min(cycles, _pure_compute_cycles(op, rate))
-        window_raw = window_schedule(op, min(in_cycles, cycles))
+        window_raw = window_schedule(op, min(in_cycles, cycles), exact=resolution == "exact")
         first = next(i for i, p in enumerate(window_raw.prod) if p[0] > 0)
         consuming = [i for i, c in enumerate(window_raw.cons) if c[0] > 0]
         tol = [0.0, 0.0]

@@ -45,11 +45,13 @@ from fpga_opt.dialects.errors import FpgaOptError
 INF = float("inf")
 #: Default FIFO depth (in words) of an edge without a dataflow.buffer.
 DEFAULT_FIFO_DEPTH = 2
+#: Frames simulated when the caller does not say (the steady state of a ResNet-20 settles by frame 3).
+DEFAULT_FRAMES = 8
 #: A FIFO level within this many elements of 0 / its capacity counts as empty / full.
 _LEVEL_EPS = 1e-7
 #: Speed iterations before a still-falling speed (a loop whose gain is < 1) is taken to be 0.
 _MAX_SWEEPS = 60
-RESOLUTIONS = ("coarse", "fine")
+RESOLUTIONS = ("coarse", "fine", "exact")
 
 
 # --------------------------------------------------------------------------
@@ -66,6 +68,8 @@ class FifoStats:
     max_occupancy: float
     buffers: list[str] = field(default_factory=list)
     level: float = 0.0
+    full_stall_pct: float = 0.0  # % of cycles its producer lost waiting for space (weighted by lost speed)
+    empty_stall_pct: float = 0.0  # % of cycles its consumer lost waiting for data
 
     def as_dict(self) -> dict:
         return {
@@ -74,6 +78,8 @@ class FifoStats:
             "consumer": self.consumer,
             "capacity": None if self.capacity == INF else self.capacity,
             "max_occupancy": round(self.max_occupancy, 3),
+            "full_stall_pct": round(self.full_stall_pct, 3),
+            "empty_stall_pct": round(self.empty_stall_pct, 3),
             "buffers": self.buffers,
         }
 
@@ -139,7 +145,7 @@ class TimingReport:
     model_latency_cycles: int | None
     bottleneck: str | None
     resolution: str
-    fifo_depth: int
+    fifo_depth: int | None
     events: int
 
     @property
@@ -205,11 +211,12 @@ class _Fifo:
 class _Elaborated:
     """The processes and FIFOs of a network."""
 
-    def __init__(self, net: Network, fifo_depth: int, resolution: str, frames: int):
+    def __init__(self, net: Network, fifo_depth: int | None, resolution: str, frames: int):
         if resolution not in RESOLUTIONS:
             raise FpgaOptError(f"unknown timing resolution '{resolution}' (choose {', '.join(RESOLUTIONS)})")
-        if fifo_depth < 1:
+        if fifo_depth is not None and fifo_depth < 1:
             raise FpgaOptError(f"the default FIFO depth must be at least 1 word, got {fifo_depth}")
+        implicit = INF if fifo_depth is None else float(fifo_depth)
         self.net = net
         self.procs: list[_Proc] = []
         self.fifos: list[_Fifo] = []
@@ -238,8 +245,10 @@ class _Elaborated:
             for k, (q, qport) in internal_out.items():
                 r, rport = internal_in[k]
                 word = max(self.procs[q].spec.out_lanes[qport], self.procs[r].spec.in_lanes[rport])
+                # the op's own window stream: DEFAULT_FIFO_DEPTH words, or unbounded in the decoupled design
+                inner = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
                 self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport,
-                                     float(fifo_depth * word), 0.0, []))
+                                     inner, 0.0, []))
 
         position = {op: i for i, op in enumerate(net.func.body.block.ops)}
 
@@ -274,7 +283,7 @@ class _Elaborated:
                 if consumer < 0 or producer < 0:
                     cap = INF
                 elif depth is None:
-                    cap = float(fifo_depth * word)
+                    cap = implicit * word
                 else:
                     cap = float(max(depth, word))
                 fid = self._add_fifo(_Fifo(" -> ".join([label, *bufs, cname]), producer, pport, consumer, cport, cap, supply,
@@ -311,10 +320,10 @@ class _Elaborated:
 def simulate_timing(
     net: Network,
     *,
-    frames: int = 3,
+    frames: int = DEFAULT_FRAMES,
     clock_mhz: float | None = None,
-    fifo_depth: int = DEFAULT_FIFO_DEPTH,
-    resolution: str = "coarse",
+    fifo_depth: int | None = DEFAULT_FIFO_DEPTH,
+    resolution: str = "fine",
     max_events: int = 5_000_000,
 ) -> TimingReport:
     """Run `frames` frames through the network's processes and FIFOs; see the module docstring."""
@@ -323,14 +332,16 @@ def simulate_timing(
     clock = float(clock_mhz if clock_mhz is not None else (net.clock_mhz or 200.0))
     if clock <= 0:
         raise FpgaOptError(f"the clock must be positive, got {clock} MHz")
+    # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
+    # continuing stream instead of draining into an idle pipeline.
+    measured, frames = frames, frames + 1
     el = _Elaborated(net, fifo_depth, resolution, frames)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)
 
     # ---- state
-    level = [f.level for f in fifos]
     cap = [f.capacity for f in fifos]
-    maxlev = [0.0 if f.producer >= 0 else 0.0 for f in fifos]
+    base = [f.level for f in fifos]  # a network input's whole supply; 0 elsewhere
     fprod = [f.producer for f in fifos]
     fcons = [f.consumer for f in fifos]
     fpport = [f.pport for f in fifos]
@@ -338,22 +349,18 @@ def simulate_timing(
     ins = [p.ins for p in procs]
     outs = [[(j, fid) for j, fids in enumerate(p.outs) for fid in fids] for p in procs]
 
-    def rates(s: Schedule) -> list[tuple[float, list[float], list[float]]]:
-        return [(d, [c / d for c in cs], [x / d for x in ps]) for d, cs, ps in zip(s.dur, s.cons, s.prod,
-                                                                                  strict=True)]
+    Segment = tuple[float, list[float], list[float], list[float], list[float]]  # dur, a, b, cons, prod
+
+    def segments(s: Schedule) -> list[Segment]:
+        return [(d, [c / d for c in cs], [x / d for x in ps], cs, ps)
+                for d, cs, ps in zip(s.dur, s.cons, s.prod, strict=True)]
 
     # period k of a process runs: k == 0 -> program.first, 1 <= k < frames -> steady, k == frames -> final
-    tmpl_first = [rates(p.program.first) for p in procs]
-    tmpl_steady = [rates(p.program.steady) for p in procs]
-    tmpl_final = [rates(p.program.final) if p.program.final is not None else None for p in procs]
-    seg = [0] * n_p
-    period = [0] * n_p
-    active = [True] * n_p
-    rem = [tmpl_first[p][0][0] for p in range(n_p)]
-    a_cur = [tmpl_first[p][0][1] for p in range(n_p)]
-    b_cur = [tmpl_first[p][0][2] for p in range(n_p)]
+    tmpl_first = [segments(p.program.first) for p in procs]
+    tmpl_steady = [segments(p.program.steady) for p in procs]
+    tmpl_final = [segments(p.program.final) if p.program.final is not None else None for p in procs]
 
-    def template(p: int, k: int):
+    def template(p: int, k: int) -> list[Segment] | None:
         if k == 0:
             return tmpl_first[p]
         if k < frames:
@@ -362,31 +369,58 @@ def simulate_timing(
             return tmpl_final[p]
         return None
 
+    seg = [0] * n_p
+    period = [0] * n_p
+    active = [True] * n_p
+    dur = [tmpl_first[p][0][0] for p in range(n_p)]
+    rem = list(dur)
+    a_cur = [tmpl_first[p][0][1] for p in range(n_p)]
+    b_cur = [tmpl_first[p][0][2] for p in range(n_p)]
+    # Elements moved by completed segments, exactly (levels are recomputed from these, so rounding
+    # never accumulates over a long run).
+    moved_in = [[0.0] * len(p.ins) for p in procs]
+    moved_out = [[0.0] * len(p.outs) for p in procs]
+
+    level = [0.0] * n_f
+
+    def update_levels() -> None:
+        for f in range(n_f):
+            x = base[f]
+            q = fprod[f]
+            if q >= 0:
+                x += moved_out[q][fpport[f]] + b_cur[q][fpport[f]] * (dur[q] - rem[q])
+            r = fcons[f]
+            if r >= 0:
+                x -= moved_in[r][fcport[f]] + a_cur[r][fcport[f]] * (dur[r] - rem[r])
+            level[f] = x
+
+    maxlev = [0.0] * n_f
     busy = [0.0] * n_p
     starved = [0.0] * n_p
     blocked = [0.0] * n_p
+    held_full = [0.0] * n_f  # cycles (weighted by lost speed) a producer waited on this FIFO being full
+    held_empty = [0.0] * n_f  # ... a consumer waited on it being empty
 
     sinks = [f for f in range(n_f) if fifos[f].sink >= 0]
     sink_numel = {f: float(net.outputs[fifos[f].sink].type.numel) for f in sinks}  # type: ignore[attr-defined]
     sink_next = {f: 1 for f in sinks}  # next frame threshold index
     sink_done: dict[int, list[float]] = {f: [] for f in sinks}
-    first_out = [INF]
+    first_out = INF
 
     order_fwd = list(range(n_p))
     order_bwd = order_fwd[::-1]
     u = [0.0] * n_p
-    bind: list[tuple[int, int] | None] = [None] * n_p  # (kind 0=starved 1=blocked, fifo)
+    bind: list[tuple[int, int] | None] = [None] * n_p  # (0 = starved / 1 = blocked, fifo)
 
     def solve() -> None:
+        """The greatest speeds that keep every empty FIFO non-negative and every full one within capacity."""
         for p in range(n_p):
             u[p] = 1.0 if active[p] else 0.0
             bind[p] = None
         sweep = 0
-        changed_last: list[int] = []
         while True:
-            changed_last = []
-            order = order_fwd if sweep % 2 == 0 else order_bwd
-            for p in order:
+            changed: list[int] = []
+            for p in order_fwd if sweep % 2 == 0 else order_bwd:
                 up = u[p]
                 if up == 0.0:
                     continue
@@ -411,13 +445,13 @@ def simulate_timing(
                 if v < up * (1.0 - 1e-12):
                     u[p] = v if v > 1e-12 else 0.0
                     bind[p] = why
-                    changed_last.append(p)
+                    changed.append(p)
             sweep += 1
-            if not changed_last:
+            if not changed:
                 break
             if sweep >= _MAX_SWEEPS:
                 # still falling after many sweeps: a loop of tight FIFOs whose gain is below 1
-                for p in changed_last:
+                for p in changed:
                     u[p] = 0.0
                 if sweep >= 4 * _MAX_SWEEPS:
                     break
@@ -425,21 +459,20 @@ def simulate_timing(
     t = 0.0
     events = 0
     deadlock: Deadlock | None = None
-    while True:
-        if not any(active):
-            break
+    net_rate = [0.0] * n_f
+    while any(active):
+        update_levels()
         solve()
         events += 1
         if events > max_events:
             raise FpgaOptError(f"timing simulation exceeded {max_events} events at cycle {round(t)}")
-        # ---- next event
+        # ---- the next event: a segment ends, a FIFO fills or empties
         dt = INF
         for p in range(n_p):
             if u[p] > 0.0:
                 x = rem[p] / u[p]
                 if x < dt:
                     dt = x
-        net_rate = [0.0] * n_f
         for f in range(n_f):
             q, r = fprod[f], fcons[f]
             fin = b_cur[q][fpport[f]] * u[q] if q >= 0 else 0.0
@@ -465,24 +498,18 @@ def simulate_timing(
             if d > 0.0:
                 before = level[f]
                 after = before + d * dt
-                if first_out[0] == INF and after >= 1.0:
-                    first_out[0] = t + max(0.0, 1.0 - before) / d
+                if first_out == INF and after >= 1.0:
+                    first_out = t + max(0.0, 1.0 - before) / d
                 k = sink_next[f]
                 while k * sink_numel[f] <= after + _LEVEL_EPS:
                     sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
                     k += 1
                 sink_next[f] = k
         for f in range(n_f):
-            d = net_rate[f]
-            if d != 0.0:
-                x = level[f] + d * dt
-                if x <= _LEVEL_EPS:
-                    x = 0.0
-                elif x >= cap[f] - _LEVEL_EPS:
-                    x = cap[f]
-                level[f] = x
-                if x > maxlev[f] and fprod[f] >= 0:
-                    maxlev[f] = x
+            if net_rate[f] > 0.0 and fprod[f] >= 0:
+                x = level[f] + net_rate[f] * dt
+                if x > maxlev[f]:
+                    maxlev[f] = min(x, cap[f])
         t += dt
         for p in range(n_p):
             if not active[p]:
@@ -493,44 +520,60 @@ def simulate_timing(
                 why = bind[p]
                 if why is not None and why[0] == 1:
                     blocked[p] += (1.0 - up) * dt
+                    held_full[why[1]] += (1.0 - up) * dt
                 else:
                     starved[p] += (1.0 - up) * dt
-            if up > 0.0:
-                left = rem[p] - up * dt
+                    if why is not None:
+                        held_empty[why[1]] += (1.0 - up) * dt
+            if up == 0.0:
+                continue
+            left = rem[p] - up * dt
+            if left > 1e-9 * dur[p]:
+                rem[p] = left
+                continue
+            # the segment is done: book its exact flows, move on (to the next period after the last one)
+            tmpl = template(p, period[p])
+            assert tmpl is not None
+            _, _, _, cons, prod = tmpl[seg[p]]
+            mi, mo = moved_in[p], moved_out[p]
+            for i, c in enumerate(cons):
+                mi[i] += c
+            for j, x in enumerate(prod):
+                mo[j] += x
+            k = seg[p] + 1
+            if k == len(tmpl):
+                k = 0
+                period[p] += 1
                 tmpl = template(p, period[p])
-                if left <= 1e-9 * tmpl[seg[p]][0]:
-                    # the segment is done: move on (to the next period after the last segment)
-                    k = seg[p] + 1
-                    if k == len(tmpl):
-                        k = 0
-                        period[p] += 1
-                        tmpl = template(p, period[p])
-                        if tmpl is None:
-                            period[p] += 1
-                        if period[p] > frames:
-                            active[p] = False
-                            rem[p] = 0.0
-                            a_cur[p] = [0.0] * len(a_cur[p])
-                            b_cur[p] = [0.0] * len(b_cur[p])
-                            continue
-                    seg[p] = k
-                    rem[p], a_cur[p], b_cur[p] = tmpl[k]
-                else:
-                    rem[p] = left
+                if tmpl is None and period[p] == frames:
+                    period[p] += 1  # no final tail
+                if period[p] > frames:
+                    active[p] = False
+                    rem[p] = dur[p] = 0.0
+                    a_cur[p] = [0.0] * len(a_cur[p])
+                    b_cur[p] = [0.0] * len(b_cur[p])
+                    continue
+            assert tmpl is not None
+            seg[p] = k
+            dur[p], a_cur[p], b_cur[p] = tmpl[k][0], tmpl[k][1], tmpl[k][2]
+            rem[p] = dur[p]
+    update_levels()
 
     # ---- results
     model_interval, model_latency, bottleneck = _model_figures(el)
-    done = [max(sink_done[f][k] for f in sinks) for k in range(frames)] if sinks and all(
+    done_all = [max(sink_done[f][k] for f in sinks) for k in range(frames)] if sinks and all(
         len(sink_done[f]) >= frames for f in sinks) else []
-    if deadlock is None and len(done) == frames:
-        cpf = (done[-1] - done[0]) / (frames - 1) if frames > 1 else done[0]
-        latency = first_out[0] if first_out[0] != INF else None
-    else:
-        cpf = None
-        latency = first_out[0] if first_out[0] != INF else None
+    done = done_all[:measured]
+    latency = first_out if first_out != INF else None
+    cpf = None
+    if deadlock is None and len(done_all) == frames:
+        # steady state: the mean interval between output frames, without frame 0's pipeline fill when N >= 3
+        first = 1 if measured >= 3 else 0
+        last = measured - 1 if measured >= 2 else 1
+        cpf = (done_all[last] - done_all[first]) / (last - first)
     total = t
     return TimingReport(
-        frames=frames,
+        frames=measured,
         clock_mhz=clock,
         cycles_per_frame=cpf,
         latency_cycles=latency,
@@ -538,7 +581,8 @@ def simulate_timing(
         frame_done_cycles=done,
         ops=_op_stats(el, busy, starved, blocked, maxlev, total),
         fifos=[FifoStats(f.name, _end(el, f.producer, f), _end(el, f.consumer, f, out=True), f.capacity, maxlev[i],
-                         f.buffers, level[i]) for i, f in enumerate(fifos)],
+                         f.buffers, level[i], 100.0 * held_full[i] / t if t else 0.0,
+                         100.0 * held_empty[i] / t if t else 0.0) for i, f in enumerate(fifos)],
         deadlock=deadlock,
         model_cycles_per_frame=model_interval,
         model_latency_cycles=model_latency,
