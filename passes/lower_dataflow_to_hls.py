@@ -125,26 +125,9 @@ def _requant_or_none(rq: df.RequantAttr | None) -> Attribute:
     return rq if rq is not None else NoneAttr()
 
 
-def _act_or_none(act: df.ActivationAttr | None, integer: bool, what: str) -> Attribute:
-    if act is None:
-        return NoneAttr()
-    if integer and act.kind.data == "clip":
-        for bound in (act.lo_value, act.hi_value):
-            if bound != math.floor(bound):
-                raise FpgaOptError(f"{what}: an integer clip needs integral bounds, got {act.lo_value}, {act.hi_value}")
-    return act
-
-
-def _act_range(act: df.ActivationAttr | None, lo: int, hi: int) -> tuple[int, int]:
-    """Range of integer values after an integer activation."""
-    if act is None:
-        return lo, hi
-    if act.kind.data == "relu":
-        return max(lo, 0), max(hi, 0)
-    if act.kind.data == "clip":
-        a, b = int(act.lo_value), int(act.hi_value)
-        return min(max(lo, a), b), max(min(hi, b), a)
-    return lo, hi
+def _act_or_none(act: df.ActivationAttr | None) -> Attribute:
+    """The activation parameter (an integer clip's bounds are rounded inwards: ceil(lo), floor(hi))."""
+    return act if act is not None else NoneAttr()
 
 
 def c_identifier(text: str) -> str:
@@ -657,7 +640,7 @@ class _Lowering:
             "SKIP_MULT": _int(op.skip_mult.value.data),
             "SIDE": _int({None: 0, "forward": 1, "merged": 2}[side_kind]),
             "C_SIDE": _int(c_side),
-            "act": _act_or_none(op.activation, integer, _who(op)),
+            "act": _act_or_none(op.activation),
         }
         kernel = (
             "conv"
@@ -815,7 +798,7 @@ class _Lowering:
             "NOUT": _int(nout),
             "CI": _int(ci),
             "CO": _int(co),
-            "act": _act_or_none(op.activation, integer, _who(op)),
+            "act": _act_or_none(op.activation),
         }
         self.kernels.append(
             hls.KernelOp("linear", self.names.fresh(name), [x], [y], params, tables=[w, b], source=self.source(op))
@@ -844,7 +827,7 @@ class _Lowering:
             "L": _int(lanes),
             "LHS_MULT": _int(lm),
             "RHS_MULT": _int(rm),
-            "act": _act_or_none(op.activation, integer, _who(op)),
+            "act": _act_or_none(op.activation),
         }
         self.kernels.append(hls.KernelOp("add", self.names.fresh(name), [a, b], [y], params, source=self.source(op)))
 
@@ -911,7 +894,7 @@ class _Lowering:
             "epi_t": I64_TYPE if inp.is_integer else _f32(),
             "N": _int(inp.numel // lanes),
             "L": _int(lanes),
-            "act": _act_or_none(op.activation, inp.is_integer, _who(op)),
+            "act": _act_or_none(op.activation),
         }
         self.kernels.append(
             hls.KernelOp("activation", self.names.fresh(name), [x], [y], params, source=self.source(op))

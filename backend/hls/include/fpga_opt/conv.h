@@ -34,6 +34,21 @@ enum side_kind { SIDE_NONE = 0, SIDE_FORWARD = 1, SIDE_MERGED = 2 };
 
 namespace detail {
 
+/// `side.write(x)` when the conv's side kind is KIND, nothing otherwise (C++14 has no
+/// `if constexpr`, and the other kind's token type would not match the stream).
+template <int SIDE, int KIND>
+struct side_write {
+    template <class S, class X>
+    static void write(S&, const X&) {}
+};
+template <int KIND>
+struct side_write<KIND, KIND> {
+    template <class S, class X>
+    static void write(S& s, const X& x) {
+        s.write(x);
+    }
+};
+
 template <class C, class IN, class SKIP, class SIDE, class WA, class BA, class SWA, class SBA>
 void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out,
                SIDE& side, const WA& w, const BA& b, const SWA& sw, const SBA& sb) {
@@ -71,7 +86,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS UNROLL
                     centre.data[l] = elem(win, C::CENTRE, l);
                 }
-                side.write(centre);
+                side_write<C::SIDE, SIDE_FORWARD>::write(side, centre);
             }
         }
         if (t < NMAIN) {
@@ -131,7 +146,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                     spsum[t][o] = sum;
                 }
             }
-            if (k == NK - 1) side.write(y);
+            if (k == NK - 1) side_write<C::SIDE, SIDE_MERGED>::write(side, y);
         }
         // Advance (t, k, g); the pixel is implicit in `step`.
         if (++t == NIT) {

@@ -54,7 +54,8 @@ inline T elem(const window<T, P, L>& t, int p, int l) {
 template <typename TOK>
 struct no_stream {
     TOK read() { return TOK(); }
-    void write(const TOK&) {}
+    template <typename X>
+    void write(const X&) {}
 };
 
 /// Stands in for an absent bias or weight table: every entry reads 0.

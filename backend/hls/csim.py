@@ -1,0 +1,82 @@
+"""Build and run the C simulation of an emitted project (g++ and the Vitis HLS API headers).
+
+The headers (`ap_int.h`, `hls_stream.h`, ...) come from Vitis HLS when
+`XILINX_HLS` is set, otherwise from the Apache-2.0 copy that the `hls4ml`
+wheel carries under `hls4ml/templates/vivado/ap_types` (install it without its
+dependencies: `pip install --no-deps 'hls4ml==1.3.*'`).  The headers are
+never copied into this repository or the emitted project.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = "pip install --no-deps 'hls4ml==1.3.*' (or install Vitis HLS and set XILINX_HLS)"
+
+
+def find_ap_types() -> Path | None:
+    """The folder holding ap_int.h: $XILINX_HLS/include, else hls4ml's ap_types, else None."""
+    vitis = os.environ.get("XILINX_HLS")
+    if vitis and (Path(vitis) / "include" / "ap_int.h").is_file():
+        return Path(vitis) / "include"
+    try:
+        spec = importlib.util.find_spec("hls4ml")  # does not import hls4ml (its dependencies may be absent)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "templates" / "vivado" / "ap_types"
+    return folder if (folder / "ap_int.h").is_file() else None
+
+
+def have_compiler() -> bool:
+    return shutil.which(os.environ.get("CXX", "g++")) is not None and shutil.which("make") is not None
+
+
+@dataclass
+class CsimResult:
+    """What `make csim` did: the verdict line, timings and the full output."""
+
+    passed: bool
+    verdict: str
+    build_seconds: float
+    run_seconds: float
+    output: str
+
+
+def run_csim(project: str | Path, *, jobs: int | None = None, timeout: float = 1800, opt: str = "-O1") -> CsimResult:
+    """`make build` then `make csim` in `project`; never raises for a failing build or test."""
+    project = Path(project)
+    jobs = jobs or max(1, min(8, os.cpu_count() or 1))
+    env = dict(os.environ)
+    headers = find_ap_types()
+    if headers is not None and "AP_TYPES" not in env:
+        env["AP_TYPES"] = str(headers)
+    start = time.perf_counter()
+    build = subprocess.run(
+        ["make", "-s", "-j", str(jobs), "build", f"OPT={opt}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    built = time.perf_counter()
+    if build.returncode != 0:
+        text = build.stdout + build.stderr
+        first = next((line for line in text.splitlines() if "error" in line.lower()), text.strip()[:200])
+        return CsimResult(False, f"build failed: {first.strip()}", built - start, 0.0, text)
+    run = subprocess.run(
+        ["make", "-s", "csim", f"OPT={opt}"], cwd=project, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    done = time.perf_counter()
+    text = run.stdout + run.stderr
+    verdict = next((line for line in text.splitlines() if re.match(r"(PASS|FAIL)", line)), text.strip()[-200:])
+    return CsimResult(run.returncode == 0 and verdict.startswith("PASS"), verdict, built - start, done - built, text)
