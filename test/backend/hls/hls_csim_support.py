@@ -16,12 +16,12 @@ from xdsl.dialects import builtin, func
 from xdsl.dialects.builtin import AnyFloat, IntegerType, ModuleOp
 from xdsl.parser import Parser
 
+from fpga_opt.backend.hls.csim import find_ap_types
 from fpga_opt.backend.hls.emit import emit_project
 from fpga_opt.backend.sim import run_functional
 from fpga_opt.dialects.dataflow import Dataflow, StreamType, int_range
 from fpga_opt.dialects.hls import Hls
 from fpga_opt.passes import load_pass
-from fpga_opt.backend.hls.csim import find_ap_types
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -96,6 +96,4 @@ def csim(
         python=sys.executable,
     )
     jobs = str(max(1, min(4, os.cpu_count() or 1)))
-    return subprocess.run(
-        ["make", "-s", "-j", jobs, "csim"], cwd=out_dir, capture_output=True, text=True, timeout=600
-    )
+    return subprocess.run(["make", "-s", "-j", jobs, "csim"], cwd=out_dir, capture_output=True, text=True, timeout=600)

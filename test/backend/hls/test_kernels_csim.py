@@ -346,11 +346,7 @@ def assemble(cases: list[tuple[list[str], list[str], str]], name: str) -> str:
     signature = ", ".join(args)
     result_types = ", ".join(t for _, t in results)
     ret = f"func.return {', '.join(v for v, _ in results)} : {result_types}"
-    return (
-        f"func.func @{name}({signature}) -> ({result_types}) {{\n  "
-        + "\n  ".join(body)
-        + f"\n  {ret}\n}}\n"
-    )
+    return f"func.func @{name}({signature}) -> ({result_types}) {{\n  " + "\n  ".join(body) + f"\n  {ret}\n}}\n"
 
 
 @pytest.mark.slow
