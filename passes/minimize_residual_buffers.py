@@ -202,7 +202,7 @@ def _best_skip(join: Operation, interval: int, lanes: int, margin: int, ctx: Cos
         point = find_origin(join.input if isinstance(join, ConvOp) else long_value, source)
         if point is None:
             continue
-        sizing = size_skip_fifo(join, source, point, interval=interval, lanes=lanes, margin_pixels=margin, ctx=ctx)
+        sizing = size_skip_fifo(join, skip, point, interval=interval, lanes=lanes, margin_pixels=margin, ctx=ctx)
         if sizing is None or sizing.lead <= 0:
             continue  # this operand's branch is the long one
         if best is None or sizing.lead > best[1].lead:

@@ -476,18 +476,18 @@ def find_origin(long_value: SSAValue, skip_value: SSAValue) -> BranchPoint | Non
 
 
 def join_consumption(
-    join: Operation, skip_value: SSAValue, deps: PixelDependence
+    join: Operation, skip_operand: SSAValue, deps: PixelDependence
 ) -> tuple[np.ndarray | None, list[Operation]]:
-    """For each pixel p of the join's skip operand: the origin pixel the *other* side needs
-    before the join can consume skip pixel p; and the ops on that other side."""
-    if isinstance(join, ConvOp) and skip_value == join.skip:
+    """For each pixel p of the join's operand `skip_operand`: the origin pixel the *other*
+    side needs before the join can consume skip pixel p; and the ops on that other side."""
+    if isinstance(join, ConvOp) and skip_operand == join.skip:
         need_in = deps.need(join.input)
         if need_in is None:
             return None, []
         kernel, stride, pad = window_props(join)
         need = window_need(need_in, stream_of(join.input), stream_of(join.output), kernel, stride, pad)
         return np.maximum.accumulate(need), [join, *branch_ops(join.input, deps.origin)]
-    others = [v for v in join.operands if v != skip_value]
+    others = [v for v in join.operands if v != skip_operand]
     need: np.ndarray | None = None
     ops: list[Operation] = []
     for v in others:
@@ -498,7 +498,7 @@ def join_consumption(
 
 def size_skip_fifo(
     join: Operation,
-    skip_value: SSAValue,
+    skip_operand: SSAValue,
     point: BranchPoint,
     *,
     interval: int,
@@ -506,7 +506,8 @@ def size_skip_fifo(
     margin_pixels: int = 1,
     ctx: CostContext = REFERENCE_CONTEXT,
 ) -> SkipSizing | None:
-    """Depth of a FIFO on the join's operand `skip_value`, placed right before the join.
+    """Depth of a FIFO on the join's operand `skip_operand`, placed right before the join
+    (in place of any buffers already there).
 
     `point` is where the branches part (`find_origin`); `interval` the
     network's cycles per frame; `lanes` the elements the join reads per cycle
@@ -514,8 +515,9 @@ def size_skip_fifo(
     does not depend on the branch point.
     """
     deps = point.dependence()
+    skip_value, _ = strip_buffers(skip_operand)
     need_skip = deps.need(skip_value)
-    need_long, long_ops = join_consumption(join, skip_value, deps)
+    need_long, long_ops = join_consumption(join, skip_operand, deps)
     if need_long is None or need_skip is None or need_long.shape != need_skip.shape:
         return None
     skip = stream_of(skip_value)
