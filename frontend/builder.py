@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from xdsl.dialects.builtin import ArrayAttr, FloatAttr, FunctionType, IntegerAttr, ModuleOp, StringAttr, f64, i64
+from xdsl.dialects.builtin import ArrayAttr, FloatAttr, FunctionType, IntegerAttr, StringAttr, f64, i64
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
@@ -199,7 +199,3 @@ def float_array(values: list[float]) -> ArrayAttr:
 
 def int_attr(value: int) -> IntegerAttr:
     return IntegerAttr(value, i64)
-
-
-def make_module(func: FuncOp) -> ModuleOp:
-    return ModuleOp([func])

@@ -67,7 +67,7 @@ def _per_tensor(q: QConst, node: Node, what: str) -> float:
 
 
 def _float_array(value: Const | QConst) -> np.ndarray:
-    return value.dequantised() if isinstance(value, QConst) else value.array.astype(np.float32)
+    return value.dequantised() if isinstance(value, QConst) else value.array.astype(np.float32, copy=False)
 
 
 def _int_bias(

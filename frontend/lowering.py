@@ -29,6 +29,7 @@ from fpga_opt.frontend.issues import UNSUPPORTED_OP, IssueLog, Unsupported
 from fpga_opt.frontend.layout import stream_dims
 from fpga_opt.frontend.loader import OnnxGraph
 from fpga_opt.frontend.values import (
+    ACC,
     POISON,
     Const,
     DroppedSoftmax,
@@ -253,23 +254,20 @@ class Lowering:
 
     def _fold(self, node: Node) -> list[Value]:
         first = next((v for v in node.inputs if v is not None), None)
-        if node.op in ("Shape", "Size") and first is not None and not isinstance(first, Const):
+        if node.op in ("Shape", "Size"):
             shape = onnx_shape(first)
-            stub = np.zeros(shape, dtype=np.int8) if shape is not None else None
-            arrays = [stub]
-        elif isinstance(first, QConst):
+            assert shape is not None
+            if node.op == "Size":
+                return [Const(np.array(int(np.prod(shape)), dtype=np.int64))]
+            start, end = node.attr("start", 0), node.attr("end", len(shape))
+            return [Const(np.array(shape[start:end], dtype=np.int64))]
+        if isinstance(first, QConst):
             if first.per_tensor_scale is None:
                 raise Unsupported("moves a per-channel quantised constant (only per-tensor scales can be moved)")
             arrays = [first.ints] + [v.array if isinstance(v, Const) else None for v in node.inputs[1:]]
             out = constant_fold.fold(node.op, node.attrs, arrays, node.opset)
             return [QConst(out[0], np.asarray(first.per_tensor_scale), first.itype)]
-        else:
-            arrays = [v.array if isinstance(v, Const) else None for v in node.inputs]
-        if node.op == "Shape":
-            shape = arrays[0].shape
-            start = node.attr("start", 0)
-            end = node.attr("end", len(shape))
-            return [Const(np.array(shape[start:end], dtype=np.int64))]
+        arrays = [v.array if isinstance(v, Const) else None for v in node.inputs]
         return [Const(a) for a in constant_fold.fold(node.op, node.attrs, arrays, node.opset)]
 
     def _handle(self, node: Node, key: str) -> Value | list[Value]:
@@ -283,9 +281,7 @@ class Lowering:
                 self.values[output] = POISON
 
 
-def _acc_type(p: Pending):
-    from fpga_opt.frontend.values import ACC
-
+def _acc_type(p: Pending) -> IntType | None:
     if not p.is_int:
         return None
     if p.kind == "requantize":

@@ -50,11 +50,6 @@ def _reduce(m: int, s: int) -> tuple[int, int]:
     return m, s
 
 
-def round_half_even(x: np.ndarray | float) -> np.ndarray:
-    """numpy's rounding is half to even, as ONNX QuantizeLinear's."""
-    return np.rint(x)
-
-
 def quantise(x: np.ndarray, scale: np.ndarray | float, lo: int, hi: int, rounding: str = "half_even") -> np.ndarray:
     """`clamp(round(x / scale), lo, hi)` in float64, as int64."""
     y = np.asarray(x, dtype=np.float64) / np.asarray(scale, dtype=np.float64)
@@ -72,8 +67,3 @@ def quantise(x: np.ndarray, scale: np.ndarray | float, lo: int, hi: int, roundin
 def bound(value: float, scale: float, rounding: str, lo: int, hi: int) -> int:
     """Where a float-domain bound (a Relu's 0, a Clip's limits) lands after quantising by `scale`."""
     return int(quantise(np.array(value), scale, lo, hi, rounding))
-
-
-def rescale(ints: np.ndarray, from_scale: float, to_scale: float) -> np.ndarray:
-    """Integers at `from_scale` re-expressed at `to_scale` (exact when the ratio is a power of two >= 1)."""
-    return np.rint(np.asarray(ints, dtype=np.float64) * (from_scale / to_scale)).astype(np.int64)
