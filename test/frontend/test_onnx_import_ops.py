@@ -379,3 +379,50 @@ def test_onnxruntime_quantizer_output(tmp_path):
         (got,) = run_nchw(imported.module, imported.weights, [x])
         lsb = np.abs(to_onnx_layout(got, ref) - ref) / scale
         assert lsb.max() <= 1 + 1e-6
+
+
+def test_external_data(tmp_path):
+    from onnx.external_data_helper import convert_model_to_external_data
+
+    rng = np.random.default_rng(13)
+    g = Graph()
+    x = g.conv("x", rand_w(rng, 4, 2, 3, 3), rand_w(rng, 4), pads=[1, 1, 1, 1], name="c")
+    g.node("Relu", [x], name="r", outputs=["y"])
+    model = g.model([("x", [1, 2, 5, 5])], [("y", [1, 4, 5, 5])])
+    reference = onnx.ModelProto()
+    reference.CopyFrom(model)
+    convert_model_to_external_data(model, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+    onnx.save_model(model, str(tmp_path / "model.onnx"))
+    assert (tmp_path / "weights.bin").exists()
+    imported = import_onnx(tmp_path / "model.onnx")
+    x = rng.standard_normal((1, 2, 5, 5)).astype(np.float32)
+    (ref,) = ort_run(reference, {"x": x})
+    (got,) = run_nchw(imported.module, imported.weights, [x])
+    np.testing.assert_allclose(to_onnx_layout(got, ref), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_several_inputs_keep_their_order(tmp_path):
+    """Arguments follow the graph's input order even when a later input is read first; an unread input stays."""
+    rng = np.random.default_rng(14)
+    g = Graph()
+    b = g.conv("b", rand_w(rng, 2, 2, 1, 1), None, name="cb")
+    a = g.conv("a", rand_w(rng, 2, 2, 1, 1), None, name="ca")
+    g.node("Add", [b, a], name="add", outputs=["y"])
+    model = g.model(
+        [("a", [1, 2, 3, 3]), ("b", [1, 2, 3, 3]), ("unused", [1, 5])], [("y", [1, 2, 3, 3]), ("a", [1, 2, 3, 3])]
+    )
+    path = save(model, tmp_path / "m.onnx")
+    imported = import_onnx(path)
+    func = imported.func
+    assert [a.name_hint for a in func.body.block.args] == ["a", "b", "unused"]
+    assert [str(t) for t in func.function_type.inputs.data][2] == "!dataflow.stream<1x1x5xf32>"
+    assert ops(imported)[0] == "dataflow.fork"  # input 'a' feeds a conv and is an output too
+    rng = np.random.default_rng(0)
+    feeds = {
+        n: rng.standard_normal(s).astype(np.float32)
+        for n, s in (("a", (1, 2, 3, 3)), ("b", (1, 2, 3, 3)), ("unused", (1, 5)))
+    }
+    expected = ort_run(model, feeds)
+    got = run_nchw(imported.module, imported.weights, [feeds["a"], feeds["b"], feeds["unused"]])
+    for y, ref in zip(got, expected, strict=True):
+        np.testing.assert_allclose(to_onnx_layout(y, ref), ref, rtol=1e-4, atol=1e-5)
