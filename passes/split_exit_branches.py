@@ -74,7 +74,7 @@ MERGED_OUTPUT_NAMES = ("output", "exit_index")
 # --------------------------------------------------------------------------
 
 
-def _floats(attr: Attribute | None, what: str) -> list[float] | None:
+def float_list(attr: Attribute | None, what: str) -> list[float] | None:
     """A list of floats from an array of float/integer attributes (None when absent)."""
     if attr is None:
         return None
@@ -85,7 +85,7 @@ def _floats(attr: Attribute | None, what: str) -> list[float] | None:
     raise FpgaOptError(f"{what} must be a list of numbers, got {attr}")
 
 
-def _strings(attr: Attribute | None) -> list[str] | None:
+def string_list(attr: Attribute | None) -> list[str] | None:
     if isinstance(attr, ArrayAttr) and all(isinstance(a, StringAttr) for a in attr.data):
         return [a.data for a in attr.data]  # type: ignore[union-attr]
     return None
@@ -113,7 +113,7 @@ def _describe(op: Operation) -> str:
 
 def exit_thresholds(func: FuncOp) -> list[float] | None:
     """The thresholds recorded on the function (`dataflow.exit_thresholds`), or None."""
-    return _floats(func.attributes.get(THRESHOLDS_ATTR), f"@{func.sym_name.data}: {THRESHOLDS_ATTR}")
+    return float_list(func.attributes.get(THRESHOLDS_ATTR), f"@{func.sym_name.data}: {THRESHOLDS_ATTR}")
 
 
 def is_split(func: FuncOp) -> bool:
@@ -423,7 +423,7 @@ def split_function(func: FuncOp, thresholds: Sequence[float] | None, what: str =
     for k, t in enumerate(thresholds):
         if not 0.0 < t <= 1.0:
             raise FpgaOptError(f"{where}: threshold {t:g} of exit {k} is not in (0, 1]")
-    scales = _floats(func.attributes.get(OUTPUT_SCALES_ATTR), f"{net.where}: {OUTPUT_SCALES_ATTR}")
+    scales = float_list(func.attributes.get(OUTPUT_SCALES_ATTR), f"{net.where}: {OUTPUT_SCALES_ATTR}")
     if scales is not None and len(scales) != net.num_exits:
         raise FpgaOptError(f"{where}: {OUTPUT_SCALES_ATTR} has {len(scales)} entries for {net.num_exits} results")
 
@@ -516,7 +516,7 @@ def split_function(func: FuncOp, thresholds: Sequence[float] | None, what: str =
     func.update_function_type()
     func.res_attrs = None
     attrs = func.attributes
-    names = _strings(attrs.get(OUTPUT_NAMES_ATTR))
+    names = string_list(attrs.get(OUTPUT_NAMES_ATTR))
     if names is not None:
         attrs[EXIT_NAMES_ATTR] = ArrayAttr([StringAttr(n) for n in names])
     attrs[OUTPUT_NAMES_ATTR] = ArrayAttr([StringAttr(n) for n in MERGED_OUTPUT_NAMES])
