@@ -31,8 +31,10 @@ Rewrites:
 * **activation into its producer.**  A `dataflow.activation` that is the
   only reader of a conv, linear, add, pool, global pool or requantize:
   integer `relu` / `clip` become saturation bounds of the producer's last
-  requant (`min = max(min, 0)` for relu, `[max(min, lo), min(max, hi)]` for a
-  clip with integral bounds, integer relu being `max(x, 0)`), exact because a
+  requant (`min = max(min, 0)` for relu, `[max(min, ceil(lo)), min(max,
+  floor(hi))]` for clip, integer relu being `max(x, 0)` and an integer clip
+  `clamp(x, ceil(lo), floor(hi))`, as docs/dialects/dataflow.md and fpga-sim
+  define them), exact because a
   clamp of a clamp is the clamp of the intersection; otherwise (floats, or no
   final requant) it becomes the producer's `activation` property, which the
   epilogue applies last, exactly where the standalone op did.
@@ -54,6 +56,7 @@ width N divides (see docs/passes/resnet.md for its cost effect).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil, floor
 
 from xdsl.context import Context
 from xdsl.dialects import func
@@ -178,13 +181,13 @@ def with_bounds(rq: RequantAttr, lo: int, hi: int) -> RequantAttr | None:
 
 
 def integer_bounds(act: ActivationAttr) -> tuple[int, int] | None:
-    """[lo, hi] of an integer relu / clip (integer relu is max(x, 0)); None for other kinds."""
+    """[lo, hi] of an integer relu / clip; None for other kinds."""
     big = 2**63
     kind = act.kind.data
     if kind == "relu":
         return 0, big
-    if kind == "clip" and act.lo_value.is_integer() and act.hi_value.is_integer():
-        return int(act.lo_value), int(act.hi_value)
+    if kind == "clip":  # integers clip to [ceil(lo), floor(hi)], as fpga-sim and the kernels do
+        return ceil(act.lo_value), floor(act.hi_value)
     return None
 
 
