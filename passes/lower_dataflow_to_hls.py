@@ -49,6 +49,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects import func
@@ -231,6 +232,7 @@ class _Handle:
 class _Lowering:
     func_op: func.FuncOp
     opts: LowerDataflowToHlsPass
+    board: Any
     names: _Names = field(default_factory=_Names)
     ports: list[Operation] = field(default_factory=list)
     weights: list[Operation] = field(default_factory=list)
@@ -412,9 +414,9 @@ class _Lowering:
         assert isinstance(ret, func.ReturnOp)
         design = hls.DesignOp(
             c_identifier(self.func_op.sym_name.data),
-            part=self.opts.board_info.part,
-            clock_mhz=self.opts.resolved_clock(self.func_op),
-            board=self.opts.board_info.name,
+            part=self.board.part,
+            clock_mhz=self.opts.resolved_clock(self.func_op, self.board),
+            board=self.board.name,
             body=[*self.input_ports(), *self.output_ports_in_order(ret), *self.weights, *self.streams, *self.kernels],
         )
         return design
@@ -944,8 +946,8 @@ class LowerDataflowToHlsPass(ModulePass):
 
     name = "lower-dataflow-to-hls"
 
-    board: str = "kv260"
-    """Target board (name or .toml file): gives the part number and the default clock."""
+    board: str = ""
+    """Target board (name or .toml file) for the part number and default clock; default: the module's dataflow.board, else kv260."""
 
     clock_mhz: float = 0.0
     """Target clock in MHz; 0 means the module's dataflow.clock_mhz, else the board's clock."""
@@ -956,34 +958,37 @@ class LowerDataflowToHlsPass(ModulePass):
     skip_fifo: str = "frame"
     """FIFOs on join inputs fed from a fork: "frame" (deadlock-free, whole frame) or "none" (fifo-depth)."""
 
-    @property
-    def board_info(self):
+    def resolved_board(self, module: ModuleOp):
         from fpga_opt.passes.analysis.boards import resolve_board
 
-        return resolve_board(self.board)
+        spec = self.board
+        if not spec:
+            attr = module.attributes.get("dataflow.board")
+            spec = attr.data if isinstance(attr, StringAttr) else "kv260"
+        return resolve_board(spec)
 
-    def resolved_clock(self, func_op: func.FuncOp) -> float:
+    def resolved_clock(self, func_op: func.FuncOp, board) -> float:
         if self.clock_mhz > 0:
             return self.clock_mhz
         module = func_op.parent_op()
         attr = module.attributes.get("dataflow.clock_mhz") if module is not None else None
         if isinstance(attr, FloatAttr | IntegerAttr):
             return float(attr.value.data)
-        return float(self.board_info.clock_mhz)
+        return float(board.clock_mhz)
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.fifo_depth < 1:
             raise FpgaOptError(f"lower-dataflow-to-hls: fifo-depth must be >= 1, got {self.fifo_depth}")
         if self.skip_fifo not in ("frame", "none"):
             raise FpgaOptError(f'lower-dataflow-to-hls: skip-fifo must be "frame" or "none", got "{self.skip_fifo}"')
-        self.board_info  # noqa: B018 - an unknown board is reported before any rewriting
+        board = self.resolved_board(op)  # an unknown board is reported before any rewriting
         funcs = [o for o in op.body.block.ops if isinstance(o, func.FuncOp)]
         if any(isinstance(o, hls.DesignOp) for o in op.body.block.ops) and not funcs:
             return  # already lowered
         if len(funcs) != 1:
             raise FpgaOptError(f"lower-dataflow-to-hls: expected one func.func (the network), found {len(funcs)}")
         func_op = funcs[0]
-        lowering = _Lowering(func_op, self)
+        lowering = _Lowering(func_op, self, board)
         design = lowering.run()
         if self.skip_fifo == "frame":
             _size_join_fifos(func_op, lowering)

@@ -3,6 +3,7 @@
 One action per run, chosen by a flag (more back ends add more flags):
 
     fpga-translate --import-onnx model.onnx -o model.mlir [--input-shape input:1x3x32x32]
+    fpga-translate --emit-hls model.mlir -o build/hls/      (see backend/hls/translate.py)
 
 `--import-onnx` writes the IR and, beside it, the weights sidecar
 `model.weights.npz` (named by the module's `dataflow.weights`), so `-o` is
@@ -28,9 +29,16 @@ def import_onnx_action(args: argparse.Namespace) -> None:
     write_import(imported, args.output)
 
 
+def emit_hls_action(args: argparse.Namespace) -> None:
+    from fpga_opt.backend.hls.translate import emit_hls_file
+
+    emit_hls_file(args.emit_hls, args.output)
+
+
 # flag (argparse dest) -> what to do; exactly one per run
 ACTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "import_onnx": import_onnx_action,
+    "emit_hls": emit_hls_action,
 }
 
 
@@ -41,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     actions = parser.add_mutually_exclusive_group(required=True)
     actions.add_argument(
         "--import-onnx", metavar="MODEL.onnx", help="import an ONNX model (float, QDQ/QCDQ or QONNX) into dataflow IR"
+    )
+    actions.add_argument(
+        "--emit-hls",
+        metavar="NET.mlir",
+        help="write a Vitis HLS project (lowering dataflow IR first); -o names the project folder",
     )
     parser.add_argument("-o", "--output", metavar="OUT", help="output file (for --import-onnx: the .mlir file)")
     parser.add_argument(
