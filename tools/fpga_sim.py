@@ -4,10 +4,11 @@
 
 Without `--input` only the timing is simulated (it does not depend on the
 data).  `--input` takes an `.npy` (one sample or a batch) or an `.npz` (key
-`input` or the only array for one input; `input0`, `input1`, ... for several),
-in NCHW or HWC (see docs/simulator.md).  `--output` writes an `.npz` with one
-array per result (`output`, or `output0`, `output1`, ...), batch first, in
-NCHW unless `--output-layout hwc`.  A deadlock prints one line and exits 1
+the port name from `dataflow.input_names`, else `input0`, `input1`, ...,
+else `input` or the only array for a one-input design), in NCHW or HWC (see
+docs/simulator.md).  `--output` writes an `.npz` with one array per result
+(keyed by `dataflow.output_names`, else `output` / `output0`, ...), batch
+first, in NCHW unless `--output-layout hwc`.  A deadlock prints one line and exits 1
 (the `--report-json` report, which describes it, is still written).
 """
 
@@ -106,6 +107,13 @@ def format_report(timing, model_path: str, func: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def output_key(net, i: int) -> str:
+    """The `.npz` key of result i: its port name, else `output` (one result) or `output<i>`."""
+    if net.output_names and net.output_names[i] and net.output_names.count(net.output_names[i]) == 1:
+        return net.output_names[i]
+    return f"output{i}" if len(net.outputs) > 1 else "output"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-sim"):
         args = build_parser().parse_args(argv)
@@ -143,9 +151,8 @@ def run(args: argparse.Namespace) -> None:
         raise FpgaOptError(f"{model_path}: {timing.deadlock.message()}")
     if args.output and result.outputs is not None:
         arrays = {}
-        many = len(result.outputs) > 1
         for i, y in enumerate(result.outputs):
-            arrays[f"output{i}" if many else "output"] = to_layout(y, args.output_layout)
+            arrays[output_key(net, i)] = to_layout(y, args.output_layout)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         write_atomically(args.output, buffer.getvalue())

@@ -114,7 +114,7 @@ def prepare_inputs(
     """One `(B, H, W, C)` batch per function argument, in the streams' element types."""
     n = len(net.inputs)
     if isinstance(inputs, Mapping):
-        arrays = select_arrays(dict(inputs), n, "inputs")
+        arrays = select_arrays(dict(inputs), n, "inputs", net.input_names)
     elif isinstance(inputs, np.ndarray):
         arrays = [inputs]
     else:
@@ -133,21 +133,27 @@ def prepare_inputs(
     return batches
 
 
-def select_arrays(arrays: dict[str, np.ndarray], n: int, where: str) -> list[np.ndarray]:
-    """The arrays for `n` arguments from a name->array mapping (the .npz key convention)."""
-    if n == 1:
-        for key in ("input", "input0"):
-            if key in arrays:
-                return [arrays[key]]
-        if len(arrays) == 1:
-            return list(arrays.values())
-        raise FpgaOptError(
-            f"{where}: holds {sorted(arrays)}; for a one-input network give one array or one named 'input'"
-        )
-    missing = [f"input{i}" for i in range(n) if f"input{i}" not in arrays]
-    if missing:
-        raise FpgaOptError(f"{where}: needs arrays 'input0'..'input{n - 1}', missing {missing}")
-    return [arrays[f"input{i}"] for i in range(n)]
+def select_arrays(
+    arrays: dict[str, np.ndarray], n: int, where: str, names: Sequence[str] | None = None
+) -> list[np.ndarray]:
+    """The arrays for `n` arguments from a name->array mapping (the .npz key convention).
+
+    Argument i is found under its port name (`dataflow.input_names`, the ONNX
+    input name), else `input<i>`, else (one argument) `input` or the only array.
+    """
+    chosen = []
+    for i in range(n):
+        keys = ([names[i]] if names else []) + [f"input{i}"] + (["input"] if n == 1 else [])
+        key = next((k for k in keys if k in arrays), None)
+        if key is None and n == 1 and len(arrays) == 1:
+            key = next(iter(arrays))
+        if key is None:
+            raise FpgaOptError(
+                f"{where}: no array for input {i} (looked for {', '.join(repr(k) for k in keys)}; "
+                f"found {', '.join(repr(k) for k in sorted(arrays)) or 'none'})"
+            )
+        chosen.append(arrays[key])
+    return chosen
 
 
 def load_inputs(path: str | Path) -> dict[str, np.ndarray] | np.ndarray:
@@ -172,9 +178,10 @@ def dequantise(outputs: list[np.ndarray], net: Network) -> list[np.ndarray]:
         if not t.is_integer:
             result.append(y.astype(np.float32))
             continue
-        if net.output_scales is None:
-            raise FpgaOptError(f"cannot dequantise output {i}: the function has no {OUTPUT_SCALES_ATTR} attribute")
-        result.append((y.astype(np.float64) * net.output_scales[i]).astype(np.float32))
+        scale = net.output_scales[i] if net.output_scales is not None else None
+        if scale is None:
+            raise FpgaOptError(f"cannot dequantise output {i}: the function has no {OUTPUT_SCALES_ATTR} for it")
+        result.append((y.astype(np.float64) * scale).astype(np.float32))
     return result
 
 

@@ -6,7 +6,10 @@ This module resolves which function to run, gives every op a unique report
 name, and reads the function/module attributes at the boundary:
 
 * `dataflow.input_scales` / `dataflow.output_scales` (on the function): one
-  float per argument / result, the quantisation scale of an integer stream;
+  float per argument / result, the quantisation scale of an integer stream
+  (0.0 marks a float port, as the ONNX frontend writes it);
+* `dataflow.input_names` / `dataflow.output_names`: the ports' names (the
+  ONNX graph's), used as `.npz` keys;
 * `dataflow.clock_mhz` (on the function or the module): the design clock.
 """
 
@@ -22,6 +25,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     ModuleOp,
+    StringAttr,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -31,6 +35,8 @@ from fpga_opt.dialects.errors import FpgaOptError
 
 INPUT_SCALES_ATTR = "dataflow.input_scales"
 OUTPUT_SCALES_ATTR = "dataflow.output_scales"
+INPUT_NAMES_ATTR = "dataflow.input_names"
+OUTPUT_NAMES_ATTR = "dataflow.output_names"
 CLOCK_ATTR = "dataflow.clock_mhz"
 
 
@@ -44,8 +50,10 @@ class Network:
     names: dict[Operation, str]
     inputs: list[SSAValue]
     outputs: list[SSAValue]
-    input_scales: list[float] | None = None
-    output_scales: list[float] | None = None
+    input_scales: list[float | None] | None = None
+    output_scales: list[float | None] | None = None
+    input_names: list[str] | None = None
+    output_names: list[str] | None = None
     clock_mhz: float | None = None
     source: str = field(default="<module>")
 
@@ -79,6 +87,14 @@ def _floats(attr: Attribute | None, what: str) -> list[float] | None:
     if isinstance(attr, DenseIntOrFPElementsAttr):
         return [float(v) for v in attr.get_values()]
     raise FpgaOptError(f"{what} must be a list of numbers, got {attr}")
+
+
+def _strings(attr: Attribute | None, n: int) -> list[str] | None:
+    """Port names from an array of strings, if it has one per port."""
+    if not isinstance(attr, ArrayAttr):
+        return None
+    names = [a.data for a in attr.data if isinstance(a, StringAttr)]
+    return names if len(names) == n else None
 
 
 def _attr(op: Operation, name: str) -> Attribute | None:
@@ -152,6 +168,8 @@ def elaborate(module: ModuleOp, func: str | None = None, source: str = "<module>
         raise FpgaOptError(f"{where}: {INPUT_SCALES_ATTR} has {len(in_scales)} entries for {len(inputs)} arguments")
     if out_scales is not None and len(out_scales) != len(outputs):
         raise FpgaOptError(f"{where}: {OUTPUT_SCALES_ATTR} has {len(out_scales)} entries for {len(outputs)} results")
+    in_names = _strings(_attr(f, INPUT_NAMES_ATTR), len(inputs))
+    out_names = _strings(_attr(f, OUTPUT_NAMES_ATTR), len(outputs))
     clock = _floats(_attr(f, CLOCK_ATTR) or _attr(module, CLOCK_ATTR), f"{CLOCK_ATTR}")
     return Network(
         module=module,
@@ -160,8 +178,10 @@ def elaborate(module: ModuleOp, func: str | None = None, source: str = "<module>
         names=names,
         inputs=inputs,
         outputs=outputs,
-        input_scales=in_scales,
-        output_scales=out_scales,
+        input_scales=None if in_scales is None else [x if x != 0.0 else None for x in in_scales],
+        output_scales=None if out_scales is None else [x if x != 0.0 else None for x in out_scales],
+        input_names=in_names,
+        output_names=out_names,
         clock_mhz=clock[0] if clock else None,
         source=source,
     )

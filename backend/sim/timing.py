@@ -567,8 +567,9 @@ def simulate_timing(
     latency = first_out if first_out != INF else None
     cpf = None
     if deadlock is None and len(done_all) == frames:
-        # steady state: the mean interval between output frames, without frame 0's pipeline fill when N >= 3
-        first = 1 if measured >= 3 else 0
+        # steady state: the mean interval between output frames over the second half of the run (the first
+        # half, at least frame 0's pipeline fill, is warm-up)
+        first = measured // 2 if measured >= 3 else 0
         last = measured - 1 if measured >= 2 else 1
         cpf = (done_all[last] - done_all[first]) / (last - first)
     total = t
