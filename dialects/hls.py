@@ -47,7 +47,7 @@ from xdsl.dialects.builtin import (
     IntAttr,
     IntegerAttr,
     IntegerType,
-    NoneAttr,
+    NoneType,
     StringAttr,
     SymbolNameConstraint,
     SymbolRefAttr,
@@ -700,7 +700,7 @@ class KernelOp(HlsOp):
                 "kernel": StringAttr(kernel),
                 "instance": StringAttr(instance),
                 "params": DictionaryAttr(params),
-                "tables": ArrayAttr([SymbolRefAttr(t) if t is not None else NoneAttr() for t in tables]),
+                "tables": ArrayAttr([SymbolRefAttr(t) if t is not None else NoneType() for t in tables]),
                 "source": StringAttr(source),
             },
         )
@@ -754,8 +754,8 @@ class KernelOp(HlsOp):
                 INT: isinstance(value, IntegerAttr),
                 FLOAT: isinstance(value, FloatAttr),
                 TYPE: isinstance(value, IntegerType | AnyFloat),
-                REQUANT: isinstance(value, RequantAttr | NoneAttr),
-                ACT: isinstance(value, ActivationAttr | NoneAttr),
+                REQUANT: isinstance(value, RequantAttr | NoneType),
+                ACT: isinstance(value, ActivationAttr | NoneType),
             }[kind]
             if not ok:
                 raise VerifyException(f"{who}: parameter {key} must be {_KIND_TEXT[kind]}, got {value}")
@@ -769,7 +769,7 @@ class KernelOp(HlsOp):
         design = self.parent_op()
         known = {op.sym_name.data: op for op in design.body.block.ops if isinstance(op, WeightsOp)} if design else {}
         for slot, table in zip(spec.tables, tables, strict=True):
-            if isinstance(table, NoneAttr):
+            if isinstance(table, NoneType):
                 if not slot.endswith("?"):
                     raise VerifyException(f"{who}: table '{slot}' is required")
                 continue

@@ -59,7 +59,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     ModuleOp,
-    NoneAttr,
+    NoneType,
     StringAttr,
     i64,
 )
@@ -123,12 +123,12 @@ def _check_requant_input(bound: int, what: str) -> None:
 
 
 def _requant_or_none(rq: df.RequantAttr | None) -> Attribute:
-    return rq if rq is not None else NoneAttr()
+    return rq if rq is not None else NoneType()
 
 
 def _act_or_none(act: df.ActivationAttr | None) -> Attribute:
     """The activation parameter (an integer clip's bounds are rounded inwards: ceil(lo), floor(hi))."""
-    return act if act is not None else NoneAttr()
+    return act if act is not None else NoneType()
 
 
 def c_identifier(text: str) -> str:

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import AnyFloat, FloatAttr, IntegerAttr, IntegerType, ModuleOp, NoneAttr, Signedness
+from xdsl.dialects.builtin import AnyFloat, FloatAttr, IntegerAttr, IntegerType, ModuleOp, NoneType, Signedness
 from xdsl.ir import Attribute
 
 from fpga_opt.dialects import hls
@@ -145,9 +145,9 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
                 f"{_ll(value.zero_point.data)}, {_ll(value.min.data)}, {_ll(value.max.data)}, "
                 f"fpga_opt::{_ROUNDING[value.rounding.data]}> {key};"
             )
-        elif isinstance(value, ActivationAttr) or (isinstance(value, NoneAttr) and key == "act"):
+        elif isinstance(value, ActivationAttr) or (isinstance(value, NoneType) and key == "act"):
             lines.extend(_activation_lines(value if isinstance(value, ActivationAttr) else None))
-        elif isinstance(value, NoneAttr):
+        elif isinstance(value, NoneType):
             lines.append(f"typedef fpga_opt::no_requant {key};")
         else:  # pragma: no cover - the verifier rejects other kinds
             raise FpgaOptError(f'hls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
@@ -526,7 +526,7 @@ def _testbench(design: hls.DesignOp) -> str:
         f"    const double TOL = {FLOAT_TOLERANCE};",
         "    std::vector<char> in, ex;",
         "    if (!read_file(inputs_path, in)) {",
-        '        printf("FAIL: cannot read %s (fpga-compile writes it; see README.md)\\n", inputs_path);',
+        '        printf("FAIL: cannot read %s (test vectors come with projects emitted from dataflow IR: fpga-compile, fpga-translate --emit-hls)\\n", inputs_path);',
         "        return 1;",
         "    }",
         "    if (!read_file(expected_path, ex)) {",
