@@ -49,6 +49,13 @@ Rewrites:
 * Fork results left unread are pruned, and a fork with one reader left is
   replaced by its input (as `dataflow-canonicalize` does).
 
+After `select-folding` (the module names its board) the add and 1x1 merges
+are resource trades: a folded skip add runs on the conv's `coarse_out`
+lanes, a merged 1x1 on the host's `coarse_in x coarse_out` lanes.  With
+`keep-fit` (default) such a merge is made only if the whole design stays
+within `max-util` of every board resource and its interval does not grow;
+on an unfolded design every merge is made and `select-folding` sizes it.
+
 Temporal reuse (option `reuse`): set `reuse = N` on every conv whose output
 width N divides (see docs/passes/resnet.md for its cost effect).
 """
@@ -86,7 +93,11 @@ from fpga_opt.dialects.dataflow import (
     StreamType,
 )
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes.analysis.annotations import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
+from fpga_opt.passes.analysis.boards import Board
+from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, op_cost
 from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort, window_props
+from fpga_opt.passes.analysis.resources import RESOURCE_NAMES, Resources
 from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
 
 # --------------------------------------------------------------------------------------
@@ -210,6 +221,66 @@ def _replace_producer(rewriter: PatternRewriter, producer: Operation, new: Opera
 
 
 # --------------------------------------------------------------------------------------
+# Keeping a folded design within its board
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class FitGuard:
+    """Admits a merge only if the design stays within `limits` and its interval does not grow.
+
+    Folding a skip add into a conv runs it on the conv's `coarse_out` lanes, and
+    a merged 1x1 conv runs on the host conv's `coarse_in x coarse_out` lanes:
+    after `select-folding` either may cost more than the ops it replaces.  The
+    guard costs the ops before and after (passes/analysis/op_costs.py) and
+    keeps a running total of the whole design.
+    """
+
+    ctx: CostContext
+    limits: dict[str, int]
+    total: dict[str, int]
+    interval: int
+    rejected: int = 0
+
+    @classmethod
+    def for_module(cls, module: ModuleOp, board: Board, max_util: float) -> FitGuard:
+        ctx = CostContext.for_board(board)
+        net = analyse_network(module, ctx)
+        limits = {name: Resources.budget(board, name, max_util) for name in RESOURCE_NAMES}
+        # A design already over budget (folded with a higher max-util) may keep what it uses.
+        used = net.resources.as_dict()
+        limits = {name: max(limits[name], used[name]) for name in RESOURCE_NAMES}
+        return cls(ctx, limits, used, net.interval)
+
+    def admit(self, old: list[Operation], new: list[Operation]) -> bool:
+        before = [op_cost(op, self.ctx) for op in old]
+        after = [op_cost(op, self.ctx) for op in new]
+        if max(c.cycles for c in after) > self.interval:
+            self.rejected += 1
+            return False
+        total = dict(self.total)
+        for c in before:
+            for name, value in c.resources.as_dict().items():
+                total[name] -= value
+        for c in after:
+            for name, value in c.resources.as_dict().items():
+                total[name] += value
+        if any(total[name] > self.limits[name] for name in RESOURCE_NAMES):
+            self.rejected += 1
+            return False
+        self.total = total
+        return True
+
+
+def _admitted(guard: FitGuard | None, old: list[Operation], new: Operation) -> bool:
+    """Whether the guard (if any) admits replacing `old` by `new`; a rejected `new` is dropped."""
+    if guard is None or guard.admit(old, [new]):
+        return True
+    new.drop_all_references()
+    return False
+
+
+# --------------------------------------------------------------------------------------
 # Patterns
 # --------------------------------------------------------------------------------------
 
@@ -299,6 +370,9 @@ def depends_on(value: SSAValue, op: Operation) -> bool:
 class FoldAddIntoConv(RewritePattern):
     """add(conv(x), s) -> conv(x, skip = s): the residual add in the conv's epilogue."""
 
+    def __init__(self, guard: FitGuard | None = None):
+        self.guard = guard
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: AddOp, rewriter: PatternRewriter) -> None:
         out = op.output.type
@@ -332,6 +406,8 @@ class FoldAddIntoConv(RewritePattern):
                 "activation": op.activation,
             },
         )
+        if not _admitted(self.guard, [conv, op], new):
+            return
         rewriter.replace(op, new, [new.results[0]])
         if conv.side is not None:
             rewriter.replace_all_uses_with(conv.side, new.results[1])
@@ -361,6 +437,9 @@ def is_pointwise_conv(op: ConvOp) -> bool:
 class MergeDownsampleConv(RewritePattern):
     """A 1x1 conv beside a kxk conv on the same fork becomes that conv's side result."""
 
+    def __init__(self, guard: FitGuard | None = None):
+        self.guard = guard
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ConvOp, rewriter: PatternRewriter) -> None:
         if not is_pointwise_conv(op) or op.skip is not None or op.side is not None or op.activation is not None:
@@ -389,6 +468,8 @@ class MergeDownsampleConv(RewritePattern):
             result_types=conv_results(main, main.output.type, out),
             set_props={"side_weights": op.weights, "side_bias": op.bias, "side_requant": op.requant},
         )
+        if not _admitted(self.guard, [main, op], new):
+            return
         rewriter.replace(main, new, [new.results[0]])
         rewriter.replace(op, [], [new.results[1]])
         for buffer in own_buffers:  # from the conv back to the fork: each is now unread
@@ -437,6 +518,20 @@ class MergeLoopsPass(ModulePass):
     fuse_pointwise: bool = True
     """Fuse standalone `dataflow.activation` and `dataflow.requantize` into their producer."""
 
+    keep_fit: bool = True
+    """On a design folded for a board (the module's `dataflow.board`, or the board/board-file option), only
+    fold adds and merge 1x1 convs while the design stays within max-util of every resource and its interval
+    does not grow. Unfolded designs are always merged (select-folding then sizes the fused ops)."""
+
+    board: str = ""
+    """Board whose budget keep-fit checks; empty: the module's `dataflow.board` (written by select-folding)."""
+
+    board_file: str = ""
+    """A TOML board file for keep-fit (overrides board)."""
+
+    max_util: int | float = 0.85
+    """Largest fraction of each board resource keep-fit lets the merged design use (as select-folding's)."""
+
     reuse: int = 1
     """Temporal reuse to set on every conv (one weight fetch serves this many consecutive output
     pixels); convs whose output width it does not divide keep theirs. 1 leaves convs unchanged."""
@@ -444,19 +539,33 @@ class MergeLoopsPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.reuse < 1:
             raise FpgaOptError(f"merge-loops: reuse must be >= 1, got {self.reuse}")
+        if not 0 < self.max_util <= 1:
+            raise FpgaOptError(f"merge-loops: max-util must be in (0, 1], got {self.max_util}")
+        guard = self._guard(op)
         patterns: list[RewritePattern] = [PruneForkResults()]
         if self.fuse_pointwise:
             patterns += [FuseRequantize(), FuseActivation()]
         if self.fold_add:
-            patterns.append(FoldAddIntoConv())
+            patterns.append(FoldAddIntoConv(guard))
         if self.merge_downsample:
-            patterns.append(MergeDownsampleConv())
+            patterns.append(MergeDownsampleConv(guard))
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns, dce_enabled=False)).rewrite_module(op)
         for f in op.walk():
             if isinstance(f, func.FuncOp) and f.body.blocks:
                 topological_sort(f.body.blocks.first)  # type: ignore[arg-type]
         if self.reuse > 1:
             set_reuse(op, self.reuse)
+
+    def _guard(self, module: ModuleOp) -> FitGuard | None:
+        """The fit guard, when keep-fit is on and the design targets a board."""
+        if not self.keep_fit:
+            return None
+        targeted = self.board or self.board_file or BOARD_ATTR in module.attributes
+        targeted = targeted or BOARD_FILE_ATTR in module.attributes
+        if not targeted:
+            return None
+        board, _ = resolve_target(module, self.board, self.board_file, 0.0, self.name)
+        return FitGuard.for_module(module, board, float(self.max_util))
 
 
 def set_reuse(module: ModuleOp, reuse: int) -> None:

@@ -1,6 +1,7 @@
 // RUN: fpga-opt %s --split-input-file -p merge-loops | filecheck %s
 // RUN: fpga-opt %s --split-input-file --pass-pipeline='builtin.module(merge-loops)' | filecheck %s
 // RUN: fpga-opt %s --split-input-file -p 'merge-loops{fold-add=false merge-downsample=false fuse-pointwise=false}' | filecheck %s --check-prefix=OFF
+// RUN: fpga-opt %s --split-input-file -p 'merge-loops{board=kv260 max-util=0.01}' | filecheck %s --check-prefix=FIT
 
 // Each case shows the input; the CHECK lines give the IR after merge-loops.
 // The residual add at the end of the long branch becomes conv1's epilogue: the
@@ -267,6 +268,27 @@ func.func @no_requantize_fusion(%x: !dataflow.stream<8x8x4xi8>, %w: !dataflow.st
 func.func @options_off(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
   %f:2 = dataflow.fork %x : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8>
   %c0 = dataflow.conv %f#0 {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c0.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 6>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8>
+  %a0 = dataflow.activation %c0 {activation = #dataflow.act<kind = "relu">} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  %a = dataflow.add %a0, %f#1 {requant = #dataflow.requant<multiplier = 1, shift = 1>} : !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %a : !dataflow.stream<8x8x4xi8>
+}
+
+// -----
+// keep-fit: on a design that targets a board (here board=kv260; after
+// select-folding the module's dataflow.board), a merge that costs more than the
+// ops it replaces is only made within max-util.  Folding this add would run it on
+// the conv's 4 coarse_out lanes instead of the add's 1: at max-util=0.01 (FIT) it
+// is refused, while the ReLU (which only saves) is still fused.  Without a board
+// (CHECK) the add is folded.
+// CHECK-LABEL: func.func @keep_fit
+// CHECK-NOT:     dataflow.add
+// FIT-LABEL:   func.func @keep_fit
+// FIT-NEXT:      dataflow.fork
+// FIT-NEXT:      %[[C:.*]] = dataflow.conv {{.*}}requant = #dataflow.requant<multiplier = 1, shift = 6, zero_point = 0, min = 0, max = 127
+// FIT-NEXT:      dataflow.add %[[C]],
+func.func @keep_fit(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %f:2 = dataflow.fork %x : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8>
+  %c0 = dataflow.conv %f#0 {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c0.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 6>, coarse_out = 4 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8>
   %a0 = dataflow.activation %c0 {activation = #dataflow.act<kind = "relu">} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
   %a = dataflow.add %a0, %f#1 {requant = #dataflow.requant<multiplier = 1, shift = 1>} : !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
   func.return %a : !dataflow.stream<8x8x4xi8>
