@@ -125,3 +125,23 @@ def test_every_op_has_a_unique_layer_and_every_value_one_use():
                 assert result.has_one_use(), (name, op.name)
         for arg in func.body.block.args:
             assert arg.has_one_use()
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_interpreter_agrees(name):
+    """fpga-sim's functional model (backend/sim) gives the reference evaluator's (and onnxruntime's) outputs."""
+    sim = pytest.importorskip("fpga_opt.backend.sim", reason="the interpreter (backend/sim) is not available")
+    imported = _imported(name)
+    model = onnx.load(_path(name))
+    (inp,) = model.graph.input
+    shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+    x = np.random.default_rng(7).standard_normal(shape, dtype=np.float32)
+    ours = run_nchw(imported.module, imported.weights, [x])
+    theirs = sim.run_functional(imported.module, imported.weights, [x], layout="nchw", dequantize=True)
+    expected = ort_run(model, {inp.name: x})
+    for a, b, ref in zip(ours, theirs, expected, strict=True):
+        b = np.asarray(b)[0]  # one sample of the batch, H x W x C
+        if name.endswith("_int8"):
+            np.testing.assert_array_equal(b.astype(np.float64), a)
+        else:
+            np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * float(np.max(np.abs(ref))))
