@@ -26,8 +26,17 @@ import numpy as np
 from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (usage is in --help), like every other user error."""
+
+    def error(self, message: str):
+        from fpga_opt.dialects.errors import FpgaOptError
+
+        raise FpgaOptError(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="fpga-sim",
         description="Simulate a dataflow design: bit-exact outputs, cycles per frame, latency, stalls.",
     )

@@ -20,8 +20,8 @@ stream takes any real array, converted to its float type.
 Outputs
 -------
 Outputs are batches `(B, H, W, C)` in the stream's element type.  Asked to
-dequantise, integer outputs become `q * scale` (float32) with the function's
-`dataflow.output_scales`.
+dequantise, integer outputs become `q * scale` computed in float32 (as ONNX
+DequantizeLinear does) with the function's `dataflow.output_scales`.
 """
 
 from __future__ import annotations
@@ -181,7 +181,8 @@ def dequantise(outputs: list[np.ndarray], net: Network) -> list[np.ndarray]:
         scale = net.output_scales[i] if net.output_scales is not None else None
         if scale is None:
             raise FpgaOptError(f"cannot dequantise output {i}: the function has no {OUTPUT_SCALES_ATTR} for it")
-        result.append((y.astype(np.float64) * scale).astype(np.float32))
+        # float32 arithmetic, as ONNX DequantizeLinear computes (q - 0) * scale
+        result.append(y.astype(np.float32) * np.float32(scale))
     return result
 
 

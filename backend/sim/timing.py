@@ -112,18 +112,31 @@ class OpStats:
 
 @dataclass
 class Deadlock:
+    """No unfinished process can move.
+
+    `waits` lists every stuck process with what it waits on; `loop` is the
+    cycle of waits that causes it (each process waits on the next one through
+    the FIFO named), the part worth reading first.
+    """
+
     cycle: float
-    waits: list[tuple[str, str, str]]  # (process, "waits for data on" | "cannot write", fifo)
+    waits: list[tuple[str, str, str]]  # (process, "cannot write to full FIFO" | "waits on empty FIFO", fifo)
     full: list[str]
     empty: list[str]
+    loop: list[tuple[str, str, str]] = field(default_factory=list)
 
     def message(self) -> str:
-        parts = [f"'{p}' {how} {fifo}" for p, how, fifo in self.waits]
-        return f"deadlock at cycle {round(self.cycle)}: " + "; ".join(parts)
+        shown = self.loop or self.waits
+        text = f"deadlock at cycle {round(self.cycle)}: " + "; ".join(f"'{p}' {how} {fifo}" for p, how, fifo in shown)
+        others = len({p for p, _, _ in self.waits} - {p for p, _, _ in shown})
+        if others:
+            text += f"; {others} more process{'es' if others > 1 else ''} wait{'' if others > 1 else 's'} behind them"
+        return text
 
     def as_dict(self) -> dict:
         return {
             "cycle": round(self.cycle),
+            "loop": [{"op": p, "state": how, "fifo": f} for p, how, f in self.loop],
             "waits": [{"op": p, "state": how, "fifo": f} for p, how, f in self.waits],
             "full_fifos": self.full,
             "empty_fifos": self.empty,
@@ -609,24 +622,48 @@ def _deadlock(t, procs, fifos, active, a_cur, b_cur, level, cap) -> Deadlock:
     starved: list[tuple[str, str, str]] = []
     full: set[int] = set()
     empty: set[int] = set()
+    waits_on: dict[int, list[tuple[int, tuple[str, str, str]]]] = {}  # process -> (process it waits for, why)
     for p, proc in enumerate(procs):
         if not active[p]:
             continue
         for port, fids in enumerate(proc.outs):
             for f in fids:
                 if b_cur[p][port] > 0 and level[f] >= cap[f] - _LEVEL_EPS:
-                    blocked.append((proc.name, "cannot write to full FIFO",
-                                    f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])} elements)"))
+                    why = (proc.name, "cannot write to full FIFO",
+                           f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])} elements)")
+                    blocked.append(why)
                     full.add(f)
+                    waits_on.setdefault(p, []).append((fifos[f].consumer, why))
         for port, f in enumerate(proc.ins):
             if a_cur[p][port] > 0 and level[f] <= _LEVEL_EPS:
-                starved.append((proc.name, "waits on empty FIFO", f"'{fifos[f].name}'"))
+                why = (proc.name, "waits on empty FIFO", f"'{fifos[f].name}'")
+                starved.append(why)
                 empty.add(f)
+                waits_on.setdefault(p, []).append((fifos[f].producer, why))
+    # Follow the waits from a process blocked by a full FIFO until one repeats: that is the loop.
+    # (A full FIFO sends the walk downstream, an empty one upstream.)
+    loop: list[tuple[str, str, str]] = []
+    blocked_procs = [p for p, ws in waits_on.items() if any(w[1] == "cannot write to full FIFO" for _, w in ws)]
+    for start in blocked_procs + [p for p in waits_on if p not in blocked_procs]:
+        path: list[int] = []
+        reasons: list[tuple[str, str, str]] = []
+        p = start
+        while p >= 0 and p in waits_on and p not in path:
+            path.append(p)
+            # a blocked process waits downstream first: that is where the loop closes
+            options = sorted(waits_on[p], key=lambda w: w[1][1] != "cannot write to full FIFO")
+            nxt, why = options[0]
+            reasons.append(why)
+            p = nxt
+        if p >= 0 and p in path:
+            loop = reasons[path.index(p):]
+            break
     return Deadlock(
         cycle=t,
         waits=blocked + starved,
         full=[f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])})" for f in sorted(full)],
         empty=[f"'{fifos[f].name}'" for f in sorted(empty)],
+        loop=loop,
     )
 
 

@@ -69,6 +69,8 @@ def test_shallow_skip_fifo_deadlocks_with_names():
     starved = {p for p, how, _ in dl.waits if how == "waits on empty FIFO"}
     assert {"conv0 (window)", "conv1 (window)", "add"} <= starved
     assert dl.full == ["'fork -> skip -> add' (16/16)"]
+    # the loop of waits closes: fork waits on add, add on conv1, ..., conv0's window on the fork
+    assert [p for p, _, _ in dl.loop] == ["fork", "add", "conv1", "conv1 (window)", "conv0", "conv0 (window)"]
     assert dl.cycle < 200  # found at once, not after a timeout
 
 
