@@ -42,7 +42,7 @@ from itertools import product
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation
 
-from fpga_opt.dialects.dataflow import DataflowOp
+from fpga_opt.dialects.dataflow import ActivationAttr, DataflowOp, RequantAttr
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.boards import Board
 from fpga_opt.passes.analysis.op_costs import (
@@ -152,6 +152,17 @@ class FoldingProblem:
                 const_res += default_fifo_cost(value, ctx)
         self.const_res: Vector = _vec(const_res)
         self.const_cycles = const_cycles
+        # Ops of the same shape driving the same kind of streams cost the same: share their caches
+        # (a ResNet-20 has 21 convs but 8 conv shapes).
+        shared: dict[tuple, dict[int, tuple[int, Vector]]] = {}
+        for i, choice in enumerate(self.choices):
+            key = (
+                tuple(_signature(op) for op in self._layers[i]),
+                tuple(_fifo_signature(v, choice.op) for v in self._fifos[i]),
+                choice.names,
+                choice.values,
+            )
+            choice.costs = shared.setdefault(key, {})
         # The folding written on the IR, as config indices (if legal; else all-1).
         self.initial_picks = [self._pick_of_ir(c) for c in self.choices]
 
@@ -494,6 +505,39 @@ class FoldingProblem:
         for choice, k in zip(self.choices, d.picks, strict=True):
             for name, value in choice.folding(k).items():
                 choice.op.properties[name] = IntegerAttr(value, i64)
+
+
+#: Properties that only name things (weights in the sidecar, the layer): irrelevant to the cost.
+_NAME_PROPERTIES = frozenset({"layer", "weights", "bias", "side_weights", "side_bias"})
+
+
+def _signature(op: Operation) -> tuple:
+    """What an op's cost depends on: its kind, stream types, properties (names only by presence), its
+    position among its driver's streams (a FIFO's lanes come from the op feeding it)."""
+    props = tuple(sorted((k, _property_key(k, v)) for k, v in op.properties.items() if k != "layer"))
+    where = ()
+    if isinstance(op, PASSTHROUGH_OPS):
+        value = op.operands[0]
+        where = (type(value).__name__, getattr(value, "index", None))
+    return (op.name, tuple(str(v.type) for v in op.operands), tuple(str(r.type) for r in op.results), props, where)
+
+
+def _property_key(name: str, value: object) -> object:
+    if name in _NAME_PROPERTIES:
+        return "named"
+    if isinstance(value, RequantAttr):  # the cost sees only these (op_costs.requant_part)
+        m = value.multiplier.data
+        return ("requant", m & (m - 1) == 0, m.bit_length(), value.shift.data > 0 or value.zero_point.data != 0)
+    if isinstance(value, ActivationAttr):
+        return ("act", value.kind.data)
+    return str(value)
+
+
+def _fifo_signature(value, driver: Operation) -> tuple:
+    """What a default FIFO's cost depends on: the stream type and which port of its driver sets its lanes."""
+    if getattr(value, "owner", None) is driver:
+        return (str(value.type), "result", value.index)
+    return (str(value.type), "operand", tuple(i for i, v in enumerate(driver.operands) if v is value)[:1])
 
 
 def progress_bar(label: str) -> Callable[[float], None] | None:
