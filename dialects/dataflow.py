@@ -528,7 +528,9 @@ class ConvOp(DataflowOp):
     in by `merge-loops`).  The optional `side` result re-emits the centre pixel
     of every window (so a skip path can reuse this line buffer) or, when
     `side_weights` is set, the output of a 1x1 conv of that centre pixel (a
-    merged downsample conv).
+    merged downsample conv).  The optional `reuse` (temporal reuse, default 1)
+    computes that many consecutive output pixels of a row side by side, each
+    weight read once for all of them; it must divide the output width.
     """
 
     name = "dataflow.conv"
@@ -557,6 +559,7 @@ class ConvOp(DataflowOp):
     coarse_out = prop_def(IntegerAttr[I64], default_value=_ONE)
     fine = prop_def(IntegerAttr[I64], default_value=_ONE)
     coarse_group = prop_def(IntegerAttr[I64], default_value=_ONE)
+    reuse = opt_prop_def(IntegerAttr[I64])
 
     assembly_format = _GENERAL_FORMAT
 
@@ -612,6 +615,11 @@ class ConvOp(DataflowOp):
         """The side result carries the window's centre pixel unchanged."""
         return self.side is not None and self.side_weights is None
 
+    @property
+    def reuse_factor(self) -> int:
+        """Temporal reuse: consecutive output pixels served by one weight fetch (1 when unset)."""
+        return self.reuse.value.data if self.reuse is not None else 1
+
     def verify_(self) -> None:
         inp = _stream(self.input, self, "input")
         out = _stream(self.output, self, "result")
@@ -627,6 +635,7 @@ class ConvOp(DataflowOp):
         _check_factor(self, "coarse_out", self.coarse_out.value.data, c_out // groups, "output channels per group")
         _check_factor(self, "fine", self.fine.value.data, kh * kw, "kernel size Kh*Kw")
         _check_factor(self, "coarse_group", self.coarse_group.value.data, groups, "groups")
+        _check_factor(self, "reuse", self.reuse_factor, out.width, "output width")
         _check_same_kind(self, inp, out, "input and result")
         if isinstance(inp.element_type, IntegerType) != isinstance(self.weight_type, IntegerType):
             raise VerifyException(

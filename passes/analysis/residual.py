@@ -337,9 +337,8 @@ def post_window_latency(op: Operation, ctx: CostContext = REFERENCE_CONTEXT) -> 
 
 
 def conv_reuse(op: ConvOp) -> int:
-    """The conv's temporal-reuse factor (1 when it has no `reuse` property)."""
-    attr = op.properties.get("reuse")
-    return 1 if attr is None else attr.value.data  # type: ignore[union-attr]
+    """The conv's temporal-reuse factor (`reuse`, 1 when unset)."""
+    return op.reuse_factor
 
 
 def apply_reuse(op: ConvOp, cost: lm.LayerCost, ctx: CostContext = REFERENCE_CONTEXT) -> lm.LayerCost:

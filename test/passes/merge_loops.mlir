@@ -2,6 +2,7 @@
 // RUN: fpga-opt %s --split-input-file --pass-pipeline='builtin.module(merge-loops)' | filecheck %s
 // RUN: fpga-opt %s --split-input-file -p 'merge-loops{fold-add=false merge-downsample=false fuse-pointwise=false}' | filecheck %s --check-prefix=OFF
 // RUN: fpga-opt %s --split-input-file -p 'merge-loops{board=kv260 max-util=0.01}' | filecheck %s --check-prefix=FIT
+// RUN: fpga-opt %s --split-input-file -p 'merge-loops{reuse=4}' | filecheck %s --check-prefix=REUSE
 
 // Each case shows the input; the CHECK lines give the IR after merge-loops.
 // The residual add at the end of the long branch becomes conv1's epilogue: the
@@ -292,4 +293,16 @@ func.func @keep_fit(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8
   %a0 = dataflow.activation %c0 {activation = #dataflow.act<kind = "relu">} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
   %a = dataflow.add %a0, %f#1 {requant = #dataflow.requant<multiplier = 1, shift = 1>} : !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
   func.return %a : !dataflow.stream<8x8x4xi8>
+}
+
+// -----
+// reuse=4 sets temporal reuse on every conv whose output width 4 divides (8 here,
+// not 6).
+// REUSE-LABEL: func.func @temporal_reuse
+// REUSE-NEXT:    dataflow.conv %x {{.*}}reuse = 4 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+// REUSE-NEXT:    dataflow.conv %y {{.*}}weights = "c1.w", weight_type = i8} : (!dataflow.stream<8x6x4xi8>) -> !dataflow.stream<8x6x4xi32>
+func.func @temporal_reuse(%x: !dataflow.stream<8x8x4xi8>, %y: !dataflow.stream<8x6x4xi8>) -> (!dataflow.stream<8x8x4xi32>, !dataflow.stream<8x6x4xi32>) {
+  %c0 = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c0.w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  %c1 = dataflow.conv %y {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c1.w", weight_type = i8} : (!dataflow.stream<8x6x4xi8>) -> !dataflow.stream<8x6x4xi32>
+  func.return %c0, %c1 : !dataflow.stream<8x8x4xi32>, !dataflow.stream<8x6x4xi32>
 }

@@ -208,3 +208,17 @@ func.func @unknown_requant_field(%x: !dataflow.stream<8x8x4xi32>) -> !dataflow.s
   func.return %r : !dataflow.stream<8x8x4xi8>
 }
 // CHECK: error: {{.*}}:{{[0-9]+}}:{{[0-9]+}}: #dataflow.requant has no field(s) ['scale']
+
+// -----
+func.func @reuse_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, reuse = 3 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: reuse = 3 does not divide output width = 8
+
+// -----
+func.func @reuse_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, reuse = 0 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: reuse must be >= 1, got 0

@@ -96,4 +96,15 @@ func.func @early_exit(%x: !dataflow.stream<4x4x2xi8>) -> (!dataflow.stream<1x1x3
   func.return %r, %which : !dataflow.stream<1x1x3xi8>, !dataflow.stream<1x1x1xi8>
 }
 
+
+// Temporal reuse: two consecutive output pixels per weight fetch.
+// CHECK-LABEL: func.func @temporal_reuse
+// GENERIC-LABEL: sym_name = "temporal_reuse"
+func.func @temporal_reuse(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8> {
+  // CHECK: dataflow.conv %x {{.*}}coarse_out = 2 : i64, reuse = 2 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  // GENERIC: "dataflow.conv"(%x) <{{{.*}}reuse = 2 : i64{{.*}}}>
+  %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, coarse_out = 2 : i64, reuse = 2 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  func.return %y : !dataflow.stream<8x8x8xi8>
+}
+
 }
