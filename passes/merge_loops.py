@@ -57,7 +57,8 @@ within `max-util` of every board resource and its interval does not grow;
 on an unfolded design every merge is made and `select-folding` sizes it.
 
 Temporal reuse (option `reuse`): set `reuse = N` on every conv whose output
-width N divides (see docs/passes/resnet.md for its cost effect).
+width N divides and that is compute bound (see docs/passes/resnet.md for its
+cost effect).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.annotations import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
 from fpga_opt.passes.analysis.boards import Board
 from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, op_cost
-from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort, window_props
+from fpga_opt.passes.analysis.residual import apply_reuse, is_same_window, strip_buffers, topological_sort, window_props
 from fpga_opt.passes.analysis.resources import RESOURCE_NAMES, Resources
 from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
 
@@ -534,7 +535,7 @@ class MergeLoopsPass(ModulePass):
 
     reuse: int = 1
     """Temporal reuse to set on every conv (one weight fetch serves this many consecutive output
-    pixels); convs whose output width it does not divide keep theirs. 1 leaves convs unchanged."""
+    pixels) whose output width it divides and whose compute it speeds up. 1 leaves convs unchanged."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.reuse < 1:
@@ -569,12 +570,19 @@ class MergeLoopsPass(ModulePass):
 
 
 def set_reuse(module: ModuleOp, reuse: int) -> None:
-    """Set `reuse` on every conv whose output width it divides."""
-    if "reuse" not in ConvOp.get_irdl_definition().properties:
-        raise FpgaOptError("merge-loops: this build's dataflow.conv has no 'reuse' property")
+    """Set `reuse` on every conv whose output width it divides and whose compute it speeds up.
+
+    A conv already limited by its input (H*W*C_in / coarse_in cycles) gains
+    nothing from computing more pixels at once, so it is left alone.
+    """
     for op in module.walk():
-        if isinstance(op, ConvOp):
-            out = op.output.type
-            assert isinstance(out, StreamType)
-            if out.width % reuse == 0:
-                op.properties["reuse"] = _i64(reuse)
+        if not isinstance(op, ConvOp):
+            continue
+        out = op.output.type
+        assert isinstance(out, StreamType)
+        if out.width % reuse:
+            continue
+        before = op_cost(op).cycles
+        op.reuse = _i64(reuse)
+        if apply_reuse(op, op_cost(op)).cycles >= before:
+            op.reuse = None
