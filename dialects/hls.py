@@ -365,6 +365,8 @@ class DesignOp(IRDLOperation):
         attrs = parser.parse_optional_attr_dict_with_keyword()
         values = dict(attrs.data) if attrs is not None else {}
         body = parser.parse_region()
+        if not body.blocks:
+            body.add_block(Block())
         missing = [k for k in ("part", "clock_mhz", "board", "pragmas") if k not in values]
         if missing:
             parser.raise_error(f"hls.design @{sym} needs attribute(s) {', '.join(missing)}")
@@ -398,6 +400,13 @@ class DesignOp(IRDLOperation):
             )
         if self.clock_mhz.value.data <= 0:
             raise VerifyException(f"'hls.design' op @{self.sym_name.data}: clock_mhz must be positive")
+        # An op that fails its own checks reports itself (more precisely, at its own location)
+        # when the verifier reaches it; the wiring checks below assume well-formed ops.
+        for op in self.body.block.ops:
+            try:
+                op.verify(verify_nested_ops=False)
+            except VerifyException:
+                return
         names: dict[str, Operation] = {}
         for op in self.body.block.ops:
             name = _declared_name(op)

@@ -847,7 +847,7 @@ class _Lowering:
                 dst = self.produce(op.output, lanes, name)
             else:
                 dst = self.new_stream(
-                    f"{name}_part{i}", hls.StreamType([lanes], out.element_type), pix * total // lanes
+                    f"{name}_part{i}_out", hls.StreamType([lanes], out.element_type), pix * total // lanes
                 )
             params = {"T": out.element_type, "PIX": _int(pix), "C0": _int(acc_c), "C1": _int(c), "L": _int(lanes)}
             inst = self.names.fresh(name if last else f"{name}_part{i}")
@@ -949,7 +949,7 @@ class LowerDataflowToHlsPass(ModulePass):
     board: str = ""
     """Target board (name or .toml file) for the part number and default clock; default: the module's dataflow.board, else kv260."""
 
-    clock_mhz: float = 0.0
+    clock_mhz: int | float = 0
     """Target clock in MHz; 0 means the module's dataflow.clock_mhz, else the board's clock."""
 
     fifo_depth: int = 2
