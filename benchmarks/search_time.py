@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""How long select-folding searches: greedy and anneal on ResNet-8/20 int8 (median of 3).
+
+    python benchmarks/search_time.py [--board kv260] [--repeat 3] [--models resnet8_int8,resnet20_int8] [--json FILE]
+
+Each model is imported once by the ONNX frontend; every run then applies
+`select-folding{algorithm=...}` to a fresh parse of that IR, and the time of
+the pass alone is measured (the search, its cost evaluations and writing the
+factors back), plus the end-to-end `fpga-opt` command line for reference
+(interpreter start, parse, search, print).  The targets are < 2 s (greedy)
+and < 30 s (anneal) for ResNet-20 on a 2-core machine.  Figures only:
+nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "examples" / "models"
+
+
+def ir_text(model: str) -> str:
+    from fpga_opt.frontend.onnx_import import import_onnx, module_text
+
+    return module_text(import_onnx(MODELS / f"{model}.onnx").module)
+
+
+def parse(text: str):
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import Builtin
+    from xdsl.dialects.func import Func
+    from xdsl.parser import Parser
+
+    from fpga_opt.dialects.dataflow import Dataflow
+
+    ctx = Context()
+    for dialect in (Builtin, Func, Dataflow):
+        ctx.load_dialect(dialect)
+    return Parser(ctx, text).parse_module()
+
+
+def time_pass(text: str, board: str, algorithm: str, repeat: int) -> tuple[float, list[float], int]:
+    from xdsl.context import Context
+
+    from fpga_opt.passes.analysis.boards import get_board
+    from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
+    from fpga_opt.passes.select_folding import SelectFoldingPass
+
+    times, interval = [], 0
+    for _ in range(repeat):
+        module = parse(text)
+        start = time.perf_counter()
+        SelectFoldingPass(board=board, algorithm=algorithm).apply(Context(), module)
+        times.append(time.perf_counter() - start)
+        interval = analyse_network(module, CostContext.for_board(get_board(board))).interval
+    return statistics.median(times), times, interval
+
+
+def time_cli(text: str, board: str, algorithm: str, repeat: int) -> float:
+    fpga_opt = Path(sys.executable).with_name("fpga-opt")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.mlir"
+        path.write_text(text)
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    str(fpga_opt),
+                    str(path),
+                    "-p",
+                    f"select-folding{{board={board} algorithm={algorithm}}}",
+                    "-o",
+                    os.devnull,
+                ],
+                check=True,
+            )
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", default="kv260")
+    parser.add_argument("--models", default="resnet8_int8,resnet20_int8")
+    parser.add_argument("--algorithms", default="greedy,anneal")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end fpga-opt timing")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    rows = []
+    for model in args.models.split(","):
+        text = ir_text(model)
+        n_ops = sum(1 for line in text.splitlines() if "= dataflow." in line)
+        for algorithm in args.algorithms.split(","):
+            median, times, interval = time_pass(text, args.board, algorithm, args.repeat)
+            cli = None if args.no_cli else time_cli(text, args.board, algorithm, args.repeat)
+            rows.append(
+                {
+                    "model": model,
+                    "ops": n_ops,
+                    "algorithm": algorithm,
+                    "board": args.board,
+                    "pass_median_s": median,
+                    "pass_runs_s": times,
+                    "cli_median_s": cli,
+                    "interval": interval,
+                }
+            )
+            print(f"  timed {model} {algorithm}", file=sys.stderr, flush=True)
+    print(f"board {args.board}, median of {args.repeat} runs, {os.cpu_count()} CPUs\n")
+    print(f"{'model':14s} {'ops':>4s} {'algorithm':9s} {'pass':>8s} {'fpga-opt':>9s} {'interval':>9s}")
+    for r in rows:
+        cli = "-" if r["cli_median_s"] is None else f"{r['cli_median_s']:8.2f}s"
+        print(
+            f"{r['model']:14s} {r['ops']:4d} {r['algorithm']:9s} {r['pass_median_s']:7.2f}s {cli:>9s} {r['interval']:9d}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
