@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fifo-depth", type=_depth, default=2,
                    help="depth in words of an edge without dataflow.buffer (default 2; 'unbounded': the fully "
                         "decoupled design the analytical model assumes)")
-    p.add_argument("--resolution", choices=("coarse", "fine", "exact"), default="fine",
-                   help="timing granularity of sliding windows: coarse (rows merged within one row of the exact "
-                        "schedule; fill and tail exact) or fine (every run of every row)")
+    p.add_argument("--resolution", choices=("coarse", "row", "fine", "exact"), default="row",
+                   help="timing granularity of sliding windows: exact (every run of pads, pixels and windows), "
+                        "fine (three runs per row), row (default: one segment per row; within ~3%% of exact), "
+                        "coarse (rows merged while within one row of exact: fast, optimistic)")
     p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
     return p
 

@@ -104,7 +104,7 @@ def simulate(
     func: str | None = None,
     layout: str = "auto",
     fifo_depth: int | None = DEFAULT_FIFO_DEPTH,
-    resolution: str = "fine",
+    resolution: str = "row",
     dequantize: bool = False,
     base_dir: str | Path = ".",
 ) -> SimResult:

@@ -276,7 +276,7 @@ def _pure_compute_cycles(op: Operation, rate: OpRate) -> float:
     return out.numel / rate.out_lanes[0]
 
 
-def op_processes(op: Operation, rate: OpRate, resolution: str = "coarse") -> list[ProcessSpec]:
+def op_processes(op: Operation, rate: OpRate, resolution: str = "row") -> list[ProcessSpec]:
     """The processes that implement `op` in the timing simulation.
 
     conv/pool: a sliding window (`window`, reads the input, fills its line
@@ -300,8 +300,11 @@ def op_processes(op: Operation, rate: OpRate, resolution: str = "coarse") -> lis
         first = next(i for i, p in enumerate(window_raw.prod) if p[0] > 0)
         consuming = [i for i, c in enumerate(window_raw.cons) if c[0] > 0]
         tol = [0.0, 0.0]
-        if resolution == "coarse":
+        if resolution == "coarse":  # within one row of input pixels and of windows
             tol = [float(inp.width * inp.channels), float(out.width)]
+        elif resolution == "row":  # within the kernel's width: the runs of one row merge
+            kw = int(op.kernel.get_values()[1])
+            tol = [float(kw * inp.channels), float(kw)]
         window_sched = coarsen(window_raw, tol, {first, consuming[-1] + 1})
         fill = float(sum(window_raw.dur[:first]))
         # one window: the first output leaves after the fill, one window, the compute's latency

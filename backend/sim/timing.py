@@ -32,8 +32,10 @@ the jitter of individual words (at most one word and one segment run).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Operation, SSAValue
 
@@ -51,7 +53,7 @@ DEFAULT_FRAMES = 8
 _LEVEL_EPS = 1e-7
 #: Speed iterations before a still-falling speed (a loop whose gain is < 1) is taken to be 0.
 _MAX_SWEEPS = 60
-RESOLUTIONS = ("coarse", "fine", "exact")
+RESOLUTIONS = ("coarse", "row", "fine", "exact")
 
 
 # --------------------------------------------------------------------------
@@ -336,7 +338,7 @@ def simulate_timing(
     frames: int = DEFAULT_FRAMES,
     clock_mhz: float | None = None,
     fifo_depth: int | None = DEFAULT_FIFO_DEPTH,
-    resolution: str = "fine",
+    resolution: str = "row",
     max_events: int = 5_000_000,
 ) -> TimingReport:
     """Run `frames` frames through the network's processes and FIFOs; see the module docstring."""
@@ -352,13 +354,14 @@ def simulate_timing(
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)
 
-    # ---- state
-    cap = [f.capacity for f in fifos]
-    base = [f.level for f in fifos]  # a network input's whole supply; 0 elsewhere
-    fprod = [f.producer for f in fifos]
-    fcons = [f.consumer for f in fifos]
-    fpport = [f.pport for f in fifos]
-    fcport = [f.cport for f in fifos]
+    # ---- state.  Index n_p is a dummy process (speed 0, no progress) standing for the network's
+    # inputs and outputs, so every FIFO has a producer and a consumer index.
+    cap = np.array([f.capacity for f in fifos], dtype=np.float64)
+    finite = np.isfinite(cap)
+    base = np.array([f.level for f in fifos], dtype=np.float64)  # a network input's whole supply
+    prod_of = np.array([f.producer if f.producer >= 0 else n_p for f in fifos], dtype=np.int64)
+    cons_of = np.array([f.consumer if f.consumer >= 0 else n_p for f in fifos], dtype=np.int64)
+    real_prod = prod_of < n_p
     ins = [p.ins for p in procs]
     outs = [[(j, fid) for j, fids in enumerate(p.outs) for fid in fids] for p in procs]
 
@@ -385,34 +388,36 @@ def simulate_timing(
     seg = [0] * n_p
     period = [0] * n_p
     active = [True] * n_p
-    dur = [tmpl_first[p][0][0] for p in range(n_p)]
-    rem = list(dur)
-    a_cur = [tmpl_first[p][0][1] for p in range(n_p)]
-    b_cur = [tmpl_first[p][0][2] for p in range(n_p)]
-    # Elements moved by completed segments, exactly (levels are recomputed from these, so rounding
-    # never accumulates over a long run).
-    moved_in = [[0.0] * len(p.ins) for p in procs]
-    moved_out = [[0.0] * len(p.outs) for p in procs]
+    dur = np.zeros(n_p + 1)
+    rem = np.zeros(n_p + 1)
+    a_cur: list[list[float]] = [[] for _ in range(n_p)]
+    b_cur: list[list[float]] = [[] for _ in range(n_p)]
+    fin_nom = np.zeros(n_f)  # producer's write rate into the FIFO at full speed
+    fout_nom = np.zeros(n_f)  # consumer's read rate at full speed
+    # Elements moved by completed segments, exactly: levels are recomputed from these, so rounding
+    # never accumulates over a long run.
+    moved_in = np.zeros(n_f)
+    moved_out = np.zeros(n_f)
 
-    level = [0.0] * n_f
+    def enter(p: int, segment: Segment) -> None:
+        d, a, b, _, _ = segment
+        dur[p] = rem[p] = d
+        a_cur[p], b_cur[p] = a, b
+        for port, f in enumerate(ins[p]):
+            fout_nom[f] = a[port]
+        for port, f in outs[p]:
+            fin_nom[f] = b[port]
 
-    def update_levels() -> None:
-        for f in range(n_f):
-            x = base[f]
-            q = fprod[f]
-            if q >= 0:
-                x += moved_out[q][fpport[f]] + b_cur[q][fpport[f]] * (dur[q] - rem[q])
-            r = fcons[f]
-            if r >= 0:
-                x -= moved_in[r][fcport[f]] + a_cur[r][fcport[f]] * (dur[r] - rem[r])
-            level[f] = x
+    for p in range(n_p):
+        enter(p, tmpl_first[p][0])
 
-    maxlev = [0.0] * n_f
-    busy = [0.0] * n_p
-    starved = [0.0] * n_p
-    blocked = [0.0] * n_p
-    held_full = [0.0] * n_f  # cycles (weighted by lost speed) a producer waited on this FIFO being full
-    held_empty = [0.0] * n_f  # ... a consumer waited on it being empty
+    u = np.zeros(n_p + 1)
+    busy = np.zeros(n_p + 1)
+    starved = np.zeros(n_p + 1)
+    blocked = np.zeros(n_p + 1)
+    maxlev = np.zeros(n_f)
+    held_full = np.zeros(n_f)  # cycles (weighted by lost speed) a producer waited on this FIFO being full
+    held_empty = np.zeros(n_f)  # ... a consumer waited on it being empty
 
     sinks = [f for f in range(n_f) if fifos[f].sink >= 0]
     sink_numel = {f: float(net.outputs[fifos[f].sink].type.numel) for f in sinks}  # type: ignore[attr-defined]
@@ -420,157 +425,146 @@ def simulate_timing(
     sink_done: dict[int, list[float]] = {f: [] for f in sinks}
     first_out = INF
 
-    order_fwd = list(range(n_p))
-    order_bwd = order_fwd[::-1]
-    u = [0.0] * n_p
-    bind: list[tuple[int, int] | None] = [None] * n_p  # (0 = starved / 1 = blocked, fifo)
+    def levels() -> np.ndarray:
+        progress = dur - rem
+        return base + moved_out + fin_nom * progress[prod_of] - moved_in - fout_nom * progress[cons_of]
 
-    def solve() -> None:
-        """The greatest speeds that keep every empty FIFO non-negative and every full one within capacity."""
-        for p in range(n_p):
-            u[p] = 1.0 if active[p] else 0.0
-            bind[p] = None
-        sweep = 0
-        while True:
-            changed: list[int] = []
-            for p in order_fwd if sweep % 2 == 0 else order_bwd:
-                up = u[p]
-                if up == 0.0:
-                    continue
-                v = 1.0
-                why = None
-                ap = a_cur[p]
-                for port, f in enumerate(ins[p]):
-                    a = ap[port]
-                    if a > 0.0 and level[f] <= _LEVEL_EPS:
-                        q = fprod[f]
-                        lim = 0.0 if q < 0 else b_cur[q][fpport[f]] * u[q] / a
-                        if lim < v:
-                            v, why = lim, (0, f)
-                bp = b_cur[p]
-                for port, f in outs[p]:
-                    b = bp[port]
-                    if b > 0.0 and level[f] >= cap[f] - _LEVEL_EPS:
-                        r = fcons[f]
-                        lim = a_cur[r][fcport[f]] * u[r] / b
-                        if lim < v:
-                            v, why = lim, (1, f)
-                if v < up * (1.0 - 1e-12):
-                    u[p] = v if v > 1e-12 else 0.0
-                    bind[p] = why
-                    changed.append(p)
-            sweep += 1
-            if not changed:
-                break
-            if sweep >= _MAX_SWEEPS:
-                # still falling after many sweeps: a loop of tight FIFOs whose gain is below 1
-                for p in changed:
-                    u[p] = 0.0
-                if sweep >= 4 * _MAX_SWEEPS:
-                    break
+    bind_kind = np.full(n_p + 1, -1, dtype=np.int64)  # 0 starved, 1 blocked, -1 running free
+    bind_fifo = np.zeros(n_p + 1, dtype=np.int64)
+
+    def solve(level: np.ndarray) -> None:
+        """The greatest speeds that keep every empty FIFO non-negative and every full one within capacity.
+
+        Only FIFOs at a bound constrain: an empty one (read at a positive rate) caps its reader at the
+        writer's rate, a full one caps its writer at the reader's.  Speeds start at 1 and only fall;
+        a worklist propagates each fall to the processes constrained by it.
+        """
+        u[:n_p] = active
+        u[n_p] = 0.0
+        bind_kind[:] = -1
+        empty = np.flatnonzero((level <= _LEVEL_EPS) & (fout_nom > 0.0))
+        full = np.flatnonzero(finite & (level >= cap - _LEVEL_EPS) & (fin_nom > 0.0))
+        if not len(empty) and not len(full):
+            return
+        constraints: dict[int, list[tuple[int, float, int, int]]] = {}  # p -> (q, gain, fifo, kind)
+        dependents: dict[int, list[int]] = {}
+        for f, p, q, g in zip(empty.tolist(), cons_of[empty].tolist(), prod_of[empty].tolist(),
+                              (fin_nom[empty] / fout_nom[empty]).tolist(), strict=True):
+            constraints.setdefault(p, []).append((q, g, f, 0))
+            dependents.setdefault(q, []).append(p)
+        for f, p, q, g in zip(full.tolist(), prod_of[full].tolist(), cons_of[full].tolist(),
+                              (fout_nom[full] / fin_nom[full]).tolist(), strict=True):
+            constraints.setdefault(p, []).append((q, g, f, 1))
+            dependents.setdefault(q, []).append(p)
+        queue = deque(p for p in constraints if p < n_p and active[p])
+        queued = set(queue)
+        updates: dict[int, int] = {}
+        while queue:
+            p = queue.popleft()
+            queued.discard(p)
+            up = u[p]
+            v, why = up, None
+            for q, g, f, kind in constraints[p]:
+                lim = g * u[q]
+                if lim < v:
+                    v, why = lim, (kind, f)
+            if why is None or v >= up * (1.0 - 1e-12):
+                continue
+            n = updates.get(p, 0) + 1
+            updates[p] = n
+            # a speed still falling after many rounds sits on a loop of tight FIFOs whose gain is below 1
+            u[p] = 0.0 if v < 1e-12 or n > _MAX_SWEEPS else v
+            bind_kind[p], bind_fifo[p] = why
+            for r in dependents.get(p, ()):
+                if r < n_p and r not in queued and u[r] > 0.0:
+                    queue.append(r)
+                    queued.add(r)
 
     t = 0.0
     events = 0
     deadlock: Deadlock | None = None
-    net_rate = [0.0] * n_f
-    while any(active):
-        update_levels()
-        solve()
-        events += 1
-        if events > max_events:
-            raise FpgaOptError(f"timing simulation exceeded {max_events} events at cycle {round(t)}")
-        # ---- the next event: a segment ends, a FIFO fills or empties
-        dt = INF
-        for p in range(n_p):
-            if u[p] > 0.0:
-                x = rem[p] / u[p]
-                if x < dt:
-                    dt = x
-        for f in range(n_f):
-            q, r = fprod[f], fcons[f]
-            fin = b_cur[q][fpport[f]] * u[q] if q >= 0 else 0.0
-            fout = a_cur[r][fcport[f]] * u[r] if r >= 0 else 0.0
-            d = fin - fout
-            if abs(d) <= 1e-12 * (fin + fout):
-                d = 0.0
-            net_rate[f] = d
-            if d > 0.0 and cap[f] != INF and level[f] < cap[f] - _LEVEL_EPS:
-                x = (cap[f] - level[f]) / d
-                if x < dt:
-                    dt = x
-            elif d < 0.0 and level[f] > _LEVEL_EPS:
-                x = level[f] / -d
-                if x < dt:
-                    dt = x
-        if dt == INF:
-            deadlock = _deadlock(t, procs, fifos, active, a_cur, b_cur, level, cap)
-            break
-        # ---- advance
-        for f in sinks:
-            d = net_rate[f]
-            if d > 0.0:
-                before = level[f]
-                after = before + d * dt
-                if first_out == INF and after >= 1.0:
-                    first_out = t + max(0.0, 1.0 - before) / d
-                k = sink_next[f]
-                while k * sink_numel[f] <= after + _LEVEL_EPS:
-                    sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
-                    k += 1
-                sink_next[f] = k
-        for f in range(n_f):
-            if net_rate[f] > 0.0 and fprod[f] >= 0:
-                x = level[f] + net_rate[f] * dt
-                if x > maxlev[f]:
-                    maxlev[f] = min(x, cap[f])
-        t += dt
-        for p in range(n_p):
-            if not active[p]:
-                continue
-            up = u[p]
-            busy[p] += up * dt
-            if up < 1.0:
-                why = bind[p]
-                if why is not None and why[0] == 1:
-                    blocked[p] += (1.0 - up) * dt
-                    held_full[why[1]] += (1.0 - up) * dt
-                else:
-                    starved[p] += (1.0 - up) * dt
-                    if why is not None:
-                        held_empty[why[1]] += (1.0 - up) * dt
-            if up == 0.0:
-                continue
-            left = rem[p] - up * dt
-            if left > 1e-9 * dur[p]:
-                rem[p] = left
-                continue
-            # the segment is done: book its exact flows, move on (to the next period after the last one)
-            tmpl = template(p, period[p])
-            assert tmpl is not None
-            _, _, _, cons, prod = tmpl[seg[p]]
-            mi, mo = moved_in[p], moved_out[p]
-            for i, c in enumerate(cons):
-                mi[i] += c
-            for j, x in enumerate(prod):
-                mo[j] += x
-            k = seg[p] + 1
-            if k == len(tmpl):
-                k = 0
-                period[p] += 1
-                tmpl = template(p, period[p])
-                if tmpl is None and period[p] == frames:
-                    period[p] += 1  # no final tail
-                if period[p] > frames:
-                    active[p] = False
-                    rem[p] = dur[p] = 0.0
-                    a_cur[p] = [0.0] * len(a_cur[p])
-                    b_cur[p] = [0.0] * len(b_cur[p])
+    level = levels()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while any(active):
+            level = levels()
+            solve(level)
+            events += 1
+            if events > max_events:
+                raise FpgaOptError(f"timing simulation exceeded {max_events} events at cycle {round(t)}")
+            # ---- the next event: a segment ends, a FIFO fills or empties
+            moving = u > 0.0
+            dt = float(np.min(rem[moving] / u[moving])) if moving.any() else INF
+            fin = fin_nom * u[prod_of]
+            fout = fout_nom * u[cons_of]
+            net_rate = fin - fout
+            net_rate[np.abs(net_rate) <= 1e-12 * (fin + fout)] = 0.0
+            filling = (net_rate > 0.0) & finite & (level < cap - _LEVEL_EPS)
+            if filling.any():
+                dt = min(dt, float(np.min((cap[filling] - level[filling]) / net_rate[filling])))
+            draining = (net_rate < 0.0) & (level > _LEVEL_EPS)
+            if draining.any():
+                dt = min(dt, float(np.min(level[draining] / -net_rate[draining])))
+            if dt == INF:
+                deadlock = _deadlock(t, procs, fifos, active, a_cur, b_cur, level.tolist(), cap.tolist())
+                break
+            # ---- advance
+            for f in sinks:
+                d = float(net_rate[f])
+                if d > 0.0:
+                    before = float(level[f])
+                    after = before + d * dt
+                    if first_out == INF and after >= 1.0:
+                        first_out = t + max(0.0, 1.0 - before) / d
+                    k = sink_next[f]
+                    while k * sink_numel[f] <= after + _LEVEL_EPS:
+                        sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
+                        k += 1
+                    sink_next[f] = k
+            np.maximum(maxlev, np.where(real_prod, np.minimum(level + np.maximum(net_rate, 0.0) * dt, cap), 0.0),
+                       out=maxlev)
+            t += dt
+            run = np.array(active + [False])
+            busy += u * dt
+            lost = np.where(run, (1.0 - u) * dt, 0.0)
+            is_blocked = bind_kind == 1
+            blocked += np.where(is_blocked, lost, 0.0)
+            starved += np.where(is_blocked, 0.0, lost)
+            bound = np.flatnonzero(lost > 0.0)
+            for p in bound.tolist():
+                if bind_kind[p] == 1:
+                    held_full[bind_fifo[p]] += lost[p]
+                elif bind_kind[p] == 0:
+                    held_empty[bind_fifo[p]] += lost[p]
+            rem -= u * dt
+            finished = np.flatnonzero(moving & (rem <= 1e-9 * dur))
+            for p in finished.tolist():
+                if p == n_p:
                     continue
-            assert tmpl is not None
-            seg[p] = k
-            dur[p], a_cur[p], b_cur[p] = tmpl[k][0], tmpl[k][1], tmpl[k][2]
-            rem[p] = dur[p]
-    update_levels()
+                # the segment is done: book its exact flows, move on (to the next period after the last one)
+                tmpl = template(p, period[p])
+                assert tmpl is not None
+                _, _, _, cons, prod = tmpl[seg[p]]
+                for port, f in enumerate(ins[p]):
+                    moved_in[f] += cons[port]
+                for port, f in outs[p]:
+                    moved_out[f] += prod[port]
+                k = seg[p] + 1
+                if k == len(tmpl):
+                    k = 0
+                    period[p] += 1
+                    tmpl = template(p, period[p])
+                    if tmpl is None and period[p] == frames:
+                        period[p] += 1  # no final tail
+                    if period[p] > frames:
+                        active[p] = False
+                        enter(p, (0.0, [0.0] * len(a_cur[p]), [0.0] * len(b_cur[p]), [], []))
+                        continue
+                assert tmpl is not None
+                seg[p] = k
+                enter(p, tmpl[k])
+    level = levels()
+    busy, starved, blocked = busy.tolist(), starved.tolist(), blocked.tolist()
+    maxlev, held_full, held_empty, level = maxlev.tolist(), held_full.tolist(), held_empty.tolist(), level.tolist()
 
     # ---- results
     model_interval, model_latency, bottleneck = _model_figures(el)

@@ -244,7 +244,7 @@ def test_latency_grows_along_a_chain_and_is_measured_from_cycle_0():
     assert one.latency_cycles < one.frame_done_cycles[0]
 
 
-@pytest.mark.parametrize("resolution", ["coarse", "fine", "exact"])
+@pytest.mark.parametrize("resolution", ["coarse", "row", "fine", "exact"])
 def test_resolutions_agree_on_a_uniform_chain(resolution):
     report = timing(chain_net(FOLDINGS["folded"]), frames=6, resolution=resolution)
     assert report.cycles_per_frame == pytest.approx(report.model_cycles_per_frame, rel=0.02)
