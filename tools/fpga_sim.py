@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="timing granularity of sliding windows: exact (every run of pads, pixels and windows), "
                         "fine (three runs per row), row (default: one segment per row; within ~3%% of exact), "
                         "coarse (rows merged while within one row of exact: fast, optimistic)")
+    p.add_argument("--no-frame-overlap", action="store_true",
+                   help="line buffers read nothing while they emit a frame's last windows (as the HLS "
+                        "sliding_window kernel does) instead of taking the next frame's first rows")
     p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
     return p
 
@@ -149,7 +152,8 @@ def run(args: argparse.Namespace) -> None:
         raise FpgaOptError(f"{args.input}: the .npz holds no arrays")
     weights = WeightStore.for_module(module, model_path.parent)
     result = simulate(net, weights, inputs, frames=args.frames, clock_mhz=args.clock_mhz, layout=args.layout,
-                      fifo_depth=args.fifo_depth, resolution=args.resolution, dequantize=args.dequantize)
+                      fifo_depth=args.fifo_depth, resolution=args.resolution,
+                      frame_overlap=not args.no_frame_overlap, dequantize=args.dequantize)
     timing = result.timing
 
     if args.report_json:

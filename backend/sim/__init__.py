@@ -105,6 +105,7 @@ def simulate(
     layout: str = "auto",
     fifo_depth: int | None = DEFAULT_FIFO_DEPTH,
     resolution: str = "row",
+    frame_overlap: bool = True,
     dequantize: bool = False,
     base_dir: str | Path = ".",
 ) -> SimResult:
@@ -124,5 +125,6 @@ def simulate(
         if dequantize:
             outputs = dequantise(outputs, net)
     n = frames if frames is not None else max(batch, DEFAULT_FRAMES)
-    timing = simulate_timing(net, frames=n, clock_mhz=clock_mhz, fifo_depth=fifo_depth, resolution=resolution)
+    timing = simulate_timing(net, frames=n, clock_mhz=clock_mhz, fifo_depth=fifo_depth, resolution=resolution,
+                             frame_overlap=frame_overlap)
     return SimResult(outputs, timing, net)

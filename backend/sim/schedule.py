@@ -276,7 +276,9 @@ def _pure_compute_cycles(op: Operation, rate: OpRate) -> float:
     return out.numel / rate.out_lanes[0]
 
 
-def op_processes(op: Operation, rate: OpRate, resolution: str = "row") -> list[ProcessSpec]:
+def op_processes(
+    op: Operation, rate: OpRate, resolution: str = "row", frame_overlap: bool = True
+) -> list[ProcessSpec]:
     """The processes that implement `op` in the timing simulation.
 
     conv/pool: a sliding window (`window`, reads the input, fills its line
@@ -324,7 +326,8 @@ def op_processes(op: Operation, rate: OpRate, resolution: str = "row") -> list[P
         if windows == 1:
             first = frame_program(main, pause).first
         return [
-            ProcessSpec("window", frame_program(window_sched, 0.0), [("operand", 0)], [("internal", 0)],
+            ProcessSpec("window", frame_program(window_sched, 0.0, overlap=frame_overlap), [("operand", 0)],
+                        [("internal", 0)],
                         [rate.in_lanes[0]], [1], min(in_cycles, cycles)),
             ProcessSpec("main", Program(first, main, None), [("internal", 0)] + operands[1:], results,
                         [1, *rate.in_lanes[1:]], list(rate.out_lanes), compute),
@@ -434,15 +437,19 @@ def _total(s: Schedule, n_in: int, n_out: int) -> Schedule:
     return Schedule([float(sum(s.dur))], [cons], [prod])
 
 
-def frame_program(sched: Schedule, pause: float) -> Program:
-    """The per-frame program of a process (see `Program`); `pause` idles frame 0 before its first output."""
+def frame_program(sched: Schedule, pause: float, overlap: bool = True) -> Program:
+    """The per-frame program of a process (see `Program`); `pause` idles frame 0 before its first output.
+
+    Without `overlap` every frame runs fill, body, tail in turn (as backend/hls/sliding_window.h does:
+    it reads nothing while it emits the last row's windows).
+    """
     n = len(sched)
     n_in, n_out = len(sched.cons[0]), len(sched.prod[0])
     first_prod = next(i for i, p in enumerate(sched.prod) if p[0] > 0)
     idle = Schedule([pause], [[0.0] * n_in], [[0.0] * n_out]) if pause > 0 else Schedule([], [], [])
     consuming = [i for i, c in enumerate(sched.cons) if n_in and c[0] > 0]
     last_cons = consuming[-1] if consuming else -1
-    if not consuming or first_prod > last_cons or (first_prod == 0 and last_cons == n - 1):
+    if not overlap or not consuming or first_prod > last_cons or (first_prod == 0 and last_cons == n - 1):
         first = _join(_slice(sched, 0, first_prod), idle, _slice(sched, first_prod, n))
         return Program(first, sched, None)
     fill = _slice(sched, 0, first_prod)

@@ -162,6 +162,7 @@ class TimingReport:
     resolution: str
     fifo_depth: int | None
     events: int
+    frame_overlap: bool = True
 
     @property
     def fps(self) -> float | None:
@@ -182,6 +183,7 @@ class TimingReport:
             "model_latency_cycles": self.model_latency_cycles,
             "bottleneck": self.bottleneck,
             "resolution": self.resolution,
+            "frame_overlap": self.frame_overlap,
             "default_fifo_depth_words": self.fifo_depth,
             "events": self.events,
             "deadlock": None if self.deadlock is None else self.deadlock.as_dict(),
@@ -226,7 +228,8 @@ class _Fifo:
 class _Elaborated:
     """The processes and FIFOs of a network."""
 
-    def __init__(self, net: Network, fifo_depth: int | None, resolution: str, frames: int):
+    def __init__(self, net: Network, fifo_depth: int | None, resolution: str, frames: int,
+                 frame_overlap: bool = True):
         if resolution not in RESOLUTIONS:
             raise FpgaOptError(f"unknown timing resolution '{resolution}' (choose {', '.join(RESOLUTIONS)})")
         if fifo_depth is not None and fifo_depth < 1:
@@ -246,7 +249,7 @@ class _Elaborated:
             rate = op_rate(op)
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
-            for spec in op_processes(op, rate, resolution):
+            for spec in op_processes(op, rate, resolution, frame_overlap):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
@@ -339,9 +342,17 @@ def simulate_timing(
     clock_mhz: float | None = None,
     fifo_depth: int | None = DEFAULT_FIFO_DEPTH,
     resolution: str = "row",
+    frame_overlap: bool = True,
     max_events: int = 5_000_000,
 ) -> TimingReport:
-    """Run `frames` frames through the network's processes and FIFOs; see the module docstring."""
+    """Run `frames` frames through the network's processes and FIFOs; see the module docstring.
+
+    `fifo_depth`: words per edge without a `dataflow.buffer` (None: unbounded, every layer decoupled).
+    `resolution`: "row" (default), "coarse", "fine" or "exact" (see `schedule.op_processes`).
+    `frame_overlap`: line buffers take the next frame's first rows while they emit the current
+    frame's last windows (the analytical model's assumption); False: they do not
+    (backend/hls/sliding_window.h).
+    """
     if frames < 1:
         raise FpgaOptError(f"frames must be at least 1, got {frames}")
     clock = float(clock_mhz if clock_mhz is not None else (net.clock_mhz or 200.0))
@@ -350,7 +361,7 @@ def simulate_timing(
     # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
     # continuing stream instead of draining into an idle pipeline.
     measured, frames = frames, frames + 1
-    el = _Elaborated(net, fifo_depth, resolution, frames)
+    el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)
 
@@ -598,6 +609,7 @@ def simulate_timing(
         resolution=resolution,
         fifo_depth=fifo_depth,
         events=events,
+        frame_overlap=frame_overlap,
     )
 
 

@@ -299,3 +299,15 @@ def test_simulate_runs_outputs_and_timing_together():
     result = simulate(parse(text), None, xs, frames=4)
     assert result.outputs[0].shape == (3, 4, 4, 2)
     assert result.timing.frames == 4 and result.deadlock is None
+
+
+def test_frames_without_line_buffer_overlap():
+    """Like backend/hls/sliding_window.h: a frame's tail emits windows without reading; decoupled
+    designs still run at the model's interval, two chained convs behind 2-word FIFOs lose the fill."""
+    text = chain_net("")
+    deep = timing(text, frames=6, fifo_depth=None, frame_overlap=False)
+    assert deep.cycles_per_frame == pytest.approx(deep.model_cycles_per_frame, rel=0.01)
+    assert deep.as_dict()["frame_overlap"] is False
+    shallow = timing(text, frames=6, frame_overlap=False)
+    overlapped = timing(text, frames=6)
+    assert shallow.cycles_per_frame >= overlapped.cycles_per_frame * 0.999
