@@ -140,15 +140,30 @@ def print_savings(rows: list[dict[str, object]]) -> None:
         base = by.get((r["model"], "naive"))
         if base is None or r["design"] == "naive":
             continue
-        d_fps = (
-            (r["sim_fps"] / base["sim_fps"] - 1) if r["sim_fps"] and base["sim_fps"] else None
-        )
+        d_fps = (r["sim_fps"] / base["sim_fps"] - 1) if r["sim_fps"] and base["sim_fps"] else None
         print(
             f"  {r['model']:14s} {r['design']:11s} skip bits {r['skip_bits'] - base['skip_bits']:+9d} "
             f"skip BRAM18 {r['skip_bram18'] - base['skip_bram18']:+4d}  DSP {r['dsp'] - base['dsp']:+5d} "
             f"LUT {r['lut'] - base['lut']:+7d}  BRAM18 {r['bram18'] - base['bram18']:+4d}  "
             f"sim FPS {_fmt(d_fps, '+.2%')}"
         )
+
+
+def print_merge_savings(rows: list[dict[str, object]]) -> None:
+    """The merges alone: fold-merge against sized (the same select-folding result)."""
+    by = {(r["model"], r["design"]): r for r in rows}
+    lines = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        merged, sized = by.get((model, "fold-merge")), by.get((model, "sized"))
+        if merged is None or sized is None:
+            continue
+        lines.append(
+            f"  {model:14s} ops {merged['ops'] - sized['ops']:+4d}  DSP saved {sized['dsp'] - merged['dsp']:+5d}  "
+            f"LUT saved {sized['lut'] - merged['lut']:+7d}  BRAM18 saved {sized['bram18'] - merged['bram18']:+4d}"
+        )
+    if lines:
+        print("\nthe merges (fold-merge against sized, same folding):")
+        print("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"board {args.board}, fpga-sim over {args.frames} frames\n")
     print_table(rows)
     print_savings(rows)
+    print_merge_savings(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
