@@ -155,6 +155,15 @@ def test_timing_after_select_folding(name, merge):
     assert starved.deadlock is not None
 
 
+def test_timing_sized_before_select_folding():
+    """Depths computed at the default folding stay deadlock-free and full-rate once folded."""
+    model = imported("resnet8_int8")
+    module = run_pipeline(model.module, MERGE + MINIMIZE + SELECT)
+    assert cycles_per_frame(module, model.weights) <= cycles_per_frame(
+        with_buffers_scaled(module, None), model.weights
+    ) * (1 + 1e-9)
+
+
 def test_timing_at_default_folding():
     model = imported("resnet8_int8")
     module = run_pipeline(model.module, MERGE + MINIMIZE)
