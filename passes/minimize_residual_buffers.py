@@ -145,29 +145,34 @@ def forward_candidate(join: Operation, skip: SSAValue) -> tuple[ConvOp, OpResult
     return first, source
 
 
+def _next_forward(block: Block) -> tuple[Operation, SSAValue, ConvOp] | None:
+    for join in joins(block):
+        for skip in skip_candidates(join):
+            found = forward_candidate(join, skip)
+            if found is not None:
+                return join, skip, found[0]
+    return None
+
+
 def forward_centre_pixels(block: Block) -> int:
     """Apply the centre-pixel forward to every join that allows it; returns how many."""
     rewriter = Rewriter()
     count = 0
-    for join in joins(block):
-        for skip in skip_candidates(join):
-            found = forward_candidate(join, skip)
-            if found is None:
-                continue
-            conv, _ = found
-            _, buffers = strip_buffers(skip)
-            new = rebuild(
-                conv,
-                operands=conv_operands(conv, conv.skip),
-                result_types=conv_results(conv, conv.output.type, conv.input.type),
-            )
-            rewriter.replace_op(conv, new, [new.results[0]])
-            set_operand(join, list(join.operands).index(skip), new.results[1])
-            for buffer in buffers:  # nearest the join first: each is unread once the next goes
-                if not buffer.output.uses:
-                    rewriter.erase_op(buffer)
-            count += 1
-            break
+    # One at a time, re-reading the joins: a rewritten conv may itself be another block's join.
+    while (found := _next_forward(block)) is not None:
+        join, skip, conv = found
+        _, buffers = strip_buffers(skip)
+        new = rebuild(
+            conv,
+            operands=conv_operands(conv, conv.skip),
+            result_types=conv_results(conv, conv.output.type, conv.input.type),
+        )
+        rewriter.replace_op(conv, new, [new.results[0]])
+        set_operand(join, list(join.operands).index(skip), new.results[1])
+        for buffer in buffers:  # nearest the join first: each is unread once the next goes
+            if not buffer.output.uses:
+                rewriter.erase_op(buffer)
+        count += 1
     if count:
         region = block.parent_region()
         assert region is not None
