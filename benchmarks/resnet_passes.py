@@ -2,7 +2,7 @@
 """What merge-loops and minimize-residual-buffers buy on ResNet-8/20 int8 (KV260 by default).
 
     python benchmarks/resnet_passes.py [--board kv260] [--frames 3] [--models resnet8_int8,resnet20_int8]
-                                       [--json FILE]
+                                       [--resolution row|coarse|fine|exact] [--json FILE]
 
 Each model is imported from examples/models and compiled with these pipelines:
 
@@ -77,7 +77,9 @@ def skip_fifos(module, ctx):
     return bits, bram, full, count
 
 
-def measure(model_name: str, pipeline: str, board_name: str, frames: int) -> dict[str, object]:
+def measure(
+    model_name: str, pipeline: str, board_name: str, frames: int, resolution: str | None = None
+) -> dict[str, object]:
     from fpga_opt.backend.sim import simulate
     from fpga_opt.passes.analysis.boards import get_board
     from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
@@ -88,7 +90,8 @@ def measure(model_name: str, pipeline: str, board_name: str, frames: int) -> dic
     net = analyse_network(model.module, ctx)
     bits, bram, full, count = skip_fifos(model.module, ctx)
     start = time.perf_counter()
-    timing = simulate(model.module, model.weights, None, frames=frames, clock_mhz=board.clock_mhz).timing
+    extra = {"resolution": resolution} if resolution else {}
+    timing = simulate(model.module, model.weights, None, frames=frames, clock_mhz=board.clock_mhz, **extra).timing
     sim_s = time.perf_counter() - start
     ops = [op.name for op in model.module.walk() if op.name.startswith("dataflow.")]
     return {
@@ -172,14 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=3, help="frames fpga-sim simulates per design")
     parser.add_argument("--models", default="resnet8_int8,resnet20_int8")
     parser.add_argument("--designs", default=",".join(PIPELINES))
+    parser.add_argument("--resolution", help="fpga-sim timing resolution (default: fpga-sim's)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args(argv)
     rows = []
     for model_name in args.models.split(","):
         for design in args.designs.split(","):
-            rows.append(measure(model_name, design, args.board, args.frames))
+            rows.append(measure(model_name, design, args.board, args.frames, args.resolution))
             print(f"  measured {model_name} {design}", file=sys.stderr, flush=True)
-    print(f"board {args.board}, fpga-sim over {args.frames} frames\n")
+    resolution = args.resolution or "default"
+    print(f"board {args.board}, fpga-sim over {args.frames} frames, {resolution} resolution\n")
     print_table(rows)
     print_savings(rows)
     print_merge_savings(rows)
