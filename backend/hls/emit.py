@@ -659,9 +659,6 @@ ifndef AP_TYPES
     AP_TYPES := $(XILINX_HLS)/include
   else
     AP_TYPES := $(shell $(PYTHON) -c '$(FIND_AP_TYPES)' 2>/dev/null)
-    ifeq ($(AP_TYPES),)
-      AP_TYPES := $(shell python3 -c '$(FIND_AP_TYPES)' 2>/dev/null)
-    endif
   endif
 endif
 
@@ -679,7 +676,7 @@ check-headers:
 \t@if [ -z "$(AP_TYPES)" ] || [ ! -f "$(AP_TYPES)/ap_int.h" ]; then \\
 \t  echo "error: no ap_int.h / hls_stream.h for C simulation."; \\
 \t  echo "  Install one of: Vitis HLS (then source its settings64.sh so XILINX_HLS is set),"; \\
-\t  echo "  or the Apache-2.0 headers in hls4ml: $(PYTHON) -m pip install --no-deps 'hls4ml==1.3.*',"; \\
+\t  echo "  or the Apache-2.0 headers in hls4ml: pip install --no-deps 'hls4ml==1.3.*' (for PYTHON=$(PYTHON)),"; \\
 \t  echo "  or point AP_TYPES=/path/to/dir/with/ap_int.h at a copy."; \\
 \t  exit 1; \\
 \tfi

@@ -214,3 +214,22 @@ def test_weights_are_plain_c_arrays(projects):
             assert re.search(
                 rf"const (int8_t|int16_t|int32_t|float) {table.sym_name.data}\[{words}\]\[{lanes}\] = {{", source
             )
+
+
+def test_make_csim_without_headers_says_what_to_install(tmp_path):
+    """Neither Vitis (XILINX_HLS) nor hls4ml: `make csim` names both and fails, before compiling anything."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make not found")
+    module = lowered(assemble_module())
+    build_project(module, random_weights(assemble_module()), python=sys.executable).write(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("AP_TYPES", "XILINX_HLS")}
+    result = subprocess.run(["make", "csim", "PYTHON=false"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert "no ap_int.h / hls_stream.h for C simulation" in result.stdout
+    assert "pip install --no-deps 'hls4ml==1.3.*'" in result.stdout
+    assert "XILINX_HLS" in result.stdout
+    assert not (tmp_path / "build" / "top.o").exists()
