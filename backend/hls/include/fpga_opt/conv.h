@@ -72,19 +72,26 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
     side_acc_t spsum[NSJ_MEM][CO];
 #pragma HLS ARRAY_RESHAPE variable=spsum complete dim=2
-    IN win;
-#pragma HLS ARRAY_PARTITION variable=win.data complete dim=0
+    typename C::in_t win[C::KP][CG * CI];  // the current window, in registers
+#pragma HLS ARRAY_PARTITION variable=win complete dim=0
 
     int t = 0, k = 0, g = 0;
     for (int step = 0; step < C::OH * C::OW * NG * NK * NIT; step++) {
 #pragma HLS PIPELINE II=1
         if (t == 0) {
-            win = in.read();
+            const IN token = in.read();
+            for (int p = 0; p < C::KP; p++) {
+#pragma HLS UNROLL
+                for (int l = 0; l < CG * CI; l++) {
+#pragma HLS UNROLL
+                    win[p][l] = elem(token, p, l);
+                }
+            }
             if (C::SIDE == SIDE_FORWARD) {
                 pack<typename C::side_t, CG * CI> centre;
                 for (int l = 0; l < CG * CI; l++) {
 #pragma HLS UNROLL
-                    centre.data[l] = elem(win, C::CENTRE, l);
+                    centre.data[l] = win[C::CENTRE][l];
                 }
                 side_write<C::SIDE, SIDE_FORWARD>::write(side, centre);
             }
@@ -100,7 +107,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS UNROLL
                     for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                        sum += elem(win, f * FINE + p, gi * CI + i) * w[waddr][(o * FINE + p) * CI + i];
+                        sum += win[f * FINE + p][gi * CI + i] * w[waddr][(o * FINE + p) * CI + i];
                     }
                 }
                 acc[o] = sum;
@@ -136,7 +143,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                 side_acc_t sum = k != 0 ? spsum[t][o] : side_acc_t(0);
                 for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                    sum += elem(win, C::CENTRE, i) * sw[k * NSJ + t][o * CI + i];
+                    sum += win[C::CENTRE][i] * sw[k * NSJ + t][o * CI + i];
                 }
                 if (k == NK - 1) {
                     epi_t v = widen<epi_t>(sum) + widen<epi_t>(sb[t][o]);

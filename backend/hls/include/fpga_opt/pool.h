@@ -41,23 +41,31 @@ void pool(hls::stream<window<typename C::in_t, C::KP, C::L> >& in, hls::stream<p
     const int L = C::L, KP = C::KP;
     for (int step = 0; step < C::OH * C::OW * (C::C / L); step++) {
 #pragma HLS PIPELINE II=1
-        window<T, KP, L> win = in.read();
-#pragma HLS ARRAY_PARTITION variable=win.data complete dim=0
+        const window<T, KP, L> token = in.read();
+        T win[KP][L];  // in registers
+#pragma HLS ARRAY_PARTITION variable=win complete dim=0
+        for (int p = 0; p < KP; p++) {
+#pragma HLS UNROLL
+            for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+                win[p][l] = token.data[p][l];
+            }
+        }
         pack<typename C::out_t, L> y;
         for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
             if (C::MODE == MODE_MAX) {
-                T m = win.data[0][l];
+                T m = win[0][l];
                 for (int p = 1; p < KP; p++) {
 #pragma HLS UNROLL
-                    m = win.data[p][l] > m ? win.data[p][l] : m;
+                    m = win[p][l] > m ? win[p][l] : m;
                 }
                 y.data[l] = (typename C::out_t)m;
             } else {
                 acc_t s = 0;
                 for (int p = 0; p < KP; p++) {
 #pragma HLS UNROLL
-                    s += win.data[p][l];
+                    s += win[p][l];
                 }
                 y.data[l] = (typename C::out_t)finish_average<C>(widen<typename C::epi_t>(s), KP);
             }

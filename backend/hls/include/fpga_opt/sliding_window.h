@@ -74,15 +74,15 @@ void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
             }
         }
         // The window of channel group k: KW-1 stored columns, then this column.
-        window<T, KH * KW, L> win;
-#pragma HLS ARRAY_PARTITION variable=win.data complete dim=0
+        T win[KH * KW][L];  // in registers
+#pragma HLS ARRAY_PARTITION variable=win complete dim=0
         for (int ky = 0; ky < KH; ky++) {
 #pragma HLS UNROLL
             for (int kx = 0; kx < KW; kx++) {
 #pragma HLS UNROLL
                 for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
-                    win.data[ky * KW + kx][l] =
+                    win[ky * KW + kx][l] =
                         (kx == KW - 1) ? col[ky][l] : cols[k][(ky * WB_COLS + kx) * L + l];
                 }
             }
@@ -94,7 +94,7 @@ void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
 #pragma HLS UNROLL
                     for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
-                        cols[k][(ky * WB_COLS + kx) * L + l] = win.data[ky * KW + kx + 1][l];
+                        cols[k][(ky * WB_COLS + kx) * L + l] = win[ky * KW + kx + 1][l];
                     }
                 }
             }
@@ -103,7 +103,15 @@ void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
         const int top = r - (KH - 1), left = c - (KW - 1);
         if (top >= 0 && left >= 0 && top % C::SH == 0 && left % C::SW == 0 && top / C::SH < OH &&
             left / C::SW < OW) {
-            out.write(win);
+            window<T, KH * KW, L> token;
+            for (int p = 0; p < KH * KW; p++) {
+#pragma HLS UNROLL
+                for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+                    token.data[p][l] = win[p][l];
+                }
+            }
+            out.write(token);
         }
         // Advance (k, c, r) without division.
         if (++k == CK) {
