@@ -73,8 +73,7 @@ def measure(name: str, frames: int, repeat: int, resolution: str = "row", functi
 
     module, weights = design(name)
     net = elaborate(module)
-    timing_s, report = median_time(
-        lambda: simulate_timing(net, frames=frames, resolution=resolution), repeat)
+    timing_s, report = median_time(lambda: simulate_timing(net, frames=frames, resolution=resolution), repeat)
     row = {
         "model": name,
         "frames": frames,
@@ -125,15 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     head = headline(args.repeat)
     frames = [measure("resnet20_int8", n, args.repeat) for n in (1, 10, 100)]
     depth = [measure(name, 10, args.repeat) for name in ("resnet8_int8", "resnet20_int8")]
-    resolutions = [measure("resnet20_int8", 10, args.repeat, res, functional=False)
-                   for res in ("coarse", "row", "fine", "exact")]
+    resolutions = [
+        measure("resnet20_int8", 10, args.repeat, res, functional=False) for res in ("coarse", "row", "fine", "exact")
+    ]
 
     lines = [
         f"fpga-sim speed (median of {args.repeat}; {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.1f} at the end)",
         "",
-        f"simulate() of 10 frames of ResNet-20 int8 at its selected folding: {head['simulate_s']:.2f} s "
-        f"(target < 5 s)",
+        f"simulate() of 10 frames of ResNet-20 int8 at its selected folding: {head['simulate_s']:.2f} s (target < 5 s)",
         f"  cycles/frame {head['cycles_per_frame']:.1f} (model {head['model_cycles_per_frame']}), "
         f"{head['fps_at_clock']:.0f} fps at {head['clock_mhz']:g} MHz, latency {head['latency_cycles']:.0f} cycles",
         "",
@@ -141,13 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in frames + depth:
-        lines.append(f"| {r['model']} | {r['frames']} | {r['functional_s']:.3f} | {r['functional_ms_per_frame']:.1f} "
-                     f"| {r['timing_s']:.3f} | {r['events']} | {r['cycles_per_wall_s']:.3g} |")
-    lines += ["", "| resolution (ResNet-20 int8, 10 frames) | timing s | events | cycles/frame | / model |",
-              "|---|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {r['model']} | {r['frames']} | {r['functional_s']:.3f} | {r['functional_ms_per_frame']:.1f} "
+            f"| {r['timing_s']:.3f} | {r['events']} | {r['cycles_per_wall_s']:.3g} |"
+        )
+    lines += [
+        "",
+        "| resolution (ResNet-20 int8, 10 frames) | timing s | events | cycles/frame | / model |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for r in resolutions:
-        lines.append(f"| {r['resolution']} | {r['timing_s']:.3f} | {r['events']} | {r['cycles_per_frame']:.1f} | "
-                     f"{r['cycles_per_frame'] / r['model_cycles_per_frame']:.3f} |")
+        lines.append(
+            f"| {r['resolution']} | {r['timing_s']:.3f} | {r['events']} | {r['cycles_per_frame']:.1f} | "
+            f"{r['cycles_per_frame'] / r['model_cycles_per_frame']:.3f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if args.output is not None:
@@ -155,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         args.output.write_text(text + "\n")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"headline": head, "frames": frames, "depth": depth,
-                                         "resolutions": resolutions}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps({"headline": head, "frames": frames, "depth": depth, "resolutions": resolutions}, indent=2)
+            + "\n"
+        )
     return 0
 
 

@@ -42,28 +42,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="IR file (.mlir) of the design")
     p.add_argument("--input", "-i", help="input .npy (a sample or a batch) or .npz (see --help of the docs)")
-    p.add_argument("--frames", "-n", type=int, default=None,
-                   help="frames to stream (default: the batch size, at least 8); inputs repeat cyclically")
-    p.add_argument("--clock-mhz", type=float, default=None,
-                   help="clock for fps (default: the dataflow.clock_mhz attribute, else 200)")
+    p.add_argument(
+        "--frames",
+        "-n",
+        type=int,
+        default=None,
+        help="frames to stream (default: the batch size, at least 8); inputs repeat cyclically",
+    )
+    p.add_argument(
+        "--clock-mhz",
+        type=float,
+        default=None,
+        help="clock for fps (default: the dataflow.clock_mhz attribute, else 200)",
+    )
     p.add_argument("--output", "-o", help="write the outputs to this .npz")
     p.add_argument("--report-json", help="write the timing report to this .json")
     p.add_argument("--func", help="the function to simulate (default: the only one, or @main)")
-    p.add_argument("--layout", choices=("auto", "nchw", "hwc"), default="auto",
-                   help="layout of the input arrays (default auto: NCHW if it fits, else HWC)")
+    p.add_argument(
+        "--layout",
+        choices=("auto", "nchw", "hwc"),
+        default="auto",
+        help="layout of the input arrays (default auto: NCHW if it fits, else HWC)",
+    )
     p.add_argument("--output-layout", choices=("nchw", "hwc"), default="nchw", help="layout of --output arrays")
-    p.add_argument("--dequantize", action="store_true",
-                   help="write integer outputs as float32 q*scale (needs dataflow.output_scales)")
-    p.add_argument("--fifo-depth", type=_depth, default=2,
-                   help="depth in words of an edge without dataflow.buffer (default 2; 'unbounded': the fully "
-                        "decoupled design the analytical model assumes)")
-    p.add_argument("--resolution", choices=("coarse", "row", "fine", "exact"), default="row",
-                   help="timing granularity of sliding windows: exact (every run of pads, pixels and windows), "
-                        "fine (three runs per row), row (default: one segment per row; within ~3%% of exact), "
-                        "coarse (rows merged while within one row of exact: fast, optimistic)")
-    p.add_argument("--no-frame-overlap", action="store_true",
-                   help="line buffers read nothing while they emit a frame's last windows (as the HLS "
-                        "sliding_window kernel does) instead of taking the next frame's first rows")
+    p.add_argument(
+        "--dequantize",
+        action="store_true",
+        help="write integer outputs as float32 q*scale (needs dataflow.output_scales)",
+    )
+    p.add_argument(
+        "--fifo-depth",
+        type=_depth,
+        default=2,
+        help="depth in words of an edge without dataflow.buffer (default 2; 'unbounded': the fully "
+        "decoupled design the analytical model assumes)",
+    )
+    p.add_argument(
+        "--resolution",
+        choices=("coarse", "row", "fine", "exact"),
+        default="row",
+        help="timing granularity of sliding windows: exact (every run of pads, pixels and windows), "
+        "fine (three runs per row), row (default: one segment per row; within ~3%% of exact), "
+        "coarse (rows merged while within one row of exact: fast, optimistic)",
+    )
+    p.add_argument(
+        "--no-frame-overlap",
+        action="store_true",
+        help="line buffers read nothing while they emit a frame's last windows (as the HLS "
+        "sliding_window kernel does) instead of taking the next frame's first rows",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
     return p
 
@@ -93,28 +120,50 @@ def _folding(f: dict[str, int]) -> str:
 
 def format_report(timing, model_path: str, func: str) -> str:
     """The human-readable table printed on stdout."""
-    lines = [f"fpga-sim: {model_path} @{func}: {timing.frames} frame(s) at {timing.clock_mhz:g} MHz "
-             f"(timing resolution {timing.resolution}, default FIFO depth "
-             f"{'unbounded' if timing.fifo_depth is None else f'{timing.fifo_depth} words'})"]
+    lines = [
+        f"fpga-sim: {model_path} @{func}: {timing.frames} frame(s) at {timing.clock_mhz:g} MHz "
+        f"(timing resolution {timing.resolution}, default FIFO depth "
+        f"{'unbounded' if timing.fifo_depth is None else f'{timing.fifo_depth} words'})"
+    ]
     if timing.deadlock is not None:
         lines.append(f"DEADLOCK at cycle {round(timing.deadlock.cycle)}")
     else:
-        lines.append(f"cycles/frame   {_fmt(timing.cycles_per_frame)}   (model {timing.model_cycles_per_frame}, "
-                     f"bottleneck {timing.bottleneck})")
+        lines.append(
+            f"cycles/frame   {_fmt(timing.cycles_per_frame)}   (model {timing.model_cycles_per_frame}, "
+            f"bottleneck {timing.bottleneck})"
+        )
         lines.append(f"latency        {_fmt(timing.latency_cycles)} cycles   (model {timing.model_latency_cycles})")
         lines.append(f"fps            {_fmt(timing.fps)}")
     lines.append(f"total          {_fmt(timing.total_cycles)} cycles, {timing.events} events")
     rows = [("op", "kind", "folding", "model cyc", "busy%", "stall%", "starved%", "blocked%", "max FIFO")]
     for o in timing.ops:
-        occ = "-" if o.max_fifo_occupancy is None else (
-            f"{o.max_fifo_occupancy:.0f}/{o.fifo_capacity:.0f}" if o.fifo_capacity not in (None, float("inf"))
-            else f"{o.max_fifo_occupancy:.0f}")
-        rows.append((o.name, o.kind, _folding(o.folding), "-" if o.model_cycles is None else str(o.model_cycles),
-                     _fmt(o.busy_pct), _fmt(o.stall_pct), _fmt(o.starved_pct), _fmt(o.blocked_pct), occ))
+        occ = (
+            "-"
+            if o.max_fifo_occupancy is None
+            else (
+                f"{o.max_fifo_occupancy:.0f}/{o.fifo_capacity:.0f}"
+                if o.fifo_capacity not in (None, float("inf"))
+                else f"{o.max_fifo_occupancy:.0f}"
+            )
+        )
+        rows.append(
+            (
+                o.name,
+                o.kind,
+                _folding(o.folding),
+                "-" if o.model_cycles is None else str(o.model_cycles),
+                _fmt(o.busy_pct),
+                _fmt(o.stall_pct),
+                _fmt(o.starved_pct),
+                _fmt(o.blocked_pct),
+                occ,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for k, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths,
-                                                                                                  strict=True))))
+        lines.append(
+            "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        )
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
@@ -151,9 +200,18 @@ def run(args: argparse.Namespace) -> None:
     if isinstance(inputs, dict) and not inputs:
         raise FpgaOptError(f"{args.input}: the .npz holds no arrays")
     weights = WeightStore.for_module(module, model_path.parent)
-    result = simulate(net, weights, inputs, frames=args.frames, clock_mhz=args.clock_mhz, layout=args.layout,
-                      fifo_depth=args.fifo_depth, resolution=args.resolution,
-                      frame_overlap=not args.no_frame_overlap, dequantize=args.dequantize)
+    result = simulate(
+        net,
+        weights,
+        inputs,
+        frames=args.frames,
+        clock_mhz=args.clock_mhz,
+        layout=args.layout,
+        fifo_depth=args.fifo_depth,
+        resolution=args.resolution,
+        frame_overlap=not args.no_frame_overlap,
+        dequantize=args.dequantize,
+    )
     timing = result.timing
 
     if args.report_json:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from fpga_opt.backend.sim import exits as _exits  # noqa: F401 - registers the early-exit kernels
 from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
 from fpga_opt.backend.sim.functional import KERNELS, FunctionalModel
 from fpga_opt.backend.sim.graph import Network, elaborate, load_module
@@ -125,6 +126,7 @@ def simulate(
         if dequantize:
             outputs = dequantise(outputs, net)
     n = frames if frames is not None else max(batch, DEFAULT_FRAMES)
-    timing = simulate_timing(net, frames=n, clock_mhz=clock_mhz, fifo_depth=fifo_depth, resolution=resolution,
-                             frame_overlap=frame_overlap)
+    timing = simulate_timing(
+        net, frames=n, clock_mhz=clock_mhz, fifo_depth=fifo_depth, resolution=resolution, frame_overlap=frame_overlap
+    )
     return SimResult(outputs, timing, net)

@@ -6,7 +6,7 @@ batch `(B, H, W, C)` through the graph in program order.  Timing plays no part:
 the values a streaming design computes do not depend on when it computes them.
 
 The op dispatch is the table `KERNELS` (op class -> kernel builder).  A new op
-(the early-exit ops come later) adds one builder with `@kernel_for(OpClass)`.
+adds one builder with `@kernel_for(OpClass)` (the early-exit ops do so in `exits.py`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ from fpga_opt.dialects.dataflow import (
     AddOp,
     BufferOp,
     ConcatOp,
-    ConditionalBufferOp,
     ConvOp,
-    ExitDecisionOp,
-    ExitMergeOp,
     ForkOp,
     GlobalPoolOp,
     LinearOp,
@@ -210,8 +207,7 @@ def _conv(model: FunctionalModel, op: Operation) -> Kernel:
 
             def side_kernel(x: np.ndarray) -> np.ndarray:
                 centre = sem.centre_pixels(x, (kh, kw), stride, pad, out_hw)
-                y = sem.conv2d(centre, sw, stride=(1, 1), pad=(0, 0, 0, 0), groups=1, out_hw=out_hw,
-                               integer=integer)
+                y = sem.conv2d(centre, sw, stride=(1, 1), pad=(0, 0, 0, 0), groups=1, out_hw=out_hw, integer=integer)
                 if sb is not None:
                     y = y + sb
                 if integer and side_rq is not None:
@@ -282,8 +278,16 @@ def _pool(model: FunctionalModel, op: Operation) -> Kernel:
         x = args[0]
         if not integer:
             x = x.astype(np.float64)
-        y = sem.pool2d(x, mode=mode, kernel=kernel, stride=stride, pad=pad, out_hw=(out.height, out.width),
-                       integer=integer, lowest=low)
+        y = sem.pool2d(
+            x,
+            mode=mode,
+            kernel=kernel,
+            stride=stride,
+            pad=pad,
+            out_hw=(out.height, out.width),
+            integer=integer,
+            lowest=low,
+        )
         if mode == "avg":
             if integer:
                 if requant is not None:
@@ -402,9 +406,5 @@ def _softmax(model: FunctionalModel, op: Operation) -> Kernel:
     return run
 
 
-@kernel_for(ExitDecisionOp, ConditionalBufferOp, ExitMergeOp)
-def _early_exit(model: FunctionalModel, op: Operation) -> Kernel:
-    raise FpgaOptError(
-        f"{model.where(op)}: early-exit ops (exit_decision, conditional_buffer, exit_merge) are not supported "
-        "by the simulator yet"
-    )
+# The early-exit ops (exit_decision, conditional_buffer, exit_merge) register their kernels in
+# backend/sim/exits.py (imported by the package).

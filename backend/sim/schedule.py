@@ -172,7 +172,14 @@ def _fallback_cost(op: Operation, lanes_in: tuple[int, ...], lanes_out: tuple[in
 
 
 def _runs_windowed(
-    *, h: int, w: int, pad: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], ho: int, wo: int,
+    *,
+    h: int,
+    w: int,
+    pad: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    ho: int,
+    wo: int,
     exact: bool = False,
 ) -> list[tuple[int, int, int]]:
     """Runs of the padded raster scan: (positions, real input pixels, completed windows).
@@ -204,8 +211,7 @@ def _runs_windowed(
         if exact:
             row_real = pt <= r < pt + h
             classes = [
-                (row_real and pl <= c < pl + w,
-                 c >= c_first and (c - c_first) % sw == 0 and (c - c_first) // sw < wo)
+                (row_real and pl <= c < pl + w, c >= c_first and (c - c_first) % sw == 0 and (c - c_first) // sw < wo)
                 for c in range(wp)
             ]
             start = 0
@@ -231,8 +237,14 @@ def window_schedule(op: Operation, cycles: float, exact: bool = False) -> Schedu
     """
     inp, out = _s(op.operands[0]), _s(op.results[0])
     runs = _runs_windowed(
-        h=inp.height, w=inp.width, pad=tuple(op.pad.get_values()), kernel=tuple(op.kernel.get_values()),
-        stride=tuple(op.stride.get_values()), ho=out.height, wo=out.width, exact=exact,
+        h=inp.height,
+        w=inp.width,
+        pad=tuple(op.pad.get_values()),
+        kernel=tuple(op.kernel.get_values()),
+        stride=tuple(op.stride.get_values()),
+        ho=out.height,
+        wo=out.width,
+        exact=exact,
     )
     per_pos = cycles / sum(r[0] for r in runs)
     c = inp.channels
@@ -276,9 +288,7 @@ def _pure_compute_cycles(op: Operation, rate: OpRate) -> float:
     return out.numel / rate.out_lanes[0]
 
 
-def op_processes(
-    op: Operation, rate: OpRate, resolution: str = "row", frame_overlap: bool = True
-) -> list[ProcessSpec]:
+def op_processes(op: Operation, rate: OpRate, resolution: str = "row", frame_overlap: bool = True) -> list[ProcessSpec]:
     """The processes that implement `op` in the timing simulation.
 
     conv/pool: a sliding window (`window`, reads the input, fills its line
@@ -326,11 +336,24 @@ def op_processes(
         if windows == 1:
             first = frame_program(main, pause).first
         return [
-            ProcessSpec("window", frame_program(window_sched, 0.0, overlap=frame_overlap), [("operand", 0)],
-                        [("internal", 0)],
-                        [rate.in_lanes[0]], [1], min(in_cycles, cycles)),
-            ProcessSpec("main", Program(first, main, None), [("internal", 0)] + operands[1:], results,
-                        [1, *rate.in_lanes[1:]], list(rate.out_lanes), compute),
+            ProcessSpec(
+                "window",
+                frame_program(window_sched, 0.0, overlap=frame_overlap),
+                [("operand", 0)],
+                [("internal", 0)],
+                [rate.in_lanes[0]],
+                [1],
+                min(in_cycles, cycles),
+            ),
+            ProcessSpec(
+                "main",
+                Program(first, main, None),
+                [("internal", 0)] + operands[1:],
+                results,
+                [1, *rate.in_lanes[1:]],
+                list(rate.out_lanes),
+                compute,
+            ),
         ]
     if isinstance(op, GlobalPoolOp):
         inp = _s(op.input)
@@ -340,8 +363,17 @@ def op_processes(
         if n > c:
             sched = Schedule([cycles - last, last], [[float(n - c)], [float(c)]], [[0.0], [float(c)]])
         pause = max(0.0, rate.depth - (cycles - last) - last * min(1.0, rate.out_lanes[0] / c))
-        return [ProcessSpec("main", frame_program(sched, pause), operands, results, list(rate.in_lanes),
-                            list(rate.out_lanes), cycles)]
+        return [
+            ProcessSpec(
+                "main",
+                frame_program(sched, pause),
+                operands,
+                results,
+                list(rate.in_lanes),
+                list(rate.out_lanes),
+                cycles,
+            )
+        ]
     if isinstance(op, LinearOp):
         inp, out = _s(op.input), _s(op.output)
         n_in_el, n_out_el = float(inp.numel), float(out.channels)
@@ -351,13 +383,31 @@ def op_processes(
         if n_out_el > fold and synapse < cycles:
             sched = Schedule([synapse, cycles - synapse], [[n_in_el], [0.0]], [[fold], [n_out_el - fold]])
         first_out = synapse if len(sched) > 1 else cycles * min(1.0, fold / n_out_el)
-        return [ProcessSpec("main", frame_program(sched, max(0.0, rate.depth - first_out)), operands, results,
-                            list(rate.in_lanes), list(rate.out_lanes), cycles)]
+        return [
+            ProcessSpec(
+                "main",
+                frame_program(sched, max(0.0, rate.depth - first_out)),
+                operands,
+                results,
+                list(rate.in_lanes),
+                list(rate.out_lanes),
+                cycles,
+            )
+        ]
     sched = _uniform(cycles, [_s(v).numel for v in op.operands], [_s(v).numel for v in op.results])
     word = rate.out_lanes[0] if rate.out_lanes else 1
     first_out = cycles * min(1.0, word / max(1, _s(op.results[0]).numel))
-    return [ProcessSpec("main", frame_program(sched, max(0.0, rate.depth - first_out)), operands, results,
-                        list(rate.in_lanes), list(rate.out_lanes), cycles)]
+    return [
+        ProcessSpec(
+            "main",
+            frame_program(sched, max(0.0, rate.depth - first_out)),
+            operands,
+            results,
+            list(rate.in_lanes),
+            list(rate.out_lanes),
+            cycles,
+        )
+    ]
 
 
 def coarsen(sched: Schedule, tolerance: list[float], keep: set[int]) -> Schedule:
@@ -427,8 +477,9 @@ def _slice(s: Schedule, a: int, b: int) -> Schedule:
 
 
 def _join(*parts: Schedule) -> Schedule:
-    return Schedule([d for p in parts for d in p.dur], [c for p in parts for c in p.cons],
-                    [x for p in parts for x in p.prod])
+    return Schedule(
+        [d for p in parts for d in p.dur], [c for p in parts for c in p.cons], [x for p in parts for x in p.prod]
+    )
 
 
 def _total(s: Schedule, n_in: int, n_out: int) -> Schedule:

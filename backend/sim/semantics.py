@@ -185,8 +185,9 @@ def pool2d(
     return win.sum(axis=(-2, -1), dtype=np.int64 if integer else np.float64)
 
 
-def centre_pixels(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], pad: Sequence[int],
-                  out_hw: tuple[int, int]) -> np.ndarray:
+def centre_pixels(
+    x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], pad: Sequence[int], out_hw: tuple[int, int]
+) -> np.ndarray:
     """The input pixel at the centre of every window: (B, Ho, Wo, C)."""
     kh, kw = kernel
     sh, sw = stride

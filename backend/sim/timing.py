@@ -228,8 +228,7 @@ class _Fifo:
 class _Elaborated:
     """The processes and FIFOs of a network."""
 
-    def __init__(self, net: Network, fifo_depth: int | None, resolution: str, frames: int,
-                 frame_overlap: bool = True):
+    def __init__(self, net: Network, fifo_depth: int | None, resolution: str, frames: int, frame_overlap: bool = True):
         if resolution not in RESOLUTIONS:
             raise FpgaOptError(f"unknown timing resolution '{resolution}' (choose {', '.join(RESOLUTIONS)})")
         if fifo_depth is not None and fifo_depth < 1:
@@ -256,17 +255,19 @@ class _Elaborated:
                 (self.main if spec.role == "main" else self.window)[op] = p
                 for port, (kind, k) in enumerate(spec.inputs):
                     (operand_port if kind == "operand" else internal_in)[(op, k) if kind == "operand" else k] = (
-                        p, port)
+                        p,
+                        port,
+                    )
                 for port, (kind, k) in enumerate(spec.outputs):
-                    (result_port if kind == "result" else internal_out)[(op, k) if kind == "result" else k] = (
-                        p, port)
+                    (result_port if kind == "result" else internal_out)[(op, k) if kind == "result" else k] = (p, port)
             for k, (q, qport) in internal_out.items():
                 r, rport = internal_in[k]
                 word = max(self.procs[q].spec.out_lanes[qport], self.procs[r].spec.in_lanes[rport])
                 # the op's own window stream: DEFAULT_FIFO_DEPTH words, or unbounded in the decoupled design
                 inner = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
-                self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport,
-                                     inner, 0.0, []))
+                self._add_fifo(
+                    _Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, inner, 0.0, [])
+                )
 
         position = {op: i for i, op in enumerate(net.func.body.block.ops)}
 
@@ -304,15 +305,32 @@ class _Elaborated:
                     cap = implicit * word
                 else:
                     cap = float(max(depth, word))
-                fid = self._add_fifo(_Fifo(" -> ".join([label, *bufs, cname]), producer, pport, consumer, cport, cap, supply,
-                                           list(bufs), sink=port if user == "sink" else -1, source=source))
+                fid = self._add_fifo(
+                    _Fifo(
+                        " -> ".join([label, *bufs, cname]),
+                        producer,
+                        pport,
+                        consumer,
+                        cport,
+                        cap,
+                        supply,
+                        list(bufs),
+                        sink=port if user == "sink" else -1,
+                        source=source,
+                    )
+                )
                 for b in bufs:
                     self.buffer_fifos.setdefault(b, []).append(fid)
 
         for i, arg in enumerate(net.inputs):
             label = f"input{i}" if len(net.inputs) > 1 else "input"
-            lanes = [self.procs[operand_port[(u.operation, u.index)][0]].spec.in_lanes[
-                operand_port[(u.operation, u.index)][1]] for u in arg.uses if (u.operation, u.index) in operand_port]
+            lanes = [
+                self.procs[operand_port[(u.operation, u.index)][0]].spec.in_lanes[
+                    operand_port[(u.operation, u.index)][1]
+                ]
+                for u in arg.uses
+                if (u.operation, u.index) in operand_port
+            ]
             connect(arg, -1, 0, max(lanes or [1]), label, source=i)
         for op in net.ops:
             for j, res in enumerate(op.results):
@@ -379,8 +397,10 @@ def simulate_timing(
     Segment = tuple[float, list[float], list[float], list[float], list[float]]  # dur, a, b, cons, prod
 
     def segments(s: Schedule) -> list[Segment]:
-        return [(d, [c / d for c in cs], [x / d for x in ps], cs, ps)
-                for d, cs, ps in zip(s.dur, s.cons, s.prod, strict=True)]
+        return [
+            (d, [c / d for c in cs], [x / d for x in ps], cs, ps)
+            for d, cs, ps in zip(s.dur, s.cons, s.prod, strict=True)
+        ]
 
     # period k of a process runs: k == 0 -> program.first, 1 <= k < frames -> steady, k == frames -> final
     tmpl_first = [segments(p.program.first) for p in procs]
@@ -459,12 +479,22 @@ def simulate_timing(
             return
         constraints: dict[int, list[tuple[int, float, int, int]]] = {}  # p -> (q, gain, fifo, kind)
         dependents: dict[int, list[int]] = {}
-        for f, p, q, g in zip(empty.tolist(), cons_of[empty].tolist(), prod_of[empty].tolist(),
-                              (fin_nom[empty] / fout_nom[empty]).tolist(), strict=True):
+        for f, p, q, g in zip(
+            empty.tolist(),
+            cons_of[empty].tolist(),
+            prod_of[empty].tolist(),
+            (fin_nom[empty] / fout_nom[empty]).tolist(),
+            strict=True,
+        ):
             constraints.setdefault(p, []).append((q, g, f, 0))
             dependents.setdefault(q, []).append(p)
-        for f, p, q, g in zip(full.tolist(), prod_of[full].tolist(), cons_of[full].tolist(),
-                              (fout_nom[full] / fin_nom[full]).tolist(), strict=True):
+        for f, p, q, g in zip(
+            full.tolist(),
+            prod_of[full].tolist(),
+            cons_of[full].tolist(),
+            (fout_nom[full] / fin_nom[full]).tolist(),
+            strict=True,
+        ):
             constraints.setdefault(p, []).append((q, g, f, 1))
             dependents.setdefault(q, []).append(p)
         queue = deque(p for p in constraints if p < n_p and active[p])
@@ -531,8 +561,9 @@ def simulate_timing(
                         sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
                         k += 1
                     sink_next[f] = k
-            np.maximum(maxlev, np.where(real_prod, np.minimum(level + np.maximum(net_rate, 0.0) * dt, cap), 0.0),
-                       out=maxlev)
+            np.maximum(
+                maxlev, np.where(real_prod, np.minimum(level + np.maximum(net_rate, 0.0) * dt, cap), 0.0), out=maxlev
+            )
             t += dt
             run = np.array(active + [False])
             busy += u * dt
@@ -579,8 +610,11 @@ def simulate_timing(
 
     # ---- results
     model_interval, model_latency, bottleneck = _model_figures(el)
-    done_all = [max(sink_done[f][k] for f in sinks) for k in range(frames)] if sinks and all(
-        len(sink_done[f]) >= frames for f in sinks) else []
+    done_all = (
+        [max(sink_done[f][k] for f in sinks) for k in range(frames)]
+        if sinks and all(len(sink_done[f]) >= frames for f in sinks)
+        else []
+    )
     done = done_all[:measured]
     latency = first_out if first_out != INF else None
     cpf = None
@@ -599,9 +633,20 @@ def simulate_timing(
         total_cycles=total,
         frame_done_cycles=done,
         ops=_op_stats(el, busy, starved, blocked, maxlev, total),
-        fifos=[FifoStats(f.name, _end(el, f.producer, f), _end(el, f.consumer, f, out=True), f.capacity, maxlev[i],
-                         f.buffers, level[i], 100.0 * held_full[i] / t if t else 0.0,
-                         100.0 * held_empty[i] / t if t else 0.0) for i, f in enumerate(fifos)],
+        fifos=[
+            FifoStats(
+                f.name,
+                _end(el, f.producer, f),
+                _end(el, f.consumer, f, out=True),
+                f.capacity,
+                maxlev[i],
+                f.buffers,
+                level[i],
+                100.0 * held_full[i] / t if t else 0.0,
+                100.0 * held_empty[i] / t if t else 0.0,
+            )
+            for i, f in enumerate(fifos)
+        ],
         deadlock=deadlock,
         model_cycles_per_frame=model_interval,
         model_latency_cycles=model_latency,
@@ -635,8 +680,11 @@ def _deadlock(t, procs, fifos, active, a_cur, b_cur, level, cap) -> Deadlock:
         for port, fids in enumerate(proc.outs):
             for f in fids:
                 if b_cur[p][port] > 0 and level[f] >= cap[f] - _LEVEL_EPS:
-                    why = (proc.name, "cannot write to full FIFO",
-                           f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])} elements)")
+                    why = (
+                        proc.name,
+                        "cannot write to full FIFO",
+                        f"'{fifos[f].name}' ({_fmt(level[f])}/{_fmt(cap[f])} elements)",
+                    )
                     blocked.append(why)
                     full.add(f)
                     waits_on.setdefault(p, []).append((fifos[f].consumer, why))
@@ -662,7 +710,7 @@ def _deadlock(t, procs, fifos, active, a_cur, b_cur, level, cap) -> Deadlock:
             reasons.append(why)
             p = nxt
         if p >= 0 and p in path:
-            loop = reasons[path.index(p):]
+            loop = reasons[path.index(p) :]
             break
     return Deadlock(
         cycle=t,
@@ -693,13 +741,27 @@ def _op_stats(el: _Elaborated, busy, starved, blocked, maxlev, total) -> list[Op
         i = el.main[op]
         p = el.procs[i]
         procs = [i] + ([el.window[op]] if op in el.window else [])
-        fids = [f for q in procs for f in el.procs[q].ins
-                if f >= 0 and el.fifos[f].producer >= 0 and el.fifos[f].producer not in procs]
+        fids = [
+            f
+            for q in procs
+            for f in el.procs[q].ins
+            if f >= 0 and el.fifos[f].producer >= 0 and el.fifos[f].producer not in procs
+        ]
         occ = max((maxlev[f] for f in fids), default=None)
         capacity = max((el.fifos[f].capacity for f in fids), default=None)
         entry = OpStats(
-            name, kind, folding, p.rate.cycles, p.rate.depth, p.rate.model,
-            busy[i] * pct, (starved[i] + blocked[i]) * pct, starved[i] * pct, blocked[i] * pct, occ, capacity,
+            name,
+            kind,
+            folding,
+            p.rate.cycles,
+            p.rate.depth,
+            p.rate.model,
+            busy[i] * pct,
+            (starved[i] + blocked[i]) * pct,
+            starved[i] * pct,
+            blocked[i] * pct,
+            occ,
+            capacity,
         )
         if op in el.window:
             w = el.window[op]

@@ -25,22 +25,24 @@ def dense(array: np.ndarray, element: str) -> str:
     a = np.asarray(array)
     shape = "x".join(str(d) for d in a.shape)
     if element.startswith("f"):
-        body = np.array2string(a.astype(np.float64), separator=", ", threshold=1 << 30, floatmode="unique",
-                               max_line_width=1 << 30)
+        body = np.array2string(
+            a.astype(np.float64), separator=", ", threshold=1 << 30, floatmode="unique", max_line_width=1 << 30
+        )
     else:
         body = np.array2string(a.astype(np.int64), separator=", ", threshold=1 << 30, max_line_width=1 << 30)
     return f"dense<{body}> : tensor<{shape}x{element}>"
 
 
-def module_text(body: str, args: str, results: str, weights: dict[str, tuple[np.ndarray, str]] | None = None,
-                attrs: str = "") -> str:
+def module_text(
+    body: str, args: str, results: str, weights: dict[str, tuple[np.ndarray, str]] | None = None, attrs: str = ""
+) -> str:
     """`builtin.module` with one `func.func @f` and the tensors inlined."""
     inline = ""
     if weights:
         entries = ", ".join(f'"{k}" = {dense(v, t)}' for k, (v, t) in weights.items())
         inline = f" attributes {{dataflow.inline_weights = {{{entries}}}}}"
     extra = f" attributes {{{attrs}}}" if attrs else ""
-    return (f"builtin.module{inline} {{\nfunc.func @f({args}) -> ({results}){extra} {{\n{body}\n}}\n}}\n")
+    return f"builtin.module{inline} {{\nfunc.func @f({args}) -> ({results}){extra} {{\n{body}\n}}\n}}\n"
 
 
 def s(h: int, w: int, c: int, t: str = "i8") -> str:

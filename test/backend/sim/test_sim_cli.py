@@ -22,14 +22,18 @@ RQ = "#dataflow.requant<multiplier = 1, shift = 4>"
 def small_net(attrs: str = "") -> str:
     """conv 3x3 on 4x4x2 int8 -> 4x4x3 int8, inline weights."""
     w = (np.arange(3 * 2 * 9).reshape(3, 2, 3, 3) % 7) - 3
-    body = (f'  %y = dataflow.conv %x {{layer = "c0", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, '
-            f'pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, requant = {RQ}}} : '
-            f"({s(4, 4, 2)}) -> ({s(4, 4, 3)})\n  func.return %y : {s(4, 4, 3)}")
+    body = (
+        f'  %y = dataflow.conv %x {{layer = "c0", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, '
+        f'pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, requant = {RQ}}} : '
+        f"({s(4, 4, 2)}) -> ({s(4, 4, 3)})\n  func.return %y : {s(4, 4, 3)}"
+    )
     return module_text(body, f"%x: {s(4, 4, 2)}", s(4, 4, 3), {"w": (w, "i8")}, attrs)
 
 
-SCALED = ('dataflow.input_names = ["image"], dataflow.output_names = ["logits"], '
-          "dataflow.input_scales = [0.5], dataflow.output_scales = [0.25]")
+SCALED = (
+    'dataflow.input_names = ["image"], dataflow.output_names = ["logits"], '
+    "dataflow.input_scales = [0.5], dataflow.output_scales = [0.25]"
+)
 
 
 # --------------------------------------------------------------------------
@@ -47,8 +51,9 @@ def test_layouts_nchw_and_hwc_give_the_same_batch():
 
 
 def test_ambiguous_shapes_read_as_nchw_unless_told():
-    net = elaborate(parse(module_text(f"  func.return %x : {s(3, 3, 3, 'f32')}", f"%x: {s(3, 3, 3, 'f32')}",
-                                      s(3, 3, 3, "f32"))))
+    net = elaborate(
+        parse(module_text(f"  func.return %x : {s(3, 3, 3, 'f32')}", f"%x: {s(3, 3, 3, 'f32')}", s(3, 3, 3, "f32")))
+    )
     a = np.arange(27.0).reshape(3, 3, 3)
     assert to_hwc_batch(a, net.input_types[0])[0].tolist() == a.transpose(1, 2, 0).tolist()
     assert to_hwc_batch(a, net.input_types[0], "hwc")[0].tolist() == a.tolist()
@@ -128,8 +133,22 @@ def run(argv, capsys):
 def test_cli_outputs_report_and_table(model, tmp_path, capsys):
     x = np.random.default_rng(1).standard_normal((3, 2, 4, 4)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
-    code, out, err = run([model, "--input", tmp_path / "x.npy", "--frames", 4, "--clock-mhz", 100,
-                          "--output", tmp_path / "y.npz", "--report-json", tmp_path / "r.json"], capsys)
+    code, out, err = run(
+        [
+            model,
+            "--input",
+            tmp_path / "x.npy",
+            "--frames",
+            4,
+            "--clock-mhz",
+            100,
+            "--output",
+            tmp_path / "y.npz",
+            "--report-json",
+            tmp_path / "r.json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "cycles/frame" in out and "c0" in out and "busy%" in out
     y = np.load(tmp_path / "y.npz")
@@ -145,8 +164,22 @@ def test_cli_outputs_report_and_table(model, tmp_path, capsys):
 def test_cli_npz_batch_and_dequantize(model, tmp_path, capsys):
     x = np.random.default_rng(2).standard_normal((2, 4, 4, 2)).astype(np.float32)
     np.savez(tmp_path / "x.npz", image=x)
-    code, _, err = run([model, "-i", tmp_path / "x.npz", "-o", tmp_path / "y.npz", "--layout", "hwc",
-                        "--output-layout", "hwc", "--dequantize", "-q"], capsys)
+    code, _, err = run(
+        [
+            model,
+            "-i",
+            tmp_path / "x.npz",
+            "-o",
+            tmp_path / "y.npz",
+            "--layout",
+            "hwc",
+            "--output-layout",
+            "hwc",
+            "--dequantize",
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0, err
     y = np.load(tmp_path / "y.npz")["logits"]
     assert y.shape == (2, 4, 4, 3) and y.dtype == np.float32
@@ -176,8 +209,9 @@ def test_cli_bad_arguments(model, tmp_path, capsys, monkeypatch, args, message):
 
 def test_cli_wrong_input_shape_writes_nothing(model, tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((1, 3, 4, 4), np.float32))
-    code, _, err = run([model, "-i", tmp_path / "x.npy", "-o", tmp_path / "y.npz", "--report-json",
-                        tmp_path / "r.json"], capsys)
+    code, _, err = run(
+        [model, "-i", tmp_path / "x.npy", "-o", tmp_path / "y.npz", "--report-json", tmp_path / "r.json"], capsys
+    )
     assert code == 1
     assert err.startswith("fpga-sim: error: input: array of shape (1, 3, 4, 4) does not fit the stream 4x4x2")
     assert not (tmp_path / "y.npz").exists() and not (tmp_path / "r.json").exists()
@@ -207,7 +241,11 @@ def test_cli_unreadable_input(model, tmp_path, capsys):
 def test_console_script_runs(model, tmp_path):
     """The installed entry point (one process start, no in-process shortcuts)."""
     script = Path(sys.executable).parent / "fpga-sim"
-    done = subprocess.run([str(script), str(model), "-q", "--report-json", str(tmp_path / "r.json")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(script), str(model), "-q", "--report-json", str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "r.json").read_text())["cycles_per_frame"] > 0

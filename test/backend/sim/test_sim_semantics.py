@@ -134,7 +134,7 @@ def conv_ir(hin, win, cin, cout, k, stride, pad, groups, out_t="i8", extra="", s
     body = (
         f"  {res_names} = dataflow.conv {operands} {{kernel = array<i64: {kh}, {kw}>, "
         f"stride = array<i64: {stride[0]}, {stride[1]}>, pad = array<i64: {', '.join(map(str, pad))}>, "
-        f"groups = {groups} : i64, weights = \"w\", weight_type = i8{extra}}} : ({in_types}) -> ({results})\n"
+        f'groups = {groups} : i64, weights = "w", weight_type = i8{extra}}} : ({in_types}) -> ({results})\n'
         f"  func.return {res_names} : {results}"
     )
     return args, results, body
@@ -178,11 +178,12 @@ def test_conv_skip_epilogue_and_side_forward(rng):
     w = rng.integers(-128, 128, (4, 4, 3, 3))
     x = rng.integers(-128, 128, (6, 6, 4))
     skip = rng.integers(-128, 128, (3, 3, 4))
-    extra = (', requant = #dataflow.requant<multiplier = 1, shift = 9>, acc_mult = 2 : i64, skip_mult = 3 : i64, '
-             'skip_requant = #dataflow.requant<multiplier = 5, shift = 3, rounding = "half_up">, '
-             'activation = #dataflow.act<kind = "relu">')
-    args, results, body = conv_ir(6, 6, 4, 4, (3, 3), (2, 2), (1, 1, 1, 1), 1, "i8", extra, skip=True,
-                                  side=(4, "i8"))
+    extra = (
+        ", requant = #dataflow.requant<multiplier = 1, shift = 9>, acc_mult = 2 : i64, skip_mult = 3 : i64, "
+        'skip_requant = #dataflow.requant<multiplier = 5, shift = 3, rounding = "half_up">, '
+        'activation = #dataflow.act<kind = "relu">'
+    )
+    args, results, body = conv_ir(6, 6, 4, 4, (3, 3), (2, 2), (1, 1, 1, 1), 1, "i8", extra, skip=True, side=(4, "i8"))
     m = parse(module_text(body, args, results, {"w": (w, "i8")}))
     y, z = run_functional(m, None, [x.astype(np.int8), skip.astype(np.int8)], layout="hwc")
     acc = ref_conv(x, w, None, (2, 2), (1, 1, 1, 1), 1)
@@ -200,8 +201,10 @@ def test_conv_side_1x1(rng):
     sw = rng.integers(-128, 128, (6, 2, 1, 1))
     sb = rng.integers(-100, 100, 6)
     x = rng.integers(-128, 128, (4, 4, 2))
-    extra = (', requant = #dataflow.requant<multiplier = 1, shift = 8>, side_weights = "sw", side_bias = "sb", '
-             'side_requant = #dataflow.requant<multiplier = 3, shift = 6>')
+    extra = (
+        ', requant = #dataflow.requant<multiplier = 1, shift = 8>, side_weights = "sw", side_bias = "sb", '
+        "side_requant = #dataflow.requant<multiplier = 3, shift = 6>"
+    )
     args, results, body = conv_ir(4, 4, 2, 4, (3, 3), (2, 2), (1, 1, 1, 1), 1, "i8", extra, side=(6, "i8"))
     m = parse(module_text(body, args, results, {"w": (w, "i8"), "sw": (sw, "i8"), "sb": (sb, "i32")}))
     _, z = run_functional(m, None, x.astype(np.int8), layout="hwc")
@@ -233,9 +236,11 @@ def test_linear_flattens_in_hwc_order():
     w[0, 5] = 1  # (h, w, c) = (0, 1, 2) -> value 5
     w[1, 7] = 2  # (1, 0, 1) -> 7
     w[2, :] = 1
-    body = (f'  %y = dataflow.linear %x {{weights = "w", bias = "b", weight_type = i8, '
-            f'requant = #dataflow.requant<multiplier = 1, shift = 1, rounding = "floor">}} : {s(2, 2, 3)} -> {s(1, 1, 3)}\n'
-            f"  func.return %y : {s(1, 1, 3)}")
+    body = (
+        f'  %y = dataflow.linear %x {{weights = "w", bias = "b", weight_type = i8, '
+        f'requant = #dataflow.requant<multiplier = 1, shift = 1, rounding = "floor">}} : {s(2, 2, 3)} -> {s(1, 1, 3)}\n'
+        f"  func.return %y : {s(1, 1, 3)}"
+    )
     m = parse(module_text(body, f"%x: {s(2, 2, 3)}", s(1, 1, 3), {"w": (w, "i8"), "b": (np.array([1, 0, 0]), "i32")}))
     (y,) = run_functional(m, None, x.astype(np.int8), layout="hwc")
     assert y.reshape(-1).tolist() == [(5 + 1) // 2, 14 // 2, sum(range(12)) // 2]
@@ -248,9 +253,11 @@ def test_linear_flattens_in_hwc_order():
 def pool_ir(mode, h, c, k, stride, pad, t="i8", out_t=None, extra=""):
     out_t = out_t or t
     ho = (h + pad[0] + pad[2] - k) // stride + 1
-    body = (f'  %y = dataflow.pool %x {{mode = "{mode}", kernel = array<i64: {k}, {k}>, stride = array<i64: {stride}, '
-            f'{stride}>, pad = array<i64: {", ".join(map(str, pad))}>{extra}}} : {s(h, h, c, t)} -> {s(ho, ho, c, out_t)}\n'
-            f"  func.return %y : {s(ho, ho, c, out_t)}")
+    body = (
+        f'  %y = dataflow.pool %x {{mode = "{mode}", kernel = array<i64: {k}, {k}>, stride = array<i64: {stride}, '
+        f"{stride}>, pad = array<i64: {', '.join(map(str, pad))}>{extra}}} : {s(h, h, c, t)} -> {s(ho, ho, c, out_t)}\n"
+        f"  func.return %y : {s(ho, ho, c, out_t)}"
+    )
     return parse(module_text(body, f"%x: {s(h, h, c, t)}", s(ho, ho, c, out_t)))
 
 
@@ -273,8 +280,9 @@ def test_avg_pool_float_divides_by_window_and_integer_sums():
     mi = pool_ir("avg", 4, 1, 3, 2, (1, 1, 1, 1), "i8", "i32")
     (yi,) = run_functional(mi, None, x.astype(np.int8), layout="hwc")
     assert yi[0, :, :, 0].tolist() == [[10, 24], [51, 90]]
-    mq = pool_ir("avg", 4, 1, 3, 2, (1, 1, 1, 1), "i8", "i8",
-                 ", requant = #dataflow.requant<multiplier = 7, shift = 6>")  # ~ /9
+    mq = pool_ir(
+        "avg", 4, 1, 3, 2, (1, 1, 1, 1), "i8", "i8", ", requant = #dataflow.requant<multiplier = 7, shift = 6>"
+    )  # ~ /9
     (yq,) = run_functional(mq, None, x.astype(np.int8), layout="hwc")
     assert yq[0, :, :, 0].tolist() == ref_requant(np.array([[10, 24], [51, 90]]), 7, 6, 0, -128, 127).tolist()
 
@@ -283,14 +291,17 @@ def test_avg_pool_float_divides_by_window_and_integer_sums():
 def test_global_pool(mode, rng):
     x = rng.integers(-128, 128, (3, 3, 4))
     out_t = "i32" if mode == "avg" else "i8"
-    body = (f'  %y = dataflow.global_pool %x {{mode = "{mode}"}} : {s(3, 3, 4)} -> {s(1, 1, 4, out_t)}\n'
-            f"  func.return %y : {s(1, 1, 4, out_t)}")
+    body = (
+        f'  %y = dataflow.global_pool %x {{mode = "{mode}"}} : {s(3, 3, 4)} -> {s(1, 1, 4, out_t)}\n'
+        f"  func.return %y : {s(1, 1, 4, out_t)}"
+    )
     m = parse(module_text(body, f"%x: {s(3, 3, 4)}", s(1, 1, 4, out_t)))
     (y,) = run_functional(m, None, x.astype(np.int8), layout="hwc")
     expected = x.sum(axis=(0, 1)) if mode == "avg" else x.max(axis=(0, 1))
     assert y.reshape(-1).tolist() == expected.tolist()
-    mf = parse(module_text(body.replace("i8", "f32").replace("i32", "f32"), f"%x: {s(3, 3, 4, 'f32')}",
-                           s(1, 1, 4, "f32")))
+    mf = parse(
+        module_text(body.replace("i8", "f32").replace("i32", "f32"), f"%x: {s(3, 3, 4, 'f32')}", s(1, 1, 4, "f32"))
+    )
     (yf,) = run_functional(mf, None, x.astype(np.float32), layout="hwc")
     expected = x.mean(axis=(0, 1)) if mode == "avg" else x.max(axis=(0, 1))
     np.testing.assert_allclose(yf.reshape(-1), expected, rtol=1e-6)
@@ -299,10 +310,12 @@ def test_global_pool(mode, rng):
 def test_add_integer_multipliers_requant_and_relu():
     a = np.array([[[10, -20, 100]]])
     b = np.array([[[5, 5, 100]]])
-    body = (f'  %y = dataflow.add %a, %b {{lhs_mult = 3 : i64, rhs_mult = 2 : i64, '
-            f'requant = #dataflow.requant<multiplier = 1, shift = 2, rounding = "half_away">, '
-            f'activation = #dataflow.act<kind = "relu">}} : {s(1, 1, 3)}, {s(1, 1, 3)} -> {s(1, 1, 3)}\n'
-            f"  func.return %y : {s(1, 1, 3)}")
+    body = (
+        f"  %y = dataflow.add %a, %b {{lhs_mult = 3 : i64, rhs_mult = 2 : i64, "
+        f'requant = #dataflow.requant<multiplier = 1, shift = 2, rounding = "half_away">, '
+        f'activation = #dataflow.act<kind = "relu">}} : {s(1, 1, 3)}, {s(1, 1, 3)} -> {s(1, 1, 3)}\n'
+        f"  func.return %y : {s(1, 1, 3)}"
+    )
     m = parse(module_text(body, f"%a: {s(1, 1, 3)}, %b: {s(1, 1, 3)}", s(1, 1, 3)))
     (y,) = run_functional(m, None, [a.astype(np.int8), b.astype(np.int8)], layout="hwc")
     # 30+10=40 -> 10; -60+10=-50 -> -12.5 -> -13 -> relu 0; 300+200=500 -> 125
@@ -313,11 +326,13 @@ def test_float_add_leaky_relu_sigmoid_and_softmax():
     a = np.array([[[1.0, -2.0, 0.5]]], dtype=np.float32)
     b = np.array([[[0.5, 0.5, -1.0]]], dtype=np.float32)
     t = s(1, 1, 3, "f32")
-    body = (f'  %y = dataflow.add %a, %b {{activation = #dataflow.act<kind = "leaky_relu", alpha = 0.1>}} : '
-            f"{t}, {t} -> {t}\n"
-            f'  %z = dataflow.activation %y {{activation = #dataflow.act<kind = "sigmoid">}} : {t} -> {t}\n'
-            f"  %w = dataflow.softmax %y : {t} -> {t}\n"
-            f"  func.return %z, %w : {t}, {t}")
+    body = (
+        f'  %y = dataflow.add %a, %b {{activation = #dataflow.act<kind = "leaky_relu", alpha = 0.1>}} : '
+        f"{t}, {t} -> {t}\n"
+        f'  %z = dataflow.activation %y {{activation = #dataflow.act<kind = "sigmoid">}} : {t} -> {t}\n'
+        f"  %w = dataflow.softmax %y : {t} -> {t}\n"
+        f"  func.return %z, %w : {t}, {t}"
+    )
     m = parse(module_text(body, f"%a: {t}, %b: {t}", f"{t}, {t}"))
     z, w = run_functional(m, None, [a, b], layout="hwc")
     y = np.array([1.5, -0.15, -0.05])
@@ -327,14 +342,16 @@ def test_float_add_leaky_relu_sigmoid_and_softmax():
 
 def test_concat_fork_buffer_requantize_activation():
     t4, t2, t6 = s(2, 2, 4, "i32"), s(2, 2, 2, "i32"), s(2, 2, 6, "i32")
-    body = (f"  %f:2 = dataflow.fork %x : {t4} -> {t4}, {t4}\n"
-            f"  %b = dataflow.buffer %f#1 {{depth = 8 : i64}} : {t4} -> {t4}\n"
-            f"  %c = dataflow.concat %f#0, %y : ({t4}, {t2}) -> {t6}\n"
-            f'  %q = dataflow.requantize %c {{requant = #dataflow.requant<multiplier = 1, shift = 4, '
-            f'rounding = "floor">}} : {t6} -> {s(2, 2, 6)}\n'
-            f'  %r = dataflow.activation %q {{activation = #dataflow.act<kind = "clip", lo = -3.0, hi = 5.0>}} : '
-            f"{s(2, 2, 6)} -> {s(2, 2, 6)}\n"
-            f"  func.return %r, %b : {s(2, 2, 6)}, {t4}")
+    body = (
+        f"  %f:2 = dataflow.fork %x : {t4} -> {t4}, {t4}\n"
+        f"  %b = dataflow.buffer %f#1 {{depth = 8 : i64}} : {t4} -> {t4}\n"
+        f"  %c = dataflow.concat %f#0, %y : ({t4}, {t2}) -> {t6}\n"
+        f"  %q = dataflow.requantize %c {{requant = #dataflow.requant<multiplier = 1, shift = 4, "
+        f'rounding = "floor">}} : {t6} -> {s(2, 2, 6)}\n'
+        f'  %r = dataflow.activation %q {{activation = #dataflow.act<kind = "clip", lo = -3.0, hi = 5.0>}} : '
+        f"{s(2, 2, 6)} -> {s(2, 2, 6)}\n"
+        f"  func.return %r, %b : {s(2, 2, 6)}, {t4}"
+    )
     m = parse(module_text(body, f"%x: {t4}, %y: {t2}", f"{s(2, 2, 6)}, {t4}"))
     x = np.arange(16).reshape(2, 2, 4) * 16 - 128
     yv = np.arange(8).reshape(2, 2, 2) * -16
@@ -346,9 +363,11 @@ def test_concat_fork_buffer_requantize_activation():
 
 def test_accumulator_without_requant_wraps_to_its_type():
     # i32 accumulators that overflow wrap around, as ap_int<32> does
-    body = (f"  %y = dataflow.add %a, %b {{lhs_mult = 65536 : i64, rhs_mult = 65536 : i64}} : "
-            f"{s(1, 1, 1, 'i32')}, {s(1, 1, 1, 'i32')} -> {s(1, 1, 1, 'i32')}\n"
-            f"  func.return %y : {s(1, 1, 1, 'i32')}")
+    body = (
+        f"  %y = dataflow.add %a, %b {{lhs_mult = 65536 : i64, rhs_mult = 65536 : i64}} : "
+        f"{s(1, 1, 1, 'i32')}, {s(1, 1, 1, 'i32')} -> {s(1, 1, 1, 'i32')}\n"
+        f"  func.return %y : {s(1, 1, 1, 'i32')}"
+    )
     m = parse(module_text(body, f"%a: {s(1, 1, 1, 'i32')}, %b: {s(1, 1, 1, 'i32')}", s(1, 1, 1, "i32")))
     (y,) = run_functional(m, None, [np.array([[[20000]]], np.int32), np.array([[[20000]]], np.int32)], layout="hwc")
     assert int(y.reshape(-1)[0]) == int(wrap(np.array([40000 * 65536]), 32)[0])
@@ -380,8 +399,10 @@ def test_missing_weight_is_a_user_error():
 
 def test_early_exit_ops_are_not_supported_yet():
     t = s(1, 1, 4, "f32")
-    body = (f"  %d = dataflow.exit_decision %x {{threshold = 0.9 : f32}} : {t} -> {s(1, 1, 1, 'i1')}\n"
-            f"  func.return %d : {s(1, 1, 1, 'i1')}")
+    body = (
+        f"  %d = dataflow.exit_decision %x {{threshold = 0.9 : f32}} : {t} -> {s(1, 1, 1, 'i1')}\n"
+        f"  func.return %d : {s(1, 1, 1, 'i1')}"
+    )
     m = parse(module_text(body, f"%x: {t}", s(1, 1, 1, "i1")))
     with pytest.raises(FpgaOptError, match="not supported by the simulator yet"):
         run_functional(m, None, np.zeros((1, 1, 4), np.float32), layout="hwc")
@@ -391,9 +412,22 @@ def test_dispatch_is_a_table():
     from fpga_opt.backend.sim import KERNELS
     from fpga_opt.dialects import dataflow as df
 
-    for op in (df.ConvOp, df.LinearOp, df.PoolOp, df.GlobalPoolOp, df.AddOp, df.ConcatOp, df.ForkOp, df.BufferOp,
-               df.RequantizeOp, df.ActivationOp, df.SoftmaxOp, df.ExitDecisionOp, df.ConditionalBufferOp,
-               df.ExitMergeOp):
+    for op in (
+        df.ConvOp,
+        df.LinearOp,
+        df.PoolOp,
+        df.GlobalPoolOp,
+        df.AddOp,
+        df.ConcatOp,
+        df.ForkOp,
+        df.BufferOp,
+        df.RequantizeOp,
+        df.ActivationOp,
+        df.SoftmaxOp,
+        df.ExitDecisionOp,
+        df.ConditionalBufferOp,
+        df.ExitMergeOp,
+    ):
         assert op in KERNELS
 
 

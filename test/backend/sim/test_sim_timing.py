@@ -21,30 +21,36 @@ def conv(name, x, h, c_in, c_out, *, k=3, stride=1, fold="", skip=None, side=Non
     out_t = s(ho, ho, c_out) + (f", {s(ho, ho, side)}" if side else "")
     results = f"%{name}" + (f", %{name}_side" if side else "")
     epilogue = f"requant = {RQ}" + (f", skip_requant = {RELU_RQ}" if skip else "")
-    return (f'  {results} = dataflow.conv {operands} {{layer = "{name}", kernel = array<i64: {k}, {k}>, '
-            f"stride = array<i64: {stride}, {stride}>, pad = array<i64: {pad}, {pad}, {pad}, {pad}>, "
-            f'weights = "{name}.w", weight_type = i8, {epilogue}{fold}{extra}}} : ({in_t}) -> ({out_t})\n')
+    return (
+        f'  {results} = dataflow.conv {operands} {{layer = "{name}", kernel = array<i64: {k}, {k}>, '
+        f"stride = array<i64: {stride}, {stride}>, pad = array<i64: {pad}, {pad}, {pad}, {pad}>, "
+        f'weights = "{name}.w", weight_type = i8, {epilogue}{fold}{extra}}} : ({in_t}) -> ({out_t})\n'
+    )
 
 
 def residual_block(depth: int, h: int = 8, c: int = 4, fold: str = "") -> str:
     """fork -> conv3x3 -> conv3x3 -> add <- buffer(depth) <- fork: the skip FIFO must cover the long branch."""
     t = s(h, h, c)
-    body = (f'  %f:2 = dataflow.fork %x {{layer = "fork"}} : {t} -> {t}, {t}\n'
-            + conv("conv0", "%f#0", h, c, c, fold=fold)
-            + conv("conv1", "%conv0", h, c, c, fold=fold)
-            + f'  %b = dataflow.buffer %f#1 {{layer = "skip", depth = {depth} : i64}} : {t} -> {t}\n'
-            + f'  %a = dataflow.add %conv1, %b {{layer = "add", requant = {RELU_RQ}}} : {t}, {t} -> {t}\n'
-            + f"  func.return %a : {t}")
+    body = (
+        f'  %f:2 = dataflow.fork %x {{layer = "fork"}} : {t} -> {t}, {t}\n'
+        + conv("conv0", "%f#0", h, c, c, fold=fold)
+        + conv("conv1", "%conv0", h, c, c, fold=fold)
+        + f'  %b = dataflow.buffer %f#1 {{layer = "skip", depth = {depth} : i64}} : {t} -> {t}\n'
+        + f'  %a = dataflow.add %conv1, %b {{layer = "add", requant = {RELU_RQ}}} : {t}, {t} -> {t}\n'
+        + f"  func.return %a : {t}"
+    )
     return module_text(body, f"%x: {t}", t)
 
 
 def fused_block(depth: int, h: int = 8, c: int = 4) -> str:
     """The form minimize-residual-buffers writes: conv0's side result is the skip stream of conv1."""
     t = s(h, h, c)
-    body = (conv("conv0", "%x", h, c, c, side=c)
-            + f'  %b = dataflow.buffer %conv0_side {{layer = "skip", depth = {depth} : i64}} : {t} -> {t}\n'
-            + conv("conv1", "%conv0", h, c, c, skip="%b")
-            + f"  func.return %conv1 : {t}")
+    body = (
+        conv("conv0", "%x", h, c, c, side=c)
+        + f'  %b = dataflow.buffer %conv0_side {{layer = "skip", depth = {depth} : i64}} : {t} -> {t}\n'
+        + conv("conv1", "%conv0", h, c, c, skip="%b")
+        + f"  func.return %conv1 : {t}"
+    )
     return module_text(body, f"%x: {t}", t)
 
 
@@ -110,10 +116,12 @@ FOLDINGS = {
 
 def chain_net(fold: str) -> str:
     t8, t16 = s(8, 8, 8), s(8, 8, 16)
-    body = (conv("c0", "%x", 8, 8, 16, fold=fold)
-            + conv("c1", "%c0", 8, 16, 16, fold=fold)
-            + conv("c2", "%c1", 8, 16, 8, k=1, fold=fold.replace(", fine = 3 : i64", ""))
-            + f"  func.return %c2 : {t8}")
+    body = (
+        conv("c0", "%x", 8, 8, 16, fold=fold)
+        + conv("c1", "%c0", 8, 16, 16, fold=fold)
+        + conv("c2", "%c1", 8, 16, 8, k=1, fold=fold.replace(", fine = 3 : i64", ""))
+        + f"  func.return %c2 : {t8}"
+    )
     del t16
     return module_text(body, f"%x: {t8}", t8)
 
@@ -121,15 +129,16 @@ def chain_net(fold: str) -> str:
 def classifier_net(fold: str) -> str:
     t = s(8, 8, 4)
     lin_fold = ", coarse_in = 4 : i64, coarse_out = 2 : i64" if fold else ""
-    body = (conv("c0", "%x", 8, 4, 8, fold=fold)
-            + f'  %p = dataflow.pool %c0 {{layer = "pool", mode = "max", kernel = array<i64: 2, 2>, '
-              f"stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>}} : {s(8, 8, 8)} -> {s(4, 4, 8)}\n"
-            + conv("c1", "%p", 4, 8, 8, fold=fold)
-            + f'  %g = dataflow.global_pool %c1 {{layer = "gap", mode = "avg", requant = {RQ}}} : '
-              f"{s(4, 4, 8)} -> {s(1, 1, 8)}\n"
-            + f'  %l = dataflow.linear %g {{layer = "fc", weights = "fc.w", weight_type = i8, requant = {RQ}'
-              f"{lin_fold}}} : {s(1, 1, 8)} -> {s(1, 1, 10)}\n"
-            + f"  func.return %l : {s(1, 1, 10)}")
+    body = (
+        conv("c0", "%x", 8, 4, 8, fold=fold)
+        + f'  %p = dataflow.pool %c0 {{layer = "pool", mode = "max", kernel = array<i64: 2, 2>, '
+        f"stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>}} : {s(8, 8, 8)} -> {s(4, 4, 8)}\n"
+        + conv("c1", "%p", 4, 8, 8, fold=fold)
+        + f'  %g = dataflow.global_pool %c1 {{layer = "gap", mode = "avg", requant = {RQ}}} : '
+        f"{s(4, 4, 8)} -> {s(1, 1, 8)}\n"
+        + f'  %l = dataflow.linear %g {{layer = "fc", weights = "fc.w", weight_type = i8, requant = {RQ}'
+        f"{lin_fold}}} : {s(1, 1, 8)} -> {s(1, 1, 10)}\n" + f"  func.return %l : {s(1, 1, 10)}"
+    )
     return module_text(body, f"%x: {t}", s(1, 1, 10))
 
 
@@ -165,14 +174,17 @@ def test_shallow_fifo_in_front_of_a_folded_linear_serialises_the_layers():
     the interval nearly doubles.  A FIFO of one frame (64 elements) restores the model's interval,
     which assumes every layer decoupled from its neighbours."""
     t = s(4, 4, 4)
+
     def net(depth):
-        buffered = f'  %b = dataflow.buffer %c0 {{depth = {depth} : i64}} : {t} -> {t}\n' if depth else ""
+        buffered = f"  %b = dataflow.buffer %c0 {{depth = {depth} : i64}} : {t} -> {t}\n" if depth else ""
         src = "%b" if depth else "%c0"
-        body = (conv("c0", "%x", 4, 4, 4)  # 16 windows x 4*4*9 MACs = 2304 cycles
-                + buffered
-                + f'  %l = dataflow.linear {src} {{layer = "fc", weights = "fc.w", weight_type = i8, requant = {RQ}}}'
-                  f" : {t} -> {s(1, 1, 36)}\n"  # 36 folds x 64 inputs = 2304 cycles
-                + f"  func.return %l : {s(1, 1, 36)}")
+        body = (
+            conv("c0", "%x", 4, 4, 4)  # 16 windows x 4*4*9 MACs = 2304 cycles
+            + buffered
+            + f'  %l = dataflow.linear {src} {{layer = "fc", weights = "fc.w", weight_type = i8, requant = {RQ}}}'
+            f" : {t} -> {s(1, 1, 36)}\n"  # 36 folds x 64 inputs = 2304 cycles
+             + f"  func.return %l : {s(1, 1, 36)}"
+        )
         return module_text(body, f"%x: {t}", s(1, 1, 36))
 
     shallow = timing(net(0), frames=6)
@@ -192,11 +204,12 @@ def test_shallow_fifo_in_front_of_a_folded_linear_serialises_the_layers():
 
 def test_fork_runs_at_its_slowest_branch():
     t = s(8, 8, 4)
-    body = (f'  %f:2 = dataflow.fork %x {{layer = "fork"}} : {t} -> {t}, {t}\n'
-            + conv("slow", "%f#0", 8, 4, 4)
-            + f'  %r = dataflow.activation %f#1 {{layer = "fast", activation = #dataflow.act<kind = "relu">}} : '
-              f"{t} -> {t}\n"
-            + f"  func.return %slow, %r : {t}, {t}")
+    body = (
+        f'  %f:2 = dataflow.fork %x {{layer = "fork"}} : {t} -> {t}, {t}\n'
+        + conv("slow", "%f#0", 8, 4, 4)
+        + f'  %r = dataflow.activation %f#1 {{layer = "fast", activation = #dataflow.act<kind = "relu">}} : '
+        f"{t} -> {t}\n" + f"  func.return %slow, %r : {t}, {t}"
+    )
     report = timing(module_text(body, f"%x: {t}", f"{t}, {t}"), frames=6)
     ops = {o.name: o for o in report.ops}
     assert report.cycles_per_frame == pytest.approx(ops["slow"].model_cycles, rel=1e-3)
@@ -208,11 +221,13 @@ def test_fork_runs_at_its_slowest_branch():
 def test_join_stalls_the_early_input():
     """concat of a fast and a slow branch: the fast branch's FIFO fills and blocks its producer."""
     t = s(4, 4, 4)
-    body = (conv("slow", "%x", 4, 4, 4)
-            + f'  %r = dataflow.activation %y {{layer = "fast", activation = #dataflow.act<kind = "relu">}} : '
-              f"{t} -> {t}\n"
-            + f'  %c = dataflow.concat %slow, %r {{layer = "cat"}} : ({t}, {t}) -> ({s(4, 4, 8)})\n'
-            + f"  func.return %c : {s(4, 4, 8)}")
+    body = (
+        conv("slow", "%x", 4, 4, 4)
+        + f'  %r = dataflow.activation %y {{layer = "fast", activation = #dataflow.act<kind = "relu">}} : '
+        f"{t} -> {t}\n"
+        + f'  %c = dataflow.concat %slow, %r {{layer = "cat"}} : ({t}, {t}) -> ({s(4, 4, 8)})\n'
+        + f"  func.return %c : {s(4, 4, 8)}"
+    )
     report = timing(module_text(body, f"%x: {t}, %y: {t}", s(4, 4, 8)), frames=4)
     ops = {o.name: o for o in report.ops}
     assert ops["fast"].blocked_pct > 80
@@ -223,9 +238,11 @@ def test_join_stalls_the_early_input():
 
 def test_unused_results_and_implicit_fan_out_do_not_block():
     t = s(4, 4, 4)
-    body = (conv("c0", "%x", 4, 4, 4, side=4)
-            + f'  %a = dataflow.add %c0, %c0 {{layer = "twice"}} : {t}, {t} -> {t}\n'
-            + f"  func.return %a : {t}")
+    body = (
+        conv("c0", "%x", 4, 4, 4, side=4)
+        + f'  %a = dataflow.add %c0, %c0 {{layer = "twice"}} : {t}, {t} -> {t}\n'
+        + f"  func.return %a : {t}"
+    )
     report = timing(module_text(body, f"%x: {t}", t), frames=4)
     assert report.deadlock is None
     assert report.cycles_per_frame == pytest.approx(report.model_cycles_per_frame, rel=1e-3)
@@ -259,8 +276,19 @@ def test_interval_is_stable_in_the_number_of_frames():
 def test_report_fields_and_fps():
     report = simulate(parse(residual_block(128)), frames=5, clock_mhz=250.0).timing
     d = report.as_dict()
-    for key in ("cycles_per_frame", "latency_cycles", "fps", "clock_mhz", "frames", "ops", "fifos", "deadlock",
-                "model_cycles_per_frame", "model_latency_cycles", "frame_done_cycles"):
+    for key in (
+        "cycles_per_frame",
+        "latency_cycles",
+        "fps",
+        "clock_mhz",
+        "frames",
+        "ops",
+        "fifos",
+        "deadlock",
+        "model_cycles_per_frame",
+        "model_latency_cycles",
+        "frame_done_cycles",
+    ):
         assert key in d
     assert d["frames"] == 5 and len(d["frame_done_cycles"]) == 5
     assert d["fps"] == pytest.approx(250e6 / d["cycles_per_frame"], rel=1e-4)
@@ -293,8 +321,7 @@ def test_simulate_runs_outputs_and_timing_together():
     rng = np.random.default_rng(0)
     t = s(4, 4, 2)
     w = rng.integers(-50, 50, (2, 2, 3, 3))
-    text = module_text(conv("c0", "%x", 4, 2, 2) + f"  func.return %c0 : {t}", f"%x: {t}", t,
-                       {"c0.w": (w, "i8")})
+    text = module_text(conv("c0", "%x", 4, 2, 2) + f"  func.return %c0 : {t}", f"%x: {t}", t, {"c0.w": (w, "i8")})
     xs = rng.integers(-128, 128, (3, 2, 4, 4)).astype(np.int8)
     result = simulate(parse(text), None, xs, frames=4)
     assert result.outputs[0].shape == (3, 4, 4, 2)
