@@ -73,19 +73,37 @@ def platform_json(board, max_util: float) -> dict:
         "name": board.name,
         "part": board.part,
         "freq": board.clock_mhz,
+        "bandwidth": board.bandwidth_gbps * 8,  # SAMO compares Gbit/s
         "reconf_time": 0.0,
         "resources": {"DSP": budget("dsp"), "BRAM": budget("bram18"), "FF": budget("ff"), "LUT": budget("lut")},
     }
 
 
+def for_old_onnx(model: Path, workdir: Path) -> Path:
+    """A copy of `model` that onnx 1.8 (fpgaConvNet's pin) accepts: IR version 7; the graph (opset 13) is unchanged."""
+    import onnx
+
+    proto = onnx.load(str(model))
+    proto.ir_version = min(proto.ir_version, 7)
+    path = workdir / model.name
+    onnx.save(proto, str(path))
+    return path
+
+
 def run_samo(python: str, model: Path, platform: dict, seed: int, workdir: Path) -> dict:
+    model = for_old_onnx(model, workdir)
     platform_path = workdir / "platform.json"
     platform_path.write_text(json.dumps(platform, indent=2))
     out = workdir / f"{model.stem}.samo.json"
+    # SAMO's partitions run at a fixed 100 MHz unless told otherwise: set the board's clock, then run its CLI.
+    launcher = (
+        "import sys, samo.model.partition as p; p.Partition.freq = float(sys.argv.pop(1)); "
+        "import samo.cli; samo.cli.main(sys.argv[1:])"
+    )
     command = [
-        python, "-m", "samo", "--model", str(model), "--backend", "fpgaconvnet", "--platform", str(platform_path),
-        "--output-path", str(out), "--optimiser", "annealing", "--objective", "throughput",
-        "--enable_reconf", "false", "--batch-size", "1", "--seed", str(seed),
+        python, "-c", launcher, str(platform["freq"]), "--model", str(model), "--backend", "fpgaconvnet",
+        "--platform", str(platform_path), "--output-path", str(out), "--optimiser", "annealing",
+        "--objective", "throughput", "--enable_reconf", "false", "--batch-size", "1", "--seed", str(seed),
     ]  # fmt: skip
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
