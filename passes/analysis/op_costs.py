@@ -38,7 +38,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from math import gcd
 
-from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, OpResult, SSAValue
 
 from fpga_opt.dialects.dataflow import (
@@ -1018,14 +1017,6 @@ def macs_per_frame(root: Operation) -> int:
         elif isinstance(op, LinearOp):
             total += _stream_type(op.input).numel * _stream_type(op.output).channels
     return total
-
-
-def module_of(op: Operation) -> ModuleOp | None:
-    """The enclosing `builtin.module`, or None."""
-    parent = op
-    while parent is not None and not isinstance(parent, ModuleOp):
-        parent = parent.parent_op()
-    return parent
 
 
 __all__ = [
