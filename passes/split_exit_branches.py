@@ -303,22 +303,28 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
 
     With F = H*W*C elements per frame of the buffered features:
 
-    * D, the decision latency in cycles: the longest path of pipeline depths
-      through the exit branch (the ops between the branch-point fork and the
-      buffer's decision input, `exit_decision` and its fork included), plus
-      the slowest branch op's cycles per frame (the branch must take in the
-      whole frame before it can decide);
     * II, the cycles per frame at which the backbone can deliver features:
       the slowest op upstream of the branch point (or the stream's own
       F / lanes);
-    * depth = max(F, ceil(D * F / II)): the frames that arrive while a
+    * D, the decision latency in cycles from a frame's first element, along
+      the exit branch (the ops between the branch-point fork and the buffer's
+      decision input, `exit_decision` and its fork included), in program
+      order: an op starts when its inputs' first elements arrive (`start` =
+      the producers' start + pipeline depth) and finishes its frame no sooner
+      than `start + cycles`, nor before its last input has arrived plus the
+      work left after it (`finish = max(start + cycles, inputs' finish +
+      tail)`; tail: one output row plus the bottom padding rows of a
+      conv/pool, the output folds after the last input of a linear layer, and
+      the pipeline depth); the fork's frame arrives by II.  D is the
+      decision's finish;
+    * depth = max(F, ceil(D * F / II)): the elements that arrive while a
       decision is pending, and never less than one frame (a decision needs
       its whole frame, so a shorter buffer deadlocks the fork).
 
     Rates and depths are the ops' cost models (`op_costs.op_rate`) at the
     folding written on the ops; rerun after changing the folding.
     """
-    from fpga_opt.passes.analysis.op_costs import longest_path, op_cost, op_rate, stream_lanes
+    from fpga_opt.passes.analysis.op_costs import op_cost, op_rate, stream_lanes
 
     features = buffer.input.type
     assert isinstance(features, StreamType)
@@ -337,10 +343,41 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
     }
     if not layers:
         return frame
-    latency = longest_path(layers) + max(c.cycles for c in layers.values())
     upstream = [op for op in _ancestors([fork]) if isinstance(op, DataflowOp)]
     interval = max([-(-frame // stream_lanes(fork.operands[0]))] + [op_rate(op)[0] for op in upstream])
+    start: dict[SSAValue, int] = {r: 0 for r in fork.results}
+    finish: dict[SSAValue, int] = {r: interval for r in fork.results}
+    latency = interval
+    for op, cost in layers.items():
+        ins = [v for v in op.operands if v in start]
+        first = max((start[v] for v in ins), default=0)
+        last = max((finish[v] for v in ins), default=interval)
+        done = max(first + cost.cycles, last + _tail_cycles(op, cost))
+        for r in op.results:
+            start[r], finish[r] = first + cost.pipeline_depth, done
+        latency = max(latency, done)
     return max(frame, -(-latency * frame // max(interval, 1)))
+
+
+def _tail_cycles(op: Operation, cost) -> int:
+    """Cycles an op of an exit branch still needs after its last input element to finish the frame."""
+    from xdsl.dialects.builtin import DenseArrayBase
+
+    from fpga_opt.dialects.dataflow import ConvOp, LinearOp, PoolOp
+
+    if isinstance(op, ConvOp | PoolOp):
+        out = op.results[0].type
+        assert isinstance(out, StreamType)
+        pad = op.pad.get_values() if isinstance(op.pad, DenseArrayBase) else (0, 0, 0, 0)
+        stride = op.stride.get_values()[0]
+        rows = 1 + -(-int(pad[2]) // max(int(stride), 1))
+        return -(-cost.cycles * rows // out.height) + cost.pipeline_depth
+    if isinstance(op, LinearOp):
+        inp = op.input.type
+        assert isinstance(inp, StreamType)
+        read = -(-inp.numel // max(op.coarse_in.value.data, 1))
+        return max(cost.cycles - read, 0) + cost.pipeline_depth
+    return cost.pipeline_depth
 
 
 # --------------------------------------------------------------------------

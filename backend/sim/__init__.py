@@ -13,7 +13,12 @@ Python API
     The functional outputs (when `inputs` is given) and a `TimingReport`:
     `cycles_per_frame`, `latency_cycles`, `fps`, per-op busy/stall and FIFO
     occupancy, or a `deadlock`.  Timing does not depend on the data, so
-    `inputs=None` gives the timing alone.
+    `inputs=None` gives the timing alone -- except in an early-exit network,
+    where each sample is routed by its real decision (`exits.py`: the
+    conditional buffers drop frames, the later stages see fewer frames) and
+    the report gains an `exits` section; without inputs the route is
+    `exits=` (a pattern of exit indices), else `dataflow.exit_probabilities`
+    spread evenly, else every sample takes the final exit.
 
 `weights` may be None: the module's own `WeightStore` is then used, with
 `base_dir` (the IR file's folder) to find the sidecar.
@@ -109,24 +114,34 @@ def simulate(
     frame_overlap: bool = True,
     dequantize: bool = False,
     base_dir: str | Path = ".",
+    exits: Sequence[int] | None = None,
 ) -> SimResult:
     """Functional outputs and streaming timing over `frames` frames (default: the batch size, at least 8).
 
     `fifo_depth` is the depth in words of every edge without a `dataflow.buffer` (None: unbounded, the
-    fully decoupled design the analytical model assumes).
+    fully decoupled design the analytical model assumes).  `exits`: in an early-exit network, the exit
+    each frame takes (repeated cyclically), instead of the inputs' real decisions.
     """
     net = _network(module, func)
     outputs = None
     batch = 1
+    trace = None
     if inputs is not None:
         model = FunctionalModel(net, _weights(net, weights, base_dir))
         prepared = prepare_inputs(net, inputs, layout)
         batch = prepared[0].shape[0] if prepared else 1
-        outputs = model.run(prepared)
+        outputs, trace = _exits.trace_exits(model, prepared)
         if dequantize:
             outputs = dequantise(outputs, net)
     n = frames if frames is not None else max(batch, DEFAULT_FRAMES)
+    routing = _exits.exit_routing(net, n, trace=trace, pattern=exits)
     timing = simulate_timing(
-        net, frames=n, clock_mhz=clock_mhz, fifo_depth=fifo_depth, resolution=resolution, frame_overlap=frame_overlap
+        net,
+        frames=n,
+        clock_mhz=clock_mhz,
+        fifo_depth=fifo_depth,
+        resolution=resolution,
+        frame_overlap=frame_overlap,
+        routing=routing,
     )
     return SimResult(outputs, timing, net)

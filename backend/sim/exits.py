@@ -28,10 +28,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.ir import Operation
+from xdsl.ir import Operation, OpResult
 
 from fpga_opt.backend.sim.functional import FunctionalModel, Kernel, _single_threaded_blas, kernel_for, narrow
+from fpga_opt.backend.sim.schedule import PROCESS_BUILDERS, ProcessSpec, Program, Schedule
+from fpga_opt.backend.sim.timing import INPUT_STORAGE
 from fpga_opt.dialects.dataflow import (
+    BufferOp,
     ConditionalBufferOp,
     ExitDecisionOp,
     ExitMergeOp,
@@ -191,3 +194,232 @@ def trace_exits(model: FunctionalModel, inputs: Sequence[np.ndarray]) -> tuple[l
 
 
 __all__ = ["ExitTrace", "network_exit_structure", "trace_exits"]
+
+
+# --------------------------------------------------------------------------
+# Timing: the processes of the exit ops, and the routing of samples
+# --------------------------------------------------------------------------
+
+
+def _conditional_buffer_processes(op: Operation, rate, resolution: str, frame_overlap: bool):
+    """Wait for the sample's decision (one element), then stream its frame out, or drop it, `lanes` per cycle.
+
+    The frame waits meanwhile in the buffer's own FIFO of `depth` elements (`INPUT_STORAGE`).
+    """
+    assert isinstance(op, ConditionalBufferOp)
+    frame = float(_stype(op.input).numel)
+    lanes = rate.in_lanes[0] if rate.in_lanes else 1
+    cycles = float(rate.cycles)
+    sched = Schedule([1.0, cycles], [[0.0, 1.0], [frame, 0.0]], [[0.0], [frame]])
+    return [
+        ProcessSpec(
+            "main",
+            Program(sched, sched, None),
+            [("operand", 0), ("operand", 1)],
+            [("result", 0)],
+            [lanes, 1],
+            [lanes],
+            cycles + 1.0,
+        )
+    ]
+
+
+def _exit_merge_processes(op: Operation, rate, resolution: str, frame_overlap: bool):
+    """Read the sample's decisions, then its result from the exit it took (discarding the others), in order."""
+    assert isinstance(op, ExitMergeOp)
+    n = float(_stype(op.output).numel)
+    cycles = float(rate.cycles)
+    ops = len(op.inputs)
+    decide = [1.0 if i % 2 == 1 and i < ops - 1 else 0.0 for i in range(ops)]
+    results = [n if i % 2 == 0 or i == ops - 1 else 0.0 for i in range(ops)]
+    sched = Schedule([1.0, cycles], [decide, results], [[0.0, 0.0], [n, 1.0]])
+    return [
+        ProcessSpec(
+            "main",
+            Program(sched, sched, None),
+            [("operand", i) for i in range(ops)],
+            [("result", 0), ("result", 1)],
+            [1] * ops,
+            [1, 1],
+            cycles + 1.0,
+        )
+    ]
+
+
+def _conditional_buffer_storage(op: Operation, port: int) -> int:
+    assert isinstance(op, ConditionalBufferOp)
+    return op.depth.value.data if port == 0 else 0
+
+
+PROCESS_BUILDERS[ConditionalBufferOp] = _conditional_buffer_processes
+PROCESS_BUILDERS[ExitMergeOp] = _exit_merge_processes
+INPUT_STORAGE[ConditionalBufferOp] = _conditional_buffer_storage
+
+#: How the exit of each simulated frame was chosen.
+ROUTING_SOURCES = ("inputs", "pattern", "probabilities", "final")
+
+
+class Routing:
+    """Which frames each op of an early-exit network processes, frame by frame.
+
+    `exit_of[i]` is the exit frame i leaves at (the guard frame after the
+    measured ones takes the final exit, so every stage sees it).  An op of
+    stage s processes the frames with `exit_of >= s`; the conditional buffer
+    of exit k forwards those with `exit_of > k` and drops the others; the merge
+    reads, per frame, exit j's result and decision for every j up to the exit
+    taken, and the final result only for frames that took the final exit.
+    """
+
+    def __init__(self, net, structure: ExitStructure, exit_of: Sequence[int], measured: int, source: str):
+        self.net = net
+        self.structure = structure
+        self.exit_of = np.asarray(list(exit_of), dtype=np.int64)
+        self.measured = measured
+        self.source = source
+        self._counts: dict[int, int] = {}
+        first = structure.buffers[0] if structure.buffers else None
+        self._shared: set[Operation] = set()
+        stack = [first.input] if first is not None else []
+        while stack:  # the ops upstream of the first conditional buffer, minus the exit branch
+            v = stack.pop()
+            if isinstance(v, OpResult) and v.op not in self._shared:
+                self._shared.add(v.op)
+                stack.extend(v.op.operands)
+
+    def frame_overlap(self, op: Operation, default: bool) -> bool:
+        """Whether `op`'s line buffers may take the next frame's first rows while finishing a frame.
+
+        Only on the backbone before the first exit point: there every sample follows every other.  After it,
+        the next frame of an op may come much later (or never, for a sample that leaves), so an op cannot
+        lean on it to finish the current one (as backend/hls/sliding_window.h never does).
+        """
+        return default and op in self._shared
+
+    def frames_of(self, op: Operation, frames: int) -> int:
+        s = self.structure.stage.get(op, 0)
+        if s not in self._counts:
+            self._counts[s] = int(np.count_nonzero(self.exit_of[:frames] >= s))
+        return self._counts[s]
+
+    def mask_of(self, op: Operation):
+        exit_of = self.exit_of
+        if isinstance(op, ConditionalBufferOp):
+            k = self.structure.exit_of_buffer(op)
+            keep = [1.0 if e > k else 0.0 for e in exit_of if e >= k]
+
+            def buffer_mask(j: int):
+                return ([1.0, 1.0], [keep[j]]) if j < len(keep) else None
+
+            return buffer_mask
+        if isinstance(op, ExitMergeOp):
+            early = op.num_exits - 1
+
+            def merge_mask(j: int):
+                if j >= len(exit_of):
+                    return None
+                e = int(exit_of[j])
+                cons = []
+                for k in range(early):
+                    cons += [1.0, 1.0] if k <= e else [0.0, 0.0]
+                cons.append(1.0 if e == early else 0.0)
+                return cons, [1.0, 1.0]
+
+            return merge_mask
+        return None
+
+    def summarize(self, report, done: Sequence[float]) -> dict:
+        """The `exits` section of the timing report (see docs/simulator.md)."""
+        s = self.structure
+        m = self.measured
+        hist = np.bincount(self.exit_of[:m], minlength=s.num_exits).tolist()
+        fifos = {(f.producer, f.consumer): f for f in report.fifos}
+        buffers = []
+        for k, b in enumerate(s.buffers):
+            name = self.net.name(b)
+            src = b.input
+            while isinstance(src, OpResult) and isinstance(src.op, BufferOp):
+                src = src.op.input
+            producer = self.net.name(src.op) if isinstance(src, OpResult) else None
+            f = fifos.get((producer, name))
+            frame = _stype(b.input).numel
+            buffers.append(
+                {
+                    "exit": k,
+                    "op": name,
+                    "depth": b.depth.value.data,
+                    "capacity": None if f is None else f.capacity,
+                    "max_occupancy": None if f is None else round(f.max_occupancy, 3),
+                    "max_occupancy_frames": None if f is None else round(f.max_occupancy / frame, 3),
+                    "producer_blocked_pct": None if f is None else round(f.full_stall_pct, 3),
+                }
+            )
+        merge_name = self.net.name(s.merge)
+        waits = [
+            {"fifo": f.name, "producer_blocked_pct": round(f.full_stall_pct, 3)}
+            for f in report.fifos
+            if f.consumer == merge_name and f.full_stall_pct > 0
+        ]
+        result = {
+            "source": self.source,
+            "exits": s.num_exits,
+            "histogram": hist,
+            "fractions": [round(c / m, 6) for c in hist] if m else [],
+            "conditional_buffers": buffers,
+            "merge_input_waits": waits,
+            "cycles_per_sample": None,
+            "fps": None,
+        }
+        if report.deadlock is None and len(done) >= 2 and m >= 2:
+            # achieved: the mean interval between the first and the last of the measured results, so that a
+            # burst of hard samples anywhere in the batch counts (the steady-state figure looks at the 2nd half)
+            interval = (done[m - 1] - done[0]) / (m - 1)
+            result["cycles_per_sample"] = round(interval, 3)
+            result["fps"] = round(report.clock_mhz * 1e6 / interval, 3) if interval > 0 else None
+        return result
+
+
+def exit_routing(
+    net,
+    frames: int,
+    *,
+    trace: ExitTrace | None = None,
+    pattern: Sequence[int] | None = None,
+) -> Routing | None:
+    """The routing of `frames` measured frames (plus the guard), or None for a network without exits.
+
+    Precedence: an explicit `pattern` of exit indices (repeated cyclically), the
+    real decisions of a functional run (`trace`, repeated cyclically when the
+    batch is shorter than `frames`), the function's `dataflow.exit_probabilities`
+    spread evenly (`spread_exits`), and otherwise every frame takes the final
+    exit (the worst case: every stage sees every frame).
+    """
+    from fpga_opt.passes.analysis.exit_rates import parse_probabilities, recorded_probabilities, spread_exits
+
+    structure = network_exit_structure(net)
+    if structure is None:
+        if pattern is not None:
+            raise FpgaOptError("an exit pattern was given but the network has no early exits")
+        return None
+    k = structure.num_exits
+    if pattern is not None:
+        seq = [int(e) for e in pattern]
+        if not seq:
+            raise FpgaOptError("the exit pattern is empty")
+        bad = [e for e in seq if not 0 <= e < k]
+        if bad:
+            raise FpgaOptError(f"exit pattern: exit {bad[0]} does not exist (the network has exits 0..{k - 1})")
+        source = "pattern"
+    elif trace is not None and len(trace.exit_of):
+        seq, source = trace.exit_of.tolist(), "inputs"
+    else:
+        probs = recorded_probabilities(net.func)
+        if probs is not None:
+            probs = parse_probabilities(probs, k, f"@{net.func.sym_name.data}: dataflow.exit_probabilities")
+            seq, source = spread_exits(probs, frames), "probabilities"
+        else:
+            seq, source = [k - 1], "final"
+    exit_of = [seq[i % len(seq)] for i in range(frames)] + [k - 1]  # the guard frame goes all the way
+    return Routing(net, structure, exit_of, frames, source)
+
+
+__all__ += ["ROUTING_SOURCES", "Routing", "exit_routing"]

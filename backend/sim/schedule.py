@@ -22,6 +22,7 @@ output leaves at the model's pipeline depth.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,8 +298,12 @@ def op_processes(op: Operation, rate: OpRate, resolution: str = "row", frame_ove
     fpgaConvNet.  The window walks the frame in the model's input cycles
     (H*W*C / input lanes), the compute unit in the rest of the model's cycles:
     the model's `cycles` when the op is compute bound, else its MAC time.
-    Every other op is one process with its whole frame in `cycles`.
+    Every other op is one process with its whole frame in `cycles`, unless
+    `PROCESS_BUILDERS` has a builder for its class (the early-exit ops: exits.py).
     """
+    builder = PROCESS_BUILDERS.get(type(op))
+    if builder is not None:
+        return builder(op, rate, resolution, frame_overlap)
     cycles = float(rate.cycles)
     n_in, n_out = len(op.operands), len(op.results)
     operands = [("operand", i) for i in range(n_in)]
@@ -408,6 +413,11 @@ def op_processes(op: Operation, rate: OpRate, resolution: str = "row", frame_ove
             cycles,
         )
     ]
+
+
+#: op class -> builder of its processes `(op, rate, resolution, frame_overlap) -> [ProcessSpec]`, for ops
+#: whose per-frame schedule is not one of the above (registered by backend/sim/exits.py).
+PROCESS_BUILDERS: dict[type, Callable[..., list[ProcessSpec]]] = {}
 
 
 def coarsen(sched: Schedule, tolerance: list[float], keep: set[int]) -> Schedule:

@@ -33,6 +33,7 @@ the jitter of individual words (at most one word and one segment run).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,9 @@ _LEVEL_EPS = 1e-7
 #: Speed iterations before a still-falling speed (a loop whose gain is < 1) is taken to be 0.
 _MAX_SWEEPS = 60
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
+#: op class -> (op, operand index) -> elements of storage the op itself holds on that input
+#: (`dataflow.conditional_buffer`: its depth; registered by backend/sim/exits.py).
+INPUT_STORAGE: dict[type, Callable[[Operation, int], int]] = {}
 
 
 # --------------------------------------------------------------------------
@@ -163,6 +167,7 @@ class TimingReport:
     fifo_depth: int | None
     events: int
     frame_overlap: bool = True
+    exits: dict | None = None  # early exits: routing, histogram, conditional buffers (backend/sim/exits.py)
 
     @property
     def fps(self) -> float | None:
@@ -189,6 +194,7 @@ class TimingReport:
             "deadlock": None if self.deadlock is None else self.deadlock.as_dict(),
             "ops": [o.as_dict() for o in self.ops],
             "fifos": [f.as_dict() for f in self.fifos],
+            **({"exits": self.exits} if self.exits is not None else {}),
         }
 
 
@@ -228,7 +234,15 @@ class _Fifo:
 class _Elaborated:
     """The processes and FIFOs of a network."""
 
-    def __init__(self, net: Network, fifo_depth: int | None, resolution: str, frames: int, frame_overlap: bool = True):
+    def __init__(
+        self,
+        net: Network,
+        fifo_depth: int | None,
+        resolution: str,
+        frames: int,
+        frame_overlap: bool = True,
+        routing=None,
+    ):
         if resolution not in RESOLUTIONS:
             raise FpgaOptError(f"unknown timing resolution '{resolution}' (choose {', '.join(RESOLUTIONS)})")
         if fifo_depth is not None and fifo_depth < 1:
@@ -248,7 +262,8 @@ class _Elaborated:
             rate = op_rate(op)
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
-            for spec in op_processes(op, rate, resolution, frame_overlap):
+            overlap = frame_overlap if routing is None else routing.frame_overlap(op, frame_overlap)
+            for spec in op_processes(op, rate, resolution, overlap):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
@@ -263,8 +278,13 @@ class _Elaborated:
             for k, (q, qport) in internal_out.items():
                 r, rport = internal_in[k]
                 word = max(self.procs[q].spec.out_lanes[qport], self.procs[r].spec.in_lanes[rport])
-                # the op's own window stream: DEFAULT_FIFO_DEPTH words, or unbounded in the decoupled design
-                inner = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
+                # the op's own window stream: its `window_depth` (conv, pool: set by size-fifos) if given, else
+                # DEFAULT_FIFO_DEPTH words, or unbounded in the decoupled design
+                own = op.properties.get("window_depth")
+                if own is not None:
+                    inner = float(max(1, own.value.data) * word)  # type: ignore[union-attr]
+                else:
+                    inner = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
                 self._add_fifo(
                     _Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, inner, 0.0, [])
                 )
@@ -305,6 +325,11 @@ class _Elaborated:
                     cap = implicit * word
                 else:
                     cap = float(max(depth, word))
+                if consumer >= 0 and isinstance(user, Operation):
+                    storage = INPUT_STORAGE.get(type(user))
+                    extra = storage(user, port) if storage is not None else 0
+                    if extra:  # the op's own FIFO on this input (a conditional buffer's depth)
+                        cap = float(max((depth or 0) + extra, word))
                 fid = self._add_fifo(
                     _Fifo(
                         " -> ".join([label, *bufs, cname]),
@@ -362,6 +387,7 @@ def simulate_timing(
     resolution: str = "row",
     frame_overlap: bool = True,
     max_events: int = 5_000_000,
+    routing=None,
 ) -> TimingReport:
     """Run `frames` frames through the network's processes and FIFOs; see the module docstring.
 
@@ -370,6 +396,8 @@ def simulate_timing(
     `frame_overlap`: line buffers take the next frame's first rows while they emit the current
     frame's last windows (the analytical model's assumption); False: they do not
     (backend/hls/sliding_window.h).
+    `routing`: the samples of an early-exit network (`exits.Routing`): how many frames each op
+    processes and, per frame, which of its ports move data; None: every op processes every frame.
     """
     if frames < 1:
         raise FpgaOptError(f"frames must be at least 1, got {frames}")
@@ -379,7 +407,7 @@ def simulate_timing(
     # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
     # continuing stream instead of draining into an idle pipeline.
     measured, frames = frames, frames + 1
-    el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap)
+    el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap, routing)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)
 
@@ -407,14 +435,36 @@ def simulate_timing(
     tmpl_steady = [segments(p.program.steady) for p in procs]
     tmpl_final = [segments(p.program.final) if p.program.final is not None else None for p in procs]
 
+    # frames each process runs (early exits: only the samples that reach its stage, guard included)
+    nfr = [frames if routing is None else routing.frames_of(p.op, frames) for p in procs]
+    masks = [None if routing is None else routing.mask_of(p.op) for p in procs]
+
     def template(p: int, k: int) -> list[Segment] | None:
+        n = nfr[p]
         if k == 0:
-            return tmpl_first[p]
-        if k < frames:
-            return tmpl_steady[p]
-        if k == frames:
+            tmpl = tmpl_first[p]
+        elif k < n:
+            tmpl = tmpl_steady[p]
+        elif k == n:
             return tmpl_final[p]
-        return None
+        else:
+            return None
+        mask = masks[p]
+        if mask is not None:  # this frame's data-dependent ports (a dropped frame, an exit not taken)
+            scale = mask(k)
+            if scale is not None:
+                ci, po = scale
+                tmpl = [
+                    (
+                        d,
+                        [x * m for x, m in zip(a, ci, strict=True)],
+                        [x * m for x, m in zip(b, po, strict=True)],
+                        [x * m for x, m in zip(c, ci, strict=True)],
+                        [x * m for x, m in zip(q, po, strict=True)],
+                    )
+                    for d, a, b, c, q in tmpl
+                ]
+        return tmpl
 
     seg = [0] * n_p
     period = [0] * n_p
@@ -440,7 +490,7 @@ def simulate_timing(
             fin_nom[f] = b[port]
 
     for p in range(n_p):
-        enter(p, tmpl_first[p][0])
+        enter(p, template(p, 0)[0])  # type: ignore[index]
 
     u = np.zeros(n_p + 1)
     busy = np.zeros(n_p + 1)
@@ -595,9 +645,9 @@ def simulate_timing(
                     k = 0
                     period[p] += 1
                     tmpl = template(p, period[p])
-                    if tmpl is None and period[p] == frames:
+                    if tmpl is None and period[p] == nfr[p]:
                         period[p] += 1  # no final tail
-                    if period[p] > frames:
+                    if period[p] > nfr[p]:
                         active[p] = False
                         enter(p, (0.0, [0.0] * len(a_cur[p]), [0.0] * len(b_cur[p]), [], []))
                         continue
@@ -625,7 +675,7 @@ def simulate_timing(
         last = measured - 1 if measured >= 2 else 1
         cpf = (done_all[last] - done_all[first]) / (last - first)
     total = t
-    return TimingReport(
+    report = TimingReport(
         frames=measured,
         clock_mhz=clock,
         cycles_per_frame=cpf,
@@ -656,6 +706,9 @@ def simulate_timing(
         events=events,
         frame_overlap=frame_overlap,
     )
+    if routing is not None:
+        report.exits = routing.summarize(report, done_all)
+    return report
 
 
 def _end(el: _Elaborated, p: int, f: _Fifo, out: bool = False) -> str:

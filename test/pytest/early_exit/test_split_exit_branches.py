@@ -70,7 +70,7 @@ def test_buffer_depth_grows_when_the_backbone_delivers_faster(digits_ir):
     conv1 = next(op for op in func.walk() if getattr(op, "layer_name", "").startswith("conv1"))
     conv1.properties["coarse_out"] = IntegerAttr(5, i64)  # the backbone now delivers 5x faster
     fast = conditional_buffer_depth(buffer)
-    assert slow == frame < fast
+    assert frame <= slow < fast
     exit_conv = next(op for op in func.walk() if getattr(op, "layer_name", "").startswith("exit0.conv"))
     exit_conv.properties["coarse_out"] = IntegerAttr(10, i64)  # ... and the exit branch decides sooner
     assert frame <= conditional_buffer_depth(buffer) < fast
