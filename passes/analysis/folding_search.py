@@ -26,6 +26,11 @@ Algorithms (docs/passes/folding.md):
 * `min_resources(target_cycles)`: every op takes its cheapest folding that
   meets the target (objective=resources).
 
+Early-exit networks: with `reach` (op -> fraction of samples that reach it,
+`exit_rates.op_reach`), an op's cycles count per network sample, scaled by
+its reach, so the interval is `max_i q_i * cycles_i` (ATHEENA's
+`min(T_stage0, T_stage1 / q)`); everything else is unchanged.
+
 Every design the search holds fits the budget; `FoldingProblem.check_fits`
 raises the user-facing error when even the smallest design does not.
 """
@@ -35,14 +40,14 @@ from __future__ import annotations
 import math
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation
 
-from fpga_opt.dialects.dataflow import ActivationAttr, DataflowOp, RequantAttr
+from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.boards import Board
 from fpga_opt.passes.analysis.op_costs import (
@@ -109,8 +114,18 @@ class Design:
 class FoldingProblem:
     """The folding search space of one design (a module or a function) on one board."""
 
-    def __init__(self, root: Operation, ctx: CostContext, board: Board, max_util: float):
+    def __init__(
+        self,
+        root: Operation,
+        ctx: CostContext,
+        board: Board,
+        max_util: float,
+        reach: Mapping[Operation, float] | None = None,
+    ):
         self.root = root
+        # Early exits (passes/analysis/exit_rates.py): an op that only the fraction q of the samples reach
+        # needs only q of its cycles per network sample, so its cycles count scaled by q.
+        self.reach: Mapping[Operation, float] = reach or {}
         self.ctx = ctx
         self.board = board
         self.max_util = max_util
@@ -143,7 +158,7 @@ class FoldingProblem:
             else:
                 cost = op_cost(op, ctx)
                 const_res += cost.resources
-                const_cycles = max(const_cycles, cost.cycles)
+                const_cycles = max(const_cycles, self._scaled(op, cost.cycles))
         for value, _consumer in design_edges(root):
             driver = lanes_driver(value)
             if driver in owner_of:
@@ -161,17 +176,11 @@ class FoldingProblem:
                 tuple(_fifo_signature(v, choice.op) for v in self._fifos[i]),
                 choice.names,
                 choice.values,
+                tuple(self.reach.get(op, 1.0) for op in self._layers[i]),
             )
             choice.costs = shared.setdefault(key, {})
-        # The folding written on the IR, as config indices (if legal; else all-1).
-        self.initial_picks = [self._pick_of_ir(c) for c in self.choices]
 
     # ------------------------------------------------------------------ costing
-
-    def _pick_of_ir(self, choice: Choice) -> int:
-        own = choice.op.folding() if isinstance(choice.op, DataflowOp) else {}
-        key = tuple(own.get(n, 1) for n in choice.names)
-        return choice.index.get(key, self.minimum_pick(choice))
 
     @staticmethod
     def minimum_pick(choice: Choice) -> int:
@@ -189,7 +198,7 @@ class FoldingProblem:
             res = Resources()
             for op in self._layers[i]:
                 c = op_cost(op, self.ctx)
-                cycles = max(cycles, c.cycles)
+                cycles = max(cycles, self._scaled(op, c.cycles))
                 res += c.resources
             for value in self._fifos[i]:
                 res += default_fifo_cost(value, self.ctx)
@@ -200,6 +209,11 @@ class FoldingProblem:
         hit = (cycles, _vec(res))
         choice.costs[k] = hit
         return hit
+
+    def _scaled(self, op: Operation, cycles: int) -> int:
+        """Cycles per network sample: `cycles` times the fraction of samples reaching `op` (rounded up)."""
+        q = self.reach.get(op, 1.0)
+        return cycles if q >= 1.0 else math.ceil(cycles * q - 1e-9)
 
     def design(self, picks: Sequence[int]) -> Design:
         cycles, groups = [], []
