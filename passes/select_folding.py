@@ -8,6 +8,14 @@ cheaply as a target frame rate allows (objective=resources), within
 (passes/analysis/op_costs.py); the search is passes/analysis/folding_search.py
 and docs/passes/folding.md explains both.
 
+Early-exit networks (after `split-exit-branches`): an op that only the
+fraction q of the samples reach needs only q of its rate, so the search
+scales its cycles by q (`exit_rates.op_reach`; q from the option
+`exit-probabilities`, else the function's `dataflow.exit_probabilities`
+written by `fpga-profile-exits`, else 1) and the design runs at one sample
+per `max_i q_i * cycles_i`; the exit buffers are then re-sized for the chosen
+folding (`size-exit-buffers`) and must still fit.  docs/passes/early_exit.md.
+
 It never writes a design that does not fit.  When even the smallest design
 does not fit, it fails with one line naming the resource, what it needs and
 what the board allows.  It is deterministic (anneal: for a given seed).  It
@@ -64,6 +72,15 @@ class SelectFoldingPass(ModulePass):
     board_file: str = ""
     """A TOML board file (overrides board); see examples/boards/my_board.toml."""
 
+    exit_probabilities: tuple[int | float, ...] = ()
+    """Early exits: the fraction of samples leaving at each exit (one per exit, summing to 1); empty: the function's dataflow.exit_probabilities, else every stage at full rate."""
+
+    exit_aware: bool = True
+    """Early exits: scale each stage's required rate by the fraction of samples reaching it (false: size every stage for every sample)."""
+
+    exit_backlog: int = 1
+    """Early exits: frames of continuing samples buffered after each conditional buffer (size-exit-buffers backlog)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         what = self.name
         if self.objective not in OBJECTIVES:
@@ -77,7 +94,8 @@ class SelectFoldingPass(ModulePass):
         if self.objective == "resources" and self.target_fps <= 0:
             raise FpgaOptError(f"{what}: objective=resources needs target-fps > 0")
         board, spec = resolve_target(op, self.board, self.board_file, float(self.clock_mhz), what)
-        problem = FoldingProblem(op, CostContext.for_board(board), board, float(self.max_util))
+        exit_funcs, reach = _early_exits(op, self, what)
+        problem = FoldingProblem(op, CostContext.for_board(board), board, float(self.max_util), reach=reach)
         start = problem.smallest_design(what)
 
         target_cycles = 0
@@ -117,4 +135,61 @@ class SelectFoldingPass(ModulePass):
 
         assert problem.fits(design.total), {n: v for n, v in zip(RESOURCE_NAMES, design.total, strict=True)}
         problem.write(design)
+        if exit_funcs:
+            _resize_exit_buffers(op, exit_funcs, problem, self.exit_backlog, what)
         write_target(op, board, spec)
+
+
+def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
+    """The split early-exit functions of the module, and each op's reach (None: no exits or not exit-aware).
+
+    The exit buffers are sized for the current folding first, so the search counts their resources.
+    """
+    from xdsl.dialects.func import FuncOp
+
+    from fpga_opt.passes.analysis.exit_rates import (
+        func_exit_structure,
+        op_reach,
+        parse_probabilities,
+        recorded_probabilities,
+    )
+    from fpga_opt.passes.size_exit_buffers import size_exit_buffers
+
+    if opts.exit_backlog < 0:
+        raise FpgaOptError(f"{what}: exit-backlog must be >= 0 frames, got {opts.exit_backlog}")
+    funcs = []
+    reach = {}
+    for func in [f for f in module.walk() if isinstance(f, FuncOp) and not f.is_declaration]:
+        structure = func_exit_structure(func)
+        if structure is None:
+            continue
+        funcs.append(func)
+        size_exit_buffers(func, opts.exit_backlog)
+        structure = func_exit_structure(func)
+        assert structure is not None
+        given = [float(p) for p in opts.exit_probabilities] or recorded_probabilities(func)
+        if given is None or not opts.exit_aware:
+            continue
+        where = f"{what}: @{func.sym_name.data}: exit probabilities"
+        reach.update(op_reach(structure, parse_probabilities(given, structure.num_exits, where)))
+    if opts.exit_probabilities and not funcs:
+        raise FpgaOptError(f"{what}: exit-probabilities given but the module has no split early-exit network")
+    return funcs, (reach or None)
+
+
+def _resize_exit_buffers(module: ModuleOp, funcs, problem: FoldingProblem, backlog: int, what: str) -> None:
+    """Re-size the exit buffers for the chosen folding; the design must still fit."""
+    from fpga_opt.passes.analysis.op_costs import analyse_network
+    from fpga_opt.passes.size_exit_buffers import size_exit_buffers
+
+    for func in funcs:
+        size_exit_buffers(func, backlog)
+    total = analyse_network(module, problem.ctx).resources
+    vector = tuple(getattr(total, n) for n in RESOURCE_NAMES)
+    bad = problem.violation(vector)  # type: ignore[arg-type]
+    if bad is not None:
+        name, need, budget = bad
+        raise FpgaOptError(
+            f"{what}: with its exit buffers sized for the chosen folding the design needs {need} {name}, the budget "
+            f"is {budget}; lower exit-backlog or max-util"
+        )

@@ -317,7 +317,12 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
       conv/pool, the output folds after the last input of a linear layer, and
       the pipeline depth); the fork's frame arrives by II.  D is the
       decision's finish;
-    * depth = max(F, ceil(D * F / II)): the elements that arrive while a
+    * L, the look-ahead: line buffers that overlap frames (fpgaConvNet's, and
+      fpga-sim's in stage 0) emit a frame's last windows while they read the
+      next frame's first rows, so the branch reads the next frame's fill
+      before it decides: the fill of every conv/pool of the branch, as
+      elements of the buffered stream;
+    * depth = max(F, ceil(D * F / II)) + L: the elements that arrive while a
       decision is pending, and never less than one frame (a decision needs
       its whole frame, so a shorter buffer deadlocks the fork).
 
@@ -356,7 +361,23 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
         for r in op.results:
             start[r], finish[r] = first + cost.pipeline_depth, done
         latency = max(latency, done)
-    return max(frame, -(-latency * frame // max(interval, 1)))
+    return max(frame, -(-latency * frame // max(interval, 1))) + _look_ahead(layers, frame)
+
+
+def _look_ahead(layers, frame: int) -> int:
+    """Elements of the next frame an exit branch reads before it decides (see `conditional_buffer_depth`)."""
+    from fpga_opt.dialects.dataflow import ConvOp, PoolOp
+
+    total = 0
+    for op in layers:
+        if isinstance(op, ConvOp | PoolOp):
+            inp = op.operands[0].type
+            assert isinstance(inp, StreamType)
+            kh, kw = op.kernel.get_values()
+            pad = op.pad.get_values()
+            fill = ((kh - 1) * (inp.width + pad[1] + pad[3]) + (kw - 1)) * inp.channels
+            total += -(-fill * frame // inp.numel)
+    return total
 
 
 def _tail_cycles(op: Operation, cost) -> int:

@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="line buffers read nothing while they emit a frame's last windows (as the HLS "
         "sliding_window kernel does) instead of taking the next frame's first rows",
     )
+    p.add_argument(
+        "--exit-pattern",
+        help="early exits: the exit each frame takes, e.g. 0,0,1 (repeated cyclically), instead of the inputs' "
+        "real decisions (default: the inputs; without inputs dataflow.exit_probabilities spread evenly, else all "
+        "final)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
     return p
 
@@ -105,6 +111,17 @@ def _depth(text: str) -> int | None:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer or 'unbounded', got '{text}'")
     return value
+
+
+def _exit_pattern(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    from fpga_opt.dialects.errors import FpgaOptError
+
+    try:
+        return [int(t) for t in text.replace(" ", "").split(",") if t != ""]
+    except ValueError:
+        raise FpgaOptError(f"--exit-pattern: expected exit indices such as 0,0,1, got '{text}'") from None
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -211,6 +228,7 @@ def run(args: argparse.Namespace) -> None:
         resolution=args.resolution,
         frame_overlap=not args.no_frame_overlap,
         dequantize=args.dequantize,
+        exits=_exit_pattern(args.exit_pattern),
     )
     timing = result.timing
 
@@ -219,6 +237,10 @@ def run(args: argparse.Namespace) -> None:
         write_atomically(args.report_json, json.dumps(report, indent=2) + "\n")
     if not args.quiet:
         sys.stdout.write(format_report(timing, str(model_path), net.func.sym_name.data))
+        if timing.exits is not None:
+            from fpga_opt.backend.sim.exits import format_exits
+
+            sys.stdout.write(format_exits(timing.exits))
     if timing.deadlock is not None:
         raise FpgaOptError(f"{model_path}: {timing.deadlock.message()}")
     if args.output and result.outputs is not None:

@@ -270,30 +270,31 @@ class Routing:
     taken, and the final result only for frames that took the final exit.
     """
 
-    def __init__(self, net, structure: ExitStructure, exit_of: Sequence[int], measured: int, source: str):
+    def __init__(
+        self,
+        net,
+        structure: ExitStructure,
+        exit_of: Sequence[int],
+        measured: int,
+        source: str,
+        period: int | None = None,
+    ):
         self.net = net
         self.structure = structure
         self.exit_of = np.asarray(list(exit_of), dtype=np.int64)
         self.measured = measured
         self.source = source
+        self.period = period or measured
         self._counts: dict[int, int] = {}
-        first = structure.buffers[0] if structure.buffers else None
-        self._shared: set[Operation] = set()
-        stack = [first.input] if first is not None else []
-        while stack:  # the ops upstream of the first conditional buffer, minus the exit branch
-            v = stack.pop()
-            if isinstance(v, OpResult) and v.op not in self._shared:
-                self._shared.add(v.op)
-                stack.extend(v.op.operands)
 
     def frame_overlap(self, op: Operation, default: bool) -> bool:
         """Whether `op`'s line buffers may take the next frame's first rows while finishing a frame.
 
-        Only on the backbone before the first exit point: there every sample follows every other.  After it,
-        the next frame of an op may come much later (or never, for a sample that leaves), so an op cannot
-        lean on it to finish the current one (as backend/hls/sliding_window.h never does).
+        Only in stage 0, where every sample follows every other.  In a later stage the next frame of an op
+        may come much later (or never: the sample may leave), so an op cannot lean on it to finish the
+        current one (backend/hls/sliding_window.h never does).
         """
-        return default and op in self._shared
+        return default and self.structure.stage.get(op, 0) == 0
 
     def frames_of(self, op: Operation, frames: int) -> int:
         s = self.structure.stage.get(op, 0)
@@ -368,12 +369,22 @@ class Routing:
             "merge_input_waits": waits,
             "cycles_per_sample": None,
             "fps": None,
+            "measured_over": None,
         }
+        if report.deadlock is not None and not any(
+            isinstance(op, BufferOp) and op.layer is not None and op.layer.data.endswith(".results") for op in s.ops
+        ):
+            result["hint"] = (
+                "the exit buffers are not sized: run size-exit-buffers (select-folding runs it on early-exit networks)"
+            )
         if report.deadlock is None and len(done) >= 2 and m >= 2:
-            # achieved: the mean interval between the first and the last of the measured results, so that a
-            # burst of hard samples anywhere in the batch counts (the steady-state figure looks at the 2nd half)
-            interval = (done[m - 1] - done[0]) / (m - 1)
+            # achieved: the mean interval between results over the last whole pass of the batch when the run
+            # streams it at least twice (the first pass warms up), else between the first and the last result;
+            # either way a burst of hard samples anywhere in the batch counts
+            first = m - 1 - self.period if m >= 2 * self.period else 0
+            interval = (done[m - 1] - done[first]) / (m - 1 - first)
             result["cycles_per_sample"] = round(interval, 3)
+            result["measured_over"] = [first, m - 1]
             result["fps"] = round(report.clock_mhz * 1e6 / interval, 3) if interval > 0 else None
         return result
 
@@ -419,7 +430,36 @@ def exit_routing(
         else:
             seq, source = [k - 1], "final"
     exit_of = [seq[i % len(seq)] for i in range(frames)] + [k - 1]  # the guard frame goes all the way
-    return Routing(net, structure, exit_of, frames, source)
+    return Routing(net, structure, exit_of, frames, source, period=len(seq) if source != "probabilities" else None)
 
 
 __all__ += ["ROUTING_SOURCES", "Routing", "exit_routing"]
+
+
+def format_exits(exits: dict) -> str:
+    """The early-exit part of fpga-sim's table."""
+    hist = exits["histogram"]
+    total = sum(hist) or 1
+    lines = [
+        f"early exits    {exits['exits']} exits, route from {exits['source']}: "
+        + ", ".join(f"exit {k} {n} ({100.0 * n / total:.1f}%)" for k, n in enumerate(hist))
+    ]
+    if exits.get("cycles_per_sample") is not None:
+        a, b = exits["measured_over"]
+        lines.append(
+            f"achieved       {exits['cycles_per_sample']:.1f} cycles/sample, {exits['fps']:.1f} fps (results {a}..{b})"
+        )
+    for b in exits["conditional_buffers"]:
+        occ = b["max_occupancy"]
+        lines.append(
+            f"cond. buffer   {b['op']}: max {'-' if occ is None else f'{occ:.0f}'}/{b['depth']} elements "
+            f"({b['max_occupancy_frames']} frames), backbone blocked {b['producer_blocked_pct']}% of cycles"
+        )
+    for w in exits["merge_input_waits"]:
+        lines.append(f"merge wait     {w['fifo']}: producer blocked {w['producer_blocked_pct']}% of cycles")
+    if exits.get("hint"):
+        lines.append(f"hint           {exits['hint']}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ += ["format_exits"]

@@ -263,3 +263,29 @@ __all__ = [
     "recorded_probabilities",
     "spread_exits",
 ]
+
+
+def effective_interval(func: FuncOp, probabilities: Sequence[float] | None = None) -> tuple[float, Operation | None]:
+    """Cycles per network sample of a (split) function at its folding: `max_i q_i * cycles_i`, and the op.
+
+    `probabilities`: per exit (default: `dataflow.exit_probabilities`, else every op at q = 1).  A
+    function without early exits gives its slowest op's cycles, as `op_costs.analyse_network`.
+    """
+    from fpga_opt.passes.analysis.op_costs import op_rate
+
+    structure = func_exit_structure(func)
+    reach: dict[Operation, float] = {}
+    if structure is not None:
+        probs = probabilities if probabilities is not None else recorded_probabilities(func)
+        if probs is not None:
+            reach = op_reach(structure, parse_probabilities(probs, structure.num_exits, f"@{func.sym_name.data}"))
+    worst, where = 0.0, None
+    for op in func.body.block.ops:
+        if isinstance(op, DataflowOp):
+            cycles = op_rate(op)[0] * reach.get(op, 1.0)
+            if cycles > worst:
+                worst, where = cycles, op
+    return worst, where
+
+
+__all__ += ["effective_interval"]

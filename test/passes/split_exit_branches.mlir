@@ -19,7 +19,7 @@
 // DIGITS-NEXT:   %exit0_to_decision, %exit0_to_merge = dataflow.fork %[[L0]]
 // DIGITS-NEXT:   %exit0_decision = dataflow.exit_decision %exit0_to_decision {dataflow.stage = 0 : i64, threshold = 9.000000e-01 : f64, scale = 5.000000e-01 : f64, layer = "exit0.decision"} : !dataflow.stream<1x1x10xi8> -> !dataflow.stream<1x1x1xi1>
 // DIGITS-NEXT:   %exit0_decision_to_buffer, %exit0_decision_to_merge = dataflow.fork %exit0_decision
-// DIGITS-NEXT:   %exit0_continue = dataflow.conditional_buffer %exit0_backbone, %exit0_decision_to_buffer {dataflow.stage = 0 : i64, depth = 417 : i64, layer = "exit0.buffer"} : !dataflow.stream<8x8x5xi8>, !dataflow.stream<1x1x1xi1> -> !dataflow.stream<8x8x5xi8>
+// DIGITS-NEXT:   %exit0_continue = dataflow.conditional_buffer %exit0_backbone, %exit0_decision_to_buffer {dataflow.stage = 0 : i64, depth = 572 : i64, layer = "exit0.buffer"} : !dataflow.stream<8x8x5xi8>, !dataflow.stream<1x1x1xi1> -> !dataflow.stream<8x8x5xi8>
 // DIGITS-NEXT:   dataflow.conv %exit0_continue {dataflow.stage = 1 : i64
 // DIGITS:        %[[L1:.*]] = dataflow.linear {{.*}}dataflow.stage = 1 : i64{{.*}}layer = "exit1.gemm
 // DIGITS-NEXT:   %output, %exit_index = dataflow.exit_merge %exit0_to_merge, %exit0_decision_to_merge, %[[L1]] {dataflow.stage = 0 : i64, layer = "exit_merge"}
