@@ -2,22 +2,29 @@
 """Optional: select-folding side by side with SAMO (Montgomerie-Corcoran et al., FPT 2022) on the same ONNX
 models and the same board limits: each tool's predicted throughput and its search time.
 
-    python benchmarks/samo_compare.py [--samo-python PATH] [--board kv260] [--models resnet8,lenet5]
+    python benchmarks/samo_compare.py [--samo-python PATH] [--board kv260] [--models lenet5]
                                       [--max-util 0.85] [--seed 0] [--json FILE]
 
-SAMO is not a dependency of fpga-opt (it pins old versions of onnx and of
-fpgaconvnet-model), so it lives in a virtual environment of its own:
+SAMO is not a dependency of fpga-opt (fpgaconvnet-model pins onnx 1.8.1, which has wheels only
+for old Pythons), so it lives in a virtual environment of its own:
 
-    python3 -m venv /tmp/samo-venv
+    python3.8 -m venv /tmp/samo-venv
     /tmp/samo-venv/bin/pip install --no-deps samo fpgaconvnet-model
-    /tmp/samo-venv/bin/pip install "onnx<1.14" onnxruntime onnxoptimizer networkx numpy scipy tabulate pydot tqdm
+    /tmp/samo-venv/bin/pip install onnx==1.8.1 onnxruntime==1.7.0 onnxoptimizer==0.2.6 protobuf==3.17.0
+    /tmp/samo-venv/bin/pip install "numpy<1.20" "pyparsing<3" networkx scipy tabulate pydot graphviz pyyaml tqdm
+    # torch: `pip install torch`, or (it is only used by fpgaConvNet's numerical models) an empty package:
+    SITE=$(/tmp/samo-venv/bin/python -c 'import site; print(site.getsitepackages()[0])')
+    mkdir -p $SITE/torch && touch $SITE/torch/__init__.py
     python benchmarks/samo_compare.py --samo-python /tmp/samo-venv/bin/python
 
 (or set SAMO_PYTHON).  Without SAMO the script says so and exits with code 0;
 it is not part of `make test`.  SAMO runs its fpgaconvnet backend with
 simulated annealing, objective throughput, batch size 1, one partition (no
 reconfiguration), on a platform file holding the board's resources scaled by
-`--max-util` and its clock.  The two tools predict with their own models
+`--max-util` and its clock.  fpgaconvnet-model 0.1.4's parser reads chains
+of conv/pool/relu/linear only (ResNet-8 fails on its residual Add), so the
+default model is LeNet-5; SAMO's annealing takes about 15 CPU-minutes on it.
+The two tools predict with their own models
 (fpgaConvNet's vs passes/analysis/op_costs.py), so the throughputs compare
 what each optimiser believes it achieved under the same budget; the ONNX
 models are the float ones, which fpgaConvNet's parser reads.
@@ -39,13 +46,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "examples" / "models"
 
-INSTALL_HINT = """SAMO is not available, so there is nothing to compare.  To run this benchmark:
-
-    python3 -m venv /tmp/samo-venv
-    /tmp/samo-venv/bin/pip install --no-deps samo fpgaconvnet-model
-    /tmp/samo-venv/bin/pip install "onnx<1.14" onnxruntime onnxoptimizer networkx numpy scipy tabulate pydot tqdm
-    python benchmarks/samo_compare.py --samo-python /tmp/samo-venv/bin/python
-"""
+INSTALL_HINT = "SAMO is not available, so there is nothing to compare.  To run this benchmark:\n\n" + "\n".join(
+    line for line in __doc__.split("own:\n\n", 1)[1].split("\n\n(or set", 1)[0].splitlines()
+)
 
 
 def samo_python(explicit: str | None) -> str | None:
@@ -105,8 +108,9 @@ def run_samo(python: str, model: Path, platform: dict, seed: int, workdir: Path)
         "--platform", str(platform_path), "--output-path", str(out), "--optimiser", "annealing",
         "--objective", "throughput", "--enable_reconf", "false", "--batch-size", "1", "--seed", str(seed),
     ]  # fmt: skip
+    (workdir / "outputs").mkdir(exist_ok=True)  # SAMO's annealer writes outputs/log.csv into its working directory
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
@@ -146,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samo-python", help="a Python interpreter with samo and fpgaconvnet-model installed")
     parser.add_argument("--board", default="kv260")
-    parser.add_argument("--models", default="lenet5,resnet8", help="float ONNX models of examples/models")
+    parser.add_argument(
+        "--models",
+        default="lenet5",
+        help="float ONNX models of examples/models (fpgaconvnet-model 0.1.4's parser reads chains only: no residual Add)",
+    )
     parser.add_argument("--max-util", type=float, default=0.85)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
