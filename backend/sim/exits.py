@@ -171,7 +171,7 @@ def trace_exits(model: FunctionalModel, inputs: Sequence[np.ndarray]) -> tuple[l
     decided: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(structure.buffers)
     with _single_threaded_blas():
         for op, kernel in model.kernels:
-            results = kernel([env[v] for v in op.operands])
+            results = model.call(op, kernel, [env[v] for v in op.operands])
             if isinstance(op, ConditionalBufferOp):
                 k = structure.exit_of_buffer(op)
                 who = ids[op.input]

@@ -134,10 +134,18 @@ class FunctionalModel:
         env: dict[SSAValue, np.ndarray] = dict(zip(self.network.inputs, inputs, strict=True))
         with _single_threaded_blas():
             for op, kernel in self.kernels:
-                results = kernel([env[v] for v in op.operands])
+                results = self.call(op, kernel, [env[v] for v in op.operands])
                 for value, array in zip(op.results, results, strict=True):
                     env[value] = array
         return [env[v] for v in self.network.outputs]
+
+    @staticmethod
+    def call(op: Operation, kernel: Kernel, args: list[np.ndarray]) -> list[np.ndarray]:
+        """`kernel` on its operands' batches; empty batches (after an early exit every sample may have
+        left) give empty results without running it."""
+        if args and all(len(a) == 0 for a in args):
+            return [np.zeros((0, *_stype(r).dims), numpy_dtype(_stype(r).element_type)) for r in op.results]
+        return kernel(args)
 
 
 _BLAS_CONTROLLER: list = []
