@@ -462,6 +462,9 @@ def _verify_window(op: IRDLOperation, inp: StreamType, out: StreamType) -> None:
             f"{_who(op)}: result is {out.height}x{out.width} but kernel {list(kernel)}, "
             f"stride {list(stride)} and pad {list(pad)} on a {h}x{w} input give {want[0]}x{want[1]}"
         )
+    depth = op.properties.get("window_depth")
+    if isinstance(depth, IntegerAttr) and depth.value.data < 1:
+        raise VerifyException(f"{_who(op)}: window_depth must be >= 1 window, got {depth.value.data}")
 
 
 def _i64_array(values: Sequence[int]) -> DenseArrayBase:
@@ -530,7 +533,10 @@ class ConvOp(DataflowOp):
     `side_weights` is set, the output of a 1x1 conv of that centre pixel (a
     merged downsample conv).  The optional `reuse` (temporal reuse, default 1)
     computes that many consecutive output pixels of a row side by side, each
-    weight read once for all of them; it must divide the output width.
+    weight read once for all of them; it must divide the output width.  The
+    optional `window_depth` is the depth, in windows, of the stream between
+    the sliding window and the MAC array (absent: the default 2-deep stream);
+    `size-fifos` sets it where bursts of windows need decoupling.
     """
 
     name = "dataflow.conv"
@@ -560,6 +566,7 @@ class ConvOp(DataflowOp):
     fine = prop_def(IntegerAttr[I64], default_value=_ONE)
     coarse_group = prop_def(IntegerAttr[I64], default_value=_ONE)
     reuse = opt_prop_def(IntegerAttr[I64])
+    window_depth = opt_prop_def(IntegerAttr[I64])
 
     assembly_format = _GENERAL_FORMAT
 
@@ -782,7 +789,9 @@ class PoolOp(ChannelParallelOp):
     Average pooling divides by Kh*Kw (padding counts) in float; on integers
     it emits the window *sum* (so the result must be wide enough, or carry a
     `requant` whose multiplier includes 1/(Kh*Kw)): division is a rescale.
-    Max pooling pads with the type's lowest value.
+    Max pooling pads with the type's lowest value.  The optional
+    `window_depth` is the depth, in windows, of the stream between the
+    sliding window and the reduction (absent: the default 2-deep stream).
     """
 
     name = "dataflow.pool"
@@ -795,6 +804,7 @@ class PoolOp(ChannelParallelOp):
     stride = prop_def(DenseArrayBase[I64])
     pad = prop_def(DenseArrayBase[I64])
     requant = opt_prop_def(RequantAttr)
+    window_depth = opt_prop_def(IntegerAttr[I64])
 
     assembly_format = _STREAM_FORMAT
 

@@ -532,6 +532,7 @@ class _Lowering:
                 )
             )
             x = win
+        self.window_depth(op, x, inp.channels // in_lanes)
         ins = [x]
         skip_t: Attribute = inp.element_type
         if op.skip is not None:
@@ -653,6 +654,15 @@ class _Lowering:
             hls.KernelOp(kernel, self.names.fresh(name), ins, outs, params, tables=tables, source=self.source(op))
         )
 
+    def window_depth(self, op: df.ConvOp | df.PoolOp, stream: SSAValue, tokens_per_window: int) -> None:
+        """`window_depth` (set by size-fifos): the stream into the compute kernel holds that many windows
+        (C/lanes tokens each; without a sliding window, pixels of the input stream)."""
+        stream_op = self.stream_ops.get(stream)
+        if op.window_depth is None or stream_op is None:
+            return
+        depth = max(stream_op.depth.value.data, op.window_depth.value.data * tokens_per_window)
+        stream_op.depth = _int(depth)
+
     def sliding_window(
         self,
         inst: str,
@@ -711,6 +721,7 @@ class _Lowering:
                 f"{name}_swg", x, win, inp, (kh, kw), op.stride.get_values(), op.pad.get_values(), lanes, is_max, op
             )
         )
+        self.window_depth(op, win, inp.channels // lanes)
         y = self.produce(op.output, lanes, name)
         acc_t, epi_t = self.pool_types(op, inp, kp)
         params = {

@@ -498,6 +498,27 @@ def _conv_window_args(op: ConvOp | PoolOp) -> dict[str, int]:
     return {"kh": kh, "kw": kw, "stride_h": sh, "stride_w": sw, "pad_t": pt, "pad_l": pl, "pad_b": pb, "pad_r": pr}
 
 
+def window_fifo_cost(op: ConvOp | PoolOp, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:
+    """The window stream of a conv/pool deepened to its `window_depth` windows (set by `size-fifos`).
+
+    Absent, the stream is the default 2-deep one, counted with the window registers of the layer
+    model.  Vitis HLS moves a window as C/lanes tokens of Kh*Kw*lanes elements (the sliding window's
+    output stream), so the FIFO is Kh*Kw*lanes*bits wide and window_depth*C/lanes tokens deep; a 1x1
+    stride-1 unpadded conv has no sliding window, and its input stream (lanes*bits wide) is deepened.
+    """
+    depth = op.window_depth
+    if depth is None:
+        return Resources()
+    inp = _stream_type(op.input)
+    f = ctx.folding(op)
+    lanes = f["coarse_in"] * f["coarse_group"] if isinstance(op, ConvOp) else f["coarse"]
+    bits = 32 if not inp.is_integer else _bits(inp)
+    kh, kw = op.kernel.get_values()
+    pads = op.pad.get_values()
+    positions = 1 if (kh == kw == 1 and tuple(op.stride.get_values()) == (1, 1) and not any(pads)) else kh * kw
+    return fifo_resources(positions * lanes * bits, depth.value.data * (inp.channels // lanes), ctx.allow_uram)
+
+
 @register_cost_model(ConvOp)
 def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     """`dataflow.conv`: `conv_cost` plus the fused epilogue and side output.
@@ -605,7 +626,7 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
             if op.side_requant is not None:
                 r, _ = requant_part(op.side_requant, acc_bits, _epilogue_bits(side), f["coarse_out"], ctx)
                 res += r
-    return LayerCost(cycles, depth, res)
+    return LayerCost(cycles, depth, res + window_fifo_cost(op, ctx))
 
 
 @register_cost_model(LinearOp)
@@ -673,7 +694,7 @@ def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         sum_bits = bits + (_clog2(k2) if kind == "avg" else 0)
         r, lat = requant_part(op.requant, sum_bits, _bits(out), coarse, ctx)
         res, depth = res + r, depth + lat
-    return LayerCost(base.cycles, depth, res)
+    return LayerCost(base.cycles, depth, res + window_fifo_cost(op, ctx))
 
 
 @register_cost_model(GlobalPoolOp)
@@ -1035,6 +1056,7 @@ __all__ = [
     "design_ops",
     "divisors",
     "fifo_cost",
+    "window_fifo_cost",
     "fine_values",
     "folding_space",
     "has_cost_model",

@@ -222,3 +222,10 @@ func.func @reuse_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4x
   func.return %c : !dataflow.stream<8x8x4xi32>
 }
 // CHECK: error: {{.*}}'dataflow.conv' op: reuse must be >= 1, got 0
+
+// -----
+func.func @window_depth_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x4xi8> {
+  %p = dataflow.pool %x {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>, window_depth = 0 : i64} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<4x4x4xi8>
+  func.return %p : !dataflow.stream<4x4x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: window_depth must be >= 1 window, got 0

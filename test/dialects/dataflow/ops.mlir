@@ -107,4 +107,16 @@ func.func @temporal_reuse(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x
   func.return %y : !dataflow.stream<8x8x8xi8>
 }
 
+// Window streams deepened by size-fifos: 6 windows between the sliding window and the compute unit.
+// CHECK-LABEL: func.func @window_depth
+// GENERIC-LABEL: sym_name = "window_depth"
+func.func @window_depth(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<2x2x8xi8> {
+  // CHECK: dataflow.conv %x {{.*}}window_depth = 6 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x8xi8>
+  // GENERIC: "dataflow.conv"(%x) <{{{.*}}window_depth = 6 : i64{{.*}}}>
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1, 1, 1>, weights = "c.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, window_depth = 6 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x8xi8>
+  // CHECK: dataflow.pool %{{.*}} {{.*}}window_depth = 3 : i64} : !dataflow.stream<4x4x8xi8> -> !dataflow.stream<2x2x8xi8>
+  %p = dataflow.pool %c {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>, window_depth = 3 : i64} : !dataflow.stream<4x4x8xi8> -> !dataflow.stream<2x2x8xi8>
+  func.return %p : !dataflow.stream<2x2x8xi8>
+}
+
 }

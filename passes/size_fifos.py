@@ -1,0 +1,377 @@
+"""`size-fifos`: give every FIFO the depth the simulated design needs to run at its decoupled rate.
+
+The cost model's interval (the slowest layer's cycles per frame) assumes
+layers that never stall one another.  With 2-deep streams they do: a folded
+linear reads its input only during its first output fold, a stride-2 window
+emits its windows in bursts, a line buffer refills at every frame start, and
+a skip path waits for its long branch.  FINN sizes FIFOs by simulating with
+large FIFOs and recording each one's highest occupancy (`set_fifo_depths`);
+this pass does the same with `fpga-sim`'s timing simulation
+(`passes/analysis/fifo_sizing.py`; no weights needed):
+
+1. simulate with every FIFO unbounded: the *decoupled* cycles per frame;
+2. simulate again, unbounded, with each input offered at that rate (so the
+   FIFOs in front of the slowest layer do not grow frame after frame), and
+   read every FIFO's highest level;
+3. write the depths: a FIFO whose highest level exceeds the default 2 words
+   gets `ceil(level / word) + margin` words (optionally rounded up to a power
+   of two, at most `max-depth`): a `dataflow.buffer` on an edge (inserted
+   before the consumer, or the edge's last buffer deepened), `window_depth`
+   on a conv or pool whose window stream needs it.  Existing buffers and
+   window depths are never made smaller, so a skip FIFO sized by
+   `minimize-residual-buffers` keeps at least its safe depth;
+4. simulate the sized design as fpga-sim runs it (2-word streams elsewhere,
+   inputs ready at once) and check that its cycles per frame is within
+   `tolerance` of the decoupled run; otherwise double the FIFOs that were
+   full while their writer stalled, and check again (`rounds` times).
+
+When the module targets a board (`board`/`board-file`, else the module's
+`dataflow.board` written by `select-folding`), the sized design must stay
+within `max-util` of every resource (FIFOs are costed by
+`passes/analysis/op_costs.py`, as `estimate-resources` reports them); the
+pass fails with one line naming the resource otherwise.  It is
+deterministic.  docs/passes/folding.md ("FIFO sizing") has the rationale,
+figures and the pipeline order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from fpga_opt.dialects.dataflow import BufferOp, ConvOp, PoolOp
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.passes.analysis.fifo_sizing import (
+    DEFAULT_WORDS,
+    Run,
+    Site,
+    decoupled_run,
+    functions,
+    paced_run,
+    simulate_sites,
+    sites_of,
+    window_depth_needed,
+)
+from fpga_opt.passes.analysis.op_costs import op_rate
+
+RESOLUTIONS = ("coarse", "row", "fine", "exact")
+#: A level within this fraction of a word of a bound counts as at the bound.
+_EPS = 1e-6
+
+
+@dataclass
+class SizedFunction:
+    """What the pass did to one function (the Python API's report; benchmarks and tests read it)."""
+
+    name: str
+    decoupled_cycles: float
+    sized_cycles: float
+    pace: int
+    rounds: int
+    depths: dict[str, tuple[int, int]] = field(default_factory=dict)  # site name -> (old, new) capacity
+    capped: list[str] = field(default_factory=list)
+
+
+def _words(level: float, word: int) -> int:
+    return max(0, math.ceil(level / word - _EPS))
+
+
+def _next_power_of_two(n: int) -> int:
+    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+@dataclass
+class _Journal:
+    """The pass's changes to the design, so that a refold can start again from the design as it came."""
+
+    inserted: list[BufferOp] = field(default_factory=list)
+    depths: dict[BufferOp, int] = field(default_factory=dict)  # a deepened buffer's depth before
+    windows: dict[Operation, int | None] = field(default_factory=dict)  # a conv/pool's window_depth before
+
+    def undo(self) -> None:
+        for buffer in reversed(self.inserted):
+            buffer.output.replace_all_uses_with(buffer.input)
+            Rewriter().erase_op(buffer)
+        for buffer, depth in self.depths.items():
+            if buffer not in self.inserted:
+                buffer.depth = IntegerAttr(depth, i64)
+        for op, depth in self.windows.items():
+            if depth is None:
+                op.properties.pop("window_depth", None)
+            else:
+                op.properties["window_depth"] = IntegerAttr(depth, i64)
+        self.inserted, self.depths, self.windows = [], {}, {}
+
+
+def _set_depth(site: Site, capacity: int, journal: _Journal) -> None:
+    """Make `site` hold `capacity` (elements of an edge, windows of a window stream); never shrink."""
+    if site.kind == "window":
+        op = site.consumer
+        if site.explicit and capacity <= site.depth:
+            return
+        own = op.properties.get("window_depth")
+        journal.windows.setdefault(op, own.value.data if isinstance(own, IntegerAttr) else None)
+        op.properties["window_depth"] = IntegerAttr(capacity, i64)
+        return
+    total = sum(b.depth.value.data for b in site.buffers)
+    if capacity <= total:
+        return
+    last = site.buffers[-1] if site.buffers else None
+    if last is not None and last.output.uses.get_length() == 1:
+        journal.depths.setdefault(last, last.depth.value.data)
+        last.depth = IntegerAttr(last.depth.value.data + capacity - total, i64)
+        return
+    consumer = site.consumer
+    value = consumer.operands[site.operand]
+    layer = consumer.properties.get("layer")
+    name = layer.data if isinstance(layer, StringAttr) else consumer.name.split(".", 1)[1]
+    suffix = ".fifo" if len(consumer.operands) == 1 else f".fifo{site.operand}"
+    buffer = BufferOp(value, capacity - total, layer=name + suffix)
+    Rewriter().insert_op(buffer, InsertPoint.before(consumer))
+    operands = list(consumer.operands)
+    operands[site.operand] = buffer.output
+    consumer.operands = operands
+    journal.inserted.append(buffer)
+
+
+@dataclass(frozen=True)
+class SizeFifosPass(ModulePass):
+    """Size every FIFO (dataflow.buffer depths, window streams) from fpga-sim's occupancy so the design runs decoupled."""
+
+    name = "size-fifos"
+
+    frames: int = 4
+    """Frames each simulation runs (the last half is measured; the occupancy is the maximum over all)."""
+
+    resolution: str = "row"
+    """fpga-sim's timing resolution: coarse, row (fpga-sim's default), fine or exact."""
+
+    margin: int = 0
+    """Extra words on every FIFO the pass deepens (word jitter the fluid simulation does not see)."""
+
+    power_of_two: bool = False
+    """Round every new depth (in words) up to a power of two."""
+
+    max_depth: int = 65536
+    """Largest depth, in words, the pass gives a FIFO (a window stream's word is one window)."""
+
+    tolerance: float = 0.02
+    """Largest allowed slowdown of the sized design against the unbounded one (0.02: 2%)."""
+
+    rounds: int = 4
+    """Check-and-grow rounds after the first sizing before the pass gives up."""
+
+    windows: bool = True
+    """Also size conv/pool window streams (the window_depth property); false: dataflow.buffer edges only."""
+
+    board: str = ""
+    """Board whose budget the sized design must fit; default: the module's dataflow.board (none: no check)."""
+
+    board_file: str = ""
+    """A TOML board file (overrides board)."""
+
+    max_util: int | float = 0.85
+    """Largest fraction of each board resource the sized design may use (as select-folding's max-util)."""
+
+    refold: bool = False
+    """When the sized FIFOs do not fit, re-run select-folding with them counted, then re-size (refold-rounds times)."""
+
+    refold_rounds: int = 3
+    """Select-folding / size-fifos rounds refold may take before the pass gives up."""
+
+    def _check_options(self) -> None:
+        what = self.name
+        if self.frames < 1:
+            raise FpgaOptError(f"{what}: frames must be >= 1, got {self.frames}")
+        if self.resolution not in RESOLUTIONS:
+            raise FpgaOptError(f"{what}: resolution must be one of {', '.join(RESOLUTIONS)}, got '{self.resolution}'")
+        if self.margin < 0:
+            raise FpgaOptError(f"{what}: margin must be >= 0, got {self.margin}")
+        if self.max_depth < DEFAULT_WORDS:
+            raise FpgaOptError(f"{what}: max-depth must be >= {DEFAULT_WORDS} words, got {self.max_depth}")
+        if not 0 <= self.tolerance < 1 or not math.isfinite(self.tolerance):
+            raise FpgaOptError(f"{what}: tolerance must be in [0, 1), got {self.tolerance}")
+        if self.rounds < 0:
+            raise FpgaOptError(f"{what}: rounds must be >= 0, got {self.rounds}")
+        if self.refold_rounds < 1:
+            raise FpgaOptError(f"{what}: refold-rounds must be >= 1, got {self.refold_rounds}")
+        if not 0 < self.max_util <= 1:
+            raise FpgaOptError(f"{what}: max-util must be in (0, 1], got {self.max_util}")
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        self.size(op)
+
+    # ----- the Python API -------------------------------------------------------------
+
+    def size(self, module: ModuleOp) -> list[SizedFunction]:
+        """Size every function of `module` in place; returns what was done (the last sizing's)."""
+        self._check_options()
+        target = self._target(module)
+        journal = _Journal()
+        done = [self._size_function(module, f, journal) for f in functions(module)]
+        if target is None:
+            return done
+        board, spec = target
+        for _ in range(self.refold_rounds if self.refold else 0):
+            if self._violation(module, board) is None:
+                return done
+            # The search costs every FIFO as it now is (dataflow.buffer depths, window_depth), so it picks
+            # a folding that leaves them room; then the FIFOs are sized afresh for that folding.
+            self._refold(module, spec, board)
+            journal.undo()
+            done = [self._size_function(module, f, journal) for f in functions(module)]
+        bad = self._violation(module, board)
+        if bad is not None:
+            name, need, budget, fifos = bad
+            total = getattr(board, name)
+            hint = "" if self.refold else "; size-fifos{refold=true} re-runs select-folding with the FIFOs counted"
+            raise FpgaOptError(
+                f"{self.name}: the design with its sized FIFOs needs {need} {name} ({fifos} in FIFOs), board "
+                f"{board.name} allows {budget} ({self.max_util:.0%} of {total}){hint}"
+            )
+        return done
+
+    def _target(self, module: ModuleOp):
+        """(board, how to name it) when the module targets one, else None."""
+        from fpga_opt.passes.analysis.annotations import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
+
+        if not (
+            self.board or self.board_file or BOARD_ATTR in module.attributes or BOARD_FILE_ATTR in module.attributes
+        ):
+            return None
+        return resolve_target(module, self.board, self.board_file, 0.0, self.name)
+
+    def _violation(self, module: ModuleOp, board) -> tuple[str, int, int, int] | None:
+        """(resource, need, budget, of which FIFOs) of the first resource over `max-util`, else None."""
+        from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, window_fifo_cost
+        from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
+
+        ctx = CostContext.for_board(board)
+        net = analyse_network(module, ctx)
+        fifo = net.fifo_resources
+        for op, cost in net.layers.items():
+            if isinstance(op, BufferOp):
+                fifo += cost.resources
+            elif isinstance(op, ConvOp | PoolOp):
+                fifo += window_fifo_cost(op, ctx)
+        for name in RESOURCE_NAMES:
+            budget = int(self.max_util * getattr(board, name) + 1e-9)
+            need = getattr(net.resources, name)
+            if need > budget:
+                return name, need, budget, getattr(fifo, name)
+        return None
+
+    def _refold(self, module: ModuleOp, spec: str, board) -> None:
+        from fpga_opt.passes.select_folding import SelectFoldingPass
+
+        is_file = spec.lower().endswith(".toml") or "/" in spec
+        try:
+            SelectFoldingPass(
+                board="" if is_file else spec,
+                board_file=spec if is_file else "",
+                clock_mhz=board.clock_mhz,
+                max_util=self.max_util,
+            ).apply(Context(), module)
+        except FpgaOptError as error:
+            raise FpgaOptError(f"{self.name}: refold with the sized FIFOs counted: {error}") from None
+
+    def _sites(self, func: FuncOp) -> list[Site]:
+        sites = sites_of(func.body.block)
+        return sites if self.windows else [s for s in sites if s.kind == "edge"]
+
+    def _capacity(self, site: Site, words: int, capped: list[str]) -> int:
+        words += self.margin
+        if self.power_of_two:
+            words = _next_power_of_two(words)
+        if words > self.max_depth:
+            words = self.max_depth
+            capped.append(site.name)
+        return words * site.word
+
+    def _size_function(self, module: ModuleOp, func: FuncOp, journal: _Journal) -> SizedFunction:
+        sites = self._sites(func)
+        result = SizedFunction(func.sym_name.data, 0.0, 0.0, 0, 0)
+        if not sites:
+            return result
+        before = {s.name: s.depth for s in sites}
+        # 1. the decoupled interval, and the pace of the measurement
+        decoupled = decoupled_run(module, func, sites, frames=self.frames, resolution=self.resolution).cycles_per_frame
+        assert decoupled is not None
+        pace = max(1, math.ceil(decoupled - 1e-6))
+        result.decoupled_cycles, result.pace = decoupled, pace
+
+        # 2a. window streams: only where the op alone cannot keep the pace with its own
+        if self.windows:
+            local = self.tolerance / 2
+            for site in sites:
+                if site.kind != "window":
+                    continue
+                own_pace = max(pace, op_rate(site.consumer)[0])
+                need, _ = window_depth_needed(
+                    site.consumer, own_pace, frames=self.frames, resolution=self.resolution, tolerance=local
+                )
+                if need is not None and need > site.depth:
+                    _set_depth(site, self._capacity(site, need, result.capped), journal)
+
+        # 2b. every edge's highest level at the pace, with the window streams as they now are
+        sites = self._sites(func)
+        paced = paced_run(module, func, sites, pace, frames=self.frames, resolution=self.resolution)
+        for site in sites:
+            stats = paced.stats.get(site.key)
+            if site.kind != "edge" or stats is None:
+                continue
+            words = _words(stats.max_occupancy, site.word)
+            if words <= DEFAULT_WORDS:
+                continue  # the default stream holds it (an explicit depth is never shrunk)
+            _set_depth(site, self._capacity(site, words, result.capped), journal)
+
+        # 3. check as fpga-sim runs the design, and grow what stalls
+        limit = decoupled * (1 + self.tolerance)
+        for round_ in range(self.rounds + 1):
+            sites = self._sites(func)
+            check = simulate_sites(module, func, sites, frames=self.frames, resolution=self.resolution)
+            result.rounds = round_
+            if check.deadlock is None and check.cycles_per_frame is not None and check.cycles_per_frame <= limit:
+                result.sized_cycles = check.cycles_per_frame
+                break
+            grown = False
+            for site in sites:
+                stats = check.stats.get(site.key)
+                if stats is None or stats.capacity == math.inf:
+                    continue
+                full = stats.max_occupancy >= stats.capacity - _EPS * site.word
+                # a FIFO whose reader itself waited on a full FIFO further on is not where the stall starts
+                culprit = stats.full_stall_pct > 0 and stats.reader_blocked_pct <= 0
+                if full and (culprit or check.deadlock is not None):
+                    capacity = self._capacity(site, 2 * _words(site.depth, site.word), result.capped)
+                    if capacity > site.depth:
+                        _set_depth(site, capacity, journal)
+                        grown = True
+            if round_ == self.rounds or not grown:
+                self._give_up(func, check, decoupled, result)
+        after = {s.name: s.depth for s in self._sites(func)}
+        result.depths = {k: (before.get(k, v), v) for k, v in after.items() if before.get(k) != v}
+        return result
+
+    def _give_up(self, func: FuncOp, check: Run, decoupled: float, result: SizedFunction) -> None:
+        where = f"@{func.sym_name.data}"
+        hint = (
+            f" (max-depth {self.max_depth} words capped {', '.join(sorted(set(result.capped)))})"
+            if result.capped
+            else ""
+        )
+        if check.deadlock is not None:
+            raise FpgaOptError(f"{self.name}: {where}: the sized design deadlocks{hint}: {check.deadlock}")
+        assert check.cycles_per_frame is not None
+        slower = check.cycles_per_frame / decoupled - 1
+        raise FpgaOptError(
+            f"{self.name}: {where}: the sized design runs at {check.cycles_per_frame:.0f} cycles per frame, "
+            f"{slower:.1%} slower than with unbounded FIFOs ({decoupled:.0f}), above tolerance {self.tolerance:g}{hint}"
+        )
