@@ -8,16 +8,21 @@ design flow
 
   fold        select-folding
   resnet      merge-loops, select-folding, minimize-residual-buffers   (the ResNet HLS flow's fusions)
+  pipeline    select-folding, merge-loops, minimize-residual-buffers   (fpga-compile's order)
 
 it reports the model's interval and frames per second at the board clock,
 `fpga-sim`'s cycles per frame with unbounded FIFOs between ops (the
 decoupled design the model describes) and with the default depth-2 streams,
-the DSPs used, and the fraction of the DSP roofline reached:
+then runs `size-fifos{refold=true}` (as fpga-compile does) and reports the
+*sized* design: fpga-sim's frames per second with the FIFO depths the pass
+chose (every other stream 2 words: the design as it would be built), its
+interval, its resources and what the FIFOs cost.  The roofline fractions
+are the sized design's simulated FPS (the number issue 5 asks for) over
 
     roofline FPS = DSP_count * MACs_per_DSP_per_cycle * clock / MACs_per_frame
 
 with MACs_per_DSP_per_cycle = 2 (two int8 multiplies per DSP48E2, WP486).
-Two DSP counts are shown: the DSPs the design uses (how well the chosen
+Two DSP counts are shown: the DSPs the sized design uses (how well the chosen
 parallelism is kept busy; target >= 0.85) and all of the board's DSPs (how
 much of the device the design turns into throughput).  The published
 figures of the ResNet HLS flow (Minnella et al., arXiv:2309.15631: 30153 FPS
@@ -42,6 +47,7 @@ MACS_PER_DSP_PER_CYCLE = 2  # int8 packing on a DSP48E2
 FLOWS = {
     "fold": ["select-folding"],
     "resnet": ["merge-loops", "select-folding", "minimize-residual-buffers"],
+    "pipeline": ["select-folding", "merge-loops", "minimize-residual-buffers"],
 }
 
 
@@ -64,28 +70,57 @@ def compile_design(model: str, flow: str, board: str, algorithm: str):
     return imported, search_s
 
 
-def measure(model: str, flow: str, board_name: str, algorithm: str, frames: int) -> dict[str, object]:
+def _sim_cycles(module, weights, frames: int, clock_mhz: float, depth: int | None) -> float | None:
     from fpga_opt.backend.sim import simulate
+
+    timing = simulate(module, weights, None, frames=frames, clock_mhz=clock_mhz, fifo_depth=depth).timing
+    return None if timing.deadlock is not None else timing.cycles_per_frame
+
+
+def size(module, frames: int):
+    """size-fifos{refold=true} on a copy: (the sized module, seconds, None) or (None, seconds, the refusal)."""
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.passes.size_fifos import SizeFifosPass
+
+    sized = module.clone()
+    start = time.perf_counter()
+    try:
+        SizeFifosPass(frames=frames, refold=True).size(sized)
+    except FpgaOptError as error:
+        return None, time.perf_counter() - start, str(error)
+    sized.verify()
+    return sized, time.perf_counter() - start, None
+
+
+def measure(model: str, flow: str, board_name: str, algorithm: str, frames: int) -> dict[str, object]:
     from fpga_opt.passes.analysis.boards import get_board
     from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, macs_per_frame
 
     board = get_board(board_name)
     imported, search_s = compile_design(model, flow, board_name, algorithm)
     module = imported.module
-    net = analyse_network(module, CostContext.for_board(board))
+    ctx = CostContext.for_board(board)
+    net = analyse_network(module, ctx)
     macs = macs_per_frame(module)
     clock = board.clock_mhz * 1e6
-    sims = {}
-    for label, depth in (("decoupled", None), ("depth2", 2)):
-        timing = simulate(
-            module, imported.weights, None, frames=frames, clock_mhz=board.clock_mhz, fifo_depth=depth
-        ).timing
-        sims[label] = None if timing.deadlock is not None else timing.cycles_per_frame
+    sims = {
+        label: _sim_cycles(module, imported.weights, frames, board.clock_mhz, depth)
+        for label, depth in (("decoupled", None), ("depth2", 2))
+    }
+    from fpga_opt.passes.analysis.fifo_sizing import fifo_resources
+
+    sized, size_s, refusal = size(module, frames)
+    sized_net = analyse_network(sized, ctx) if sized is not None else None
+    fifos = fifo_resources(sized, ctx) if sized is not None else None
+    sized_cycles = _sim_cycles(sized, imported.weights, frames, board.clock_mhz, 2) if sized is not None else None
     model_fps = clock / net.interval
     sim_fps = clock / sims["decoupled"] if sims["decoupled"] else None
-    roof_used = net.resources.dsp * MACS_PER_DSP_PER_CYCLE * clock / macs
+    sized_fps = clock / sized_cycles if sized_cycles else None
+    dsp = sized_net.resources.dsp if sized_net is not None else net.resources.dsp
+    roof_used = dsp * MACS_PER_DSP_PER_CYCLE * clock / macs
     roof_board = board.dsp * MACS_PER_DSP_PER_CYCLE * clock / macs
     published = PUBLISHED_FPS.get(model)
+    r, s = net.resources, sized_net.resources if sized_net is not None else None
     return {
         "model": model,
         "flow": flow,
@@ -94,25 +129,40 @@ def measure(model: str, flow: str, board_name: str, algorithm: str, frames: int)
         "clock_mhz": board.clock_mhz,
         "search_s": search_s,
         "macs_per_frame": macs,
-        "dsp": net.resources.dsp,
-        "bram18": net.resources.bram18,
-        "lut": net.resources.lut,
-        "utilisation": {k: round(v, 4) for k, v in net.resources.utilisation(board).items()},
+        "dsp": r.dsp,
+        "bram18": r.bram18,
+        "lut": r.lut,
+        "utilisation": {k: round(v, 4) for k, v in r.utilisation(board).items()},
         "model_interval": net.interval,
         "model_fps": model_fps,
         "sim_cycles_per_frame": sims["decoupled"],
         "sim_fps": sim_fps,
         "sim_depth2_cycles_per_frame": sims["depth2"],
         "sim_depth2_fps": clock / sims["depth2"] if sims["depth2"] else None,
+        "size_fifos_s": size_s,
+        "sized_refusal": refusal,
+        "sized_interval": sized_net.interval if sized_net is not None else None,
+        "sized_refolded": sized_net is not None and sized_net.interval != net.interval,
+        "sized_dsp": s.dsp if s is not None else None,
+        "sized_bram18": s.bram18 if s is not None else None,
+        "sized_lut": s.lut if s is not None else None,
+        "sized_utilisation": {k: round(v, 4) for k, v in s.utilisation(board).items()} if s is not None else None,
+        "fifo_bram18": fifos.bram18 if fifos is not None else None,  # every FIFO of the sized design
+        "fifo_lut": fifos.lut if fifos is not None else None,
+        "fifo_bram18_added": s.bram18 - r.bram18 if s is not None and sized_net.interval == net.interval else None,
+        "fifo_lut_added": s.lut - r.lut if s is not None and sized_net.interval == net.interval else None,
+        "sized_cycles_per_frame": sized_cycles,
+        "sized_fps": sized_fps,
+        "sized_vs_model": sized_cycles / sized_net.interval if sized_cycles and sized_net is not None else None,
         "roofline_fps_used_dsp": roof_used,
         "roofline_fps_board_dsp": roof_board,
         "model_fraction_used_dsp": model_fps / roof_used,
         "model_fraction_board_dsp": model_fps / roof_board,
-        "sim_fraction_used_dsp": sim_fps / roof_used if sim_fps else None,
-        "sim_fraction_board_dsp": sim_fps / roof_board if sim_fps else None,
+        "sim_fraction_used_dsp": sized_fps / roof_used if sized_fps else None,
+        "sim_fraction_board_dsp": sized_fps / roof_board if sized_fps else None,
         "published_fps": published,
         "model_vs_published": model_fps / published if published else None,
-        "sim_vs_published": sim_fps / published if published and sim_fps else None,
+        "sim_vs_published": sized_fps / published if published and sized_fps else None,
     }
 
 
@@ -122,25 +172,34 @@ def _f(value, spec: str) -> str:
 
 def print_table(rows: list[dict[str, object]]) -> None:
     header = (
-        f"{'model':14s} {'flow':7s} {'algo':7s} {'search':>7s} {'DSP':>5s} {'BRAM':>5s} {'LUT%':>5s} "
-        f"{'interval':>8s} {'model FPS':>9s} {'sim FPS':>8s} {'sim FPS d2':>10s} "
+        f"{'model':14s} {'flow':8s} {'algo':7s} {'search':>7s} {'DSP':>5s} {'BRAM':>5s} {'LUT%':>5s} "
+        f"{'interval':>8s} {'model FPS':>9s} {'unbnd FPS':>9s} {'d2 FPS':>7s} "
+        f"{'sized int':>9s} {'FIFO BRAM':>9s} {'FIFO LUT':>8s} {'sized FPS':>9s} {'sim/mdl':>7s} {'size':>5s} "
         f"{'roof(used)':>10s} {'roof(board)':>11s} {'published':>9s} {'vs pub':>6s}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['model']:14s} {r['flow']:7s} {r['algorithm']:7s} {r['search_s']:6.2f}s {r['dsp']:5d} {r['bram18']:5d} "
+            f"{r['model']:14s} {r['flow']:8s} {r['algorithm']:7s} {r['search_s']:6.2f}s {r['dsp']:5d} {r['bram18']:5d} "
             f"{100 * r['utilisation']['lut']:4.0f}% {r['model_interval']:8d} {r['model_fps']:9.0f} "
-            f"{_f(r['sim_fps'], '8.0f')} {_f(r['sim_depth2_fps'], '10.0f')} "
-            f"{_f(r['sim_fraction_used_dsp'] or r['model_fraction_used_dsp'], '10.3f')} "
-            f"{_f(r['sim_fraction_board_dsp'] or r['model_fraction_board_dsp'], '11.3f')} "
-            f"{_f(r['published_fps'], '9d')} {_f(r['sim_vs_published'] or r['model_vs_published'], '6.2f')}"
+            f"{_f(r['sim_fps'], '9.0f')} {_f(r['sim_depth2_fps'], '7.0f')} "
+            f"{_f(r['sized_interval'], '9d')} {_f(r['fifo_bram18'], '9d')} {_f(r['fifo_lut'], '8d')} "
+            f"{_f(r['sized_fps'], '9.0f')} {_f(r['sized_vs_model'], '7.3f')} {r['size_fifos_s']:4.1f}s "
+            f"{_f(r['sim_fraction_used_dsp'], '10.3f')} "
+            f"{_f(r['sim_fraction_board_dsp'], '11.3f')} "
+            f"{_f(r['published_fps'], '9d')} {_f(r['sim_vs_published'], '6.2f')}"
         )
+        if r["sized_refusal"]:
+            print(f"    size-fifos refused: {r['sized_refusal']}")
     print(
-        "\nroof(used) / roof(board): simulated FPS over DSP_count * 2 MACs/DSP/cycle * clock / MACs_per_frame with the"
-        "\nDSPs the design uses / all of the board's DSPs.  'sim FPS d2': fpga-sim with depth-2 streams on every edge"
-        "\nwithout a dataflow.buffer ('-': deadlock, a skip path without a FIFO).  vs pub: simulated FPS / published FPS."
+        "\nunbnd FPS: fpga-sim with unbounded FIFOs (the decoupled design the model describes); d2 FPS: with"
+        "\ndepth-2 streams on every edge without a dataflow.buffer ('-': deadlock, a skip path without a FIFO)."
+        "\nsized: after size-fifos{refold=true} (interval: the model's, changed only by a refold; FIFO BRAM/LUT:"
+        "\nevery FIFO of the sized design, the 2-word streams included; sized FPS: fpga-sim of the sized design,"
+        "\n2-word streams elsewhere; sim/mdl: its cycles per frame over its model interval; size: the pass's time)."
+        "\nroof(used) / roof(board): sized FPS over DSP_count * 2 MACs/DSP/cycle * clock / MACs_per_frame with the"
+        "\nDSPs the sized design uses / all of the board's DSPs.  vs pub: sized FPS / published FPS."
     )
 
 

@@ -46,13 +46,14 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from fpga_opt.dialects.dataflow import BufferOp, ConvOp, PoolOp
+from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.fifo_sizing import (
     DEFAULT_WORDS,
     Run,
     Site,
     decoupled_run,
+    fifo_resources,
     functions,
     paced_run,
     simulate_sites,
@@ -250,17 +251,12 @@ class SizeFifosPass(ModulePass):
 
     def _violation(self, module: ModuleOp, board) -> tuple[str, int, int, int] | None:
         """(resource, need, budget, of which FIFOs) of the first resource over `max-util`, else None."""
-        from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, window_fifo_cost
+        from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
         from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
 
         ctx = CostContext.for_board(board)
         net = analyse_network(module, ctx)
-        fifo = net.fifo_resources
-        for op, cost in net.layers.items():
-            if isinstance(op, BufferOp):
-                fifo += cost.resources
-            elif isinstance(op, ConvOp | PoolOp):
-                fifo += window_fifo_cost(op, ctx)
+        fifo = fifo_resources(module, ctx)
         for name in RESOURCE_NAMES:
             budget = int(self.max_util * getattr(board, name) + 1e-9)
             need = getattr(net.resources, name)

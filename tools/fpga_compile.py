@@ -40,12 +40,15 @@ from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
+    "select-folding{board=$board}",
     "merge-loops",
     "minimize-residual-buffers",
-    "select-folding{board=$board}",
+    "size-fifos{refold=true}",
     "estimate-resources{board=$board}",
 )
 """The optimisation passes `fpga-compile` runs, in order (`$board` is the --board value).
+
+The order and why: docs/passes/folding.md, "Pass order" (size-fifos last: it measures the final design).
 
 A pass named here that this build does not have is skipped with a note, so
 later passes slot in by being added to this list (or given with --pipeline).

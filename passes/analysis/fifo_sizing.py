@@ -210,6 +210,22 @@ def sites_of(block: Block) -> list[Site]:
     return sites
 
 
+def fifo_resources(root: Operation, ctx=None) -> Resources:
+    """Every FIFO of the design under `root`: the default 2-word streams, the `dataflow.buffer`s and the
+    deepened window streams (`window_depth`), as `op_costs` costs them."""
+    from fpga_opt.passes.analysis.op_costs import REFERENCE_CONTEXT, analyse_network, window_fifo_cost
+
+    ctx = ctx or REFERENCE_CONTEXT
+    net = analyse_network(root, ctx)
+    total = net.fifo_resources
+    for op, cost in net.layers.items():
+        if isinstance(op, BufferOp):
+            total += cost.resources
+        elif isinstance(op, WINDOW_OPS):
+            total += window_fifo_cost(op, ctx)
+    return total
+
+
 # --------------------------------------------------------------------------------------
 # Runs
 # --------------------------------------------------------------------------------------

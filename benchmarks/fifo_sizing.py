@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""What size-fifos buys and costs: fpga-sim against the model on every corpus network, before and after.
+
+    python benchmarks/fifo_sizing.py [--board kv260] [--models a,b] [--frames 4] [--json FILE]
+
+For each corpus network (examples/models/*.onnx, imported by the ONNX frontend), two designs:
+
+  default   the imported folding (every factor 1), minimize-residual-buffers
+  selected  fpga-compile's pipeline: select-folding{board}, merge-loops, minimize-residual-buffers
+
+and for each: the model's interval (op_costs), fpga-sim's cycles per frame with the default 2-word
+streams ("-": deadlock) and after `size-fifos` (refold=true for the selected design, as fpga-compile
+runs it; the board's budget applies), their ratios to the model, what the FIFOs cost (BRAM18, LUT
+and FF the pass adds, over the design's total), how many buffers it wrote or deepened and window
+streams it deepened, and how long the pass took.  Figures only: nothing here asserts
+(test/pytest/passes/test_size_fifos.py does).  docs/passes/folding.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "examples" / "models"
+
+
+def design(model: str, kind: str, board: str):
+    from xdsl.context import Context
+
+    from fpga_opt.frontend.onnx_import import import_onnx
+    from fpga_opt.passes import load_pass
+
+    module = import_onnx(MODELS / f"{model}.onnx").module
+    steps = ["minimize-residual-buffers"]
+    if kind == "selected":
+        steps = ["select-folding", "merge-loops", "minimize-residual-buffers"]
+    for name in steps:
+        options = {"board": board} if name == "select-folding" else {}
+        load_pass(name)(**options).apply(Context(), module)
+    module.verify()
+    return module
+
+
+def measure(model: str, kind: str, board_name: str, frames: int) -> dict[str, object]:
+    from fpga_opt.backend.sim import elaborate, simulate_timing
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.passes.analysis.boards import get_board
+    from fpga_opt.passes.analysis.fifo_sizing import fifo_resources
+    from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
+    from fpga_opt.passes.size_fifos import SizeFifosPass
+
+    board = get_board(board_name)
+    ctx = CostContext.for_board(board)
+    row: dict[str, object] = {"model": model, "design": kind, "board": board.name}
+    try:
+        module = design(model, kind, board_name)
+    except FpgaOptError as error:
+        row["refusal"] = str(error)
+        return row
+    before = analyse_network(module, ctx)
+    plain = simulate_timing(elaborate(module), frames=frames)
+    start = time.perf_counter()
+    try:
+        done = SizeFifosPass(frames=frames, refold=kind == "selected").size(module)
+    except FpgaOptError as error:
+        row.update(model_interval=before.interval, refusal=str(error))
+        return row
+    seconds = time.perf_counter() - start
+    after = analyse_network(module, ctx)
+    sized = simulate_timing(elaborate(module), frames=frames)
+    fifos = fifo_resources(module, ctx)
+    changed = sum(len(d.depths) for d in done)
+    windows = sum(1 for d in done for name in d.depths if name.endswith("(window)"))
+    d2 = plain.cycles_per_frame
+    row.update(
+        model_interval=before.interval,
+        depth2_cycles=d2,
+        depth2_vs_model=d2 / before.interval if d2 else None,
+        sized_interval=after.interval,
+        sized_cycles=sized.cycles_per_frame,
+        sized_vs_model=sized.cycles_per_frame / after.interval if sized.cycles_per_frame else None,
+        deadlock=sized.deadlock.message() if sized.deadlock else None,
+        fifos_changed=changed - windows,
+        windows_deepened=windows,
+        bram18_added=after.resources.bram18 - before.resources.bram18,
+        lut_added=after.resources.lut - before.resources.lut,
+        ff_added=after.resources.ff - before.resources.ff,
+        fifo_bram18=fifos.bram18,
+        fifo_lut=fifos.lut,
+        fifo_ff=fifos.ff,
+        bram18=after.resources.bram18,
+        lut=after.resources.lut,
+        ff=after.resources.ff,
+        utilisation={k: round(v, 4) for k, v in after.resources.utilisation(board).items()},
+        size_fifos_s=seconds,
+        refolded=after.interval != before.interval,
+    )
+    return row
+
+
+def _f(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    header = (
+        f"{'model':22s} {'design':8s} {'interval':>8s} {'d2/model':>8s} {'sized/model':>11s} "
+        f"{'buffers':>7s} {'windows':>7s} {'+BRAM18':>7s} {'+LUT':>6s} {'+FF':>6s} {'FIFO BRAM18/LUT/FF':>18s} "
+        f"{'BRAM%':>5s} {'LUT%':>5s} {'time':>6s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        if "depth2_vs_model" not in r:
+            print(f"{r['model']:22s} {r['design']:8s} refused: {r.get('refusal')}")
+            continue
+        interval = f"{r['sized_interval']}" + ("*" if r["refolded"] else "")
+        u = r["utilisation"]
+        added = (
+            f"{'-':>7s} {'-':>6s} {'-':>6s}"
+            if r["refolded"]
+            else f"{r['bram18_added']:7d} {r['lut_added']:6d} {r['ff_added']:6d}"
+        )
+        fifo = f"{r['fifo_bram18']}/{r['fifo_lut']}/{r['fifo_ff']}"
+        print(
+            f"{r['model']:22s} {r['design']:8s} {interval:>8s} {_f(r['depth2_vs_model'], '8.3f')} "
+            f"{_f(r['sized_vs_model'], '11.3f')} {r['fifos_changed']:7d} {r['windows_deepened']:7d} "
+            f"{added} {fifo:>18s} {100 * u['bram18']:4.0f}% {100 * u['lut']:4.0f}% {r['size_fifos_s']:5.2f}s"
+        )
+    print(
+        "\nd2/model: fpga-sim with 2-word streams over the model interval ('-': deadlock); sized/model: after"
+        "\nsize-fifos.  buffers: dataflow.buffers written or deepened; windows: window streams deepened."
+        "\n+BRAM18/+LUT/+FF: what the pass adds (FF can fall: a sized edge's buffer replaces its 2-word"
+        "\nregister stream); FIFO: every FIFO of the sized design, 2-word streams included.  *: size-fifos"
+        "\nrefolded (the FIFOs did not fit; the interval is the new one, and the design is another)."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", default="kv260")
+    parser.add_argument("--models", default=",".join(sorted(p.stem for p in MODELS.glob("*.onnx"))))
+    parser.add_argument("--designs", default="default,selected")
+    parser.add_argument("--frames", type=int, default=4)
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    rows = []
+    for model in args.models.split(","):
+        for kind in args.designs.split(","):
+            rows.append(measure(model, kind, args.board, args.frames))
+            print(f"  measured {model} {kind}", file=sys.stderr, flush=True)
+    print(f"board {args.board}, fpga-sim at its default resolution (row), {args.frames} frames\n")
+    print_table(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
