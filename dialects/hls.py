@@ -135,7 +135,7 @@ class StreamType(ParametrizedAttribute, TypeAttribute):
 # The kernel library's interface
 # --------------------------------------------------------------------------
 
-INT, FLOAT, TYPE, REQUANT, ACT = "int", "float", "type", "requant", "act"
+INT, FLOAT, TYPE, REQUANT, ACT, INTS = "int", "float", "type", "requant", "act", "ints"
 
 _ACT_PARAMS = {"act": ACT}
 
@@ -264,8 +264,41 @@ KERNELS: dict[str, KernelSpec] = {
     "squeeze": KernelSpec(
         "stream_ops.h", ("in",), ("out",), (), {"T": TYPE, "NUM": INT, "IL": INT, "OL": INT, "GCD": INT}
     ),
+    # Early exits (exits.h); the gates of the stages after an exit: see `GATED_ATTR`.
+    "exit_decision": KernelSpec(
+        "exits.h",
+        ("in",),
+        ("out",),
+        (),
+        {"in_t": TYPE, "N": INT, "SHIFT": INT, "TABLE_LEN": INT, "LIMIT": INT, "TABLE": INTS},
+    ),
+    "conditional_buffer": KernelSpec(
+        "exits.h", ("in", "decision"), ("out", "gate*"), (), {"T": TYPE, "L": INT, "N": INT}
+    ),
+    "conditional_buffer_gated": KernelSpec(
+        "exits.h", ("in", "decision", "reach"), ("out", "gate*"), (), {"T": TYPE, "L": INT, "N": INT}
+    ),
+    "exit_merge": KernelSpec(
+        "exits.h",
+        ("early", "decision", "later"),
+        ("out", "index"),
+        (),
+        {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT, "LATER": INT},
+    ),
+    "exit_merge_chain": KernelSpec(
+        "exits.h",
+        ("early", "decision", "later", "later_index"),
+        ("out", "index"),
+        (),
+        {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT},
+    ),
 }
 """Every kernel of the header library, by the name `hls.kernel` uses."""
+
+GATED_ATTR = "gated"
+"""On an `hls.kernel` of a stage after an early exit: its last `ins` stream is a gate (`!hls.stream<1xi1>`,
+one token per sample from the stage's conditional buffer); the kernel runs only for samples whose gate is 1."""
+GATE_TYPE = StreamType([1], IntegerType(1))
 
 
 # --------------------------------------------------------------------------
@@ -718,6 +751,16 @@ class KernelOp(HlsOp):
     def spec(self) -> KernelSpec:
         return KERNELS[self.kernel.data]
 
+    @property
+    def gated(self) -> bool:
+        """Whether the last `ins` stream is the gate of an early-exit stage (`GATED_ATTR`)."""
+        return GATED_ATTR in self.attributes
+
+    def kernel_ins(self) -> list[SSAValue]:
+        """The streams the kernel itself reads (without the gate)."""
+        ins = list(self.ins)
+        return ins[:-1] if self.gated else ins
+
     def param(self, name: str) -> Attribute:
         return self.params.data[name]
 
@@ -735,7 +778,15 @@ class KernelOp(HlsOp):
         spec = KERNELS.get(self.kernel.data)
         if spec is None:
             raise VerifyException(f"{who}: unknown kernel '{self.kernel.data}'; known: {', '.join(sorted(KERNELS))}")
-        if len(self.ins) != len(spec.ins):
+        if self.gated:
+            if len(self.ins) != len(spec.ins) + 1:
+                raise VerifyException(
+                    f"{who}: a gated kernel '{self.kernel.data}' reads {list(spec.ins)} and its gate, got "
+                    f"{len(self.ins)} stream(s)"
+                )
+            if self.ins[-1].type != GATE_TYPE:
+                raise VerifyException(f"{who}: the gate must be {GATE_TYPE}, got {self.ins[-1].type}")
+        elif len(self.ins) != len(spec.ins):
             raise VerifyException(
                 f"{who}: kernel '{self.kernel.data}' reads {len(spec.ins)} stream(s) {list(spec.ins)}, got {len(self.ins)}"
             )
@@ -765,6 +816,7 @@ class KernelOp(HlsOp):
                 TYPE: isinstance(value, IntegerType | AnyFloat),
                 REQUANT: isinstance(value, RequantAttr | NoneType),
                 ACT: isinstance(value, ActivationAttr | NoneType),
+                INTS: isinstance(value, DenseArrayBase) and value.elt_type == i64,
             }[kind]
             if not ok:
                 raise VerifyException(f"{who}: parameter {key} must be {_KIND_TEXT[kind]}, got {value}")
@@ -796,6 +848,7 @@ _KIND_TEXT = {
     TYPE: "an integer or float type",
     REQUANT: "a #dataflow.requant or none",
     ACT: "a #dataflow.act or none",
+    INTS: "an array<i64: ...> table",
 }
 
 

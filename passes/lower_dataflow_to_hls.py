@@ -39,7 +39,9 @@ For each `dataflow` op, in program order:
   sized it (`minimize-residual-buffers` does so tightly).  `skip-fifo =
   "none"` leaves them at `fifo-depth`.
 
-Not supported (a one-line error): early-exit ops, grouped convs that fold
+Early-exit ops are lowered by backend/hls/exits.py (registered in
+`EXTRA_LOWERINGS`, with a `DESIGN_FINISHERS` step that gates the stages after
+each exit).  Not supported (a one-line error): grouped convs that fold
 several groups (`coarse_group > 1`) while also splitting a group's channels.
 """
 
@@ -47,7 +49,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +219,12 @@ def _op_index(op: Operation) -> int:
 # --------------------------------------------------------------------------
 # The lowering
 # --------------------------------------------------------------------------
+
+#: op class -> `lower(lowering, op)` for ops lowered outside this module (the early-exit ops:
+#: backend/hls/exits.py); it uses the `_Lowering` helpers (`take`, `produce`, `kernels`, ...).
+EXTRA_LOWERINGS: dict[type, Callable[[Any, Operation], None]] = {}
+#: `finish(lowering, design)` steps run on every finished `hls.design` (early exits: stage gates).
+DESIGN_FINISHERS: list[Callable[[Any, hls.DesignOp], None]] = []
 
 
 @dataclass
@@ -419,6 +427,8 @@ class _Lowering:
             board=self.board.name,
             body=[*self.input_ports(), *self.output_ports_in_order(ret), *self.weights, *self.streams, *self.kernels],
         )
+        for finish in DESIGN_FINISHERS:
+            finish(self, design)
         return design
 
     def input_ports(self) -> list[Operation]:
@@ -447,9 +457,11 @@ class _Lowering:
             df.SoftmaxOp: self.lower_softmax,
         }.get(type(op))
         if lower is None:
-            raise FpgaOptError(
-                f"{_who(op)}: HLS emission does not support '{op.name}' yet (early exits are not lowered)"
-            )
+            extra = EXTRA_LOWERINGS.get(type(op))
+            if extra is None:
+                raise FpgaOptError(f"{_who(op)}: HLS emission does not support '{op.name}' yet")
+            extra(self, op)
+            return
         lower(op)
 
     # ----- ops ----------------------------------------------------------------
@@ -1072,3 +1084,7 @@ def _stream_of(lowering: _Lowering, value: SSAValue) -> hls.StreamOp | None:
             value = value.op.input
             continue
         return None
+
+
+# The early-exit ops register their lowering here (imported last: it imports this module).
+from fpga_opt.backend.hls import exits as _exits  # noqa: E402,F401

@@ -28,7 +28,16 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import AnyFloat, FloatAttr, IntegerAttr, IntegerType, ModuleOp, NoneType, Signedness
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    NoneType,
+    Signedness,
+)
 from xdsl.ir import Attribute
 
 from fpga_opt.dialects import hls
@@ -44,6 +53,7 @@ HEADER_FILES = (
     "linear.h",
     "eltwise.h",
     "stream_ops.h",
+    "exits.h",
     "kernels.h",
 )
 
@@ -149,6 +159,12 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
             lines.extend(_activation_lines(value if isinstance(value, ActivationAttr) else None))
         elif isinstance(value, NoneType):
             lines.append(f"typedef fpga_opt::no_requant {key};")
+        elif isinstance(value, DenseArrayBase):  # a compile-time table, read as KEY(i)
+            values = ", ".join(_ll(int(v)) for v in value.get_values())
+            n = max(len(value.get_values()), 1)
+            lines.append(
+                f"static long long {key}(int i) {{ static const long long v[{n}] = {{{values}}}; return v[i]; }}"
+            )
         else:  # pragma: no cover - the verifier rejects other kinds
             raise FpgaOptError(f'hls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
     return lines
@@ -386,6 +402,7 @@ def _top_source(design: hls.DesignOp) -> str:
         lines.append(f"struct {k.instance.data}_cfg {{")
         lines += [f"    {line}" for line in config_lines(k)]
         lines.append("};")
+    lines += _gated_wrappers(design)
     lines += ["", f"{_signature(design)} {{"]
     for p in design.ports():
         lines.append(f"#pragma HLS INTERFACE {p.interface.data} port={p.port_name.data}")
@@ -404,13 +421,42 @@ def _top_source(design: hls.DesignOp) -> str:
     lines.append("")
     names = _value_names(design)
     for k in design.kernels():
-        args = [names[v] for v in (*k.ins, *k.outs)]
-        args += [t if t is not None else "fpga_opt::no_table()" for t in k.table_names()]
         if k.source.data:
             lines.append(f"    // {k.instance.data}: {k.source.data}")
-        lines.append(f"    fpga_opt::{k.kernel.data}<{k.instance.data}_cfg>({', '.join(args)});")
+        if k.gated:  # a stage after an early exit: the wrapper reads the gate, then runs the kernel or not
+            args = [names[v] for v in (k.ins[-1], *k.kernel_ins(), *k.outs)]
+            lines.append(f"    {k.instance.data}_gated({', '.join(args)});")
+            continue
+        lines.append(f"    {_kernel_call(k, names)};")
     lines += ["}", ""]
     return "\n".join(lines)
+
+
+def _kernel_call(k: hls.KernelOp, names: dict) -> str:
+    args = [names[v] for v in (*k.kernel_ins(), *k.outs)]
+    args += [t if t is not None else "fpga_opt::no_table()" for t in k.table_names()]
+    return f"fpga_opt::{k.kernel.data}<{k.instance.data}_cfg>({', '.join(args)})"
+
+
+def _gated_wrappers(design: hls.DesignOp) -> list[str]:
+    """One function per gated kernel (early exits): a dataflow process that reads the sample's gate and runs
+    the kernel only when it is 1 (the samples that reach the kernel's stage)."""
+    lines: list[str] = []
+    names = _value_names(design)
+    for k in design.kernels():
+        if not k.gated:
+            continue
+        if not lines:
+            lines += ["", "// Kernels of the stages after an early exit run only for the samples that reach them."]
+        params = [f"{_stream_decl(v.type)}& {names[v]}" for v in (k.ins[-1], *k.kernel_ins(), *k.outs)]  # type: ignore[arg-type]
+        gate = names[k.ins[-1]]
+        lines += [
+            f"static void {k.instance.data}_gated({', '.join(params)}) {{",
+            "#pragma HLS INLINE off",
+            f"    if ({gate}.read().data[0] != 0) {_kernel_call(k, names)};",
+            "}",
+        ]
+    return lines
 
 
 def _pragma_with_variable(pragma: str, variable: str) -> str:

@@ -10,7 +10,7 @@ func.func @early_exit(%logits: !dataflow.stream<1x1x3xf32>) -> !dataflow.stream<
   %d = dataflow.exit_decision %logits {threshold = 0.9 : f64, layer = "exit0"} : !dataflow.stream<1x1x3xf32> -> !dataflow.stream<1x1x1xi1>
   func.return %d : !dataflow.stream<1x1x1xi1>
 }
-// CHECK: error: 'dataflow.exit_decision' op "exit0": HLS emission does not support 'dataflow.exit_decision' yet (early exits are not lowered)
+// CHECK: error: 'dataflow.exit_decision' op "exit0": float exit decisions have no HLS kernel (fpga-sim decides them in float64); quantise the exit's logits
 
 // -----
 func.func @split_groups(%x: !dataflow.stream<4x4x8xi8>) -> !dataflow.stream<4x4x8xi8> {

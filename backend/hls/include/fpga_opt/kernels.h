@@ -9,5 +9,6 @@
 #include "linear.h"
 #include "eltwise.h"
 #include "stream_ops.h"
+#include "exits.h"
 
 #endif  // FPGA_OPT_KERNELS_H
