@@ -854,16 +854,18 @@ def exit_decision_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     """`dataflow.exit_decision`: two passes over the N logits (max, then the sum of exp(z - max)).
 
     One logit per cycle (N cycles per sample, N + pipeline to the decision).
-    Integers: the exponential is a table of 2**bits words (`memory_resources`)
-    and the sum a 32-bit adder; floats: float32 exponential and adder.
+    Integers: the exponential is the rule's table (`ExitDecisionOp.rule()`: at
+    most 256 words of EXIT_FRAC_BITS + 1 = 17 bits, `memory_resources`) and the
+    sum a 32-bit adder; floats: float32 exponential and adder.
     """
     assert isinstance(op, ExitDecisionOp)
     t = _stream_type(op.input)
     n = t.numel
     bits = _bits(t)
     store = memory_resources(bits, n, ctx.allow_uram, dual_port=True)
-    if t.is_integer:
-        table = memory_resources(18, 2 ** min(bits, 16), ctx.allow_uram)
+    rule = op.rule()
+    if rule is not None:
+        table = memory_resources(rule.frac_bits + 1, len(rule.table), ctx.allow_uram)
         logic = table + _adders(1, 32) + Resources(lut=2 * bits, ff=bits)
         lat = 4
     else:
