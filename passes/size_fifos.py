@@ -63,6 +63,7 @@ from fpga_opt.passes.analysis.fifo_sizing import (
 from fpga_opt.passes.analysis.op_costs import op_rate
 
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
+SHRINK_MODES = ("never", "over-budget", "always")
 #: A level within this fraction of a word of a bound counts as at the bound.
 _EPS = 1e-6
 
@@ -78,6 +79,8 @@ class SizedFunction:
     rounds: int
     depths: dict[str, tuple[int, int]] = field(default_factory=dict)  # site name -> (old, new) capacity
     capped: list[str] = field(default_factory=list)
+    shrunk: int = 0  # FIFOs a shrink set back to their depth before the pass
+    before: dict[str, int] = field(default_factory=dict, repr=False)
 
 
 def _words(level: float, word: int) -> int:
@@ -90,25 +93,72 @@ def _next_power_of_two(n: int) -> int:
 
 @dataclass
 class _Journal:
-    """The pass's changes to the design, so that a refold can start again from the design as it came."""
+    """The pass's changes to the design: to set one FIFO back (shrink), or to start again after a refold."""
 
     inserted: list[BufferOp] = field(default_factory=list)
-    depths: dict[BufferOp, int] = field(default_factory=dict)  # a deepened buffer's depth before
+    depths: dict[BufferOp, int] = field(default_factory=dict)  # a buffer's depth before the pass (inserted: 0)
     windows: dict[Operation, int | None] = field(default_factory=dict)  # a conv/pool's window_depth before
 
-    def undo(self) -> None:
-        for buffer in reversed(self.inserted):
-            buffer.output.replace_all_uses_with(buffer.input)
-            Rewriter().erase_op(buffer)
+    def changes(self) -> list[tuple[Operation, object, object]]:
+        """(op, depth before the pass, depth now) of every FIFO the pass deepened."""
+        found: list[tuple[Operation, object, object]] = []
         for buffer, depth in self.depths.items():
-            if buffer not in self.inserted:
-                buffer.depth = IntegerAttr(depth, i64)
+            if buffer not in self._removed and buffer.depth.value.data != depth:
+                found.append((buffer, depth, buffer.depth.value.data))
         for op, depth in self.windows.items():
-            if depth is None:
-                op.properties.pop("window_depth", None)
-            else:
-                op.properties["window_depth"] = IntegerAttr(depth, i64)
-        self.inserted, self.depths, self.windows = [], {}, {}
+            own = op.properties.get("window_depth")
+            now = own.value.data if isinstance(own, IntegerAttr) else None
+            if now != depth:
+                found.append((op, depth, now))
+        return found
+
+    def put(self, op: Operation, depth) -> Operation:
+        """Give `op`'s FIFO `depth`; an inserted buffer set to 0 leaves the graph, and comes back when
+        set again (as a new op, returned: the cost model would count a 0-deep buffer as no stream)."""
+        if isinstance(op, BufferOp) and op in self.inserted and depth == 0:
+            use = op.output.uses.get_length() == 1 and next(iter(op.output.uses))
+            assert use, "an inserted buffer has one reader"
+            self._removed[op] = (use.operation, use.index)
+            op.output.replace_all_uses_with(op.input)
+            Rewriter().erase_op(op)
+            return op
+        if isinstance(op, BufferOp) and op in self._removed:
+            consumer, index = self._removed.pop(op)
+            fresh = BufferOp(consumer.operands[index], depth, layer=op.layer.data if op.layer else None)
+            Rewriter().insert_op(fresh, InsertPoint.before(consumer))
+            operands = list(consumer.operands)
+            operands[index] = fresh.output
+            consumer.operands = operands
+            self.inserted[self.inserted.index(op)] = fresh
+            self.depths[fresh] = self.depths.pop(op)
+            return fresh
+        if isinstance(op, BufferOp):
+            op.depth = IntegerAttr(depth, i64)
+        elif depth is None:
+            op.properties.pop("window_depth", None)
+        else:
+            op.properties["window_depth"] = IntegerAttr(depth, i64)
+        return op
+
+    def __post_init__(self) -> None:
+        self._removed: dict[BufferOp, tuple[Operation, int]] = {}
+
+    def undo(self) -> None:
+        for op, depth in list(self.depths.items()) + list(self.windows.items()):
+            if op not in self.inserted:
+                self.put(op, depth)
+        for buffer in reversed(self.inserted):
+            if buffer not in self._removed:
+                buffer.output.replace_all_uses_with(buffer.input)
+                Rewriter().erase_op(buffer)
+        self.inserted, self.depths, self.windows, self._removed = [], {}, {}, {}
+
+    def tidy(self) -> None:
+        """Forget the buffers a shrink took out again."""
+        for buffer in list(self._removed):
+            self.inserted.remove(buffer)
+            del self.depths[buffer]
+        self._removed = {}
 
 
 def _set_depth(site: Site, capacity: int, journal: _Journal) -> None:
@@ -140,6 +190,7 @@ def _set_depth(site: Site, capacity: int, journal: _Journal) -> None:
     operands[site.operand] = buffer.output
     consumer.operands = operands
     journal.inserted.append(buffer)
+    journal.depths[buffer] = 0
 
 
 @dataclass(frozen=True)
@@ -181,6 +232,9 @@ class SizeFifosPass(ModulePass):
     max_util: int | float = 0.85
     """Largest fraction of each board resource the sized design may use (as select-folding's max-util)."""
 
+    shrink: str = "over-budget"
+    """Try each deepened FIFO back at its old depth, keeping it there if the design still runs within tolerance (one simulation each): never, over-budget (only while the sized design does not fit the board, costliest first), always."""
+
     refold: bool = False
     """When the sized FIFOs do not fit, re-run select-folding with them counted, then re-size (refold-rounds times)."""
 
@@ -201,6 +255,8 @@ class SizeFifosPass(ModulePass):
             raise FpgaOptError(f"{what}: tolerance must be in [0, 1), got {self.tolerance}")
         if self.rounds < 0:
             raise FpgaOptError(f"{what}: rounds must be >= 0, got {self.rounds}")
+        if self.shrink not in SHRINK_MODES:
+            raise FpgaOptError(f"{what}: shrink must be one of {', '.join(SHRINK_MODES)}, got '{self.shrink}'")
         if self.refold_rounds < 1:
             raise FpgaOptError(f"{what}: refold-rounds must be >= 1, got {self.refold_rounds}")
         if not 0 < self.max_util <= 1:
@@ -216,18 +272,20 @@ class SizeFifosPass(ModulePass):
         self._check_options()
         target = self._target(module)
         journal = _Journal()
-        done = [self._size_function(module, f, journal) for f in functions(module)]
+        done = self._size_all(module, journal)
         if target is None:
-            return done
+            return self._finish(module, journal, done)
         board, spec = target
-        for _ in range(self.refold_rounds if self.refold else 0):
-            if self._violation(module, board) is None:
-                return done
+        for round_ in range(self.refold_rounds + 1):
+            if self.shrink == "over-budget" and self._violation(module, board) is not None:
+                self._shrink(module, journal, done, board)
+            if self._violation(module, board) is None or not self.refold or round_ == self.refold_rounds:
+                break
             # The search costs every FIFO as it now is (dataflow.buffer depths, window_depth), so it picks
             # a folding that leaves them room; then the FIFOs are sized afresh for that folding.
             self._refold(module, spec, board)
             journal.undo()
-            done = [self._size_function(module, f, journal) for f in functions(module)]
+            done = self._size_all(module, journal)
         bad = self._violation(module, board)
         if bad is not None:
             name, need, budget, fifos = bad
@@ -237,7 +295,106 @@ class SizeFifosPass(ModulePass):
                 f"{self.name}: the design with its sized FIFOs needs {need} {name} ({fifos} in FIFOs), board "
                 f"{board.name} allows {budget} ({self.max_util:.0%} of {total}){hint}"
             )
+        return self._finish(module, journal, done)
+
+    def _size_all(self, module: ModuleOp, journal: _Journal) -> list[SizedFunction]:
+        done = [self._size_function(module, f, journal) for f in functions(module)]
+        if self.shrink == "always":
+            self._shrink(module, journal, done, None)
         return done
+
+    def _finish(self, module: ModuleOp, journal: _Journal, done: list[SizedFunction]) -> list[SizedFunction]:
+        journal.tidy()
+        for func, result in zip(functions(module), done, strict=True):
+            after = {s.name: s.depth for s in self._sites(func)}
+            result.depths = {k: (result.before.get(k, v), v) for k, v in after.items() if result.before.get(k) != v}
+        return done
+
+    def _shrink(self, module: ModuleOp, journal: _Journal, done: list[SizedFunction], board) -> None:
+        """Set deepened FIFOs back to their depth before the pass where the design keeps its rate without them.
+
+        Without a board: every FIFO it can, the costliest first.  With a board: only until the design
+        fits, starting with the fewest FIFOs (costliest in the exceeded resource first) that would free
+        enough of it.  A group is set back at once and kept if every function still runs within
+        tolerance; a group that does not is halved (delta debugging), so FIFOs that can go together cost
+        one simulation.
+        """
+        from fpga_opt.backend.sim import elaborate, simulate_timing
+        from fpga_opt.passes.analysis.op_costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
+        from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
+
+        ctx = CostContext.for_board(board) if board is not None else CostContext()
+        limits = {r.name: r.decoupled_cycles * (1 + self.tolerance) for r in done}
+        results = {r.name: r for r in done}
+        order = {op: i for i, op in enumerate(module.walk())}
+        bad = self._violation(module, board) if board is not None else None
+
+        def freed(op: Operation, before, now) -> dict[str, int]:
+            """What setting the FIFO back saves, per resource (an inserted buffer leaves a 2-word stream)."""
+            if isinstance(op, BufferOp):
+                sized = fifo_cost(op.input, now, ctx)  # type: ignore[arg-type]
+                inserted = op in journal.inserted
+                back = default_fifo_cost(op.input, ctx) if inserted else fifo_cost(op.input, before, ctx)  # type: ignore[arg-type]
+            else:
+                sized = window_fifo_cost(op, ctx)  # type: ignore[arg-type]
+                journal.put(op, before)
+                back = window_fifo_cost(op, ctx)  # type: ignore[arg-type]
+                journal.put(op, now)
+            return {n: getattr(sized, n) - getattr(back, n) for n in RESOURCE_NAMES}
+
+        changes = [[op, before, now, op.parent_op(), freed(op, before, now)] for op, before, now in journal.changes()]
+        exceeded = bad[0] if bad is not None else None
+
+        def key(change) -> tuple:
+            r = change[4]
+            first = r[exceeded] if exceeded else 0
+            return (-first, -r["bram18"], -r["uram"], -r["lut"], -r["ff"], order.get(change[0], 0))
+
+        changes.sort(key=key)
+        stack: list[list[list]] = []
+        if bad is not None:
+            name, need, budget, _ = bad
+            changes = [c for c in changes if c[4][name] > 0]  # the others free nothing of it
+            enough, total = len(changes), 0
+            for i, c in enumerate(changes):
+                total += c[4][name]
+                if total >= need - budget:
+                    enough = i + 1
+                    break
+            stack = [changes[enough:], changes[:enough]] if changes[enough:] else [changes[:enough]]
+        elif changes:
+            stack = [changes]
+
+        def runs(group: list[list]) -> bool:
+            """Set `group` back; keep it so if every function it touches still runs within tolerance."""
+            touched = {c[3] for c in group}
+            for c in group:
+                c[0] = journal.put(c[0], c[1])
+            cycles = {}
+            for func in functions(module):
+                if func not in touched:
+                    continue
+                name = func.sym_name.data
+                run = simulate_timing(elaborate(module, name), frames=self.frames, resolution=self.resolution)
+                if run.deadlock is not None or run.cycles_per_frame is None or run.cycles_per_frame > limits[name]:
+                    for c in group:
+                        c[0] = journal.put(c[0], c[2])
+                    return False
+                cycles[name] = run.cycles_per_frame
+            for name, c in cycles.items():
+                results[name].sized_cycles = c
+            for c in group:
+                results[c[3].sym_name.data].shrunk += 1
+            return True
+
+        while stack:
+            if board is not None and self._violation(module, board) is None:
+                return
+            group = stack.pop()
+            if not group or runs(group) or len(group) == 1:
+                continue
+            half = len(group) // 2
+            stack.extend([group[half:], group[:half]])  # the costlier half first
 
     def _target(self, module: ModuleOp):
         """(board, how to name it) when the module targets one, else None."""
@@ -296,7 +453,7 @@ class SizeFifosPass(ModulePass):
         result = SizedFunction(func.sym_name.data, 0.0, 0.0, 0, 0)
         if not sites:
             return result
-        before = {s.name: s.depth for s in sites}
+        result.before = {s.name: s.depth for s in sites}
         # 1. the decoupled interval, and the pace of the measurement
         decoupled = decoupled_run(module, func, sites, frames=self.frames, resolution=self.resolution).cycles_per_frame
         assert decoupled is not None
@@ -352,8 +509,6 @@ class SizeFifosPass(ModulePass):
                         grown = True
             if round_ == self.rounds or not grown:
                 self._give_up(func, check, decoupled, result)
-        after = {s.name: s.depth for s in self._sites(func)}
-        result.depths = {k: (before.get(k, v), v) for k, v in after.items() if before.get(k) != v}
         return result
 
     def _give_up(self, func: FuncOp, check: Run, decoupled: float, result: SizedFunction) -> None:
