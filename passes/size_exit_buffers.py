@@ -20,10 +20,11 @@ places of it need storage, and how much depends on the folding (run this after
   `exitk.decisions`): `exit_merge` emits in sample order, so while a sample
   that continued at exit k is in the later stages, the results of the samples
   behind it that left at exit k wait.  Their number is at most
-  `W_k / II_k + 2`, where W_k is the time a continuing sample spends after exit
-  k (the longest path of pipeline depths through the later stages, plus
-  `backlog + 1` frames of their slowest op) and II_k the fastest the samples
-  reaching exit k arrive (the slowest op of stage k).  The buffers hold that
+  `W_k / II_k + 2`, where W_k bounds the time a continuing sample spends after
+  exit k (a frame through every op of the later stages in turn -- the sum of
+  their cycles per frame, as their line buffers do not overlap frames -- plus
+  `backlog` frames of their slowest op it may wait behind) and II_k is the
+  fastest the samples reaching exit k arrive (the slowest op of stage k).  The buffers hold that
   many results (and decisions); they also let the exit's logits fork reach the
   decision, which the merge reads first.
 
@@ -120,7 +121,7 @@ class ExitBufferSizes:
 
 def size_exit_buffers(func: FuncOp, backlog: int = 1) -> list[ExitBufferSizes]:
     """Size (and insert) the buffers of every early exit of `func`; see the module docstring."""
-    from fpga_opt.passes.analysis.op_costs import longest_path, op_cost
+    from fpga_opt.passes.analysis.op_costs import op_cost
     from fpga_opt.passes.split_exit_branches import conditional_buffer_depth
 
     if backlog < 0:
@@ -143,9 +144,8 @@ def size_exit_buffers(func: FuncOp, backlog: int = 1) -> list[ExitBufferSizes]:
     merge = structure.merge
     for k in range(len(structure.buffers)):
         arrive = max((c.cycles for op, c in costs.items() if _stage(structure, op) == k), default=1)
-        later = {op: c for op, c in costs.items() if _stage(structure, op) > k}
-        slowest = max((c.cycles for c in later.values()), default=0)
-        wait = longest_path(later) + (backlog + 1) * slowest
+        later = [c.cycles for op, c in costs.items() if _stage(structure, op) > k]
+        wait = sum(later) + backlog * max(later, default=0)
         results = -(-wait // max(arrive, 1)) + 2
         _buffer_operand(merge, 2 * k, f"exit{k}.results", results * _numel(merge.inputs[2 * k]), k)
         _buffer_operand(merge, 2 * k + 1, f"exit{k}.decisions", results, k)
