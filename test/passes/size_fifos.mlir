@@ -2,6 +2,7 @@
 // RUN: fpga-opt %s --split-input-file -p size-fifos | fpga-opt --split-input-file -p size-fifos | filecheck %s
 // RUN: fpga-opt %s --split-input-file -p 'size-fifos{power-of-two=true margin=1}' | filecheck %s --check-prefix=ROUND
 // RUN: fpga-opt %s --split-input-file -p 'size-fifos{windows=false}' | filecheck %s --check-prefix=NOWIN
+// RUN: fpga-opt %s --split-input-file -p 'size-fifos{shrink=always}' | filecheck %s --check-prefix=SHRINK
 
 // size-fifos simulates the design (fpga-sim's timing, no weights) with unbounded FIFOs, then again with
 // each input offered at that decoupled rate, and gives every FIFO whose highest level exceeds the default
@@ -80,4 +81,22 @@ func.func @existing_buffers(%x: !dataflow.stream<4x4x8xi8>) -> (!dataflow.stream
   %b2 = dataflow.buffer %c2 {depth = 40 : i64, layer = "shallow"} : !dataflow.stream<4x4x8xi8> -> !dataflow.stream<4x4x8xi8>
   %y2 = dataflow.linear %b2 {weights = "fc.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, coarse_in = 8 : i64, layer = "fc2"} : !dataflow.stream<4x4x8xi8> -> !dataflow.stream<1x1x16xi8>
   func.return %y, %y2 : !dataflow.stream<1x1x16xi8>, !dataflow.stream<1x1x16xi8>
+}
+
+// -----
+
+// Sized for inputs at the steady rate, a FIFO can be more than the design needs: here the conv is as
+// fast as fc reads (coarse_in = coarse_out = 8: 16 cycles a frame, 8 elements a cycle), so with the
+// inputs ready at once (fpga-sim's ports) it refills fc's input as fast as fc drains it and 2 words
+// are enough; at the steady rate, 120 elements still wait while fc computes.  shrink=always sets every
+// deepened FIFO back where the design keeps its rate without it (one simulation per group tried).
+// CHECK-LABEL: func.func @fast_conv_then_linear
+// CHECK:         dataflow.buffer %{{.*}} {depth = 120 : i64, layer = "fc.fifo"}
+// SHRINK-LABEL: func.func @fast_conv_then_linear
+// SHRINK-NOT:    dataflow.buffer
+// SHRINK:        func.return
+func.func @fast_conv_then_linear(%x: !dataflow.stream<4x4x8xi8>) -> !dataflow.stream<1x1x16xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "c.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, coarse_in = 8 : i64, coarse_out = 8 : i64, layer = "conv"} : (!dataflow.stream<4x4x8xi8>) -> !dataflow.stream<4x4x8xi8>
+  %y = dataflow.linear %c {weights = "fc.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, coarse_in = 8 : i64, layer = "fc"} : !dataflow.stream<4x4x8xi8> -> !dataflow.stream<1x1x16xi8>
+  func.return %y : !dataflow.stream<1x1x16xi8>
 }

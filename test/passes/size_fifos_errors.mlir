@@ -19,6 +19,9 @@
 // RUN: not fpga-opt %s -p 'size-fifos{max-util=0}' 2>&1 | filecheck %s --check-prefix=UTIL
 // UTIL: fpga-opt: error: size-fifos: max-util must be in (0, 1], got 0
 //
+// RUN: not fpga-opt %s -p 'size-fifos{shrink=sometimes}' 2>&1 | filecheck %s --check-prefix=SHRINK
+// SHRINK: fpga-opt: error: size-fifos: shrink must be one of never, over-budget, always, got 'sometimes'
+//
 // RUN: not fpga-opt %s -p 'size-fifos{board=nexys}' 2>&1 | filecheck %s --check-prefix=BOARD
 // BOARD: fpga-opt: error: size-fifos: unknown board 'nexys'
 //
