@@ -118,7 +118,9 @@ def run_samo(python: str, model: Path, platform: dict, seed: int, workdir: Path)
     match = re.search(r"Total Throughput:\s*([0-9.eE+-]+)\s*\(img/us\)", done.stdout)
     if not match:
         return {"error": "could not read 'Total Throughput' from SAMO's summary", "search_s": seconds}
-    return {"fps": float(match.group(1)) * 1e6, "search_s": seconds}
+    design = json.loads(out.read_text()) if out.exists() and out.suffix == ".json" else None
+    summary = done.stdout[done.stdout.rfind("Partition 0:") :] if "Partition 0:" in done.stdout else ""
+    return {"fps": float(match.group(1)) * 1e6, "search_s": seconds, "summary": summary, "design": design}
 
 
 def run_select_folding(model: Path, board_name: str, max_util: float) -> dict:
