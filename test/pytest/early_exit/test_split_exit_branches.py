@@ -1,4 +1,4 @@
-"""split-exit-branches on the digits B-LeNet: structure, buffer sizing, and (once fpga-sim runs the exit ops)
+"""split-exit-branches on the digits B-LeNet: structure, buffer sizing, and (with fpga-sim running the exit ops)
 the differential check that the split network returns what the unsplit one's exits say."""
 
 from __future__ import annotations
