@@ -260,3 +260,25 @@ def test_cli_prints_the_exits(digits_ir, tmp_path, capsys):
 
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["exits"]["histogram"] == [6, 2]
+
+
+def test_three_exits_route_each_stage_its_own_share():
+    """Three exits (the split pass's lit test network): stage 1's conv (9,216 cycles per frame) sees the
+    samples that pass exit 0, stage 2 those that pass exit 1 too; the second conditional buffer is fed
+    only what the first forwards."""
+    repo = Path(__file__).resolve().parents[3]
+    text = (repo / "test" / "passes" / "split_exit_branches.mlir").read_text().split("// -----")[1]
+    module = parse_text("\n".join(line for line in text.splitlines() if not line.startswith("//")))
+    func = next(iter(module.body.block.ops))
+    split_function(func, [0.8, 0.95])
+    size_exit_buffers(func)
+
+    def run(pattern):
+        return simulate(module, None, frames=36, exits=pattern, fifo_depth=None).timing.exits
+
+    third = run([0, 1, 2])  # two thirds reach stage 1: 2/3 x 9,216
+    assert third["histogram"] == [12, 12, 12]
+    assert third["cycles_per_sample"] == pytest.approx(6144)
+    assert [b["exit"] for b in third["conditional_buffers"]] == [0, 1]
+    assert run([1])["cycles_per_sample"] == pytest.approx(9216)
+    assert run([0])["cycles_per_sample"] == pytest.approx(4608)  # stage 0's conv alone
