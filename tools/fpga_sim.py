@@ -3,7 +3,9 @@
     fpga-sim model.mlir --input x.npy [--frames N] [--clock-mhz F] [--output out.npz] [--report-json r.json]
 
 Without `--input` only the timing is simulated (it does not depend on the
-data).  `--input` takes an `.npy` (one sample or a batch) or an `.npz` (key
+data, except in an early-exit network: there each sample is routed by its
+decision, from `--input`, else `--exit-pattern`, else the recorded exit
+probabilities; docs/passes/early_exit.md).  `--input` takes an `.npy` (one sample or a batch) or an `.npz` (key
 the port name from `dataflow.input_names`, else `input0`, `input1`, ...,
 else `input` or the only array for a one-input design), in NCHW or HWC (see
 docs/simulator.md).  `--output` writes an `.npz` with one array per result
