@@ -64,6 +64,8 @@ from fpga_opt.passes.analysis.op_costs import op_rate
 
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
 SHRINK_MODES = ("never", "over-budget", "always")
+#: Simulations a shrink may spend to bring a design within budget before the pass refolds or gives up.
+_SHRINK_TRIES_OVER_BUDGET = 8
 #: A level within this fraction of a word of a bound counts as at the bound.
 _EPS = 1e-6
 
@@ -314,8 +316,8 @@ class SizeFifosPass(ModulePass):
         """Set deepened FIFOs back to their depth before the pass where the design keeps its rate without them.
 
         Without a board: every FIFO it can, the costliest first.  With a board: only until the design
-        fits, starting with the fewest FIFOs (costliest in the exceeded resource first) that would free
-        enough of it.  A group is set back at once and kept if every function still runs within
+        fits (at most `_SHRINK_TRIES_OVER_BUDGET` simulations), starting with the fewest FIFOs
+        (costliest in the exceeded resource first) that would free enough of it.  A group is set back at once and kept if every function still runs within
         tolerance; a group that does not is halved (delta debugging), so FIFOs that can go together cost
         one simulation.
         """
@@ -387,9 +389,11 @@ class SizeFifosPass(ModulePass):
                 results[c[3].sym_name.data].shrunk += 1
             return True
 
+        tries = 0
         while stack:
-            if board is not None and self._violation(module, board) is None:
+            if board is not None and (self._violation(module, board) is None or tries >= _SHRINK_TRIES_OVER_BUDGET):
                 return
+            tries += 1
             group = stack.pop()
             if not group or runs(group) or len(group) == 1:
                 continue
