@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from fpga_opt.dialects.dataflow import ConditionalBufferOp, DataflowOp, ExitDecisionOp, ExitMergeOp, ForkOp
-from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.split_exit_branches import conditional_buffer_depth, split_function, stage_of
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "early_exit"
@@ -85,12 +84,7 @@ def test_split_network_equals_per_sample_choice(digits_ir):
     module, func = load(digits_ir)
     exits = run_functional(module, None, x, base_dir=digits_ir.parent)
     split_function(func, [0.9])
-    try:
-        merged, index = run_functional(module, None, x, base_dir=digits_ir.parent)
-    except FpgaOptError as error:
-        if "not supported" in str(error):
-            pytest.skip("fpga-sim has no semantics for the early-exit ops yet")
-        raise
+    merged, index = run_functional(module, None, x, base_dir=digits_ir.parent)
     (decision,) = [op for op in func.walk() if isinstance(op, ExitDecisionOp)]
     leave = decision.rule().decide_batch(exits[0].reshape(len(x), -1))
     assert np.array_equal(index.reshape(-1), np.where(leave, 0, 1))
