@@ -9,29 +9,33 @@ large FIFOs and recording each one's highest occupancy (`set_fifo_depths`);
 this pass does the same with `fpga-sim`'s timing simulation
 (`passes/analysis/fifo_sizing.py`; no weights needed):
 
-1. simulate with every FIFO unbounded: the *decoupled* cycles per frame;
-2. simulate again, unbounded, with each input offered at that rate (so the
-   FIFOs in front of the slowest layer do not grow frame after frame), and
-   read every FIFO's highest level;
-3. write the depths: a FIFO whose highest level exceeds the default 2 words
-   gets `ceil(level / word) + margin` words (optionally rounded up to a power
-   of two, at most `max-depth`): a `dataflow.buffer` on an edge (inserted
-   before the consumer, or the edge's last buffer deepened), `window_depth`
-   on a conv or pool whose window stream needs it.  Existing buffers and
+1. simulate with every FIFO unbounded: the *decoupled* cycles per frame T;
+2. window streams: each conv/pool alone, fed at one frame per T cycles; one
+   that cannot keep that pace with its 2-window stream gets `window_depth`
+   = the highest level of an unbounded one (data that waits is cheaper in
+   front of the sliding window than behind it);
+3. simulate again, edges unbounded, each input offered at one frame per T
+   cycles (so the FIFOs in front of the slowest layer do not grow frame
+   after frame), and give every edge whose highest level exceeds its default
+   2 words `ceil(level / word) + margin` words (optionally rounded up to a
+   power of two, at most `max-depth`): a `dataflow.buffer` inserted before
+   the consumer, or the edge's last buffer deepened.  Existing buffers and
    window depths are never made smaller, so a skip FIFO sized by
    `minimize-residual-buffers` keeps at least its safe depth;
 4. simulate the sized design as fpga-sim runs it (2-word streams elsewhere,
    inputs ready at once) and check that its cycles per frame is within
-   `tolerance` of the decoupled run; otherwise double the FIFOs that were
-   full while their writer stalled, and check again (`rounds` times).
+   `tolerance` of T; otherwise double the FIFOs that were full while their
+   writer stalled (and their reader did not), and check again (`rounds` times).
 
 When the module targets a board (`board`/`board-file`, else the module's
 `dataflow.board` written by `select-folding`), the sized design must stay
 within `max-util` of every resource (FIFOs are costed by
-`passes/analysis/op_costs.py`, as `estimate-resources` reports them); the
-pass fails with one line naming the resource otherwise.  It is
-deterministic.  docs/passes/folding.md ("FIFO sizing") has the rationale,
-figures and the pipeline order.
+`passes/analysis/op_costs.py`, as `estimate-resources` reports them).  Over
+budget, the pass first sets back the FIFOs the design can do without
+(`shrink`), then, with `refold`, re-runs `select-folding` with the FIFOs
+counted and sizes again; otherwise it fails with one line naming the
+resource.  It is deterministic.  docs/passes/folding.md ("FIFO sizing") has
+the rationale, figures and the pipeline order.
 """
 
 from __future__ import annotations
@@ -235,7 +239,7 @@ class SizeFifosPass(ModulePass):
     """Largest fraction of each board resource the sized design may use (as select-folding's max-util)."""
 
     shrink: str = "over-budget"
-    """Try each deepened FIFO back at its old depth, keeping it there if the design still runs within tolerance (one simulation each): never, over-budget (only while the sized design does not fit the board, costliest first), always."""
+    """Set deepened FIFOs back to their old depth where the design keeps its rate without them (a simulation per group tried): never, over-budget (only while the sized design does not fit the board), always."""
 
     refold: bool = False
     """When the sized FIFOs do not fit, re-run select-folding with them counted, then re-size (refold-rounds times)."""
@@ -317,9 +321,9 @@ class SizeFifosPass(ModulePass):
 
         Without a board: every FIFO it can, the costliest first.  With a board: only until the design
         fits (at most `_SHRINK_TRIES_OVER_BUDGET` simulations), starting with the fewest FIFOs
-        (costliest in the exceeded resource first) that would free enough of it.  A group is set back at once and kept if every function still runs within
-        tolerance; a group that does not is halved (delta debugging), so FIFOs that can go together cost
-        one simulation.
+        (costliest in the exceeded resource first) that would free enough of it.  A group is set back
+        at once and kept if every function still runs within tolerance; a group that does not is
+        halved (delta debugging), so FIFOs that can go together cost one simulation.
         """
         from fpga_opt.backend.sim import elaborate, simulate_timing
         from fpga_opt.passes.analysis.op_costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
