@@ -519,6 +519,11 @@ class _Lowering:
         ci, co = op.coarse_in.value.data, op.coarse_out.value.data
         fine, cg = op.fine.value.data, op.coarse_group.value.data
         cin_g, cout_g = inp.channels // groups, out.channels // groups
+        if op.reuse_factor > 1:
+            raise FpgaOptError(
+                f"{_who(op)}: temporal reuse (reuse = {op.reuse_factor}) has no HLS conv kernel yet; "
+                "run merge-loops without reuse for HLS emission"
+            )
         if cg > 1 and (ci != cin_g or co != cout_g):
             raise FpgaOptError(
                 f"{_who(op)}: coarse_group = {cg} needs coarse_in = C_in/groups ({cin_g}) and coarse_out = "

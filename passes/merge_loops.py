@@ -97,7 +97,7 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.annotations import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
 from fpga_opt.passes.analysis.boards import Board
 from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, op_cost
-from fpga_opt.passes.analysis.residual import apply_reuse, is_same_window, strip_buffers, topological_sort, window_props
+from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort, window_props
 from fpga_opt.passes.analysis.resources import RESOURCE_NAMES, Resources
 from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
 
@@ -584,5 +584,5 @@ def set_reuse(module: ModuleOp, reuse: int) -> None:
             continue
         before = op_cost(op).cycles
         op.reuse = _i64(reuse)
-        if apply_reuse(op, op_cost(op)).cycles >= before:
+        if op_cost(op).cycles >= before:  # op_cost applies the reuse model
             op.reuse = None

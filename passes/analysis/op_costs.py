@@ -626,7 +626,13 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
             if op.side_requant is not None:
                 r, _ = requant_part(op.side_requant, acc_bits, _epilogue_bits(side), f["coarse_out"], ctx)
                 res += r
-    return LayerCost(cycles, depth, res + window_fifo_cost(op, ctx))
+    cost = LayerCost(cycles, depth, res + window_fifo_cost(op, ctx))
+    if op.reuse_factor > 1:
+        # Temporal reuse (merge-loops{reuse=N}): the model lives beside the ResNet passes.
+        from fpga_opt.passes.analysis.residual import apply_reuse
+
+        cost = apply_reuse(op, cost, ctx)
+    return cost
 
 
 @register_cost_model(LinearOp)
