@@ -475,6 +475,11 @@ def _i64(value: int) -> IntegerAttr:
     return IntegerAttr(value, i64)
 
 
+def _present(props: dict[str, Attribute | None]) -> dict[str, Attribute]:
+    """Builder properties that were given (optional ones left as None are omitted)."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
 _ONE = IntegerAttr(1, i64)
 _STREAM_FORMAT = "$input attr-dict `:` type($input) `->` type($output)"
 _GENERAL_FORMAT = "operands attr-dict `:` functional-type(operands, results)"
@@ -601,7 +606,7 @@ class ConvOp(DataflowOp):
         super().__init__(
             operands=[input, None],
             result_types=[result_type, None],
-            properties={k: v for k, v in props.items() if v is not None},
+            properties=_present(props),
         )
 
     def folding(self) -> dict[str, int]:
@@ -752,7 +757,7 @@ class LinearOp(DataflowOp):
         super().__init__(
             operands=[input],
             result_types=[result_type],
-            properties={k: v for k, v in props.items() if v is not None},
+            properties=_present(props),
         )
 
     def folding(self) -> dict[str, int]:
@@ -829,7 +834,7 @@ class PoolOp(ChannelParallelOp):
             "layer": StringAttr(layer) if layer is not None else None,
         }
         super().__init__(
-            operands=[input], result_types=[result_type], properties={k: v for k, v in props.items() if v is not None}
+            operands=[input], result_types=[result_type], properties=_present(props)
         )
 
     def verify_(self) -> None:
@@ -882,7 +887,7 @@ class GlobalPoolOp(ChannelParallelOp):
             "layer": StringAttr(layer) if layer is not None else None,
         }
         super().__init__(
-            operands=[input], result_types=[result_type], properties={k: v for k, v in props.items() if v is not None}
+            operands=[input], result_types=[result_type], properties=_present(props)
         )
 
     def verify_(self) -> None:
@@ -944,7 +949,7 @@ class AddOp(ChannelParallelOp):
             "layer": StringAttr(layer) if layer is not None else None,
         }
         super().__init__(
-            operands=[lhs, rhs], result_types=[result_type], properties={k: v for k, v in props.items() if v is not None}
+            operands=[lhs, rhs], result_types=[result_type], properties=_present(props)
         )
 
     def verify_(self) -> None:
