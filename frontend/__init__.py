@@ -15,8 +15,11 @@ def register_frontends(driver: Any) -> None:
     """Let `fpga-opt model.onnx ...` import ONNX on the fly (chosen by the file extension)."""
 
     def onnx_frontend(_stream: IO[bytes]):
-        from fpga_opt.frontend.onnx_import import import_for_opt
+        from fpga_opt.frontend.onnx_import import import_for_opt, parse_input_shape
 
-        return import_for_opt(driver.args.input_file, driver.args.output_file)
+        shapes = dict(parse_input_shape(text) for text in getattr(driver.args, "input_shape", None) or [])
+        return import_for_opt(
+            driver.args.input_file, driver.args.output_file, shapes, getattr(driver, "defer_until_written", None)
+        )
 
     driver.available_frontends["onnx"] = onnx_frontend

@@ -23,7 +23,7 @@ the IR file.  Nothing is written unless the whole import succeeded.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -187,21 +187,31 @@ def parse_input_shapes(texts: list[str]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def import_for_opt(input_file: str | None, output_file: str | None) -> ModuleOp:
+def import_for_opt(
+    input_file: str | None,
+    output_file: str | None,
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    defer: Callable[[Callable[[], None]], None] | None = None,
+) -> ModuleOp:
     """fpga-opt's `.onnx` frontend: import, then write the sidecar where the IR will refer to it.
 
     With `-o out/x.mlir` the sidecar is `out/x.weights.npz`; printing to stdout
     it is `<model stem>.weights.npz` beside the ONNX file, and `dataflow.weights`
     is relative to the current directory (where a redirected output lands).
+    `defer` lets the driver write the sidecar only once the IR itself is written,
+    so a failing pass leaves no files behind.
     """
     if input_file is None:
         raise FpgaOptError("an ONNX model must be given as a file name (its external data and sidecar live beside it)")
-    imported = import_onnx(input_file)
+    imported = import_onnx(input_file, input_shapes)
     if output_file is not None:
         sidecar, ir_dir = sidecar_for(output_file), Path(output_file).parent
     else:
         onnx_path = Path(input_file)
         sidecar, ir_dir = onnx_path.with_name(onnx_path.stem + SIDECAR_SUFFIX), Path.cwd()
     attach_sidecar(imported.module, sidecar, ir_dir)
-    save_weights(sidecar, imported.weights)
+    if defer is None:
+        save_weights(sidecar, imported.weights)
+    else:
+        defer(lambda: save_weights(sidecar, imported.weights))
     return imported.module

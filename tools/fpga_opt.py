@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
@@ -74,6 +74,7 @@ class FpgaOptMain(xDSLOptMain):
 
     def __init__(self, args: Sequence[str] | None = None):
         self._locations: dict[Operation, str] = {}
+        self._deferred: list[Callable[[], None]] = []
         super().__init__(description="fpga-opt: the dataflow-dialect optimizer", args=args)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
@@ -85,6 +86,13 @@ class FpgaOptMain(xDSLOptMain):
         )
         arg_parser.add_argument(
             "--list-passes", action="store_true", help="list fpga-opt's passes with their options and exit"
+        )
+        arg_parser.add_argument(
+            "--input-shape",
+            action="append",
+            default=[],
+            metavar="NAME:1xCxHxW",
+            help="ONNX input only: static shape of a graph input with dynamic dimensions (repeatable)",
         )
 
     def register_all_dialects(self) -> None:
@@ -181,6 +189,12 @@ class FpgaOptMain(xDSLOptMain):
             sys.stdout.write(text)
         else:
             write_atomically(self.args.output_file, text)
+        for write in self._deferred:
+            write()
+
+    def defer_until_written(self, write: Callable[[], None]) -> None:
+        """Run `write` (e.g. a frontend's weight sidecar) only after the IR was written."""
+        self._deferred.append(write)
 
 
 def list_passes() -> str:
