@@ -78,8 +78,27 @@ from xdsl.utils.exceptions import VerifyException
 # --------------------------------------------------------------------------
 
 
+class ShapedParameters:
+    """Printing and parsing for types whose parameters are a shape and an element type.
+
+    The text is `<d0 x d1 x ... x T>`, as in builtin tensor types; the class
+    using it declares `shape: ArrayAttr[IntAttr]` and `element_type`.
+    """
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_string("x".join(str(d.data) for d in self.shape.data) + "x")  # type: ignore[attr-defined]
+            printer.print_attribute(self.element_type)  # type: ignore[attr-defined]
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            dims, element_type = parser.parse_ranked_shape()
+        return (ArrayAttr([IntAttr(d) for d in dims]), element_type)
+
+
 @irdl_attr_definition
-class StreamType(ParametrizedAttribute, TypeAttribute):
+class StreamType(ShapedParameters, ParametrizedAttribute, TypeAttribute):
     """A stream of H x W x C elements per frame, in raster order, channel last.
 
     `!dataflow.stream<32x32x16xi8>` is a 32x32 feature map of 16 int8 channels.
@@ -122,17 +141,6 @@ class StreamType(ParametrizedAttribute, TypeAttribute):
     @property
     def is_integer(self) -> bool:
         return isinstance(self.element_type, IntegerType)
-
-    def print_parameters(self, printer: Printer) -> None:
-        with printer.in_angle_brackets():
-            printer.print_string("x".join(str(d) for d in self.dims) + "x")
-            printer.print_attribute(self.element_type)
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
-        with parser.in_angle_brackets():
-            dims, element_type = parser.parse_ranked_shape()
-        return (ArrayAttr([IntAttr(d) for d in dims]), element_type)
 
     def verify(self) -> None:
         if len(self.shape.data) != 3:

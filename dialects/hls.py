@@ -67,12 +67,12 @@ from xdsl.irdl import (
     traits_def,
     var_operand_def,
 )
-from xdsl.parser import AttrParser, Parser
+from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsolatedFromAbove, NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
+from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr, ShapedParameters
 
 # --------------------------------------------------------------------------
 # Types
@@ -80,7 +80,7 @@ from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
 
 
 @irdl_attr_definition
-class StreamType(ParametrizedAttribute, TypeAttribute):
+class StreamType(ShapedParameters, ParametrizedAttribute, TypeAttribute):
     """An `hls::stream` of tokens: `!hls.stream<4xi8>` (a pack of 4 lanes) or
     `!hls.stream<9x4xi8>` (a window of 9 positions x 4 lanes)."""
 
@@ -108,17 +108,6 @@ class StreamType(ParametrizedAttribute, TypeAttribute):
     @property
     def is_window(self) -> bool:
         return len(self.dims) == 2
-
-    def print_parameters(self, printer: Printer) -> None:
-        with printer.in_angle_brackets():
-            printer.print_string("x".join(str(d) for d in self.dims) + "x")
-            printer.print_attribute(self.element_type)
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
-        with parser.in_angle_brackets():
-            dims, element_type = parser.parse_ranked_shape()
-        return (ArrayAttr([IntAttr(d) for d in dims]), element_type)
 
     def verify(self) -> None:
         if len(self.shape.data) not in (1, 2):
