@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from xdsl.context import Context
 from xdsl.ir import Dialect
 
 #: Our dialects whose names xDSL's own universe already uses.
@@ -32,6 +33,19 @@ def _hls() -> Dialect:
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
     """Dialect name to a lazy factory, as xDSL's Context expects."""
     return {"dataflow": _dataflow, "hls": _hls}
+
+
+def make_context() -> Context:
+    """A context that parses fpga-opt IR: builtin, func and our dialects (loaded lazily)."""
+    from xdsl.dialects.builtin import Builtin
+    from xdsl.dialects.func import Func
+
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(Func)
+    for name, factory in all_dialects().items():
+        ctx.register_dialect(name, factory)
+    return ctx
 
 
 def universe_dialects() -> dict[str, Callable[[], Dialect]]:

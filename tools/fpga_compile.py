@@ -30,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import builtin, func
+from xdsl.dialects import func
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.parser import Parser
 from xdsl.passes import PassPipeline
 
+from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
 
@@ -61,16 +62,6 @@ DEFAULT_FRAMES = 20
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _context() -> Context:
-    from fpga_opt.dialects.dataflow import Dataflow
-    from fpga_opt.dialects.hls import Hls
-
-    ctx = Context()
-    for dialect in (builtin.Builtin, func.Func, Dataflow, Hls):
-        ctx.load_dialect(dialect)
-    return ctx
 
 
 def _module_text(module: ModuleOp) -> str:
@@ -123,7 +114,7 @@ def import_model(path: Path, out: Path, shapes: list[str]) -> tuple[ModuleOp, di
     if path.suffix == ".mlir":
         if shapes:
             raise FpgaOptError("--input-shape only applies to ONNX models")
-        module = Parser(_context(), path.read_text(), str(path)).parse_module()
+        module = Parser(make_context(), path.read_text(), str(path)).parse_module()
         module.verify()
         store = WeightStore.for_module(module, path.parent)
         weights = {name: np.asarray(store[name]) for name in store}
@@ -184,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         raise FpgaOptError(f"{out}: exists and is not a directory")
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
     passes, skipped = pipeline_specs(specs, args.board)
-    ctx = _context()
+    ctx = make_context()
     stem = model.stem
     report: dict = {"model": str(model), "board": board.name, "part": board.part}
     total_steps = 6

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, DictionaryAttr, ModuleOp
-from xdsl.dialects.func import Func
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.parser import Parser
 
-from fpga_opt.dialects.dataflow import Dataflow, DataflowOp
+from fpga_opt.dialects import make_context
+from fpga_opt.dialects.dataflow import DataflowOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
 from fpga_opt.passes.analysis.op_costs import design_ops, layer_name
@@ -43,11 +43,7 @@ def load(path: str) -> ModuleOp:
         text, name = sys.stdin.read(), "<stdin>"
     else:
         text, name = Path(path).read_text(), path
-    ctx = Context()
-    ctx.load_dialect(Builtin)
-    ctx.load_dialect(Func)
-    ctx.load_dialect(Dataflow)
-    module = Parser(ctx, text, name).parse_module()
+    module = Parser(make_context(), text, name).parse_module()
     module.verify()
     return module
 

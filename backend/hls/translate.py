@@ -15,10 +15,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from xdsl.context import Context
-from xdsl.dialects import builtin, func
+from xdsl.dialects import func
 from xdsl.parser import Parser
 
+from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError
 
 TEST_FRAMES = 20
@@ -29,17 +29,13 @@ def emit_hls_file(
 ) -> list[Path]:
     """Parse `ir_path`, lower it if needed, and write the project into `out_dir`."""
     from fpga_opt.backend.hls.emit import build_project
-    from fpga_opt.dialects.dataflow import Dataflow
-    from fpga_opt.dialects.hls import Hls
     from fpga_opt.dialects.weights import WeightStore
     from fpga_opt.passes.lower_dataflow_to_hls import LowerDataflowToHlsPass
 
     if out_dir is None:
         raise FpgaOptError("--emit-hls needs -o OUT_DIR (the project folder)")
     ir_path = Path(ir_path)
-    ctx = Context()
-    for dialect in (builtin.Builtin, func.Func, Dataflow, Hls):
-        ctx.load_dialect(dialect)
+    ctx = make_context()
     module = Parser(ctx, ir_path.read_text(), str(ir_path)).parse_module()
     module.verify()
     store = WeightStore.for_module(module, ir_path.parent)

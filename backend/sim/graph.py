@@ -189,11 +189,7 @@ def elaborate(module: ModuleOp, func: str | None = None, source: str = "<module>
 
 def load_module(path: str | Path) -> ModuleOp:
     """Parse and verify an IR file; errors are one line with the file location."""
-    from xdsl.context import Context
-    from xdsl.dialects.builtin import Builtin
-    from xdsl.dialects.func import Func
-
-    from fpga_opt.dialects.dataflow import Dataflow
+    from fpga_opt.dialects import make_context
     from fpga_opt.tools.fpga_opt import LocatingParser, verify_with_location
 
     path = Path(path)
@@ -203,11 +199,7 @@ def load_module(path: str | Path) -> ModuleOp:
         raise FpgaOptError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise FpgaOptError(f"{path}: cannot read ({error})") from None
-    ctx = Context()
-    ctx.load_dialect(Builtin)
-    ctx.load_dialect(Func)
-    ctx.load_dialect(Dataflow)
-    parser = LocatingParser(ctx, text, str(path))
+    parser = LocatingParser(make_context(), text, str(path))
     module = parser.parse_module()
     verify_with_location(module, parser.op_locations)
     return module
