@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from math import gcd
 
+import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     DenseArrayBase,
@@ -144,8 +146,41 @@ STREAM_FORMAT = "$input attr-dict `:` type($input) `->` type($output)"
 GENERAL_FORMAT = "operands attr-dict `:` functional-type(operands, results)"
 
 
+Folding = Mapping[str, int]
+"""Folding factors by name (`{"coarse_in": 4, ...}`): an op's own, or a search's candidate."""
+
+
+def divisors(n: int) -> list[int]:
+    """The positive divisors of `n`, ascending."""
+    small, large = [], []
+    d = 1
+    while d * d <= n:
+        if n % d == 0:
+            small.append(d)
+            if d * d != n:
+                large.append(n // d)
+        d += 1
+    return small + large[::-1]
+
+
+def fine_values(kh: int, kw: int) -> list[int]:
+    """`fine` values the HLS flow implements: 1, one kernel row (Kw) or column (Kh), the whole Kh*Kw."""
+    return sorted({1, kw, kh, kh * kw})
+
+
 class DataflowOp(IRDLOperation):
-    """Base of every hardware layer: an optional `layer` name for reports."""
+    """Base of every hardware layer: an optional `layer` name for reports, and the op's own facts.
+
+    Every concern outside the dialect (cost models, the simulator, the HLS
+    lowering, the passes) asks these methods instead of re-deriving them:
+
+    * `folding()` / `folding_space()`: the op's folding factors and their legal values;
+    * `input_lanes(i)` / `output_lanes(j)`: elements per cycle on operand `i` / result `j`
+      at a folding (the op's own unless one is given);
+    * `macs()`: multiply-accumulates per frame.
+
+    Sliding-window ops add the `WindowedOp` facts; FIFOs are `FifoOp`s.
+    """
 
     # Properties print in the attribute dictionary, so the custom form stays
     # `dataflow.conv %x {kernel = ..., coarse_in = 4 : i64} : ...`.
@@ -161,14 +196,151 @@ class DataflowOp(IRDLOperation):
         """The op's folding factors by name (empty when it has none)."""
         return {}
 
+    def folding_space(self) -> dict[str, list[int]]:
+        """The legal values of each folding factor (empty when it has none)."""
+        return {}
+
+    def factors(self, folding: Folding | None = None) -> dict[str, int]:
+        """The op's folding with `folding`'s factors (a search's candidate) put over it."""
+        own = self.folding()
+        return own if not folding else {**own, **folding}
+
+    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
+        """Elements per cycle the op reads on operand `index` at full rate."""
+        return 1
+
+    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
+        """Elements per cycle the op writes on result `index` at full rate."""
+        return 1
+
+    def macs(self) -> int:
+        """Multiply-accumulates of one frame (0 for ops that do not multiply)."""
+        return 0
+
 
 class ChannelParallelOp(DataflowOp):
-    """An op that processes `coarse` channels in parallel."""
+    """An op that processes `coarse` channels in parallel on every port."""
 
     coarse = prop_def(IntegerAttr[I64], default_value=ONE)
 
     def folding(self) -> dict[str, int]:
         return {"coarse": self.coarse.value.data}
 
+    def folding_space(self) -> dict[str, list[int]]:
+        channels = 0
+        for value in self.operands:
+            if isinstance(value.type, StreamType):
+                channels = gcd(channels, value.type.channels)
+        return {"coarse": divisors(channels)}
+
+    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse"]
+
+    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse"]
+
     def _check_coarse(self, channels: int) -> None:
         check_factor(self, "coarse", self.coarse.value.data, channels, "channels")
+
+
+class FifoOp(DataflowOp):
+    """A FIFO on one stream (`dataflow.buffer`, `dataflow.conditional_buffer`).
+
+    It moves its stream at the width of the op that drives it, so it has no
+    lanes of its own: analyses look through it to that op (`lanes_driver`).
+    Operand 0 is the stream it holds; `fifo_depth` is its capacity in elements.
+    """
+
+    @property
+    def fifo_depth(self) -> int:
+        return self.depth.value.data  # type: ignore[attr-defined]
+
+
+class WindowedOp(DataflowOp):
+    """A sliding-window op (conv, pool): a line buffer over operand 0 feeds a compute unit.
+
+    Owns the window geometry every concern needs: the kernel, stride and
+    padding, whether a line buffer exists at all (an unpadded 1x1 stride-1
+    window is the pixel itself), and the window fill: the elements that must
+    enter the line buffer before the first window is complete,
+    `((Kh-1)(W+pad_l+pad_r) + (Kw-1)) * C` (fpgaConvNet's sliding-window
+    depth, DESIGN.md).  `window_depth` (set by `size-fifos`) is the depth in
+    windows of the stream between the window and the compute unit.
+    """
+
+    kernel = prop_def(DenseArrayBase[I64])
+    stride = prop_def(DenseArrayBase[I64])
+    pad = prop_def(DenseArrayBase[I64])
+    window_depth = opt_prop_def(IntegerAttr[I64])
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        kh, kw = self.kernel.get_values()
+        return kh, kw
+
+    @property
+    def stride_size(self) -> tuple[int, int]:
+        sh, sw = self.stride.get_values()
+        return sh, sw
+
+    @property
+    def padding(self) -> tuple[int, int, int, int]:
+        """[top, left, bottom, right]."""
+        top, left, bottom, right = self.pad.get_values()
+        return top, left, bottom, right
+
+    @property
+    def window_stream(self) -> StreamType:
+        """The stream the window slides over (operand 0)."""
+        t = self.operands[0].type
+        assert isinstance(t, StreamType)
+        return t
+
+    @property
+    def has_line_buffer(self) -> bool:
+        """False for an unpadded 1x1 stride-1 window: each window is one input pixel."""
+        return not (self.kernel_size == (1, 1) and self.stride_size == (1, 1) and not any(self.padding))
+
+    @property
+    def window_positions(self) -> int:
+        """Pixels in one window as the compute unit sees it (1 without a line buffer)."""
+        kh, kw = self.kernel_size
+        return kh * kw if self.has_line_buffer else 1
+
+    @property
+    def padded_width(self) -> int:
+        _, left, _, right = self.padding
+        return self.window_stream.width + left + right
+
+    def window_fill_elements(self) -> int:
+        """Elements that enter the line buffer before the first window: ((Kh-1)(W+pads) + (Kw-1)) * C."""
+        kh, kw = self.kernel_size
+        return ((kh - 1) * self.padded_width + (kw - 1)) * self.window_stream.channels
+
+    def window_fill_cycles(self, folding: Folding | None = None) -> int:
+        """Cycles to fill the line buffer at the op's input lanes."""
+        return self.window_fill_elements() // self.input_lanes(0, folding)
+
+    def window_last_inputs(self) -> np.ndarray:
+        """For each output pixel (raster order), the raster index of the input pixel that completes its window.
+
+        That is the window's bottom-right corner, clamped to the frame (a
+        corner in the padding needs the last real row / column before it).
+        """
+        kh, kw = self.kernel_size
+        sh, sw = self.stride_size
+        top, left, _, _ = self.padding
+        h, w, _ = self.window_stream.dims
+        out = self.results[0].type
+        assert isinstance(out, StreamType)
+        rows = np.clip(np.arange(out.height) * sh - top + kh - 1, 0, h - 1)
+        cols = np.clip(np.arange(out.width) * sw - left + kw - 1, 0, w - 1)
+        return (rows[:, None] * w + cols[None, :]).ravel()
+
+
+class WholeFrameOp(DataflowOp):
+    """An op that reads its whole input frame before its first output (linear, global pooling).
+
+    Its first output pixel depends on the last input pixel, so it delays a
+    stream by a frame: residual and join analyses treat it as such.
+    """

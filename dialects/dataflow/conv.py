@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import gcd
 
 from xdsl.dialects.builtin import (
     I64,
-    DenseArrayBase,
     IntegerAttr,
     IntegerType,
     StringAttr,
@@ -28,13 +28,16 @@ from fpga_opt.dialects.dataflow.attrs import ActivationAttr, RequantAttr
 from fpga_opt.dialects.dataflow.base import (
     GENERAL_FORMAT,
     ONE,
-    DataflowOp,
+    Folding,
+    WindowedOp,
     array_prop,
     check_activation,
     check_factor,
     check_requant,
     check_same_kind,
+    divisors,
     expect_stream,
+    fine_values,
     i64_array,
     i64_attr,
     present,
@@ -49,7 +52,7 @@ from fpga_opt.dialects.dataflow.types import StreamType
 
 
 @irdl_op_definition
-class ConvOp(DataflowOp):
+class ConvOp(WindowedOp):
     """A 2-D convolution layer (grouped and depthwise included).
 
     Hardware: a sliding-window line buffer feeds `coarse_in` x `coarse_out` x
@@ -79,9 +82,6 @@ class ConvOp(DataflowOp):
     output = result_def(StreamType)
     side = opt_result_def(StreamType)
 
-    kernel = prop_def(DenseArrayBase[I64])
-    stride = prop_def(DenseArrayBase[I64])
-    pad = prop_def(DenseArrayBase[I64])
     groups = prop_def(IntegerAttr[I64], default_value=ONE)
     weights = prop_def(StringAttr)
     bias = opt_prop_def(StringAttr)
@@ -99,7 +99,6 @@ class ConvOp(DataflowOp):
     fine = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_group = prop_def(IntegerAttr[I64], default_value=ONE)
     reuse = opt_prop_def(IntegerAttr[I64])
-    window_depth = opt_prop_def(IntegerAttr[I64])
 
     assembly_format = GENERAL_FORMAT
 
@@ -145,10 +144,50 @@ class ConvOp(DataflowOp):
             "coarse_group": self.coarse_group.value.data,
         }
 
-    @property
-    def kernel_size(self) -> tuple[int, int]:
-        kh, kw = self.kernel.get_values()
-        return kh, kw
+    def folding_space(self) -> dict[str, list[int]]:
+        """coarse_in | C_in/groups, coarse_out | C_out/groups (and the side conv's channels),
+        fine in {1, Kh, Kw, Kh*Kw}, coarse_group | groups."""
+        inp, out = self.window_stream, self.output.type
+        assert isinstance(out, StreamType)
+        g = self.groups.value.data
+        co_dim = out.channels // g
+        if self.side is not None and not self.has_forward:
+            side = self.side.type
+            assert isinstance(side, StreamType)
+            co_dim = gcd(co_dim, side.channels)
+        kh, kw = self.kernel_size
+        return {
+            "coarse_in": divisors(inp.channels // g),
+            "coarse_out": divisors(co_dim),
+            "fine": fine_values(kh, kw),
+            "coarse_group": divisors(g),
+        }
+
+    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
+        """The window's input: coarse_in*coarse_group; the skip stream (operand 1): coarse_out*coarse_group."""
+        f = self.factors(folding)
+        if index == 1 and self.skip is not None:
+            return f["coarse_out"] * f["coarse_group"]
+        return f["coarse_in"] * f["coarse_group"]
+
+    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
+        """The result: coarse_out*coarse_group; the side result: the forwarded centre pixel at the
+        input's lanes, a merged 1x1 conv at coarse_out."""
+        f = self.factors(folding)
+        if index == 1:
+            return f["coarse_in"] * f["coarse_group"] if self.has_forward else f["coarse_out"]
+        return f["coarse_out"] * f["coarse_group"]
+
+    def macs(self) -> int:
+        inp, out = self.window_stream, self.output.type
+        assert isinstance(out, StreamType)
+        kh, kw = self.kernel_size
+        total = out.height * out.width * (inp.channels // self.groups.value.data) * out.channels * kh * kw
+        if self.side is not None and not self.has_forward:
+            side = self.side.type
+            assert isinstance(side, StreamType)
+            total += out.height * out.width * inp.channels * side.channels
+        return total
 
     @property
     def has_forward(self) -> bool:

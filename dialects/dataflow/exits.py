@@ -26,7 +26,15 @@ from xdsl.irdl import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-from fpga_opt.dialects.dataflow.base import GENERAL_FORMAT, STREAM_FORMAT, DataflowOp, expect_stream, i64_attr, who
+from fpga_opt.dialects.dataflow.base import (
+    GENERAL_FORMAT,
+    STREAM_FORMAT,
+    DataflowOp,
+    FifoOp,
+    expect_stream,
+    i64_attr,
+    who,
+)
 from fpga_opt.dialects.dataflow.types import StreamType, int_range
 
 # --------------------------------------------------------------------------
@@ -217,7 +225,7 @@ class ExitDecisionOp(DataflowOp):
 
 
 @irdl_op_definition
-class ConditionalBufferOp(DataflowOp):
+class ConditionalBufferOp(FifoOp):
     """Holds each sample's backbone features until its exit decision arrives.
 
     Per sample, reads one decision and the sample's whole frame of features.

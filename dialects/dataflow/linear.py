@@ -23,11 +23,13 @@ from fpga_opt.dialects.dataflow.attrs import ActivationAttr, RequantAttr
 from fpga_opt.dialects.dataflow.base import (
     ONE,
     STREAM_FORMAT,
-    DataflowOp,
+    Folding,
+    WholeFrameOp,
     check_activation,
     check_factor,
     check_requant,
     check_same_kind,
+    divisors,
     expect_stream,
     present,
     who,
@@ -36,7 +38,7 @@ from fpga_opt.dialects.dataflow.types import StreamType
 
 
 @irdl_op_definition
-class LinearOp(DataflowOp):
+class LinearOp(WholeFrameOp):
     """A fully connected layer (matrix-vector unit).
 
     Reads the whole H x W x C input as one vector (HWC order: the frontend
@@ -88,6 +90,23 @@ class LinearOp(DataflowOp):
 
     def folding(self) -> dict[str, int]:
         return {"coarse_in": self.coarse_in.value.data, "coarse_out": self.coarse_out.value.data}
+
+    def folding_space(self) -> dict[str, list[int]]:
+        """coarse_in | H*W*C (FINN's SIMD), coarse_out | N (FINN's PE)."""
+        inp, out = self.input.type, self.output.type
+        assert isinstance(inp, StreamType) and isinstance(out, StreamType)
+        return {"coarse_in": divisors(inp.numel), "coarse_out": divisors(out.channels)}
+
+    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse_in"]
+
+    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse_out"]
+
+    def macs(self) -> int:
+        inp, out = self.input.type, self.output.type
+        assert isinstance(inp, StreamType) and isinstance(out, StreamType)
+        return inp.numel * out.channels
 
     def verify_(self) -> None:
         inp = expect_stream(self.input, self, "input")

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
-    I64,
-    DenseArrayBase,
-    IntegerAttr,
     StringAttr,
 )
 from xdsl.ir import Attribute, SSAValue
@@ -24,6 +21,8 @@ from fpga_opt.dialects.dataflow.attrs import RequantAttr
 from fpga_opt.dialects.dataflow.base import (
     STREAM_FORMAT,
     ChannelParallelOp,
+    WholeFrameOp,
+    WindowedOp,
     check_requant,
     check_same_kind,
     expect_stream,
@@ -38,7 +37,7 @@ POOL_MODES = ("max", "avg")
 
 
 @irdl_op_definition
-class PoolOp(ChannelParallelOp):
+class PoolOp(WindowedOp, ChannelParallelOp):
     """Max or average pooling over a sliding window.
 
     Average pooling divides by Kh*Kw (padding counts) in float; on integers
@@ -55,11 +54,7 @@ class PoolOp(ChannelParallelOp):
     output = result_def(StreamType)
 
     mode = prop_def(StringAttr)
-    kernel = prop_def(DenseArrayBase[I64])
-    stride = prop_def(DenseArrayBase[I64])
-    pad = prop_def(DenseArrayBase[I64])
     requant = opt_prop_def(RequantAttr)
-    window_depth = opt_prop_def(IntegerAttr[I64])
 
     assembly_format = STREAM_FORMAT
 
@@ -106,7 +101,7 @@ class PoolOp(ChannelParallelOp):
 
 
 @irdl_op_definition
-class GlobalPoolOp(ChannelParallelOp):
+class GlobalPoolOp(WholeFrameOp, ChannelParallelOp):
     """Global max or average pooling to `1x1xC` (the end of most CNNs).
 
     As for `dataflow.pool`, integer averaging emits the sum (or its requant).

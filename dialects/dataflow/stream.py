@@ -24,7 +24,7 @@ from fpga_opt.dialects.dataflow.base import (
     GENERAL_FORMAT,
     STREAM_FORMAT,
     ChannelParallelOp,
-    DataflowOp,
+    FifoOp,
     expect_stream,
     i64_attr,
     who,
@@ -109,7 +109,7 @@ class ForkOp(ChannelParallelOp):
 
 
 @irdl_op_definition
-class BufferOp(DataflowOp):
+class BufferOp(FifoOp):
     """A FIFO of `depth` elements (an `hls::stream` with a STREAM depth).
 
     Depth 0 is a wire (canonicalisation removes it).  Skip connections need
