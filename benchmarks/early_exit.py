@@ -107,10 +107,10 @@ def fold(module, board: str, max_util: float, target_fps: float = 0.0) -> None:
 
 def figures(module, func, board_name: str, x, base_dir: Path, passes: int, fifos: str) -> dict:
     """Model interval and resources (board DSP slice), and fpga-sim on the real samples."""
+    from fpga_opt.backend.costs.exit_rates import effective_interval
+    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
     from fpga_opt.backend.sim import simulate
-    from fpga_opt.passes.analysis.boards import get_board
-    from fpga_opt.passes.analysis.exit_rates import effective_interval
-    from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.target.boards import get_board
 
     board = get_board(board_name)
     interval, bottleneck = effective_interval(func)

@@ -93,8 +93,8 @@ def size(module, frames: int):
 
 
 def measure(model: str, flow: str, board_name: str, algorithm: str, frames: int) -> dict[str, object]:
-    from fpga_opt.passes.analysis.boards import get_board
-    from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, macs_per_frame
+    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network, macs_per_frame
+    from fpga_opt.backend.target.boards import get_board
 
     board = get_board(board_name)
     imported, search_s = compile_design(model, flow, board_name, algorithm)

@@ -13,7 +13,7 @@ Each model is imported from examples/models and compiled with these pipelines:
 
 and reports, per design: the skip FIFOs (bits, RAMB18 with the words of their
 stream's lanes, share of the whole-tensor baseline), the whole design's DSP,
-BRAM18 and LUT (passes/analysis/op_costs.py, every FIFO included), the
+BRAM18 and LUT (backend/costs/op_costs.py, every FIFO included), the
 model's interval and frames per second at the board clock, and `fpga-sim`'s
 simulated cycles per frame (deadlock reported if any).  Figures only: nothing
 here asserts.  docs/passes/resnet.md records a run.
@@ -62,8 +62,8 @@ def compile_design(model_name: str, pipeline: str, board: str):
 
 def skip_fifos(module, ctx):
     """(bits, RAMB18, whole-tensor bits, count) of the module's dataflow.buffer ops (all are skip FIFOs here)."""
+    from fpga_opt.backend.costs.op_costs import fifo_cost
     from fpga_opt.dialects.dataflow import BufferOp
-    from fpga_opt.passes.analysis.op_costs import fifo_cost
 
     bits = bram = full = count = 0
     for op in module.walk():
@@ -80,9 +80,9 @@ def skip_fifos(module, ctx):
 def measure(
     model_name: str, pipeline: str, board_name: str, frames: int, resolution: str | None = None
 ) -> dict[str, object]:
+    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
     from fpga_opt.backend.sim import simulate
-    from fpga_opt.passes.analysis.boards import get_board
-    from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.target.boards import get_board
 
     board = get_board(board_name)
     ctx = CostContext.for_board(board)

@@ -25,7 +25,7 @@ reconfiguration), on a platform file holding the board's resources scaled by
 of conv/pool/relu/linear only (ResNet-8 fails on its residual Add), so the
 default model is LeNet-5; SAMO's annealing takes about 15 CPU-minutes on it.
 The two tools predict with their own models
-(fpgaConvNet's vs passes/analysis/op_costs.py), so the throughputs compare
+(fpgaConvNet's vs backend/costs/op_costs.py), so the throughputs compare
 what each optimiser believes it achieved under the same budget; the ONNX
 models are the float ones, which fpgaConvNet's parser reads.
 """
@@ -67,7 +67,7 @@ def samo_python(explicit: str | None) -> str | None:
 
 def platform_json(board, max_util: float) -> dict:
     """SAMO's platform description: the board's resources within `max_util`, BRAM in 18 Kb blocks, clock in MHz."""
-    from fpga_opt.passes.analysis.resources import Resources
+    from fpga_opt.backend.target.resources import Resources
 
     def budget(name: str) -> int:
         return Resources.budget(board, name, max_util)
@@ -126,10 +126,10 @@ def run_samo(python: str, model: Path, platform: dict, seed: int, workdir: Path)
 def run_select_folding(model: Path, board_name: str, max_util: float) -> dict:
     from xdsl.context import Context
 
+    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.target.boards import get_board
     from fpga_opt.dialects.errors import FpgaOptError
     from fpga_opt.frontend.onnx_import import import_onnx
-    from fpga_opt.passes.analysis.boards import get_board
-    from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
     from fpga_opt.passes.select_folding import SelectFoldingPass
 
     board = get_board(board_name)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         print(INSTALL_HINT)
         return 0
 
-    from fpga_opt.passes.analysis.boards import get_board
+    from fpga_opt.backend.target.boards import get_board
 
     board = get_board(args.board)
     platform = platform_json(board, args.max_util)

@@ -8,8 +8,24 @@ It derives from xDSL's `DiagnosticException` so that `--verify-diagnostics`
 prints it like any verifier error.
 """
 
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import DiagnosticException, ParseError
 
 
 class FpgaOptError(DiagnosticException):
     """A user-facing error whose message is one line: what, where, why."""
+
+
+def parse_error_line(error: ParseError) -> str:
+    """`file:line:col: message` for an xDSL parse error (which prints several lines)."""
+    loc = error.span.get_location()
+    return f"{loc.file}:{loc.line}:{loc.col}: {error.msg.strip()}"
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an error's message, with the file name when it has one."""
+    if isinstance(error, ParseError):
+        return parse_error_line(error)
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -35,6 +35,7 @@ from xdsl.ir import Attribute
 from xdsl.printer import Printer
 
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.weights import WEIGHTS_ATTR, save_weights
 
 # Importing the handler modules registers them.
@@ -44,7 +45,6 @@ from fpga_opt.frontend.issues import Unsupported
 from fpga_opt.frontend.loader import load_graph
 from fpga_opt.frontend.lowering import Lowering, _Unreadable
 from fpga_opt.frontend.values import DroppedSoftmax, GraphInput, Poison, Stream
-from fpga_opt.tools.diagnostics import write_atomically
 
 INPUT_NAMES = "dataflow.input_names"
 OUTPUT_NAMES = "dataflow.output_names"

@@ -3,8 +3,9 @@
 The registry is lazy and needs no bookkeeping: a module `passes/foo_bar.py`
 defines the pass `foo-bar` (a frozen-dataclass `ModulePass` whose `name` is
 `foo-bar`).  Nothing is imported until a pipeline names the pass, so
-`fpga-opt` starts fast however many passes exist.  Subpackages (such as
-`analysis/`, the cost models) hold helpers, not passes.
+`fpga-opt` starts fast however many passes exist.  A pass too big for one
+module is a package of the same name (`lower_dataflow_to_hls/`, one module
+per op family); `analysis/` holds helpers several passes share.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from collections.abc import Callable
 from functools import cache
 
 from xdsl.passes import ModulePass
+
+#: Subpackages that hold helpers shared by several passes, not a pass.
+HELPER_PACKAGES = frozenset({"analysis"})
 
 
 def module_name(pass_name: str) -> str:
@@ -42,7 +46,7 @@ def pass_names() -> tuple[str, ...]:
         sorted(
             info.name.replace("_", "-")
             for info in pkgutil.iter_modules(__path__)
-            if not info.ispkg and not info.name.startswith("_")
+            if not info.name.startswith("_") and info.name not in HELPER_PACKAGES
         )
     )
 

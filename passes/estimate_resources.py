@@ -1,6 +1,6 @@
 """`estimate-resources`: annotate every op and the module with its estimated cost.
 
-Asks each op's cost model (passes/analysis/op_costs.py) for its cycles per
+Asks each op's cost model (backend/costs/op_costs.py) for its cycles per
 frame, pipeline depth and resources under the folding written on it, and
 writes them as the discardable attribute
 
@@ -21,9 +21,10 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+from fpga_opt.backend.target.boards import resolve_target
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.annotations import annotate, resolve_target
-from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
+from fpga_opt.passes.analysis.annotations import annotate
 
 
 @dataclass(frozen=True)

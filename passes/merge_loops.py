@@ -79,6 +79,9 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
+from fpga_opt.backend.costs.op_costs import CostContext, analyse_network, op_cost
+from fpga_opt.backend.target.boards import BOARD_ATTR, BOARD_FILE_ATTR, Board, resolve_target
+from fpga_opt.backend.target.resources import RESOURCE_NAMES, Resources
 from fpga_opt.dialects.dataflow import (
     ActivationAttr,
     ActivationOp,
@@ -94,11 +97,7 @@ from fpga_opt.dialects.dataflow import (
     StreamType,
 )
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.annotations import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
-from fpga_opt.passes.analysis.boards import Board
-from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, op_cost
 from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort, window_props
-from fpga_opt.passes.analysis.resources import RESOURCE_NAMES, Resources
 from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
 
 # --------------------------------------------------------------------------------------
@@ -233,7 +232,7 @@ class FitGuard:
     Folding a skip add into a conv runs it on the conv's `coarse_out` lanes, and
     a merged 1x1 conv runs on the host conv's `coarse_in x coarse_out` lanes:
     after `select-folding` either may cost more than the ops it replaces.  The
-    guard costs the ops before and after (passes/analysis/op_costs.py) and
+    guard costs the ops before and after (backend/costs/op_costs.py) and
     keeps a running total of the whole design.
     """
 

@@ -5,7 +5,7 @@ Sets `coarse_in`/`coarse_out`/`fine`/`coarse_group` on convs,
 the design runs as fast as the board can hold (objective=throughput) or as
 cheaply as a target frame rate allows (objective=resources), within
 `max-util` of every resource.  The costs are the ops' cost models
-(passes/analysis/op_costs.py); the search is passes/analysis/folding_search.py
+(backend/costs/op_costs.py); the search is passes/analysis/folding_search.py
 and docs/passes/folding.md explains both.
 
 Early-exit networks (after `split-exit-branches`): an op that only the
@@ -32,11 +32,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from fpga_opt.backend.costs.op_costs import CostContext
+from fpga_opt.backend.target.boards import resolve_target, write_target
+from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.annotations import resolve_target, write_target
 from fpga_opt.passes.analysis.folding_search import FoldingProblem, progress_bar
-from fpga_opt.passes.analysis.op_costs import CostContext
-from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
 
 OBJECTIVES = ("throughput", "resources")
 ALGORITHMS = ("greedy", "anneal")
@@ -147,7 +147,7 @@ def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
     """
     from xdsl.dialects.func import FuncOp
 
-    from fpga_opt.passes.analysis.exit_rates import (
+    from fpga_opt.backend.costs.exit_rates import (
         func_exit_structure,
         op_reach,
         parse_probabilities,
@@ -179,7 +179,7 @@ def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
 
 def _resize_exit_buffers(module: ModuleOp, funcs, problem: FoldingProblem, backlog: int, what: str) -> None:
     """Re-size the exit buffers for the chosen folding; the design must still fit."""
-    from fpga_opt.passes.analysis.op_costs import analyse_network
+    from fpga_opt.backend.costs.op_costs import analyse_network
     from fpga_opt.passes.size_exit_buffers import size_exit_buffers
 
     for func in funcs:

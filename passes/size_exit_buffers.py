@@ -43,9 +43,9 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 
+from fpga_opt.backend.costs.exit_rates import ExitStructure, func_exit_structure
 from fpga_opt.dialects.dataflow import BufferOp, ConditionalBufferOp, DataflowOp, StreamType
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.exit_rates import ExitStructure, func_exit_structure
 
 STAGE_ATTR = "dataflow.stage"
 
@@ -121,7 +121,7 @@ class ExitBufferSizes:
 
 def size_exit_buffers(func: FuncOp, backlog: int = 1) -> list[ExitBufferSizes]:
     """Size (and insert) the buffers of every early exit of `func`; see the module docstring."""
-    from fpga_opt.passes.analysis.op_costs import op_cost
+    from fpga_opt.backend.costs.op_costs import op_cost
     from fpga_opt.passes.split_exit_branches import conditional_buffer_depth
 
     if backlog < 0:

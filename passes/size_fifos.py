@@ -30,7 +30,7 @@ this pass does the same with `fpga-sim`'s timing simulation
 When the module targets a board (`board`/`board-file`, else the module's
 `dataflow.board` written by `select-folding`), the sized design must stay
 within `max-util` of every resource (FIFOs are costed by
-`passes/analysis/op_costs.py`, as `estimate-resources` reports them).  Over
+`backend/costs/op_costs.py`, as `estimate-resources` reports them).  Over
 budget, the pass first sets back the FIFOs the design can do without
 (`shrink`), then, with `refold`, re-runs `select-folding` with the FIFOs
 counted and sizes again; otherwise it fails with one line naming the
@@ -50,6 +50,7 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from fpga_opt.backend.costs.op_costs import op_rate
 from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.fifo_sizing import (
@@ -64,7 +65,6 @@ from fpga_opt.passes.analysis.fifo_sizing import (
     sites_of,
     window_depth_needed,
 )
-from fpga_opt.passes.analysis.op_costs import op_rate
 
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
 SHRINK_MODES = ("never", "over-budget", "always")
@@ -325,9 +325,9 @@ class SizeFifosPass(ModulePass):
         at once and kept if every function still runs within tolerance; a group that does not is
         halved (delta debugging), so FIFOs that can go together cost one simulation.
         """
+        from fpga_opt.backend.costs.op_costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
         from fpga_opt.backend.sim import elaborate, simulate_timing
-        from fpga_opt.passes.analysis.op_costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
-        from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
+        from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
         ctx = CostContext.for_board(board) if board is not None else CostContext()
         limits = {r.name: r.decoupled_cycles * (1 + self.tolerance) for r in done}
@@ -406,7 +406,7 @@ class SizeFifosPass(ModulePass):
 
     def _target(self, module: ModuleOp):
         """(board, how to name it) when the module targets one, else None."""
-        from fpga_opt.passes.analysis.annotations import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
+        from fpga_opt.backend.target.boards import BOARD_ATTR, BOARD_FILE_ATTR, resolve_target
 
         if not (
             self.board or self.board_file or BOARD_ATTR in module.attributes or BOARD_FILE_ATTR in module.attributes
@@ -416,8 +416,8 @@ class SizeFifosPass(ModulePass):
 
     def _violation(self, module: ModuleOp, board) -> tuple[str, int, int, int] | None:
         """(resource, need, budget, of which FIFOs) of the first resource over `max-util`, else None."""
-        from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
-        from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
+        from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+        from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
         ctx = CostContext.for_board(board)
         net = analyse_network(module, ctx)

@@ -8,32 +8,13 @@ traceback, so it gets reported rather than mistaken for the user's fault.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
-from fpga_opt.dialects.errors import FpgaOptError
-
-
-def parse_error_line(error: ParseError) -> str:
-    """`file:line:col: message` for an xDSL parse error (which prints several lines)."""
-    loc = error.span.get_location()
-    return f"{loc.file}:{loc.line}:{loc.col}: {error.msg.strip()}"
-
-
-def one_line(error: BaseException) -> str:
-    """The first line of an error's message, with the file name when it has one."""
-    if isinstance(error, ParseError):
-        return parse_error_line(error)
-    if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.filename}: {error.strerror or error}"
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+from fpga_opt.dialects.errors import FpgaOptError, one_line
 
 
 @contextmanager
@@ -51,18 +32,4 @@ def exit_on_user_error(tool: str) -> Iterator[None]:
         # argparse exits 2 on a bad command line; the project promises 1.
         if done.code == 2:
             raise SystemExit(1) from None
-        raise
-
-
-def write_atomically(path: str | Path, data: str | bytes) -> None:
-    """Write a file so that it is either complete or absent, never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
         raise

@@ -37,7 +37,8 @@ from xdsl.passes import PassPipeline
 
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
+from fpga_opt.dialects.files import write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
@@ -91,8 +92,8 @@ def pipeline_specs(specs: Sequence[str], board: str) -> tuple[list[str], list[st
 
 
 def _apply(ctx: Context, module: ModuleOp, spec: str) -> None:
+    from fpga_opt.dialects.errors import one_line
     from fpga_opt.passes import registry
-    from fpga_opt.tools.diagnostics import one_line
 
     try:
         pipeline = PassPipeline.parse_spec(registry(), spec)
@@ -129,27 +130,6 @@ def import_model(path: Path, out: Path, shapes: list[str]) -> tuple[ModuleOp, di
     return imported.module, dict(imported.weights), ir_path
 
 
-def random_inputs(module: ModuleOp, frames: int, seed: int) -> list[np.ndarray]:
-    """`frames` normal(0, 1) images per input, quantised with the input scale: (B, H, W, C) batches."""
-    from fpga_opt.backend.sim import elaborate
-    from fpga_opt.backend.sim.boundary import prepare_inputs
-
-    net = elaborate(module)
-    rng = np.random.default_rng(seed)
-    floats = [rng.standard_normal((frames, *t.dims)).astype(np.float32) for t in net.input_types]
-    try:
-        return prepare_inputs(net, floats, layout="hwc")
-    except FpgaOptError:
-        # No input scale: integers over the type's range instead.
-        from fpga_opt.dialects.dataflow import int_range
-
-        batches = []
-        for t in net.input_types:
-            lo, hi = int_range(t.element_type)
-            batches.append(rng.integers(lo, hi + 1, size=(frames, *t.dims)))
-        return prepare_inputs(net, batches, layout="hwc")
-
-
 def estimate_summary(module: ModuleOp) -> dict:
     """The `dataflow.estimate` of estimate-resources as plain values (empty if absent)."""
     attr = module.attributes.get("dataflow.estimate")
@@ -164,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
     from fpga_opt.backend.hls.emit import build_project
     from fpga_opt.backend.sim import run_functional
-    from fpga_opt.passes.analysis.boards import resolve_board
+    from fpga_opt.backend.sim.boundary import random_inputs
+    from fpga_opt.backend.target.boards import resolve_board
 
     model = Path(args.model)
     out = Path(args.output)

@@ -18,55 +18,17 @@ from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
-from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
-from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.errors import FpgaOptError, one_line
+from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.parsing import LocatingParser, verify_with_location
 from fpga_opt.passes import describe_options, load_pass, pass_names, summary
-from fpga_opt.tools.diagnostics import exit_on_user_error, one_line, write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
 from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
-
-
-class LocatingParser(Parser):
-    """An xDSL parser that remembers where each operation starts, for diagnostics."""
-
-    def __init__(self, *args, line_offset: int = 0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.op_locations: dict[Operation, str] = {}
-        self._line_offset = line_offset
-
-    def parse_optional_operation(self) -> Operation | None:
-        start = self._current_token.span.start
-        try:
-            op = super().parse_optional_operation()
-        except VerifyException as error:
-            # An attribute or type that fails its own verify() while being parsed.
-            raise FpgaOptError(f"{self._where(start)}: {one_line(error)}") from None
-        if op is not None:
-            self.op_locations[op] = self._where(start)
-        return op
-
-    def _where(self, position: int) -> str:
-        loc = Span(position, position, self.lexer.input).get_location()
-        return f"{loc.file}:{loc.line + self._line_offset}:{loc.col}"
-
-
-def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> None:
-    """Verify `module`; on failure name the first bad op's source location."""
-    try:
-        module.verify()
-    except VerifyException as whole:
-        for op in module.walk():
-            try:
-                op.verify(verify_nested_ops=False)
-            except VerifyException as error:
-                where = locations.get(op, op.name)
-                raise FpgaOptError(f"{where}: {one_line(error)}") from None
-        raise FpgaOptError(one_line(whole)) from None
 
 
 class FpgaOptMain(xDSLOptMain):

@@ -48,7 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
+from fpga_opt.dialects.files import write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
 
 TOOL = "fpga-profile-exits"
 PROFILE_ATTR = "dataflow.exit_profile"

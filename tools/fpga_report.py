@@ -25,14 +25,15 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.parser import Parser
 
+from fpga_opt.backend.costs.op_costs import design_ops, layer_name
+from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.dataflow import DataflowOp
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.files import write_atomically
 from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
-from fpga_opt.passes.analysis.op_costs import design_ops, layer_name
-from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
-from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
 
 RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fpga_opt.tools.diagnostics import exit_on_user_error, write_atomically
+from fpga_opt.dialects.files import write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,8 +205,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(args: argparse.Namespace) -> None:
     from fpga_opt.backend.sim import simulate
     from fpga_opt.backend.sim.boundary import load_inputs, to_layout
-    from fpga_opt.backend.sim.graph import elaborate, load_module
+    from fpga_opt.backend.sim.graph import elaborate
     from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.dialects.parsing import load_module
     from fpga_opt.dialects.weights import WeightStore
 
     if args.frames is not None and args.frames < 1:

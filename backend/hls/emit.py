@@ -43,7 +43,7 @@ from xdsl.ir import Attribute
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.tools.diagnostics import write_atomically
+from fpga_opt.dialects.files import write_atomically
 
 HEADER_FILES = (
     "types.h",

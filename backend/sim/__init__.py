@@ -36,8 +36,9 @@ from xdsl.dialects.builtin import ModuleOp
 from fpga_opt.backend.sim import exits as _exits  # noqa: F401 - registers the early-exit kernels
 from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
 from fpga_opt.backend.sim.functional import KERNELS, FunctionalModel
-from fpga_opt.backend.sim.graph import Network, elaborate, load_module
+from fpga_opt.backend.sim.graph import Network, elaborate
 from fpga_opt.backend.sim.timing import DEFAULT_FIFO_DEPTH, DEFAULT_FRAMES, Deadlock, TimingReport, simulate_timing
+from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.weights import WeightStore
 
 __all__ = [

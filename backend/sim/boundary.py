@@ -30,10 +30,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import IntegerType
+from xdsl.dialects.builtin import IntegerType, ModuleOp
 
 from fpga_opt.backend.sim.functional import numpy_dtype
-from fpga_opt.backend.sim.graph import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR, Network
+from fpga_opt.backend.sim.graph import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR, Network, elaborate
 from fpga_opt.dialects.dataflow import StreamType, int_range
 from fpga_opt.dialects.errors import FpgaOptError
 
@@ -191,3 +191,19 @@ def to_layout(batch: np.ndarray, layout: str) -> np.ndarray:
     if layout == "nchw":
         return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
     return batch
+
+
+def random_inputs(module: ModuleOp, frames: int, seed: int) -> list[np.ndarray]:
+    """`frames` normal(0, 1) images per input, quantised with the input scale: (B, H, W, C) batches."""
+    net = elaborate(module)
+    rng = np.random.default_rng(seed)
+    floats = [rng.standard_normal((frames, *t.dims)).astype(np.float32) for t in net.input_types]
+    try:
+        return prepare_inputs(net, floats, layout="hwc")
+    except FpgaOptError:
+        # No input scale: integers over the type's range instead.
+        batches = []
+        for t in net.input_types:
+            lo, hi = int_range(t.element_type)
+            batches.append(rng.integers(lo, hi + 1, size=(frames, *t.dims)))
+        return prepare_inputs(net, batches, layout="hwc")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.ir import Operation, OpResult
 
+from fpga_opt.backend.costs.exit_rates import ExitStructure, exit_structure
 from fpga_opt.backend.sim.functional import FunctionalModel, Kernel, _single_threaded_blas, kernel_for, narrow
 from fpga_opt.backend.sim.schedule import PROCESS_BUILDERS, ProcessSpec, Program, Schedule
 from fpga_opt.backend.sim.timing import INPUT_STORAGE
@@ -42,7 +43,6 @@ from fpga_opt.dialects.dataflow import (
     float_exit_decision,
 )
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.exit_rates import ExitStructure, exit_structure
 
 
 def network_exit_structure(model_or_net) -> ExitStructure | None:
@@ -404,7 +404,7 @@ def exit_routing(
     spread evenly (`spread_exits`), and otherwise every frame takes the final
     exit (the worst case: every stage sees every frame).
     """
-    from fpga_opt.passes.analysis.exit_rates import parse_probabilities, recorded_probabilities, spread_exits
+    from fpga_opt.backend.costs.exit_rates import parse_probabilities, recorded_probabilities, spread_exits
 
     structure = network_exit_structure(net)
     if structure is None:

@@ -16,7 +16,6 @@ name, and reads the function/module attributes at the boundary:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -185,21 +184,3 @@ def elaborate(module: ModuleOp, func: str | None = None, source: str = "<module>
         clock_mhz=clock[0] if clock else None,
         source=source,
     )
-
-
-def load_module(path: str | Path) -> ModuleOp:
-    """Parse and verify an IR file; errors are one line with the file location."""
-    from fpga_opt.dialects import make_context
-    from fpga_opt.tools.fpga_opt import LocatingParser, verify_with_location
-
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise FpgaOptError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise FpgaOptError(f"{path}: cannot read ({error})") from None
-    parser = LocatingParser(make_context(), text, str(path))
-    module = parser.parse_module()
-    verify_with_location(module, parser.op_locations)
-    return module

@@ -2,7 +2,7 @@
 
 `op_rate(op)` is the single place the simulator asks how fast an op is: busy
 cycles per frame, pipeline depth, and the lanes (elements per cycle) of each
-port.  It asks `passes/analysis/op_costs.py` (the layer models of
+port.  It asks `backend/costs/op_costs.py` (the layer models of
 `layer_models.py` plus fused epilogues: the same numbers folding selection
 uses) and falls back to the fpgaConvNet formulas of DESIGN.md only for an op
 that has no cost model.
@@ -38,8 +38,8 @@ from fpga_opt.dialects.dataflow import (
     StreamType,
 )
 
-try:  # the rate model folding selection uses (passes/analysis/op_costs.py over layer_models.py)
-    from fpga_opt.passes.analysis import op_costs as _op_costs
+try:  # the rate model folding selection uses (backend/costs/op_costs.py over layer_models.py)
+    from fpga_opt.backend.costs import op_costs as _op_costs
 except ImportError:  # pragma: no cover - only while that module is absent
     _op_costs = None
 

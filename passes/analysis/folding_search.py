@@ -47,10 +47,7 @@ from itertools import product
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation
 
-from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.boards import Board
-from fpga_opt.passes.analysis.op_costs import (
+from fpga_opt.backend.costs.op_costs import (
     PASSTHROUGH_OPS,
     CostContext,
     default_fifo_cost,
@@ -61,7 +58,10 @@ from fpga_opt.passes.analysis.op_costs import (
     layer_name,
     op_cost,
 )
-from fpga_opt.passes.analysis.resources import RESOURCE_NAMES, Resources
+from fpga_opt.backend.target.boards import Board
+from fpga_opt.backend.target.resources import RESOURCE_NAMES, Resources
+from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
+from fpga_opt.dialects.errors import FpgaOptError
 
 Vector = tuple[int, int, int, int, int]
 _ZERO: Vector = (0, 0, 0, 0, 0)
@@ -123,7 +123,7 @@ class FoldingProblem:
         reach: Mapping[Operation, float] | None = None,
     ):
         self.root = root
-        # Early exits (passes/analysis/exit_rates.py): an op that only the fraction q of the samples reach
+        # Early exits (backend/costs/exit_rates.py): an op that only the fraction q of the samples reach
         # needs only q of its cycles per network sample, so its cycles count scaled by q.
         self.reach: Mapping[Operation, float] = reach or {}
         self.ctx = ctx

@@ -31,7 +31,7 @@ derivation):
    producers.
 
 The cost numbers come from the ops' cost interface,
-`passes/analysis/op_costs.py` (the same rates and depths `select-folding` and
+`backend/costs/op_costs.py` (the same rates and depths `select-folding` and
 `fpga-sim` use), through `post_window_latency` and `network_interval`.
 """
 
@@ -44,6 +44,8 @@ from math import ceil
 import numpy as np
 from xdsl.ir import Block, Operation, OpResult, SSAValue
 
+from fpga_opt.backend.costs import layer_models as lm
+from fpga_opt.backend.costs.op_costs import REFERENCE_CONTEXT, CostContext, has_cost_model, op_cost
 from fpga_opt.dialects.dataflow import (
     ActivationOp,
     BufferOp,
@@ -54,11 +56,7 @@ from fpga_opt.dialects.dataflow import (
     PoolOp,
     RequantizeOp,
     StreamType,
-    element_bitwidth,
 )
-from fpga_opt.passes.analysis import layer_models as lm
-from fpga_opt.passes.analysis.op_costs import REFERENCE_CONTEXT, CostContext, has_cost_model, op_cost
-from fpga_opt.passes.analysis.resources import PACKING_MAX_BITS, Resources, dsp_for_float32, dsp_per_multiply
 
 # --------------------------------------------------------------------------------------
 # Graph helpers
@@ -291,7 +289,7 @@ def skip_occupancy_pixels(need_long: np.ndarray, need_skip: np.ndarray, origin_p
 
 
 # --------------------------------------------------------------------------------------
-# 2. Timing, from the ops' cost interface (passes/analysis/op_costs.py)
+# 2. Timing, from the ops' cost interface (backend/costs/op_costs.py)
 # --------------------------------------------------------------------------------------
 
 
@@ -329,61 +327,6 @@ def post_window_latency(op: Operation, ctx: CostContext = REFERENCE_CONTEXT) -> 
     if isinstance(op, GlobalPoolOp | LinearOp):
         return lm.IO_LATENCY + lm.DSP_MULTIPLY_LATENCY
     return cost.pipeline_depth
-
-
-# --------------------------------------------------------------------------------------
-# Temporal reuse
-# --------------------------------------------------------------------------------------
-
-
-def conv_reuse(op: ConvOp) -> int:
-    """The conv's temporal-reuse factor (`reuse`, 1 when unset)."""
-    return op.reuse_factor
-
-
-def apply_reuse(op: ConvOp, cost: lm.LayerCost, ctx: CostContext = REFERENCE_CONTEXT) -> lm.LayerCost:
-    """The cost of `op` with temporal reuse R = `op.reuse`, from its cost without reuse.
-
-    Each weight word read serves R consecutive output pixels of a row, computed
-    side by side: R times the multipliers, adder trees and accumulators, but
-    the weight memory is read once per R pixels, so its width and depth do
-    not change (reaching the same parallelism with `coarse_out * R` would
-    widen it R times).  The R products of one weight share that operand, so
-    with int8 packing on DSP48E2 any two of them fill one DSP, even with
-    `coarse_out = 1`.  The window registers widen by (R-1)*stride_w columns.
-    Compute cycles divide by R; the input term (every input element is read
-    once at `coarse_in` per cycle) does not.  The first output waits for
-    (R-1)*stride_w more input pixels.
-    """
-    reuse = conv_reuse(op)
-    if reuse == 1:
-        return cost
-    inp, out = stream_of(op.input), stream_of(op.output)
-    (kh, kw), (sh, sw), pad = window_props(op)
-    f = ctx.folding(op)
-    is_float = not inp.is_integer
-    in_bits = 32 if is_float else inp.bitwidth
-    weight_bits = 32 if is_float else element_bitwidth(op.weight_type)
-    in_lanes = f["coarse_in"] * f["coarse_group"]
-    groups = op.groups.value.data
-    mult_lanes = f["coarse_in"] * f["coarse_out"] * f["coarse_group"] * f["fine"]
-    in_cycles = inp.numel // in_lanes
-    compute = out.height * out.width * (inp.channels // groups) * out.channels * kh * kw // mult_lanes
-    cycles = max(in_cycles, -(-compute // reuse))
-    extra_mults = mult_lanes * (reuse - 1)
-    if is_float:
-        extra = Resources(dsp=dsp_for_float32(extra_mults, extra_mults))
-    elif ctx.packing and ctx.dsp_type == "DSP48E2" and max(in_bits, weight_bits) <= PACKING_MAX_BITS:
-        per_in_lane = f["coarse_in"] * f["fine"] * f["coarse_group"]
-        packed = per_in_lane * -(-(f["coarse_out"] * reuse) // 2)
-        extra = Resources(dsp=max(0, packed - cost.resources.dsp))
-    else:
-        extra = Resources(dsp=extra_mults * dsp_per_multiply(in_bits, weight_bits, ctx.dsp_type))
-    extra += lm._adders(extra_mults, in_bits + weight_bits + 4)
-    window_bits = kh * (reuse - 1) * sw * in_lanes * in_bits
-    extra += Resources(lut=lm.WINDOW_LUT_PER_BIT * window_bits, ff=window_bits)
-    depth = cost.pipeline_depth + (reuse - 1) * sw * inp.channels // in_lanes
-    return lm.LayerCost(cycles, depth, cost.resources + extra)
 
 
 # --------------------------------------------------------------------------------------

@@ -4,15 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.boards import (
+from fpga_opt.backend.target.boards import (
     BOARDS,
     get_board,
     known_boards,
     load_board_file,
     resolve_board,
 )
-from fpga_opt.passes.analysis.resources import Resources
+from fpga_opt.backend.target.resources import Resources
+from fpga_opt.dialects.errors import FpgaOptError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "boards" / "my_board.toml"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fpga_opt.passes.analysis.layer_models import (
+from fpga_opt.backend.costs.layer_models import (
     DSP_MULTIPLY_LATENCY,
     IO_LATENCY,
     LayerCost,
@@ -22,7 +22,7 @@ from fpga_opt.passes.analysis.layer_models import (
     requantise_cost,
     roofline_fps,
 )
-from fpga_opt.passes.analysis.resources import Resources, fifo_resources
+from fpga_opt.backend.target.resources import Resources, fifo_resources
 
 PAD1 = {"pad_t": 1, "pad_b": 1, "pad_l": 1, "pad_r": 1}
 # ResNet CIFAR stage 1: 32x32x16 -> 16, 3x3, pad 1: 32*32*16*16*9 = 2,359,296 MACs.

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from fpga_opt.passes.analysis.boards import get_board
-from fpga_opt.passes.analysis.resources import (
+from fpga_opt.backend.target.boards import get_board
+from fpga_opt.backend.target.resources import (
     Resources,
     bram18_blocks,
     dsp_for_float32,

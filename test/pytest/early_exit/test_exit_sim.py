@@ -108,7 +108,7 @@ func.func @bad(%x: {S4}) -> ({S4}, {S1}) {{
 
 def test_a_join_of_different_samples_is_refused():
     """An add of the features before and after a conditional buffer would pair different samples."""
-    from fpga_opt.passes.analysis.exit_rates import func_exit_structure
+    from fpga_opt.backend.costs.exit_rates import func_exit_structure
 
     module = parse_text(BAD_JOIN)
     with pytest.raises(FpgaOptError, match="'dataflow.add' joins streams of different samples"):
@@ -230,7 +230,7 @@ def test_folded_for_its_exit_rate_the_design_runs_at_the_model_interval(digits_i
     from xdsl.context import Context
     from xdsl.dialects.builtin import ArrayAttr, FloatAttr, f64
 
-    from fpga_opt.passes.analysis.exit_rates import effective_interval, spread_exits
+    from fpga_opt.backend.costs.exit_rates import effective_interval, spread_exits
     from fpga_opt.passes.select_folding import SelectFoldingPass
 
     module, func = split(digits_ir)

@@ -11,10 +11,10 @@ from functools import cache
 import pytest
 from folding_helpers import CORPUS, context, corpus_text, have, parse
 
+from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+from fpga_opt.backend.target.boards import get_board, known_boards
+from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.boards import get_board, known_boards
-from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network
-from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
 from fpga_opt.passes.select_folding import SelectFoldingPass
 
 pytestmark = pytest.mark.skipif(not have("fpga_opt.frontend.onnx_import"), reason="the ONNX frontend is not available")

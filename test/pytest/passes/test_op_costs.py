@@ -1,14 +1,11 @@
-"""The op cost interface (passes/analysis/op_costs.py): per-op models, lanes, folding spaces, whole designs."""
+"""The op cost interface (backend/costs/op_costs.py): per-op models, lanes, folding spaces, whole designs."""
 
 import pytest
 from folding_helpers import REPO, TWO_CONVS, parse
 from xdsl.dialects.func import ReturnOp
 
-from fpga_opt.dialects.dataflow import BufferOp, ConvOp, ForkOp, LinearOp
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.boards import BOARDS, get_board
-from fpga_opt.passes.analysis.layer_models import conv_cost
-from fpga_opt.passes.analysis.op_costs import (
+from fpga_opt.backend.costs.layer_models import conv_cost
+from fpga_opt.backend.costs.op_costs import (
     CostContext,
     analyse_network,
     cost_model_for,
@@ -22,7 +19,10 @@ from fpga_opt.passes.analysis.op_costs import (
     register_cost_model,
     stream_lanes,
 )
-from fpga_opt.passes.analysis.resources import Resources
+from fpga_opt.backend.target.boards import BOARDS, get_board
+from fpga_opt.backend.target.resources import Resources
+from fpga_opt.dialects.dataflow import BufferOp, ConvOp, ForkOp, LinearOp
+from fpga_opt.dialects.errors import FpgaOptError
 
 RESIDUAL = (REPO / "examples/ir/residual_block.mlir").read_text()
 
@@ -197,8 +197,8 @@ def test_an_op_without_a_model_is_a_user_error():
 
 
 def test_register_cost_model_attaches_from_outside():
-    from fpga_opt.passes.analysis.layer_models import LayerCost
-    from fpga_opt.passes.analysis.op_costs import _COST_MODELS
+    from fpga_opt.backend.costs.layer_models import LayerCost
+    from fpga_opt.backend.costs.op_costs import _COST_MODELS
 
     class SlowLinear(LinearOp):
         pass

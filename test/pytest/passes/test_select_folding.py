@@ -5,12 +5,12 @@ import math
 import pytest
 from folding_helpers import TWO_CONVS, context, parse, print_ir
 
+from fpga_opt.backend.costs.op_costs import CostContext, analyse_network, design_ops
+from fpga_opt.backend.target.boards import get_board
+from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.annotations import ESTIMATE_ATTR
-from fpga_opt.passes.analysis.boards import get_board
 from fpga_opt.passes.analysis.folding_search import FoldingProblem
-from fpga_opt.passes.analysis.op_costs import CostContext, analyse_network, design_ops
-from fpga_opt.passes.analysis.resources import RESOURCE_NAMES
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
 from fpga_opt.passes.select_folding import SelectFoldingPass
 

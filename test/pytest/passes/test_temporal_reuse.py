@@ -12,10 +12,10 @@ from xdsl.dialects.builtin import Builtin, IntegerAttr, i64
 from xdsl.dialects.func import Func
 from xdsl.parser import Parser
 
+from fpga_opt.backend.costs.op_costs import op_cost
 from fpga_opt.backend.sim import run_functional, simulate
 from fpga_opt.dialects.dataflow import ConvOp, Dataflow
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.op_costs import op_cost
 
 RNG = np.random.default_rng(7)
 WEIGHTS = RNG.integers(-8, 8, size=(8, 4, 3, 3)).tolist()

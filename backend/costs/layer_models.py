@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from fpga_opt.passes.analysis.resources import (
+from fpga_opt.backend.target.resources import (
     DSP_MULTIPLIER_WIDTHS,
     PACKING_MAX_BITS,
     Resources,

@@ -24,8 +24,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64
+from xdsl.ir import Attribute
+
+from fpga_opt.backend.target.resources import Resources
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.resources import Resources
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -377,3 +380,68 @@ def _describe(value: object) -> str:
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{kind} ({text})"
+
+
+# --------------------------------------------------------------------------
+# The target of a module: one resolution for every pass and tool
+# --------------------------------------------------------------------------
+
+BOARD_ATTR = "dataflow.board"
+BOARD_FILE_ATTR = "dataflow.board_file"
+CLOCK_ATTR = "dataflow.clock_mhz"
+DEFAULT_BOARD = "kv260"
+
+
+def number(attr: Attribute | None) -> float | None:
+    """The value of an integer or float attribute, else None."""
+    if isinstance(attr, IntegerAttr):
+        return attr.value.data
+    if isinstance(attr, FloatAttr):
+        return attr.value.data
+    return None
+
+
+def resolve_target(module: ModuleOp, board: str, board_file: str, clock_mhz: float, what: str) -> tuple[Board, str]:
+    """The board (at its clock) a pass targets, and how to name it again (a name or a file path).
+
+    Precedence: `board-file`, `board`, the module's `dataflow.board_file`,
+    its `dataflow.board`, then KV260.  Clock: `clock-mhz` if > 0, else the
+    module's `dataflow.clock_mhz`, else the board's default.
+    """
+    try:
+        if board_file:
+            spec, resolved = board_file, load_board_file(board_file)
+        elif board:
+            spec, resolved = board, resolve_board(board)
+        elif isinstance(module.attributes.get(BOARD_FILE_ATTR), StringAttr):
+            spec = module.attributes[BOARD_FILE_ATTR].data  # type: ignore[union-attr]
+            resolved = load_board_file(spec)
+        elif isinstance(module.attributes.get(BOARD_ATTR), StringAttr):
+            spec = module.attributes[BOARD_ATTR].data  # type: ignore[union-attr]
+            resolved = get_board(spec)
+        else:
+            spec, resolved = DEFAULT_BOARD, get_board(DEFAULT_BOARD)
+    except FpgaOptError as error:
+        raise FpgaOptError(f"{what}: {error}") from None
+    if clock_mhz < 0:
+        raise FpgaOptError(f"{what}: clock-mhz must be positive (or 0 for the default), got {clock_mhz}")
+    if clock_mhz == 0:
+        clock = number(module.attributes.get(CLOCK_ATTR))
+        if clock is not None and clock > 0:
+            clock_mhz = clock
+    if clock_mhz > 0:
+        resolved = with_clock(resolved, clock_mhz)
+    return resolved, spec
+
+
+def write_target(module: ModuleOp, board: Board, spec: str) -> None:
+    """Record the board (by name, or by file) and the clock on the module."""
+    module.attributes[BOARD_ATTR] = StringAttr(board.name)
+    is_file = spec.lower().endswith(".toml") or "/" in spec
+    if is_file:
+        module.attributes[BOARD_FILE_ATTR] = StringAttr(spec)
+    elif BOARD_FILE_ATTR in module.attributes:
+        del module.attributes[BOARD_FILE_ATTR]
+    module.attributes[CLOCK_ATTR] = FloatAttr(float(board.clock_mhz), f64)
+
+

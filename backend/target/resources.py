@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fpga_opt.passes.analysis.boards import Board
+    from fpga_opt.backend.target.boards import Board
 
 RESOURCE_NAMES = ("dsp", "bram18", "uram", "lut", "ff")
 

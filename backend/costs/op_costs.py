@@ -40,6 +40,40 @@ from math import gcd
 
 from xdsl.ir import Operation, OpResult, SSAValue
 
+from fpga_opt.backend.costs.layer_models import (
+    ADDER_FF_PER_BIT,
+    ADDER_LUT_PER_BIT,
+    CONTROL_FF,
+    CONTROL_LUT,
+    DSP_MULTIPLY_LATENCY,
+    FLOAT32_ADD_FF,
+    FLOAT32_ADD_LATENCY,
+    FLOAT32_ADD_LUT,
+    FLOAT32_MUL_FF,
+    FLOAT32_MUL_LATENCY,
+    FLOAT32_MUL_LUT,
+    IO_LATENCY,
+    SIMPLE_CONTROL_FF,
+    SIMPLE_CONTROL_LUT,
+    WINDOW_LUT_PER_BIT,
+    LayerCost,
+    add_cost,
+    concat_cost,
+    conv_cost,
+    fork_cost,
+    global_pool_cost,
+    linear_cost,
+    pool_cost,
+)
+from fpga_opt.backend.target.boards import DSP48E2, Board
+from fpga_opt.backend.target.resources import (
+    PACKING_MAX_BITS,
+    Resources,
+    dsp_for_float32,
+    dsp_per_multiply,
+    fifo_resources,
+    memory_resources,
+)
 from fpga_opt.dialects.dataflow import (
     ActivationAttr,
     ActivationOp,
@@ -63,38 +97,6 @@ from fpga_opt.dialects.dataflow import (
     element_bitwidth,
 )
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.boards import DSP48E2, Board
-from fpga_opt.passes.analysis.layer_models import (
-    ADDER_FF_PER_BIT,
-    ADDER_LUT_PER_BIT,
-    CONTROL_FF,
-    CONTROL_LUT,
-    DSP_MULTIPLY_LATENCY,
-    FLOAT32_ADD_FF,
-    FLOAT32_ADD_LATENCY,
-    FLOAT32_ADD_LUT,
-    FLOAT32_MUL_FF,
-    FLOAT32_MUL_LATENCY,
-    FLOAT32_MUL_LUT,
-    IO_LATENCY,
-    SIMPLE_CONTROL_FF,
-    SIMPLE_CONTROL_LUT,
-    LayerCost,
-    add_cost,
-    concat_cost,
-    conv_cost,
-    fork_cost,
-    global_pool_cost,
-    linear_cost,
-    pool_cost,
-)
-from fpga_opt.passes.analysis.resources import (
-    Resources,
-    dsp_for_float32,
-    dsp_per_multiply,
-    fifo_resources,
-    memory_resources,
-)
 
 # --------------------------------------------------------------------------------------
 # Constants of the fused parts and the ops the layer library has no model for.
@@ -184,7 +186,7 @@ def op_cost(op: Operation, ctx: CostContext = REFERENCE_CONTEXT) -> LayerCost:
     if fn is None:
         raise FpgaOptError(
             f"no cost model for '{op.name}'{_layer_suffix(op)}: attach one with "
-            "fpga_opt.passes.analysis.op_costs.register_cost_model"
+            "fpga_opt.backend.costs.op_costs.register_cost_model"
         )
     return fn(op, ctx)
 
@@ -628,11 +630,59 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
                 res += r
     cost = LayerCost(cycles, depth, res + window_fifo_cost(op, ctx))
     if op.reuse_factor > 1:
-        # Temporal reuse (merge-loops{reuse=N}): the model lives beside the ResNet passes.
-        from fpga_opt.passes.analysis.residual import apply_reuse
-
         cost = apply_reuse(op, cost, ctx)
     return cost
+
+
+# --------------------------------------------------------------------------------------
+# Temporal reuse
+# --------------------------------------------------------------------------------------
+
+
+def apply_reuse(op: ConvOp, cost: LayerCost, ctx: CostContext = REFERENCE_CONTEXT) -> LayerCost:
+    """The cost of `op` with temporal reuse R = `op.reuse`, from its cost without reuse.
+
+    Each weight word read serves R consecutive output pixels of a row, computed
+    side by side: R times the multipliers, adder trees and accumulators, but
+    the weight memory is read once per R pixels, so its width and depth do
+    not change (reaching the same parallelism with `coarse_out * R` would
+    widen it R times).  The R products of one weight share that operand, so
+    with int8 packing on DSP48E2 any two of them fill one DSP, even with
+    `coarse_out = 1`.  The window registers widen by (R-1)*stride_w columns.
+    Compute cycles divide by R; the input term (every input element is read
+    once at `coarse_in` per cycle) does not.  The first output waits for
+    (R-1)*stride_w more input pixels.
+    """
+    reuse = op.reuse_factor
+    if reuse == 1:
+        return cost
+    inp, out = _stream_type(op.input), _stream_type(op.output)
+    kh, kw = op.kernel_size
+    sw = op.stride_size[1]
+    f = ctx.folding(op)
+    is_float = not inp.is_integer
+    in_bits = 32 if is_float else inp.bitwidth
+    weight_bits = 32 if is_float else element_bitwidth(op.weight_type)
+    in_lanes = f["coarse_in"] * f["coarse_group"]
+    groups = op.groups.value.data
+    mult_lanes = f["coarse_in"] * f["coarse_out"] * f["coarse_group"] * f["fine"]
+    in_cycles = inp.numel // in_lanes
+    compute = out.height * out.width * (inp.channels // groups) * out.channels * kh * kw // mult_lanes
+    cycles = max(in_cycles, -(-compute // reuse))
+    extra_mults = mult_lanes * (reuse - 1)
+    if is_float:
+        extra = Resources(dsp=dsp_for_float32(extra_mults, extra_mults))
+    elif ctx.packing and ctx.dsp_type == "DSP48E2" and max(in_bits, weight_bits) <= PACKING_MAX_BITS:
+        per_in_lane = f["coarse_in"] * f["fine"] * f["coarse_group"]
+        packed = per_in_lane * -(-(f["coarse_out"] * reuse) // 2)
+        extra = Resources(dsp=max(0, packed - cost.resources.dsp))
+    else:
+        extra = Resources(dsp=extra_mults * dsp_per_multiply(in_bits, weight_bits, ctx.dsp_type))
+    extra += _adders(extra_mults, in_bits + weight_bits + 4)
+    window_bits = kh * (reuse - 1) * sw * in_lanes * in_bits
+    extra += Resources(lut=WINDOW_LUT_PER_BIT * window_bits, ff=window_bits)
+    depth = cost.pipeline_depth + (reuse - 1) * sw * inp.channels // in_lanes
+    return LayerCost(cycles, depth, cost.resources + extra)
 
 
 @register_cost_model(LinearOp)

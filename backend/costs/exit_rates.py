@@ -271,7 +271,7 @@ def effective_interval(func: FuncOp, probabilities: Sequence[float] | None = Non
     `probabilities`: per exit (default: `dataflow.exit_probabilities`, else every op at q = 1).  A
     function without early exits gives its slowest op's cycles, as `op_costs.analyse_network`.
     """
-    from fpga_opt.passes.analysis.op_costs import op_rate
+    from fpga_opt.backend.costs.op_costs import op_rate
 
     structure = func_exit_structure(func)
     reach: dict[Operation, float] = {}

@@ -9,7 +9,7 @@ For each `dataflow` op, in program order:
   forwarding the centre pixel, `coarse_out` for a merged 1x1 conv; linear:
   `coarse_out`; channel-wise ops: `coarse`).  A reader that wants another
   width gets a `squeeze` kernel in between.  Input ports are as wide as their
-  reader, output ports as their writer (as in passes/analysis/op_costs.py).
+  reader, output ports as their writer (as in backend/costs/op_costs.py).
 * **Convolutions** become a `sliding_window` (line buffer; skipped for an
   unpadded 1x1 stride-1 conv) and one `conv*` kernel: `conv`, plus `_skip`
   with a skip input, plus `_fwd` (centre pixel forwarded) or `_merged` (merged
@@ -39,7 +39,7 @@ For each `dataflow` op, in program order:
   sized it (`minimize-residual-buffers` does so tightly).  `skip-fifo =
   "none"` leaves them at `fifo-depth`.
 
-Early-exit ops are lowered by backend/hls/exits.py (registered in
+Early-exit ops are lowered by passes/lower_dataflow_to_hls/exits.py (registered in
 `EXTRA_LOWERINGS`, with a `DESIGN_FINISHERS` step that gates the stages after
 each exit).  Not supported (a one-line error): grouped convs that fold
 several groups (`coarse_group > 1`) while also splitting a group's channels.
@@ -221,7 +221,7 @@ def _op_index(op: Operation) -> int:
 # --------------------------------------------------------------------------
 
 #: op class -> `lower(lowering, op)` for ops lowered outside this module (the early-exit ops:
-#: backend/hls/exits.py); it uses the `_Lowering` helpers (`take`, `produce`, `kernels`, ...).
+#: passes/lower_dataflow_to_hls/exits.py); it uses the `_Lowering` helpers (`take`, `produce`, `kernels`, ...).
 EXTRA_LOWERINGS: dict[type, Callable[[Any, Operation], None]] = {}
 #: `finish(lowering, design)` steps run on every finished `hls.design` (early exits: stage gates).
 DESIGN_FINISHERS: list[Callable[[Any, hls.DesignOp], None]] = []
@@ -359,7 +359,7 @@ class _Lowering:
         permutation: Sequence[int],
         shape: Sequence[int],
     ) -> str:
-        from fpga_opt.passes.analysis.resources import memory_resources
+        from fpga_opt.backend.target.resources import memory_resources
 
         sym = self.names.fresh(name)
         words, lanes = shape
@@ -987,7 +987,7 @@ class LowerDataflowToHlsPass(ModulePass):
     """FIFOs on join inputs fed from a fork: "frame" (deadlock-free, whole frame) or "none" (fifo-depth)."""
 
     def resolved_board(self, module: ModuleOp):
-        from fpga_opt.passes.analysis.boards import resolve_board
+        from fpga_opt.backend.target.boards import resolve_board
 
         spec = self.board
         if not spec:
@@ -1092,4 +1092,4 @@ def _stream_of(lowering: _Lowering, value: SSAValue) -> hls.StreamOp | None:
 
 
 # The early-exit ops register their lowering here (imported last: it imports this module).
-from fpga_opt.backend.hls import exits as _exits  # noqa: E402,F401
+from fpga_opt.passes.lower_dataflow_to_hls import exits as _exits  # noqa: E402,F401

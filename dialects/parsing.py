@@ -1,0 +1,72 @@
+"""Reading IR text with source locations, so that every diagnostic can say where.
+
+`LocatingParser` remembers where each operation starts; `verify_with_location`
+names the first op that fails to verify by its `file:line:col`; `load_module`
+does both for a file.  Every tool parses through here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.lexer import Span
+
+from fpga_opt.dialects import make_context
+from fpga_opt.dialects.errors import FpgaOptError, one_line
+
+
+class LocatingParser(Parser):
+    """An xDSL parser that remembers where each operation starts, for diagnostics."""
+
+    def __init__(self, *args, line_offset: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.op_locations: dict[Operation, str] = {}
+        self._line_offset = line_offset
+
+    def parse_optional_operation(self) -> Operation | None:
+        start = self._current_token.span.start
+        try:
+            op = super().parse_optional_operation()
+        except VerifyException as error:
+            # An attribute or type that fails its own verify() while being parsed.
+            raise FpgaOptError(f"{self._where(start)}: {one_line(error)}") from None
+        if op is not None:
+            self.op_locations[op] = self._where(start)
+        return op
+
+    def _where(self, position: int) -> str:
+        loc = Span(position, position, self.lexer.input).get_location()
+        return f"{loc.file}:{loc.line + self._line_offset}:{loc.col}"
+
+
+def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> None:
+    """Verify `module`; on failure name the first bad op's source location."""
+    try:
+        module.verify()
+    except VerifyException as whole:
+        for op in module.walk():
+            try:
+                op.verify(verify_nested_ops=False)
+            except VerifyException as error:
+                where = locations.get(op, op.name)
+                raise FpgaOptError(f"{where}: {one_line(error)}") from None
+        raise FpgaOptError(one_line(whole)) from None
+
+
+def load_module(path: str | Path) -> ModuleOp:
+    """Parse and verify an IR file; errors are one line with the file location."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise FpgaOptError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise FpgaOptError(f"{path}: cannot read ({error})") from None
+    parser = LocatingParser(make_context(), text, str(path))
+    module = parser.parse_module()
+    verify_with_location(module, parser.op_locations)
+    return module
