@@ -107,8 +107,8 @@ def fold(module, board: str, max_util: float, target_fps: float = 0.0) -> None:
 
 def figures(module, func, board_name: str, x, base_dir: Path, passes: int, fifos: str) -> dict:
     """Model interval and resources (board DSP slice), and fpga-sim on the real samples."""
+    from fpga_opt.backend.costs import CostContext, analyse_network
     from fpga_opt.backend.costs.exit_rates import effective_interval
-    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
     from fpga_opt.backend.sim import simulate
     from fpga_opt.backend.target.boards import get_board
 

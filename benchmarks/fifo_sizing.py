@@ -46,7 +46,7 @@ def design(model: str, kind: str, board: str):
 
 
 def measure(model: str, kind: str, board_name: str, frames: int) -> dict[str, object]:
-    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.costs import CostContext, analyse_network
     from fpga_opt.backend.sim import elaborate, simulate_timing
     from fpga_opt.backend.target.boards import get_board
     from fpga_opt.dialects.errors import FpgaOptError

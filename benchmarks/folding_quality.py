@@ -93,7 +93,7 @@ def size(module, frames: int):
 
 
 def measure(model: str, flow: str, board_name: str, algorithm: str, frames: int) -> dict[str, object]:
-    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network, macs_per_frame
+    from fpga_opt.backend.costs import CostContext, analyse_network, macs_per_frame
     from fpga_opt.backend.target.boards import get_board
 
     board = get_board(board_name)

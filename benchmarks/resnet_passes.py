@@ -62,7 +62,7 @@ def compile_design(model_name: str, pipeline: str, board: str):
 
 def skip_fifos(module, ctx):
     """(bits, RAMB18, whole-tensor bits, count) of the module's dataflow.buffer ops (all are skip FIFOs here)."""
-    from fpga_opt.backend.costs.op_costs import fifo_cost
+    from fpga_opt.backend.costs import fifo_cost
     from fpga_opt.dialects.dataflow import BufferOp
 
     bits = bram = full = count = 0
@@ -80,7 +80,7 @@ def skip_fifos(module, ctx):
 def measure(
     model_name: str, pipeline: str, board_name: str, frames: int, resolution: str | None = None
 ) -> dict[str, object]:
-    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.costs import CostContext, analyse_network
     from fpga_opt.backend.sim import simulate
     from fpga_opt.backend.target.boards import get_board
 

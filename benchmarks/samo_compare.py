@@ -126,7 +126,7 @@ def run_samo(python: str, model: Path, platform: dict, seed: int, workdir: Path)
 def run_select_folding(model: Path, board_name: str, max_util: float) -> dict:
     from xdsl.context import Context
 
-    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.costs import CostContext, analyse_network
     from fpga_opt.backend.target.boards import get_board
     from fpga_opt.dialects.errors import FpgaOptError
     from fpga_opt.frontend.onnx_import import import_onnx

@@ -51,7 +51,7 @@ def parse(text: str):
 def time_pass(text: str, board: str, algorithm: str, repeat: int) -> tuple[float, list[float], int]:
     from xdsl.context import Context
 
-    from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+    from fpga_opt.backend.costs import CostContext, analyse_network
     from fpga_opt.backend.target.boards import get_board
     from fpga_opt.passes.select_folding import SelectFoldingPass
 

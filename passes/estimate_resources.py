@@ -21,7 +21,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+from fpga_opt.backend.costs import CostContext, analyse_network
 from fpga_opt.backend.target.boards import resolve_target
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.annotations import annotate

@@ -79,7 +79,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from fpga_opt.backend.costs.op_costs import CostContext, analyse_network, op_cost
+from fpga_opt.backend.costs import CostContext, analyse_network, op_cost
 from fpga_opt.backend.target.boards import BOARD_ATTR, BOARD_FILE_ATTR, Board, resolve_target
 from fpga_opt.backend.target.resources import RESOURCE_NAMES, Resources
 from fpga_opt.dialects.dataflow import (

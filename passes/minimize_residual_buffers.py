@@ -48,7 +48,7 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWalker
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from fpga_opt.backend.costs.op_costs import CostContext
+from fpga_opt.backend.costs import CostContext
 from fpga_opt.dialects.dataflow import AddOp, BufferOp, ConvOp, ForkOp, StreamType
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.residual import (

@@ -32,7 +32,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from fpga_opt.backend.costs.op_costs import CostContext
+from fpga_opt.backend.costs import CostContext
 from fpga_opt.backend.target.boards import resolve_target, write_target
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError
@@ -179,7 +179,7 @@ def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
 
 def _resize_exit_buffers(module: ModuleOp, funcs, problem: FoldingProblem, backlog: int, what: str) -> None:
     """Re-size the exit buffers for the chosen folding; the design must still fit."""
-    from fpga_opt.backend.costs.op_costs import analyse_network
+    from fpga_opt.backend.costs import analyse_network
     from fpga_opt.passes.size_exit_buffers import size_exit_buffers
 
     for func in funcs:

@@ -121,7 +121,7 @@ class ExitBufferSizes:
 
 def size_exit_buffers(func: FuncOp, backlog: int = 1) -> list[ExitBufferSizes]:
     """Size (and insert) the buffers of every early exit of `func`; see the module docstring."""
-    from fpga_opt.backend.costs.op_costs import op_cost
+    from fpga_opt.backend.costs import op_cost
     from fpga_opt.passes.split_exit_branches import conditional_buffer_depth
 
     if backlog < 0:

@@ -50,7 +50,7 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from fpga_opt.backend.costs.op_costs import op_rate
+from fpga_opt.backend.costs import op_rate
 from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.fifo_sizing import (
@@ -325,7 +325,7 @@ class SizeFifosPass(ModulePass):
         at once and kept if every function still runs within tolerance; a group that does not is
         halved (delta debugging), so FIFOs that can go together cost one simulation.
         """
-        from fpga_opt.backend.costs.op_costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
+        from fpga_opt.backend.costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
         from fpga_opt.backend.sim import elaborate, simulate_timing
         from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
@@ -416,7 +416,7 @@ class SizeFifosPass(ModulePass):
 
     def _violation(self, module: ModuleOp, board) -> tuple[str, int, int, int] | None:
         """(resource, need, budget, of which FIFOs) of the first resource over `max-util`, else None."""
-        from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+        from fpga_opt.backend.costs import CostContext, analyse_network
         from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
         ctx = CostContext.for_board(board)

@@ -329,7 +329,7 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
     Rates and depths are the ops' cost models (`op_costs.op_rate`) at the
     folding written on the ops; rerun after changing the folding.
     """
-    from fpga_opt.backend.costs.op_costs import op_cost, op_rate, stream_lanes
+    from fpga_opt.backend.costs import op_cost, op_rate, stream_lanes
 
     features = buffer.input.type
     assert isinstance(features, StreamType)

@@ -25,7 +25,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.parser import Parser
 
-from fpga_opt.backend.costs.op_costs import design_ops, layer_name
+from fpga_opt.backend.costs import design_ops, layer_name
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.dataflow import DataflowOp

@@ -832,7 +832,7 @@ def _model_figures(el: _Elaborated) -> tuple[int | None, int | None, str | None]
     if not el.procs:
         return None, None, None
     try:
-        from fpga_opt.backend.costs.op_costs import analyse_network
+        from fpga_opt.backend.costs import analyse_network
     except ImportError:  # pragma: no cover
         slowest = max(el.procs, key=lambda p: p.rate.cycles)
         return slowest.rate.cycles, _model_latency(el), slowest.name

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
 
-from fpga_opt.backend.costs.op_costs import NetworkCost, layer_name
+from fpga_opt.backend.costs import NetworkCost, layer_name
 from fpga_opt.backend.target.boards import Board, number
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 

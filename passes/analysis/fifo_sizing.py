@@ -62,8 +62,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.irdl import irdl_op_definition, operand_def, prop_def, result_def
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from fpga_opt.backend.costs.layer_models import LayerCost
-from fpga_opt.backend.costs.op_costs import register_cost_model
+from fpga_opt.backend.costs import LayerCost, register_cost_model
 from fpga_opt.backend.target.resources import Resources
 from fpga_opt.dialects.dataflow import BufferOp, ConvOp, DataflowOp, PoolOp, StreamType
 from fpga_opt.dialects.errors import FpgaOptError
@@ -213,7 +212,7 @@ def sites_of(block: Block) -> list[Site]:
 def fifo_resources(root: Operation, ctx=None) -> Resources:
     """Every FIFO of the design under `root`: the default 2-word streams, the `dataflow.buffer`s and the
     deepened window streams (`window_depth`), as `op_costs` costs them."""
-    from fpga_opt.backend.costs.op_costs import REFERENCE_CONTEXT, analyse_network, window_fifo_cost
+    from fpga_opt.backend.costs import REFERENCE_CONTEXT, analyse_network, window_fifo_cost
 
     ctx = ctx or REFERENCE_CONTEXT
     net = analyse_network(root, ctx)

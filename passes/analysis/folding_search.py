@@ -47,20 +47,18 @@ from itertools import product
 from xdsl.dialects.builtin import IntegerAttr, i64
 from xdsl.ir import Operation
 
-from fpga_opt.backend.costs.op_costs import (
-    PASSTHROUGH_OPS,
+from fpga_opt.backend.costs import (
     CostContext,
     default_fifo_cost,
     design_edges,
     design_ops,
-    folding_space,
     lanes_driver,
     layer_name,
     op_cost,
 )
 from fpga_opt.backend.target.boards import Board
 from fpga_opt.backend.target.resources import RESOURCE_NAMES, Resources
-from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
+from fpga_opt.dialects.dataflow import ActivationAttr, DataflowOp, FifoOp, RequantAttr
 from fpga_opt.dialects.errors import FpgaOptError
 
 Vector = tuple[int, int, int, int, int]
@@ -134,7 +132,7 @@ class FoldingProblem:
         self.choices: list[Choice] = []
         owner_of: dict[Operation, int] = {}
         for op in ops:
-            space = folding_space(op)
+            space = op.folding_space() if isinstance(op, DataflowOp) else {}
             if not space:
                 continue
             names = tuple(space)
@@ -152,7 +150,7 @@ class FoldingProblem:
             if op in owner_of:
                 self._layers[owner_of[op]].append(op)
                 continue
-            driver = lanes_driver(op.operands[0]) if isinstance(op, PASSTHROUGH_OPS) else None
+            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else None
             if driver in owner_of:
                 self._layers[owner_of[driver]].append(op)
             else:
@@ -530,7 +528,7 @@ def _signature(op: Operation) -> tuple:
     position among its driver's streams (a FIFO's lanes come from the op feeding it)."""
     props = tuple(sorted((k, _property_key(k, v)) for k, v in op.properties.items() if k != "layer"))
     where = ()
-    if isinstance(op, PASSTHROUGH_OPS):
+    if isinstance(op, FifoOp):
         value = op.operands[0]
         where = (type(value).__name__, getattr(value, "index", None))
     return (op.name, tuple(str(v.type) for v in op.operands), tuple(str(r.type) for r in op.results), props, where)

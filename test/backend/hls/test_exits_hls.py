@@ -15,13 +15,13 @@ from hls_csim_support import REPO, context, csim, network, parse, skip_without_c
 from test_kernels_csim import random_weights
 
 from fpga_opt.backend.hls.emit import build_project, header_text
-from fpga_opt.passes.lower_dataflow_to_hls.exits import kernel_stages
 from fpga_opt.backend.sim import elaborate, load_module, run_functional
 from fpga_opt.backend.sim.boundary import prepare_inputs
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.dataflow import ConditionalBufferOp, ExitDecisionOp
 from fpga_opt.dialects.weights import WeightStore
 from fpga_opt.passes.lower_dataflow_to_hls import LowerDataflowToHlsPass
+from fpga_opt.passes.lower_dataflow_to_hls.exits import kernel_stages
 from fpga_opt.passes.size_exit_buffers import size_exit_buffers
 from fpga_opt.passes.split_exit_branches import split_function
 

@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 from folding_helpers import CORPUS, context, corpus_text, have, parse
 
-from fpga_opt.backend.costs.op_costs import CostContext, analyse_network
+from fpga_opt.backend.costs import CostContext, analyse_network
 from fpga_opt.backend.target.boards import get_board, known_boards
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError

@@ -5,7 +5,7 @@ import math
 import pytest
 from folding_helpers import TWO_CONVS, context, parse, print_ir
 
-from fpga_opt.backend.costs.op_costs import CostContext, analyse_network, design_ops
+from fpga_opt.backend.costs import CostContext, analyse_network, design_ops
 from fpga_opt.backend.target.boards import get_board
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError

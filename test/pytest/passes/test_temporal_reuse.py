@@ -12,7 +12,7 @@ from xdsl.dialects.builtin import Builtin, IntegerAttr, i64
 from xdsl.dialects.func import Func
 from xdsl.parser import Parser
 
-from fpga_opt.backend.costs.op_costs import op_cost
+from fpga_opt.backend.costs import op_cost
 from fpga_opt.backend.sim import run_functional, simulate
 from fpga_opt.dialects.dataflow import ConvOp, Dataflow
 from fpga_opt.dialects.errors import FpgaOptError
