@@ -150,14 +150,17 @@ class Lowering:
     handles: dict[SSAValue, list[Handle]] = field(default_factory=dict)
     """The streams each dataflow value reaches its readers on, in the readers' order."""
     stream_ops: dict[SSAValue, hls.StreamOp] = field(default_factory=dict)
+    """Each `hls.stream` by its value (ports are not streams: they have no depth)."""
     pending_forks: list[PendingFork] = field(default_factory=list)
     return_handles: dict[int, Handle] = field(default_factory=dict)
+    """The output port of each returned value, by its position in func.return."""
     carried: dict[SSAValue, hls.StreamOp] = field(default_factory=dict)
     """The stream that brought each dataflow value to its reader (for FIFO sizing)."""
 
     # ----- the walk -------------------------------------------------------------
 
     def run(self) -> hls.DesignOp:
+        """Lower every op in program order (forks right after their producer), then finish the design."""
         block = self.func_op.body.block
         for i, arg in enumerate(block.args):
             self.input_port(i, arg)
