@@ -1,7 +1,7 @@
 """Print an `hls.design` as a self-contained Vitis HLS project.
 
 The emitter makes no decisions: kernel choice, lanes, FIFO depths, weight
-layouts and pragmas all come from the `hls` IR (see passes/lower_dataflow_to_hls.py).
+layouts and pragmas all come from the `hls` IR (see passes/lower_dataflow_to_hls/).
 It maps types to C++ (`i8` -> `ap_int<8>` on streams, `int8_t` in weight
 arrays), prints one config struct per kernel instance, one top function, the
 weight arrays, a testbench, a Makefile for g++ C simulation and a Tcl script

@@ -1,7 +1,7 @@
 """Early exits in the HLS back end: the lowering of the three exit ops, and the stage gates.
 
-Registered in `passes/lower_dataflow_to_hls.py` (`EXTRA_LOWERINGS`, `DESIGN_FINISHERS`); the kernels
-are `include/fpga_opt/exits.h`.  One call of the top function is one sample, as everywhere:
+The lowerings register in `LOWERINGS`, the stage gates in `DESIGN_FINISHERS` (lowering.py); the
+kernels are `include/fpga_opt/exits.h`.  One call of the top function is one sample, as everywhere:
 
 * `dataflow.exit_decision` -> `exit_decision`, reading the logits one per cycle, with the table, shift
   and limit of `ExitDecisionOp.rule()` as compile-time constants (`TABLE(j)`), so C simulation decides
@@ -22,78 +22,80 @@ are `include/fpga_opt/exits.h`.  One call of the top function is one sample, as 
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, StringAttr, i64
-from xdsl.ir import Operation, SSAValue
+from xdsl.dialects.builtin import DenseArrayBase, StringAttr, i64
+from xdsl.ir import SSAValue
 
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
+from fpga_opt.dialects.dataflow.base import who
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.lower_dataflow_to_hls import DESIGN_FINISHERS, EXTRA_LOWERINGS, _who
+from fpga_opt.passes.lower_dataflow_to_hls.lowering import (
+    DESIGN_FINISHERS,
+    LOWERINGS,
+    Lowering,
+    int_attr,
+    stream_type,
+)
 
-#: Depth of a gate stream when the exit has no sized decision queue.
+KERNEL_HEADERS = {
+    "exits.h": ("exit_decision", "conditional_buffer", "conditional_buffer_gated", "exit_merge", "exit_merge_chain")
+}
+
 DEFAULT_GATE_DEPTH = 32
+"""Depth of a gate stream when the exit has no sized decision queue."""
 
 
-def _int(v: int) -> IntegerAttr:
-    return IntegerAttr(v, i64)
-
-
-def _stype(v: SSAValue) -> df.StreamType:
-    assert isinstance(v.type, df.StreamType)
-    return v.type
-
-
-def lower_exit_decision(lw, op: Operation) -> None:
-    assert isinstance(op, df.ExitDecisionOp)
+@LOWERINGS.register(df.ExitDecisionOp)
+def lower_exit_decision(lw: Lowering, op: df.ExitDecisionOp) -> None:
     rule = op.rule()
     if rule is None:
         raise FpgaOptError(
-            f"{_who(op)}: float exit decisions have no HLS kernel (fpga-sim decides them in float64); "
+            f"{who(op)}: float exit decisions have no HLS kernel (fpga-sim decides them in float64); "
             "quantise the exit's logits"
         )
     name = lw.layer(op)
-    inp = _stype(op.input)
-    x = lw.take(op.input, 1, name)
-    y = lw.produce(op.output, 1, name)
+    inp = stream_type(op.input)
+    x = lw.take(op.input, op.input_lanes(0), name)
+    y = lw.produce(op.output, op.output_lanes(0), name)
     params = {
         "in_t": inp.element_type,
-        "N": _int(inp.numel),
-        "SHIFT": _int(rule.shift),
-        "TABLE_LEN": _int(len(rule.table)),
-        "LIMIT": _int(rule.limit),
+        "N": int_attr(inp.numel),
+        "SHIFT": int_attr(rule.shift),
+        "TABLE_LEN": int_attr(len(rule.table)),
+        "LIMIT": int_attr(rule.limit),
         "TABLE": DenseArrayBase.from_list(i64, list(rule.table)),
     }
     lw.kernels.append(hls.KernelOp("exit_decision", lw.names.fresh(name), [x], [y], params, source=lw.source(op)))
 
 
-def lower_conditional_buffer(lw, op: Operation) -> None:
-    assert isinstance(op, df.ConditionalBufferOp)
+@LOWERINGS.register(df.ConditionalBufferOp)
+def lower_conditional_buffer(lw: Lowering, op: df.ConditionalBufferOp) -> None:
     name = lw.layer(op)
-    t = _stype(op.input)
+    t = stream_type(op.input)
     available = lw.handles.get(op.input)
     if not available:
-        raise FpgaOptError(f"{_who(op)}: input has no stream")
+        raise FpgaOptError(f"{who(op)}: input has no stream")
     lanes = available[0].lanes
     x = lw.take(op.input, lanes, name)
     stream = lw.stream_ops.get(x)
     if stream is None:
-        raise FpgaOptError(f"{_who(op)}: a conditional buffer directly on an input port is not supported")
+        raise FpgaOptError(f"{who(op)}: a conditional buffer directly on an input port is not supported")
     depth = op.depth.value.data
-    stream.depth = _int(stream.depth.value.data + -(-depth // lanes))
-    stream.attributes["explicit_buffer"] = _int(1)
+    stream.depth = int_attr(stream.depth.value.data + -(-depth // lanes))
+    stream.attributes["explicit_buffer"] = int_attr(1)
     stream.attributes["sized_for"] = StringAttr("conditional_buffer")
     d = lw.take(op.decision, 1, name)
     y = lw.produce(op.output, lanes, name)
-    params = {"T": t.element_type, "L": _int(lanes), "N": _int(t.numel // lanes)}
+    params = {"T": t.element_type, "L": int_attr(lanes), "N": int_attr(t.numel // lanes)}
     lw.kernels.append(
         hls.KernelOp("conditional_buffer", lw.names.fresh(name), [x, d], [y], params, source=lw.source(op))
     )
 
 
-def lower_exit_merge(lw, op: Operation) -> None:
-    assert isinstance(op, df.ExitMergeOp)
+@LOWERINGS.register(df.ExitMergeOp)
+def lower_exit_merge(lw: Lowering, op: df.ExitMergeOp) -> None:
     name = lw.layer(op)
-    out_t, idx_t = _stype(op.output), _stype(op.exit_index)
+    out_t, idx_t = stream_type(op.output), stream_type(op.exit_index)
     results, decisions = op.exit_results(), op.decisions()
     k_final = op.num_exits - 1
     n = out_t.numel
@@ -108,21 +110,16 @@ def lower_exit_merge(lw, op: Operation) -> None:
         else:
             out = lw.new_stream(f"{name}_{k}_out", hls.StreamType([1], out_t.element_type), n)
             index = lw.new_stream(f"{name}_{k}_index", hls.StreamType([1], idx_t.element_type), 1)
-        params = {"T": out_t.element_type, "IDX_T": idx_t.element_type, "N": _int(n), "EXIT": _int(k)}
+        params = {"T": out_t.element_type, "IDX_T": idx_t.element_type, "N": int_attr(n), "EXIT": int_attr(k)}
         if later_index is None:
             kernel, ins = "exit_merge", [early, decision, later]
-            params["LATER"] = _int(k_final)
+            params["LATER"] = int_attr(k_final)
         else:
             kernel, ins = "exit_merge_chain", [early, decision, later, later_index]
         inst = lw.names.fresh(name if k == 0 else f"{name}_{k}")
         source = lw.source(op) + (f" (exits {k}..{k_final})" if k_final > 1 else "")
         lw.kernels.append(hls.KernelOp(kernel, inst, ins, [out, index], params, source=source))
         later, later_index = out, index
-
-
-EXTRA_LOWERINGS[df.ExitDecisionOp] = lower_exit_decision
-EXTRA_LOWERINGS[df.ConditionalBufferOp] = lower_conditional_buffer
-EXTRA_LOWERINGS[df.ExitMergeOp] = lower_exit_merge
 
 
 # --------------------------------------------------------------------------
@@ -149,14 +146,14 @@ def kernel_stages(design: hls.DesignOp) -> dict[hls.KernelOp, int]:
     return stages
 
 
-def _gate_depth(lw, exit_index: int, default: int) -> int:
+def _gate_depth(lw: Lowering, exit_index: int, default: int) -> int:
     for op in lw.func_op.body.block.ops:
         if isinstance(op, df.BufferOp) and op.layer is not None and op.layer.data == f"exit{exit_index}.decisions":
             return max(default, op.depth.value.data)
     return max(default, DEFAULT_GATE_DEPTH)
 
 
-def gate_stages(lw, design: hls.DesignOp) -> None:
+def gate_stages(lw: Lowering, design: hls.DesignOp) -> None:
     """Give every kernel of a stage after an exit a gate from that exit's conditional buffer (see above)."""
     kernels = design.kernels()
     if not any(k.kernel.data in _BUFFERS for k in kernels):
@@ -176,7 +173,7 @@ def gate_stages(lw, design: hls.DesignOp) -> None:
         gate = hls.StreamOp(
             lw.names.fresh(f"{k.instance.data}_gate"),
             hls.GATE_TYPE,
-            depth=_gate_depth(lw, s - 1, lw.opts.fifo_depth),
+            depth=_gate_depth(lw, s - 1, lw.fifo_depth),
             tokens=1,
         )
         gate.result.name_hint = gate.stream_name.data
@@ -211,12 +208,10 @@ def gate_stages(lw, design: hls.DesignOp) -> None:
         )
         new.attributes.update(k.attributes)
         if gated:
-            new.attributes[hls.GATED_ATTR] = _int(1)
+            new.attributes[hls.GATED_ATTR] = int_attr(1)
         block.insert_op_before(new, k)
         k.detach()
         k.erase()
 
 
 DESIGN_FINISHERS.append(gate_stages)
-
-__all__ = ["gate_stages", "kernel_stages", "lower_conditional_buffer", "lower_exit_decision", "lower_exit_merge"]

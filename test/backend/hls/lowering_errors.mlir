@@ -3,7 +3,7 @@
 // RUN: not fpga-opt %s --split-input-file -p 'lower-dataflow-to-hls{board=nonesuch}' 2>&1 | filecheck %s --check-prefix=BOARD
 // RUN: not fpga-opt %s --split-input-file -p 'lower-dataflow-to-hls{skip-fifo=huge}' 2>&1 | filecheck %s --check-prefix=SKIP
 
-// BOARD: fpga-opt: error: unknown board 'nonesuch': known boards are
+// BOARD: fpga-opt: error: lower-dataflow-to-hls: unknown board 'nonesuch': known boards are
 // SKIP: fpga-opt: error: lower-dataflow-to-hls: skip-fifo must be "frame" or "none", got "huge"
 
 func.func @early_exit(%logits: !dataflow.stream<1x1x3xf32>) -> !dataflow.stream<1x1x1xi1> {
