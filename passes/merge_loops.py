@@ -481,7 +481,9 @@ class MergeDownsampleConv(RewritePattern):
             return False
         main_out = main.output.type
         assert isinstance(main_out, StreamType)
-        if main.stride_size != down.stride_size or (main_out.height, main_out.width) != (down_out.height, down_out.width):
+        if main.stride_size != down.stride_size:
+            return False
+        if (main_out.height, main_out.width) != (down_out.height, down_out.width):
             return False
         if main.weight_type != down.weight_type or main_out.is_integer != down_out.is_integer:
             return False
