@@ -14,9 +14,10 @@ A handler module registers with
     @handles("Gemm", "MatMul", produces=[LinearOp])
     def gemm(ctx: ImportContext, node: Node) -> Value: ...
 
-`produces` lists every dataflow op the node's import may emit, also those
-emitted later on its behalf (a Conv waits for the QuantizeLinear that closes
-its epilogue, but the `dataflow.conv` is still the Conv's).
+`produces` lists every dataflow op that importing such a node may emit: the
+ops named (`layer`) after the node, also when they are emitted later (a Conv
+waits for the QuantizeLinear that closes its epilogue; an integer average pool
+with no QuantizeLinear after it emits a Relu fused into it as `<pool>.act`).
 """
 
 from __future__ import annotations
