@@ -37,14 +37,12 @@ from xdsl.printer import Printer
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.weights import WEIGHTS_ATTR, save_weights
-
-# Importing the handler modules registers them.
-from fpga_opt.frontend import layer_ops, quant_ops, shape_ops  # noqa: F401
 from fpga_opt.frontend.builder import float_array, int_attr, string_array
+from fpga_opt.frontend.context import ImportContext
 from fpga_opt.frontend.issues import Unsupported
 from fpga_opt.frontend.loader import load_graph
-from fpga_opt.frontend.lowering import Lowering, _Unreadable
-from fpga_opt.frontend.values import DroppedSoftmax, GraphInput, Poison, Stream
+from fpga_opt.frontend.lowering import lower
+from fpga_opt.frontend.values import DroppedSoftmax, GraphInput, Poison, Stream, Unreadable
 
 INPUT_NAMES = "dataflow.input_names"
 OUTPUT_NAMES = "dataflow.output_names"
@@ -72,18 +70,17 @@ class ImportedModel:
 def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ImportedModel:
     """Import the ONNX model at `path`; raises one FpgaOptError for every kind of bad input."""
     graph = load_graph(path, input_shapes)
-    ctx = Lowering(graph)
-    ctx.run()
+    ctx = lower(graph)
     results, out_scales, dropped = [], [], []
     for name in graph.outputs:
         value = ctx.values.get(name)
         if isinstance(value, Poison):
             continue
-        if isinstance(value, _Unreadable):
+        if isinstance(value, Unreadable):
             ctx.issues.add(
-                value.node.op,
-                value.node.name,
-                value.node.opset,
+                value.op,
+                value.node,
+                value.opset,
                 f"its output '{name}' is a graph output; only its first output is supported",
             )
             continue
@@ -125,7 +122,7 @@ def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | 
     return ImportedModel(module, ctx.b.weights)
 
 
-def _output_stream(ctx: Lowering, value) -> Stream:
+def _output_stream(ctx: ImportContext, value) -> Stream:
     if isinstance(value, GraphInput):
         return ctx.input_stream(value)
     stream = ctx.stream(value, None)

@@ -19,6 +19,7 @@ Every ONNX tensor name maps to one of these values:
 * `DroppedSoftmax`: a Softmax at the end of a quantised graph (dropped).
 * `Poison`: the output of a node that could not be imported (its error is
   already recorded; consumers stay silent).
+* `Unreadable`: an extra output of a node (only the first is supported).
 """
 
 from __future__ import annotations
@@ -205,6 +206,19 @@ class Poison(Value):
 
 
 POISON = Poison()
+
+
+class Unreadable(Value):
+    """An extra output nobody may read (MaxPool's indices, Dropout's mask, BN's running stats).
+
+    Reading it is an error recorded against the producing node.
+    """
+
+    def __init__(self, op: str, node: str, opset: int, output: str):
+        self.op = op
+        self.node = node
+        self.opset = opset
+        self.output = output
 
 
 def is_int(value: Value) -> bool:

@@ -97,7 +97,7 @@ from fpga_opt.dialects.dataflow import (
     StreamType,
 )
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort, window_props
+from fpga_opt.passes.analysis.residual import is_same_window, strip_buffers, topological_sort
 from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
 
 # --------------------------------------------------------------------------------------
@@ -430,8 +430,7 @@ def _conv_readers(value: SSAValue) -> list[ConvOp]:
 
 
 def is_pointwise_conv(op: ConvOp) -> bool:
-    (kh, kw), _, pad = window_props(op)
-    return (kh, kw) == (1, 1) and not any(pad) and op.groups.value.data == 1
+    return op.kernel_size == (1, 1) and not any(op.padding) and op.groups.value.data == 1
 
 
 class MergeDownsampleConv(RewritePattern):
@@ -482,9 +481,9 @@ class MergeDownsampleConv(RewritePattern):
             return False
         main_out = main.output.type
         assert isinstance(main_out, StreamType)
-        _, stride, _ = window_props(main)
-        _, down_stride, _ = window_props(down)
-        if stride != down_stride or (main_out.height, main_out.width) != (down_out.height, down_out.width):
+        if main.stride_size != down.stride_size:
+            return False
+        if (main_out.height, main_out.width) != (down_out.height, down_out.width):
             return False
         if main.weight_type != down.weight_type or main_out.is_integer != down_out.is_integer:
             return False
@@ -494,7 +493,7 @@ class MergeDownsampleConv(RewritePattern):
 
 
 def _kernel_area(op: ConvOp) -> int:
-    (kh, kw), _, _ = window_props(op)
+    kh, kw = op.kernel_size
     return kh * kw
 
 

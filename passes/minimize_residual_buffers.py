@@ -49,7 +49,7 @@ from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWal
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import CostContext
-from fpga_opt.dialects.dataflow import AddOp, BufferOp, ConvOp, ForkOp, StreamType
+from fpga_opt.dialects.dataflow import AddOp, BufferOp, ConvOp, DataflowOp, ForkOp, StreamType
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.residual import (
     SkipSizing,
@@ -60,7 +60,6 @@ from fpga_opt.passes.analysis.residual import (
     size_skip_fifo,
     strip_buffers,
     topological_sort,
-    window_props,
 )
 from fpga_opt.passes.dataflow_canonicalize import PruneForkResults
 from fpga_opt.passes.merge_loops import conv_operands, conv_results, rebuild
@@ -72,7 +71,7 @@ def set_operand(op: Operation, index: int, value: SSAValue) -> None:
     op.operands = operands
 
 
-def joins(block: Block) -> list[Operation]:
+def joins(block: Block) -> list[DataflowOp]:
     """Residual joins: adds, and convs with a folded skip."""
     return [op for op in block.ops if isinstance(op, AddOp) or (isinstance(op, ConvOp) and op.skip is not None)]
 
@@ -82,12 +81,6 @@ def skip_candidates(join: Operation) -> list[SSAValue]:
     if isinstance(join, ConvOp):
         return [join.skip] if join.skip is not None else []
     return list(join.operands)
-
-
-def join_lanes(join: Operation) -> int:
-    if isinstance(join, ConvOp):
-        return join.coarse_out.value.data * join.coarse_group.value.data
-    return join.folding().get("coarse", 1)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------
@@ -135,10 +128,9 @@ def forward_candidate(join: Operation, skip: SSAValue) -> tuple[ConvOp, OpResult
         return None
     if not is_same_window(first):
         return None
-    _, stride, _ = window_props(first)
     inp, out = first.input.type, first.output.type
     assert isinstance(inp, StreamType) and isinstance(out, StreamType)
-    if stride != (1, 1) or (inp.height, inp.width) != (out.height, out.width):
+    if first.stride_size != (1, 1) or (inp.height, inp.width) != (out.height, out.width):
         return None
     if skip.type != inp:
         return None
@@ -197,9 +189,10 @@ class SkipFifo:
     sizing: SkipSizing
 
 
-def _best_skip(join: Operation, interval: int, lanes: int, margin: int, ctx: CostContext):
+def _best_skip(join: DataflowOp, interval: int, margin: int, ctx: CostContext):
     best = None
     for skip in skip_candidates(join):
+        lanes = join.input_lanes(list(join.operands).index(skip))
         source, _ = strip_buffers(skip)
         long_value = _long_operand(join, skip)
         if long_value is None:
@@ -222,7 +215,7 @@ def size_skip_fifos(block: Block, *, margin: int = 1, ctx: CostContext | None = 
     rewriter = Rewriter()
     sized: list[SkipFifo] = []
     for join in joins(block):
-        best = _best_skip(join, interval, join_lanes(join), margin, ctx)
+        best = _best_skip(join, interval, margin, ctx)
         if best is None:
             continue
         skip, sizing = best

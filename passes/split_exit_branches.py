@@ -49,6 +49,8 @@ from fpga_opt.dialects.dataflow import (
     ForkOp,
     SoftmaxOp,
     StreamType,
+    WholeFrameOp,
+    WindowedOp,
 )
 from fpga_opt.dialects.errors import FpgaOptError
 
@@ -314,14 +316,14 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
       than `start + cycles`, nor before its last input has arrived plus the
       work left after it (`finish = max(start + cycles, inputs' finish +
       tail)`; tail: one output row plus the bottom padding rows of a
-      conv/pool, the output folds after the last input of a linear layer, and
-      the pipeline depth); the fork's frame arrives by II.  D is the
-      decision's finish;
+      windowed op (conv, pool), the output folds after the last input of a
+      whole-frame op (linear, global pool), and the pipeline depth); the
+      fork's frame arrives by II.  D is the decision's finish;
     * L, the look-ahead: line buffers that overlap frames (fpgaConvNet's, and
       fpga-sim's in stage 0) emit a frame's last windows while they read the
       next frame's first rows, so the branch reads the next frame's fill
-      before it decides: the fill of every conv/pool of the branch, as
-      elements of the buffered stream;
+      before it decides: the window fill of every windowed op (conv, pool) of
+      the branch, as elements of the buffered stream;
     * depth = max(F, ceil(D * F / II)) + L: the elements that arrive while a
       decision is pending, and never less than one frame (a decision needs
       its whole frame, so a shorter buffer deadlocks the fork).
@@ -366,37 +368,25 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
 
 def _look_ahead(layers, frame: int) -> int:
     """Elements of the next frame an exit branch reads before it decides (see `conditional_buffer_depth`)."""
-    from fpga_opt.dialects.dataflow import ConvOp, PoolOp
-
     total = 0
     for op in layers:
-        if isinstance(op, ConvOp | PoolOp):
-            inp = op.operands[0].type
-            assert isinstance(inp, StreamType)
-            kh, kw = op.kernel.get_values()
-            pad = op.pad.get_values()
-            fill = ((kh - 1) * (inp.width + pad[1] + pad[3]) + (kw - 1)) * inp.channels
-            total += -(-fill * frame // inp.numel)
+        if isinstance(op, WindowedOp):
+            total += -(-op.window_fill_elements() * frame // op.window_stream.numel)
     return total
 
 
 def _tail_cycles(op: Operation, cost) -> int:
     """Cycles an op of an exit branch still needs after its last input element to finish the frame."""
-    from xdsl.dialects.builtin import DenseArrayBase
-
-    from fpga_opt.dialects.dataflow import ConvOp, LinearOp, PoolOp
-
-    if isinstance(op, ConvOp | PoolOp):
+    if isinstance(op, WindowedOp):
         out = op.results[0].type
         assert isinstance(out, StreamType)
-        pad = op.pad.get_values() if isinstance(op.pad, DenseArrayBase) else (0, 0, 0, 0)
-        stride = op.stride.get_values()[0]
-        rows = 1 + -(-int(pad[2]) // max(int(stride), 1))
+        _, _, bottom, _ = op.padding
+        rows = 1 + -(-bottom // op.stride_size[0])
         return -(-cost.cycles * rows // out.height) + cost.pipeline_depth
-    if isinstance(op, LinearOp):
-        inp = op.input.type
+    if isinstance(op, WholeFrameOp):
+        inp = op.operands[0].type
         assert isinstance(inp, StreamType)
-        read = -(-inp.numel // max(op.coarse_in.value.data, 1))
+        read = -(-inp.numel // op.input_lanes(0))
         return max(cost.cycles - read, 0) + cost.pipeline_depth
     return cost.pipeline_depth
 

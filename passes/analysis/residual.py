@@ -12,8 +12,9 @@ derivation):
    order, that must have arrived before pixel `p` of `v` can be produced.  A
    windowed op's output pixel `(i, j)` needs its window's bottom-right input
    pixel `(i*s_h - pad_t + K_h - 1, j*s_w - pad_l + K_w - 1)` (clamped to the
-   frame); pointwise ops need the same pixel; global pooling and linear layers
-   need the whole frame.  Streams are in raster order, so `need` is a running
+   frame; `WindowedOp.window_last_inputs`); pointwise ops need the same pixel;
+   whole-frame ops (`WholeFrameOp`: global pooling, linear layers) need the
+   whole frame.  Streams are in raster order, so `need` is a running
    maximum.  When the long branch needs pixel `need_long[p]` of `x` to emit
    its pixel `p`, the skip FIFO holds every skip pixel already available
    (`need_skip[q] <= need_long[p]`) minus the `p` already consumed; the
@@ -37,7 +38,7 @@ The cost numbers come from the ops' cost interface,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from math import ceil
 
@@ -51,11 +52,10 @@ from fpga_opt.dialects.dataflow import (
     BufferOp,
     ConvOp,
     ForkOp,
-    GlobalPoolOp,
-    LinearOp,
-    PoolOp,
     RequantizeOp,
     StreamType,
+    WholeFrameOp,
+    WindowedOp,
 )
 
 # --------------------------------------------------------------------------------------
@@ -95,17 +95,11 @@ def single_user(value: SSAValue) -> Operation | None:
     return next(iter(value.uses)).operation
 
 
-def window_props(op: ConvOp | PoolOp) -> tuple[tuple[int, int], tuple[int, int], tuple[int, ...]]:
-    kernel = tuple(op.kernel.get_values())
-    stride = tuple(op.stride.get_values())
-    pad = tuple(op.pad.get_values())
-    return kernel, stride, pad  # type: ignore[return-value]
-
-
-def is_same_window(op: ConvOp) -> bool:
+def is_same_window(op: WindowedOp) -> bool:
     """An odd kernel whose top/left padding puts the window centre on an input pixel."""
-    (kh, kw), _, pad = window_props(op)
-    return kh % 2 == 1 and kw % 2 == 1 and pad[0] == kh // 2 and pad[1] == kw // 2
+    kh, kw = op.kernel_size
+    top, left, _, _ = op.padding
+    return kh % 2 == 1 and kw % 2 == 1 and top == kh // 2 and left == kw // 2
 
 
 def topological_sort(block: Block) -> None:
@@ -149,23 +143,6 @@ def topological_sort(block: Block) -> None:
 # --------------------------------------------------------------------------------------
 # 1. Pixel dependence
 # --------------------------------------------------------------------------------------
-
-
-def window_need(
-    need_in: np.ndarray,
-    inp: StreamType,
-    out: StreamType,
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    pad: Sequence[int],
-) -> np.ndarray:
-    """need of a sliding window's output: the need of each window's bottom-right input pixel."""
-    h_in, w_in, _ = inp.dims
-    h_out, w_out, _ = out.dims
-    rows = np.clip(np.arange(h_out) * stride[0] - pad[0] + kernel[0] - 1, 0, h_in - 1)
-    cols = np.clip(np.arange(w_out) * stride[1] - pad[1] + kernel[1] - 1, 0, w_in - 1)
-    last = (rows[:, None] * w_in + cols[None, :]).ravel()
-    return need_in[last]
 
 
 class PixelDependence:
@@ -233,18 +210,16 @@ class PixelDependence:
             return self._memo.get(v)
 
         result: np.ndarray | None
-        if isinstance(op, ConvOp | PoolOp):
-            need_in = dep(op.input)
-            result = None
-            if need_in is not None:
-                kernel, stride, pad = window_props(op)
-                result = window_need(need_in, stream_of(op.input), out, kernel, stride, pad)
+        if isinstance(op, WindowedOp):
+            # Each output pixel (and a side result's, emitted with it) needs its window's last input pixel.
+            need_in = dep(op.operands[0])
+            result = None if need_in is None else need_in[op.window_last_inputs()]
             # The epilogue waits for the skip stream; a side result is emitted with the
             # window (it does not wait for the skip), which is the earlier, conservative time.
             if isinstance(op, ConvOp) and op.skip is not None and value == op.output:
                 result = _combine(result, dep(op.skip))
-        elif isinstance(op, GlobalPoolOp | LinearOp):
-            need_in = dep(op.input)
+        elif isinstance(op, WholeFrameOp):
+            need_in = dep(op.operands[0])
             result = None if need_in is None else np.full(pixels, need_in[-1], dtype=np.int64)
         else:
             # Pointwise and plumbing ops (fork, buffer, add, concat, requantize, activation,
@@ -302,16 +277,6 @@ def network_interval(ops: Iterable[Operation], ctx: CostContext = REFERENCE_CONT
     return worst
 
 
-def window_fill_cycles(op: ConvOp | PoolOp, ctx: CostContext = REFERENCE_CONTEXT) -> int:
-    """Cycles the op's line buffer takes to fill at its own input rate (`layer_models` formula)."""
-    inp = stream_of(op.input)
-    (kh, kw), _, pad = window_props(op)
-    f = ctx.folding(op)
-    lanes = f.get("coarse_in", f.get("coarse", 1)) * f.get("coarse_group", 1)
-    row = inp.width + pad[1] + pad[3]
-    return ((kh - 1) * row + (kw - 1)) * inp.channels // lanes
-
-
 def post_window_latency(op: Operation, ctx: CostContext = REFERENCE_CONTEXT) -> int:
     """Cycles from an op's last needed input to its output: its pipeline depth minus the window fill.
 
@@ -322,9 +287,9 @@ def post_window_latency(op: Operation, ctx: CostContext = REFERENCE_CONTEXT) -> 
     if not has_cost_model(op):
         return 0
     cost = op_cost(op, ctx)
-    if isinstance(op, ConvOp | PoolOp):
-        return max(0, cost.pipeline_depth - window_fill_cycles(op, ctx))
-    if isinstance(op, GlobalPoolOp | LinearOp):
+    if isinstance(op, WindowedOp):
+        return max(0, cost.pipeline_depth - op.window_fill_cycles(ctx.folding(op)))
+    if isinstance(op, WholeFrameOp):
         return lm.IO_LATENCY + lm.DSP_MULTIPLY_LATENCY
     return cost.pipeline_depth
 
@@ -376,10 +341,10 @@ def upstream_chain(value: SSAValue) -> list[SSAValue]:
     chain = [value]
     while isinstance(value, OpResult):
         op = value.op
-        if isinstance(op, ForkOp | BufferOp | RequantizeOp | ActivationOp | PoolOp):
+        if isinstance(op, ConvOp) and op.skip is not None and value != op.side:
+            break  # a join
+        if isinstance(op, WindowedOp | ForkOp | BufferOp | RequantizeOp | ActivationOp):
             value = op.operands[0]
-        elif isinstance(op, ConvOp) and (op.skip is None or value == op.side):
-            value = op.input
         else:
             break
         chain.append(value)
@@ -426,8 +391,7 @@ def join_consumption(
         need_in = deps.need(join.input)
         if need_in is None:
             return None, []
-        kernel, stride, pad = window_props(join)
-        need = window_need(need_in, stream_of(join.input), stream_of(join.output), kernel, stride, pad)
+        need = need_in[join.window_last_inputs()]
         return np.maximum.accumulate(need), [join, *branch_ops(join.input, deps.origin)]
     others = [v for v in join.operands if v != skip_operand]
     need: np.ndarray | None = None

@@ -10,6 +10,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from reference_eval import run_nchw
 
+from fpga_opt.dialects.dataflow import ForkOp
+from fpga_opt.frontend.builder import sanitise
+from fpga_opt.frontend.handlers import FAN_OUT, IMPORTED, handler_key
 from fpga_opt.frontend.onnx_import import ImportedModel, import_onnx
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,6 +128,7 @@ def compare(
     """
     path = save(model, tmp_path / "model.onnx")
     imported = import_onnx(path, input_shapes)
+    assert_declared(model, imported)
     quantised = "dataflow.output_scales" in imported.func.attributes
     rng = np.random.default_rng(seed)
     for _ in range(n):
@@ -143,3 +147,26 @@ def compare(
 
 def ops(imported: ImportedModel) -> list[str]:
     return [op.name for op in imported.func.body.block.ops]
+
+
+def assert_declared(model: onnx.ModelProto, imported: ImportedModel) -> None:
+    """Every dataflow op of the import is declared (`produces`) by the ONNX op of the node it is named after.
+
+    An op's `layer` is its node's sanitised name, made unique with `_1`, ... or extended with `.fork`,
+    `.in<i>`, `.act`: the longest node name it starts with is its node.  A fork comes from fan-out.
+    """
+    nodes = {sanitise(node.name): handler_key(node) for node in model.graph.node if node.name}
+    wrong = []
+    for op in imported.func.body.block.ops:
+        layer = op.properties.get("layer")
+        if layer is None:
+            continue
+        if isinstance(op, ForkOp):
+            source = FAN_OUT
+        else:
+            named = [n for n in nodes if layer.data == n or layer.data.startswith((n + ".", n + "_"))]
+            assert named, f"{op.name} '{layer.data}' is named after no node of the model"
+            source = nodes[max(named, key=len)]
+        if source not in IMPORTED.entries.get(type(op), ()):
+            wrong.append(f"{op.name} '{layer.data}' from {source}")
+    assert not wrong, "emitted but not declared by the handler of their node: " + "; ".join(wrong)

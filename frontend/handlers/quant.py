@@ -31,8 +31,10 @@ import math
 import numpy as np
 from onnx import helper
 
+from fpga_opt.dialects.dataflow import RequantizeOp
+from fpga_opt.frontend.context import ImportContext, Node
+from fpga_opt.frontend.handlers.registry import handles
 from fpga_opt.frontend.issues import Unsupported
-from fpga_opt.frontend.lowering import Lowering, Node, handles
 from fpga_opt.frontend.requant import quantise
 from fpga_opt.frontend.values import (
     NUMPY_INT_TYPES,
@@ -87,7 +89,7 @@ def _broadcast_axis(scale: np.ndarray, rank: int, axis: int) -> np.ndarray:
     return scale.reshape(shape)
 
 
-def _source(ctx: Lowering, node: Node, itype: IntType, scale: float) -> Pending:
+def _source(ctx: ImportContext, node: Node, itype: IntType, scale: float) -> Pending:
     """What a QuantizeLinear/Quant closes: the pending integer layer before it, or a requantize of a stream."""
     x = node.inputs[0]
     if isinstance(x, GraphInput):
@@ -106,8 +108,8 @@ def _source(ctx: Lowering, node: Node, itype: IntType, scale: float) -> Pending:
     return Pending("requantize", ctx.b.layer_name(node.name), stream.shape, stream.dims, [stream], scale=stream.scale)
 
 
-@handles("QuantizeLinear")
-def quantize_linear(ctx: Lowering, node: Node) -> Value:
+@handles("QuantizeLinear", produces=[RequantizeOp])
+def quantize_linear(ctx: ImportContext, node: Node) -> Value:
     scale = _scale(node)
     zero_point = node.optional_const(2, "zero point")
     _symmetric(zero_point, node)
@@ -129,8 +131,8 @@ def quantize_linear(ctx: Lowering, node: Node) -> Value:
     return IntVal(source, s, itype, itype.lo, itype.hi, "half_even", source.layer)
 
 
-@handles("DequantizeLinear")
-def dequantize_linear(ctx: Lowering, node: Node) -> Value:
+@handles("DequantizeLinear", produces=[])
+def dequantize_linear(ctx: ImportContext, node: Node) -> Value:
     scale = _scale(node)
     _symmetric(node.optional_const(2, "zero point"), node)
     x = node.inputs[0]
@@ -153,7 +155,7 @@ def dequantize_linear(ctx: Lowering, node: Node) -> Value:
     return Stream(stream.ssa, stream.shape, stream.dims, s, stream.itype, dq=True)
 
 
-def narrow(ctx: Lowering, node: Node, lo: float, hi: float, retype: bool) -> Value:
+def narrow(ctx: ImportContext, node: Node, lo: float, hi: float, retype: bool) -> Value:
     """A Relu/Clip on the integers of a QuantizeLinear: narrower saturation (and, for a Clip, bit width)."""
     x = node.inputs[0]
     if isinstance(x, IntVal) and x.result is None and ctx.single_use(node.input_name(0)):
@@ -178,8 +180,8 @@ def narrow(ctx: Lowering, node: Node, lo: float, hi: float, retype: bool) -> Val
     return IntVal(iv.source, iv.scale, itype, qmin, qmax, iv.rounding, iv.layer)
 
 
-@handles("qonnx.Quant")
-def qonnx_quant(ctx: Lowering, node: Node) -> Value:
+@handles("qonnx.Quant", produces=[RequantizeOp])
+def qonnx_quant(ctx: ImportContext, node: Node) -> Value:
     scale = _scale(node)
     _symmetric(node.const(2, "zero point"), node)
     bit_width = node.const(3, "bit width").reshape(-1)

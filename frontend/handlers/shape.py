@@ -16,21 +16,22 @@ import numpy as np
 from onnx import helper
 
 from fpga_opt.frontend.constant_fold import flatten_shape, reshape_target, squeeze_shape, unsqueeze_shape
+from fpga_opt.frontend.context import ImportContext, Node
+from fpga_opt.frontend.handlers.registry import handles
 from fpga_opt.frontend.issues import Unsupported
-from fpga_opt.frontend.lowering import Lowering, Node, handles
 from fpga_opt.frontend.values import DroppedSoftmax, Pending, Stream, Value, onnx_shape
 
 
-@handles("Identity", "Dropout")
-def identity(ctx: Lowering, node: Node) -> Value:
+@handles("Identity", "Dropout", produces=[])
+def identity(ctx: ImportContext, node: Node) -> Value:
     value = node.inputs[0]
     if value is None:
         raise Unsupported("has no input")
     return value
 
 
-@handles("Cast")
-def cast(ctx: Lowering, node: Node) -> Value:
+@handles("Cast", produces=[])
+def cast(ctx: ImportContext, node: Node) -> Value:
     x = node.inputs[0]
     target = np.dtype(helper.tensor_dtype_to_np_dtype(int(node.attr("to"))))
     if isinstance(x, Stream | Pending) and not x.is_int and np.issubdtype(target, np.floating):
@@ -38,7 +39,7 @@ def cast(ctx: Lowering, node: Node) -> Value:
     raise Unsupported(f"casts a feature map to {target}; only float-to-float casts are supported")
 
 
-def _view(ctx: Lowering, node: Node, shape: Sequence[int]) -> Value:
+def _view(ctx: ImportContext, node: Node, shape: Sequence[int]) -> Value:
     """`node.inputs[0]` seen with ONNX shape `shape` (same stream)."""
     x = node.inputs[0]
     if isinstance(x, DroppedSoftmax):
@@ -64,20 +65,20 @@ def _view(ctx: Lowering, node: Node, shape: Sequence[int]) -> Value:
     return Stream(s.ssa, shape, new_dims, s.scale, s.itype, s.dq)
 
 
-def _shape(ctx: Lowering, node: Node) -> tuple[int, ...]:
+def _shape(ctx: ImportContext, node: Node) -> tuple[int, ...]:
     shape = onnx_shape(node.inputs[0])
     if shape is None:
         raise Unsupported("input shape unknown")
     return shape
 
 
-@handles("Flatten")
-def flatten(ctx: Lowering, node: Node) -> Value:
+@handles("Flatten", produces=[])
+def flatten(ctx: ImportContext, node: Node) -> Value:
     return _view(ctx, node, flatten_shape(_shape(ctx, node), int(node.attr("axis", 1))))
 
 
-@handles("Reshape")
-def reshape(ctx: Lowering, node: Node) -> Value:
+@handles("Reshape", produces=[])
+def reshape(ctx: ImportContext, node: Node) -> Value:
     target = node.const(1, "shape")
     return _view(ctx, node, reshape_target(_shape(ctx, node), target, int(node.attr("allowzero", 0))))
 
@@ -89,13 +90,13 @@ def _axes(node: Node) -> list[int] | None:
     return None if axes is None else [int(a) for a in axes]
 
 
-@handles("Squeeze")
-def squeeze(ctx: Lowering, node: Node) -> Value:
+@handles("Squeeze", produces=[])
+def squeeze(ctx: ImportContext, node: Node) -> Value:
     return _view(ctx, node, squeeze_shape(_shape(ctx, node), _axes(node)))
 
 
-@handles("Unsqueeze")
-def unsqueeze(ctx: Lowering, node: Node) -> Value:
+@handles("Unsqueeze", produces=[])
+def unsqueeze(ctx: ImportContext, node: Node) -> Value:
     axes = _axes(node)
     if axes is None:
         raise Unsupported("has no axes")

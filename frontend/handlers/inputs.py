@@ -1,0 +1,83 @@
+"""Reading a layer node's inputs: feature maps, constant weights and biases, scales, a producer to fuse into.
+
+Shared by the layer handlers (conv, linear, pool, eltwise).  Integer layers
+read dequantised integer weights (`QConst`) and accumulate at scale
+`s_in * s_w`; a bias is re-expressed at that scale (exact when its own scale is
+`s_in * s_w`, as every quantiser writes it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fpga_opt.frontend.context import ImportContext, Node
+from fpga_opt.frontend.issues import Unsupported
+from fpga_opt.frontend.values import Const, Pending, QConst, Stream
+
+
+def feature_map(ctx: ImportContext, node: Node, index: int = 0) -> Stream:
+    """Input `index` as a stream; it must be a `[1, C, H, W]` feature map."""
+    x = ctx.stream(node.inputs[index], node, index)
+    if len(x.shape) != 4:
+        raise Unsupported(f"input '{node.input_name(index)}' has shape {list(x.shape)}; {node.op} needs [1, C, H, W]")
+    return x
+
+
+def weights(node: Node, index: int, what: str = "weights") -> Const | QConst:
+    """Input `index` as constant weights (float, or dequantised integers)."""
+    value = node.inputs[index] if index < len(node.inputs) else None
+    if not isinstance(value, Const | QConst):
+        raise Unsupported(
+            f"{what} '{node.input_name(index)}' are not constant; fpga-opt needs constant weights "
+            "(an initializer, a Constant node, or a DequantizeLinear/Quant of one)"
+        )
+    return value
+
+
+def per_tensor_scale(q: QConst, node: Node, what: str) -> float:
+    """The one scale of quantised weights (the requant is per tensor)."""
+    scale = q.per_tensor_scale
+    if scale is None:
+        raise Unsupported(
+            f"{what} '{node.proto.input[1]}' use per-channel scales; only per-tensor scales are supported "
+            "(the requant is per tensor)"
+        )
+    return scale
+
+
+def float_weights(value: Const | QConst) -> np.ndarray:
+    """Constant weights as float32 (dequantised when they are integers)."""
+    return value.dequantised() if isinstance(value, QConst) else value.array.astype(np.float32, copy=False)
+
+
+def int_bias(
+    bias: Const | QConst | None, acc_scale: float, n: int, node: Node, factor: float = 1.0
+) -> np.ndarray | None:
+    """The bias in the accumulator's integer domain (exact when its scale is s_in * s_w, as quantisers write it)."""
+    if bias is None:
+        return None
+    if isinstance(bias, QConst):
+        scale = bias.scale.reshape(-1)
+        values = bias.ints.reshape(-1).astype(np.float64) * (scale if scale.size > 1 else float(scale[0]))
+    else:
+        values = bias.array.reshape(-1).astype(np.float64)
+    ints = np.rint(values * factor / acc_scale).astype(np.int64)
+    return per_channel(ints, n, node, "bias")
+
+
+def per_channel(values: np.ndarray, n: int, node: Node, what: str) -> np.ndarray:
+    """`values` as one per channel (a single value is broadcast)."""
+    flat = values.reshape(-1)
+    if flat.size == 1:
+        return np.full(n, flat[0], dtype=flat.dtype)
+    if flat.size != n:
+        raise Unsupported(f"{what} has {flat.size} values for {n} channels")
+    return flat
+
+
+def fusable(ctx: ImportContext, node: Node, kinds: tuple[str, ...], index: int = 0) -> Pending | None:
+    """The pending layer feeding input `index`, when this node may fold into it."""
+    value = node.inputs[index]
+    if isinstance(value, Pending) and value.kind in kinds and ctx.single_use(node.input_name(index)):
+        return value
+    return None

@@ -1,0 +1,104 @@
+"""Pooling: MaxPool, AveragePool as `dataflow.pool`; GlobalAveragePool, GlobalMaxPool, ReduceMean/Max over
+H and W as `dataflow.global_pool`.
+
+Max pooling keeps the type and scale, so it is emitted at once.  Integer
+average pooling sums its window and rescales by `1/(Kh*Kw)` (`1/(H*W)`): it
+is held back as a `Pending` layer until the QuantizeLinear after it gives the
+requant.  Without one it emits its i32 sum, and a Relu/Clip fused into it
+becomes a `dataflow.activation` named `<pool>.act` (emit.py).
+"""
+
+from __future__ import annotations
+
+from fpga_opt.dialects.dataflow import ActivationOp, GlobalPoolOp, PoolOp
+from fpga_opt.frontend.context import ImportContext, Node
+from fpga_opt.frontend.emit import stream_type
+from fpga_opt.frontend.handlers.inputs import feature_map
+from fpga_opt.frontend.handlers.registry import handles
+from fpga_opt.frontend.issues import Unsupported
+from fpga_opt.frontend.layout import window
+from fpga_opt.frontend.values import Pending, Stream, Value
+
+
+@handles("MaxPool", produces=[PoolOp])
+def max_pool(ctx: ImportContext, node: Node) -> Value:
+    x = feature_map(ctx, node)
+    if not node.attrs.get("kernel_shape"):
+        raise Unsupported("MaxPool without kernel_shape")
+    kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "MaxPool")
+    dims = (ho, wo, x.dims[2])
+    layer = ctx.b.layer_name(node.name)
+    op = PoolOp(x.ssa, stream_type(dims, x.itype), mode="max", kernel=kernel, stride=stride, pad=pad, layer=layer)
+    ctx.b.append(op)
+    return Stream(op.results[0], (1, x.dims[2], ho, wo), dims, x.scale, x.itype, x.dq)
+
+
+@handles("AveragePool", produces=[PoolOp, ActivationOp])
+def average_pool(ctx: ImportContext, node: Node) -> Value:
+    x = feature_map(ctx, node)
+    if not node.attrs.get("kernel_shape"):
+        raise Unsupported("AveragePool without kernel_shape")
+    kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "AveragePool")
+    if any(pad) and not node.attr("count_include_pad", 0):
+        raise Unsupported(
+            "pads with count_include_pad = 0 are not supported: dataflow.pool divides by Kh*Kw "
+            "(export with count_include_pad=True, or pad explicitly)"
+        )
+    dims = (ho, wo, x.dims[2])
+    shape = (1, x.dims[2], ho, wo)
+    layer = ctx.b.layer_name(node.name)
+    params = {"kernel": kernel, "stride": stride, "pad": pad}
+    if x.is_int:
+        _dequantised(x, node)
+        return Pending("pool", layer, shape, dims, [x], scale=x.scale / (kernel[0] * kernel[1]), params=params)
+    op = PoolOp(x.ssa, stream_type(dims, None), mode="avg", kernel=kernel, stride=stride, pad=pad, layer=layer)
+    ctx.b.append(op)
+    return Stream(op.results[0], shape, dims)
+
+
+def _dequantised(x: Stream, node: Node) -> None:
+    if not x.dq:
+        raise Unsupported(f"{node.op} reads integers; it needs a DequantizeLinear before it")
+
+
+def _global_pool(ctx: ImportContext, node: Node, mode: str, keepdims: bool) -> Value:
+    x = feature_map(ctx, node)
+    c = x.dims[2]
+    shape = (1, c, 1, 1) if keepdims else (1, c)
+    dims = (1, 1, c)
+    layer = ctx.b.layer_name(node.name)
+    if mode == "avg" and x.is_int:
+        _dequantised(x, node)
+        return Pending("global_pool", layer, shape, dims, [x], scale=x.scale / (x.dims[0] * x.dims[1]))
+    op = GlobalPoolOp(x.ssa, stream_type(dims, x.itype), mode=mode, layer=layer)
+    ctx.b.append(op)
+    return Stream(op.results[0], shape, dims, x.scale, x.itype, x.dq)
+
+
+@handles("GlobalAveragePool", produces=[GlobalPoolOp, ActivationOp])
+def global_average_pool(ctx: ImportContext, node: Node) -> Value:
+    return _global_pool(ctx, node, "avg", True)
+
+
+@handles("GlobalMaxPool", produces=[GlobalPoolOp])
+def global_max_pool(ctx: ImportContext, node: Node) -> Value:
+    return _global_pool(ctx, node, "max", True)
+
+
+def _reduce_axes(node: Node) -> list[int] | None:
+    if node.opset >= 18:
+        return [int(a) for a in node.const(1, "axes").reshape(-1)] if node.has_input(1) else None
+    axes = node.attr("axes")
+    return None if axes is None else [int(a) for a in axes]
+
+
+@handles("ReduceMean", produces=[GlobalPoolOp, ActivationOp])
+@handles("ReduceMax", produces=[GlobalPoolOp])
+def reduce_spatial(ctx: ImportContext, node: Node) -> Value:
+    axes = _reduce_axes(node)
+    shape = ctx.stream(node.inputs[0], node).shape
+    norm = sorted({a + len(shape) if a < 0 else a for a in axes}) if axes is not None else None
+    if len(shape) != 4 or norm != [2, 3]:
+        raise Unsupported(f"reduces axes {axes} of a {list(shape)} tensor; only the spatial axes [2, 3] are supported")
+    mode = "avg" if node.op == "ReduceMean" else "max"
+    return _global_pool(ctx, node, mode, bool(node.attr("keepdims", 1)))
