@@ -29,9 +29,10 @@ always drained), so they are not sites.
    cycles per frame is what the layers sustain when nothing stalls them
    (within ~1% of the model interval, docs/simulator.md section 5).
 2. *paced*: every site unbounded, each input offered at the decoupled rate (one
-   frame per decoupled interval, evenly: `simulate_timing`'s `input_interval`).  With ideal inputs the FIFOs in front of the slowest layer would grow
-   by a fraction of a frame every frame; paced, every FIFO's level is periodic
-   and its maximum is what that FIFO must hold for nobody to stall.
+   frame per decoupled interval, evenly: `simulate_timing`'s `input_interval`).
+   With ideal inputs the FIFOs in front of the slowest layer would grow by a
+   fraction of a frame every frame; paced, every FIFO's level is periodic and
+   its maximum is what that FIFO must hold for nobody to stall.
 3. *check* (`simulate_sites`): the design as it is (the depths written on it,
    every other stream 2 words), ideal inputs, as `fpga-sim` runs it.
 
