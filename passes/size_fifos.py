@@ -51,6 +51,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import op_rate
+from fpga_opt.backend.sim import elaborate, simulate_timing
 from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.fifo_sizing import (
@@ -326,7 +327,6 @@ class SizeFifosPass(ModulePass):
         halved (delta debugging), so FIFOs that can go together cost one simulation.
         """
         from fpga_opt.backend.costs import CostContext, default_fifo_cost, fifo_cost, window_fifo_cost
-        from fpga_opt.backend.sim import elaborate, simulate_timing
         from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
         ctx = CostContext.for_board(board) if board is not None else CostContext()

@@ -20,8 +20,20 @@ Python API
     `exits=` (a pattern of exit indices), else `dataflow.exit_probabilities`
     spread evenly, else every sample takes the final exit.
 
+`simulate_timing(elaborate(module), frames=..., input_interval=None)` -> `TimingReport`
+    The timing alone (no weights, no inputs).  `input_interval` offers each
+    input at one frame per that many cycles instead of all at once, as a
+    paced DMA would (`size-fifos` measures FIFO occupancy so).
+
 `weights` may be None: the module's own `WeightStore` is then used, with
 `base_dir` (the IR file's folder) to find the sidecar.
+
+Inside: `functional.py` runs the graph on the op kernels of `KERNELS`
+(`kernels/`, one module per op family, over the arithmetic of
+`semantics.py`); `timing.py` runs the processes of `PROCESSES`
+(`processes/`, one module per op family, over the schedules of
+`schedule.py`) at the cost models' rates (`rates.py`); `exits.py` routes
+the samples of an early-exit network.
 """
 
 from __future__ import annotations
@@ -33,16 +45,19 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from fpga_opt.backend.sim import exits as _exits  # noqa: F401 - registers the early-exit kernels
+from fpga_opt.backend.sim import exits as _exits
 from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
-from fpga_opt.backend.sim.functional import KERNELS, FunctionalModel
+from fpga_opt.backend.sim.functional import FunctionalModel
 from fpga_opt.backend.sim.graph import Network, elaborate
+from fpga_opt.backend.sim.kernels import KERNELS
+from fpga_opt.backend.sim.processes import PROCESSES
 from fpga_opt.backend.sim.timing import DEFAULT_FIFO_DEPTH, DEFAULT_FRAMES, Deadlock, TimingReport, simulate_timing
 from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.weights import WeightStore
 
 __all__ = [
     "KERNELS",
+    "PROCESSES",
     "DEFAULT_FIFO_DEPTH",
     "Deadlock",
     "FunctionalModel",

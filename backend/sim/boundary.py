@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import IntegerType, ModuleOp
 
-from fpga_opt.backend.sim.functional import numpy_dtype
+from fpga_opt.backend.sim.dtypes import numpy_dtype
 from fpga_opt.backend.sim.graph import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR, Network, elaborate
 from fpga_opt.dialects.dataflow import StreamType, int_range
 from fpga_opt.dialects.errors import FpgaOptError

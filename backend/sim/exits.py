@@ -1,134 +1,49 @@
-"""Early exits in fpga-sim: the semantics of the three exit ops, and who goes where.
+"""Early exits in fpga-sim at the network level: which sample goes where.
 
-Functional semantics (registered in `functional.KERNELS`):
+The exit ops' own semantics and timing are per-op entries like any other's
+(`kernels/exits.py`, `processes/exits.py`).  This module follows the samples:
 
-* `exit_decision`: per sample, 1 (leave) when the exit is confident: the
-  integer rule `ExitDecisionOp.rule()` (`ExitRule.decide_batch`, the same
-  table and limit the HLS kernel gets) on integer logits,
-  `float_exit_decision` on float ones.  Decisions are `i1` values 0/1.
-* `conditional_buffer`: keeps a sample's frame iff its decision is 0
-  (continue).  The interpreter runs batches, so its output batch holds only
-  the continuing samples, in sample order: every op after it processes fewer
-  samples, exactly as the hardware stage after the exit does.
-* `exit_merge`: one result per sample of its input batch, in sample order,
-  taken from the exit the sample left at, plus that exit's index.  Exit k's
-  result and decision streams hold the samples that reached exit k, the
-  final result those that passed every exit; the decisions say which sample
-  is which (they are the sample ids, as in hardware).
-
-`ExitTrace` (from `trace_exits`) carries the sample ids explicitly: for every
-early exit, which samples of the batch reached it and what each decided, and
-for every sample the exit it took.  The timing simulation routes samples with
-it (`route_processes`).
+* `network_exit_structure(net)`: the network's exits, stages and merge (checked once);
+* `trace_exits(model, inputs)`: a functional run that also says, for every
+  early exit, which samples of the batch reached it and what each decided
+  (`ExitTrace`: the sample ids a conditional buffer forwards, as in hardware);
+* `exit_routing(net, frames, ...)`: the `Routing` the timing simulation follows,
+  from a trace, a pattern of exits, or the recorded exit probabilities; it
+  also writes the report's `exits` section (`Routing.summarize`, `format_exits`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.ir import Operation, OpResult
 
-from fpga_opt.backend.costs.exit_rates import ExitStructure, exit_structure
-from fpga_opt.backend.sim.functional import FunctionalModel, Kernel, _single_threaded_blas, kernel_for, narrow
-from fpga_opt.backend.sim.schedule import PROCESS_BUILDERS, ProcessSpec, Program, Schedule
-from fpga_opt.backend.sim.timing import INPUT_STORAGE
-from fpga_opt.dialects.dataflow import (
-    BufferOp,
-    ConditionalBufferOp,
-    ExitDecisionOp,
-    ExitMergeOp,
-    StreamType,
-    float_exit_decision,
+from fpga_opt.backend.costs.exit_rates import (
+    ExitStructure,
+    exit_structure,
+    parse_probabilities,
+    recorded_probabilities,
+    spread_exits,
 )
+from fpga_opt.backend.sim.dtypes import stream_type
+from fpga_opt.dialects.dataflow import BufferOp, ConditionalBufferOp, ExitMergeOp
 from fpga_opt.dialects.errors import FpgaOptError
 
+if TYPE_CHECKING:
+    from fpga_opt.backend.sim.functional import FunctionalModel
+    from fpga_opt.backend.sim.graph import Network
 
-def network_exit_structure(model_or_net) -> ExitStructure | None:
-    """The exit structure of a simulator `Network` (or a FunctionalModel's), checked once and cached on it."""
-    net = getattr(model_or_net, "network", model_or_net)
+
+def network_exit_structure(net: Network) -> ExitStructure | None:
+    """The exit structure of a simulator `Network`, checked once and cached on it."""
     cached = getattr(net, "_exit_structure", False)
     if cached is False:
         cached = exit_structure(net.ops, net.inputs, f"@{net.func.sym_name.data}")
         net._exit_structure = cached  # type: ignore[attr-defined]
     return cached
-
-
-def _stype(v) -> StreamType:
-    assert isinstance(v.type, StreamType)
-    return v.type
-
-
-@kernel_for(ExitDecisionOp)
-def _exit_decision(model: FunctionalModel, op: Operation) -> Kernel:
-    assert isinstance(op, ExitDecisionOp)
-    network_exit_structure(model)
-    rule = op.rule()
-    threshold = op.threshold_value
-
-    def run(args: list[np.ndarray]) -> list[np.ndarray]:
-        x = args[0]
-        flat = x.reshape(x.shape[0], -1)
-        if rule is not None:
-            leave = rule.decide_batch(flat)
-        else:
-            leave = np.array(
-                [float_exit_decision(row.astype(np.float64).tolist(), threshold) for row in flat], dtype=bool
-            )
-        return [leave.astype(np.int8).reshape(x.shape[0], 1, 1, 1)]
-
-    return run
-
-
-@kernel_for(ConditionalBufferOp)
-def _conditional_buffer(model: FunctionalModel, op: Operation) -> Kernel:
-    assert isinstance(op, ConditionalBufferOp)
-    network_exit_structure(model)
-    where = model.where(op)
-
-    def run(args: list[np.ndarray]) -> list[np.ndarray]:
-        frames, decisions = args
-        if len(frames) != len(decisions):
-            raise FpgaOptError(f"{where}: {len(frames)} frames but {len(decisions)} decisions")
-        keep = decisions.reshape(-1) == 0
-        return [frames[keep]]
-
-    return run
-
-
-@kernel_for(ExitMergeOp)
-def _exit_merge(model: FunctionalModel, op: Operation) -> Kernel:
-    assert isinstance(op, ExitMergeOp)
-    network_exit_structure(model)
-    where = model.where(op)
-    out_t, index_t = _stype(op.output), _stype(op.exit_index)
-    early = op.num_exits - 1
-
-    def run(args: list[np.ndarray]) -> list[np.ndarray]:
-        batch = len(args[0])
-        out = np.zeros((batch, *args[-1].shape[1:]), dtype=args[-1].dtype)
-        index = np.zeros((batch, 1, 1, 1), dtype=np.int64)
-        alive = np.arange(batch)
-        for k in range(early):
-            result, decision = args[2 * k], args[2 * k + 1]
-            if len(result) != len(alive) or len(decision) != len(alive):
-                raise FpgaOptError(
-                    f"{where}: exit {k} delivers {len(result)} results and {len(decision)} decisions for the "
-                    f"{len(alive)} samples that reach it"
-                )
-            leave = decision.reshape(-1) != 0
-            out[alive[leave]] = result[leave]
-            index[alive[leave]] = k
-            alive = alive[~leave]
-        final = args[-1]
-        if len(final) != len(alive):
-            raise FpgaOptError(f"{where}: the final exit delivers {len(final)} results for {len(alive)} samples")
-        out[alive] = final
-        index[alive] = early
-        return [narrow(out, out_t), narrow(index, index_t)]
-
-    return run
 
 
 # --------------------------------------------------------------------------
@@ -160,100 +75,39 @@ def trace_exits(model: FunctionalModel, inputs: Sequence[np.ndarray]) -> tuple[l
     Sample ids travel with every stream: a network input carries ids
     0..B-1, a conditional buffer keeps the ids of the samples it forwards.
     """
-    structure = network_exit_structure(model)
+    net = model.network
+    structure = network_exit_structure(net)
     if structure is None:
         return model.run(inputs), None
-    net = model.network
-    env = dict(zip(net.inputs, inputs, strict=True))
+    values = model.evaluate(inputs)
     batch = inputs[0].shape[0] if inputs else 0
     ids = {v: np.arange(batch) for v in net.inputs}
     reached: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(structure.buffers)
     decided: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(structure.buffers)
-    with _single_threaded_blas():
-        for op, kernel in model.kernels:
-            results = model.call(op, kernel, [env[v] for v in op.operands])
-            if isinstance(op, ConditionalBufferOp):
-                k = structure.exit_of_buffer(op)
-                who = ids[op.input]
-                d = env[op.decision].reshape(-1).astype(np.int64)
-                reached[k], decided[k] = who, d
-                out_ids = who[d == 0]
-            elif isinstance(op, ExitMergeOp):
-                out_ids = ids[op.inputs[0]]
-            else:
-                out_ids = ids[op.operands[0]] if op.operands else np.arange(batch)
-            for value, array in zip(op.results, results, strict=True):
-                env[value] = array
-                ids[value] = out_ids
+    for op in net.ops:
+        if isinstance(op, ConditionalBufferOp):
+            k = structure.exit_of_buffer(op)
+            who = ids[op.input]
+            d = values[op.decision].reshape(-1).astype(np.int64)
+            reached[k], decided[k] = who, d
+            out_ids = who[d == 0]
+        elif isinstance(op, ExitMergeOp):
+            out_ids = ids[op.inputs[0]]
+        else:
+            out_ids = ids[op.operands[0]] if op.operands else np.arange(batch)
+        for value in op.results:
+            ids[value] = out_ids
     exit_of = np.full(batch, len(structure.buffers), dtype=np.int64)
     for k in reversed(range(len(structure.buffers))):
         who, d = reached[k], decided[k]
         exit_of[who[d != 0]] = k
     trace = ExitTrace(reached, decided, exit_of, structure.num_exits)
-    return [env[v] for v in net.outputs], trace
-
-
-__all__ = ["ExitTrace", "network_exit_structure", "trace_exits"]
+    return [values[v] for v in net.outputs], trace
 
 
 # --------------------------------------------------------------------------
-# Timing: the processes of the exit ops, and the routing of samples
+# Timing: the route of every frame
 # --------------------------------------------------------------------------
-
-
-def _conditional_buffer_processes(op: Operation, rate, resolution: str, frame_overlap: bool):
-    """Wait for the sample's decision (one element), then stream its frame out, or drop it, `lanes` per cycle.
-
-    The frame waits meanwhile in the buffer's own FIFO of `depth` elements (`INPUT_STORAGE`).
-    """
-    assert isinstance(op, ConditionalBufferOp)
-    frame = float(_stype(op.input).numel)
-    lanes = rate.in_lanes[0] if rate.in_lanes else 1
-    cycles = float(rate.cycles)
-    sched = Schedule([1.0, cycles], [[0.0, 1.0], [frame, 0.0]], [[0.0], [frame]])
-    return [
-        ProcessSpec(
-            "main",
-            Program(sched, sched, None),
-            [("operand", 0), ("operand", 1)],
-            [("result", 0)],
-            [lanes, 1],
-            [lanes],
-            cycles + 1.0,
-        )
-    ]
-
-
-def _exit_merge_processes(op: Operation, rate, resolution: str, frame_overlap: bool):
-    """Read the sample's decisions, then its result from the exit it took (discarding the others), in order."""
-    assert isinstance(op, ExitMergeOp)
-    n = float(_stype(op.output).numel)
-    cycles = float(rate.cycles)
-    ops = len(op.inputs)
-    decide = [1.0 if i % 2 == 1 and i < ops - 1 else 0.0 for i in range(ops)]
-    results = [n if i % 2 == 0 or i == ops - 1 else 0.0 for i in range(ops)]
-    sched = Schedule([1.0, cycles], [decide, results], [[0.0, 0.0], [n, 1.0]])
-    return [
-        ProcessSpec(
-            "main",
-            Program(sched, sched, None),
-            [("operand", i) for i in range(ops)],
-            [("result", 0), ("result", 1)],
-            [1] * ops,
-            [1, 1],
-            cycles + 1.0,
-        )
-    ]
-
-
-def _conditional_buffer_storage(op: Operation, port: int) -> int:
-    assert isinstance(op, ConditionalBufferOp)
-    return op.depth.value.data if port == 0 else 0
-
-
-PROCESS_BUILDERS[ConditionalBufferOp] = _conditional_buffer_processes
-PROCESS_BUILDERS[ExitMergeOp] = _exit_merge_processes
-INPUT_STORAGE[ConditionalBufferOp] = _conditional_buffer_storage
 
 #: How the exit of each simulated frame was chosen.
 ROUTING_SOURCES = ("inputs", "pattern", "probabilities", "final")
@@ -342,7 +196,7 @@ class Routing:
                 src = src.op.input
             producer = self.net.name(src.op) if isinstance(src, OpResult) else None
             f = fifos.get((producer, name))
-            frame = _stype(b.input).numel
+            frame = stream_type(b.input).numel
             buffers.append(
                 {
                     "exit": k,
@@ -404,8 +258,6 @@ def exit_routing(
     spread evenly (`spread_exits`), and otherwise every frame takes the final
     exit (the worst case: every stage sees every frame).
     """
-    from fpga_opt.backend.costs.exit_rates import parse_probabilities, recorded_probabilities, spread_exits
-
     structure = network_exit_structure(net)
     if structure is None:
         if pattern is not None:
@@ -433,9 +285,6 @@ def exit_routing(
     return Routing(net, structure, exit_of, frames, source, period=len(seq) if source != "probabilities" else None)
 
 
-__all__ += ["ROUTING_SOURCES", "Routing", "exit_routing"]
-
-
 def format_exits(exits: dict) -> str:
     """The early-exit part of fpga-sim's table."""
     hist = exits["histogram"]
@@ -460,6 +309,3 @@ def format_exits(exits: dict) -> str:
     if exits.get("hint"):
         lines.append(f"hint           {exits['hint']}")
     return "\n".join(lines) + "\n"
-
-
-__all__ += ["format_exits"]

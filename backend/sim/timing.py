@@ -2,14 +2,17 @@
 
 The model (docs/simulator.md has the long form)
 ------------------------------------------------
-* Every dataflow op except `buffer` is a *process* that runs its per-frame
-  schedule (`schedule.py`) once per frame, frames back to back.  A schedule is
-  a list of segments; in a segment the op, when it runs at full speed, moves
+* Every dataflow op except `buffer` is one or more *processes* (its entry in
+  `PROCESSES`, `processes/`), each running its per-frame schedule
+  (`schedule.py`) once per frame, frames back to back.  A schedule is a list
+  of segments; in a segment the process, when it runs at full speed, moves
   elements on each port at constant rates.
 * Every SSA edge is a FIFO counted in elements.  Without a `dataflow.buffer`
   its capacity is `fifo_depth` (default 2) words, a word being the wider of
   the two ports' lanes; a chain of `dataflow.buffer {depth = d}` ops on the
-  edge makes it `sum(d)` elements (at least one word).
+  edge makes it `sum(d)` elements (at least one word), and a FIFO op that is
+  a process (a conditional buffer) adds its own `fifo_depth` to the edge in
+  front of it.
 * Each process runs at a speed `u` in [0, 1] (fraction of its full rate).
   A process whose input FIFO is empty can go no faster than that FIFO is
   filled; one whose output FIFO is full no faster than it is drained.
@@ -20,7 +23,8 @@ The model (docs/simulator.md has the long form)
 * Time advances from event to event: a segment ends, a FIFO becomes full or
   empty.  Between events all rates are constant, so levels are linear in
   time and every event time is computed exactly.  The network inputs are
-  ideal sources (always ready) and the outputs ideal sinks (always ready).
+  ideal sources (always ready), or with `input_interval` paced sources (one
+  frame per interval, evenly), and the outputs ideal sinks (always ready).
 * Deadlock: no unfinished process can move.  The simulation stops there and
   reports the cycle, what each stuck process waits for, and the full and empty
   FIFOs.
@@ -33,16 +37,18 @@ the jitter of individual words (at most one word and one segment run).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Operation, SSAValue
 
+from fpga_opt.backend.costs import analyse_network
 from fpga_opt.backend.sim.graph import Network
-from fpga_opt.backend.sim.schedule import OpRate, ProcessSpec, Program, Schedule, op_processes, op_rate
-from fpga_opt.dialects.dataflow import BufferOp
+from fpga_opt.backend.sim.processes import PROCESSES
+from fpga_opt.backend.sim.rates import OpRate, op_rate
+from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
+from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 INF = float("inf")
@@ -55,9 +61,6 @@ _LEVEL_EPS = 1e-7
 #: Speed iterations before a still-falling speed (a loop whose gain is < 1) is taken to be 0.
 _MAX_SWEEPS = 60
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
-#: op class -> (op, operand index) -> elements of storage the op itself holds on that input
-#: (`dataflow.conditional_buffer`: its depth; registered by backend/sim/exits.py).
-INPUT_STORAGE: dict[type, Callable[[Operation, int], int]] = {}
 
 
 # --------------------------------------------------------------------------
@@ -206,8 +209,8 @@ class TimingReport:
 @dataclass
 class _Proc:
     name: str
-    op: Operation
-    rate: OpRate
+    op: Operation | None  # None: a paced network input
+    rate: OpRate | None
     spec: ProcessSpec
     ins: list[int] = field(default_factory=list)  # fifo per input port
     outs: list[list[int]] = field(default_factory=list)  # fifos per output port
@@ -242,11 +245,14 @@ class _Elaborated:
         frames: int,
         frame_overlap: bool = True,
         routing=None,
+        input_interval: float | None = None,
     ):
         if resolution not in RESOLUTIONS:
             raise FpgaOptError(f"unknown timing resolution '{resolution}' (choose {', '.join(RESOLUTIONS)})")
         if fifo_depth is not None and fifo_depth < 1:
             raise FpgaOptError(f"the default FIFO depth must be at least 1 word, got {fifo_depth}")
+        if input_interval is not None and input_interval <= 0:
+            raise FpgaOptError(f"the input interval must be positive, got {input_interval} cycles")
         implicit = INF if fifo_depth is None else float(fifo_depth)
         self.net = net
         self.procs: list[_Proc] = []
@@ -263,7 +269,7 @@ class _Elaborated:
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
             overlap = frame_overlap if routing is None else routing.frame_overlap(op, frame_overlap)
-            for spec in op_processes(op, rate, resolution, overlap):
+            for spec in PROCESSES.get(op)(op, rate, resolution, overlap):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
@@ -280,9 +286,9 @@ class _Elaborated:
                 word = max(self.procs[q].spec.out_lanes[qport], self.procs[r].spec.in_lanes[rport])
                 # the op's own window stream: its `window_depth` (conv, pool: set by size-fifos) if given, else
                 # DEFAULT_FIFO_DEPTH words, or unbounded in the decoupled design
-                own = op.properties.get("window_depth")
+                own = op.window_depth if isinstance(op, WindowedOp) else None
                 if own is not None:
-                    inner = float(max(1, own.value.data) * word)  # type: ignore[union-attr]
+                    inner = float(max(1, own.value.data) * word)
                 else:
                     inner = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
                 self._add_fifo(
@@ -307,7 +313,9 @@ class _Elaborated:
                     yield user, use.index, depth, bufs
 
         def connect(value: SSAValue, producer: int, pport: int, lanes: int, label: str, source: int = -1):
-            supply = float(frames * value.type.numel) if source >= 0 else 0.0  # type: ignore[attr-defined]
+            """FIFOs from `value` (a process's result, or network input `source`) to each of its readers."""
+            # an ideal input's whole supply is there from cycle 0; a paced one comes from its process
+            supply = float(frames * value.type.numel) if source >= 0 and producer < 0 else 0.0  # type: ignore[attr-defined]
             for user, port, depth, bufs in terminals(value, None, ()):
                 if user is None or user == "sink":
                     consumer, cport, word = -1, port, lanes
@@ -319,17 +327,15 @@ class _Elaborated:
                     consumer, cport = operand_port[(user, port)]
                     word = max(lanes, self.procs[consumer].spec.in_lanes[cport])
                     cname = self.procs[consumer].name
-                if consumer < 0 or producer < 0:
+                if consumer < 0 or source >= 0:  # the network's ports: never full
                     cap = INF
                 elif depth is None:
                     cap = implicit * word
                 else:
                     cap = float(max(depth, word))
-                if consumer >= 0 and isinstance(user, Operation):
-                    storage = INPUT_STORAGE.get(type(user))
-                    extra = storage(user, port) if storage is not None else 0
-                    if extra:  # the op's own FIFO on this input (a conditional buffer's depth)
-                        cap = float(max((depth or 0) + extra, word))
+                if consumer >= 0 and isinstance(user, FifoOp) and port == 0 and user.fifo_depth:
+                    # a FIFO op that is a process (a conditional buffer) holds its stream in front of it
+                    cap = float(max((depth or 0) + user.fifo_depth, word))
                 fid = self._add_fifo(
                     _Fifo(
                         " -> ".join([label, *bufs, cname]),
@@ -356,12 +362,20 @@ class _Elaborated:
                 for u in arg.uses
                 if (u.operation, u.index) in operand_port
             ]
-            connect(arg, -1, 0, max(lanes or [1]), label, source=i)
+            producer = -1 if input_interval is None else self._pacer(label, arg, input_interval)
+            connect(arg, producer, 0, max(lanes or [1]), label, source=i)
         for op in net.ops:
             for j, res in enumerate(op.results):
                 if (op, j) in result_port:
                     p, port = result_port[(op, j)]
                     connect(res, p, port, self.procs[p].spec.out_lanes[port], self.procs[p].name)
+
+    def _pacer(self, label: str, value: SSAValue, interval: float) -> int:
+        """A process that offers network input `value` at one frame per `interval` cycles, evenly (a paced DMA)."""
+        frame = Schedule([float(interval)], [[]], [[float(value.type.numel)]])  # type: ignore[attr-defined]
+        spec = ProcessSpec("main", Program(frame, frame, None), [], [("result", 0)], [], [1])
+        self.procs.append(_Proc(label, None, None, spec, [], [[]]))
+        return len(self.procs) - 1
 
     def _add_fifo(self, f: _Fifo) -> int:
         fid = len(self.fifos)
@@ -388,16 +402,19 @@ def simulate_timing(
     frame_overlap: bool = True,
     max_events: int = 5_000_000,
     routing=None,
+    input_interval: float | None = None,
 ) -> TimingReport:
     """Run `frames` frames through the network's processes and FIFOs; see the module docstring.
 
     `fifo_depth`: words per edge without a `dataflow.buffer` (None: unbounded, every layer decoupled).
-    `resolution`: "row" (default), "coarse", "fine" or "exact" (see `schedule.op_processes`).
+    `resolution`: "row" (default), "coarse", "fine" or "exact" (docs/simulator.md, section 3.6).
     `frame_overlap`: line buffers take the next frame's first rows while they emit the current
     frame's last windows (the analytical model's assumption); False: they do not
     (backend/hls/sliding_window.h).
     `routing`: the samples of an early-exit network (`exits.Routing`): how many frames each op
     processes and, per frame, which of its ports move data; None: every op processes every frame.
+    `input_interval`: offer each network input at one frame per `input_interval` cycles, evenly, as a
+    paced DMA would (never back-pressured); None: ideal inputs, every element offered at cycle 0.
     """
     if frames < 1:
         raise FpgaOptError(f"frames must be at least 1, got {frames}")
@@ -407,12 +424,12 @@ def simulate_timing(
     # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
     # continuing stream instead of draining into an idle pipeline.
     measured, frames = frames, frames + 1
-    el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap, routing)
+    el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap, routing, input_interval)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)
 
     # ---- state.  Index n_p is a dummy process (speed 0, no progress) standing for the network's
-    # inputs and outputs, so every FIFO has a producer and a consumer index.
+    # ideal inputs and its outputs, so every FIFO has a producer and a consumer index.
     cap = np.array([f.capacity for f in fifos], dtype=np.float64)
     finite = np.isfinite(cap)
     base = np.array([f.level for f in fifos], dtype=np.float64)  # a network input's whole supply
@@ -436,8 +453,9 @@ def simulate_timing(
     tmpl_final = [segments(p.program.final) if p.program.final is not None else None for p in procs]
 
     # frames each process runs (early exits: only the samples that reach its stage, guard included)
-    nfr = [frames if routing is None else routing.frames_of(p.op, frames) for p in procs]
-    masks = [None if routing is None else routing.mask_of(p.op) for p in procs]
+    # (a paced input offers every frame)
+    nfr = [frames if routing is None or p.op is None else routing.frames_of(p.op, frames) for p in procs]
+    masks = [None if routing is None or p.op is None else routing.mask_of(p.op) for p in procs]
 
     def template(p: int, k: int) -> list[Segment] | None:
         n = nfr[p]
@@ -784,7 +802,7 @@ def _op_stats(el: _Elaborated, busy, starved, blocked, maxlev, total) -> list[Op
     for op in el.net.ops:
         name = el.net.name(op)
         kind = op.name.split(".", 1)[1]
-        folding = op.folding() if hasattr(op, "folding") else {}
+        folding = op.folding()
         if isinstance(op, BufferOp):
             fids = el.buffer_fifos.get(name, [])
             occ = max((maxlev[f] for f in fids), default=None)
@@ -808,7 +826,7 @@ def _op_stats(el: _Elaborated, busy, starved, blocked, maxlev, total) -> list[Op
             folding,
             p.rate.cycles,
             p.rate.depth,
-            p.rate.model,
+            "op_costs",  # where the rates come from: every op's cost model (backend/costs)
             busy[i] * pct,
             (starved[i] + blocked[i]) * pct,
             starved[i] * pct,
@@ -828,26 +846,9 @@ def _op_stats(el: _Elaborated, busy, starved, blocked, maxlev, total) -> list[Op
 
 
 def _model_figures(el: _Elaborated) -> tuple[int | None, int | None, str | None]:
-    """The analytical interval, latency and bottleneck (passes.analysis.op_costs.analyse_network)."""
-    if not el.procs:
+    """The analytical interval, latency and bottleneck (`backend.costs.analyse_network`)."""
+    if not el.main:
         return None, None, None
-    try:
-        from fpga_opt.backend.costs import analyse_network
-    except ImportError:  # pragma: no cover
-        slowest = max(el.procs, key=lambda p: p.rate.cycles)
-        return slowest.rate.cycles, _model_latency(el), slowest.name
     cost = analyse_network(el.net.func)
     name = el.net.name(cost.bottleneck) if cost.bottleneck in el.net.names else None
     return cost.interval, cost.latency, name
-
-
-def _model_latency(el: _Elaborated) -> int | None:
-    """The largest sum of pipeline depths along a path (used only without op_costs)."""
-    longest = [0] * len(el.procs)
-    for i, p in enumerate(el.procs):  # program order is topological
-        before = 0
-        for f in p.ins:
-            if f >= 0 and el.fifos[f].producer >= 0:
-                before = max(before, longest[el.fifos[f].producer])
-        longest[i] = before + p.rate.depth
-    return max(longest)

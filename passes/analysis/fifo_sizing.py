@@ -29,10 +29,10 @@ always drained), so they are not sites.
    cycles per frame is what the layers sustain when nothing stalls them
    (within ~1% of the model interval, docs/simulator.md section 5).
 2. *paced*: every site unbounded, each input offered at the decoupled rate (one
-   frame per decoupled interval, evenly, through a `Pace` op put in front of
-   it).  With ideal inputs the FIFOs in front of the slowest layer would grow
-   by a fraction of a frame every frame; paced, every FIFO's level is periodic
-   and its maximum is what that FIFO must hold for nobody to stall.
+   frame per decoupled interval, evenly: `simulate_timing`'s `input_interval`).
+   With ideal inputs the FIFOs in front of the slowest layer would grow by a
+   fraction of a frame every frame; paced, every FIFO's level is periodic and
+   its maximum is what that FIFO must hold for nobody to stall.
 3. *check* (`simulate_sites`): the design as it is (the depths written on it,
    every other stream 2 words), ideal inputs, as `fpga-sim` runs it.
 
@@ -56,15 +56,15 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from xdsl.dialects.builtin import I64, IntegerAttr, ModuleOp, StringAttr, i64
-from xdsl.dialects.func import FuncOp
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Operation, Region, SSAValue
-from xdsl.irdl import irdl_op_definition, operand_def, prop_def, result_def
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from fpga_opt.backend.costs import LayerCost, register_cost_model
+from fpga_opt.backend.costs import REFERENCE_CONTEXT, analyse_network, window_fifo_cost
+from fpga_opt.backend.sim import elaborate, simulate_timing
 from fpga_opt.backend.target.resources import Resources
-from fpga_opt.dialects.dataflow import BufferOp, ConvOp, DataflowOp, PoolOp, StreamType
+from fpga_opt.dialects.dataflow import BufferOp, DataflowOp, WindowedOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 #: Depth, in words, of a stream without a `dataflow.buffer` (fpga-sim's and Vitis HLS's default).
@@ -75,51 +75,6 @@ _EPS = 1e-6
 UNBOUNDED = 1 << 40
 #: The layer-name prefix of the tag buffers in the measured copies.
 _TAG = "size-fifos.site"
-
-WINDOW_OPS = (ConvOp, PoolOp)
-
-
-# --------------------------------------------------------------------------------------
-# The pacer: a network input offered at a fixed rate (only ever in a measured copy)
-# --------------------------------------------------------------------------------------
-
-
-@irdl_op_definition
-class PaceOp(DataflowOp):
-    """Passes its stream through at exactly `cycles` cycles per frame, evenly (a paced DMA).
-
-    Internal to `size-fifos`' measurement: it is put in front of a copy's inputs and never
-    appears in a design (it is not part of the `dataflow` dialect).
-    """
-
-    name = "dataflow.size_fifos_pace"
-
-    input = operand_def(StreamType)
-    output = result_def(StreamType)
-    cycles = prop_def(IntegerAttr[I64])
-
-
-@register_cost_model(PaceOp)
-def _pace_cost(op: Operation, ctx) -> LayerCost:
-    assert isinstance(op, PaceOp)
-    return LayerCost(op.cycles.value.data, 1, Resources())
-
-
-def _pace_processes(op: Operation, rate, resolution: str, frame_overlap: bool):
-    from fpga_opt.backend.sim.schedule import ProcessSpec, Schedule, frame_program
-
-    assert isinstance(op, PaceOp)
-    n = float(op.input.type.numel)  # type: ignore[attr-defined]
-    cycles = float(op.cycles.value.data)
-    program = frame_program(Schedule([cycles], [[n]], [[n]]), 0.0)
-    return [ProcessSpec("main", program, [("operand", 0)], [("result", 0)], [1], [1], cycles)]
-
-
-def _register_pacer() -> None:
-    from fpga_opt.backend.sim.schedule import PROCESS_BUILDERS
-
-    PROCESS_BUILDERS.setdefault(PaceOp, _pace_processes)
-
 
 # --------------------------------------------------------------------------------------
 # Sites
@@ -162,15 +117,6 @@ class Site:
         return any(b.depth.value.data > 0 for b in self.buffers)
 
 
-def _lanes(op: Operation) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    from fpga_opt.backend.sim.schedule import port_lanes
-
-    try:
-        return port_lanes(op)
-    except Exception:  # an op the simulator's lane table does not know: one lane
-        return tuple(1 for _ in op.operands), tuple(1 for _ in op.results)
-
-
 def _layer(op: Operation) -> str:
     return op.layer_name if isinstance(op, DataflowOp) else op.name
 
@@ -190,21 +136,19 @@ def sites_of(block: Block) -> list[Site]:
     sites: list[Site] = []
     position = {op: i for i, op in enumerate(block.ops)}
     for op in block.ops:
-        if not isinstance(op, DataflowOp) or isinstance(op, BufferOp | PaceOp):
+        if not isinstance(op, DataflowOp) or isinstance(op, BufferOp):
             continue
-        _, out_lanes = _lanes(op)
         for j, result in enumerate(op.results):
             paths = sorted(_paths(result, []), key=lambda p: (position.get(p[0], len(position)), p[1]))
             for consumer, index, buffers in paths:
                 if not isinstance(consumer, DataflowOp):
                     continue  # a function result: an ideal port
-                in_lanes, _ = _lanes(consumer)
-                word = max(out_lanes[j] if j < len(out_lanes) else 1, in_lanes[index] if index < len(in_lanes) else 1)
+                word = max(op.output_lanes(j), consumer.input_lanes(index))
                 name = f"{_layer(op)} -> {_layer(consumer)}"
                 if len(consumer.operands) > 1:
                     name += f" (operand {index})"
                 sites.append(Site(len(sites), "edge", consumer, index, result, buffers, word, name))
-        if isinstance(op, WINDOW_OPS):
+        if isinstance(op, WindowedOp):
             sites.append(Site(len(sites), "window", op, -1, None, [], 1, f"{_layer(op)} (window)"))
     return sites
 
@@ -212,15 +156,13 @@ def sites_of(block: Block) -> list[Site]:
 def fifo_resources(root: Operation, ctx=None) -> Resources:
     """Every FIFO of the design under `root`: the default 2-word streams, the `dataflow.buffer`s and the
     deepened window streams (`window_depth`), as `op_costs` costs them."""
-    from fpga_opt.backend.costs import REFERENCE_CONTEXT, analyse_network, window_fifo_cost
-
     ctx = ctx or REFERENCE_CONTEXT
     net = analyse_network(root, ctx)
     total = net.fifo_resources
     for op, cost in net.layers.items():
         if isinstance(op, BufferOp):
             total += cost.resources
-        elif isinstance(op, WINDOW_OPS):
+        elif isinstance(op, WindowedOp):
             total += window_fifo_cost(op, ctx)
     return total
 
@@ -248,7 +190,6 @@ class Run:
     cycles_per_frame: float | None
     deadlock: str | None
     stats: dict[int, SiteStats] = field(default_factory=dict)  # site key -> stats
-    events: int = 0
 
 
 def functions(module: ModuleOp) -> list[FuncOp]:
@@ -272,9 +213,6 @@ def simulate_sites(
     "unbounded" (no limit: buffers and window depths on the design are ignored).  `pace`: offer
     each input at one frame per `pace` cycles instead of all at once.
     """
-    from fpga_opt.backend.sim import elaborate, simulate_timing
-
-    _register_pacer()
     copy = module.clone()
     twin: dict[Operation, Operation] = dict(zip(module.walk(), copy.walk(), strict=True))
     tags: dict[str, Site] = {}
@@ -297,33 +235,12 @@ def simulate_sites(
         tags[tag] = site
     copy_func = twin[func]
     assert isinstance(copy_func, FuncOp)
-    if pace is not None:
-        block = copy_func.body.block
-        for arg in block.args:
-            uses = [u for u in arg.uses if isinstance(u.operation, DataflowOp)]
-            if not uses:
-                continue
-            pacer = PaceOp.create(
-                operands=[arg],
-                result_types=[arg.type],
-                properties={"cycles": IntegerAttr(pace, i64), "layer": StringAttr(f"{_TAG}.pace{arg.index}")},
-            )
-            ideal = BufferOp(pacer.output, UNBOUNDED)  # the DMA side: never back-pressured
-            rewriter.insert_op([pacer, ideal], InsertPoint.at_start(block))
-            for use in uses:
-                operands = list(use.operation.operands)
-                operands[use.index] = ideal.output
-                use.operation.operands = operands
     net = elaborate(copy, copy_func.sym_name.data)
-    report = simulate_timing(net, frames=frames, fifo_depth=DEFAULT_WORDS, resolution=resolution)
+    report = simulate_timing(net, frames=frames, fifo_depth=DEFAULT_WORDS, resolution=resolution, input_interval=pace)
     by_window = {
         (f"{net.names[twin[s.consumer]]} (window)", net.names[twin[s.consumer]]): s for s in sites if s.kind == "window"
     }
-    run = Run(
-        report.cycles_per_frame,
-        report.deadlock.message() if report.deadlock is not None else None,
-        events=report.events,
-    )
+    run = Run(report.cycles_per_frame, report.deadlock.message() if report.deadlock is not None else None)
     blocked: dict[str, float] = {}
     for stats in report.ops:
         blocked[stats.name] = stats.blocked_pct or 0.0
@@ -351,19 +268,11 @@ def simulate_sites(
 # --------------------------------------------------------------------------------------
 
 
-def _alone(op: Operation, pace: int, window_depth: int | None) -> ModuleOp:
-    """A module of one function running a copy of `op` alone, every operand paced at `pace`."""
-    from xdsl.dialects.func import ReturnOp
-
+def _alone(op: Operation, window_depth: int | None) -> ModuleOp:
+    """A module of one function running a copy of `op` alone, every operand a function argument."""
     block = Block(arg_types=[v.type for v in op.operands])
     copy = op.clone()
-    paced = []
-    for arg in block.args:
-        pacer = PaceOp.create(operands=[arg], result_types=[arg.type], properties={"cycles": IntegerAttr(pace, i64)})
-        ideal = BufferOp(pacer.output, UNBOUNDED)
-        block.add_ops([pacer, ideal])
-        paced.append(ideal.output)
-    copy.operands = paced
+    copy.operands = block.args
     if window_depth is None:
         copy.properties.pop("window_depth", None)
     else:
@@ -387,19 +296,15 @@ def window_depth_needed(
     stride-2 window emits every other row; a balanced window and compute unit idle on padding).
     Returns (windows or None, the op's cycles per frame alone at its current depth).
     """
-    from fpga_opt.backend.sim import elaborate, simulate_timing
-
-    _register_pacer()
     own = op.properties.get("window_depth")
     current = own.value.data if isinstance(own, IntegerAttr) else None
-    bounded = simulate_timing(
-        elaborate(_alone(op, pace, current)), frames=frames, fifo_depth=DEFAULT_WORDS, resolution=resolution
-    )
+    timing = {"frames": frames, "fifo_depth": DEFAULT_WORDS, "resolution": resolution, "input_interval": pace}
+    bounded = simulate_timing(elaborate(_alone(op, current)), **timing)
     cycles = bounded.cycles_per_frame if bounded.cycles_per_frame is not None else math.inf
     if cycles <= pace * (1 + tolerance):
         return None, cycles
-    net = elaborate(_alone(op, pace, UNBOUNDED))
-    free = simulate_timing(net, frames=frames, fifo_depth=DEFAULT_WORDS, resolution=resolution)
+    net = elaborate(_alone(op, UNBOUNDED))
+    free = simulate_timing(net, **timing)
     name = net.names[net.ops[-1]]
     level = max(
         (f.max_occupancy for f in free.fifos if f.producer == f"{name} (window)" and f.consumer == name), default=0.0

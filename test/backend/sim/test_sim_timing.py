@@ -338,3 +338,35 @@ def test_frames_without_line_buffer_overlap():
     shallow = timing(text, frames=6, frame_overlap=False)
     overlapped = timing(text, frames=6)
     assert shallow.cycles_per_frame >= overlapped.cycles_per_frame * 0.999
+
+
+def test_paced_inputs_run_at_the_pace_and_bound_the_fifos():
+    """`input_interval` offers each input at one frame per that many cycles, as a paced DMA (size-fifos'
+    measurement).  A network faster than the pace runs at the pace.  The linear (72 output folds) is the
+    slowest layer: with ideal inputs the unbounded FIFO in front of it grows frame after frame; with the
+    inputs paced at its rate it holds one frame (64 elements) however long the run."""
+    t = s(4, 4, 4)
+    fc = f'{{layer = "fc", weights = "fc.w", weight_type = i8, requant = {RQ}}}'
+    body = (
+        conv("c0", "%x", 4, 4, 4)
+        + f"  %l = dataflow.linear %c0 {fc} : {t} -> {s(1, 1, 72)}\n"
+        + f"  func.return %l : {s(1, 1, 72)}"
+    )
+    text = module_text(body, f"%x: {t}", s(1, 1, 72))
+
+    def in_front_of_fc(report) -> float:
+        return next(f for f in report.fifos if f.consumer == "fc").max_occupancy
+
+    ideal = {n: timing(text, frames=n, fifo_depth=None) for n in (4, 8)}
+    interval = ideal[4].model_cycles_per_frame
+    assert ideal[4].bottleneck == "fc"
+    assert 64 < in_front_of_fc(ideal[4]) < in_front_of_fc(ideal[8])
+    for n in (4, 8):
+        paced = timing(text, frames=n, fifo_depth=None, input_interval=interval)
+        assert paced.cycles_per_frame == pytest.approx(interval, rel=1e-9)
+        assert in_front_of_fc(paced) == pytest.approx(64)
+        assert [f.name for f in paced.fifos] == [f.name for f in ideal[n].fifos]  # the pacer is the input
+    slow = timing(text, frames=4, fifo_depth=None, input_interval=3 * interval)
+    assert slow.cycles_per_frame == pytest.approx(3 * interval, rel=1e-9)
+    with pytest.raises(FpgaOptError, match="input interval must be positive"):
+        timing(text, input_interval=0)

@@ -1,0 +1,65 @@
+"""Timing of the early-exit ops that wait for a decision: `dataflow.conditional_buffer`, `exit_merge`.
+
+(`exit_decision` streams like any element-wise op: `pointwise.py`.)  Which
+frames each of them forwards, drops or reads is the route of the samples
+(`backend/sim/exits.py`, `Routing.mask_of`); these are the schedules of a frame
+that is forwarded or read.
+"""
+
+from __future__ import annotations
+
+from xdsl.ir import Operation
+
+from fpga_opt.backend.sim.dtypes import stream_type
+from fpga_opt.backend.sim.processes.registry import PROCESSES
+from fpga_opt.backend.sim.rates import OpRate
+from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
+from fpga_opt.dialects.dataflow import ConditionalBufferOp, ExitMergeOp
+
+
+@PROCESSES.register(ConditionalBufferOp)
+def conditional_buffer_processes(
+    op: Operation, rate: OpRate, resolution: str, frame_overlap: bool
+) -> list[ProcessSpec]:
+    """Wait for the sample's decision (one element), then stream its frame out, or drop it, `lanes` per cycle.
+
+    The frame waits meanwhile in the buffer's own FIFO of `depth` elements (its `fifo_depth`: the
+    timing simulation adds it to the FIFO in front of it).
+    """
+    assert isinstance(op, ConditionalBufferOp)
+    frame = float(stream_type(op.input).numel)
+    lanes = rate.in_lanes[0] if rate.in_lanes else 1
+    cycles = float(rate.cycles)
+    sched = Schedule([1.0, cycles], [[0.0, 1.0], [frame, 0.0]], [[0.0], [frame]])
+    return [
+        ProcessSpec(
+            "main",
+            Program(sched, sched, None),
+            [("operand", 0), ("operand", 1)],
+            [("result", 0)],
+            [lanes, 1],
+            [lanes],
+        )
+    ]
+
+
+@PROCESSES.register(ExitMergeOp)
+def exit_merge_processes(op: Operation, rate: OpRate, resolution: str, frame_overlap: bool) -> list[ProcessSpec]:
+    """Read the sample's decisions, then its result from the exit it took (discarding the others), in order."""
+    assert isinstance(op, ExitMergeOp)
+    n = float(stream_type(op.output).numel)
+    cycles = float(rate.cycles)
+    ops = len(op.inputs)
+    decide = [1.0 if i % 2 == 1 and i < ops - 1 else 0.0 for i in range(ops)]
+    results = [n if i % 2 == 0 or i == ops - 1 else 0.0 for i in range(ops)]
+    sched = Schedule([1.0, cycles], [decide, results], [[0.0, 0.0], [n, 1.0]])
+    return [
+        ProcessSpec(
+            "main",
+            Program(sched, sched, None),
+            [("operand", i) for i in range(ops)],
+            [("result", 0), ("result", 1)],
+            [1] * ops,
+            [1, 1],
+        )
+    ]
