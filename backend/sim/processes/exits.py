@@ -1,6 +1,6 @@
-"""Timing of the early-exit ops that wait for a decision: `dataflow.conditional_buffer`, `exit_merge`.
+"""Timing of the early-exit ops: `dataflow.conditional_buffer` and `exit_merge` wait for a decision.
 
-(`exit_decision` streams like any element-wise op: `pointwise.py`.)  Which
+`exit_decision` streams like any element-wise op (`pointwise.py`).  Which
 frames each of them forwards, drops or reads is the route of the samples
 (`backend/sim/exits.py`, `Routing.mask_of`); these are the schedules of a frame
 that is forwarded or read.
@@ -11,10 +11,13 @@ from __future__ import annotations
 from xdsl.ir import Operation
 
 from fpga_opt.backend.sim.dtypes import stream_type
+from fpga_opt.backend.sim.processes.pointwise import pointwise_processes
 from fpga_opt.backend.sim.processes.registry import PROCESSES
 from fpga_opt.backend.sim.rates import OpRate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
-from fpga_opt.dialects.dataflow import ConditionalBufferOp, ExitMergeOp
+from fpga_opt.dialects.dataflow import ConditionalBufferOp, ExitDecisionOp, ExitMergeOp
+
+PROCESSES.register(ExitDecisionOp)(pointwise_processes)
 
 
 @PROCESSES.register(ConditionalBufferOp)

@@ -1,7 +1,8 @@
-"""The default timing of a `dataflow` op: one process, every port at a constant rate over the frame.
+"""The simplest timing of a `dataflow` op: one process, every port at a constant rate over the frame.
 
-It serves every op without a schedule of its own: the element-wise ops
-(add, requantize, activation, softmax), fork and concat, the exit decision.
+Not a default: each op family registers it for the ops it fits (eltwise.py,
+stream.py, exits.py), so that a new op without a timing model of its own is
+reported by the registry test rather than silently timed as pointwise.
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from __future__ import annotations
 from xdsl.ir import Operation
 
 from fpga_opt.backend.sim.dtypes import stream_type
-from fpga_opt.backend.sim.processes.registry import PROCESSES
 from fpga_opt.backend.sim.rates import OpRate
 from fpga_opt.backend.sim.schedule import ProcessSpec, frame_program, uniform
-from fpga_opt.dialects.dataflow import DataflowOp
 
 
-@PROCESSES.register(DataflowOp)
 def pointwise_processes(op: Operation, rate: OpRate, resolution: str, frame_overlap: bool) -> list[ProcessSpec]:
     """All ports at constant rates over the model's cycles; frame 0's first output leaves at the model's depth."""
     cycles = float(rate.cycles)
