@@ -39,7 +39,7 @@ from fpga_opt.dialects.dataflow import (
 )
 
 try:  # the rate model folding selection uses (backend/costs/op_costs.py over layer_models.py)
-    from fpga_opt.backend.costs import op_costs as _op_costs
+    from fpga_opt.backend import costs as _op_costs
 except ImportError:  # pragma: no cover - only while that module is absent
     _op_costs = None
 
