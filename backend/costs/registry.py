@@ -59,6 +59,7 @@ register_cost_model = COST_MODELS.register
 
 
 def has_cost_model(op: Operation) -> bool:
+    """Whether `op`'s class (or a base class) has a cost model: fpga-sim falls back to its own rate without."""
     return COST_MODELS.lookup(op) is not None
 
 

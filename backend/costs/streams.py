@@ -1,5 +1,7 @@
 """Streams: how many elements per cycle each carries, and what a FIFO on one costs.
 
+FIFOs are words of a stream's lanes: the default 2-deep `hls::stream` on an
+edge, a `dataflow.buffer`, and a windowed op's deepened window stream.
 A stream is as wide as the op that drives it: its producer's output lanes,
 looking through FIFOs (`FifoOp`s have no lanes of their own), or, for a
 function argument, its first reader's input lanes (the input is delivered

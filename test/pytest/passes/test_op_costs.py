@@ -18,10 +18,11 @@ from fpga_opt.backend.costs import (
     register_cost_model,
     stream_lanes,
 )
+from fpga_opt.backend.costs.blocks import window_fill
 from fpga_opt.backend.costs.conv import conv_cost
 from fpga_opt.backend.target.boards import BOARDS, get_board
 from fpga_opt.backend.target.resources import Resources
-from fpga_opt.dialects.dataflow import BufferOp, ConvOp, ForkOp, LinearOp
+from fpga_opt.dialects.dataflow import BufferOp, ConvOp, ForkOp, LinearOp, WindowedOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 RESIDUAL = (REPO / "examples/ir/residual_block.mlir").read_text()
@@ -224,3 +225,25 @@ def test_conv_ops_of_every_shape_cost_without_error():
                 ctx = CostContext.for_board(get_board("kv260"))
                 ctx.overrides[op] = {"coarse_in": ci}
                 assert op_cost(op, ctx).cycles > 0
+
+
+POOL = """
+func.func @pool(%x: !dataflow.stream<9x9x8xi8>) -> !dataflow.stream<5x5x8xi8> {
+  %y = dataflow.pool %x {mode = "max", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>,
+      pad = array<i64: 1, 1, 1, 1>, layer = "pool"} : !dataflow.stream<9x9x8xi8> -> !dataflow.stream<5x5x8xi8>
+  func.return %y : !dataflow.stream<5x5x8xi8>
+}
+"""
+
+
+def test_the_layer_formulas_fill_windows_as_the_ops_do():
+    """`blocks.window_fill` is the parametric form (dilated kernels too) of `WindowedOp.window_fill_cycles`."""
+    windowed = [op for text in (FUSED, TWO_CONVS, POOL) for op in design_ops(parse(text)) if isinstance(op, WindowedOp)]
+    assert {op.name for op in windowed} == {"dataflow.conv", "dataflow.pool"}
+    for op in windowed:
+        kh, kw = op.kernel_size
+        for factor, values in op.folding_space().items():
+            for value in values:
+                lanes = op.input_lanes(0, {factor: value})
+                fill = window_fill(kh=kh, kw=kw, row_words=op.padded_width, c=op.window_stream.channels, lanes=lanes)
+                assert fill == op.window_fill_cycles({factor: value}), layer_name(op)
