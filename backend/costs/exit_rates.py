@@ -37,6 +37,7 @@ from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntegerAttr
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Operation, OpResult, SSAValue
 
+from fpga_opt.backend.costs.registry import op_rate
 from fpga_opt.dialects.dataflow import (
     BufferOp,
     ConditionalBufferOp,
@@ -255,6 +256,7 @@ __all__ = [
     "PROBABILITIES_ATTR",
     "ExitStructure",
     "decision_source",
+    "effective_interval",
     "exit_structure",
     "func_exit_structure",
     "op_reach",
@@ -269,10 +271,8 @@ def effective_interval(func: FuncOp, probabilities: Sequence[float] | None = Non
     """Cycles per network sample of a (split) function at its folding: `max_i q_i * cycles_i`, and the op.
 
     `probabilities`: per exit (default: `dataflow.exit_probabilities`, else every op at q = 1).  A
-    function without early exits gives its slowest op's cycles, as `op_costs.analyse_network`.
+    function without early exits gives its slowest op's cycles, as `analyse_network`.
     """
-    from fpga_opt.backend.costs.op_costs import op_rate
-
     structure = func_exit_structure(func)
     reach: dict[Operation, float] = {}
     if structure is not None:
@@ -286,6 +286,3 @@ def effective_interval(func: FuncOp, probabilities: Sequence[float] | None = Non
             if cycles > worst:
                 worst, where = cycles, op
     return worst, where
-
-
-__all__ += ["effective_interval"]

@@ -45,8 +45,8 @@ from math import ceil
 import numpy as np
 from xdsl.ir import Block, Operation, OpResult, SSAValue
 
+from fpga_opt.backend import costs as lm
 from fpga_opt.backend.costs import REFERENCE_CONTEXT, CostContext, has_cost_model, op_cost
-from fpga_opt.backend.costs import layer_models as lm
 from fpga_opt.dialects.dataflow import (
     ActivationOp,
     BufferOp,

@@ -1,27 +1,16 @@
-"""Layer rate/latency/resource models (hand-computed expectations)."""
+"""The layer formulas of the op families (backend/costs/<family>.py): hand-computed expectations."""
 
 import pytest
 
-from fpga_opt.backend.costs.layer_models import (
-    DSP_MULTIPLY_LATENCY,
-    IO_LATENCY,
-    LayerCost,
-    activation_cost,
-    add_cost,
-    chain_cost,
-    concat_cost,
-    conv_cost,
-    conv_macs,
-    conv_output_size,
-    fifo_cost,
-    fork_cost,
-    fps_from_cycles,
-    global_pool_cost,
-    linear_cost,
-    pool_cost,
-    requantise_cost,
-    roofline_fps,
-)
+from fpga_opt.backend.costs.blocks import DSP_MULTIPLY_LATENCY, IO_LATENCY
+from fpga_opt.backend.costs.checks import output_size
+from fpga_opt.backend.costs.conv import conv_cost, conv_macs
+from fpga_opt.backend.costs.eltwise import activation_cost, add_cost, requantise_cost
+from fpga_opt.backend.costs.layer_cost import LayerCost, chain_cost, fps_from_cycles
+from fpga_opt.backend.costs.linear import linear_cost
+from fpga_opt.backend.costs.network import roofline_fps
+from fpga_opt.backend.costs.pool import global_pool_cost, pool_cost
+from fpga_opt.backend.costs.stream import buffer_cost, concat_cost, fork_cost
 from fpga_opt.backend.target.resources import Resources, fifo_resources
 
 PAD1 = {"pad_t": 1, "pad_b": 1, "pad_l": 1, "pad_r": 1}
@@ -85,10 +74,10 @@ def test_conv_illegal_folding():
         conv_cost(h_in=2, w_in=2, c_in=1, c_out=1, kh=3, kw=3)
 
 
-def test_conv_output_size():
-    assert conv_output_size(32, 3, 2, 1, 1) == 16
-    assert conv_output_size(32, 3, 1, 0, 0) == 30
-    assert conv_output_size(32, 3, 1, 2, 2, dilation=2) == 32
+def test_output_size():
+    assert output_size(32, 3, 2, 1, 1) == 16
+    assert output_size(32, 3, 1, 0, 0) == 30
+    assert output_size(32, 3, 1, 2, 2, dilation=2) == 32
 
 
 # ----------------------------------------------------------------------------- conv DSPs
@@ -194,7 +183,7 @@ def test_streaming_glue_layers():
     fork = fork_cost(h=8, w=8, c=64, coarse=2, n_outputs=3)
     assert fork.cycles == 2048
     assert fork.resources.dsp == fork.resources.bram18 == 0 and fork.resources.lut < 20
-    fifo = fifo_cost(h=8, w=8, c=64, depth=512, coarse=4)
+    fifo = buffer_cost(h=8, w=8, c=64, depth=512, coarse=4)
     assert fifo.cycles == 1024
     assert fifo.resources == fifo_resources(32, 512)
 

@@ -1,16 +1,15 @@
-"""The op cost interface (backend/costs/op_costs.py): per-op models, lanes, folding spaces, whole designs."""
+"""The cost models (backend/costs): per-op models, stream lanes, folding spaces, whole designs."""
 
 import pytest
 from folding_helpers import REPO, TWO_CONVS, parse
 from xdsl.dialects.func import ReturnOp
 
-from fpga_opt.backend.costs.layer_models import conv_cost
-from fpga_opt.backend.costs.op_costs import (
+from fpga_opt.backend.costs import (
+    COST_MODELS,
     CostContext,
+    LayerCost,
     analyse_network,
-    cost_model_for,
     design_ops,
-    folding_space,
     lanes_driver,
     layer_name,
     macs_per_frame,
@@ -19,9 +18,11 @@ from fpga_opt.backend.costs.op_costs import (
     register_cost_model,
     stream_lanes,
 )
+from fpga_opt.backend.costs.blocks import window_fill
+from fpga_opt.backend.costs.conv import conv_cost
 from fpga_opt.backend.target.boards import BOARDS, get_board
 from fpga_opt.backend.target.resources import Resources
-from fpga_opt.dialects.dataflow import BufferOp, ConvOp, ForkOp, LinearOp
+from fpga_opt.dialects.dataflow import BufferOp, ConvOp, ForkOp, LinearOp, WindowedOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 RESIDUAL = (REPO / "examples/ir/residual_block.mlir").read_text()
@@ -126,8 +127,8 @@ def test_fused_parts_are_costed():
     assert c2.cycles == 2048
     assert c2.resources.dsp > plain.resources.dsp
     # The side conv's coarse_out must divide both outputs (16 and 32).
-    assert folding_space(ops["c2"])["coarse_out"] == [1, 2, 4, 8, 16]
-    assert folding_space(ops["c2"])["fine"] == [1, 3, 9]
+    assert ops["c2"].folding_space()["coarse_out"] == [1, 2, 4, 8, 16]
+    assert ops["c2"].folding_space()["fine"] == [1, 3, 9]
     assert macs_per_frame(parse(FUSED)) == 3 * 8 * 8 * 16 * 16 * 9 + 8 * 8 * 16 * 32
 
 
@@ -170,36 +171,32 @@ def test_network_interval_latency_and_totals():
 
 def test_folding_spaces():
     ops = by_layer(parse(TWO_CONVS))
-    assert folding_space(ops["conv1"]) == {
+    assert ops["conv1"].folding_space() == {
         "coarse_in": [1, 2, 4, 8],
         "coarse_out": [1, 2, 4, 8, 16],
         "fine": [1, 3, 9],
         "coarse_group": [1],
     }
-    assert folding_space(ops["fc"]) == {"coarse_in": [1, 2, 4, 8, 16], "coarse_out": [1, 2, 5, 10]}
-    assert folding_space(ops["gap"]) == {"coarse": [1, 2, 4, 8, 16]}
+    assert ops["fc"].folding_space() == {"coarse_in": [1, 2, 4, 8, 16], "coarse_out": [1, 2, 5, 10]}
+    assert ops["gap"].folding_space() == {"coarse": [1, 2, 4, 8, 16]}
     fork = next(op for op in design_ops(parse(RESIDUAL)) if isinstance(op, ForkOp))
-    assert folding_space(fork) == {"coarse": [1, 2, 4]}
+    assert fork.folding_space() == {"coarse": [1, 2, 4]}
     buffer = next(op for op in design_ops(parse(RESIDUAL)) if isinstance(op, BufferOp))
-    assert folding_space(buffer) == {}
+    assert buffer.folding_space() == {}
 
 
 def test_every_dataflow_op_has_a_cost_model():
     from fpga_opt.dialects.dataflow import Dataflow
 
-    for op_class in Dataflow.operations:
-        assert cost_model_for(op_class.__new__(op_class)) is not None, op_class.name
+    assert COST_MODELS.missing(Dataflow.operations) == []
 
 
 def test_an_op_without_a_model_is_a_user_error():
-    with pytest.raises(FpgaOptError, match="no cost model for 'func.return'"):
+    with pytest.raises(FpgaOptError, match="'func.return' op: no cost model; add one in backend/costs/"):
         op_cost(ReturnOp())
 
 
 def test_register_cost_model_attaches_from_outside():
-    from fpga_opt.backend.costs.layer_models import LayerCost
-    from fpga_opt.backend.costs.op_costs import _COST_MODELS
-
     class SlowLinear(LinearOp):
         pass
 
@@ -216,7 +213,7 @@ def test_register_cost_model_attaches_from_outside():
 
         assert op_rate(fc) == (10**6, 1)
     finally:
-        _COST_MODELS.pop(SlowLinear, None)
+        COST_MODELS.entries.pop(SlowLinear, None)
         fc.__class__ = LinearOp
 
 
@@ -224,7 +221,29 @@ def test_conv_ops_of_every_shape_cost_without_error():
     module = parse(FUSED)
     for op in design_ops(module):
         if isinstance(op, ConvOp):
-            for ci in folding_space(op)["coarse_in"]:
+            for ci in op.folding_space()["coarse_in"]:
                 ctx = CostContext.for_board(get_board("kv260"))
                 ctx.overrides[op] = {"coarse_in": ci}
                 assert op_cost(op, ctx).cycles > 0
+
+
+POOL = """
+func.func @pool(%x: !dataflow.stream<9x9x8xi8>) -> !dataflow.stream<5x5x8xi8> {
+  %y = dataflow.pool %x {mode = "max", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>,
+      pad = array<i64: 1, 1, 1, 1>, layer = "pool"} : !dataflow.stream<9x9x8xi8> -> !dataflow.stream<5x5x8xi8>
+  func.return %y : !dataflow.stream<5x5x8xi8>
+}
+"""
+
+
+def test_the_layer_formulas_fill_windows_as_the_ops_do():
+    """`blocks.window_fill` is the parametric form (dilated kernels too) of `WindowedOp.window_fill_cycles`."""
+    windowed = [op for text in (FUSED, TWO_CONVS, POOL) for op in design_ops(parse(text)) if isinstance(op, WindowedOp)]
+    assert {op.name for op in windowed} == {"dataflow.conv", "dataflow.pool"}
+    for op in windowed:
+        kh, kw = op.kernel_size
+        for factor, values in op.folding_space().items():
+            for value in values:
+                lanes = op.input_lanes(0, {factor: value})
+                fill = window_fill(kh=kh, kw=kw, row_words=op.padded_width, c=op.window_stream.channels, lanes=lanes)
+                assert fill == op.window_fill_cycles({factor: value}), layer_name(op)
