@@ -8,7 +8,7 @@ For each corpus network (examples/models/*.onnx, imported by the ONNX frontend),
   default   the imported folding (every factor 1), minimize-residual-buffers
   selected  fpga-compile's pipeline: select-folding{board}, merge-loops, minimize-residual-buffers
 
-and for each: the model's interval (op_costs), fpga-sim's cycles per frame with the default 2-word
+and for each: the model's interval (the cost models), fpga-sim's cycles per frame with the default 2-word
 streams ("-": deadlock) and after `size-fifos` (refold=true for the selected design, as fpga-compile
 runs it; the board's budget applies), their ratios to the model, what the FIFOs cost (BRAM18, LUT
 and FF the pass adds, over the design's total), how many buffers it wrote or deepened and window

@@ -13,7 +13,7 @@ Each model is imported from examples/models and compiled with these pipelines:
 
 and reports, per design: the skip FIFOs (bits, RAMB18 with the words of their
 stream's lanes, share of the whole-tensor baseline), the whole design's DSP,
-BRAM18 and LUT (backend/costs/op_costs.py, every FIFO included), the
+BRAM18 and LUT (backend/costs/, every FIFO included), the
 model's interval and frames per second at the board clock, and `fpga-sim`'s
 simulated cycles per frame (deadlock reported if any).  Figures only: nothing
 here asserts.  docs/passes/resnet.md records a run.

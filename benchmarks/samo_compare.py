@@ -25,7 +25,7 @@ reconfiguration), on a platform file holding the board's resources scaled by
 of conv/pool/relu/linear only (ResNet-8 fails on its residual Add), so the
 default model is LeNet-5; SAMO's annealing takes about 15 CPU-minutes on it.
 The two tools predict with their own models
-(fpgaConvNet's vs backend/costs/op_costs.py), so the throughputs compare
+(fpgaConvNet's vs backend/costs/), so the throughputs compare
 what each optimiser believes it achieved under the same budget; the ONNX
 models are the float ones, which fpgaConvNet's parser reads.
 """

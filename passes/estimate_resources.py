@@ -1,6 +1,6 @@
 """`estimate-resources`: annotate every op and the module with its estimated cost.
 
-Asks each op's cost model (backend/costs/op_costs.py) for its cycles per
+Asks each op's cost model (backend/costs/) for its cycles per
 frame, pipeline depth and resources under the folding written on it, and
 writes them as the discardable attribute
 

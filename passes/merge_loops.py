@@ -232,7 +232,7 @@ class FitGuard:
     Folding a skip add into a conv runs it on the conv's `coarse_out` lanes, and
     a merged 1x1 conv runs on the host conv's `coarse_in x coarse_out` lanes:
     after `select-folding` either may cost more than the ops it replaces.  The
-    guard costs the ops before and after (backend/costs/op_costs.py) and
+    guard costs the ops before and after (backend/costs/) and
     keeps a running total of the whole design.
     """
 

@@ -5,7 +5,7 @@ Sets `coarse_in`/`coarse_out`/`fine`/`coarse_group` on convs,
 the design runs as fast as the board can hold (objective=throughput) or as
 cheaply as a target frame rate allows (objective=resources), within
 `max-util` of every resource.  The costs are the ops' cost models
-(backend/costs/op_costs.py); the search is passes/analysis/folding_search.py
+(backend/costs/); the search is passes/analysis/folding_search.py
 and docs/passes/folding.md explains both.
 
 Early-exit networks (after `split-exit-branches`): an op that only the

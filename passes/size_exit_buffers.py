@@ -30,7 +30,7 @@ places of it need storage, and how much depends on the folding (run this after
 
 The new buffers are named by their `layer` and re-sized in place when the pass
 runs again (after a new folding).  Rates are the cost models at the folding
-written on the ops (`op_costs`).
+written on the ops (the cost models).
 """
 
 from __future__ import annotations

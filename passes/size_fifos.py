@@ -30,7 +30,7 @@ this pass does the same with `fpga-sim`'s timing simulation
 When the module targets a board (`board`/`board-file`, else the module's
 `dataflow.board` written by `select-folding`), the sized design must stay
 within `max-util` of every resource (FIFOs are costed by
-`backend/costs/op_costs.py`, as `estimate-resources` reports them).  Over
+`backend/costs/`, as `estimate-resources` reports them).  Over
 budget, the pass first sets back the FIFOs the design can do without
 (`shrink`), then, with `refold`, re-runs `select-folding` with the FIFOs
 counted and sizes again; otherwise it fails with one line naming the

@@ -328,7 +328,7 @@ def conditional_buffer_depth(buffer: ConditionalBufferOp) -> int:
       decision is pending, and never less than one frame (a decision needs
       its whole frame, so a shorter buffer deadlocks the fork).
 
-    Rates and depths are the ops' cost models (`op_costs.op_rate`) at the
+    Rates and depths are the ops' cost models (`costs.op_rate`) at the
     folding written on the ops; rerun after changing the folding.
     """
     from fpga_opt.backend.costs import op_cost, op_rate, stream_lanes

@@ -155,7 +155,7 @@ def sites_of(block: Block) -> list[Site]:
 
 def fifo_resources(root: Operation, ctx=None) -> Resources:
     """Every FIFO of the design under `root`: the default 2-word streams, the `dataflow.buffer`s and the
-    deepened window streams (`window_depth`), as `op_costs` costs them."""
+    deepened window streams (`window_depth`), as the cost models costs them."""
     ctx = ctx or REFERENCE_CONTEXT
     net = analyse_network(root, ctx)
     total = net.fifo_resources

@@ -5,7 +5,7 @@ with folding factors, one legal folding so that the design's interval (the
 slowest op's cycles per frame) is as small as possible while the total
 resources stay within `max_util` of the board on every resource.
 
-The costs come from the op cost interface (`op_costs.py`), asked once per
+The costs come from the op cost interface (`backend/costs/`), asked once per
 (op, folding) and cached.  Every cost item is owned by one op: an op's own
 layer cost, the `dataflow.buffer`s it drives (their width follows its
 output lanes) and the default FIFOs on the streams it drives.  Changing one
@@ -537,7 +537,7 @@ def _signature(op: Operation) -> tuple:
 def _property_key(name: str, value: object) -> object:
     if name in _NAME_PROPERTIES:
         return "named"
-    if isinstance(value, RequantAttr):  # the cost sees only these (op_costs.requant_part)
+    if isinstance(value, RequantAttr):  # the cost sees only these (costs.parts.requant_part)
         m = value.multiplier.data
         return ("requant", m & (m - 1) == 0, m.bit_length(), value.shift.data > 0 or value.zero_point.data != 0)
     if isinstance(value, ActivationAttr):

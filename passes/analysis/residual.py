@@ -32,7 +32,7 @@ derivation):
    producers.
 
 The cost numbers come from the ops' cost interface,
-`backend/costs/op_costs.py` (the same rates and depths `select-folding` and
+`backend/costs/` (the same rates and depths `select-folding` and
 `fpga-sim` use), through `post_window_latency` and `network_interval`.
 """
 
@@ -264,7 +264,7 @@ def skip_occupancy_pixels(need_long: np.ndarray, need_skip: np.ndarray, origin_p
 
 
 # --------------------------------------------------------------------------------------
-# 2. Timing, from the ops' cost interface (backend/costs/op_costs.py)
+# 2. Timing, from the ops' cost interface (backend/costs/)
 # --------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ For every corpus network (examples/models/*.onnx, imported by the ONNX frontend)
   (select-folding, merge-loops, minimize-residual-buffers, size-fifos{refold=true});
 
 fpga-sim (default 2-word streams everywhere the pass put no depth, inputs ready at once) must not
-deadlock and must give cycles per frame within 5% of the analytical interval (op_costs), and the
+deadlock and must give cycles per frame within 5% of the analytical interval (the cost models), and the
 design must fit the board within max-util (or be refused with one clear line).
 
 Speed: the sizing does not depend on the board, so it runs once per distinct folded design (many

@@ -9,7 +9,7 @@
 // For each output pixel it emits C/L windows, one per channel group, each
 // Kh*Kw positions x L lanes, in row-major position order.
 //
-// Storage (the layout the cost model assumes, backend/costs/layer_models.py):
+// Storage (the layout the cost model assumes, backend/costs/blocks.py):
 // * line buffer: (KH-1) rows of (W+PL+PR) * C/L words, each word the KH-1 rows
 //   x L lanes of one column and channel group (ARRAY_RESHAPE: one memory);
 // * window buffer: the previous KW-1 columns of every row, C/L words of
