@@ -2,7 +2,8 @@
 
 `LocatingParser` remembers where each operation starts; `verify_with_location`
 names the first op that fails to verify by its `file:line:col`; `load_module`
-does both for a file.  Every tool parses through here.
+does both for a file (or `-`, standard input).  Every tool reads IR through
+here, so IR that is not UTF-8 text, a folder or a missing file is one line.
 """
 
 from __future__ import annotations
@@ -57,16 +58,40 @@ def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> N
         raise FpgaOptError(one_line(whole)) from None
 
 
-def load_module(path: str | Path) -> ModuleOp:
-    """Parse and verify an IR file; errors are one line with the file location."""
+def decode_ir(data: bytes, name: str) -> str:
+    """IR bytes as text: IR is UTF-8, and anything else is one line naming the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FpgaOptError(
+            f"{name}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "IR files are UTF-8"
+        ) from None
+
+
+def read_ir(path: str | Path) -> tuple[str, str]:
+    """(text, name for messages) of an IR file; `-` is standard input."""
+    import sys
+
+    if str(path) == "-":
+        return decode_ir(sys.stdin.buffer.read(), "<stdin>"), "<stdin>"
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise FpgaOptError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise FpgaOptError(f"{path}: cannot read ({error})") from None
-    parser = LocatingParser(make_context(), text, str(path))
+    except IsADirectoryError:
+        raise FpgaOptError(f"{path}: is a directory, not an IR file") from None
+    except OSError as error:
+        raise FpgaOptError(f"{path}: cannot read it ({error.strerror or error})") from None
+    return decode_ir(data, str(path)), str(path)
+
+
+def load_module(path: str | Path) -> ModuleOp:
+    """Parse and verify an IR file; errors are one line with the file location."""
+    text, name = read_ir(path)
+    parser = LocatingParser(make_context(), text, name)
     module = parser.parse_module()
     verify_with_location(module, parser.op_locations)
     return module

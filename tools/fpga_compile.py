@@ -15,14 +15,24 @@ named build steps):
 6. csim       `make csim` in `hls/` with g++ -O1, when g++ and the ap_types headers exist
 
 It ends with a report (frame rate and latency predicted by estimate-resources,
-resources against the board, the csim verdict), also written to `report.json`.
-Bad input prints one line and exits 1; a failing C simulation exits 1 after the report.
+resources against the board, the csim verdict), also written to `report.json`:
+its `design` part is deterministic (the same model and options give the same
+bytes), its `run` part holds what differs between runs (times, absolute paths,
+versions).
+
+Outputs are a transaction: the steps write into a hidden staging folder beside
+`-o`, which becomes `-o` when the run finishes.  Bad input (or Ctrl-C) prints
+one line, exits 1 (130), and leaves nothing behind, unless `--keep` asks to
+keep the earlier steps' files.  A failing C simulation is a finished run: it
+exits 1 after the report, with `csim.log` beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -32,13 +42,13 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
-from xdsl.parser import Parser
-from xdsl.passes import PassPipeline
 
 from fpga_opt.dialects import make_context
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import write_atomically
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.dialects.errors import FpgaOptError, check_range
+from fpga_opt.dialects.files import check_output_dir, commit_now, staging_directory, write_atomically
+from fpga_opt.dialects.parsing import load_module
+from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.pipeline import parse_pipeline
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
@@ -59,6 +69,9 @@ later passes slot in by being added to this list (or given with --pipeline).
 LOWERING = "lower-dataflow-to-hls{board=$board}"
 
 DEFAULT_FRAMES = 20
+MAX_FRAMES = 10_000
+"""Upper bound of --frames: every frame is simulated twice and checked by csim; 10^4 is minutes."""
+MAX_JOBS = 256
 
 
 def _say(text: str) -> None:
@@ -92,14 +105,9 @@ def pipeline_specs(specs: Sequence[str], board: str) -> tuple[list[str], list[st
 
 
 def _apply(ctx: Context, module: ModuleOp, spec: str) -> None:
-    from fpga_opt.dialects.errors import one_line
     from fpga_opt.passes import registry
 
-    try:
-        pipeline = PassPipeline.parse_spec(registry(), spec)
-    except Exception as error:  # a malformed --pipeline entry is the user's input
-        raise FpgaOptError(f"bad pass '{spec}': {one_line(error)}") from None
-    pipeline.apply(ctx, module)
+    parse_pipeline(spec, registry(), option="--pipeline").apply(ctx, module)
     module.verify()
 
 
@@ -115,8 +123,7 @@ def import_model(path: Path, out: Path, shapes: list[str]) -> tuple[ModuleOp, di
     if path.suffix == ".mlir":
         if shapes:
             raise FpgaOptError("--input-shape only applies to ONNX models")
-        module = Parser(make_context(), path.read_text(), str(path)).parse_module()
-        module.verify()
+        module = load_module(path)
         store = WeightStore.for_module(module, path.parent)
         weights = {name: np.asarray(store[name]) for name in store}
         return module, weights, path
@@ -141,41 +148,71 @@ def estimate_summary(module: ModuleOp) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
-    from fpga_opt.backend.hls.emit import build_project
-    from fpga_opt.backend.sim import run_functional
-    from fpga_opt.backend.sim.boundary import random_inputs
     from fpga_opt.backend.target.boards import resolve_board
 
     model = Path(args.model)
-    out = Path(args.output)
+    if not model.is_file():
+        raise FpgaOptError(f"{model}: {'is a directory, not a model' if model.is_dir() else 'no such file'}")
+    out = check_output_dir(args.output, "-o")
     board = resolve_board(args.board)
-    if args.frames < 1:
-        raise FpgaOptError(f"--frames must be >= 1, got {args.frames}")
-    if out.exists() and not out.is_dir():
-        raise FpgaOptError(f"{out}: exists and is not a directory")
+    check_range("--frames", "the frame count", args.frames, 1, MAX_FRAMES)
+    check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
+    if args.jobs is not None:
+        check_range("--jobs", "the job count", args.jobs, 1, MAX_JOBS)
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
     passes, skipped = pipeline_specs(specs, args.board)
     ctx = make_context()
     stem = model.stem
-    report: dict = {"model": str(model), "board": board.name, "part": board.part}
+    work = staging_directory(out)
+    try:
+        return _steps(args, model, out, work, board, passes, skipped, ctx, stem)
+    except BaseException:
+        if args.keep:
+            commit_now()
+        raise
+
+
+def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx: Context, stem: str) -> int:
+    """The six steps, writing into `work` (which becomes `out`); paths are shown as they will be in `out`."""
+    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
+    from fpga_opt.backend.hls.emit import build_project
+    from fpga_opt.backend.sim import run_functional
+    from fpga_opt.backend.sim.boundary import random_inputs
+
+    def shown(path: Path) -> Path:
+        return out / path.relative_to(work)
+
+    design: dict = {
+        "model": model.name,
+        "model_sha256": _sha256(model),
+        "board": board.name,
+        "part": board.part,
+        "pipeline": passes,
+        "frames": args.frames,
+        "seed": args.seed,
+    }
+    timings: dict[str, float] = {}
     total_steps = 6
 
     t0 = time.perf_counter()
-    module, weights, ir_path = import_model(model, out, args.input_shape)
+    module, weights, ir_path = import_model(model, work, args.input_shape)
     n_layers = len(list(next(op for op in module.body.block.ops if isinstance(op, func.FuncOp)).body.block.ops)) - 1
-    _say(f"[1/{total_steps}] import    {model} -> {ir_path} ({n_layers} ops)  {time.perf_counter() - t0:.1f} s")
+    timings["import"] = time.perf_counter() - t0
+    shown_ir = shown(ir_path) if ir_path.is_relative_to(work) else ir_path
+    _say(f"[1/{total_steps}] import    {model} -> {shown_ir} ({n_layers} ops)  {timings['import']:.1f} s")
 
     t0 = time.perf_counter()
     imported = module.clone()
     for spec in passes:
         _apply(ctx, module, spec)
-    opt_path = out / f"{stem}.opt.mlir"
+    opt_path = work / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
     write_atomically(opt_path, _module_text(module))
     note = f" (skipped, not in this build: {', '.join(skipped)})" if skipped else ""
+    timings["optimise"] = time.perf_counter() - t0
     _say(
-        f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {opt_path}{note}  {time.perf_counter() - t0:.1f} s"
+        f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {shown(opt_path)}{note}  "
+        f"{timings['optimise']:.1f} s"
     )
 
     t0 = time.perf_counter()
@@ -186,35 +223,40 @@ def run(args: argparse.Namespace) -> int:
     if not same:
         raise FpgaOptError(
             "fpga-sim: the optimised IR computes different outputs from the imported one "
-            f"(a pass is not exact; compare {ir_path} and {opt_path})"
+            f"(a pass is not exact; compare {shown_ir} and {shown(opt_path)}, kept with --keep)"
         )
+    timings["simulate"] = time.perf_counter() - t0
     _say(
         f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR == imported IR, "
-        f"bit for bit  {time.perf_counter() - t0:.1f} s"
+        f"bit for bit  {timings['simulate']:.1f} s"
     )
 
     t0 = time.perf_counter()
     _apply(ctx, module, LOWERING.replace("$board", _board_option(args.board)))
-    hls_path = out / f"{stem}.hls.mlir"
+    hls_path = work / f"{stem}.hls.mlir"
     write_atomically(hls_path, _module_text(module))
     from fpga_opt.backend.hls.emit import find_design
 
-    design = find_design(module)
+    hls_design = find_design(module)
+    timings["lower"] = time.perf_counter() - t0
     _say(
-        f"[4/{total_steps}] lower     lower-dataflow-to-hls -> {hls_path} ({len(design.kernels())} kernels, "
-        f"{len(design.streams())} streams, {len(design.weights())} weight tables)  {time.perf_counter() - t0:.1f} s"
+        f"[4/{total_steps}] lower     lower-dataflow-to-hls -> {shown(hls_path)} ({len(hls_design.kernels())} kernels, "
+        f"{len(hls_design.streams())} streams, {len(hls_design.weights())} weight tables)  {timings['lower']:.1f} s"
     )
 
     t0 = time.perf_counter()
     frames_in = [[b[i] for b in inputs] for i in range(args.frames)]
     frames_out = [[b[i] for b in expected] for i in range(args.frames)]
     project = build_project(module, weights, inputs=frames_in, expected=frames_out, python=sys.executable)
-    project_dir = out / "hls"
+    project_dir = work / "hls"
     project.write(project_dir)
+    timings["emit"] = time.perf_counter() - t0
     _say(
-        f"[5/{total_steps}] emit      {project_dir}/ (top.cpp, weights.cpp, tb.cpp, run_hls.tcl, Makefile)  {time.perf_counter() - t0:.1f} s"
+        f"[5/{total_steps}] emit      {shown(project_dir)}/ (top.cpp, weights.cpp, tb.cpp, run_hls.tcl, Makefile)  "
+        f"{timings['emit']:.1f} s"
     )
 
+    shown_verdict = verdict = ""
     if args.no_csim:
         verdict, passed = "skipped (--no-csim)", True
     elif not have_compiler():
@@ -224,21 +266,48 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = run_csim(project_dir, jobs=args.jobs, opt=args.opt)
         verdict, passed = result.verdict, result.passed
-        report["csim_build_seconds"] = round(result.build_seconds, 2)
-        report["csim_run_seconds"] = round(result.run_seconds, 2)
-        verdict += f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
+        timings["csim_build"] = result.build_seconds
+        timings["csim_run"] = result.run_seconds
+        shown_verdict = f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
         if not passed:
-            write_atomically(out / "csim.log", result.output)
-    _say(f"[6/{total_steps}] csim      {verdict}")
+            write_atomically(work / "csim.log", result.output)
+    _say(f"[6/{total_steps}] csim      {verdict}{shown_verdict}")
 
-    estimate = estimate_summary(module)
-    report.update({"estimate": estimate, "csim": verdict, "csim_passed": passed, "project": str(project_dir)})
-    write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
-    _say(_report_text(report, board))
+    design.update({"estimate": estimate_summary(module), "csim": verdict, "csim_passed": passed, "project": "hls"})
+    report = {"design": design, "run": _run_facts(model, out, timings)}
+    write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    _say(_report_text(design, board, out / "hls"))
     if not passed:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _run_facts(model: Path, out: Path, timings: dict[str, float]) -> dict:
+    """What differs from run to run: where, when, how long, with which versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for package in ("fpga-opt", "xdsl", "numpy", "onnx"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    return {
+        "model_path": str(model.absolute()),
+        "output": str(out.absolute()),
+        "seconds": {step: round(value, 3) for step, value in timings.items()},
+        "versions": versions,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 def _split_pipeline(text: str) -> list[str]:
@@ -270,7 +339,7 @@ def _relocate_sidecar(module: ModuleOp, ir_path: Path, new_path: Path) -> None:
         )
 
 
-def _report_text(report: dict, board) -> str:
+def _report_text(report: dict, board, project: Path) -> str:
     est = report.get("estimate") or {}
     lines = ["", "report"]
     clock = est.get("clock_mhz", board.clock_mhz)
@@ -291,7 +360,7 @@ def _report_text(report: dict, board) -> str:
     else:
         lines.append("  throughput  (no estimate: estimate-resources did not run)")
     lines.append(f"  csim        {report['csim']}")
-    lines.append(f"  project     {report['project']}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
+    lines.append(f"  project     {project}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
     return "\n".join(lines)
 
 
@@ -306,15 +375,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--board", default="kv260", help="target board: a built-in name or a .toml file (default kv260)"
     )
     parser.add_argument(
-        "--frames", type=int, default=DEFAULT_FRAMES, help=f"random test inputs for csim (default {DEFAULT_FRAMES})"
+        "--frames",
+        type=int,
+        default=DEFAULT_FRAMES,
+        help=f"random test inputs for csim, 1-{MAX_FRAMES} (default {DEFAULT_FRAMES})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs, 0 to 2^63-1")
     parser.add_argument(
         "--pipeline",
         default=None,
         help="optimisation passes instead of the default list, e.g. 'merge-loops,select-folding{board=kv260}'",
     )
     parser.add_argument("--no-csim", action="store_true", help="emit the project but do not build or run it")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="when a step fails, keep the files the earlier steps wrote (default: a failing run leaves nothing)",
+    )
     parser.add_argument("--jobs", type=int, default=None, help="parallel compiler jobs for csim (default: CPUs)")
     parser.add_argument("--opt", default="-O1", help="g++ optimisation flag for csim (default -O1)")
     parser.add_argument(
@@ -323,12 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-compile"):
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        code = run(args)
-    if code:
-        raise SystemExit(code)
+@tool_main("fpga-compile")
+def main(argv: list[str]) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":
