@@ -97,6 +97,8 @@ class OutputTransaction:
     staged: dict[Path, bytes] = field(default_factory=dict)
     directories: dict[Path, Path] = field(default_factory=dict)
     """Staging folder -> the folder it becomes on commit."""
+    created: list[Path] = field(default_factory=list)
+    """Folders made to hold the staging folders: removed if the run fails."""
 
     def stage(self, path: Path, data: bytes) -> None:
         self.staged[Path(os.path.abspath(path))] = data
@@ -125,10 +127,17 @@ class OutputTransaction:
             self.discard()
 
     def discard(self) -> None:
+        """Forget staged files, remove staging folders (and the folders made for them, if still empty)."""
         self.staged.clear()
         for folder in self.directories:
             _remove(folder)
         self.directories.clear()
+        for folder in reversed(self.created):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self.created.clear()
 
 
 _STACK: list[OutputTransaction] = []
@@ -167,13 +176,13 @@ def staging_directory(target: str | Path) -> Path:
     Outside a transaction it is `target` itself.  The staging folder is a
     sibling of `target`, so relative paths between files keep their meaning.
     """
-    target = Path(target)
+    target = Path(os.path.abspath(target))
     transaction = _current()
     if transaction is None:
         target.mkdir(parents=True, exist_ok=True)
         return target
     parent = target.parent
-    _make_parents(target)
+    transaction.created += _make_parents(target)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
     _PENDING.add(folder)
     transaction.directories[Path(os.path.abspath(folder))] = Path(os.path.abspath(target))
@@ -355,7 +364,7 @@ def load_arrays(path: str | Path, what: str = "input"):
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, NotImplementedError) as error:
         reason = " ".join(str(error).split()) or type(error).__name__
-        raise FpgaOptError(f"{path}: cannot read a numpy .npy/.npz file ({reason})") from None
+        raise FpgaOptError(f"{path}: cannot read a numpy array (.npy/.npz: {reason})") from None
 
 
 def _numeric(array, path: Path, key: str | None):

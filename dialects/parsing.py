@@ -35,6 +35,9 @@ class LocatingParser(Parser):
         except VerifyException as error:
             # An attribute or type that fails its own verify() while being parsed.
             raise FpgaOptError(f"{self._where(start)}: {one_line(error)}") from None
+        except (ValueError, OverflowError, NotImplementedError) as error:
+            # A value xDSL cannot represent (e.g. an integer type thousands of bits wide).
+            raise FpgaOptError(f"{self._where(start)}: cannot represent this operation: {one_line(error)}") from None
         if op is not None:
             self.op_locations[op] = self._where(start)
         return op
