@@ -183,7 +183,8 @@ def staging_directory(target: str | Path) -> Path:
         return target
     parent = target.parent
     transaction.created += _make_parents(target)
-    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
+    _sweep_stale_staging(parent, target.name)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=parent))
     _PENDING.add(folder)
     transaction.directories[Path(os.path.abspath(folder))] = Path(os.path.abspath(target))
     return folder
@@ -251,6 +252,19 @@ def _sweep_stale_temporaries(folder: Path) -> None:
             (folder / name).unlink(missing_ok=True)
 
 
+def _sweep_stale_staging(parent: Path, name: str) -> None:
+    """Remove staging folders for `name` that a killed process left in `parent`."""
+    prefix = f".{name}.partial-"
+    try:
+        entries = [e.name for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(prefix) :].split("-", 1)[0]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(parent / entry, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -272,15 +286,11 @@ def _temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-_UMASK: int | None = None
-
-
 def _umask() -> int:
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _make_parents(path: Path) -> list[Path]:

@@ -40,6 +40,7 @@ class FpgaOptMain(xDSLOptMain):
         super().__init__(description="fpga-opt: the dataflow-dialect optimizer", args=args)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.prog = "fpga-opt"
         super().register_all_arguments(arg_parser)
         arg_parser.add_argument(
             "--pass-pipeline",

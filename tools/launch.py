@@ -13,9 +13,9 @@ A new tool is a module `tools/fpga_xyz.py` whose `main` is declared with
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
-
-from fpga_opt.tools.diagnostics import error_boundary
 
 TOOLS = {
     "fpga-opt": "fpga_opt.tools.fpga_opt",
@@ -30,9 +30,24 @@ TOOLS = {
 
 def launch(tool: str) -> None:
     """Import the tool and run its `main` (which has its own boundary) inside the boundary."""
+
+    def stopped_during_start_up(signum: int, _frame: object) -> None:
+        # Until the boundary takes over nothing has been written: say so in one line and stop.
+        os.write(2, f"{tool}: error: interrupted by {signal.Signals(signum).name}\n".encode())
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stopped_during_start_up)
+    from fpga_opt.tools.diagnostics import error_boundary
+
     argv = sys.argv[1:]
-    with error_boundary(tool, argv):
-        importlib.import_module(TOOLS[tool]).main(argv)
+    try:
+        with error_boundary(tool, argv):
+            importlib.import_module(TOOLS[tool]).main(argv)
+    finally:
+        # The outcome is decided and printed; a signal while the interpreter shuts down changes nothing.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def fpga_opt() -> None:

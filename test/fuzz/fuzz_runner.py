@@ -71,6 +71,8 @@ class Outcome:
     seconds: float
     problems: list[str] = field(default_factory=list)
     """Names of broken promises: traceback, bug, hang, leftover, changed-input, multi-line, exit-code."""
+    before_start: bool = False
+    """The signal landed while the Python interpreter itself was starting, before any fpga-opt code ran."""
 
     @property
     def ok(self) -> bool:
@@ -248,7 +250,7 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
         out, err = process.communicate()
         code = None
     if code is not None and code < 0:
-        code = 128 - code  # killed by signal N: report it as a shell does
+        code = 128 - code  # killed by the signal itself, reported as a shell does
     if case.rerun is not None and code != 0:
         # A SIGKILL cannot be cleaned up after; the promise is that the next run cleans up.
         again = subprocess.run(
@@ -280,8 +282,15 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
     allowed = {0, 1}
     if case.signal is not None:
         allowed.add(128 + case.signal)
+        o.before_start = _before_start(o)
     if o.code not in allowed:
         o.problems.append("exit-code")
+    if o.before_start:
+        # Python's own start-up (site, the editable-install finder) ran no fpga-opt code: its
+        # KeyboardInterrupt report is the interpreter's.  What remains checkable: nothing left behind.
+        if [p for p in after if p not in before] or any(tmp.iterdir()):
+            o.problems.append("leftover")
+        return
     text = o.stdout + o.stderr
     if "Traceback (most recent call last)" in text:
         o.problems.append("traceback")
@@ -299,6 +308,12 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
     changed = [p for p, h in before.items() if p not in may_write and after.get(p) != h and h != "dir"]
     if changed:
         o.problems.append("changed-input")
+
+
+def _before_start(o: Outcome) -> bool:
+    """Killed by the signal with nothing said, or Python's "init_import_site" failure: pre-fpga-opt start-up."""
+    silent_kill = o.code == 128 + (o.case.signal or 0) and not o.stderr.strip() and not o.stdout.strip()
+    return silent_kill or "Fatal Python error: init_import_site" in o.stderr
 
 
 def _inside(path: str, roots: set[str]) -> bool:
