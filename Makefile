@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= build/demo
 
-.PHONY: install demo test lit pytest lint clean
+.PHONY: install demo test lit pytest lint clean fuzz
 
 # hls4ml is installed without its (heavy, unneeded) dependencies: only its Apache-2.0 copies of
 # ap_int.h / hls_stream.h are used, for g++ C simulation of emitted HLS projects.
@@ -29,6 +29,13 @@ lit: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest test
+
+# The reliability fuzzer (docs/reliability.md): N hostile cases over all families, fixed seed,
+# a per-family table; exit 1 if any broke the promise.  `make test` runs a fixed slice of it.
+N ?= 400
+SEED ?= 12
+fuzz: $(STAMP)
+	$(BIN)/python test/fuzz/fuzz_cli.py --runs $(N) --seed $(SEED) --save-failures build/fuzz-failures --json build/fuzz.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

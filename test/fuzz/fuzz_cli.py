@@ -171,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or args.runs < 1:
         parser.error(f"unknown families {unknown}" if unknown else "--runs must be >= 1")
 
+    if args.save_failures:
+        import shutil
+
+        shutil.rmtree(args.save_failures, ignore_errors=True)  # this run's failures only
     start = time.perf_counter()
     done = [0]
 

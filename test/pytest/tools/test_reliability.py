@@ -9,8 +9,8 @@ what the test expects, no traceback, and no new or changed file.
 from __future__ import annotations
 
 import hashlib
-import io
 import importlib
+import io
 import os
 import signal
 import subprocess

@@ -1,0 +1,162 @@
+"""The error boundary: every tool gets it by construction, and it says bugs apart from bad input."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.tools import launch
+from fpga_opt.tools.diagnostics import DEBUG_ENV, tool_main
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_every_console_script_starts_through_the_launcher():
+    """A script that bypassed `launch` would import xDSL outside the boundary (Ctrl-C: a traceback)."""
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert set(scripts) == set(launch.TOOLS)
+    for tool, target in scripts.items():
+        module, function = target.split(":")
+        assert module == "fpga_opt.tools.launch", target
+        assert function == tool.replace("-", "_") and callable(getattr(launch, function)), target
+
+
+@pytest.mark.parametrize("tool", sorted(launch.TOOLS))
+def test_every_tool_main_runs_inside_the_boundary(tool):
+    main = importlib.import_module(launch.TOOLS[tool]).main
+    assert getattr(main, "tool_name", None) == tool
+
+
+def test_the_launcher_modules_import_only_the_standard_library():
+    """So that the boundary is in place before xDSL, numpy and onnx start loading."""
+    code = (
+        "import sys\n"
+        "import fpga_opt.tools.launch, fpga_opt.tools.diagnostics\n"
+        "heavy = [m for m in ('xdsl', 'numpy', 'onnx', 'fpga_opt.dialects') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "", done.stdout + done.stderr
+
+
+def _buggy_tool():
+    @tool_main("fpga-x")
+    def main(argv):
+        {}["missing"]  # a bug: no check anticipated it
+
+    return main
+
+
+def test_a_bug_is_one_line_that_says_so_and_where(capsys, monkeypatch):
+    monkeypatch.delenv(DEBUG_ENV, raising=False)
+    with pytest.raises(SystemExit) as done:
+        _buggy_tool()([])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert err.count("\n") == 1
+    assert err.startswith("fpga-x: error: internal error (KeyError: 'missing' at ")
+    assert "test_boundary.py:" in err and "this is a bug in fpga-opt, not in your input" in err
+    assert "--debug" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_debug_shows_the_traceback(how, capsys, monkeypatch):
+    argv = ["--debug"] if how == "flag" else []
+    if how == "env":
+        monkeypatch.setenv(DEBUG_ENV, "1")
+    with pytest.raises(SystemExit):
+        _buggy_tool()(argv)
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.strip().splitlines()[-1].startswith("fpga-x: error: internal error")
+
+
+def test_the_debug_flag_is_not_passed_to_the_tool():
+    seen = []
+
+    @tool_main("fpga-x")
+    def main(argv):
+        seen.append(argv)
+
+    main(["a", "--debug", "b"])
+    assert seen == [["a", "b"]]
+
+
+def test_user_errors_keep_their_one_line(capsys):
+    @tool_main("fpga-x")
+    def main(argv):
+        raise FpgaOptError("model.onnx: node 'c' (Conv): what, where, why")
+
+    with pytest.raises(SystemExit) as done:
+        main([])
+    assert done.value.code == 1
+    assert capsys.readouterr().err == "fpga-x: error: model.onnx: node 'c' (Conv): what, where, why\n"
+
+
+def test_outputs_are_written_only_when_the_tool_succeeds(tmp_path):
+    from fpga_opt.dialects.files import write_atomically
+
+    @tool_main("fpga-x")
+    def failing(argv):
+        write_atomically(tmp_path / "a.json", "{}")
+        raise FpgaOptError("later step failed")
+
+    @tool_main("fpga-x")
+    def succeeding(argv):
+        write_atomically(tmp_path / "sub" / "a.json", "{}")
+        assert not (tmp_path / "sub").exists()  # staged, not yet written
+
+    with pytest.raises(SystemExit):
+        failing([])
+    assert list(tmp_path.iterdir()) == []
+    succeeding([])
+    assert (tmp_path / "sub" / "a.json").read_text() == "{}"
+
+
+def test_a_closed_stdout_is_one_line(tmp_path):
+    """`fpga-report big.mlir | head -c 10`: the reader goes away; no BrokenPipeError traceback."""
+    script = tmp_path / "talk.py"
+    script.write_text(
+        "import sys\n"
+        "from fpga_opt.tools.diagnostics import tool_main\n"
+        "@tool_main('fpga-x')\n"
+        "def main(argv):\n"
+        "    for _ in range(2000):\n"
+        "        sys.stdout.write('x' * 10000 + '\\n')\n"
+        "main([])\n"
+    )
+    done = subprocess.run(
+        f"'{sys.executable}' '{script}' | head -c 10 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == "fpga-x: error: standard output was closed before the tool finished\n"
+
+
+def test_fpga_compile_design_report_is_deterministic(tmp_path):
+    """Two runs: `design` in report.json and every other output are byte-identical; `run` holds the rest."""
+    from fpga_opt.tools.fpga_compile import main
+
+    model = REPO / "examples" / "models" / "mobilenet_block_int8.onnx"
+    outputs = []
+    for name in ("a", "b"):
+        with pytest.raises(SystemExit) as done:
+            main([str(model), "-o", str(tmp_path / name), "--no-csim", "--frames", "2"])
+            raise SystemExit(0)
+        assert done.value.code in (0, None)
+        outputs.append(tmp_path / name)
+    a, b = (json.loads((o / "report.json").read_text()) for o in outputs)
+    assert a["design"] == b["design"] and a["design"]["estimate"]["fps"] > 0
+    assert a["run"]["output"] != b["run"]["output"] and set(a["run"]) >= {"seconds", "versions", "model_path"}
+    files = sorted(p.relative_to(outputs[0]) for p in outputs[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outputs[1]) for p in outputs[1].rglob("*") if p.is_file())
+    for rel in files:
+        if rel.name != "report.json":
+            assert (outputs[0] / rel).read_bytes() == (outputs[1] / rel).read_bytes(), rel
