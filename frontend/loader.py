@@ -199,7 +199,9 @@ def _check_tensor(tensor: onnx.TensorProto, where: str) -> None:
         raise FpgaOptError(f"{what} has a negative dimension in {list(tensor.dims)}")
     count = math.prod(tensor.dims)
     if count > MAX_TENSOR_ELEMENTS:
-        raise FpgaOptError(f"{what} claims {count:,} elements (dims {list(tensor.dims)}); the limit is {MAX_TENSOR_ELEMENTS:,}")
+        raise FpgaOptError(
+            f"{what} claims {count:,} elements (dims {list(tensor.dims)}); the limit is {MAX_TENSOR_ELEMENTS:,}"
+        )
     try:
         size = numpy_helper.to_array(tensor).size
     except Exception as error:  # the data and the dims disagree in one of many ways (ValueError, TypeError...)

@@ -377,7 +377,9 @@ def load_board_file(path: str | Path) -> Board:
 def _check_board_range(where: str, key: str, value: float) -> None:
     low, high, unit = BOARD_RANGES[key]
     if not (math.isfinite(value) and low <= value <= high):
-        raise FpgaOptError(f"{where}: key '{key}': {value:g} {unit} is outside the sane range [{low:g}, {high:g}] {unit}")
+        raise FpgaOptError(
+            f"{where}: key '{key}': {value:g} {unit} is outside the sane range [{low:g}, {high:g}] {unit}"
+        )
 
 
 def with_clock(board: Board, clock_mhz: float) -> Board:
@@ -467,5 +469,3 @@ def write_target(module: ModuleOp, board: Board, spec: str) -> None:
     elif BOARD_FILE_ATTR in module.attributes:
         del module.attributes[BOARD_FILE_ATTR]
     module.attributes[CLOCK_ATTR] = FloatAttr(float(board.clock_mhz), f64)
-
-

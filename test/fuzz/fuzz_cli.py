@@ -95,10 +95,29 @@ def run_all(
     return outcomes
 
 
-COLUMNS = ("runs", "exit 0", "exit 1", "tracebacks", "bugs", "hangs", "leftovers", "changed inputs",
-           "multi-line", "bad exit", "python start-up", "seconds")
-PROBLEM_COLUMN = {"traceback": "tracebacks", "bug": "bugs", "hang": "hangs", "leftover": "leftovers",
-                  "changed-input": "changed inputs", "multi-line": "multi-line", "exit-code": "bad exit"}
+COLUMNS = (
+    "runs",
+    "exit 0",
+    "exit 1",
+    "tracebacks",
+    "bugs",
+    "hangs",
+    "leftovers",
+    "changed inputs",
+    "multi-line",
+    "bad exit",
+    "python start-up",
+    "seconds",
+)
+PROBLEM_COLUMN = {
+    "traceback": "tracebacks",
+    "bug": "bugs",
+    "hang": "hangs",
+    "leftover": "leftovers",
+    "changed-input": "changed inputs",
+    "multi-line": "multi-line",
+    "exit-code": "bad exit",
+}
 
 
 def table(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
@@ -127,7 +146,11 @@ def format_table(rows: dict[str, dict[str, float]]) -> str:
     lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
     lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in body:
-        lines.append("| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))) + " |")
+        lines.append(
+            "| "
+            + " | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -148,8 +171,11 @@ def save_failure(o: Outcome, folder: Path, index: int) -> None:
     for rel in o.case.dirs:
         (target / rel).mkdir(parents=True, exist_ok=True)
     (target / "repro.sh").write_text(
-        "#!/bin/sh\n# " + ", ".join(o.problems) + "\ncd \"$(dirname \"$0\")\" && "
-        + " ".join(shlex.quote(a) for a in [o.case.tool, *o.case.argv]) + "\n"
+        "#!/bin/sh\n# "
+        + ", ".join(o.problems)
+        + '\ncd "$(dirname "$0")" && '
+        + " ".join(shlex.quote(a) for a in [o.case.tool, *o.case.argv])
+        + "\n"
     )
     (target / "stderr.txt").write_text(o.stderr)
 
@@ -160,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", "-n", type=int, default=400, help="cases in all (shared among the families)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated subset of: " + ", ".join(FAMILIES))
+    parser.add_argument(
+        "--families", default=",".join(FAMILIES), help="comma-separated subset of: " + ", ".join(FAMILIES)
+    )
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per case before it is a hang")
     parser.add_argument("--save-failures", metavar="DIR", help="keep each failing case's inputs and repro.sh here")
     parser.add_argument("--json", metavar="FILE", help="write the table and the failures as JSON")
@@ -188,19 +216,38 @@ def main(argv: list[str] | None = None) -> int:
     failures = [o for o in outcomes if not o.ok]
     rows = table(outcomes)
     print(file=sys.stderr)
-    print(f"fuzz: {len(outcomes)} runs, seed {args.seed}, timeout {args.timeout:g} s per run, "
-          f"{time.perf_counter() - start:.0f} s in all")
+    print(
+        f"fuzz: {len(outcomes)} runs, seed {args.seed}, timeout {args.timeout:g} s per run, "
+        f"{time.perf_counter() - start:.0f} s in all"
+    )
     print(format_table(rows))
     for i, o in enumerate(failures):
         print(describe_failure(o))
         if args.save_failures:
             save_failure(o, Path(args.save_failures), i)
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "runs": len(outcomes), "seed": args.seed, "table": rows,
-            "failures": [{"family": o.case.family, "command": o.case.command(), "problems": o.problems,
-                          "exit": o.code, "stderr": o.stderr[-2000:], "note": o.case.note} for o in failures],
-        }, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "runs": len(outcomes),
+                    "seed": args.seed,
+                    "table": rows,
+                    "failures": [
+                        {
+                            "family": o.case.family,
+                            "command": o.case.command(),
+                            "problems": o.problems,
+                            "exit": o.code,
+                            "stderr": o.stderr[-2000:],
+                            "note": o.case.note,
+                        }
+                        for o in failures
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return 1 if failures else 0
 
 

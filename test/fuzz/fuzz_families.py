@@ -188,7 +188,9 @@ def _mutate_proto(draw, model: onnx.ModelProto) -> str:
     elif kind == "dangling" and nodes:
         node = draw(st.sampled_from([n for n in nodes if n.input] or nodes))
         if node.input:
-            node.input[draw(st.integers(0, len(node.input) - 1))] = draw(st.sampled_from(["", "nowhere", node.output[0]]))
+            node.input[draw(st.integers(0, len(node.input) - 1))] = draw(
+                st.sampled_from(["", "nowhere", node.output[0]])
+            )
     elif kind == "opset":
         for op in model.opset_import:
             if op.domain in ("", "ai.onnx"):
@@ -215,7 +217,10 @@ def _mutate_proto(draw, model: onnx.ModelProto) -> str:
         t.data_location = onnx.TensorProto.EXTERNAL
         del t.external_data[:]
         entry = t.external_data.add()
-        entry.key, entry.value = "location", draw(st.sampled_from(["missing.bin", "../x.bin", "/etc/hostname", "", "m.onnx"]))
+        entry.key, entry.value = (
+            "location",
+            draw(st.sampled_from(["missing.bin", "../x.bin", "/etc/hostname", "", "m.onnx"])),
+        )
         if draw(st.booleans()):
             more = t.external_data.add()
             more.key, more.value = "offset", draw(st.sampled_from(["0", "-5", "x", "99999999999"]))
@@ -237,13 +242,24 @@ def onnx_cases(draw) -> Case:
         data = model.SerializeToString()
     extra = []
     if draw(st.integers(0, 4)) == 0:
-        extra = ["--input-shape", draw(st.sampled_from(["input:1x1x28x28", "nope:1x3x8x8", "input:0x1", "x", ":", "input:1x-1"]))]
+        extra = [
+            "--input-shape",
+            draw(st.sampled_from(["input:1x1x28x28", "nope:1x3x8x8", "input:0x1", "x", ":", "input:1x-1"])),
+        ]
     if draw(st.booleans()):
-        case = Case("onnx", "fpga-translate", ["--import-onnx", "m.onnx", "-o", "out.mlir", *extra],
-                    may_write=["out.mlir", "out.weights.npz"])
+        case = Case(
+            "onnx",
+            "fpga-translate",
+            ["--import-onnx", "m.onnx", "-o", "out.mlir", *extra],
+            may_write=["out.mlir", "out.weights.npz"],
+        )
     else:
-        case = Case("onnx", "fpga-opt", ["m.onnx", "-p", "dataflow-canonicalize", "-o", "out.mlir", *extra],
-                    may_write=["out.mlir", "out.weights.npz"])
+        case = Case(
+            "onnx",
+            "fpga-opt",
+            ["m.onnx", "-p", "dataflow-canonicalize", "-o", "out.mlir", *extra],
+            may_write=["out.mlir", "out.weights.npz"],
+        )
     case.files = {"m.onnx": data}
     case.note = f"{name}: {note}"
     return case
@@ -258,20 +274,34 @@ _INT_TYPE = re.compile(r"\bi(\d+)\b")
 
 
 def _mutate_ir(draw, text: str) -> tuple[bytes, str]:
-    kind = draw(st.sampled_from(["number", "width", "drop_line", "dup_line", "swap_lines", "truncate",
-                                 "bytes", "weights_ref", "dims", "word"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "number",
+                "width",
+                "drop_line",
+                "dup_line",
+                "swap_lines",
+                "truncate",
+                "bytes",
+                "weights_ref",
+                "dims",
+                "word",
+            ]
+        )
+    )
     lines = text.splitlines(keepends=True)
     if kind == "number":
         spots = list(_NUMBER.finditer(text))
         if spots:
             m = draw(st.sampled_from(spots))
-            text = text[: m.start()] + str(draw(st.sampled_from(EXTREME_INTS))) + text[m.end():]
+            text = text[: m.start()] + str(draw(st.sampled_from(EXTREME_INTS))) + text[m.end() :]
     elif kind == "width":
         spots = list(_INT_TYPE.finditer(text))
         if spots:
             m = draw(st.sampled_from(spots))
             width = draw(st.sampled_from([0, 1, 3, 7, 33, 64, 65, 128, 4096, 2**20, 2**40]))
-            text = text[: m.start()] + f"i{width}" + text[m.end():]
+            text = text[: m.start()] + f"i{width}" + text[m.end() :]
     elif kind in ("drop_line", "dup_line", "swap_lines") and len(lines) > 2:
         i = draw(st.integers(0, len(lines) - 1))
         j = draw(st.integers(0, len(lines) - 1))
@@ -290,14 +320,18 @@ def _mutate_ir(draw, text: str) -> tuple[bytes, str]:
         raw[pos:pos] = draw(st.sampled_from([b"\xff", b"\xc3", b"\x00", b"\xed\xa0\x80", b"\xfe\xff"]))
         return bytes(raw), kind
     elif kind == "weights_ref":
-        text = text.replace('"m.weights.npz"', '"' + draw(st.sampled_from(["missing.npz", ".", "m.mlir", "", "../m.npz"])) + '"')
+        text = text.replace(
+            '"m.weights.npz"', '"' + draw(st.sampled_from(["missing.npz", ".", "m.mlir", "", "../m.npz"])) + '"'
+        )
     elif kind == "dims":
         text = re.sub(r"stream<(\d+)x(\d+)x(\d+)", lambda m: f"stream<{m.group(1)}x100000x{m.group(3)}", text, count=1)
     else:
         words = sorted(set(re.findall(r"\b[a-z_]+\b", text)))
         if words:
             old = draw(st.sampled_from(words))
-            text = re.sub(rf"\b{old}\b", draw(st.sampled_from(["x", "relu", "max", "i8", "f32", "half_even"])), text, count=1)
+            text = re.sub(
+                rf"\b{old}\b", draw(st.sampled_from(["x", "relu", "max", "i8", "f32", "half_even"])), text, count=1
+            )
     return text.encode(), kind
 
 
@@ -308,8 +342,17 @@ def ir_cases(draw) -> Case:
     files["m.mlir"], note = _mutate_ir(draw, imported(name).ir)
     tool = draw(st.sampled_from(["fpga-opt", "fpga-report", "fpga-sim", "fpga-translate", "fpga-opt"]))
     if tool == "fpga-opt":
-        pipeline = draw(st.sampled_from(["dataflow-canonicalize", "estimate-resources", "merge-loops",
-                                         "select-folding{board=pynqz2}", "lower-dataflow-to-hls"]))
+        pipeline = draw(
+            st.sampled_from(
+                [
+                    "dataflow-canonicalize",
+                    "estimate-resources",
+                    "merge-loops",
+                    "select-folding{board=pynqz2}",
+                    "lower-dataflow-to-hls",
+                ]
+            )
+        )
         argv, may = ["m.mlir", "-p", pipeline, "-o", "out.mlir"], ["out.mlir"]
     elif tool == "fpga-report":
         argv, may = ["m.mlir", "--json", "r.json"], ["r.json"]
@@ -325,14 +368,47 @@ def ir_cases(draw) -> Case:
 # --------------------------------------------------------------------------
 
 FLAGS = {
-    "fpga-opt": ["-p", "--pass-pipeline", "-o", "--input-shape", "-f", "--split-input-file", "--verify-diagnostics",
-                 "--print-op-generic", "--list-passes", "--no-implicit-module", "-t"],
-    "fpga-sim": ["--frames", "-n", "--clock-mhz", "--layout", "--output-layout", "--fifo-depth", "--resolution",
-                 "--exit-pattern", "--func", "-i", "--report-json", "-o", "--dequantize", "--no-frame-overlap"],
+    "fpga-opt": [
+        "-p",
+        "--pass-pipeline",
+        "-o",
+        "--input-shape",
+        "-f",
+        "--split-input-file",
+        "--verify-diagnostics",
+        "--print-op-generic",
+        "--list-passes",
+        "--no-implicit-module",
+        "-t",
+    ],
+    "fpga-sim": [
+        "--frames",
+        "-n",
+        "--clock-mhz",
+        "--layout",
+        "--output-layout",
+        "--fifo-depth",
+        "--resolution",
+        "--exit-pattern",
+        "--func",
+        "-i",
+        "--report-json",
+        "-o",
+        "--dequantize",
+        "--no-frame-overlap",
+    ],
     "fpga-report": ["--json", "--board", "--clock-mhz", "--plot"],
     "fpga-compile": ["--frames", "--seed", "--board", "--pipeline", "--jobs", "--opt", "--input-shape"],
     "fpga-translate": ["--import-onnx", "--emit-hls", "-o", "--input-shape"],
-    "fpga-profile-exits": ["--thresholds", "--choose", "--labels-key", "--inputs-key", "--func", "--json", "--write-ir"],
+    "fpga-profile-exits": [
+        "--thresholds",
+        "--choose",
+        "--labels-key",
+        "--inputs-key",
+        "--func",
+        "--json",
+        "--write-ir",
+    ],
 }
 
 
@@ -351,9 +427,29 @@ def option_value(draw, kind: str) -> str:
         return ",".join(draw(st.lists(float_text, min_size=0, max_size=4)))
     if "int" in kind or "float" in kind:
         return draw(st.one_of(int_text, float_text))
-    return draw(st.one_of(st.sampled_from(["kv260", "pynqz2", "nope", "b.toml", "dir/x.toml", '"kv260"', "throughput",
-                                           "resources", "anneal", "row", "exact", "never", "frame", "none"]),
-                          nasty_text))
+    return draw(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "kv260",
+                    "pynqz2",
+                    "nope",
+                    "b.toml",
+                    "dir/x.toml",
+                    '"kv260"',
+                    "throughput",
+                    "resources",
+                    "anneal",
+                    "row",
+                    "exact",
+                    "never",
+                    "frame",
+                    "none",
+                ]
+            ),
+            nasty_text,
+        )
+    )
 
 
 @st.composite
@@ -377,7 +473,9 @@ def pipeline_text(draw) -> str:
         parts.append(name + (brace[0] + joiner.join(entries) + brace[1:] if entries or draw(st.booleans()) else ""))
     text = draw(st.sampled_from([",", ",", ", ", ",,"])).join(parts)
     if draw(st.integers(0, 3)) == 0:
-        text = draw(st.sampled_from(["builtin.module({})", "any({})", "builtin.module({}", "func.func({})"])).format(text)
+        text = draw(st.sampled_from(["builtin.module({})", "any({})", "builtin.module({}", "func.func({})"])).format(
+            text
+        )
     return text
 
 
@@ -387,11 +485,17 @@ def options_cases(draw) -> Case:
     tool = draw(st.sampled_from(TOOLS + ("fpga-opt", "fpga-opt")))
     if tool == "fpga-opt" and draw(st.booleans()):
         flag = draw(st.sampled_from(["-p", "--pass-pipeline"]))
-        return Case("options", tool, ["m.mlir", flag, draw(pipeline_text()), "-o", "out.mlir"], files,
-                    may_write=["out.mlir"])
+        return Case(
+            "options", tool, ["m.mlir", flag, draw(pipeline_text()), "-o", "out.mlir"], files, may_write=["out.mlir"]
+        )
     if tool == "fpga-compile" and draw(st.booleans()):
-        return Case("options", tool, ["m.mlir", "-o", "c", "--no-csim", "--pipeline", draw(pipeline_text())], files,
-                    may_write=["c"])
+        return Case(
+            "options",
+            tool,
+            ["m.mlir", "-o", "c", "--no-csim", "--pipeline", draw(pipeline_text())],
+            files,
+            may_write=["c"],
+        )
     base = {
         "fpga-opt": ["m.mlir", "-o", "out.mlir"],
         "fpga-sim": ["m.mlir", "-q"],
@@ -414,8 +518,20 @@ def options_cases(draw) -> Case:
 # paths
 # --------------------------------------------------------------------------
 
-BAD_OUTPUTS = ["", " ", ".", "adir", "adir/", "afile/x.mlir", "new/deep/x.mlir", "m.mlir", "x" * 300,
-               "line\nbreak.mlir", "-", "adir/../out.mlir"]
+BAD_OUTPUTS = [
+    "",
+    " ",
+    ".",
+    "adir",
+    "adir/",
+    "afile/x.mlir",
+    "new/deep/x.mlir",
+    "m.mlir",
+    "x" * 300,
+    "line\nbreak.mlir",
+    "-",
+    "adir/../out.mlir",
+]
 BAD_INPUTS = ["missing.mlir", "adir", "empty.mlir", "", "afile/x", "m.weights.npz", "m.onnx.mlir"]
 
 
@@ -434,31 +550,85 @@ def paths_cases(draw) -> Case:
         "fpga-sim": [inp, "-q", draw(st.sampled_from(["--report-json", "--output", "-i"])), out],
         "fpga-report": [inp, draw(st.sampled_from(["--json", "--plot"])), out],
         "fpga-compile": [inp, "-o", out, "--no-csim", "--frames", "1"],
-        "fpga-profile-exits": [inp, "--data", draw(st.sampled_from(["missing.npz", "adir", "afile", "m.weights.npz"])),
-                               "--json", out],
+        "fpga-profile-exits": [
+            inp,
+            "--data",
+            draw(st.sampled_from(["missing.npz", "adir", "afile", "m.weights.npz"])),
+            "--json",
+            out,
+        ],
     }[tool]
     stem = Path(out).stem if out.strip() else "x"
     may = [out, out.rstrip("/"), f"{Path(out).parent / stem}.weights.npz", "new", "m.weights.npz"]
-    return Case("paths", tool, argv, files, dirs=["adir"], may_write=[m for m in may if m.strip()],
-                note=f"in={inp!r} out={out!r}")
+    return Case(
+        "paths",
+        tool,
+        argv,
+        files,
+        dirs=["adir"],
+        may_write=[m for m in may if m.strip()],
+        note=f"in={inp!r} out={out!r}",
+    )
 
 
 # --------------------------------------------------------------------------
 # boards
 # --------------------------------------------------------------------------
 
-BOARD_KEYS = ("name", "part", "family", "dsp", "bram18", "uram", "lut", "ff", "clock_mhz", "bandwidth_gbps",
-              "base", "dsp_type")
-VALID_BOARD = {"name": '"b"', "part": '"xczu7ev"', "family": '"zynq-ultrascale+"', "dsp": "1728", "bram18": "624",
-               "uram": "96", "lut": "230400", "ff": "460800", "clock_mhz": "250.0", "bandwidth_gbps": "19.2"}
-TOML_VALUES = ("1e308", "1e-300", "-1", "0", "nan", "inf", "-inf", "1.5", "9223372036854775807", "true", '"x"', '""',
-               "[1, 2]", "{a = 1}", '"kv260"', '"zynq-7000"', '"DSP48E1"', "250000000", "0.0001", "1_000_000_000")
+BOARD_KEYS = (
+    "name",
+    "part",
+    "family",
+    "dsp",
+    "bram18",
+    "uram",
+    "lut",
+    "ff",
+    "clock_mhz",
+    "bandwidth_gbps",
+    "base",
+    "dsp_type",
+)
+VALID_BOARD = {
+    "name": '"b"',
+    "part": '"xczu7ev"',
+    "family": '"zynq-ultrascale+"',
+    "dsp": "1728",
+    "bram18": "624",
+    "uram": "96",
+    "lut": "230400",
+    "ff": "460800",
+    "clock_mhz": "250.0",
+    "bandwidth_gbps": "19.2",
+}
+TOML_VALUES = (
+    "1e308",
+    "1e-300",
+    "-1",
+    "0",
+    "nan",
+    "inf",
+    "-inf",
+    "1.5",
+    "9223372036854775807",
+    "true",
+    '"x"',
+    '""',
+    "[1, 2]",
+    "{a = 1}",
+    '"kv260"',
+    '"zynq-7000"',
+    '"DSP48E1"',
+    "250000000",
+    "0.0001",
+    "1_000_000_000",
+)
 
 
 @st.composite
 def board_file(draw) -> bytes:
     if draw(st.integers(0, 9)) == 0:
-        return draw(st.sampled_from([b"\xff\xfe", b"name = ", b"[[[", b"", b"base = \"kv260\"\nbase = 1\n"]))
+        return draw(st.sampled_from([b"\xff\xfe", b"name = ", b"[[[", b"", b'base = "kv260"\nbase = 1\n']))
     entries = dict(VALID_BOARD)
     if draw(st.integers(0, 3)) == 0:
         entries = {"base": '"' + draw(st.sampled_from(["kv260", "pynqz2", "nope", ""])) + '"'}
@@ -477,7 +647,9 @@ def boards_cases(draw) -> Case:
     files["b.toml"] = draw(board_file())
     tool = draw(st.sampled_from(["fpga-opt", "fpga-opt", "fpga-report", "fpga-compile"]))
     if tool == "fpga-opt":
-        pass_name = draw(st.sampled_from(["estimate-resources", "select-folding", "lower-dataflow-to-hls", "size-fifos"]))
+        pass_name = draw(
+            st.sampled_from(["estimate-resources", "select-folding", "lower-dataflow-to-hls", "size-fifos"])
+        )
         option = draw(st.sampled_from(["board-file=b.toml", 'board-file="b.toml"', "board=b.toml"]))
         argv, may = ["m.mlir", "-p", f"{pass_name}{{{option}}}", "-o", "out.mlir"], ["out.mlir"]
     elif tool == "fpga-report":
@@ -499,23 +671,43 @@ def fit_cases(draw) -> Case:
     name = draw(st.sampled_from(["lenet5_int8", "mobilenet_block_int8", "resnet8_int8", "blenet_int8"]))
     files = _model_case(name)
     files["tiny.toml"] = TINY_BOARD.format(
-        dsp=draw(st.sampled_from([0, 1, 4, 32])), bram=draw(st.sampled_from([0, 1, 4])),
-        lut=draw(st.sampled_from([1, 100, 2000])), ff=draw(st.sampled_from([1, 100, 4000])),
+        dsp=draw(st.sampled_from([0, 1, 4, 32])),
+        bram=draw(st.sampled_from([0, 1, 4])),
+        lut=draw(st.sampled_from([1, 100, 2000])),
+        ff=draw(st.sampled_from([1, 100, 4000])),
     ).encode()
     board = draw(st.sampled_from(["board-file=tiny.toml", "board=pynqz2", "board=ultra96v2"]))
-    pipeline = draw(st.sampled_from([
-        f"select-folding{{{board} max-util=" + draw(st.sampled_from(["0.01", "0.001", "0.1", "1"])) + "}",
-        f"select-folding{{{board} objective=resources target-fps=" + draw(st.sampled_from(["1e9", "1e6", "30"])) + "}",
-        f"select-folding{{{board}}},size-fifos{{max-util=0.05 shrink=always rounds=1}}",
-        f"merge-loops{{{board} max-util=0.01}}",
-        f"estimate-resources{{{board}}},lower-dataflow-to-hls{{{board}}}",
-    ]))
+    pipeline = draw(
+        st.sampled_from(
+            [
+                f"select-folding{{{board} max-util=" + draw(st.sampled_from(["0.01", "0.001", "0.1", "1"])) + "}",
+                f"select-folding{{{board} objective=resources target-fps="
+                + draw(st.sampled_from(["1e9", "1e6", "30"]))
+                + "}",
+                f"select-folding{{{board}}},size-fifos{{max-util=0.05 shrink=always rounds=1}}",
+                f"merge-loops{{{board} max-util=0.01}}",
+                f"estimate-resources{{{board}}},lower-dataflow-to-hls{{{board}}}",
+            ]
+        )
+    )
     if draw(st.integers(0, 4)) == 0:
         board_arg = "tiny.toml" if "tiny" in board else board.split("=")[1]
-        return Case("fit", "fpga-compile", ["m.mlir", "-o", "c", "--no-csim", "--frames", "1", "--board", board_arg],
-                    files, may_write=["c"], note=name)
-    return Case("fit", "fpga-opt", ["m.mlir", "-p", pipeline, "-o", "out.mlir"], files, may_write=["out.mlir"],
-                note=f"{name}: {pipeline}")
+        return Case(
+            "fit",
+            "fpga-compile",
+            ["m.mlir", "-o", "c", "--no-csim", "--frames", "1", "--board", board_arg],
+            files,
+            may_write=["c"],
+            note=name,
+        )
+    return Case(
+        "fit",
+        "fpga-opt",
+        ["m.mlir", "-p", pipeline, "-o", "out.mlir"],
+        files,
+        may_write=["out.mlir"],
+        note=f"{name}: {pipeline}",
+    )
 
 
 # --------------------------------------------------------------------------
@@ -584,8 +776,14 @@ def input_file(draw, shape: tuple[int, ...], key: str) -> bytes:
     return b""
 
 
-INPUT_SHAPES = {"lenet5_int8": (1, 28, 28), "lenet5": (1, 28, 28), "blenet_int8": (1, 28, 28), "blenet": (1, 28, 28),
-                "mobilenet_block_int8": (16, 16, 16), "mobilenet_block": (16, 16, 16)}
+INPUT_SHAPES = {
+    "lenet5_int8": (1, 28, 28),
+    "lenet5": (1, 28, 28),
+    "blenet_int8": (1, 28, 28),
+    "blenet": (1, 28, 28),
+    "mobilenet_block_int8": (16, 16, 16),
+    "mobilenet_block": (16, 16, 16),
+}
 
 
 @st.composite
@@ -598,22 +796,31 @@ def sim_cases(draw) -> Case:
         if draw(st.booleans()):
             argv += ["--labels-key", draw(st.sampled_from(["y", "x", "nope"]))]
         if draw(st.booleans()):
-            argv += ["--write-ir", "w.mlir", "--choose", draw(st.sampled_from(["accuracy-within=1", "threshold=0.9", "x"]))]
+            argv += [
+                "--write-ir",
+                "w.mlir",
+                "--choose",
+                draw(st.sampled_from(["accuracy-within=1", "threshold=0.9", "x"])),
+            ]
         return Case("sim", "fpga-profile-exits", argv, files, may_write=["w.mlir"], note=name)
     files["x.in"] = draw(input_file(INPUT_SHAPES[name], "input"))
     name_in = draw(st.sampled_from(["x.npz", "x.npy"]))
     files[name_in] = files.pop("x.in")
     argv = ["m.mlir", "-i", name_in, "-q"]
     for _ in range(draw(st.integers(0, 3))):
-        flag, values = draw(st.sampled_from([
-            ("--frames", ["1", "3", "0", "-2", "100000", "10001"]),
-            ("--layout", ["nchw", "hwc", "auto"]),
-            ("--fifo-depth", ["1", "2", "unbounded", "0", "x"]),
-            ("--exit-pattern", ["0,1", "5", "-1", "x", ",,"]),
-            ("--clock-mhz", ["250", "0", "-1", "1e308", "nan"]),
-            ("--resolution", ["coarse", "exact"]),
-            ("--dequantize", [None]),
-        ]))
+        flag, values = draw(
+            st.sampled_from(
+                [
+                    ("--frames", ["1", "3", "0", "-2", "100000", "10001"]),
+                    ("--layout", ["nchw", "hwc", "auto"]),
+                    ("--fifo-depth", ["1", "2", "unbounded", "0", "x"]),
+                    ("--exit-pattern", ["0,1", "5", "-1", "x", ",,"]),
+                    ("--clock-mhz", ["250", "0", "-1", "1e308", "nan"]),
+                    ("--resolution", ["coarse", "exact"]),
+                    ("--dequantize", [None]),
+                ]
+            )
+        )
         argv.append(flag)
         value = draw(st.sampled_from(values))
         if value is not None:
@@ -646,8 +853,16 @@ def signals_cases(draw) -> Case:
     sig = draw(st.sampled_from([signal.SIGINT, signal.SIGINT, signal.SIGTERM, signal.SIGKILL]))
     # Uniform over [0, 3) s: hypothesis would favour 0 if it drew the float itself.
     delay = random.Random(draw(st.integers(0, 2**32))).uniform(0.0, 3.0)
-    case = Case("signals", tool, argv, files, may_write=may, signal=int(sig), delay=delay,
-                note=f"{signal.Signals(sig).name} after {delay:.2f} s")
+    case = Case(
+        "signals",
+        tool,
+        argv,
+        files,
+        may_write=may,
+        signal=int(sig),
+        delay=delay,
+        note=f"{signal.Signals(sig).name} after {delay:.2f} s",
+    )
     if sig == signal.SIGKILL:
         case.signal = None  # exit code and message are the kernel's; the promise is the re-run's clean-up
         case.rerun = argv

@@ -134,7 +134,11 @@ def test_a_closed_stdout_is_one_line(tmp_path):
     )
     done = subprocess.run(
         f"'{sys.executable}' '{script}' | head -c 10 >/dev/null; exit ${{PIPESTATUS[0]}}",
-        shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=120,
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert done.stderr == "fpga-x: error: standard output was closed before the tool finished\n"

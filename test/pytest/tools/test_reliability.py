@@ -278,7 +278,9 @@ def test_fpga_sim_writes_no_report_when_it_deadlocks(work, capsys):
     """Imported ResNet-8 deadlocks at 2-word FIFOs (test_sim_corpus): the report JSON is not written."""
     code, _, _ = run_tool("fpga-translate", ["--import-onnx", MODELS / "resnet8.onnx", "-o", "r.mlir"], capsys)
     assert code == 0
-    assert_fails_cleanly("fpga-sim", ["r.mlir", "-q", "--frames", "2", "--report-json", "r.json"], "deadlock", work, capsys)
+    assert_fails_cleanly(
+        "fpga-sim", ["r.mlir", "-q", "--frames", "2", "--report-json", "r.json"], "deadlock", work, capsys
+    )
 
 
 def test_fpga_translate_into_an_existing_directory(work, capsys):
@@ -431,7 +433,9 @@ def test_input_shape_naming_no_input(lenet, work, capsys):
 
 
 def test_report_json_empty(lenet, work, capsys):
-    assert_fails_cleanly("fpga-sim", ["m.mlir", "-q", "--report-json", ""], "--report-json: the output path is empty", work, capsys)
+    assert_fails_cleanly(
+        "fpga-sim", ["m.mlir", "-q", "--report-json", ""], "--report-json: the output path is empty", work, capsys
+    )
 
 
 # ----------------------------------------------------------------------------------------------
