@@ -164,3 +164,40 @@ def test_fpga_compile_design_report_is_deterministic(tmp_path):
     for rel in files:
         if rel.name != "report.json":
             assert (outputs[0] / rel).read_bytes() == (outputs[1] / rel).read_bytes(), rel
+
+
+def test_the_readme_pass_example(capsys):
+    """README "Writing a pass": a pass's option check and error are one line through any tool."""
+    from dataclasses import dataclass
+
+    from xdsl.dialects.builtin import ModuleOp
+    from xdsl.passes import ModulePass
+
+    from fpga_opt.dialects import make_context
+    from fpga_opt.dialects.errors import check_range
+    from fpga_opt.tools.pipeline import parse_pipeline
+
+    @dataclass(frozen=True)
+    class MyPass(ModulePass):
+        name = "my-pass"
+        rounds: int = 4
+
+        def apply(self, ctx, op):
+            check_range(self.name, "rounds", self.rounds, 1, 100, "each round re-simulates the design")
+            if "dataflow.board" not in op.attributes:
+                raise FpgaOptError(f"{self.name}: the module has no dataflow.board; run select-folding first")
+
+    @tool_main("fpga-opt")
+    def main(argv):
+        parse_pipeline(argv[0], {"my-pass": lambda: MyPass}).apply(make_context(), ModuleOp([]))
+
+    expected = {
+        "my-pass{rounds=0}": "fpga-opt: error: my-pass: rounds must be in [1, 100], got 0 (each round re-simulates the design)\n",
+        "my-pass": "fpga-opt: error: my-pass: the module has no dataflow.board; run select-folding first\n",
+        "my-pass{rounds=x}": "fpga-opt: error: --pass-pipeline 'my-pass{rounds=x}': Incompatible types: given ('x',), expected <class 'int'>\n",
+    }
+    for pipeline, line in expected.items():
+        with pytest.raises(SystemExit) as done:
+            main([pipeline])
+        assert done.value.code == 1
+        assert capsys.readouterr().err == line
