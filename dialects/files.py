@@ -355,7 +355,7 @@ def load_arrays(path: str | Path, what: str = "input"):
 
     path = Path(path)
     if not path.exists():
-        raise FpgaOptError(f"{path}: no such {what} file")
+        raise FpgaOptError(f"{path}: no such {what + ' ' if what else ''}file")
     if path.is_dir():
         raise FpgaOptError(f"{path}: is a directory, not a numpy .npy/.npz file")
     try:

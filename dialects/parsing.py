@@ -8,6 +8,7 @@ here, so IR that is not UTF-8 text, a folder or a missing file is one line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
@@ -19,6 +20,12 @@ from xdsl.utils.lexer import Span
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError, one_line
 
+MAX_INT_TYPE_WIDTH = (1 << 24) - 1
+"""MLIR's limit on an integer type's width; wider ones (i1099511627776) would make xDSL compute
+integers of that many bits while parsing their attributes (minutes, or a MemoryError)."""
+
+_INT_TYPE = re.compile(r"(?:(?<![\w%#@$.\"-])|(?<=\dx))[su]?i(\d+)\b")
+
 
 class LocatingParser(Parser):
     """An xDSL parser that remembers where each operation starts, for diagnostics."""
@@ -27,6 +34,16 @@ class LocatingParser(Parser):
         super().__init__(*args, **kwargs)
         self.op_locations: dict[Operation, str] = {}
         self._line_offset = line_offset
+        self._check_integer_widths()
+
+    def _check_integer_widths(self) -> None:
+        text = self.lexer.input.content
+        for match in _INT_TYPE.finditer(text):
+            if len(match.group(1)) > 8 or int(match.group(1)) > MAX_INT_TYPE_WIDTH:
+                raise FpgaOptError(
+                    f"{self._where(match.start())}: integer type {match.group(0)} is wider than "
+                    f"{MAX_INT_TYPE_WIDTH} bits, MLIR's limit"
+                )
 
     def parse_optional_operation(self) -> Operation | None:
         start = self._current_token.span.start
@@ -49,6 +66,7 @@ class LocatingParser(Parser):
 
 def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> None:
     """Verify `module`; on failure name the first bad op's source location."""
+    _check_defined_before_use(module, locations)
     try:
         module.verify()
     except VerifyException as whole:
@@ -59,6 +77,21 @@ def verify_with_location(module: ModuleOp, locations: dict[Operation, str]) -> N
                 where = locations.get(op, op.name)
                 raise FpgaOptError(f"{where}: {one_line(error)}") from None
         raise FpgaOptError(one_line(whole)) from None
+
+
+def _check_defined_before_use(module: ModuleOp, locations: dict[Operation, str]) -> None:
+    """In a function body every value is defined above its uses (xDSL's verifier does not check it)."""
+    for region_op in module.body.block.ops:
+        for region in region_op.regions:
+            for block in region.blocks:
+                position = {op: i for i, op in enumerate(block.ops)}
+                for op in block.ops:
+                    for operand in op.operands:
+                        producer = operand.owner
+                        if producer in position and position[producer] >= position[op]:
+                            where = locations.get(op, op.name)
+                            name = f"%{operand.name_hint}" if operand.name_hint else "an operand"
+                            raise FpgaOptError(f"{where}: {name} is used before it is defined")
 
 
 def decode_ir(data: bytes, name: str) -> str:

@@ -103,7 +103,7 @@ def error_boundary(tool: str, argv: Sequence[str] = ()) -> Iterator[None]:
             with output_transaction():
                 yield
         for warning in held:
-            print(f"{tool}: warning: {_warning_text(warning)}", file=sys.stderr)
+            print(f"{tool}: warning: {printable(_warning_text(warning))}", file=sys.stderr)
     except SystemExit as done:
         if done.code not in (None, 0):
             _discard_outputs()
@@ -133,11 +133,14 @@ def _report(tool: str, error: BaseException, debug: bool) -> int:
     if debug:
         traceback.print_exception(error, file=sys.stderr)
     user_error = user_error_line(error)
-    if user_error is not None:
-        print(f"{tool}: error: {user_error}", file=sys.stderr)
-    else:
-        print(f"{tool}: error: {bug_line(error)}", file=sys.stderr)
+    line = user_error if user_error is not None else bug_line(error)
+    print(f"{tool}: error: {printable(line)}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def printable(text: str) -> str:
+    """`text` on one line: control characters (a newline in a file name or an option) escaped."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
 def user_error_line(error: BaseException) -> str | None:

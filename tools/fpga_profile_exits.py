@@ -247,7 +247,7 @@ def load_data(path: Path, inputs_key: str | None, labels_key: str | None) -> tup
     from fpga_opt.dialects.errors import FpgaOptError
     from fpga_opt.dialects.files import load_arrays
 
-    data = load_arrays(path, "data")
+    data = load_arrays(path, "")
     arrays = {"x": data} if isinstance(data, np.ndarray) else data
     if labels_key is not None and labels_key not in arrays:
         raise FpgaOptError(f"{path}: no array '{labels_key}' for the labels (arrays: {', '.join(sorted(arrays))})")

@@ -377,16 +377,14 @@ def load_board_file(path: str | Path) -> Board:
 def _check_board_range(where: str, key: str, value: float) -> None:
     low, high, unit = BOARD_RANGES[key]
     if not (math.isfinite(value) and low <= value <= high):
-        raise FpgaOptError(
-            f"{where}: key '{key}': {value:g} {unit} is outside the sane range [{low:g}, {high:g}] {unit}"
-        )
+        raise FpgaOptError(f"{where}: key '{key}' = {value:g} is outside the sane range {low:,g} to {high:,g} ({unit})")
 
 
 def with_clock(board: Board, clock_mhz: float) -> Board:
     """The same board targeted at another clock (e.g. from a pass option), within the schema's range."""
     low, high, unit = BOARD_RANGES["clock_mhz"]
     if not (math.isfinite(clock_mhz) and low <= clock_mhz <= high):
-        raise FpgaOptError(f"clock-mhz: {clock_mhz:g} {unit} is outside the sane range [{low:g}, {high:g}] {unit}")
+        raise FpgaOptError(f"clock-mhz = {clock_mhz:g} is outside the sane range {low:,g} to {high:,g} ({unit})")
     return replace(board, clock_mhz=float(clock_mhz))
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -35,6 +36,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_PACKAGE = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 8 << 30
 """Address-space limit of a case (bytes): an absurd allocation fails inside the case, not the machine."""
 
@@ -300,7 +302,7 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
         lines = [line for line in o.stderr.splitlines() if line.strip()]
         if len(lines) != 1 or not lines[0].startswith(f"{case.tool}: error: "):
             o.problems.append("multi-line")
-    may_write = {str(Path(p)) for p in case.may_write} if o.code == 0 else set()
+    may_write = {os.path.normpath(p) for p in case.may_write} if o.code == 0 else set()
     new = [p for p in after if p not in before and not _inside(p, may_write)]
     temporaries = [p for p in after if ".fpga-opt-tmp" in p or ".partial-" in p]
     if new or temporaries or any(tmp.iterdir()):
@@ -311,9 +313,22 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
 
 
 def _before_start(o: Outcome) -> bool:
-    """Killed by the signal with nothing said, or Python's "init_import_site" failure: pre-fpga-opt start-up."""
+    """Whether the signal landed before the first line of fpga-opt ran (Python's own start-up).
+
+    Three signs: killed by the signal with nothing said (before Python installed its handler);
+    Python's "init_import_site" failure (during `site`, the editable install's import hook); or a
+    KeyboardInterrupt raised in the console-script shim's own `from fpga_opt.tools.launch import`
+    line with no frame of fpga-opt's code below it (the import system was still finding the module).
+    """
     silent_kill = o.code == 128 + (o.case.signal or 0) and not o.stderr.strip() and not o.stdout.strip()
-    return silent_kill or "Fatal Python error: init_import_site" in o.stderr
+    if silent_kill or "Fatal Python error: init_import_site" in o.stderr:
+        return True
+    if "KeyboardInterrupt" not in o.stderr:
+        return False
+    files = re.findall(r'File "([^"]+)"', o.stderr)
+    in_shim = bool(files) and files[0].endswith(f"/bin/{o.case.tool}")
+    ours = [f for f in files[1:] if f.startswith(str(_PACKAGE)) and "/.venv/" not in f]
+    return in_shim and not ours
 
 
 def _inside(path: str, roots: set[str]) -> bool:
