@@ -121,6 +121,7 @@ def _calibrate(model: onnx.ModelProto, names: Sequence[str], inputs: np.ndarray)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.intra_op_num_threads = 1
+    options.log_severity_level = 3
     session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0].name
     maxima = dict.fromkeys(names, 0.0)
@@ -287,10 +288,16 @@ def requantise(
     del graph.node[:]
     graph.node.extend(final_nodes)
     graph.initializer.extend(extra_inits)
+    used = {name for node in graph.node for name in node.input}
+    kept = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    for value in [v for v in graph.input if v.name not in used and v.name != real_inputs[0]]:
+        graph.input.remove(value)
     del graph.value_info[:]
-    model.opset_import[:] = [o for o in model.opset_import if o.domain not in ("", "ai.onnx")] + [
-        helper.make_opsetid("", max(13, _opset(float_model)))
-    ]
+    opsets = [o for o in model.opset_import if o.domain not in ("", "ai.onnx")]
+    del model.opset_import[:]
+    model.opset_import.extend([*opsets, helper.make_opsetid("", max(13, _opset(float_model)))])
     onnx.checker.check_model(model)
     return model
 

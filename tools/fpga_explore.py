@@ -210,7 +210,8 @@ def _summary(document: dict, seconds: float) -> str:
     lines += ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     for goal, pick in document["goals"].items():
-        lines.append(f"goal {goal}: point {pick['id']} (lowest {pick['objective']}" + (
+        best = "highest" if pick["objective"] == "throughput" else "lowest"
+        lines.append(f"goal {goal}: point {pick['id']} ({best} {pick['objective']}" + (
             f" with accuracy >= {pick['accuracy_floor']:.3f})" if pick["accuracy_floor"] is not None else ")"))
     return "\n".join(lines)
 
