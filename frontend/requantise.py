@@ -55,11 +55,18 @@ class LayerBits:
 def quantisable_layers(model: onnx.ModelProto) -> list[str]:
     """Names of the layers (Conv/Gemm/MatMul with a constant weight), in graph order; unnamed nodes get `op_i`."""
     inits = {t.name for t in model.graph.initializer}
-    names = []
-    for i, node in enumerate(model.graph.node):
-        if node.op_type in LAYER_OPS and len(node.input) > 1 and node.input[1] in inits:
-            names.append(node.name or f"{node.op_type.lower()}_{i}")
-    return names
+    return [
+        name for node, name in _layer_names(model) if len(node.input) > 1 and node.input[1] in inits
+    ]
+
+
+def _layer_names(model: onnx.ModelProto) -> list[tuple[onnx.NodeProto, str]]:
+    """(node, name) of every Conv/Gemm/MatMul; an unnamed one is `<op>_<k>`, k counting layers only
+    (so folding a BatchNormalization away does not rename it)."""
+    return [
+        (node, node.name or f"{node.op_type.lower()}_{k}")
+        for k, node in enumerate(n for n in model.graph.node if n.op_type in LAYER_OPS)
+    ]
 
 
 def is_float_model(model: onnx.ModelProto) -> bool:
@@ -169,10 +176,7 @@ def requantise(
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    layer_of = {}
-    for i, node in enumerate(graph.node):
-        if node.op_type in LAYER_OPS:
-            layer_of[id(node)] = node.name or f"{node.op_type.lower()}_{i}"
+    layer_of = {id(node): name for node, name in _layer_names(model)}
 
     # Which tensors get an activation QCDQ, and at how many bits.
     tensor_bits: dict[str, int] = {real_inputs[0]: input_bits}

@@ -86,7 +86,7 @@ class ModelSource:
         """The layers whose bit widths are genes (none for a quantised model or a builder)."""
         if self.kind != "float":
             return []
-        return quantisable_layers(_fold_for_names(onnx.load(self.path)))
+        return quantisable_layers(onnx.load(self.path))
 
     def knobs(self) -> dict[str, list]:
         return dict(load_builder(self.path).KNOBS) if self.kind == "builder" else {}
@@ -123,7 +123,7 @@ class ModelSource:
         float_model = onnx.load(str(base))
         if "*" in bits:
             w, a = bits["*"]
-            layers = quantisable_layers(_fold_for_names(float_model))
+            layers = quantisable_layers(float_model)
             choice = {layer: LayerBits(w, a) for layer in layers}
         else:
             choice = {layer: LayerBits(w, a) for layer, (w, a) in bits.items()}
@@ -135,12 +135,3 @@ class ModelSource:
     def _calibration_digest(self) -> str:
         return _digest(np.ascontiguousarray(self.calibration[:CALIBRATION_SAMPLES]).tobytes()) if self.calibration is not None else ""
 
-
-def _fold_for_names(model: onnx.ModelProto) -> onnx.ModelProto:
-    """The model as requantise sees it (BatchNorm folded), so that layer names match."""
-    from fpga_opt.frontend.requantise import _fold_batchnorm
-
-    copy = onnx.ModelProto()
-    copy.CopyFrom(model)
-    _fold_batchnorm(copy)
-    return copy
