@@ -8,8 +8,11 @@ dynamical model of McSharry et al., "A dynamical model for generating synthetic
 electrocardiogram signals", IEEE Trans. Biomed. Eng. 50(3), 2003.  Its heart rate and RR-interval
 variability are parameters, which gives four rhythm classes like those an arrhythmia detector
 separates (rate and regularity; real morphology changes such as PVCs are out of its reach).
-The RR deviation of the irregular class stays at or below 12 bpm: ECGSYN's RR-to-sample loop
-never ends when a drawn RR interval falls under half a sample, which larger deviations reach.
+ECGSYN's RR-to-sample loop (neurokit2 0.2/0.3) never ends when its resampled RR series drops
+under half a sample, which some draws reach (seen at 42 bpm and at large RR deviations): a
+record that takes over 30 s is drawn again, with the next numbers of the same generator, so
+the data set stays a function of the seed (on an unloaded machine; the RR deviation of the
+irregular class is kept at or below 12 bpm to make such draws rare).
 
 | class | name | heart rate (bpm) | RR standard deviation (bpm) |
 |---|---|---|---|
@@ -31,6 +34,7 @@ writes x (N, 1, 256) float32 and y (N,) int64.
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +48,8 @@ CLASSES = ("normal", "bradycardia", "tachycardia", "irregular")
 RHYTHMS = (((60, 95), (1, 3)), ((38, 52), (1, 3)), ((110, 150), (1, 3)), ((70, 110), (8, 12)))
 NOISE_MV = 0.05
 WANDER_HZ, WANDER_MV = (0.1, 0.3), 0.2
+#: A record takes about a second; one that takes this long is stuck in ECGSYN's RR loop.
+SIMULATOR_TIMEOUT_S = 30
 
 
 def record(label: int, rng: np.random.Generator) -> np.ndarray:
@@ -51,17 +57,32 @@ def record(label: int, rng: np.random.Generator) -> np.ndarray:
     import neurokit2 as nk
 
     (hr_lo, hr_hi), (sd_lo, sd_hi) = RHYTHMS[label]
-    signal = nk.ecg_simulate(
-        duration=RECORD_SECONDS,
-        sampling_rate=SAMPLING_HZ,
-        heart_rate=float(rng.uniform(hr_lo, hr_hi)),
-        heart_rate_std=float(rng.uniform(sd_lo, sd_hi)),
-        method="ecgsyn",
-        random_state=int(rng.integers(2**31 - 1)),
-    )
-    t = np.arange(signal.size) / SAMPLING_HZ
+    while True:
+        heart_rate, heart_rate_std = float(rng.uniform(hr_lo, hr_hi)), float(rng.uniform(sd_lo, sd_hi))
+        seed = int(rng.integers(2**31 - 1))
+        signal.signal(signal.SIGALRM, _too_slow)
+        signal.alarm(SIMULATOR_TIMEOUT_S)
+        try:
+            ecg = nk.ecg_simulate(
+                duration=RECORD_SECONDS, sampling_rate=SAMPLING_HZ, heart_rate=heart_rate,
+                heart_rate_std=heart_rate_std, method="ecgsyn", random_state=seed,
+            )  # fmt: skip
+            break
+        except _Stuck:
+            continue  # a draw that hangs ECGSYN (see the module docstring): draw again
+        finally:
+            signal.alarm(0)
+    t = np.arange(ecg.size) / SAMPLING_HZ
     wander = WANDER_MV * rng.uniform() * np.sin(2 * np.pi * rng.uniform(*WANDER_HZ) * t + rng.uniform(0, 2 * np.pi))
-    return signal + wander + rng.normal(0.0, NOISE_MV, signal.size)
+    return ecg + wander + rng.normal(0.0, NOISE_MV, ecg.size)
+
+
+class _Stuck(Exception):
+    pass
+
+
+def _too_slow(signum, frame):
+    raise _Stuck()
 
 
 def windows(signal: np.ndarray) -> np.ndarray:

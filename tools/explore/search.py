@@ -128,6 +128,8 @@ def nsga2(space: Space, objectives: Sequence[str], engine, budget: int, seed: in
     try:
         while len(archive.records) < budget:
             pop = algorithm.ask()
+            if pop is None or len(pop) == 0:
+                break  # no new offspring can be made: the (small) space is exhausted
             genes = [tuple(int(v) for v in np.rint(x)) for x in pop.get("X")]
             fresh = [g for g in dict.fromkeys(genes) if g not in archive.by_genes]
             room = budget - len(archive.records)
