@@ -110,6 +110,9 @@ def quantise_int8(float_path: Path, out_path: Path, calib: np.ndarray) -> None:
 
 def build_onnx(knobs: dict, out_path: Path, data: dict[str, np.ndarray], epochs: int = 4, seed: int = 0) -> None:
     """fpga-explore --builder: train the network of `knobs` for `epochs` on data['x'], data['y']; write float ONNX."""
+    import torch
+
+    torch.set_num_threads(1)  # one evaluation per worker process
     model = make_model(float(knobs.get("width", 1.0)), int(knobs.get("depth", 3)), int(knobs.get("kernel", 7)))
     train(model, data["x"].astype(np.float32), data["y"].astype(np.int64), epochs=epochs, seed=seed)
     export(model, Path(out_path))

@@ -77,7 +77,7 @@ def bounds(record_sets: Sequence[Sequence[dict]], objectives: Sequence[str]) -> 
 def design_goals(front: Sequence[dict], accuracy_tolerance: float) -> dict[str, dict]:
     """The front point each HALF goal picks: among points within `accuracy_tolerance` of the best
     accuracy (all points when there is no accuracy), the lowest energy, the lowest power, the
-    highest throughput."""
+    highest throughput (ties: the more accurate, then the lower energy)."""
     if not front:
         return {}
     with_acc = [r for r in front if "accuracy" in r["result"]["metrics"]]
@@ -88,10 +88,15 @@ def design_goals(front: Sequence[dict], accuracy_tolerance: float) -> dict[str, 
         pool = [r for r in with_acc if r["result"]["metrics"]["accuracy"] >= floor - 1e-12]
     picks = {}
     for goal, objective in GOALS.items():
-        sign = -1.0 if OBJECTIVES[objective][0] == "max" else 1.0
-        best = min(pool, key=lambda r: (sign * r["result"]["metrics"][objective], r["id"]))
+        best = min(pool, key=lambda r: _goal_key(r["result"]["metrics"], objective) + (r["id"],))
         picks[goal] = {"id": best["id"], "objective": objective, "accuracy_floor": floor}
     return picks
+
+
+def _goal_key(metrics: dict, objective: str) -> tuple[float, ...]:
+    """The goal's objective first; among equals, the more accurate, then the less energy."""
+    sign = -1.0 if OBJECTIVES[objective][0] == "max" else 1.0
+    return (sign * metrics[objective], -metrics.get("accuracy", 0.0), metrics["energy"])
 
 
 CSV_FIXED = ["id", "board", "clock_mhz", "max_util", "bits", "knobs", "model"]
