@@ -33,7 +33,9 @@ def plot_front(records: list[dict], front: list[dict], goals: dict, prefix: Path
     plt = require_matplotlib()
     feasible = [r for r in records if r["result"].get("feasible")]
     front_ids = {r["id"] for r in front}
-    goal_of = {g["id"]: name for name, g in goals.items()}
+    goal_of: dict[int, str] = {}
+    for name, g in goals.items():
+        goal_of[g["id"]] = f"{goal_of[g['id']]}, {name}" if g["id"] in goal_of else name
     written = []
     pairs = [("energy", "throughput", "energy per inference (uJ)", "throughput (FPS)", "throughput_energy")]
     if feasible and "accuracy" in feasible[0]["result"]["metrics"]:
