@@ -174,7 +174,7 @@ def write_front(args, archive, objectives, accuracy_kind, n_samples, space) -> d
                 "compile": _compile_command(record, str(design), str(designs / f"point-{record['id']}")),
             }
         )
-    goals = design_goals(front, args.accuracy_tolerance)
+    goals = design_goals(front, args.accuracy_tolerance, args.accuracy_target)
     document = {
         "tool": "fpga-explore",
         "model": args.model,
@@ -240,6 +240,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.budget < 1:
         raise FpgaOptError(f"--budget must be >= 1, got {args.budget}")
+    if args.accuracy_target is not None and not 0 <= args.accuracy_target <= 1:
+        raise FpgaOptError(f"--accuracy-target must be in [0, 1], got {args.accuracy_target}")
+    if args.eval_samples < 1:
+        raise FpgaOptError(f"--eval-samples must be >= 1, got {args.eval_samples}")
     out = Path(args.output)
     if out.suffix != ".json":
         raise FpgaOptError(f"-o {out}: the front is written as JSON; give a .json path")
@@ -295,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-samples", type=int, default=DEFAULT_EVAL_SAMPLES, help="samples of --data for accuracy")
     p.add_argument("--builder-epochs", type=int, default=3, help="training epochs per builder candidate")
     p.add_argument("--accuracy-tolerance", type=float, default=0.02, help="design goals pick among points within this of the best accuracy")
+    p.add_argument("--accuracy-target", type=float, default=None, help="design goals pick among points with at least this accuracy (default: best - tolerance)")
     p.add_argument("--random", action="store_true", help="random search instead of NSGA-II (the baseline)")
     p.add_argument("--plots", action="store_true", help="write FRONT.throughput_energy.png and FRONT.accuracy_resources.png")
     p.add_argument("--emit", metavar="ID|GOAL", help="compile a front point (an id, or low-energy / low-power / high-throughput)")

@@ -74,17 +74,18 @@ def bounds(record_sets: Sequence[Sequence[dict]], objectives: Sequence[str]) -> 
     return stacked.min(axis=0), stacked.max(axis=0)
 
 
-def design_goals(front: Sequence[dict], accuracy_tolerance: float) -> dict[str, dict]:
-    """The front point each HALF goal picks: among points within `accuracy_tolerance` of the best
-    accuracy (all points when there is no accuracy), the lowest energy, the lowest power, the
-    highest throughput (ties: the more accurate, then the lower energy)."""
+def design_goals(front: Sequence[dict], accuracy_tolerance: float, accuracy_target: float | None = None) -> dict[str, dict]:
+    """The front point each HALF goal picks: among points reaching `accuracy_target` (default: within
+    `accuracy_tolerance` of the best accuracy; all points when there is no accuracy), the lowest
+    energy, the lowest power, the highest throughput (ties: the more accurate, then the lower energy)."""
     if not front:
         return {}
     with_acc = [r for r in front if "accuracy" in r["result"]["metrics"]]
     pool = list(front)
     floor = None
     if with_acc:
-        floor = max(r["result"]["metrics"]["accuracy"] for r in with_acc) - accuracy_tolerance
+        best = max(r["result"]["metrics"]["accuracy"] for r in with_acc)
+        floor = best - accuracy_tolerance if accuracy_target is None else min(accuracy_target, best)
         pool = [r for r in with_acc if r["result"]["metrics"]["accuracy"] >= floor - 1e-12]
     picks = {}
     for goal, objective in GOALS.items():

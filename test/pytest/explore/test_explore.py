@@ -118,3 +118,29 @@ def test_emitted_design_reproduces_the_front_value(tmp_path):
     timing = simulate(load_module(opt), None, None, frames=4, base_dir=opt.parent).timing
     assert timing.deadlock is None
     assert timing.fps == pytest.approx(pick["objectives"]["throughput"], rel=0.05)
+
+
+def test_builder_knobs_are_genes(tmp_path):
+    """A model builder (KNOBS + build_onnx): topology knobs and one bit-width pair become genes."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 1, 32)).astype(np.float32)
+    y = (x[:, 0, :16].mean(axis=1) > x[:, 0, 16:].mean(axis=1)).astype(np.int64)
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    builder = Path(__file__).with_name("tiny_builder.py")
+    out = tmp_path / "front.json"
+    main([str(builder), "--board", "pynqz2", "--data", str(tmp_path / "d.npz"), "--train-data", str(tmp_path / "d.npz"),
+          "--budget", "5", "--population", "4", "--bits", "4,8", "--budgets", "0.2", "--clocks", "100",
+          "--workers", "1", "--quiet", "-o", str(out)])  # fmt: skip
+    doc = json.loads(out.read_text())
+    names = [g["name"] for g in doc["genes"]]
+    assert names == ["bits.w", "bits.a", "max_util", "knob.width", "knob.kernel"]
+    for p in doc["points"]:
+        assert set(p["settings"]["knobs"]) == {"width", "kernel"} and list(p["settings"]["bits"]) == ["*"]
+        assert (tmp_path / p["design"]).is_file()
+
+
+def test_builder_needs_training_data(tmp_path, capsys):
+    builder = Path(__file__).with_name("tiny_builder.py")
+    with pytest.raises(SystemExit):
+        main([str(builder), "--board", "kv260", "-o", str(tmp_path / "f.json"), "--quiet"])
+    assert "needs --train-data" in capsys.readouterr().err
