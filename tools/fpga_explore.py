@@ -74,6 +74,11 @@ def _input_shape(model_path: Path) -> tuple[int, ...]:
     return tuple(dims[1:])
 
 
+def spread(x: np.ndarray, n: int) -> np.ndarray:
+    """`n` samples evenly spaced over `x` (data files are often sorted by class)."""
+    return x[np.linspace(0, len(x) - 1, min(n, len(x))).astype(int)]
+
+
 def prepare(args: argparse.Namespace, workdir: str):
     """The model source, the evaluator and the space of this run."""
     from fpga_opt.backend.target.boards import resolve_board
@@ -93,17 +98,20 @@ def prepare(args: argparse.Namespace, workdir: str):
     data_x = data_y = None
     if args.data:
         data_x, data_y = _load_npz(args.data, "--data")
-    calibration = train["x"] if train else None
+    calibration = spread(train["x"], 64) if train else None
     if calibration is None and data_x is not None:
-        # No training split: the first samples calibrate, the rest measure accuracy.
-        calibration, data_x, data_y = data_x[:64], data_x[64:], data_y[64:]  # type: ignore[index]
+        # No training split: every k-th sample calibrates (64 of them), the others measure accuracy.
+        chosen = np.zeros(len(data_x), bool)
+        chosen[np.linspace(0, len(data_x) - 1, min(64, len(data_x) // 2)).astype(int)] = True
+        calibration, data_x, data_y = data_x[chosen], data_x[~chosen], data_y[~chosen]  # type: ignore[index]
     source = ModelSource.open(args.model, workdir, calibration, train, args.builder_epochs, args.seed)
     if source.kind == "builder" and not train:
         raise FpgaOptError("a model builder needs --train-data (labelled .npz) to train its candidates")
     accuracy_kind = ""
     if data_x is not None:
         accuracy_kind = "labels"
-        data_x, data_y = data_x[: args.eval_samples], data_y[: args.eval_samples]  # type: ignore[index]
+        keep = np.linspace(0, len(data_x) - 1, min(args.eval_samples, len(data_x))).astype(int)
+        data_x, data_y = data_x[keep], data_y[keep]  # type: ignore[index]  # spread over the file, not its head
     elif source.kind == "float":
         accuracy_kind = "agreement"
         shape = _input_shape(Path(args.model))
