@@ -3,8 +3,9 @@
 Both keep every evaluated candidate in an archive (the front is taken over the archive, not
 only the last population), never evaluate the same gene vector twice, and stop after `budget`
 distinct evaluations.  NSGA-II (Deb et al., 2002) runs generations of `population` candidates
-from pymoo's integer sampling, simulated binary crossover and polynomial mutation with
-rounding (its documented recipe for integer variables); a design that does not fit the board
+starting from the reference design (the widest bits, highest clock and budget: what
+select-folding alone would build) and random ones, with simulated binary crossover and
+polynomial mutation with rounding (pymoo's recipe for integer variables); a design that does not fit the board
 is infeasible (one constraint violated) and loses every comparison with a feasible one.
 
 The batch of a generation goes to the engine at once; results come back in candidate order,
@@ -107,7 +108,6 @@ def nsga2(space: Space, objectives: Sequence[str], engine, budget: int, seed: in
         from pymoo.operators.crossover.sbx import SBX
         from pymoo.operators.mutation.pm import PM
         from pymoo.operators.repair.rounding import RoundingRepair
-        from pymoo.operators.sampling.rnd import IntegerRandomSampling
         from pymoo.problems.static import StaticProblem
     except ImportError:
         raise FpgaOptError("fpga-explore needs pymoo, which is not installed: pip install 'fpga-opt[explore]'") from None
@@ -115,9 +115,16 @@ def nsga2(space: Space, objectives: Sequence[str], engine, budget: int, seed: in
     archive = Archive(space, tuple(objectives))
     xl, xu = space.bounds()
     problem = Problem(n_var=space.size, n_obj=len(objectives), n_ieq_constr=1, xl=np.array(xl), xu=np.array(xu), vtype=int)
+    # The first population: the reference design (space.reference()) and random ones.
+    rng = np.random.default_rng(seed)
+    first = [space.reference()]
+    while len(first) < min(population, space.cardinality()):
+        g = tuple(int(v) for v in rng.integers(np.array(xl), np.array(xu) + 1))
+        if g not in first:
+            first.append(g)
     algorithm = NSGA2(
         pop_size=population,
-        sampling=IntegerRandomSampling(),
+        sampling=np.array(first, dtype=float),
         crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
         mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),
         eliminate_duplicates=True,
@@ -159,6 +166,7 @@ def random_search(space: Space, objectives: Sequence[str], engine, budget: int, 
     progress = Progress(budget, quiet, "random search")
     budget = min(budget, space.cardinality())
     try:
+        _evaluate(archive, engine, [space.reference()], progress)  # the same start as NSGA-II
         while len(archive.records) < budget:
             want = min(batch, budget - len(archive.records))
             genes: list[tuple[int, ...]] = []

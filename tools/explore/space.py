@@ -58,6 +58,18 @@ class Space:
     def bounds(self) -> tuple[list[int], list[int]]:
         return [0] * self.size, [len(g.choices) - 1 for g in self.genes]
 
+    def reference(self) -> tuple[int, ...]:
+        """The baseline design every search starts from: the widest bits, the highest clock and
+        budget, the first board and the builder's default knobs (the design select-folding alone
+        would make)."""
+        genes = []
+        for g in self.genes:
+            if g.name.startswith("bits.") or g.name in ("clock_mhz", "clock_fraction", "max_util"):
+                genes.append(max(range(len(g.choices)), key=lambda i: g.choices[i]))
+            else:
+                genes.append(0)
+        return tuple(genes)
+
     def cardinality(self) -> int:
         n = 1
         for g in self.genes:
