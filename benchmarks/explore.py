@@ -91,7 +91,9 @@ def main() -> None:
         print(f"front: {len(front)} non-dominated points of {len(explorer.records)}")
         print(f"hypervolume NSGA-II        {hv['nsga2']:.4f}")
         print(f"hypervolume random search  {hv['random']:.4f}")
-        print(f"hypervolume select-folding {hv['select-folding']:.4f} (one design: 8-bit, {board_clock:g} MHz, max-util 0.85)")
+        print(
+            f"hypervolume select-folding {hv['select-folding']:.4f} (one design: 8-bit, {board_clock:g} MHz, max-util 0.85)"
+        )
         ratio = hv["nsga2"] / hv["random"] if hv["random"] > 0 else float("inf")
         over_single = hv["nsga2"] / hv["select-folding"] if hv["select-folding"] > 0 else float("inf")
         print(f"NSGA-II / random search: {ratio:.2f}x; NSGA-II / select-folding: {over_single:.2f}x")

@@ -27,7 +27,9 @@ TOLERANCE = 0.05
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("front", type=Path)
-    parser.add_argument("--csim", default="all", help="all, none, goals (the design goals' points), or a number of points")
+    parser.add_argument(
+        "--csim", default="all", help="all, none, goals (the design goals' points), or a number of points"
+    )
     parser.add_argument("--out", type=Path, default=None, help="where to build (default: a temporary folder)")
     parser.add_argument("--frames", type=int, default=4, help="frames for fpga-sim's timing")
     opts = parser.parse_args()

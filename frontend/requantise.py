@@ -55,9 +55,7 @@ class LayerBits:
 def quantisable_layers(model: onnx.ModelProto) -> list[str]:
     """Names of the layers (Conv/Gemm/MatMul with a constant weight), in graph order; unnamed nodes get `op_i`."""
     inits = {t.name for t in model.graph.initializer}
-    return [
-        name for node, name in _layer_names(model) if len(node.input) > 1 and node.input[1] in inits
-    ]
+    return [name for node, name in _layer_names(model) if len(node.input) > 1 and node.input[1] in inits]
 
 
 def _layer_names(model: onnx.ModelProto) -> list[tuple[onnx.NodeProto, str]]:
@@ -100,7 +98,11 @@ def _fold_batchnorm(model: onnx.ModelProto) -> None:
         eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
         k = gamma / np.sqrt(var + eps)
         w = numpy_helper.to_array(inits[conv.input[1]]).astype(np.float64)
-        b = numpy_helper.to_array(inits[conv.input[2]]).astype(np.float64) if len(conv.input) > 2 and conv.input[2] else 0
+        b = (
+            numpy_helper.to_array(inits[conv.input[2]]).astype(np.float64)
+            if len(conv.input) > 2 and conv.input[2]
+            else 0
+        )
         w_name, b_name = f"{conv.input[1]}__bnfold", f"{conv.output[0]}__bnfold_bias"
         folded_w = (w * k.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.float32)
         folded_b = ((b - mean) * k + beta).astype(np.float32)
@@ -263,7 +265,9 @@ def requantise(
             new_nodes.append(helper.make_node("Clip", [wq, lo, hi], [f"{base}_c"], name=f"{base}_clip"))
             sw = const(f"{base}_scale", np.array(s_w, dtype=np.float32))
             zw = const(f"{base}_zp", np.array(0, dtype=np.int8))
-            new_nodes.append(helper.make_node("DequantizeLinear", [f"{base}_c", sw, zw], [f"{base}_dq"], name=f"{base}_dequant"))
+            new_nodes.append(
+                helper.make_node("DequantizeLinear", [f"{base}_c", sw, zw], [f"{base}_dq"], name=f"{base}_dequant")
+            )
             node.input[1] = f"{base}_dq"
             if len(node.input) > 2 and node.input[2] in inits:
                 b = numpy_helper.to_array(inits[node.input[2]]).astype(np.float64)
@@ -271,7 +275,9 @@ def requantise(
                 bq = const(f"{layer}__b_int", np.round(b / s_b).astype(np.int32))
                 sb = const(f"{layer}__b_scale", np.array(s_b, dtype=np.float32))
                 zb = const(f"{layer}__b_zp", np.array(0, dtype=np.int32))
-                new_nodes.append(helper.make_node("DequantizeLinear", [bq, sb, zb], [f"{layer}__b_dq"], name=f"{layer}__b_dequant"))
+                new_nodes.append(
+                    helper.make_node("DequantizeLinear", [bq, sb, zb], [f"{layer}__b_dq"], name=f"{layer}__b_dequant")
+                )
                 node.input[2] = f"{layer}__b_dq"
         new_nodes.append(node)
         for out in node.output:

@@ -192,7 +192,9 @@ def write_front(args, archive, objectives, accuracy_kind, n_samples, space) -> d
         "budget": args.budget,
         "evaluations": len(archive.records),
         "infeasible": sum(1 for r in archive.records if not r["result"].get("feasible")),
-        "objectives": {o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": OBJECTIVES[o][2]} for o in objectives},
+        "objectives": {
+            o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": OBJECTIVES[o][2]} for o in objectives
+        },
         "accuracy": {"kind": accuracy_kind, "samples": n_samples} if accuracy_kind else None,
         "genes": [{"name": g.name, "choices": list(g.choices)} for g in space.genes],
         "points": points,
@@ -201,7 +203,10 @@ def write_front(args, archive, objectives, accuracy_kind, n_samples, space) -> d
     write_atomically(out, json.dumps(document, indent=2) + "\n")
     write_atomically(out.with_suffix(".csv"), to_csv(front, objectives))
     if args.all_evaluations:
-        rows = [{"id": r["id"], "genes": r["genes"], **{k: v for k, v in r["result"].items() if k not in ("model",)}} for r in archive.records]
+        rows = [
+            {"id": r["id"], "genes": r["genes"], **{k: v for k, v in r["result"].items() if k not in ("model",)}}
+            for r in archive.records
+        ]
         write_atomically(out.with_suffix(".all.json"), json.dumps(rows, indent=2, default=str) + "\n")
     return {"document": document, "front": front, "goals": goals}
 
@@ -213,14 +218,19 @@ def _summary(document: dict, seconds: float) -> str:
     ]
     objectives = list(document["objectives"])
     header = ["id", "board", "MHz", *objectives]
-    rows = [[str(p["id"]), p["board"], f"{p['clock_mhz']:g}", *(f"{p['objectives'][o]:.4g}" for o in objectives)] for p in document["points"]]
+    rows = [
+        [str(p["id"]), p["board"], f"{p['clock_mhz']:g}", *(f"{p['objectives'][o]:.4g}" for o in objectives)]
+        for p in document["points"]
+    ]
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     lines += ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     for goal, pick in document["goals"].items():
         best = "highest" if pick["objective"] == "throughput" else "lowest"
-        lines.append(f"goal {goal}: point {pick['id']} ({best} {pick['objective']}" + (
-            f" with accuracy >= {pick['accuracy_floor']:.3f})" if pick["accuracy_floor"] is not None else ")"))
+        lines.append(
+            f"goal {goal}: point {pick['id']} ({best} {pick['objective']}"
+            + (f" with accuracy >= {pick['accuracy_floor']:.3f})" if pick["accuracy_floor"] is not None else ")")
+        )
     return "\n".join(lines)
 
 
@@ -232,7 +242,9 @@ def emit(document: dict, which: str, out_dir: str | None, no_csim: bool) -> int:
     if which in document["goals"]:
         which = str(document["goals"][which]["id"])
     if which not in points:
-        raise FpgaOptError(f"--emit: no point '{which}' on the front (ids {', '.join(points)}; goals {', '.join(document['goals'])})")
+        raise FpgaOptError(
+            f"--emit: no point '{which}' on the front (ids {', '.join(points)}; goals {', '.join(document['goals'])})"
+        )
     argv = shlex.split(points[which]["compile"])[1:]
     if out_dir:
         argv[argv.index("-o") + 1] = out_dir
@@ -291,26 +303,52 @@ def run(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fpga-explore", description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="a float or quantised ONNX model, or a model builder .py (KNOBS, build_onnx)")
-    p.add_argument("--board", required=True, help="target board(s): a name, a .toml file, or a comma list (board becomes a gene)")
-    p.add_argument("-o", "--output", required=True, metavar="FRONT.json", help="the Pareto front (also FRONT.csv, FRONT.designs/)")
+    p.add_argument(
+        "--board", required=True, help="target board(s): a name, a .toml file, or a comma list (board becomes a gene)"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FRONT.json", help="the Pareto front (also FRONT.csv, FRONT.designs/)"
+    )
     p.add_argument("--data", help="labelled samples .npz (x, y) for the accuracy objective")
     p.add_argument("--train-data", help="labelled .npz to train builder candidates and calibrate re-quantisation")
-    p.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"distinct candidates to evaluate (default {DEFAULT_BUDGET})")
+    p.add_argument(
+        "--budget", type=int, default=DEFAULT_BUDGET, help=f"distinct candidates to evaluate (default {DEFAULT_BUDGET})"
+    )
     p.add_argument("--population", type=int, default=0, help="NSGA-II population (default: budget/4, 4..16)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (the front is the same for a seed, whatever --workers)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed (the front is the same for a seed, whatever --workers)"
+    )
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel evaluations (default: CPUs)")
-    p.add_argument("--cluster", help="a Dask scheduler address (tcp://host:8786), or 'local' for a local Dask cluster of --workers")
-    p.add_argument("--objectives", help="comma list of throughput, latency, power, energy, resources, accuracy (default: all)")
+    p.add_argument(
+        "--cluster", help="a Dask scheduler address (tcp://host:8786), or 'local' for a local Dask cluster of --workers"
+    )
+    p.add_argument(
+        "--objectives", help="comma list of throughput, latency, power, energy, resources, accuracy (default: all)"
+    )
     p.add_argument("--bits", help="bit widths to choose from (default 2,3,4,5,6,7,8)")
     p.add_argument("--clocks", help="clocks in MHz to choose from (default: 40/60/80/100%% of each board's clock)")
     p.add_argument("--budgets", help="resource budgets (select-folding max-util) to choose from (default 0.05..0.85)")
     p.add_argument("--eval-samples", type=int, default=DEFAULT_EVAL_SAMPLES, help="samples of --data for accuracy")
     p.add_argument("--builder-epochs", type=int, default=3, help="training epochs per builder candidate")
-    p.add_argument("--accuracy-tolerance", type=float, default=0.02, help="design goals pick among points within this of the best accuracy")
-    p.add_argument("--accuracy-target", type=float, default=None, help="design goals pick among points with at least this accuracy (default: best - tolerance)")
+    p.add_argument(
+        "--accuracy-tolerance",
+        type=float,
+        default=0.02,
+        help="design goals pick among points within this of the best accuracy",
+    )
+    p.add_argument(
+        "--accuracy-target",
+        type=float,
+        default=None,
+        help="design goals pick among points with at least this accuracy (default: best - tolerance)",
+    )
     p.add_argument("--random", action="store_true", help="random search instead of NSGA-II (the baseline)")
-    p.add_argument("--plots", action="store_true", help="write FRONT.throughput_energy.png and FRONT.accuracy_resources.png")
-    p.add_argument("--emit", metavar="ID|GOAL", help="compile a front point (an id, or low-energy / low-power / high-throughput)")
+    p.add_argument(
+        "--plots", action="store_true", help="write FRONT.throughput_energy.png and FRONT.accuracy_resources.png"
+    )
+    p.add_argument(
+        "--emit", metavar="ID|GOAL", help="compile a front point (an id, or low-energy / low-power / high-throughput)"
+    )
     p.add_argument("--emit-dir", help="output folder of --emit (default FRONT.designs/point-ID)")
     p.add_argument("--no-csim", action="store_true", help="--emit without the C simulation")
     p.add_argument("--all-evaluations", action="store_true", help="also write FRONT.all.json with every candidate")

@@ -74,7 +74,9 @@ def bounds(record_sets: Sequence[Sequence[dict]], objectives: Sequence[str]) -> 
     return stacked.min(axis=0), stacked.max(axis=0)
 
 
-def design_goals(front: Sequence[dict], accuracy_tolerance: float, accuracy_target: float | None = None) -> dict[str, dict]:
+def design_goals(
+    front: Sequence[dict], accuracy_tolerance: float, accuracy_target: float | None = None
+) -> dict[str, dict]:
     """The front point each HALF goal picks: among points reaching `accuracy_target` (default: within
     `accuracy_tolerance` of the best accuracy; all points when there is no accuracy), the lowest
     energy, the lowest power, the highest throughput (ties: the more accurate, then the lower energy)."""

@@ -69,7 +69,9 @@ class ModelSource:
     _bytes_digest: str = field(default="", repr=False)
 
     @staticmethod
-    def open(path: str, workdir: str, calibration: np.ndarray | None, train, builder_epochs: int, seed: int) -> ModelSource:
+    def open(
+        path: str, workdir: str, calibration: np.ndarray | None, train, builder_epochs: int, seed: int
+    ) -> ModelSource:
         p = Path(path)
         if not p.is_file():
             raise FpgaOptError(f"{path}: no such file")
@@ -105,7 +107,9 @@ class ModelSource:
             if not self.train:
                 raise FpgaOptError("a model builder needs --train-data (labelled .npz) to train its candidates")
             tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-            load_builder(self.path).build_onnx(dict(knobs or {}), tmp, self.train, epochs=self.builder_epochs, seed=self.seed)
+            load_builder(self.path).build_onnx(
+                dict(knobs or {}), tmp, self.train, epochs=self.builder_epochs, seed=self.seed
+            )
             os.replace(tmp, out)
         return out
 
@@ -133,5 +137,8 @@ class ModelSource:
         return out
 
     def _calibration_digest(self) -> str:
-        return _digest(np.ascontiguousarray(self.calibration[:CALIBRATION_SAMPLES]).tobytes()) if self.calibration is not None else ""
-
+        return (
+            _digest(np.ascontiguousarray(self.calibration[:CALIBRATION_SAMPLES]).tobytes())
+            if self.calibration is not None
+            else ""
+        )

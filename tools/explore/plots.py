@@ -15,7 +15,9 @@ def require_matplotlib():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise FpgaOptError("--plots needs matplotlib, which is not installed: pip install 'fpga-opt[explore]'") from None
+        raise FpgaOptError(
+            "--plots needs matplotlib, which is not installed: pip install 'fpga-opt[explore]'"
+        ) from None
     return plt
 
 
@@ -50,7 +52,9 @@ def plot_front(records: list[dict], front: list[dict], goals: dict, prefix: Path
         for r in front:
             if r["id"] in goal_of:
                 m = r["result"]["metrics"]
-                ax.annotate(goal_of[r["id"]], (m[x_key], m[y_key]), textcoords="offset points", xytext=(6, 4), fontsize=8)
+                ax.annotate(
+                    goal_of[r["id"]], (m[x_key], m[y_key]), textcoords="offset points", xytext=(6, 4), fontsize=8
+                )
         if x_key == "energy":
             ax.set_xscale("log")
             ax.set_yscale("log")

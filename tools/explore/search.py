@@ -98,7 +98,9 @@ def _evaluate(archive: Archive, engine, genes: Sequence[tuple[int, ...]], progre
     return [archive.by_genes[g] for g in genes]
 
 
-def nsga2(space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool) -> Archive:
+def nsga2(
+    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
+) -> Archive:
     """NSGA-II for `budget` distinct evaluations (see the module docstring)."""
     try:
         from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -110,11 +112,15 @@ def nsga2(space: Space, objectives: Sequence[str], engine, budget: int, seed: in
         from pymoo.operators.repair.rounding import RoundingRepair
         from pymoo.problems.static import StaticProblem
     except ImportError:
-        raise FpgaOptError("fpga-explore needs pymoo, which is not installed: pip install 'fpga-opt[explore]'") from None
+        raise FpgaOptError(
+            "fpga-explore needs pymoo, which is not installed: pip install 'fpga-opt[explore]'"
+        ) from None
 
     archive = Archive(space, tuple(objectives))
     xl, xu = space.bounds()
-    problem = Problem(n_var=space.size, n_obj=len(objectives), n_ieq_constr=1, xl=np.array(xl), xu=np.array(xu), vtype=int)
+    problem = Problem(
+        n_var=space.size, n_obj=len(objectives), n_ieq_constr=1, xl=np.array(xl), xu=np.array(xu), vtype=int
+    )
     # The first population: the reference design (space.reference()) and random ones.
     rng = np.random.default_rng(seed)
     first = [space.reference()]
@@ -158,7 +164,9 @@ def nsga2(space: Space, objectives: Sequence[str], engine, budget: int, seed: in
     return archive
 
 
-def random_search(space: Space, objectives: Sequence[str], engine, budget: int, seed: int, batch: int, quiet: bool) -> Archive:
+def random_search(
+    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, batch: int, quiet: bool
+) -> Archive:
     """Uniformly random distinct gene vectors, `batch` at a time, for `budget` evaluations."""
     rng = np.random.default_rng(seed)
     archive = Archive(space, tuple(objectives))

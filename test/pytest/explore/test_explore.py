@@ -41,7 +41,9 @@ def test_front_holds_non_dominated_points_with_settings(tmp_path, capsys):
         pipeline = argv[argv.index("--pipeline") + 1]
         assert f"clock-mhz={p['clock_mhz']:g}" in pipeline and f"max-util={p['settings']['max_util']:g}" in pipeline
         # energy per inference is power / throughput (in uJ)
-        assert p["objectives"]["energy"] == pytest.approx(p["objectives"]["power"] / p["objectives"]["throughput"] * 1e6)
+        assert p["objectives"]["energy"] == pytest.approx(
+            p["objectives"]["power"] / p["objectives"]["throughput"] * 1e6
+        )
     assert set(doc["goals"]) == {"low-energy", "low-power", "high-throughput"}
     csv = (tmp_path / "front.csv").read_text().splitlines()
     assert len(csv) == len(doc["points"]) + 1 and csv[0].startswith("id,board,clock_mhz")

@@ -48,9 +48,7 @@ def test_dynamic_power_from_the_cited_capacitances():
 
 
 def test_older_nodes_burn_more_per_resource():
-    per_node = {
-        b: estimate_power(DESIGN, get_board(b), 100).dynamic_total_w for b in ("kv260", "pynqz2")
-    }
+    per_node = {b: estimate_power(DESIGN, get_board(b), 100).dynamic_total_w for b in ("kv260", "pynqz2")}
     assert per_node["pynqz2"] > per_node["kv260"]  # 28 nm / 1.0 V against 16 nm / 0.85 V
 
 

@@ -28,7 +28,9 @@ def test_resnet8_mixed_widths_bit_exact_with_onnxruntime(tmp_path):
     layers = quantisable_layers(model)
     assert len(layers) == 10
     widths = [(2 + i % 7, 8 - i % 5) for i in range(len(layers))]
-    q = requantise(model, {name: LayerBits(w, a) for name, (w, a) in zip(layers, widths, strict=True)}, _calib(model, 16, 0))
+    q = requantise(
+        model, {name: LayerBits(w, a) for name, (w, a) in zip(layers, widths, strict=True)}, _calib(model, 16, 0)
+    )
     path = tmp_path / "r8.onnx"
     onnx.save(q, path)
     x = _calib(model, 6, 1)
