@@ -150,7 +150,7 @@ def _compile_command(point: dict, model: str, out_dir: str) -> str:
     )
 
 
-def write_front(args, archive, objectives, accuracy_kind, n_samples, space) -> dict:
+def write_front(args, source, archive, objectives, accuracy_kind, n_samples, space) -> dict:
     """front.json (+ csv, designs) from the archive; returns the document."""
     from fpga_opt.tools.explore.evaluate import OBJECTIVES
     from fpga_opt.tools.explore.front import design_goals, pareto_front, to_csv
@@ -165,7 +165,8 @@ def write_front(args, archive, objectives, accuracy_kind, n_samples, space) -> d
     for record in front:
         res = record["result"]
         design = designs / f"point-{record['id']}.onnx"
-        shutil.copyfile(res["model"], design)
+        # Rebuilt here (the same bytes): a worker on another machine wrote its copy there, not here.
+        shutil.copyfile(source.model_for(res["settings"]), design)
         rel = os.path.relpath(design, out.parent if str(out.parent) else ".")
         record["design"] = rel
         points.append(
@@ -284,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
                 archive = nsga2(space, objectives, engine, args.budget, args.seed, population, args.quiet)
         finally:
             engine.close()
-        written = write_front(args, archive, objectives, accuracy_kind, n_samples, space)
+        written = write_front(args, source, archive, objectives, accuracy_kind, n_samples, space)
     seconds = time.perf_counter() - start
     document = written["document"]
     print(_summary(document, seconds))

@@ -117,6 +117,7 @@ class ModelSource:
         """The ONNX file of a candidate (re-quantised to its bits when it has bit-width genes)."""
         if self.kind == "quantised":
             return Path(self.path)
+        Path(self.workdir).mkdir(parents=True, exist_ok=True)  # a worker on another machine makes its own
         base = self.float_model(settings.get("knobs"))
         bits = settings.get("bits")
         if not bits:
