@@ -17,7 +17,8 @@ goes through `write_atomically`:
 
 A tool that must put files on disk before it finishes (`fpga-compile` runs
 `make` on its project) writes into `staging_directory(out)`, which the
-transaction moves into place on success and removes on failure.
+transaction moves into place on success and removes on failure; intermediates
+it writes only to read back go to a `scratch_directory`, removed when done.
 
 Reading: `load_arrays` opens an `.npy`/`.npz` with every way it can be broken
 (object arrays, bad CRC, a zip without arrays, truncation) as one line.
@@ -104,9 +105,9 @@ class OutputTransaction:
         self.staged[Path(os.path.abspath(path))] = data
 
     def writes_through(self, path: Path) -> bool:
-        """Whether `path` lies in a staging folder (written at once: the tool reads it back)."""
+        """Whether `path` lies in a staging or scratch folder (written at once: the tool reads it back)."""
         absolute = Path(os.path.abspath(path))
-        return any(absolute.is_relative_to(folder) for folder in self.directories)
+        return any(absolute.is_relative_to(folder) for folder in (*self.directories, *_SCRATCH))
 
     def commit(self) -> None:
         """Write every staged file and move staging folders into place; on failure undo what was new."""
@@ -188,6 +189,29 @@ def staging_directory(target: str | Path) -> Path:
     _PENDING.add(folder)
     transaction.directories[Path(os.path.abspath(folder))] = Path(os.path.abspath(target))
     return folder
+
+
+_SCRATCH: set[Path] = set()
+"""Scratch folders of this process: files written there are intermediates, written at once."""
+
+
+@contextmanager
+def scratch_directory(prefix: str) -> Iterator[Path]:
+    """A private temporary folder for intermediates the tool writes and reads back, removed on exit.
+
+    Inside a transaction `write_atomically` only stages a file, so a tool that
+    writes a file in order to read it again (a re-quantised model, a generated
+    testbench) writes it here: there it is on disk at once, and the folder is
+    removed when the block ends, on success, error or signal alike.
+    """
+    folder = Path(os.path.abspath(tempfile.mkdtemp(prefix=prefix)))
+    _SCRATCH.add(folder)
+    _PENDING.add(folder)
+    try:
+        yield folder
+    finally:
+        _SCRATCH.discard(folder)
+        _remove(folder)
 
 
 def commit_now() -> None:

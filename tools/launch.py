@@ -24,6 +24,7 @@ TOOLS = {
     "fpga-report": "fpga_opt.tools.fpga_report",
     "fpga-compile": "fpga_opt.tools.fpga_compile",
     "fpga-profile-exits": "fpga_opt.tools.fpga_profile_exits",
+    "fpga-explore": "fpga_opt.tools.fpga_explore",
 }
 """Console script name -> the module whose `main` it runs."""
 
@@ -72,3 +73,7 @@ def fpga_compile() -> None:
 
 def fpga_profile_exits() -> None:
     launch("fpga-profile-exits")
+
+
+def fpga_explore() -> None:
+    launch("fpga-explore")

@@ -120,6 +120,29 @@ def test_outputs_are_written_only_when_the_tool_succeeds(tmp_path):
     assert (tmp_path / "sub" / "a.json").read_text() == "{}"
 
 
+def test_intermediates_in_a_scratch_folder_can_be_read_back_and_are_removed(tmp_path):
+    """A tool that writes a file to read it again (fpga-explore's re-quantised models) uses a scratch folder."""
+    from fpga_opt.dialects.files import scratch_directory, write_atomically
+
+    folders = []
+
+    @tool_main("fpga-x")
+    def main(argv):
+        with scratch_directory("fpga-x-") as scratch:
+            folders.append(scratch)
+            write_atomically(scratch / "model.onnx", b"bytes")
+            assert (scratch / "model.onnx").read_bytes() == b"bytes"  # on disk at once, not staged
+            write_atomically(tmp_path / "result.json", "{}")
+            if argv:
+                raise FpgaOptError("a later step failed")
+
+    with pytest.raises(SystemExit):
+        main(["fail"])
+    assert not folders[0].exists() and list(tmp_path.iterdir()) == []
+    main([])
+    assert not folders[1].exists() and (tmp_path / "result.json").read_text() == "{}"
+
+
 def test_a_closed_stdout_is_one_line(tmp_path):
     """`fpga-report big.mlir | head -c 10`: the reader goes away; no BrokenPipeError traceback."""
     script = tmp_path / "talk.py"
