@@ -93,6 +93,7 @@ def tool_main(tool: str) -> Callable[[Callable[[list[str]], int | None]], Callab
 def error_boundary(tool: str, argv: Sequence[str] = ()) -> Iterator[None]:
     """Run a tool's body: one-line errors, clean signals, held warnings, transactional outputs."""
     debug = debugging(argv)
+    _RECEIVED.clear()
     previous = _install_signal_handlers()
     held: list[warnings.WarningMessage] = []
     try:
@@ -119,9 +120,10 @@ def error_boundary(tool: str, argv: Sequence[str] = ()) -> Iterator[None]:
 
 def _report(tool: str, error: BaseException, debug: bool) -> int:
     """Print the one line for `error`; return the exit code."""
-    if isinstance(error, Interrupted):
-        print(f"{tool}: error: interrupted by {signal.Signals(error.signum).name}", file=sys.stderr)
-        return EXIT_SIGNAL_BASE + error.signum
+    if isinstance(error, Interrupted) or _RECEIVED:
+        signum = error.signum if isinstance(error, Interrupted) else _RECEIVED[0]
+        print(f"{tool}: error: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        return EXIT_SIGNAL_BASE + signum
     if isinstance(error, KeyboardInterrupt):
         print(f"{tool}: error: interrupted by SIGINT", file=sys.stderr)
         return EXIT_SIGNAL_BASE + signal.SIGINT
@@ -220,7 +222,13 @@ def _one_line_usage_errors() -> Iterator[None]:
         argparse.ArgumentParser.error = original  # type: ignore[method-assign]
 
 
+_RECEIVED: list[int] = []
+"""Signals that arrived in the current boundary: an interruption even if a library turned it into
+another exception (numpy's import wraps it in an ImportError)."""
+
+
 def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    _RECEIVED.append(signum)
     raise Interrupted(signum)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import scratch_directory, write_atomically
+from fpga_opt.dialects.files import check_output_file, scratch_directory, write_atomically
 from fpga_opt.tools.diagnostics import tool_main
 
 DEFAULT_BUDGET = 60
@@ -262,14 +262,13 @@ def run(args: argparse.Namespace) -> int:
         raise FpgaOptError(f"--accuracy-target must be in [0, 1], got {args.accuracy_target}")
     if args.eval_samples < 1:
         raise FpgaOptError(f"--eval-samples must be >= 1, got {args.eval_samples}")
-    out = Path(args.output)
+    out = check_output_file(args.output)
     if out.suffix != ".json":
         raise FpgaOptError(f"-o {out}: the front is written as JSON; give a .json path")
     if args.plots:
         from fpga_opt.tools.explore.plots import require_matplotlib
 
         require_matplotlib()
-    out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with scratch_directory("fpga-explore-") as workdir:
         source, evaluator, space, objectives, accuracy_kind, n_samples = prepare(args, str(workdir))
@@ -280,8 +279,10 @@ def run(args: argparse.Namespace) -> int:
                 archive = random_search(space, objectives, engine, args.budget, args.seed, population, args.quiet)
             else:
                 archive = nsga2(space, objectives, engine, args.budget, args.seed, population, args.quiet)
-        finally:
-            engine.close()
+        except BaseException:
+            engine.close(abort=True)  # an error or Ctrl-C/SIGTERM: stop the workers, do not wait for them
+            raise
+        engine.close()
         written = write_front(args, source, archive, objectives, accuracy_kind, n_samples, space)
     seconds = time.perf_counter() - start
     document = written["document"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +143,22 @@ def test_intermediates_in_a_scratch_folder_can_be_read_back_and_are_removed(tmp_
     assert not folders[0].exists() and list(tmp_path.iterdir()) == []
     main([])
     assert not folders[1].exists() and (tmp_path / "result.json").read_text() == "{}"
+
+
+def test_a_signal_a_library_turned_into_another_error_is_still_an_interruption(capsys):
+    """SIGTERM while numpy's C extension loads surfaced as numpy's ImportError: it is an interruption."""
+
+    @tool_main("fpga-x")
+    def main(argv):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        except KeyboardInterrupt:
+            raise ImportError("Importing the numpy C-extensions failed.") from None
+
+    with pytest.raises(SystemExit) as done:
+        main([])
+    assert done.value.code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == "fpga-x: error: interrupted by SIGTERM\n"
 
 
 def test_a_closed_stdout_is_one_line(tmp_path):

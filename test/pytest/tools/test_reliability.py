@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -357,6 +358,46 @@ def test_sigterm_removes_the_file_being_written(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert done.stderr.strip() == "fpga-x: error: interrupted by SIGTERM"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    found = []
+    for task in tasks.iterdir() if tasks.exists() else []:
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_fpga_explore_and_its_workers(signum, tmp_path):
+    """Ctrl-C or `timeout` (the whole process group) while pool workers evaluate: it hung in the pool's shutdown."""
+    pytest.importorskip("pymoo", reason="fpga-explore needs the explore extra (make installs it)")
+    if not Path("/proc/self/task").exists():
+        pytest.skip("needs /proc to find the worker processes")
+    argv = [str(MODELS / "lenet5_int8.onnx"), "--board", "kv260", "--budget", "40", "--workers", "2", "--quiet"]
+    script = "from fpga_opt.tools.launch import fpga_explore\nfpga_explore()\n"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *argv, "-o", "f.json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(600):  # until the pool's workers run (import + set-up: a few seconds)
+            if process.poll() is not None or len(_children(process.pid)) >= 2:
+                break
+            time.sleep(0.1)
+        assert process.poll() is None, process.communicate()
+        os.killpg(process.pid, signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 128 + signum, err
+    assert err.strip() == f"fpga-explore: error: interrupted by {signal.Signals(signum).name}"
     assert list(tmp_path.iterdir()) == []
 
 
