@@ -111,9 +111,16 @@ class PoolEngine:
     def close(self, abort: bool = False) -> None:
         """Wait for the workers; on `abort` (an error or a signal) stop them instead of waiting."""
         if abort:
-            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            workers = list((getattr(self.pool, "_processes", None) or {}).values())
+            for process in workers:
                 process.terminate()
-        self.pool.shutdown(wait=not abort, cancel_futures=True)
+            for process in workers:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+        # Waiting (also on abort, now quick): shutdown(wait=False) races the interpreter's exit hook,
+        # which then writes to the pool's closed wake-up pipe (an OSError traceback after our line).
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskEngine:
