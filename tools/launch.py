@@ -12,10 +12,26 @@ A new tool is a module `tools/fpga_xyz.py` whose `main` is declared with
 
 from __future__ import annotations
 
-import importlib
+import _signal  # built in (no file to read): the start-up handlers below are in place at once
 import os
-import signal
 import sys
+
+_SIGNAL_NAMES = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM"}
+
+
+def _stopped_while_loading(signum: int, _frame: object) -> None:
+    # Nothing has been written yet: say so in one line and stop.
+    tool = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "fpga-opt"
+    os.write(2, f"{tool}: error: interrupted by {_SIGNAL_NAMES.get(signum, signum)}\n".encode())
+    os._exit(128 + signum)
+
+
+if os.path.basename(sys.argv[0] if sys.argv else "").startswith("fpga-"):  # a console script, not an import
+    for _signum in _SIGNAL_NAMES:
+        _signal.signal(_signum, _stopped_while_loading)
+
+import importlib  # noqa: E402 - after the handlers, so a Ctrl-C while these load is one line
+import signal  # noqa: E402
 
 TOOLS = {
     "fpga-opt": "fpga_opt.tools.fpga_opt",
