@@ -1,11 +1,16 @@
 """`fpga-report`: what a design costs, layer by layer, and whether it fits.
 
     fpga-opt net.mlir -p 'select-folding{board=kv260},estimate-resources' -o annotated.mlir
-    fpga-report annotated.mlir [--json report.json] [--plot report.png]
+    fpga-report annotated.mlir [--json report.json] [--html report.html] [--plot report.png]
 
 Prints a per-layer table (layer, op, folding, cycles, DSP, BRAM18, URAM,
 LUT, FF; `*` marks the bottleneck), the board utilisation in % and the
-predicted frame rate.  `--json` writes the same data; `--plot` draws each
+predicted frame rate.  `--json` writes the same data; `--html` one
+self-contained page with the dataflow graph drawn (each layer's folding,
+share of the interval and resources, the bottleneck in red, FIFOs and skip
+buffers with their depths, exits with their rates), utilisation bars, the
+layer table and a short fpga-sim run against the prediction
+(`--sim-frames`, 0: none); `--plot` draws each
 layer's cycles against the bottleneck's and a resource bar chart (needs
 matplotlib).  When the IR carries no `dataflow.estimate` (or `--board` /
 `--clock-mhz` ask for another target), it runs `estimate-resources` itself.
@@ -189,12 +194,26 @@ def plot(data: dict[str, Any], path: str) -> None:
         plt.close(fig)
 
 
+def write_html(module: ModuleOp, data: dict[str, Any], path: str, source: str, sim_frames: int) -> None:
+    """The HTML report of `module` (see tools/report), written atomically."""
+    from fpga_opt.tools.report.build import html_report
+
+    if sim_frames < 0:
+        raise FpgaOptError(f"--sim-frames must be >= 0, got {sim_frames}")
+    title = "standard input" if source == "-" else Path(source).name
+    write_atomically(path, html_report(module, data, title=title, sim_frames=sim_frames))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-report"):
         parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
         parser.add_argument("input", help="IR file (annotated by estimate-resources, or not); '-' for stdin")
         parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
         parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
+        parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with the graph")
+        parser.add_argument(
+            "--sim-frames", type=int, default=8, help="frames fpga-sim runs for --html (default 8; 0: no simulation)"
+        )
         parser.add_argument("--board", default="", help="estimate for this board (default: as annotated, else kv260)")
         parser.add_argument(
             "--clock-mhz", type=float, default=0.0, help="estimate at this clock (default: as annotated)"
@@ -209,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             write_atomically(args.json, json.dumps(data, indent=2) + "\n")
         if args.plot:
             plot(data, args.plot)
+        if args.html:
+            write_html(module, data, args.html, args.input, args.sim_frames)
 
 
 if __name__ == "__main__":
