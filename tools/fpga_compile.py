@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     frames_in = [[b[i] for b in inputs] for i in range(args.frames)]
     frames_out = [[b[i] for b in expected] for i in range(args.frames)]
-    project = build_project(module, weights, inputs=frames_in, expected=frames_out, python=sys.executable)
+    project = build_project(module, weights, inputs=frames_in, expected=frames_out)
     project_dir = out / "hls"
     project.write(project_dir)
     _say(

@@ -74,7 +74,7 @@ def emit_hls_file(
         expected = [[b[i] for b in outputs] for i in range(frames)]
         LowerDataflowToHlsPass().apply(ctx, module)
         module.verify()
-    project = build_project(module, store, inputs=inputs, expected=expected, python=sys.executable)
+    project = build_project(module, store, inputs=inputs, expected=expected)
     return project.write(out_dir)
 
 

@@ -3,7 +3,7 @@
 The headers (`ap_int.h`, `hls_stream.h`, ...) come from Vitis HLS when
 `XILINX_HLS` is set, otherwise from the Apache-2.0 copy that the `hls4ml`
 wheel carries under `hls4ml/templates/vivado/ap_types` (install it without its
-dependencies: `pip install --no-deps 'hls4ml==1.3.*'`).  The headers are
+`[csim]` extra: `pip install 'fpga-opt[csim]'`).  The headers are
 never copied into this repository or the emitted project.
 """
 
@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-INSTALL_HINT = "pip install --no-deps 'hls4ml==1.3.*' (or install Vitis HLS and set XILINX_HLS)"
+INSTALL_HINT = "pip install 'fpga-opt[csim]' (the hls4ml wheel's headers), or install Vitis HLS and set XILINX_HLS"
 
 
 def find_ap_types() -> Path | None:

@@ -111,9 +111,7 @@ def layered_layout(
             else:
                 boxes[node] = Box(centre[0], centre[1], w, h)
         y += row_height + gap_y
-    bends = {
-        (u, v): [bend_points[_Bend((u, v), r)] for r in range(rank[u] + 1, rank[v])] for u, v in graph.edges
-    }
+    bends = {(u, v): [bend_points[_Bend((u, v), r)] for r in range(rank[u] + 1, rank[v])] for u, v in graph.edges}
     return Layout(boxes, bends, width, y - gap_y + margin)
 
 
@@ -166,14 +164,12 @@ def _initial_rows(layered: nx.DiGraph, rank: dict[Hashable, int], order: dict[Ha
 def _sweep(layered: nx.DiGraph, rows: list[list], downward: bool) -> None:
     """Reorder each rank by the mean position of its neighbours in the rank before it (stable on ties)."""
     sequence = range(1, len(rows)) if downward else range(len(rows) - 2, -1, -1)
+    neighbours = layered.predecessors if downward else layered.successors
     for r in sequence:
         reference = rows[r - 1] if downward else rows[r + 1]
         position = {node: i for i, node in enumerate(reference)}
-        neighbours = layered.predecessors if downward else layered.successors
-
-        def barycentre(item: tuple[int, Hashable]) -> float:
-            index, node = item
+        keys = []
+        for index, node in enumerate(rows[r]):
             placed = [position[n] for n in neighbours(node) if n in position]
-            return sum(placed) / len(placed) if placed else float(index)
-
-        rows[r] = [node for _, node in sorted(enumerate(rows[r]), key=lambda item: (barycentre(item), item[0]))]
+            keys.append((sum(placed) / len(placed) if placed else float(index), index))
+        rows[r] = [node for _, node in sorted(zip(keys, rows[r], strict=True), key=lambda pair: pair[0])]

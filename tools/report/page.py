@@ -65,7 +65,6 @@ def render_page(
     checks: list[dict[str, Any]] | None = None,
 ) -> str:
     """The whole page. `data` is fpga-report's report data, `sim` fpga-sim's timing report (`as_dict`), if run."""
-    interval = float(data.get("interval_cycles") or 0)
     board = f"{data.get('board')} at {float(data.get('clock_mhz') or 0):g} MHz"
     body = [
         "<!DOCTYPE html>",
@@ -142,7 +141,9 @@ def _utilisation(data: dict[str, Any], capacity: dict[str, int] | None) -> str:
             f'<div class="track"><div class="{css}" style="width:{100 * min(fraction, 1.0):.1f}%"></div></div>'
             f'<span class="num">{used:,}{of} ({100 * fraction:.1f}%)</span></div>'
         )
-    return f'<section id="utilisation"><h2>Utilisation of {escape(str(data.get("board")))}</h2>{"".join(rows)}</section>'
+    return (
+        f'<section id="utilisation"><h2>Utilisation of {escape(str(data.get("board")))}</h2>{"".join(rows)}</section>'
+    )
 
 
 def _sim_table(data: dict[str, Any], sim: dict[str, Any] | None) -> str:

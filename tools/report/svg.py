@@ -67,7 +67,7 @@ def draw_graph(graph: nx.DiGraph) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="dataflow-graph" width="{layout.width:.0f}" '
         f'height="{layout.height:.0f}" viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" role="img" '
         f'aria-label="dataflow graph, {graph.number_of_nodes()} nodes">',
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"7\" markerHeight=\"7\" "
+        '<defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="#7d8a98"/></marker></defs>',
     ]
     for u, v in graph.edges:
@@ -79,7 +79,11 @@ def draw_graph(graph: nx.DiGraph) -> str:
 
 
 def _edge(graph: nx.DiGraph, layout: Layout, u: Hashable, v: Hashable) -> str:
-    points = [(layout.boxes[u].x, layout.boxes[u].bottom), *layout.bends[(u, v)], (layout.boxes[v].x, layout.boxes[v].top)]
+    points = [
+        (layout.boxes[u].x, layout.boxes[u].bottom),
+        *layout.bends[(u, v)],
+        (layout.boxes[v].x, layout.boxes[v].top),
+    ]
     path = f"M{points[0][0]:.1f},{points[0][1]:.1f}"
     for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         mid = (y0 + y1) / 2
@@ -193,8 +197,10 @@ def _tooltip(info: NodeInfo, interval: float) -> str:
         if interval > 0:
             lines.append(f"{100 * info.per_sample / interval:.1f}% of the interval ({interval:,.0f} cycles)")
         lines.append(
-            ", ".join(f"{label} {layer.get(key, 0):,}" for key, label in
-                      (("dsp", "DSP"), ("bram18", "BRAM18"), ("uram", "URAM"), ("lut", "LUT"), ("ff", "FF")))
+            ", ".join(
+                f"{label} {layer.get(key, 0):,}"
+                for key, label in (("dsp", "DSP"), ("bram18", "BRAM18"), ("uram", "URAM"), ("lut", "LUT"), ("ff", "FF"))
+            )
         )
     if info.depth is not None:
         lines.append(f"depth {info.depth:,} elements")

@@ -17,7 +17,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from browser import chromium, dump_dom, screenshot
 
 REPO = Path(__file__).resolve().parents[3]
@@ -122,7 +121,7 @@ def test_resnet8_page_draws_every_op_bottleneck_and_buffers(resnet8):
     opt = (resnet8 / "r8.opt.mlir").read_text()
     for skip in skips:
         depth = re.search(r"skip buffer, depth ([\d,]+)", " ".join(skip["text"])).group(1).replace(",", "")
-        assert f"depth = {depth} : i64, layer = \"{skip['layer']}\"" in opt
+        assert f'depth = {depth} : i64, layer = "{skip["layer"]}"' in opt
     text = (resnet8 / "r8.html").read_text()
     assert 'data-resource="dsp"' in text and f"{report['totals']['dsp']:,} / 1,248" in text
     assert "Simulated vs predicted" in text and "cycles per frame" in text
