@@ -58,7 +58,7 @@ class FpgaOptMain(xDSLOptMain):
         )
 
     def register_all_dialects(self) -> None:
-        # xDSL's dialects, with ours in place of any xDSL dialect of the same name (`hls`).
+        # xDSL's dialects, with ours in place of any xDSL dialect of the same name (SHADOWS_XDSL).
         from xdsl.universe import Universe
 
         from fpga_opt.dialects import all_dialects

@@ -12,7 +12,7 @@ required.  Both files are written only when the whole import succeeded.
 `--emit-hls` takes dataflow IR (lowered with `lower-dataflow-to-hls` and its
 default options, the board coming from the module's target; fpga-sim writes
 `inputs.bin`/`expected.bin` from `TEST_FRAMES` random inputs so that `make
-csim` checks the project) or IR already lowered to one `hls.design` (emitted
+csim` checks the project) or IR already lowered to one `vhls.design` (emitted
 as it is; without a dataflow network there is no golden model, so no test
 vectors are written).
 """

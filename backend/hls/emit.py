@@ -1,4 +1,4 @@
-"""Print an `hls.design` as a self-contained Vitis HLS project.
+"""Print an `vhls.design` as a self-contained Vitis HLS project.
 
 The emitter makes no decisions: kernel choice, lanes, FIFO depths, weight
 layouts and pragmas all come from the `hls` IR (see passes/lower_dataflow_to_hls/).
@@ -166,7 +166,7 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
                 f"static long long {key}(int i) {{ static const long long v[{n}] = {{{values}}}; return v[i]; }}"
             )
         else:  # pragma: no cover - the verifier rejects other kinds
-            raise FpgaOptError(f'hls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
+            raise FpgaOptError(f'vhls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
     return lines
 
 
@@ -196,24 +196,24 @@ def table_values(op: hls.WeightsOp, tensors: Mapping[str, np.ndarray]) -> np.nda
     try:
         array = np.asarray(tensors[name])
     except KeyError:
-        raise FpgaOptError(f"hls.weights @{op.sym_name.data}: weight tensor '{name}' not found") from None
+        raise FpgaOptError(f"vhls.weights @{op.sym_name.data}: weight tensor '{name}' not found") from None
     src = op.values("source_shape")
     if array.shape != src:
         if [d for d in array.shape if d != 1] != [d for d in src if d != 1]:
             raise FpgaOptError(
-                f"hls.weights @{op.sym_name.data}: tensor '{name}' has shape {list(array.shape)}, expected {list(src)}"
+                f"vhls.weights @{op.sym_name.data}: tensor '{name}' has shape {list(array.shape)}, expected {list(src)}"
             )
         array = array.reshape(src)
     element = op.element
     if isinstance(element, IntegerType):
         if not np.issubdtype(array.dtype, np.integer):
             if not np.all(np.mod(array, 1) == 0):
-                raise FpgaOptError(f"hls.weights @{op.sym_name.data}: tensor '{name}' must hold integers")
+                raise FpgaOptError(f"vhls.weights @{op.sym_name.data}: tensor '{name}' must hold integers")
         lo, hi = _int_limits(element)
         values = array.astype(np.int64)
         if values.size and (values.min() < lo or values.max() > hi):
             raise FpgaOptError(
-                f"hls.weights @{op.sym_name.data}: tensor '{name}' has values in [{values.min()}, {values.max()}], "
+                f"vhls.weights @{op.sym_name.data}: tensor '{name}' has values in [{values.min()}, {values.max()}], "
                 f"outside {element} [{lo}, {hi}]"
             )
         array = values
@@ -282,7 +282,7 @@ def find_design(module: ModuleOp) -> hls.DesignOp:
     designs = [op for op in module.body.block.ops if isinstance(op, hls.DesignOp)]
     if len(designs) != 1:
         raise FpgaOptError(
-            f"HLS emission needs exactly one hls.design (run lower-dataflow-to-hls first), found {len(designs)}"
+            f"HLS emission needs exactly one vhls.design (run lower-dataflow-to-hls first), found {len(designs)}"
         )
     return designs[0]
 
@@ -330,7 +330,7 @@ def emit_project(
     inputs: Sequence[Sequence[np.ndarray]] | None = None,
     expected: Sequence[Sequence[np.ndarray]] | None = None,
 ) -> list[Path]:
-    """Write the project for the module's `hls.design` into `out_dir`; returns the files written."""
+    """Write the project for the module's `vhls.design` into `out_dir`; returns the files written."""
     project = build_project(module, tensors, inputs=inputs, expected=expected)
     return project.write(out_dir)
 
