@@ -7,7 +7,9 @@ from fpga_opt.dialects import SHADOWS_XDSL, all_dialects, universe_dialects
 
 def test_no_dialect_name_is_taken_by_xdsl():
     taken = set(all_dialects()) & set(get_all_dialects())
-    assert taken == set(SHADOWS_XDSL) == set(), f"xDSL defines {sorted(taken)} too: rename ours (see dialects/__init__.py)"
+    assert taken == set(SHADOWS_XDSL) == set(), (
+        f"xDSL defines {sorted(taken)} too: rename ours (see dialects/__init__.py)"
+    )
 
 
 def test_plain_xdsl_opt_is_offered_every_dialect():
