@@ -32,7 +32,6 @@ from fpga_opt.passes import describe_options, load_pass, pass_names, summary
 from fpga_opt.tools.diagnostics import exit_on_user_error
 from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
 
-
 # The xDSL driver options `--help` shows; `--help-all` shows every one (targets, printing, debugging).
 SHOWN_XDSL_OPTIONS = frozenset(
     {"--help", "--frontend", "--output-file", "--passes", "--split-input-file", "--verify-diagnostics",

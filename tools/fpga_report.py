@@ -39,13 +39,16 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
+from fpga_opt.tools.design_input import is_onnx, load_design
 from fpga_opt.tools.diagnostics import exit_on_user_error
 
 RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
 
 
 def load(path: str) -> ModuleOp:
-    """Parse and verify an IR file (`-`: standard input)."""
+    """Parse and verify an IR file (`-`: standard input), or import an ONNX model."""
+    if is_onnx(path):
+        return load_design(path)[0]
     if path == "-":
         text, name = sys.stdin.read(), "<stdin>"
     else:
@@ -228,7 +231,7 @@ def write_html(module: ModuleOp, data: dict[str, Any], path: str, source: str, s
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-report"):
         parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
-        parser.add_argument("input", help="IR file (annotated by estimate-resources, or not); '-' for stdin")
+        parser.add_argument("input", help="IR file (annotated by estimate-resources, or not; '-' for stdin), or an ONNX model")
         parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
         parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
         parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with the graph")

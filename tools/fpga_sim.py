@@ -2,6 +2,8 @@
 
     fpga-sim model.mlir --input x.npy [--frames N] [--clock-mhz F] [--output out.npz] [--report-json r.json]
 
+`model.onnx` works too: it is imported on the fly, unfolded (as fpga-opt imports it).
+
 Without `--input` only the timing is simulated (it does not depend on the
 data, except in an early-exit network: there each sample is routed by its
 decision, from `--input`, else `--exit-pattern`, else the recorded exit
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fpga-sim",
         description="Simulate a dataflow design: bit-exact outputs, cycles per frame, latency, stalls.",
     )
-    p.add_argument("model", help="IR file (.mlir) of the design")
+    p.add_argument("model", help="the design: an IR file (.mlir), or an ONNX model imported on the fly")
     p.add_argument("--input", "-i", help="input .npy (a sample or a batch) or .npz (see --help of the docs)")
     p.add_argument(
         "--frames",
@@ -207,20 +209,18 @@ def run(args: argparse.Namespace) -> None:
     from fpga_opt.backend.sim.boundary import load_inputs, to_layout
     from fpga_opt.backend.sim.graph import elaborate
     from fpga_opt.dialects.errors import FpgaOptError
-    from fpga_opt.dialects.parsing import load_module
-    from fpga_opt.dialects.weights import WeightStore
+    from fpga_opt.tools.design_input import load_design
 
     if args.frames is not None and args.frames < 1:
         raise FpgaOptError(f"--frames must be at least 1, got {args.frames}")
     if args.output and not args.input:
         raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
     model_path = Path(args.model)
-    module = load_module(model_path)
+    module, weights = load_design(model_path)
     net = elaborate(module, args.func, source=str(model_path))
     inputs = load_inputs(args.input) if args.input else None
     if isinstance(inputs, dict) and not inputs:
         raise FpgaOptError(f"{args.input}: the .npz holds no arrays")
-    weights = WeightStore.for_module(module, model_path.parent)
     result = simulate(
         net,
         weights,
