@@ -41,6 +41,7 @@ from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
 from fpga_opt.tools.design_input import is_onnx, load_design
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import RULE, render
 
 RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
 
@@ -142,19 +143,9 @@ def format_table(data: dict[str, Any]) -> str:
         ["", "(stream FIFOs)", "", "", "", "0", f"{fifo['bram18']:,}", "0", f"{fifo['lut']:,}", f"{fifo['ff']:,}"]
     )
     totals = data["totals"]
+    rows.append(RULE)
     rows.append(["", "total", "", "", f"{data['interval_cycles']:,}", *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
-    right = {4, 5, 6, 7, 8, 9}
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows[:-1]]
-    out.append(line(["-" * w for w in widths]))
-    out.append(line(rows[-1]))
+    out = [render(headers, rows, right={4, 5, 6, 7, 8, 9})]
     util = data["utilisation"]
     out.append("")
     out.append(
@@ -231,7 +222,9 @@ def write_html(module: ModuleOp, data: dict[str, Any], path: str, source: str, s
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-report"):
         parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
-        parser.add_argument("input", help="IR file (annotated by estimate-resources, or not; '-' for stdin), or an ONNX model")
+        parser.add_argument(
+            "input", help="IR file (annotated by estimate-resources, or not; '-' for stdin), or an ONNX model"
+        )
         parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
         parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
         parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with the graph")

@@ -29,6 +29,7 @@ import numpy as np
 
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import render
 
 
 class _Parser(argparse.ArgumentParser):
@@ -181,13 +182,7 @@ def format_report(timing, model_path: str, func: str) -> str:
                 occ,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for k, r in enumerate(rows):
-        lines.append(
-            "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        )
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines.append(render(rows[0], rows[1:], right=range(3, len(rows[0]))))
     return "\n".join(lines) + "\n"
 
 
