@@ -42,6 +42,7 @@ from xdsl.passes import PassPipeline
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import exit_on_user_error
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
@@ -344,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-csim", action="store_true", help="emit the project but do not build or run it")
     parser.add_argument("--jobs", type=int, default=None, help="parallel compiler jobs for csim (default: CPUs)")
     parser.add_argument("--opt", default="-O1", help="g++ optimisation flag for csim (default -O1)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr")
     parser.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
@@ -353,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-compile"):
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        set_quiet(args.quiet)
         code = run(args)
     if code:
         raise SystemExit(code)

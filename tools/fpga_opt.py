@@ -28,6 +28,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 from fpga_opt.dialects.errors import FpgaOptError, one_line
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.parsing import LocatingParser, verify_with_location
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.passes import describe_options, load_pass, pass_names, summary
 from fpga_opt.tools.diagnostics import exit_on_user_error
 from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
@@ -69,6 +70,7 @@ class FpgaOptMain(xDSLOptMain):
             metavar="NAME:1xCxHxW",
             help="ONNX input only: static shape of a graph input with dynamic dimensions (repeatable)",
         )
+        arg_parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
         arg_parser.add_argument(
             "--help-all", action="help", help="also show xDSL's options, passes and targets, and exit"
         )
@@ -158,6 +160,7 @@ class FpgaOptMain(xDSLOptMain):
             ) from None
 
     def run(self) -> None:
+        set_quiet(self.args.quiet)
         chunks, extension = self.prepare_input()
         pieces: list[str] = []
         for index, (chunk, offset) in enumerate(chunks):

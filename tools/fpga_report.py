@@ -37,6 +37,7 @@ from fpga_opt.dialects import make_context
 from fpga_opt.dialects.dataflow import DataflowOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
 from fpga_opt.tools.design_input import is_onnx, load_design
@@ -231,11 +232,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.add_argument(
             "--sim-frames", type=int, default=8, help="frames fpga-sim runs for --html (default 8; 0: no simulation)"
         )
+        parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar (--html's simulation)")
         parser.add_argument("--board", default="", help="estimate for this board (default: as annotated, else kv260)")
         parser.add_argument(
             "--clock-mhz", type=float, default=0.0, help="estimate at this clock (default: as annotated)"
         )
         args = parser.parse_args(argv)
+        set_quiet(args.quiet)
         if args.plot:
             _require_matplotlib()  # fail before doing any work
         module = load(args.input)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import exit_on_user_error
 from fpga_opt.tools.tables import render
 
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "real decisions (default: the inputs; without inputs dataflow.exit_probabilities spread evenly, else all "
         "final)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
+    p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout, no progress bar on stderr")
     return p
 
 
@@ -196,6 +197,7 @@ def output_key(net, i: int) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-sim"):
         args = build_parser().parse_args(argv)
+        set_quiet(args.quiet)
         run(args)
 
 
