@@ -438,6 +438,11 @@ def run(args: argparse.Namespace) -> None:
     from fpga_opt.dialects.errors import FpgaOptError
 
     model_path = Path(args.model)
+    if model_path.suffix.lower() == ".onnx":
+        raise FpgaOptError(
+            f"{model_path}: fpga-profile-exits reads the imported IR (it records its choice there): "
+            f"run fpga-translate --import-onnx {model_path} -o model.mlir first"
+        )
     module = load_module(model_path)
     func = select_func(module, args.func)
     where = f"{model_path}: @{func.sym_name.data}"

@@ -50,3 +50,12 @@ def test_a_broken_onnx_file_is_one_error(tmp_path):
     bad.write_bytes(b"not a protobuf")
     with pytest.raises(FpgaOptError):
         load_design(bad)
+
+
+def test_fpga_profile_exits_asks_for_the_imported_ir(tmp_path):
+    from fpga_opt.tools import fpga_profile_exits
+
+    np.savez(tmp_path / "d.npz", x=np.zeros((1, 1, 28, 28), np.float32))
+    with pytest.raises(SystemExit) as stop:
+        fpga_profile_exits.main([str(LENET), "--data", str(tmp_path / "d.npz")])
+    assert stop.value.code == 1
