@@ -121,6 +121,12 @@ def _headline(data: dict[str, Any], sim: dict[str, Any] | None) -> str:
         cards.append(_card(f"{float(sim_fps):,.0f}", f"frames/s simulated ({sim.get('frames')} frames)"))
     elif sim:
         cards.append(_card("deadlock", "fpga-sim"))
+    power = data.get("power")
+    if power:  # backend/costs/power.py, as fpga-report's text prints it
+        cards.append(_card(f"{power['total_w']:.3f} W", f"power (static {power['static_w']:.3f} W)"))
+        energy = power.get("energy_per_inference_j")
+        if energy is not None:
+            cards.append(_card(f"{energy * 1e6:,.2f} uJ", "energy per inference"))
     return f'<section id="summary"><h2>Throughput</h2><div class="cards">{"".join(cards)}</div></section>'
 
 

@@ -125,6 +125,7 @@ def test_resnet8_page_draws_every_op_bottleneck_and_buffers(resnet8):
     text = (resnet8 / "r8.html").read_text()
     assert 'data-resource="dsp"' in text and f"{report['totals']['dsp']:,} / 1,248" in text
     assert "Simulated vs predicted" in text and "cycles per frame" in text
+    assert f"{report['power']['total_w']:.3f} W" in text and "energy per inference" in text  # as the text report
 
 
 def test_page_needs_nothing_from_outside(resnet8, early_exit):
