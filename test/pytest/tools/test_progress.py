@@ -63,7 +63,7 @@ def test_select_folding_and_size_fifos_show_their_work(terminal, tmp_path):
     pipeline = "builtin.module(select-folding{board=pynqz2},size-fifos)"
     fpga_opt.main([str(TWO_CONVS), "--pass-pipeline", pipeline, "-o", str(tmp_path / "out.mlir")])
     shown = stderr.getvalue()
-    assert "select-folding" in shown and "greedy" in shown and "interval" in shown
+    assert "select-folding: greedy" in shown  # (the interval it reached shows once a step is drawn)
     assert "size-fifos: simulations" in shown, shown
 
 
