@@ -29,6 +29,7 @@ def test_front_holds_non_dominated_points_with_settings(tmp_path, capsys):
     objectives = list(doc["objectives"])
     assert len(objectives) >= 3 and doc["evaluations"] == 6
     assert doc["accuracy"] == {"kind": "agreement", "samples": 64}
+    assert "agreement with the float model" in doc["objectives"]["accuracy"]["what"]
     every = json.loads((tmp_path / "front.all.json").read_text())
     feasible = [r for r in every if r["feasible"]]
     points = np.stack([as_minimised(r["metrics"], objectives) for r in feasible])
