@@ -63,6 +63,7 @@ def main() -> None:
               f"objectives {', '.join(objectives)}; accuracy on {n} samples; budget {opts.budget}")  # fmt: skip
 
         def timed(label, run, engine):
+            load_before = os.getloadavg()[0]
             try:
                 start = time.perf_counter()
                 archive = run(engine)
@@ -70,7 +71,8 @@ def main() -> None:
             finally:
                 engine.close()
             print(f"{label:<28} {len(archive.records):>4} evaluations in {seconds:7.1f} s "
-                  f"({len(archive.records) / seconds:.2f} evaluations/s)")  # fmt: skip
+                  f"({len(archive.records) / seconds:.2f} evaluations/s; load average "
+                  f"{load_before:.1f} -> {os.getloadavg()[0]:.1f})")  # fmt: skip
             return archive, seconds
 
         def run_nsga(engine):
