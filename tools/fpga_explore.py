@@ -33,6 +33,7 @@ import numpy as np
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import render
 
 DEFAULT_BUDGET = 60
 DEFAULT_EVAL_SAMPLES = 200
@@ -233,9 +234,7 @@ def _summary(document: dict, seconds: float) -> str:
         [str(p["id"]), p["board"], f"{p['clock_mhz']:g}", *(f"{p['objectives'][o]:.4g}" for o in objectives)]
         for p in document["points"]
     ]
-    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
-    lines += ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append(render(header, rows, right=[0, *range(2, len(header))]))
     for goal, pick in document["goals"].items():
         best = "highest" if pick["objective"] == "throughput" else "lowest"
         lines.append(
