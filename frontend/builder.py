@@ -128,7 +128,9 @@ class FuncBuilder:
             if not isinstance(op, RequantizeOp) or op.output.type != op.input.type:
                 continue
             rq = op.requant
-            if rq.multiplier.data != 1 or rq.shift.data != 0 or rq.zero_point.data != 0:
+            if rq.per_channel or (rq.multiplier.data, rq.shift.data, rq.offset.data) != (1, 0, 0):
+                continue
+            if rq.zero_point.data != 0:
                 continue
             source = op.input
             producer = source.owner
@@ -137,14 +139,12 @@ class FuncBuilder:
             if getattr(producer, "skip", None) is not None or producer.properties.get("activation") is not None:
                 continue
             inner = producer.properties.get("requant")
-            if not isinstance(inner, RequantAttr) or inner.zero_point.data != 0:
+            if not isinstance(inner, RequantAttr):
                 continue
             lo, hi = max(inner.min.data, rq.min.data), min(inner.max.data, rq.max.data)
             if lo > hi:
                 continue
-            producer.properties["requant"] = RequantAttr(
-                inner.multiplier.data, inner.shift.data, min=lo, max=hi, rounding=inner.rounding.data
-            )
+            producer.properties["requant"] = inner.replace(min=lo, max=hi)
             op.output.replace_all_uses_with(source)
             self.block.erase_op(op)
 

@@ -55,9 +55,15 @@ def shift_round(p: np.ndarray, shift: int, rounding: str) -> np.ndarray:
 
 
 def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
-    """`clamp(round(x * multiplier / 2**shift) + zero_point, min, max)`, exact, as int64."""
+    """`clamp(round((x + offset) * multiplier / 2**shift) + zero_point, min, max)`, exact, as int64.
+
+    A per-channel requant multiplies channel `c` (the last axis) by its own multiplier.
+    """
     x = np.asarray(x, dtype=np.int64)
-    p = x * np.int64(rq.multiplier.data)
+    if rq.offset.data:
+        x = x + np.int64(rq.offset.data)
+    m = np.asarray(rq.multipliers, dtype=np.int64) if rq.per_channel else np.int64(rq.multiplier.data)
+    p = x * m
     y = shift_round(p, rq.shift.data, rq.rounding.data) + np.int64(rq.zero_point.data)
     return np.clip(y, rq.min.data, rq.max.data)
 

@@ -72,9 +72,20 @@ def check_same_kind(op: IRDLOperation, a: StreamType, b: StreamType, what: str) 
         )
 
 
-def check_requant(op: IRDLOperation, requant: RequantAttr | None, out: StreamType, prop: str = "requant") -> None:
+def check_requant(
+    op: IRDLOperation, requant: RequantAttr | None, out: StreamType, prop: str = "requant", per_channel: bool = False
+) -> None:
+    """`requant` fits the result type; a per-channel one only where the op allows it, one multiplier per channel."""
     if requant is None:
         return
+    if requant.per_channel and not per_channel:
+        raise VerifyException(
+            f"{who(op)}: '{prop}' has per-channel multipliers; only a conv's or linear's requant may (per-channel "
+            "weight scales)"
+        )
+    problem = requant.check_channels(out.channels)
+    if problem is not None:
+        raise VerifyException(f"{who(op)}: '{prop}' {problem}")
     if not out.is_integer:
         raise VerifyException(f"{who(op)}: '{prop}' needs an integer result, got {out.element_type}")
     if not requant.fits(out.element_type):
