@@ -197,5 +197,9 @@ def float_array(values: list[float]) -> ArrayAttr:
     return ArrayAttr([FloatAttr(float(v), f64) for v in values])
 
 
+def int_array(values: list[int]) -> ArrayAttr:
+    return ArrayAttr([IntegerAttr(int(v), i64) for v in values])
+
+
 def int_attr(value: int) -> IntegerAttr:
     return IntegerAttr(value, i64)

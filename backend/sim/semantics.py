@@ -153,13 +153,15 @@ def conv2d(
     groups: int,
     out_hw: tuple[int, int],
     integer: bool,
+    pad_value: int = 0,
 ) -> np.ndarray:
-    """Σ w·x over each window: x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
+    """Σ w·x over each window (padding holds `pad_value`): x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw]
+    -> (B, Ho, Wo, C_out)."""
     b = x.shape[0]
     c_in = x.shape[3]
     c_out, cg, kh, kw = w.shape
     ho, wo = out_hw
-    xp = pad_hw(x, pad, 0)
+    xp = pad_hw(x, pad, pad_value)
     win = windows(xp, (kh, kw), stride, out_hw)  # (B, Ho, Wo, C_in, Kh, Kw)
     cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)
     wg = w.reshape(groups, c_out // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*K, Cog)
@@ -182,9 +184,10 @@ def pool2d(
     out_hw: tuple[int, int],
     integer: bool,
     lowest,
+    pad_value: int = 0,
 ) -> np.ndarray:
-    """Max (padding = `lowest`) or sum (padding = 0) over each window."""
-    xp = pad_hw(x, pad, lowest if mode == "max" else 0)
+    """Max (padding = `lowest`) or sum (padding = `pad_value`) over each window."""
+    xp = pad_hw(x, pad, lowest if mode == "max" else pad_value)
     win = windows(xp, kernel, stride, out_hw)
     if mode == "max":
         return win.max(axis=(-2, -1))
