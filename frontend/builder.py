@@ -58,6 +58,8 @@ class FuncBuilder:
         self.arg_names: list[str] = []
         self.weights: dict[str, np.ndarray] = {}
         self._layers: set[str] = set()
+        self.replaced: dict[SSAValue, SSAValue] = {}
+        """Results of ops removed while finishing -> the value that now carries them."""
 
     # names ---------------------------------------------------------------
     def layer_name(self, wanted: str) -> str:
@@ -145,6 +147,7 @@ class FuncBuilder:
             if lo > hi:
                 continue
             producer.properties["requant"] = inner.replace(min=lo, max=hi)
+            self.replaced[op.output] = source
             op.output.replace_all_uses_with(source)
             self.block.erase_op(op)
 

@@ -15,6 +15,8 @@ attributes tell the tools how to talk to the float world:
   type and reads results as `q * scale` (0.0 marks a float port);
 * `dataflow.input_zero_points`, `dataflow.output_zero_points` (asymmetric
   quantised graphs): the integer standing for 0.0 at each port;
+* `dataflow.onnx_tensors`: layer -> the ONNX tensor it computes (tensor_map.py),
+  what a per-layer trace against onnxruntime compares;
 * `dataflow.dropped_softmax`: the outputs whose final Softmax was dropped
   (quantised graphs only: the logits are returned, argmax is unchanged).
 
@@ -39,6 +41,7 @@ from xdsl.printer import Printer
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.weights import WEIGHTS_ATTR, save_weights
+from fpga_opt.frontend import tensor_map
 from fpga_opt.frontend.builder import float_array, int_array, int_attr, string_array
 from fpga_opt.frontend.context import ImportContext
 from fpga_opt.frontend.issues import Unsupported
@@ -125,7 +128,9 @@ def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | 
         attributes[OUTPUT_ZERO_POINTS] = int_array(out_zps)
     if dropped:
         attributes[DROPPED_SOFTMAX] = string_array(dropped)
+    found = tensor_map.candidates(ctx.values)
     func = ctx.b.finish(graph.name, results, attributes)
+    tensor_map.attach(func, found, ctx.b.replaced)
     module = ModuleOp([func])
     module.verify()
     return ImportedModel(module, ctx.b.weights)
