@@ -15,8 +15,8 @@ attributes tell the tools how to talk to the float world:
   type and reads results as `q * scale` (0.0 marks a float port);
 * `dataflow.input_zero_points`, `dataflow.output_zero_points` (asymmetric
   quantised graphs): the integer standing for 0.0 at each port;
-* `dataflow.onnx_tensors`: layer -> the ONNX tensor it computes (tensor_map.py),
-  what a per-layer trace against onnxruntime compares;
+* `dataflow.onnx_tensors` (with `record_tensors`): layer -> the ONNX tensor it
+  computes (tensor_map.py), what fpga-trace compares with onnxruntime;
 * `dataflow.dropped_softmax`: the outputs whose final Softmax was dropped
   (quantised graphs only: the logits are returned, argmax is unchanged).
 
@@ -74,8 +74,14 @@ class ImportedModel:
         return op
 
 
-def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ImportedModel:
-    """Import the ONNX model at `path`; raises one FpgaOptError for every kind of bad input."""
+def import_onnx(
+    path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | None = None, record_tensors: bool = False
+) -> ImportedModel:
+    """Import the ONNX model at `path`; raises one FpgaOptError for every kind of bad input.
+
+    `record_tensors` writes `dataflow.onnx_tensors` (which ONNX tensor each layer computes, for
+    fpga-trace) on the function.
+    """
     graph = load_graph(path, input_shapes)
     ctx = lower(graph)
     results, out_scales, out_zps, dropped = [], [], [], []
@@ -130,7 +136,8 @@ def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | 
         attributes[DROPPED_SOFTMAX] = string_array(dropped)
     found = tensor_map.candidates(ctx.values)
     func = ctx.b.finish(graph.name, results, attributes)
-    tensor_map.attach(func, found, ctx.b.replaced)
+    if record_tensors:
+        tensor_map.attach(func, found, ctx.b.replaced)
     module = ModuleOp([func])
     module.verify()
     return ImportedModel(module, ctx.b.weights)

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise FpgaOptError(f"{path}: no such file")
     shapes = parse_input_shapes(args.input_shape)
-    imported = import_onnx(path, shapes)
+    imported = import_onnx(path, shapes, record_tensors=True)
     graph = load_graph(path, shapes)
     net = elaborate(imported.module)
     names = [name for name, _, _ in graph.inputs]

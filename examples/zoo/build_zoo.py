@@ -11,7 +11,7 @@ For each network and size it writes, in `<out>/<size>/`:
 | `<net>.onnx` | float32, `torch.onnx.export` (opset 13, eval mode: BatchNorm folded) |
 | `<net>.qdq_tensor.onnx` | `quantize_static`, QDQ, per-tensor int8 weights, int8 activations (asymmetric) |
 | `<net>.qdq_channel.onnx` | QDQ, per-channel int8 weights (axis 0), uint8 activations (asymmetric) |
-| `<net>.qop.onnx` | QOperator (QLinearConv, QLinearMatMul, QLinearAdd, ...), per-channel, uint8 activations |
+| `<net>.qop.onnx` | QOperator (QLinearConv, QLinearMatMul, QLinearAdd, ...), per-channel, int8 activations (asymmetric; see below) |
 | `calibration.npz` | the calibration images (generated: seeded normal noise, no dataset is downloaded) |
 
 Weights are random (seeded): the zoo tests the compiler, not accuracy.  Needs
@@ -76,7 +76,7 @@ def quantise(float_path: Path, form: str, path: Path, images: np.ndarray) -> Non
         Reader(),
         quant_format=QuantFormat.QOperator if form == "qop" else QuantFormat.QDQ,
         per_channel=per_channel,
-        activation_type=QuantType.QInt8 if form == "qdq_tensor" else QuantType.QUInt8,
+        activation_type=QuantType.QUInt8 if form == "qdq_channel" else QuantType.QInt8,
         weight_type=QuantType.QInt8,
     )
 

@@ -250,7 +250,10 @@ class GoogLeNet(nn.Module):
     def __init__(self, size: dict, width: float):
         super().__init__()
         c = lambda n: _c(n, width)  # noqa: E731
-        inc = {k: Inception(*(c(v) for v in cfg)) for k, cfg in self.CFG.items()}
+        inc, cin = {}, c(192)
+        for k, cfg in self.CFG.items():  # the input width is the previous block's (scaled) output
+            inc[k] = Inception(cin, *(c(v) for v in cfg[1:]))
+            cin = c(cfg[1]) + c(cfg[3]) + c(cfg[5]) + c(cfg[6])
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
         if size is IMAGENET:
             stem = [conv_bn(3, c(64), 7, 2, 3), pool(), conv_bn(c(64), c(64), 1, 1, 0), conv_bn(c(64), c(192), 3), pool()]
@@ -260,7 +263,7 @@ class GoogLeNet(nn.Module):
             *stem, inc["3a"], inc["3b"], pool(), inc["4a"], inc["4b"], inc["4c"], inc["4d"], inc["4e"],
             nn.MaxPool2d(2, 2, ceil_mode=True), inc["5a"], inc["5b"], nn.AdaptiveAvgPool2d(1),
         )  # fmt: skip
-        self.fc = nn.Sequential(nn.Dropout(0.2), nn.Linear(c(1024), size["classes"]))
+        self.fc = nn.Sequential(nn.Dropout(0.2), nn.Linear(cin, size["classes"]))
 
     def forward(self, x):
         return self.fc(torch.flatten(self.features(x), 1))

@@ -12,6 +12,6 @@ handlers, so `HANDLERS` and `IMPORTED` (registry.py) are complete:
 """
 
 from fpga_opt.frontend.handlers import conv, eltwise, linear, pool, qlinear, quant, shape, stream  # noqa: F401  (registers them)
-from fpga_opt.frontend.handlers.registry import FAN_OUT, HANDLERS, IMPORTED, handler_key
+from fpga_opt.frontend.handlers.registry import FAN_OUT, HANDLERS, IMPORTED, JOIN, handler_key
 
-__all__ = ["FAN_OUT", "HANDLERS", "IMPORTED", "handler_key"]
+__all__ = ["FAN_OUT", "HANDLERS", "IMPORTED", "JOIN", "handler_key"]

@@ -25,7 +25,7 @@ def max_pool(ctx: ImportContext, node: Node) -> Value:
     x = feature_map(ctx, node)
     if not node.attrs.get("kernel_shape"):
         raise Unsupported("MaxPool without kernel_shape")
-    kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "MaxPool")
+    kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "MaxPool", True)
     dims = (ho, wo, x.dims[2])
     layer = ctx.b.layer_name(node.name)
     op = PoolOp(x.ssa, stream_type(dims, x.itype), mode="max", kernel=kernel, stride=stride, pad=pad, layer=layer)
