@@ -82,23 +82,42 @@ def _top1(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fpga_opt.backend.sim import FunctionalModel, elaborate
-    from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
-    from fpga_opt.backend.sim.compare import Reference, trace
-    from fpga_opt.frontend import tensor_map
     from fpga_opt.frontend.loader import load_graph
-    from fpga_opt.frontend.onnx_import import import_onnx, parse_input_shapes
-    from fpga_opt.frontend.reference import run_reference
+    from fpga_opt.frontend.onnx_import import parse_input_shapes
 
     path = Path(args.model)
     if not path.exists():
         raise FpgaOptError(f"{path}: no such file")
     shapes = parse_input_shapes(args.input_shape)
+    graph = load_graph(path, shapes)
+    names = [name for name, _, _ in graph.inputs]
+    inputs = _inputs(args, names, {name: shape for name, shape, _ in graph.inputs})
+    source = args.input or f"{args.samples} generated (normal noise, seed {args.seed})"
+    summary = trace_model(path, inputs, shapes, source)
+    if args.json:
+        write_atomically(args.json, json.dumps(summary, indent=2) + "\n")
+    sys.stdout.write(format_trace(summary, quiet=args.quiet))
+    if args.check:
+        failures = check(summary)
+        if failures:
+            raise FpgaOptError(f"{path}: " + "; ".join(failures))
+    return 0
+
+
+def trace_model(path: Path, inputs: dict[str, np.ndarray], shapes=None, source: str = "given") -> dict:
+    """The trace of the ONNX model at `path` on `inputs` (input name -> NCHW batch), as the JSON summary."""
+    from fpga_opt.backend.sim import FunctionalModel, elaborate
+    from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
+    from fpga_opt.backend.sim.compare import Reference, trace
+    from fpga_opt.frontend import tensor_map
+    from fpga_opt.frontend.loader import load_graph
+    from fpga_opt.frontend.onnx_import import import_onnx
+    from fpga_opt.frontend.reference import run_reference
+
     imported = import_onnx(path, shapes, record_tensors=True)
     graph = load_graph(path, shapes)
     net = elaborate(imported.module)
     names = [name for name, _, _ in graph.inputs]
-    inputs = _inputs(args, names, {name: shape for name, shape, _ in graph.inputs})
     mapping = tensor_map.read(net.func)
     reference = run_reference(path, inputs, [entry[0] for entry in mapping.values()])
     references = {
@@ -116,8 +135,7 @@ def run(args: argparse.Namespace) -> int:
         float(np.abs(o.reshape(t.shape) - t).max()) / (float(np.abs(t).max()) or 1.0)
         for o, t in zip(ours, theirs, strict=True)
     )
-    source = args.input or f"{args.samples} generated (normal noise, seed {args.seed})"
-    summary = {
+    return {
         "model": str(path),
         "inputs": source,
         "samples": int(len(prepared[0])),
@@ -127,14 +145,6 @@ def run(args: argparse.Namespace) -> int:
         "worst_chained": dict(zip(("equal", "max_lsb"), result.worst("chained"), strict=True)),
         "end_to_end": {"top1_agree": top1, "max_rel_diff": end_rel},
     }
-    if args.json:
-        write_atomically(args.json, json.dumps(summary, indent=2) + "\n")
-    sys.stdout.write(format_trace(summary, quiet=args.quiet))
-    if args.check:
-        failures = check(summary)
-        if failures:
-            raise FpgaOptError(f"{path}: " + "; ".join(failures))
-    return 0
 
 
 def check(summary: dict) -> list[str]:
@@ -175,7 +185,7 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
             )  # fmt: skip
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for k, r in enumerate(rows):
-            lines.append("  ".join(c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+            lines.append("  ".join(c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
             if k == 0:
                 lines.append("  ".join("-" * w for w in widths))
         lines.append("(max: integers in LSBs of the layer's output scale, floats relative to the largest value)")
