@@ -1,4 +1,4 @@
-"""The model graphs that ship with the onnx wheel (`onnx/backend/test/data/light/`), written by others.
+"""The model graphs that ship with the onnx wheel (`onnx/backend/test/data/light/`) and qonnx (mnist-conv).
 
 Each either imports and simulates (fpga-sim's functional model agrees with onnxruntime, graph
 optimisation disabled, within 1e-4 of the output's largest value) or is refused in one line that
@@ -70,3 +70,17 @@ def test_light_model_imports_and_simulates_or_is_refused_naming_the_op(path: Pat
         o = o.reshape(t.shape)
         assert np.isfinite(o).all()
         assert np.abs(o - t).max() <= 1e-4 * max(float(np.abs(t).max()), 1e-30), path.stem
+
+
+def test_qonnx_mnist_conv_matches_its_own_test_data():
+    """qonnx ships onnx/models' MNIST CNN (opset 8, float) with an input and the expected output."""
+    qonnx = pytest.importorskip("qonnx", reason="qonnx (the test extra) is not installed: its mnist-conv is not checked")
+    folder = Path(qonnx.__file__).parent / "data" / "onnx" / "mnist-conv"
+    data = folder / "test_data_set_0"
+    x = onnx.numpy_helper.to_array(onnx.load_tensor(str(data / "input_0.pb")))
+    expected = onnx.numpy_helper.to_array(onnx.load_tensor(str(data / "output_0.pb")))
+    imported = import_onnx(folder / "model.onnx")
+    (ours,) = run_functional(imported.module, imported.weights, [x], layout="nchw", dequantize=True)
+    ours = ours.reshape(expected.shape)
+    assert np.abs(ours - expected).max() <= 1e-4 * float(np.abs(expected).max())
+    assert ours.argmax() == expected.argmax()
