@@ -185,7 +185,11 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
             )  # fmt: skip
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for k, r in enumerate(rows):
-            lines.append("  ".join(c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+            lines.append(
+                "  ".join(
+                    c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+                )
+            )
             if k == 0:
                 lines.append("  ".join("-" * w for w in widths))
         lines.append("(max: integers in LSBs of the layer's output scale, floats relative to the largest value)")
