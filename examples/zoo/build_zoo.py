@@ -46,7 +46,6 @@ def calibration_images(hw: int, n: int = CALIBRATION_SAMPLES, seed: int = 0) -> 
 
 def export_float(net: str, size: str, path: Path) -> None:
     import torch
-
     from zoo_models import CIFAR, IMAGENET, build
 
     hw = (IMAGENET if size == "imagenet" else CIFAR)["hw"]

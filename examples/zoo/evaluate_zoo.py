@@ -31,12 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-FORMS = ("float", "qdq_tensor", "qdq_channel", "qop")
-
-
-def model_path(zoo: Path, size: str, net: str, form: str) -> Path:
-    suffix = "" if form == "float" else f".{form}"
-    return zoo / size / f"{net}{suffix}.onnx"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_zoo import FORMS, model_path  # noqa: E402  (the zoo's file names; torch is not imported)
 
 
 def _one_line(error: BaseException) -> str:

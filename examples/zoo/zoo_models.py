@@ -194,7 +194,10 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = cin * expand
         layers = [] if expand == 1 else [conv_bn(cin, hidden, 1, 1, 0, act="relu6")]
-        layers += [conv_bn(hidden, hidden, 3, stride, groups=hidden, act="relu6"), conv_bn(hidden, cout, 1, 1, 0, act=None)]
+        layers += [
+            conv_bn(hidden, hidden, 3, stride, groups=hidden, act="relu6"),
+            conv_bn(hidden, cout, 1, 1, 0, act=None),
+        ]
         self.body = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
 
@@ -256,7 +259,13 @@ class GoogLeNet(nn.Module):
             cin = c(cfg[1]) + c(cfg[3]) + c(cfg[5]) + c(cfg[6])
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
         if size is IMAGENET:
-            stem = [conv_bn(3, c(64), 7, 2, 3), pool(), conv_bn(c(64), c(64), 1, 1, 0), conv_bn(c(64), c(192), 3), pool()]
+            stem = [
+                conv_bn(3, c(64), 7, 2, 3),
+                pool(),
+                conv_bn(c(64), c(64), 1, 1, 0),
+                conv_bn(c(64), c(192), 3),
+                pool(),
+            ]
         else:
             stem = [conv_bn(3, c(192), 3)]
         self.features = nn.Sequential(
