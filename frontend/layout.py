@@ -91,7 +91,9 @@ def window(
                     raise Unsupported("ceil_mode = 1 changes the output size here; only floor mode is supported")
                 # the last window reaches past the end: more end padding gives the same windows (max pooling
                 # pads with the lowest value, so the padding never wins)
-                pads[axis + 2] += (ceil_size - 1) * strides[axis] + kernel[axis] - (in_hw[axis] + pads[axis] + pads[axis + 2])
+                pads[axis + 2] += (
+                    (ceil_size - 1) * strides[axis] + kernel[axis] - (in_hw[axis] + pads[axis] + pads[axis + 2])
+                )
                 floor_size = ceil_size
         out.append(floor_size)
     if pads[0] >= kernel[0] or pads[2] >= kernel[0] or pads[1] >= kernel[1] or pads[3] >= kernel[1]:

@@ -70,7 +70,9 @@ def attach(func: FuncOp, found: dict[SSAValue, tuple[str, str, float, int]], rep
         previous = entries.get(layer)
         if previous is not None and KIND_RANK[previous.data[1].data] > KIND_RANK[kind]:  # type: ignore[union-attr]
             continue
-        entries[layer] = ArrayAttr([StringAttr(tensor), StringAttr(kind), FloatAttr(scale, f64), IntegerAttr(zero_point, i64)])
+        entries[layer] = ArrayAttr(
+            [StringAttr(tensor), StringAttr(kind), FloatAttr(scale, f64), IntegerAttr(zero_point, i64)]
+        )
     if entries:
         func.attributes[ONNX_TENSORS] = DictionaryAttr(dict(sorted(entries.items())))
 

@@ -181,4 +181,3 @@ def trace(model: FunctionalModel, inputs: Sequence[np.ndarray], references: Refe
                 )
             )
     return result
-

@@ -38,7 +38,9 @@ def per_tensor_scale(q: QConst, node: Node, what: str) -> float:
     """The one scale of a quantised constant (a bias added after the layer)."""
     scale = q.per_tensor_scale
     if scale is None:
-        raise Unsupported(f"{what} '{node.proto.input[1]}' use per-channel scales; only per-tensor scales are supported")
+        raise Unsupported(
+            f"{what} '{node.proto.input[1]}' use per-channel scales; only per-tensor scales are supported"
+        )
     return scale
 
 

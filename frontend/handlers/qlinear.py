@@ -84,7 +84,10 @@ def _output_type(node: Node, index: int, fallback: IntType) -> IntType:
     return fallback
 
 
-def _close(node: Node, value: Value, scale_index: int, fallback: IntType = IntType(8, False)) -> Value:
+_UINT8 = IntType(8, False)
+
+
+def _close(node: Node, value: Value, scale_index: int, fallback: IntType = _UINT8) -> Value:
     """The layer `value` quantised to the output scale/zero point at `scale_index`, `scale_index + 1`."""
     if not isinstance(value, Pending) or not value.is_int:
         raise Unsupported("the quantised layer did not import as an integer layer")

@@ -74,7 +74,9 @@ def test_light_model_imports_and_simulates_or_is_refused_naming_the_op(path: Pat
 
 def test_qonnx_mnist_conv_matches_its_own_test_data():
     """qonnx ships onnx/models' MNIST CNN (opset 8, float) with an input and the expected output."""
-    qonnx = pytest.importorskip("qonnx", reason="qonnx (the test extra) is not installed: its mnist-conv is not checked")
+    qonnx = pytest.importorskip(
+        "qonnx", reason="qonnx (the test extra) is not installed: its mnist-conv is not checked"
+    )
     folder = Path(qonnx.__file__).parent / "data" / "onnx" / "mnist-conv"
     data = folder / "test_data_set_0"
     x = onnx.numpy_helper.to_array(onnx.load_tensor(str(data / "input_0.pb")))
