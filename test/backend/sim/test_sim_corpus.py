@@ -152,3 +152,28 @@ def test_imported_residual_networks_run_and_deadlock_without_their_skip_fifos(na
     first = report.deadlock.loop[0]
     assert first[0].endswith(".fork") and first[1] == "cannot write to full FIFO" and "add" in first[2]
     assert "try: size the FIFOs" in report.deadlock.message() and "whole tensor" in report.deadlock.message()
+
+
+@pytest.mark.parametrize(
+    "passes",
+    [
+        ("select-folding",),
+        ("select-folding", "merge-loops"),
+        ("select-folding", "merge-loops", "minimize-residual-buffers"),
+        ("dataflow-canonicalize", "merge-loops"),
+    ],
+    ids=lambda p: "+".join(p),
+)
+def test_later_passes_keep_the_imported_design_runnable(passes):
+    """Issue 13: select-folding alone (the issue's deadlock), then merge-loops, ... on the imported
+    ResNet-20: the design still runs in fpga-sim with default FIFOs."""
+    from fpga_opt.passes import load_pass
+
+    ctx = Context()
+    for dialect in (Builtin, Func, Dataflow):
+        ctx.load_dialect(dialect)
+    module = imported("resnet20_int8").module.clone()
+    for pass_name in passes:
+        load_pass(pass_name)().apply(ctx, module)
+    report = simulate_timing(elaborate(module), frames=3)
+    assert report.deadlock is None, f"after {passes}: {report.deadlock.message()}"
