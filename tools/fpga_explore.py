@@ -150,6 +150,15 @@ def _compile_command(point: dict, model: str, out_dir: str) -> str:
     )
 
 
+def _what(objective: str, accuracy_kind: str) -> str:
+    """The objective's definition as front.json states it (accuracy says what it was measured against)."""
+    from fpga_opt.tools.explore.evaluate import OBJECTIVES
+
+    if objective == "accuracy" and accuracy_kind == "agreement":
+        return "top-1 agreement with the float model (onnxruntime) on seeded random inputs, in fpga-sim"
+    return OBJECTIVES[objective][2]
+
+
 def write_front(args, source, archive, objectives, accuracy_kind, n_samples, space) -> dict:
     """front.json (+ csv, designs) from the archive; returns the document."""
     from fpga_opt.tools.explore.evaluate import OBJECTIVES
@@ -194,7 +203,8 @@ def write_front(args, source, archive, objectives, accuracy_kind, n_samples, spa
         "evaluations": len(archive.records),
         "infeasible": sum(1 for r in archive.records if not r["result"].get("feasible")),
         "objectives": {
-            o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": OBJECTIVES[o][2]} for o in objectives
+            o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": _what(o, accuracy_kind)}
+            for o in objectives
         },
         "accuracy": {"kind": accuracy_kind, "samples": n_samples} if accuracy_kind else None,
         "genes": [{"name": g.name, "choices": list(g.choices)} for g in space.genes],
