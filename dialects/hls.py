@@ -196,7 +196,7 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {
             "in_t": TYPE,
-            **{k: INT for k in ("H", "W", "C", "KH", "KW", "SH", "SW", "PT", "PL", "PB", "PR", "L", "PAD_LOWEST")},
+            **{k: INT for k in ("H", "W", "C", "KH", "KW", "SH", "SW", "PT", "PL", "PB", "PR", "L", "PAD_LOWEST", "PAD_VALUE")},
         },
     ),
     "conv": _conv_spec(False, None),

@@ -135,6 +135,61 @@ def import_model(path: Path, out: Path, shapes: list[str]) -> tuple[ModuleOp, di
     return imported.module, dict(imported.weights), ir_path
 
 
+FLOAT_TOLERANCE = 1e-5
+"""Largest relative difference allowed between the optimised and the imported IR on float outputs.
+
+Relative to the largest magnitude of each output over the frames: passes that
+reassociate float sums (merge-loops folding adds, a different accumulation
+order after refolding) move results by a few float32 ULPs of the partial sums,
+so bit equality is the wrong test for float graphs.  The bound is the issue's
+float criterion (#13); integer outputs must be equal bit for bit.
+"""
+
+
+def compare_outputs(ours: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> dict:
+    """How far `ours` is from `reference`: bit-exact for integer outputs, FLOAT_TOLERANCE for float ones."""
+    is_float = any(np.issubdtype(np.asarray(r).dtype, np.floating) for r in reference)
+    max_rel = 0.0
+    exact = True
+    for a, b in zip(ours, reference, strict=True):
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape:
+            return {"float": is_float, "exact": False, "max_rel_error": float("inf"), "passed": False}
+        exact &= bool(np.array_equal(a, b))
+        scale = float(np.max(np.abs(b))) if b.size else 0.0
+        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+        max_rel = max(max_rel, diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf")))
+    passed = exact or (is_float and max_rel <= FLOAT_TOLERANCE)
+    result = {"float": is_float, "exact": exact, "max_rel_error": max_rel, "passed": passed}
+    if is_float:
+        result["tolerance"] = FLOAT_TOLERANCE
+    return result
+
+
+def _agreement_text(agreement: dict) -> str:
+    if agreement["exact"]:
+        return "bit for bit"
+    return f"max relative error {agreement['max_rel_error']:.2g} (float tolerance {FLOAT_TOLERANCE:g})"
+
+
+def first_inexact_pass(ctx, imported: ModuleOp, passes: Sequence[str], weights, inputs, reference) -> str:
+    """Re-run the pipeline pass by pass from the imported IR; name the first that moves the outputs too far."""
+    from fpga_opt.backend.sim import run_functional
+
+    module = imported.clone()
+    for spec in passes:
+        _apply(ctx, module, spec)
+        agreement = compare_outputs(run_functional(module, weights, inputs, layout="hwc"), reference)
+        if not agreement["passed"]:
+            kind = "float outputs" if agreement["float"] else "integer outputs"
+            limit = f" > {FLOAT_TOLERANCE:g}" if agreement["float"] else " (integer outputs must be bit-exact)"
+            return (
+                f"pass '{spec.split('{', 1)[0]}' is not exact: the optimised IR's {kind} differ from the imported "
+                f"IR's by up to {agreement['max_rel_error']:.3g} relative{limit}"
+            )
+    return "the optimised IR computes different outputs from the imported one (no single pass reproduces it)"
+
+
 def estimate_summary(module: ModuleOp) -> dict:
     """The `dataflow.estimate` of estimate-resources as plain values (empty if absent)."""
     attr = module.attributes.get("dataflow.estimate")
@@ -187,15 +242,14 @@ def run(args: argparse.Namespace) -> int:
     inputs = random_inputs(module, args.frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
     reference = run_functional(imported, weights, inputs, layout="hwc")
-    same = all(np.array_equal(a, b) for a, b in zip(expected, reference, strict=True))
-    if not same:
-        raise FpgaOptError(
-            "fpga-sim: the optimised IR computes different outputs from the imported one "
-            f"(a pass is not exact; compare {ir_path} and {opt_path})"
-        )
+    agreement = compare_outputs(expected, reference)
+    report["simulate"] = agreement
+    if not agreement["passed"]:
+        culprit = first_inexact_pass(ctx, imported, passes, weights, inputs, reference)
+        raise FpgaOptError(f"fpga-sim: {culprit} (compare {ir_path} and {opt_path})")
     _say(
-        f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR == imported IR, "
-        f"bit for bit  {time.perf_counter() - t0:.1f} s"
+        f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR vs imported IR: "
+        f"{_agreement_text(agreement)}  {time.perf_counter() - t0:.1f} s"
     )
 
     t0 = time.perf_counter()

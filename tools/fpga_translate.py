@@ -37,7 +37,7 @@ def import_onnx_action(args: argparse.Namespace) -> None:
 
     if args.output is None:
         raise FpgaOptError("--import-onnx needs -o OUT.mlir (the weights sidecar is written beside it)")
-    imported = import_onnx(args.import_onnx, parse_input_shapes(args.input_shape))
+    imported = import_onnx(args.import_onnx, parse_input_shapes(args.input_shape), record_tensors=args.onnx_tensors)
     write_import(imported, args.output)
 
 
@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a Vitis HLS project (lowering dataflow IR first); -o names the project folder",
     )
     parser.add_argument("-o", "--output", metavar="OUT", help="output file (for --import-onnx: the .mlir file)")
+    parser.add_argument(
+        "--onnx-tensors",
+        action="store_true",
+        help="with --import-onnx: record which ONNX tensor each layer computes (dataflow.onnx_tensors, for fpga-trace)",
+    )
     parser.add_argument(
         "--input-shape",
         action="append",

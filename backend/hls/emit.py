@@ -150,11 +150,7 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
         elif isinstance(value, IntegerType | AnyFloat):
             lines.append(f"typedef {stream_ctype(value)} {key};")
         elif isinstance(value, RequantAttr):
-            lines.append(
-                f"typedef fpga_opt::requant<{_ll(value.multiplier.data)}, {value.shift.data}, "
-                f"{_ll(value.zero_point.data)}, {_ll(value.min.data)}, {_ll(value.max.data)}, "
-                f"fpga_opt::{_ROUNDING[value.rounding.data]}> {key};"
-            )
+            lines.extend(_requant_lines(key, value))
         elif isinstance(value, ActivationAttr) or (isinstance(value, NoneType) and key == "act"):
             lines.extend(_activation_lines(value if isinstance(value, ActivationAttr) else None))
         elif isinstance(value, NoneType):
@@ -168,6 +164,22 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
         else:  # pragma: no cover - the verifier rejects other kinds
             raise FpgaOptError(f'vhls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
     return lines
+
+
+def _requant_lines(key: str, rq: RequantAttr) -> list[str]:
+    """`typedef fpga_opt::requant<...> key;`, or for a per-channel requant its multiplier ROM and `requant_pc`."""
+    rest = (
+        f"{rq.shift.data}, {_ll(rq.zero_point.data)}, {_ll(rq.min.data)}, {_ll(rq.max.data)}, "
+        f"fpga_opt::{_ROUNDING[rq.rounding.data]}, {_ll(rq.offset.data)}"
+    )
+    if not rq.per_channel:
+        return [f"typedef fpga_opt::requant<{_ll(rq.multiplier.data)}, {rest}> {key};"]
+    values = ", ".join(_ll(m) for m in rq.multipliers)
+    n = len(rq.multipliers)
+    return [
+        f"struct {key}_m {{ static long long m(int c) {{ static const long long v[{n}] = {{{values}}}; return v[c]; }} }};",
+        f"typedef fpga_opt::requant_pc<{key}_m, {rest}> {key};",
+    ]
 
 
 def _activation_lines(act: ActivationAttr | None) -> list[str]:

@@ -141,7 +141,17 @@ class Deadlock:
         others = len({p for p, _, _ in self.waits} - {p for p, _, _ in shown})
         if others:
             text += f"; {others} more process{'es' if others > 1 else ''} wait{'' if others > 1 else 's'} behind them"
-        return text
+        return text + "; " + self.hint()
+
+    def hint(self) -> str:
+        """The fix to try: deeper FIFOs where a full FIFO blocks a fork or a join's faster branch."""
+        full = sorted({fifo for _, how, fifo in self.waits if "full" in how})
+        where = f" (full: {', '.join(full[:3])}{', ...' if len(full) > 3 else ''})" if full else ""
+        return (
+            f"try: size the FIFOs (fpga-opt -p minimize-residual-buffers,size-fifos), or put a dataflow.buffer "
+            f"holding the whole tensor on the faster branch into the join{where}; fpga-sim --fifo-depth unbounded "
+            "shows the design's own rate"
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -149,6 +159,7 @@ class Deadlock:
             "loop": [{"op": p, "state": how, "fifo": f} for p, how, f in self.loop],
             "waits": [{"op": p, "state": how, "fifo": f} for p, how, f in self.waits],
             "full_fifos": self.full,
+            "hint": self.hint(),
             "empty_fifos": self.empty,
         }
 

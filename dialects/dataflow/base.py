@@ -10,6 +10,7 @@ from xdsl.dialects.builtin import (
     I64,
     DenseArrayBase,
     IntegerAttr,
+    IntegerType,
     StringAttr,
     i64,
 )
@@ -23,7 +24,7 @@ from xdsl.irdl import (
 from xdsl.utils.exceptions import VerifyException
 
 from fpga_opt.dialects.dataflow.attrs import ActivationAttr, RequantAttr
-from fpga_opt.dialects.dataflow.types import StreamType
+from fpga_opt.dialects.dataflow.types import StreamType, int_range
 
 # --------------------------------------------------------------------------
 # Shared verification helpers
@@ -72,9 +73,20 @@ def check_same_kind(op: IRDLOperation, a: StreamType, b: StreamType, what: str) 
         )
 
 
-def check_requant(op: IRDLOperation, requant: RequantAttr | None, out: StreamType, prop: str = "requant") -> None:
+def check_requant(
+    op: IRDLOperation, requant: RequantAttr | None, out: StreamType, prop: str = "requant", per_channel: bool = False
+) -> None:
+    """`requant` fits the result type; a per-channel one only where the op allows it, one multiplier per channel."""
     if requant is None:
         return
+    if requant.per_channel and not per_channel:
+        raise VerifyException(
+            f"{who(op)}: '{prop}' has per-channel multipliers; only a conv's or linear's requant may (per-channel "
+            "weight scales)"
+        )
+    problem = requant.check_channels(out.channels)
+    if problem is not None:
+        raise VerifyException(f"{who(op)}: '{prop}' {problem}")
     if not out.is_integer:
         raise VerifyException(f"{who(op)}: '{prop}' needs an integer result, got {out.element_type}")
     if not requant.fits(out.element_type):
@@ -123,6 +135,15 @@ def verify_window(op: IRDLOperation, inp: StreamType, out: StreamType) -> None:
             f"{who(op)}: result is {out.height}x{out.width} but kernel {list(kernel)}, "
             f"stride {list(stride)} and pad {list(pad)} on a {h}x{w} input give {want[0]}x{want[1]}"
         )
+    pad_value = op.properties.get("pad_value")
+    if isinstance(pad_value, IntegerAttr):
+        if not isinstance(inp.element_type, IntegerType):
+            raise VerifyException(f"{who(op)}: pad_value needs an integer input, got {inp.element_type}")
+        lo, hi = int_range(inp.element_type)
+        if not lo <= pad_value.value.data <= hi:
+            raise VerifyException(
+                f"{who(op)}: pad_value {pad_value.value.data} does not fit the input type {inp.element_type}"
+            )
     depth = op.properties.get("window_depth")
     if isinstance(depth, IntegerAttr) and depth.value.data < 1:
         raise VerifyException(f"{who(op)}: window_depth must be >= 1 window, got {depth.value.data}")
@@ -272,6 +293,12 @@ class WindowedOp(DataflowOp):
     stride = prop_def(DenseArrayBase[I64])
     pad = prop_def(DenseArrayBase[I64])
     window_depth = opt_prop_def(IntegerAttr[I64])
+    pad_value = opt_prop_def(IntegerAttr[I64])
+    """The integer the padding holds (absent: 0): an asymmetric input's zero point, the real 0.0."""
+
+    @property
+    def padding_value(self) -> int:
+        return self.pad_value.value.data if self.pad_value is not None else 0
 
     @property
     def kernel_size(self) -> tuple[int, int]:

@@ -120,7 +120,7 @@ class LinearOp(WholeFrameOp):
             raise VerifyException(
                 f"{who(self)}: weight_type {self.weight_type} does not match the input element type {inp.element_type}"
             )
-        check_requant(self, self.requant, out)
+        check_requant(self, self.requant, out, per_channel=True)
         if out.is_integer and self.requant is None and out.bitwidth < 32:
             raise VerifyException(
                 f"{who(self)}: an integer linear without requant emits its accumulator and needs a result of "

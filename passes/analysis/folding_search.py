@@ -544,7 +544,14 @@ def _property_key(name: str, value: object) -> object:
         return "named"
     if isinstance(value, RequantAttr):  # the cost sees only these (costs.parts.requant_part)
         m = value.multiplier.data
-        return ("requant", m & (m - 1) == 0, m.bit_length(), value.shift.data > 0 or value.zero_point.data != 0)
+        return (
+            "requant",
+            m & (m - 1) == 0,
+            m.bit_length(),
+            value.shift.data > 0 or value.zero_point.data != 0,
+            value.offset.data != 0,
+            len(value.multipliers),
+        )
     if isinstance(value, ActivationAttr):
         return ("act", value.kind.data)
     return str(value)

@@ -59,7 +59,7 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
                 epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[nf][o]);
-                if (C::rq_t::enabled) v = C::rq_t::apply(v);
+                if (C::rq_t::enabled) v = C::rq_t::apply(v, nf * CO + o);
                 y.data[o] = (typename C::out_t)activate<C>(v);
             }
             out.write(y);
