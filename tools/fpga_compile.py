@@ -1,6 +1,10 @@
 """`fpga-compile`: the one-shot flow, ONNX model to a checked Vitis HLS project.
 
     fpga-compile model.onnx --board kv260 -o build/ [--frames 20] [--no-csim]
+    fpga-compile model.onnx --board pynqz2 -o build/ --exit-data samples.npz --labels-key y   # early exits
+
+An early-exit model with `--exit-data` takes its own flow (tools/compile_exits.py: profile,
+thresholds, baseline, split, exit-aware search, simulate on the real samples, lower, emit, csim).
 
 Steps, each leaving an inspectable artefact in the output folder (FINN's
 named build steps):
@@ -141,6 +145,13 @@ def estimate_summary(module: ModuleOp) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.exit_data is not None:  # early exits: their own flow (tools/compile_exits.py)
+        from fpga_opt.tools.compile_exits import Hooks
+        from fpga_opt.tools.compile_exits import run as run_exits
+
+        if args.pipeline is not None:
+            raise FpgaOptError("--exit-data chooses its own passes; it does not take --pipeline")
+        return run_exits(args, Hooks(import_model, _module_text, _relocate_sidecar, _apply, _say))
     from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
     from fpga_opt.backend.hls.emit import build_project
     from fpga_opt.backend.sim import run_functional
@@ -320,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
+    from fpga_opt.tools.compile_exits import add_arguments
+
+    add_arguments(parser)
     return parser
 
 
