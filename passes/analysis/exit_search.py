@@ -83,16 +83,22 @@ class ExitDesign:
 
 
 def simulate_route(
-    module: ModuleOp, route: Sequence[int], *, resolution: str = "coarse", fifo_depth: int | None = None
+    module: ModuleOp,
+    route: Sequence[int],
+    *,
+    resolution: str = "coarse",
+    fifo_depth: int | None = None,
+    passes: int = 1,
 ) -> Measured:
-    """fpga-sim on `route` (the exit of every sample, in order), twice over: the rate of the second pass.
+    """fpga-sim on `route` (the exit of every sample, in order), `passes` times over.
 
-    `fifo_depth`: words of every stream without a `dataflow.buffer` (None: unbounded, the decoupled design
+    The rate: between the first and the last result of one pass, or over the last pass of several (the
+    first warms the pipeline up; `backend/sim/exits.py`).  `fifo_depth`: words of every stream without a `dataflow.buffer` (None: unbounded, the decoupled design
     the model assumes; the exit buffers keep their depths either way).
     """
     from fpga_opt.backend.sim import simulate
 
-    frames = 2 * len(route)
+    frames = passes * len(route)
     result = simulate(
         module, None, None, frames=frames, exits=list(route), fifo_depth=fifo_depth, resolution=resolution
     )
