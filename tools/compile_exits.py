@@ -362,7 +362,6 @@ def match_baseline(module, board, max_util, route, base_cycles, base_res, args) 
     import math
 
     from fpga_opt.passes.analysis.exit_search import ExitSearch
-
     from fpga_opt.passes.size_fifos import SizeFifosPass
 
     cheap = module.clone()
