@@ -47,7 +47,7 @@ from fpga_opt.passes.analysis.folding_search import Design, FoldingProblem
 MIN_GAIN = 0.005
 """A refinement move is kept when it shortens the simulated interval by more than this fraction."""
 
-DEFAULT_MAX_SIMS = 8
+DEFAULT_MAX_SIMS = 6
 """Simulations the refinement may spend (each runs the whole route)."""
 
 DEFAULT_FIFO_WORDS = 2
@@ -88,12 +88,13 @@ def simulate_route(
     *,
     resolution: str = "coarse",
     fifo_depth: int | None = None,
-    passes: int = 1,
+    passes: int = 2,
 ) -> Measured:
     """fpga-sim on `route` (the exit of every sample, in order), `passes` times over.
 
-    The rate: between the first and the last result of one pass, or over the last pass of several (the
-    first warms the pipeline up; `backend/sim/exits.py`).  `fifo_depth`: words of every stream without a `dataflow.buffer` (None: unbounded, the decoupled design
+    The rate: over the last pass of several (the first warms the pipeline up, so a burst at the start of
+    the route counts as much as one in the middle; `backend/sim/exits.py`), or between the first and the
+    last result of a single pass.  `fifo_depth`: words of every stream without a `dataflow.buffer` (None: unbounded, the decoupled design
     the model assumes; the exit buffers keep their depths either way).
     """
     from fpga_opt.backend.sim import simulate
@@ -240,37 +241,48 @@ class ExitSearch:
         return stages
 
     def _candidate_moves(self, problem: FoldingProblem, measured: Measured) -> list[tuple[str, Callable[[], bool]]]:
-        """Moves worth a simulation, the most promising first: lift busy later-stage ops, then more backlog."""
+        """Moves worth a simulation, the most promising first.
+
+        A burst of hard samples backs up into the conditional buffer when the later stage cannot drain it:
+        first, every later stage's slowest ops one folding step up together (a stage is as fast as its
+        slowest op), then one more backlog frame, then single ops, the busiest in the simulation first.
+        """
         from fpga_opt.backend.costs import layer_name
 
         stages = self._stage_of()
         design = problem.design(self._picks(problem))
-        scored = []
-        for i, choice in enumerate(problem.choices):
-            busy = measured.busy.get(layer_name(choice.op), measured.busy.get(choice.op.name, 0.0))
-            stage = stages.get(choice.op, 0)
-            k = self._next_step(problem, design, i)
-            if k is None:
-                continue
-            scored.append((-(stage > 0), -busy, i, k))
-        scored.sort()
         moves: list[tuple[str, Callable[[], bool]]] = []
-        for _s, _b, i, k in scored[:4]:
-            name = problem.choices[i].name
-            folding = problem.choices[i].folding(k)
 
-            def lift(i=i, k=k) -> bool:
+        def lift(steps: list[tuple[int, int]]) -> Callable[[], bool]:
+            def move() -> bool:
                 d = problem.design(self._picks(problem))
-                problem.apply(d, i, k)
-                return self._write(problem, d)
+                for i, k in steps:
+                    problem.apply(d, i, k)
+                return problem.fits(d.total) and self._write(problem, d)
 
-            moves.append((f"lift {name} to {folding}", lift))
+            return move
+
+        later = sorted({stages.get(c.op, 0) for c in problem.choices} - {0})
+        for s in later:
+            members = [i for i, c in enumerate(problem.choices) if stages.get(c.op, 0) == s]
+            slowest = max(design.cycles[i] for i in members)
+            steps = []
+            for i in members:
+                if design.cycles[i] == slowest:
+                    k = self._next_step(problem, design, i)
+                    if k is None:
+                        steps = []
+                        break
+                    steps.append((i, k))
+            if steps:
+                names = ", ".join(problem.choices[i].name for i, _ in steps)
+                moves.append((f"stage {s} one step faster ({names})", lift(steps)))
 
         def more_backlog() -> bool:
-            before = self.backlog
-            self.backlog += 1
             from fpga_opt.passes.size_exit_buffers import size_exit_buffers
 
+            before = self.backlog
+            self.backlog += 1
             for func in self.funcs:
                 size_exit_buffers(func, self.backlog)
             if self._fits():
@@ -281,6 +293,14 @@ class ExitSearch:
             return False
 
         moves.append((f"backlog {self.backlog + 1} frames", more_backlog))
+        scored = []
+        for i, choice in enumerate(problem.choices):
+            k = self._next_step(problem, design, i)
+            if k is not None:
+                busy = measured.busy.get(layer_name(choice.op), 0.0)
+                scored.append((-busy, i, k))
+        for _busy, i, k in sorted(scored)[:3]:
+            moves.append((f"lift {problem.choices[i].name} to {problem.choices[i].folding(k)}", lift([(i, k)])))
         return moves
 
     @staticmethod
