@@ -19,7 +19,9 @@ the table gives:
 * **of ideal**: gain / ideal;
 * **limit**: `compute` when every op could go faster than the ideal needs, else what caps the
   gain: the op whose fastest folding is the floor (the first conv reads one pixel per cycle: the
-  input rate), with its cycles per sample and the gain it allows;
+  input rate), with its cycles per sample and the gain it allows; or, below 90 % of the ideal, the
+  folding step that does not fit (the slowest op's next legal folding, every other op at its
+  cheapest for that interval, exceeds the budget: the folding space, not the board, stops it);
 * **DSP, LUT**: the early-exit design's resources against the baseline's;
 * **match**: the cheapest early-exit design whose simulated rate meets the baseline's (ATHEENA's
   second figure): its DSP share of the baseline's, its largest share over DSP, LUT, FF and BRAM,
@@ -75,9 +77,11 @@ def run_one(model: Path, board: str, max_util: float, within: float, match: bool
 
 def limit_text(s: dict) -> str:
     cap = s["floor"]["gain_cap"]
-    if cap is None or cap >= s["ideal_gain"] * 0.999:
-        return "compute"
-    return f"{s['floor']['op']} {s['floor']['cycles']:,.0f} cyc/sample (cap {cap:.2f}x)"
+    if cap is not None and cap < s["ideal_gain"] * 0.999:
+        return f"{s['floor']['op']} at its fastest, {s['floor']['cycles']:,.0f} cyc/sample (cap {cap:.2f}x)"
+    if s.get("blocked_by") and s["gain_vs_ideal"] < 0.9:
+        return s["blocked_by"]
+    return "compute"
 
 
 def row(name: str, board: str, s: dict) -> list[str]:

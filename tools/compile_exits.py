@@ -293,6 +293,7 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         sizer(module)  # the folding moved: size again (never smaller)
     EstimateResourcesPass(board=args.board).apply(Context(), module)
     floor, floor_op = speed_floor(module, board, max_util)
+    blocker = search.next_step_blocker()
     say(
         f"[4/{steps}] search    split at {thresholds}, exit-aware joint search: {found.model_cycles:,} cycles/sample "
         f"(model), {_cycles(found.measured.cycles)} on the real route ({found.sims} simulation(s), "
@@ -336,6 +337,7 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         "gain": gain,
         "gain_vs_ideal": gain / ideal if ideal else None,
         "floor": {"cycles": floor, "op": floor_op, "gain_cap": base_cycles / floor if floor else None},
+        "blocked_by": blocker,
         "fell_back": gain < 1.0,
     }
     say(
@@ -423,6 +425,8 @@ def report_lines(section: dict) -> list[str]:
             f"              capped: {section['floor']['op']} reaches at best {section['floor']['cycles']:,.0f} cycles/sample "
             f"(gain at most {cap:.2f}x)"
         )
+    elif section.get("blocked_by") and section["gain_vs_ideal"] < 0.9:
+        lines.append(f"              capped: {section['blocked_by']}")
     share = ", ".join(
         f"{r.upper()} {ed['resources'][r]}/{base['resources'][r]}" for r in RESOURCES if base["resources"][r]
     )

@@ -359,6 +359,39 @@ class ExitSearch:
         result.model_cycles = model_interval(self.module, self.ctx)
         return result
 
+    def next_step_blocker(self) -> str | None:
+        """Why the model interval cannot improve, when a folding step is what stops it (else None).
+
+        The design's slowest op's next faster folding, with every other op at its cheapest folding meeting
+        that new interval: if even that exceeds the budget, the legal folding steps (not the multipliers
+        the board has) cap the gain; the text names the op, the step and the resource.
+        """
+        from fpga_opt.backend.costs import layer_name
+        from fpga_opt.backend.target.resources import RESOURCE_NAMES
+
+        problem = self._problem()
+        design = problem.design(self._picks(problem))
+        i = problem.bottleneck(design)
+        if i is None or design.cycles[i] < problem.const_cycles:
+            return None
+        current = design.cycles[i]
+        faster = sorted({problem.cost(i, k)[0] for k in range(len(problem.choices[i].configs))} - {current})
+        faster = [c for c in faster if c < current]
+        if not faster:
+            return None
+        goal = faster[-1]  # the next step down
+        picks = [problem._cheapest(j, goal) for j in range(len(problem.choices))]
+        trial = problem.design(picks)
+        if problem.interval(trial) > goal or problem.fits(trial.total):
+            return None
+        name, need, budget = problem.violation(trial.total)  # type: ignore[misc]
+        label = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}[name]
+        assert name in RESOURCE_NAMES
+        return (
+            f"folding steps: {layer_name(problem.choices[i].op)} at {current:,} cycles/sample, its next step "
+            f"({goal:,}) needs {label} {need} > {budget}"
+        )
+
     def run(self, target_cycles: int = 0, size_fifos: Callable[[ModuleOp], None] | None = None) -> ExitDesign:
         """Steps 1 and 2 (throughput, or the cheapest design meeting `target_cycles` per sample).
 
