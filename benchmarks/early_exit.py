@@ -94,6 +94,7 @@ def row(name: str, board: str, s: dict) -> list[str]:
         f"{100 * (1 - s['exit_fractions'][-1]):.1f}%",
         f"{100 * s['accuracy']:.2f}% ({100 * s['final_exit_accuracy']:.2f}%)",
         f"{base['sim_cycles']:,.0f}",
+        f"{ed['model_cycles']:,.0f}",
         f"{ed['sim_cycles']:,.0f}",
         f"{s['ideal_gain']:.2f}x",
         f"{s['gain']:.2f}x",
@@ -122,7 +123,8 @@ HEAD = [
     "leave early",
     "accuracy (final exit)",
     "base cyc",
-    "exit cyc",
+    "exit model",
+    "exit sim",
     "ideal",
     "gain",
     "of ideal",
@@ -151,7 +153,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--accuracy-within", type=float, default=1.0)
     parser.add_argument("--no-match", action="store_true", help="skip the resource-matching design (faster)")
     parser.add_argument("--json", help="write every figure to this file")
+    parser.add_argument("--from-json", help="print the table of an earlier run's --json file, running nothing")
     args = parser.parse_args(argv)
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        print_header(results)
+        print_table([row(NETWORKS[r["network"]][0], r["board"], r) for r in results["runs"]])
+        return results
     results: dict = {"max_util": args.max_util, "accuracy_within": args.accuracy_within, "runs": []}
     rows = []
     tmp = Path(tempfile.mkdtemp(prefix="early_exit_bench_"))
@@ -167,13 +175,18 @@ def main(argv: list[str] | None = None) -> dict:
             )
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
-    print(
-        f"\nfpga-compile --exit-data on the {results['runs'][0]['samples'] if results['runs'] else 0} digits test "
-        f"images; max-util {args.max_util:g}; thresholds within {args.accuracy_within:g} point(s) of the final exit's "
-        "accuracy; fpga-sim with the sized FIFOs\n"
-    )
+    print_header(results)
     print_table(rows)
     return results
+
+
+def print_header(results: dict) -> None:
+    samples = results["runs"][0]["samples"] if results["runs"] else 0
+    print(
+        f"\nfpga-compile --exit-data on the {samples} digits test images; max-util {results['max_util']:g}; "
+        f"thresholds within {results['accuracy_within']:g} point(s) of the final exit's accuracy; fpga-sim with "
+        "the sized FIFOs (cycles per sample)\n"
+    )
 
 
 if __name__ == "__main__":
