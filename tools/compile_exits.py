@@ -202,6 +202,43 @@ def check_exits(split_outputs, unsplit_outputs, route: np.ndarray) -> str | None
     return None
 
 
+def split_check(imported: ModuleOp, module: ModuleOp, outputs, reference) -> tuple[bool, str | None]:
+    """fpga-compile's check when its passes split an early-exit network (`--pipeline` with split-exit-branches).
+
+    (applies, problem): applies when `imported` is an unsplit early-exit network and `module` its split;
+    then the right reference is not the unsplit outputs but, per sample, the unsplit network's output at
+    the exit its decisions pick (`check_exits`).
+    """
+    from fpga_opt.passes.split_exit_branches import exit_thresholds, is_split
+    from fpga_opt.tools import fpga_profile_exits as prof
+
+    before, after = _func(imported), _func(module)
+    if is_split(before) or not is_split(after) or len(reference) < 2:
+        return False, None
+    thresholds = exit_thresholds(after)
+    if thresholds is None:
+        return True, "the split network records no dataflow.exit_thresholds"
+    model = prof.exit_model(before, f"@{before.sym_name.data}")
+    logits = [r.reshape(r.shape[0], -1) for r in reference]
+    route = prof.exits_taken(logits, model, thresholds)
+    return True, check_exits(outputs, reference, route)
+
+
+def unsplit_note(module: ModuleOp, specs) -> str | None:
+    """A note when an early-exit model is compiled without early-exit hardware (every exit for every sample)."""
+    from fpga_opt.passes.split_exit_branches import EXITS_ATTR, is_split
+
+    func = next((f for f in module.walk() if isinstance(f, FuncOp) and not f.is_declaration), None)
+    if func is None or EXITS_ATTR not in func.attributes or is_split(func):
+        return None
+    if any(spec.startswith("split-exit-branches") for spec in specs):
+        return None
+    return (
+        "note: an early-exit model without --exit-data is built as a multi-output network, every exit computed "
+        "for every sample; give --exit-data samples.npz (--labels-key y) for early-exit hardware"
+    )
+
+
 def pick_samples(route: np.ndarray, count: int) -> np.ndarray:
     """`count` sample indices in their order, the first ones, with at least a few of every exit taken."""
     n = len(route)
@@ -559,4 +596,14 @@ def add_arguments(parser) -> None:
     )
 
 
-__all__ = ["Hooks", "add_arguments", "check_exits", "pick_samples", "report_lines", "run", "run_exit_flow"]
+__all__ = [
+    "Hooks",
+    "add_arguments",
+    "check_exits",
+    "pick_samples",
+    "report_lines",
+    "run",
+    "run_exit_flow",
+    "split_check",
+    "unsplit_note",
+]

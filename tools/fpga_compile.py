@@ -176,6 +176,10 @@ def run(args: argparse.Namespace) -> int:
     module, weights, ir_path = import_model(model, out, args.input_shape)
     n_layers = len(list(next(op for op in module.body.block.ops if isinstance(op, func.FuncOp)).body.block.ops)) - 1
     _say(f"[1/{total_steps}] import    {model} -> {ir_path} ({n_layers} ops)  {time.perf_counter() - t0:.1f} s")
+    from fpga_opt.tools.compile_exits import unsplit_note
+
+    if (note := unsplit_note(module, passes)) is not None:
+        _say(f"          {note}")
 
     t0 = time.perf_counter()
     imported = module.clone()
@@ -193,7 +197,12 @@ def run(args: argparse.Namespace) -> int:
     inputs = random_inputs(module, args.frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
     reference = run_functional(imported, weights, inputs, layout="hwc")
-    same = all(np.array_equal(a, b) for a, b in zip(expected, reference, strict=True))
+    from fpga_opt.tools.compile_exits import split_check
+
+    split, problem = split_check(imported, module, expected, reference)  # early exits: per sample, the exit taken
+    same = problem is None if split else all(np.array_equal(a, b) for a, b in zip(expected, reference, strict=True))
+    if split and problem is not None:
+        raise FpgaOptError(f"fpga-sim: the split early-exit network is not the imported one's exits: {problem}")
     if not same:
         raise FpgaOptError(
             "fpga-sim: the optimised IR computes different outputs from the imported one "
@@ -201,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         )
     _say(
         f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR == imported IR, "
-        f"bit for bit  {time.perf_counter() - t0:.1f} s"
+        f"bit for bit{' (each sample at the exit it took)' if split else ''}  {time.perf_counter() - t0:.1f} s"
     )
 
     t0 = time.perf_counter()

@@ -312,3 +312,27 @@ def test_float_exit_decisions_run_in_csim(digits_ir, tmp_path):
     build_project(module, weights, inputs=frames_in, expected=frames_out).write(tmp_path / "hls")
     result = run_csim(tmp_path / "hls")
     assert result.passed, result.output[-2000:]
+
+
+def test_split_check_takes_each_sample_at_its_exit(digits_ir):
+    """fpga-compile --pipeline with split-exit-branches: the reference is the unsplit output at the exit taken."""
+    from xdsl.dialects.builtin import ArrayAttr, FloatAttr, f64
+
+    from fpga_opt.backend.sim import elaborate, run_functional
+    from fpga_opt.backend.sim.boundary import prepare_inputs
+    from fpga_opt.tools.compile_exits import split_check, unsplit_note
+
+    imported = load_module(digits_ir)
+    assert "without --exit-data is built as a multi-output network" in unsplit_note(imported, ["select-folding"])
+    assert unsplit_note(imported, ["split-exit-branches{thresholds=0.9}"]) is None
+    module, func = split(digits_ir, 0.9)
+    with np.load(DATA) as data:
+        inputs = prepare_inputs(elaborate(module), data["x"][:40])
+    outputs = run_functional(module, None, inputs, layout="hwc", base_dir=digits_ir.parent)
+    reference = run_functional(imported, None, inputs, layout="hwc", base_dir=digits_ir.parent)
+    assert split_check(imported, module, outputs, reference) == (True, None)
+    assert split_check(imported, imported, reference, reference) == (False, None)
+    # decisions taken at 0.9 do not match the rule at 0.99: caught
+    func.attributes["dataflow.exit_thresholds"] = ArrayAttr([FloatAttr(0.99, f64)])
+    applies, problem = split_check(imported, module, outputs, reference)
+    assert applies and "the decision rule on the unsplit network's logits says 1" in problem
