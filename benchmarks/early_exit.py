@@ -16,6 +16,8 @@ the table gives:
 * **gain**: fpga-sim's throughput of the early-exit design on the real samples, each routed by its
   real decision, against the network without its early exits folded for the same resource cap
   (`max-util`), both with the FIFO depths size-fifos gave them (2-word streams elsewhere);
+* **exit model, exit sim, report-sim**: the early-exit design's cycles per sample in the cost model and
+  in fpga-sim on the real route, and how far the interval `fpga-report` prints is from fpga-sim's;
 * **of ideal**: gain / ideal;
 * **limit**: `compute` when every op could go faster than the ideal needs, else what caps the
   gain: the op whose fastest folding is the floor (the first conv reads one pixel per cycle: the
@@ -96,6 +98,7 @@ def row(name: str, board: str, s: dict) -> list[str]:
         f"{base['sim_cycles']:,.0f}",
         f"{ed['model_cycles']:,.0f}",
         f"{ed['sim_cycles']:,.0f}",
+        "-" if ed.get("report_cycles") is None else f"{100 * (ed['report_cycles'] / ed['sim_cycles'] - 1):+.1f}%",
         f"{s['ideal_gain']:.2f}x",
         f"{s['gain']:.2f}x",
         f"{100 * s['gain_vs_ideal']:.0f}%",
@@ -125,6 +128,7 @@ HEAD = [
     "base cyc",
     "exit model",
     "exit sim",
+    "report-sim",
     "ideal",
     "gain",
     "of ideal",

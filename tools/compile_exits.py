@@ -355,6 +355,7 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         raise FpgaOptError(f"fpga-sim: the early-exit design does not run on the real samples: {deadlock}")
     gain = base_cycles / exit_cycles
     exit_res = _resources(module, board)
+    report_cycles = _report_interval(module)
     section = {
         "samples": prof["samples"],
         "thresholds": prof["thresholds"],
@@ -366,6 +367,7 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         "baseline": {"sim_cycles": base_cycles, "resources": base_res},
         "exit_design": {
             "model_cycles": model_interval(module, search.ctx),
+            "report_cycles": report_cycles,
             "sim_cycles": exit_cycles,
             "resources": exit_res,
             "moves": found.moves,
@@ -397,6 +399,13 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
     picks = pick_samples(prof["route"], args.frames)
     vectors = {"inputs": [b[picks] for b in prepared], "picks": picks, "reference": design_ref}
     return design, weights, vectors, opt_path, section
+
+
+def _report_interval(module: ModuleOp) -> int:
+    """The interval `fpga-report` prints for the design as written (from its `dataflow.estimate`)."""
+    from fpga_opt.tools.fpga_report import report_data
+
+    return int(report_data(module.clone())["interval_cycles"])
 
 
 def _fifo_sizer(board: str, max_util: float, say: Callable[[str], None]) -> Callable[[ModuleOp], None]:
@@ -456,6 +465,11 @@ def report_lines(section: dict) -> list[str]:
         f"{section['gain']:.2f}x (ideal at equal compute {section['ideal_gain']:.2f}x, "
         f"{100 * section['gain_vs_ideal']:.0f}% of it)"
     )
+    if ed.get("report_cycles"):
+        lines.append(
+            f"              fpga-report's interval {ed['report_cycles']:,} cycles/sample, "
+            f"{100 * (ed['report_cycles'] / ed['sim_cycles'] - 1):+.1f}% from fpga-sim's"
+        )
     cap = section["floor"]["gain_cap"]
     if cap is not None and cap < section["ideal_gain"]:
         lines.append(
