@@ -385,7 +385,8 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         f"the unsplit network's at the exit taken  {time.perf_counter() - t0:.1f} s"
     )
     if getattr(args, "match_baseline", False):
-        section["matched"] = match_baseline(module, board, max_util, prof["route"], base_cycles, base_res, args)
+        target = matching_target(base_cycles, floor)
+        section["matched"] = match_baseline(module, board, max_util, prof["route"], target, base_res, args)
     if gain < 1.0:
         say(
             f"          the early-exit design is slower than the network without exits ({exit_cycles:,.1f} against "
@@ -426,19 +427,24 @@ def _fifo_sizer(board: str, max_util: float, say: Callable[[str], None]) -> Call
     return size
 
 
-def match_baseline(module, board, max_util, route, base_cycles, base_res, args) -> dict:
-    """The cheapest early-exit design whose simulated interval meets the baseline's, as a share of its resources."""
+def matching_target(base_cycles: float, floor_cycles: float) -> int:
+    """The interval the resource-matching design must meet: the baseline's, in whole cycles (a simulated
+    255.9999 is 256), and never below the fastest any folding reaches (a baseline at the input rate)."""
     import math
 
+    return max(1, math.floor(base_cycles + 1e-6), math.ceil(floor_cycles - 1e-6))
+
+
+def match_baseline(module, board, max_util, route, target_cycles: int, base_res, args) -> dict:
+    """The cheapest early-exit design whose model interval meets `target_cycles` (`matching_target`), refined
+    in fpga-sim on the real route; its resources as a share of the baseline's."""
     from fpga_opt.passes.analysis.exit_search import ExitSearch
 
     cheap = module.clone()
     search = ExitSearch(
         cheap, board, max_util, route.tolist(), board_spec=args.board, resolution=SIM_RESOLUTION, what="fpga-compile"
     )
-    found = search.run(
-        target_cycles=max(1, math.floor(base_cycles)), size_fifos=_fifo_sizer(args.board, max_util, lambda _t: None)
-    )
+    found = search.run(target_cycles=target_cycles, size_fifos=_fifo_sizer(args.board, max_util, lambda _t: None))
     res = _resources(cheap, board)
     share = {r: (res[r] / base_res[r] if base_res[r] else None) for r in RESOURCES}
     return {"sim_cycles": found.measured.cycles, "resources": res, "share": share, "moves": found.moves}
@@ -614,6 +620,7 @@ __all__ = [
     "Hooks",
     "add_arguments",
     "check_exits",
+    "matching_target",
     "pick_samples",
     "report_lines",
     "run",

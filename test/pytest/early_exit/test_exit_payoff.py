@@ -28,7 +28,7 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.exit_search import ExitSearch, model_interval, simulate_route
 from fpga_opt.passes.select_folding import SelectFoldingPass
 from fpga_opt.passes.split_exit_branches import split_function
-from fpga_opt.tools.compile_exits import check_exits, pick_samples
+from fpga_opt.tools.compile_exits import check_exits, matching_target, pick_samples
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "early_exit"
@@ -184,6 +184,15 @@ def test_check_exits_catches_a_wrong_exit_and_a_wrong_output():
     assert "sample 4: the output differs from the unsplit network's exit 1" in check_exits(
         [bad, index], [early, final], route
     )
+
+
+def test_the_matching_target_is_the_baselines_interval_within_reach():
+    """A baseline simulated at 255.9999 cycles is at 256; one at the input rate sets a target no folding of
+    the early-exit design can beat, so the target is the fastest it reaches (zcu102: 256 cycles)."""
+    assert matching_target(1599.9999999999968, 256.0) == 1600
+    assert matching_target(1337.6, 256.0) == 1337
+    assert matching_target(255.99999999, 256.0) == 256
+    assert matching_target(250.0, 256.0) == 256
 
 
 def test_picked_samples_hold_every_exit_in_order():
