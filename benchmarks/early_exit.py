@@ -78,12 +78,9 @@ def run_one(model: Path, board: str, max_util: float, within: float, match: bool
 
 
 def limit_text(s: dict) -> str:
-    cap = s["floor"]["gain_cap"]
-    if cap is not None and cap < s["ideal_gain"] * 0.999:
-        return f"{s['floor']['op']} at its fastest, {s['floor']['cycles']:,.0f} cyc/sample (cap {cap:.2f}x)"
-    if s.get("blocked_by") and s["gain_vs_ideal"] < 0.9:
-        return s["blocked_by"]
-    return "compute"
+    from fpga_opt.tools.compile_exits import limit
+
+    return limit(s) or "compute"
 
 
 def row(name: str, board: str, s: dict) -> list[str]:

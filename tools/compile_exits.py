@@ -454,6 +454,29 @@ def _cycles(c: float | None) -> str:
     return "deadlock" if c is None else f"{c:,.1f}"
 
 
+def limit(section: dict) -> str | None:
+    """What caps the gain, with its number; None when nothing does (compute binds, or >= 90 % of the ideal).
+
+    An op at its fastest folding (usually the first conv, reading one pixel per cycle): the model's floor
+    caps the gain below the ideal, or the design sits on it, and then fpga-sim's interval is the floor as it
+    runs (a padded frame takes longer than the model's count of its pixels).  Else, below 90 % of the ideal,
+    the folding step that does not fit (`ExitSearch.next_step_blocker`).
+    """
+    floor, ed = section["floor"], section["exit_design"]
+    cap = floor["gain_cap"]
+    at_floor = bool(floor["cycles"]) and ed["model_cycles"] <= floor["cycles"] * (1 + 1e-9)
+    if cap is not None and at_floor:
+        return (
+            f"{floor['op']} at its fastest folding: {floor['cycles']:,.0f} cycles/sample in the model, "
+            f"{ed['sim_cycles']:,.0f} in fpga-sim (gain at most {section['gain']:.2f}x)"
+        )
+    if cap is not None and cap < section["ideal_gain"] * 0.999:
+        return f"{floor['op']} at its fastest folding: {floor['cycles']:,.0f} cycles/sample (gain at most {cap:.2f}x)"
+    if section.get("blocked_by") and section["gain_vs_ideal"] < 0.9:
+        return section["blocked_by"]
+    return None
+
+
 def report_lines(section: dict) -> list[str]:
     """The early-exit part of fpga-compile's report."""
     ed, base = section["exit_design"], section["baseline"]
@@ -476,14 +499,9 @@ def report_lines(section: dict) -> list[str]:
             f"              fpga-report's interval {ed['report_cycles']:,} cycles/sample, "
             f"{100 * (ed['report_cycles'] / ed['sim_cycles'] - 1):+.1f}% from fpga-sim's"
         )
-    cap = section["floor"]["gain_cap"]
-    if cap is not None and cap < section["ideal_gain"]:
-        lines.append(
-            f"              capped: {section['floor']['op']} reaches at best {section['floor']['cycles']:,.0f} cycles/sample "
-            f"(gain at most {cap:.2f}x)"
-        )
-    elif section.get("blocked_by") and section["gain_vs_ideal"] < 0.9:
-        lines.append(f"              capped: {section['blocked_by']}")
+    capped = limit(section)
+    if capped is not None:
+        lines.append(f"              capped: {capped}")
     share = ", ".join(
         f"{r.upper()} {ed['resources'][r]}/{base['resources'][r]}" for r in RESOURCES if base["resources"][r]
     )
@@ -620,6 +638,7 @@ __all__ = [
     "Hooks",
     "add_arguments",
     "check_exits",
+    "limit",
     "matching_target",
     "pick_samples",
     "report_lines",
