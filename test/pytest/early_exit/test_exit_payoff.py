@@ -28,7 +28,7 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.exit_search import ExitSearch, model_interval, simulate_route
 from fpga_opt.passes.select_folding import SelectFoldingPass
 from fpga_opt.passes.split_exit_branches import split_function
-from fpga_opt.tools.compile_exits import check_exits, matching_target, pick_samples
+from fpga_opt.tools.compile_exits import check_exits, limit, matching_target, pick_samples
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "early_exit"
@@ -193,6 +193,26 @@ def test_the_matching_target_is_the_baselines_interval_within_reach():
     assert matching_target(1337.6, 256.0) == 1337
     assert matching_target(255.99999999, 256.0) == 256
     assert matching_target(250.0, 256.0) == 256
+
+
+def test_the_limit_names_the_floor_as_fpga_sim_runs_it_or_the_folding_step():
+    """Figures of the B-LeNet on Ultra96-V2 and Pynq-Z2 (benchmarks/early_exit.py)."""
+    on_floor = {
+        "ideal_gain": 3.15,
+        "gain": 640 / 287.4,
+        "gain_vs_ideal": 640 / 287.4 / 3.15,
+        "floor": {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 2.5},
+        "exit_design": {"model_cycles": 256, "sim_cycles": 287.4},
+        "blocked_by": None,
+    }
+    assert limit(on_floor) == (
+        "conv1.conv_Conv at its fastest folding: 256 cycles/sample in the model, 287 in fpga-sim (gain at most 2.23x)"
+    )
+    stepped = {**on_floor, "exit_design": {"model_cycles": 576, "sim_cycles": 579.0}, "gain": 2.76}
+    stepped.update(gain_vs_ideal=2.76 / 3.15, blocked_by="folding steps: exit0 ...")
+    stepped["floor"] = {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 6.25}
+    assert limit(stepped) == "folding steps: exit0 ..."
+    assert limit({**stepped, "gain_vs_ideal": 0.95}) is None  # compute binds and the gain is there
 
 
 def test_picked_samples_hold_every_exit_in_order():
