@@ -18,7 +18,8 @@ the table gives:
   (`max-util`), both with the FIFO depths size-fifos gave them (2-word streams elsewhere);
 * **exit model, exit sim, report-sim**: the early-exit design's cycles per sample in the cost model and
   in fpga-sim on the real route, and how far the interval `fpga-report` prints is from fpga-sim's;
-* **of ideal**: gain / ideal;
+* **of ideal**: gain / ideal; `(baseline emitted)`: the early-exit design is slower than the baseline,
+  so fpga-compile emits the baseline (its gain is then 1.00);
 * **limit**: `compute` when every op could go faster than the ideal needs, else what caps the
   gain: the op whose fastest folding is the floor (the first conv reads one pixel per cycle: the
   input rate), with its cycles per sample and the gain it allows; or, below 90 % of the ideal, the
@@ -97,7 +98,7 @@ def row(name: str, board: str, s: dict) -> list[str]:
         f"{ed['sim_cycles']:,.0f}",
         "-" if ed.get("report_cycles") is None else f"{100 * (ed['report_cycles'] / ed['sim_cycles'] - 1):+.1f}%",
         f"{s['ideal_gain']:.2f}x",
-        f"{s['gain']:.2f}x",
+        f"{s['gain']:.2f}x" + (" (baseline emitted)" if s["fell_back"] else ""),
         f"{100 * s['gain_vs_ideal']:.0f}%",
         limit_text(s),
         share("dsp"),
