@@ -459,7 +459,7 @@ def limit(section: dict) -> str | None:
 
     An op at its fastest folding (usually the first conv, reading one pixel per cycle): the model's floor
     caps the gain below the ideal, or the design sits on it, and then fpga-sim's interval is the floor as it
-    runs (a padded frame takes longer than the model's count of its pixels).  Else, below 90 % of the ideal,
+    runs (it can be above the model's: docs/passes/early_exit.md, Not done).  Else, below 90 % of the ideal,
     the folding step that does not fit (`ExitSearch.next_step_blocker`).
     """
     floor, ed = section["floor"], section["exit_design"]
