@@ -261,6 +261,7 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {"in_t": TYPE, "N": INT, "SHIFT": INT, "TABLE_LEN": INT, "LIMIT": INT, "TABLE": INTS},
     ),
+    "exit_decision_float": KernelSpec("exits.h", ("in",), ("out",), (), {"in_t": TYPE, "N": INT, "LIMIT": FLOAT}),
     "conditional_buffer": KernelSpec(
         "exits.h", ("in", "decision"), ("out", "gate*"), (), {"T": TYPE, "L": INT, "N": INT}
     ),

@@ -34,7 +34,10 @@ within `max-util` of every resource (FIFOs are costed by
 budget, the pass first sets back the FIFOs the design can do without
 (`shrink`), then, with `refold`, re-runs `select-folding` with the FIFOs
 counted and sizes again; otherwise it fails with one line naming the
-resource.  It is deterministic.  docs/passes/folding.md ("FIFO sizing") has
+resource.  It is deterministic.  On an early-exit network every simulation follows
+the recorded exit probabilities (each stage sees the samples that reach it;
+docs/passes/early_exit.md); without them it sizes for every sample taking
+the final exit, and warns.  docs/passes/folding.md ("FIFO sizing") has
 the rationale, figures and the pipeline order.
 """
 
@@ -52,6 +55,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import op_rate
 from fpga_opt.backend.sim import elaborate, simulate_timing
+from fpga_opt.backend.sim.exits import exit_routing
 from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.progress import progress
@@ -60,6 +64,7 @@ from fpga_opt.passes.analysis.fifo_sizing import (
     Run,
     Site,
     decoupled_run,
+    exit_frames,
     fifo_resources,
     functions,
     paced_run,
@@ -278,6 +283,11 @@ class SizeFifosPass(ModulePass):
             raise FpgaOptError(f"{what}: max-util must be in (0, 1], got {self.max_util}")
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from fpga_opt.backend.costs.exit_rates import func_reach, missing_rates_message, warn
+
+        for func in functions(op):
+            if func_reach(func)[1] == "none":  # sized for the worst case: say so
+                warn(self.name, missing_rates_message(f"@{func.sym_name.data}"))
         self.size(op)
 
     # ----- the Python API -------------------------------------------------------------
@@ -392,7 +402,9 @@ class SizeFifosPass(ModulePass):
                 if func not in touched:
                     continue
                 name = func.sym_name.data
-                run = simulate_timing(elaborate(module, name), frames=self.frames, resolution=self.resolution)
+                net = elaborate(module, name)
+                frames = self._frames(func)
+                run = simulate_timing(net, frames=frames, resolution=self.resolution, routing=exit_routing(net, frames))
                 journal.simulated(f"shrink {name}")
                 if run.deadlock is not None or run.cycles_per_frame is None or run.cycles_per_frame > limits[name]:
                     for c in group:
@@ -455,6 +467,10 @@ class SizeFifosPass(ModulePass):
         except FpgaOptError as error:
             raise FpgaOptError(f"{self.name}: refold with the sized FIFOs counted: {error}") from None
 
+    def _frames(self, func: FuncOp) -> int:
+        """Frames per run: `frames`, more in an early-exit network (see fifo_sizing.exit_frames)."""
+        return exit_frames(func, self.frames)
+
     def _sites(self, func: FuncOp) -> list[Site]:
         sites = sites_of(func.body.block)
         return sites if self.windows else [s for s in sites if s.kind == "edge"]
@@ -473,9 +489,10 @@ class SizeFifosPass(ModulePass):
         result = SizedFunction(func.sym_name.data, 0.0, 0.0, 0, 0)
         if not sites:
             return result
+        frames = self._frames(func)
         result.before = {s.name: s.depth for s in sites}
         # 1. the decoupled interval, and the pace of the measurement
-        decoupled = decoupled_run(module, func, sites, frames=self.frames, resolution=self.resolution).cycles_per_frame
+        decoupled = decoupled_run(module, func, sites, frames=frames, resolution=self.resolution).cycles_per_frame
         assert decoupled is not None
         journal.simulated(f"{result.name}: decoupled")
         pace = max(1, math.ceil(decoupled - 1e-6))
@@ -497,7 +514,7 @@ class SizeFifosPass(ModulePass):
 
         # 2b. every edge's highest level at the pace, with the window streams as they now are
         sites = self._sites(func)
-        paced = paced_run(module, func, sites, pace, frames=self.frames, resolution=self.resolution)
+        paced = paced_run(module, func, sites, pace, frames=frames, resolution=self.resolution)
         journal.simulated(f"{result.name}: paced")
         for site in sites:
             stats = paced.stats.get(site.key)
@@ -512,7 +529,7 @@ class SizeFifosPass(ModulePass):
         limit = decoupled * (1 + self.tolerance)
         for round_ in range(self.rounds + 1):
             sites = self._sites(func)
-            check = simulate_sites(module, func, sites, frames=self.frames, resolution=self.resolution)
+            check = simulate_sites(module, func, sites, frames=frames, resolution=self.resolution)
             journal.simulated(f"{result.name}: check {round_ + 1}")
             result.rounds = round_
             if check.deadlock is None and check.cycles_per_frame is not None and check.cycles_per_frame <= limit:

@@ -62,6 +62,8 @@ THRESHOLDS_ATTR = "dataflow.exit_thresholds"
 """On the function: the confidence threshold of each early exit (K-1 floats)."""
 PROBABILITIES_ATTR = "dataflow.exit_probabilities"
 """On the function (written by fpga-profile-exits): the fraction of samples leaving at each exit (K floats)."""
+PROFILE_ATTR = "dataflow.exit_profile"
+"""On the function (fpga-profile-exits --write-ir): samples and accuracies behind the recorded rates."""
 OUTPUT_NAMES_ATTR = "dataflow.output_names"
 OUTPUT_SCALES_ATTR = "dataflow.output_scales"
 EXIT_NAMES_ATTR = "dataflow.exit_names"
@@ -448,8 +450,14 @@ def split_function(func: FuncOp, thresholds: Sequence[float] | None, what: str =
     net = analyse_exits(func, what)
     where = f"{what}: {net.where}"
     early = net.num_exits - 1
+    recorded = exit_thresholds(func)
+    if thresholds and recorded is not None and list(thresholds) != list(recorded):
+        # the recorded exit rates were measured at other thresholds: stale, so they go (costing with them
+        # would be silently wrong; select-folding then asks for rates)
+        func.attributes.pop(PROBABILITIES_ATTR, None)
+        func.attributes.pop(PROFILE_ATTR, None)
     if thresholds is None or len(thresholds) == 0:
-        thresholds = exit_thresholds(func)
+        thresholds = recorded
         if thresholds is None:
             raise FpgaOptError(
                 f"{where}: no thresholds; give split-exit-branches{{thresholds=...}} (one per early exit) or "

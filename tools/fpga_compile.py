@@ -1,6 +1,10 @@
 """`fpga-compile`: the one-shot flow, ONNX model to a checked Vitis HLS project.
 
     fpga-compile model.onnx --board kv260 -o build/ [--frames 20] [--no-csim]
+    fpga-compile model.onnx --board pynqz2 -o build/ --exit-data samples.npz --labels-key y   # early exits
+
+An early-exit model with `--exit-data` takes its own flow (tools/compile_exits.py: profile,
+thresholds, baseline, split, exit-aware search, simulate on the real samples, lower, emit, csim).
 
 Steps, each leaving an inspectable artefact in the output folder (FINN's
 named build steps):
@@ -201,6 +205,13 @@ def estimate_summary(module: ModuleOp) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.exit_data is not None:  # early exits: their own flow (tools/compile_exits.py)
+        from fpga_opt.tools.compile_exits import Hooks
+        from fpga_opt.tools.compile_exits import run as run_exits
+
+        if args.pipeline is not None:
+            raise FpgaOptError("--exit-data chooses its own passes; it does not take --pipeline")
+        return run_exits(args, Hooks(import_model, _module_text, _relocate_sidecar, _apply, _say))
     from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
     from fpga_opt.backend.hls.emit import build_project
     from fpga_opt.backend.sim import run_functional
@@ -225,6 +236,10 @@ def run(args: argparse.Namespace) -> int:
     module, weights, ir_path = import_model(model, out, args.input_shape)
     n_layers = len(list(next(op for op in module.body.block.ops if isinstance(op, func.FuncOp)).body.block.ops)) - 1
     _say(f"[1/{total_steps}] import    {model} -> {ir_path} ({n_layers} ops)  {time.perf_counter() - t0:.1f} s")
+    from fpga_opt.tools.compile_exits import unsplit_note
+
+    if (note := unsplit_note(module, passes)) is not None:
+        _say(f"          {note}")
 
     t0 = time.perf_counter()
     imported = module.clone()
@@ -242,14 +257,23 @@ def run(args: argparse.Namespace) -> int:
     inputs = random_inputs(module, args.frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
     reference = run_functional(imported, weights, inputs, layout="hwc")
-    agreement = compare_outputs(expected, reference)
+    from fpga_opt.tools.compile_exits import split_check
+
+    split, problem = split_check(imported, module, expected, reference)  # early exits: per sample, the exit taken
+    if split and problem is not None:
+        raise FpgaOptError(f"fpga-sim: the split early-exit network is not the imported one's exits: {problem}")
+    agreement = (
+        {"float": False, "exact": True, "max_rel_error": 0.0, "passed": True}
+        if split
+        else compare_outputs(expected, reference)
+    )
     report["simulate"] = agreement
     if not agreement["passed"]:
         culprit = first_inexact_pass(ctx, imported, passes, weights, inputs, reference)
         raise FpgaOptError(f"fpga-sim: {culprit} (compare {ir_path} and {opt_path})")
     _say(
         f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR vs imported IR: "
-        f"{_agreement_text(agreement)}  {time.perf_counter() - t0:.1f} s"
+        f"{_agreement_text(agreement)}{' (each sample at the exit it took)' if split else ''}  {time.perf_counter() - t0:.1f} s"
     )
 
     t0 = time.perf_counter()
@@ -403,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
+    from fpga_opt.tools.compile_exits import add_arguments
+
+    add_arguments(parser)
     return parser
 
 

@@ -148,10 +148,8 @@ class Profile:
         }
 
 
-def profile(
-    logits: Sequence[np.ndarray], model: ExitModel, thresholds: Sequence[float], labels: np.ndarray | None
-) -> Profile:
-    """Route every sample to the first confident exit (the last exit takes the rest)."""
+def exits_taken(logits: Sequence[np.ndarray], model: ExitModel, thresholds: Sequence[float]) -> np.ndarray:
+    """The exit every sample takes: the first confident one (the last exit takes the rest)."""
     n = len(logits[0])
     taken = np.full(n, model.num_exits - 1)
     undecided = np.ones(n, dtype=bool)
@@ -159,6 +157,15 @@ def profile(
         leave = decide(logits[k], t, model.logit_types[k], model.scales[k]) & undecided
         taken[leave] = k
         undecided &= ~leave
+    return taken
+
+
+def profile(
+    logits: Sequence[np.ndarray], model: ExitModel, thresholds: Sequence[float], labels: np.ndarray | None
+) -> Profile:
+    """Route every sample to the first confident exit (the last exit takes the rest)."""
+    n = len(logits[0])
+    taken = exits_taken(logits, model, thresholds)
     counts = [int(np.sum(taken == k)) for k in range(model.num_exits)]
     accuracy = None
     per_exit: list[float | None] = []

@@ -4,7 +4,8 @@
     fpga-report annotated.mlir [--json report.json] [--html report.html] [--plot report.png]
 
 Prints a per-layer table (layer, op, folding, cycles, DSP, BRAM18, URAM,
-LUT, FF; `*` marks the bottleneck), the board utilisation in %, the
+LUT, FF; `*` marks the bottleneck; an early-exit network adds each op's
+cycles per network sample, scaled by the fraction of samples reaching it), the board utilisation in %, the
 predicted frame rate, and the power (static + dynamic, backend/costs/power.py)
 with the energy per inference it implies.  `--json` writes the same data; `--html` one
 self-contained page with the dataflow graph drawn (each layer's folding,
@@ -32,6 +33,7 @@ from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.parser import Parser
 
 from fpga_opt.backend.costs import design_ops, layer_name
+from fpga_opt.backend.costs.exit_rates import MISSING_RATES_HINT
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.dataflow import DataflowOp
@@ -85,8 +87,10 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
             "folding": op.folding() if isinstance(op, DataflowOp) else {},
         }
         entry.update({k: int(dict_value(cost, k) or 0) for k in ("cycles", "depth", *RESOURCE_NAMES)})
+        # early exits: cycles per network sample (reach x cycles) where fewer than all samples reach the op
+        entry["per_sample"] = int(dict_value(cost, "per_sample") or entry["cycles"])
         # The first op with the bottleneck's name and the interval's cycles is the bottleneck.
-        is_bottleneck = not marked and entry["layer"] == bottleneck and entry["cycles"] == summary.get("interval")
+        is_bottleneck = not marked and entry["layer"] == bottleneck and entry["per_sample"] == summary.get("interval")
         marked = marked or is_bottleneck
         entry["bottleneck"] = is_bottleneck
         layers.append(entry)
@@ -103,6 +107,7 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
         "totals": totals,
         "default_fifos": fifos,
         "utilisation": summary.get("util") or {},
+        "exit_rates": summary.get("exit_rates"),
         "layers": layers,
     }
     data["power"] = power_data(module, totals, summary.get("fps"))
@@ -127,7 +132,9 @@ def _folding_text(folding: dict[str, int]) -> str:
 
 def format_table(data: dict[str, Any]) -> str:
     """The human-readable report."""
-    headers = ["", "layer", "op", "folding", "cycles", "DSP", "BRAM18", "URAM", "LUT", "FF"]
+    exits = data.get("exit_rates") is not None
+    per = ["per sample"] if exits else []  # early exits: reach x cycles, what sets the interval
+    headers = ["", "layer", "op", "folding", "cycles", *per, "DSP", "BRAM18", "URAM", "LUT", "FF"]
     rows = [
         [
             "*" if e["bottleneck"] else "",
@@ -135,18 +142,33 @@ def format_table(data: dict[str, Any]) -> str:
             e["op"],
             _folding_text(e["folding"]),
             f"{e['cycles']:,}",
+            *([f"{e['per_sample']:,}"] if exits else []),
             *(f"{e[r]:,}" for r in RESOURCE_NAMES),
         ]
         for e in data["layers"]
     ]
     fifo = data["default_fifos"]
+    blank = [""] if exits else []
     rows.append(
-        ["", "(stream FIFOs)", "", "", "", "0", f"{fifo['bram18']:,}", "0", f"{fifo['lut']:,}", f"{fifo['ff']:,}"]
+        [
+            "",
+            "(stream FIFOs)",
+            "",
+            "",
+            "",
+            *blank,
+            "0",
+            f"{fifo['bram18']:,}",
+            "0",
+            f"{fifo['lut']:,}",
+            f"{fifo['ff']:,}",
+        ]
     )
     totals = data["totals"]
     rows.append(RULE)
-    rows.append(["", "total", "", "", f"{data['interval_cycles']:,}", *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
-    out = [render(headers, rows, right={4, 5, 6, 7, 8, 9})]
+    interval = f"{data['interval_cycles']:,}"
+    rows.append(["", "total", "", "", *([""] if exits else []), interval, *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
+    out = [render(headers, rows, right=set(range(4, len(headers))))]
     util = data["utilisation"]
     out.append("")
     out.append(
@@ -154,10 +176,20 @@ def format_table(data: dict[str, Any]) -> str:
         + ", ".join(f"{RESOURCE_LABELS[r]} {100 * float(util.get(r, 0.0)):.1f}%" for r in RESOURCE_NAMES)
     )
     fps = data["fps"] or 0.0
+    per_sample = " per sample" if exits else ""
     out.append(
-        f"interval {data['interval_cycles']:,} cycles (bottleneck: {data['bottleneck']}), "
+        f"interval {data['interval_cycles']:,} cycles{per_sample} (bottleneck: {data['bottleneck']}), "
         f"latency {data['latency_cycles']:,} cycles, predicted {fps:,.1f} FPS"
     )
+    if exits and data["exit_rates"] == "none":
+        out.append(
+            "warning: early-exit network without exit probabilities: the interval assumes every sample reaches "
+            f"every stage (the worst case); {MISSING_RATES_HINT}"
+        )
+    elif exits:
+        out.append(
+            f"early exits: per sample = cycles x the fraction of samples reaching the op ({data['exit_rates']} exit rates)"
+        )
     power = data.get("power")
     if power:
         energy = power.get("energy_per_inference_j")

@@ -232,6 +232,15 @@ def run(args: argparse.Namespace) -> None:
         exits=_exit_pattern(args.exit_pattern),
     )
     timing = result.timing
+    if timing.exits is not None and timing.exits["source"] == "final":  # never a silent worst case
+        from fpga_opt.backend.costs.exit_rates import warn
+
+        warn(
+            "fpga-sim",
+            f"@{net.func.sym_name.data}: early-exit network without inputs, --exit-pattern or "
+            "dataflow.exit_probabilities: every sample takes the final exit (the worst case); give --input "
+            "samples, or record the rates with fpga-profile-exits --write-ir",
+        )
 
     if args.report_json:
         report = {"model": str(model_path), "func": net.func.sym_name.data, **timing.as_dict()}

@@ -44,6 +44,7 @@ from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Operation, SSAValue
 
 from fpga_opt.backend.costs import analyse_network
+from fpga_opt.backend.costs.exit_rates import exit_interval
 from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.processes import PROCESSES
 from fpga_opt.backend.sim.rates import OpRate, op_rate
@@ -865,5 +866,9 @@ def _model_figures(el: _Elaborated) -> tuple[int | None, int | None, str | None]
     if not el.main:
         return None, None, None
     cost = analyse_network(el.net.func)
-    name = el.net.name(cost.bottleneck) if cost.bottleneck in el.net.names else None
-    return cost.interval, cost.latency, name
+    interval, bottleneck = cost.interval, cost.bottleneck
+    exits = exit_interval(el.net.func, {op: c.cycles for op, c in cost.layers.items()})
+    if exits is not None:  # early exits: per network sample, each op scaled by the samples reaching it
+        interval, bottleneck = exits.interval, exits.bottleneck
+    name = el.net.name(bottleneck) if bottleneck in el.net.names else None
+    return interval, cost.latency, name

@@ -17,8 +17,7 @@ One module per job (docs/backend/hls.md, "The lowering"):
 * `join_fifos.py`: `skip-fifo=frame`, deadlock-free FIFOs on join inputs.
 
 Not supported (a one-line error): grouped convs that fold several groups
-(`coarse_group > 1`) while also splitting a group's channels; temporal reuse;
-float exit decisions.
+(`coarse_group > 1`) while also splitting a group's channels; temporal reuse.
 """
 
 from __future__ import annotations
