@@ -228,7 +228,9 @@ def _binary_terms(op: Operation, tensors: df.BinaryTensors) -> tuple[list[list[i
         reads, terms = [], []
         for r in range(out.height):
             for q in range(out.width):
-                window = [((r * sh + i) * w + (q * sw + j)) * c + ch for ch in range(c) for i in range(kh) for j in range(kw)]
+                window = [
+                    ((r * sh + i) * w + (q * sw + j)) * c + ch for ch in range(c) for i in range(kh) for j in range(kw)
+                ]
                 reads += [window] * out.channels
                 terms += [op.fan_in] * out.channels
         return reads, terms
@@ -325,7 +327,10 @@ def _unrolled_layer(op: df.DataflowOp, plan: tuple) -> UnrolledLayer:
     operators = 0
     if isinstance(op, df.LutLinearOp):
         k = op.lut_inputs
-        per_output = [sum(len(_depends_on(tensors.tables[o, m], k)) >= 2 for m in range(op.luts_per_output)) for o in range(len(terms))]
+        per_output = [
+            sum(len(_depends_on(tensors.tables[o, m], k)) >= 2 for m in range(op.luts_per_output))
+            for o in range(len(terms))
+        ]
     for e in np.flatnonzero(alive):
         if constant[e]:
             continue

@@ -45,7 +45,11 @@ def emit_threshold(net: Netlist, op: Operation) -> None:
         elif th > hi:
             exprs.append("1'b0")
         elif x.signed:
-            exprs.append(f"($signed({x.elem(e)}) >= {x.width}'sd{th})" if th >= 0 else f"($signed({x.elem(e)}) >= -{x.width}'sd{-th})")
+            exprs.append(
+                f"($signed({x.elem(e)}) >= {x.width}'sd{th})"
+                if th >= 0
+                else f"($signed({x.elem(e)}) >= -{x.width}'sd{-th})"
+            )
         else:
             exprs.append(f"({x.elem(e)} >= {x.width}'d{th})")
     net.register(op, op.output, exprs, who(op))
@@ -96,7 +100,10 @@ def emit_xnor_conv(net: Netlist, op: Operation) -> None:
     for r in range(out.height):
         for q in range(out.width):
             window = [
-                x.elem(((r * sh + i) * w + (q * sw + j)) * c + ci) for ci in range(c) for i in range(kh) for j in range(kw)
+                x.elem(((r * sh + i) * w + (q * sw + j)) * c + ci)
+                for ci in range(c)
+                for i in range(kh)
+                for j in range(kw)
             ]
             for o in range(out.channels):
                 hint = f"{name}_pc{r}_{q}_{o}"

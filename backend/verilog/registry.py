@@ -23,8 +23,7 @@ EmitFn = Callable[["Netlist", Operation], None]
 VERILOG_EMITTERS: OpRegistry[EmitFn] = OpRegistry("Verilog emitter", "backend/verilog")
 
 _NOT_BINARY = (
-    "the unrolled Verilog backend builds binarised networks (LUTNet); "
-    "multi-bit layers go through the HLS backend"
+    "the unrolled Verilog backend builds binarised networks (LUTNet); multi-bit layers go through the HLS backend"
 )
 for _op in (
     df.ConvOp,

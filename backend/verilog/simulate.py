@@ -24,7 +24,9 @@ def encode_frames(frames: np.ndarray, port: Port) -> str:
     """One hex line per frame: element e of the flattened HWC frame at bits [e*W +: W]."""
     flat = np.asarray(frames).reshape(len(frames), -1).astype(np.int64)
     if flat.shape[1] != port.count:
-        raise FpgaOptError(f"Verilog simulation: input '{port.name}' needs {port.count} elements per frame, got {flat.shape[1]}")
+        raise FpgaOptError(
+            f"Verilog simulation: input '{port.name}' needs {port.count} elements per frame, got {flat.shape[1]}"
+        )
     mask = (1 << port.width) - 1
     digits = (port.bits + 3) // 4
     lines = []
@@ -45,7 +47,9 @@ def decode_frames(text: str, port: Port, frames: int) -> np.ndarray:
     out = np.empty((frames, port.count), dtype=np.int64)
     for f, line in enumerate(lines):
         if any(ch in line.lower() for ch in "xz"):
-            raise FpgaOptError(f"Verilog simulation: output '{port.name}' frame {f} has undefined bits ({line[:32]}...)")
+            raise FpgaOptError(
+                f"Verilog simulation: output '{port.name}' frame {f} has undefined bits ({line[:32]}...)"
+            )
         word = int(line, 16)
         for e in range(port.count):
             v = (word >> (e * port.width)) & mask

@@ -103,6 +103,9 @@ class BinaryLayerOp(DataflowOp):
     def has_thresholds(self) -> bool:
         return self.thresholds is not None
 
+    def tensor_properties(self) -> tuple[str, ...]:
+        return ("weights", "thresholds", "indices", "tables")
+
 
 @irdl_op_definition
 class ThresholdOp(ChannelParallelOp):
@@ -135,6 +138,9 @@ class ThresholdOp(ChannelParallelOp):
             )
         _expect_bits(self, out, "the result")
         self._check_coarse(inp.channels)
+
+    def tensor_properties(self) -> tuple[str, ...]:
+        return ("thresholds",)
 
 
 @irdl_op_definition
@@ -441,7 +447,9 @@ def _integers(op: DataflowOp, array: np.ndarray, name: str, what: str) -> np.nda
 def _bits(op: DataflowOp, array: np.ndarray, name: str, what: str) -> np.ndarray:
     ints = _integers(op, array, name, what)
     if ints.size and (ints.min() < 0 or ints.max() > 1):
-        raise FpgaOptError(f"{who(op)}: {what} tensor '{name}' must hold bits 0/1, found {int(ints.min())}..{int(ints.max())}")
+        raise FpgaOptError(
+            f"{who(op)}: {what} tensor '{name}' must hold bits 0/1, found {int(ints.min())}..{int(ints.max())}"
+        )
     return ints.astype(np.uint8)
 
 

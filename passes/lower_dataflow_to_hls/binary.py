@@ -62,7 +62,9 @@ def lower_threshold(lw: Lowering, op: df.ThresholdOp) -> None:
         "C": int_attr(c),
         "L": int_attr(lanes),
     }
-    lw.kernels.append(hls.KernelOp("threshold", lw.names.fresh(name), [x], [y], params, tables=[t], source=lw.source(op)))
+    lw.kernels.append(
+        hls.KernelOp("threshold", lw.names.fresh(name), [x], [y], params, tables=[t], source=lw.source(op))
+    )
 
 
 @LOWERINGS.register(df.XnorLinearOp)
@@ -74,10 +76,14 @@ def lower_xnor_linear(lw: Lowering, op: df.XnorLinearOp) -> None:
     x = lw.take(op.input, ci, name)
     y = lw.produce(op.output, co, name)
     nsf, nnf = nin // ci, nout // co
-    w = lw.table(f"{name}_w", op.weights.data, df.BIT, [nout, nin], [nnf, co, nsf, ci], [0, 2, 1, 3], [nnf * nsf, co * ci])
+    w = lw.table(
+        f"{name}_w", op.weights.data, df.BIT, [nout, nin], [nnf, co, nsf, ci], [0, 2, 1, 3], [nnf * nsf, co * ci]
+    )
     t = _thresholds(lw, op, name, nnf, co)
     params = {**_common(op), "NIN": int_attr(nin), "NOUT": int_attr(nout), "CI": int_attr(ci), "CO": int_attr(co)}
-    lw.kernels.append(hls.KernelOp("xnor_linear", lw.names.fresh(name), [x], [y], params, tables=[w, t], source=lw.source(op)))
+    lw.kernels.append(
+        hls.KernelOp("xnor_linear", lw.names.fresh(name), [x], [y], params, tables=[w, t], source=lw.source(op))
+    )
 
 
 @LOWERINGS.register(df.XnorConvOp)
@@ -111,7 +117,9 @@ def lower_xnor_conv(lw: Lowering, op: df.XnorConvOp) -> None:
         "CO": int_attr(co),
         "FINE": int_attr(fine),
     }
-    lw.kernels.append(hls.KernelOp("xnor_conv", lw.names.fresh(name), [x], [y], params, tables=[w, t], source=lw.source(op)))
+    lw.kernels.append(
+        hls.KernelOp("xnor_conv", lw.names.fresh(name), [x], [y], params, tables=[w, t], source=lw.source(op))
+    )
 
 
 @LOWERINGS.register(df.LutLinearOp)
@@ -123,7 +131,9 @@ def lower_lut_linear(lw: Lowering, op: df.LutLinearOp) -> None:
     nnf = nout // co
     x = lw.take(op.input, ci, name)
     y = lw.produce(op.output, co, name)
-    idx = lw.table(f"{name}_idx", op.indices.data, INDEX_TYPE, [nout, luts, k], [nnf, co * luts * k], [0, 1], [nnf, co * luts * k])
+    idx = lw.table(
+        f"{name}_idx", op.indices.data, INDEX_TYPE, [nout, luts, k], [nnf, co * luts * k], [0, 1], [nnf, co * luts * k]
+    )
     width = co * luts * 2**k
     tab = lw.table(f"{name}_tab", op.tables.data, df.BIT, [nout, luts, 2**k], [nnf, width], [0, 1], [nnf, width])
     t = _thresholds(lw, op, name, nnf, co)

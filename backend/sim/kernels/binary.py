@@ -115,4 +115,3 @@ def lut_linear_kernel(model: FunctionalModel, op: Operation) -> Kernel:
         return [narrow(y.reshape(x.shape[0], 1, 1, -1), out)]
 
     return run
-
