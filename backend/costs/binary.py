@@ -17,10 +17,12 @@ piece of logic per element, counted from the structure (docs/lutnet.md,
 * an XNOR with a constant weight is a wire or an inverter (0 LUTs, absorbed
   into the adders); a LUT operator whose truth table depends on two or more of
   its inputs is one LUT (K <= 6), otherwise a wire, an inverter or a constant;
-* a comparator of a `w`-bit input against a constant: `ceil(w / 2)` LUTs
-  (a LUT6 compares two bits and passes the carry, UG474);
+* a comparator of a `w`-bit input against a constant is a function of `w`
+  bits: one LUT6 for up to 6, then a chain adding 5 bits per LUT6;
 * max pooling of bits is an OR: one LUT6 per 6 inputs, minus one;
-* one FF per registered result bit that is not constant;
+* one FF per registered result bit that is not constant; a dot product
+  (`2 * count - n`, sign-extended) needs `bits(n) + 2` distinct FFs (synthesis
+  merges the copies of its sign);
 * logic whose result nothing reads is removed (as synthesis does), so the
   model walks the network backwards from its outputs first.
 """
@@ -85,6 +87,11 @@ def count_bits(terms: int) -> int:
 def popcount_depth(terms: int) -> int:
     """Adder levels of the popcount tree (the tiled kernels register each level)."""
     return clog2(terms)
+
+
+def compare_luts(bits: int) -> int:
+    """LUTs of a comparison of a `bits`-bit value with a constant: a function of `bits` inputs."""
+    return 1 if bits <= LUT_INPUTS else 1 + -(-(bits - LUT_INPUTS) // (LUT_INPUTS - 1))
 
 
 def mux_luts(inputs: int) -> int:
@@ -316,7 +323,7 @@ def _unrolled_layer(op: df.DataflowOp, plan: tuple) -> UnrolledLayer:
     if isinstance(op, df.ThresholdOp):
         inp_bits = value_bits(stream_type(op.input))
         n = int(alive.sum())
-        return UnrolledLayer(op.layer_name, op.name, n * -(-inp_bits // 2), n)
+        return UnrolledLayer(op.layer_name, op.name, n * compare_luts(inp_bits), n)
     if isinstance(op, df.PoolOp):
         kh, kw = op.kernel_size
         n = int(alive.sum())
@@ -336,7 +343,7 @@ def _unrolled_layer(op: df.DataflowOp, plan: tuple) -> UnrolledLayer:
             continue
         t = terms[e]
         lut += popcount_luts(t) + (count_bits(t) if op.has_thresholds else 0)
-        ff += bits
+        ff += bits if op.has_thresholds else min(bits, count_bits(op.fan_in) + 2)
         if isinstance(op, df.LutLinearOp):
             operators += per_output[e]
     return UnrolledLayer(op.layer_name, op.name, lut + operators, ff)

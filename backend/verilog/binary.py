@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from xdsl.ir import Operation
 
-from fpga_opt.backend.verilog.netlist import Netlist, binary_result, element_format, popcount
+from fpga_opt.backend.verilog.netlist import Netlist, Signal, binary_result, close_unit, element_format, open_unit, popcount
 from fpga_opt.backend.verilog.registry import VERILOG_EMITTERS
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects.dataflow.base import who
@@ -64,9 +64,18 @@ def _xnor_terms(inputs: list[str], weights: np.ndarray) -> list[str]:
     return [x if w else f"!{x}" for x, w in zip(inputs, weights.tolist(), strict=True)]
 
 
-def _layer(net: Netlist, op: df.BinaryLayerOp, hint: str, terms: list[str], threshold: int | None) -> str:
-    count, width = popcount(net, hint, terms)
-    return binary_result(count, width, op.fan_in, threshold, _out_width(op))
+def _element(net: Netlist, op: df.BinaryLayerOp, hint: str, x: Signal, terms_of, threshold: int | None) -> str:
+    """One output element as its own module: its terms (`terms_of(unit)`), their popcount, its comparator."""
+    if threshold is not None and (threshold <= 0 or threshold > op.fan_in):
+        return "1'b1" if threshold <= 0 else "1'b0"
+    unit = open_unit(net, hint, x)
+    count, width = popcount(unit, terms_of(unit))
+    out_width = _out_width(op)
+    if threshold is not None:
+        return close_unit(net, unit, x, binary_result(count, width, op.fan_in, threshold, 1), 1, False)
+    wide = width + 2
+    y = close_unit(net, unit, x, binary_result(count, width, op.fan_in, None, wide), wide, True)
+    return f"{{{{{out_width - wide}{{{y}[{wide - 1}]}}}}, {y}}}" if out_width > wide else y
 
 
 @VERILOG_EMITTERS.register(df.XnorLinearOp)
@@ -74,11 +83,14 @@ def emit_xnor_linear(net: Netlist, op: Operation) -> None:
     assert isinstance(op, df.XnorLinearOp)
     x = net.signal(op.input)
     tensors = df.load_binary_tensors(op, net.weights)
-    inputs = [x.elem(i) for i in range(x.count)]
     name = net.fresh(op.layer_name)
     exprs = []
     for o, row in enumerate(tensors.weights):
-        exprs.append(_layer(net, op, f"{name}_pc{o}", _xnor_terms(inputs, row), _threshold(tensors, o)))
+
+        def terms(unit, row=row):
+            return _xnor_terms([unit.x.elem(i) for i in range(x.count)], row)
+
+        exprs.append(_element(net, op, f"{name}_n{o}", x, terms, _threshold(tensors, o)))
     net.register(op, op.output, exprs, who(op))
 
 
@@ -99,15 +111,13 @@ def emit_xnor_conv(net: Netlist, op: Operation) -> None:
     exprs = []
     for r in range(out.height):
         for q in range(out.width):
-            window = [
-                x.elem(((r * sh + i) * w + (q * sw + j)) * c + ci)
-                for ci in range(c)
-                for i in range(kh)
-                for j in range(kw)
-            ]
+            window = [((r * sh + i) * w + (q * sw + j)) * c + ci for ci in range(c) for i in range(kh) for j in range(kw)]
             for o in range(out.channels):
-                hint = f"{name}_pc{r}_{q}_{o}"
-                exprs.append(_layer(net, op, hint, _xnor_terms(window, rows[o]), _threshold(tensors, o)))
+
+                def terms(unit, row=rows[o], window=window):
+                    return _xnor_terms([unit.x.elem(e) for e in window], row)
+
+                exprs.append(_element(net, op, f"{name}_p{r}_{q}_n{o}", x, terms, _threshold(tensors, o)))
     net.register(op, op.output, exprs, who(op))
 
 
@@ -119,16 +129,21 @@ def _truth_table(bits: np.ndarray) -> str:
 
 @VERILOG_EMITTERS.register(df.LutLinearOp)
 def emit_lut_linear(net: Netlist, op: Operation) -> None:
+    """Each operator a constant truth table indexed by its K inputs: one LUT, unless synthesis merges it further."""
     assert isinstance(op, df.LutLinearOp)
     x = net.signal(op.input)
     tensors = df.load_binary_tensors(op, net.weights)
     name = net.fresh(op.layer_name)
     exprs = []
     for o in range(tensors.indices.shape[0]):
-        terms = []
-        for m in range(tensors.indices.shape[1]):
-            address = ", ".join(x.elem(int(i)) for i in tensors.indices[o, m][::-1])
-            lut = net.wire(f"{name}_lut{o}_{m}", 1, f"{_truth_table(tensors.tables[o, m])} >> {{{address}}}")
-            terms.append(f"{lut}[0]")
-        exprs.append(_layer(net, op, f"{name}_pc{o}", terms, _threshold(tensors, o)))
+
+        def terms(unit, o=o):
+            out = []
+            for m in range(tensors.indices.shape[1]):
+                address = ", ".join(unit.x.elem(int(i)) for i in tensors.indices[o, m][::-1])
+                lut = unit.wire("lut", 1, f"{_truth_table(tensors.tables[o, m])} >> {{{address}}}")
+                out.append(f"{lut}[0]")
+            return out
+
+        exprs.append(_element(net, op, f"{name}_n{o}", x, terms, _threshold(tensors, o)))
     net.register(op, op.output, exprs, who(op))

@@ -96,5 +96,5 @@ def emit_verilog(module: ModuleOp, weights: Mapping[str, np.ndarray], top: str |
         *[f"  output [{p.bits - 1}:0] {p.name}{',' if k < len(outputs) - 1 else ''}" for k, p in enumerate(outputs)],
         ");",
     ]
-    text = "\n".join([*header, *net.body, *assigns, "endmodule", ""])
+    text = "\n".join([*net.modules, *header, *net.body, *assigns, "endmodule", ""])
     return VerilogDesign(name, text, inputs, outputs)

@@ -57,6 +57,8 @@ class Netlist:
     weights: object
     """The module's `WeightStore` (or any name -> array mapping)."""
     body: list[str] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)
+    """Sub-modules (one per output element of a binarised layer), before the top module."""
     signals: dict[SSAValue, Signal] = field(default_factory=dict)
     used_names: set[str] = field(default_factory=set)
     stages: int = 0
@@ -108,17 +110,58 @@ class Netlist:
         return name
 
 
+@dataclass
+class Unit:
+    """One output element's logic as its own module (synthesis maps each separately, as a designer's
+    hierarchy would keep it): it reads the whole input vector `x` and drives `y`."""
+
+    name: str
+    x: Signal
+    """The input vector as seen inside the module (named `x`)."""
+    lines: list[str] = field(default_factory=list)
+    counter: int = 0
+
+    def wire(self, hint: str, width: int, expr: str, signed: bool = False) -> str:
+        self.counter += 1
+        name = f"{hint}{self.counter}"
+        self.lines.append(f"  wire {'signed ' if signed else ''}[{width - 1}:0] {name} = {expr};")
+        return name
+
+
+def open_unit(net: Netlist, hint: str, x: Signal) -> Unit:
+    return Unit(net.fresh(hint), Signal("x", x.width, x.signed, x.count))
+
+
+def close_unit(net: Netlist, unit: Unit, x: Signal, result: str, width: int, signed: bool) -> str:
+    """Write the unit's module; instantiate it in the top; the wire carrying its result."""
+    net.modules.append(
+        "\n".join(
+            [
+                f"module {unit.name} (input [{x.bits - 1}:0] x, output {'signed ' if signed else ''}[{width - 1}:0] y);",
+                *unit.lines,
+                f"  assign y = {result};",
+                "endmodule",
+                "",
+            ]
+        )
+    )
+    out = net.fresh(f"{unit.name}_y")
+    net.body.append(f"  wire {'signed ' if signed else ''}[{width - 1}:0] {out};")
+    net.body.append(f"  {unit.name} {unit.name}_i (.x({x.name}), .y({out}));")
+    return out
+
+
 def popcount_width(n: int) -> int:
     """Bits of a count of up to `n` ones."""
     return max(1, n.bit_length())
 
 
-def popcount(net: Netlist, hint: str, terms: Sequence[str]) -> tuple[str, int]:
+def popcount(unit: Unit, terms: Sequence[str]) -> tuple[str, int]:
     """A wire counting the 1-bit `terms` (an adder tree, left to synthesis); (name, width)."""
     width = popcount_width(len(terms))
     if not terms:
         return f"{width}'d0", width
-    return net.wire(hint, width, " + ".join(terms)), width
+    return unit.wire("count", width, " + ".join(terms)), width
 
 
 def binary_result(count: str, width: int, n: int, threshold: int | None, out_width: int) -> str:
@@ -129,6 +172,5 @@ def binary_result(count: str, width: int, n: int, threshold: int | None, out_wid
         if threshold > n:
             return "1'b0"
         return f"({count} >= {width}'d{threshold})"
-    pad = out_width - width - 1
-    doubled = f"{{{pad}'d0, {count}, 1'b0}}" if pad > 0 else f"{{{count}, 1'b0}}"
-    return f"($signed({doubled}) - {out_width}'sd{n})"
+    # 2*count - n in width + 2 bits, sign-extended: the upper bits are copies of one bit
+    return f"($signed({{1'b0, {count}, 1'b0}}) - {width + 2}'sd{n})"
