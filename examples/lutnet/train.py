@@ -126,13 +126,13 @@ def build(torch):
             super().__init__()
             self.register_buffer("indices", torch.as_tensor(indices))
             self.tables = nn.Parameter(torch.as_tensor(init, dtype=torch.float32))
-            k = indices.shape[-1]
-            a = torch.arange(2**k)
-            self.register_buffer("signs", ((a[:, None] >> torch.arange(k)) & 1).float() * 2 - 1)  # [2^K, K]
-
         def forward(self, x):
             xg = x[:, self.indices]  # B x C x M x K
-            select = ((1 + xg[..., None, :] * self.signs) / 2).prod(-1)  # B x C x M x 2^K
+            # prod_k (1 + s_ak x_k) / 2 for every entry a, bit k of a the k-th input: doubled one input at a time
+            select = torch.ones_like(xg[..., :1])
+            for k in range(xg.shape[-1]):
+                xk = xg[..., k : k + 1]
+                select = torch.cat([select * (1 - xk) / 2, select * (1 + xk) / 2], dim=-1)
             return (select * sign(self.tables)).sum((-1, -2))
 
     class Net(nn.Module):
@@ -175,6 +175,17 @@ def build(torch):
     return Net, BinaryLinear, LutLinear
 
 
+def shifted(torch, x, gen):
+    """Each image shifted by -1..1 pixels in each direction (zero fill): augmentation."""
+    out = torch.zeros_like(x)
+    dy, dx = (int(v) for v in torch.randint(-1, 2, (2,), generator=gen))
+    h, w = x.shape[-2:]
+    out[..., max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
+        ..., max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+
+
 def fit(torch, net, x, y, epochs, lr, seed):
     torch.manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -185,7 +196,7 @@ def fit(torch, net, x, y, epochs, lr, seed):
         net.train()
         for batch in torch.randperm(len(xt), generator=gen).split(64):
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(xt[batch]), yt[batch])
+            loss = torch.nn.functional.cross_entropy(net(shifted(torch, xt[batch], gen)), yt[batch])
             loss.backward()
             opt.step()
             with torch.no_grad():
@@ -211,7 +222,7 @@ def prune_and_lutify(torch, net, LutLinear, BinaryLinear, layers, k, prune, rng,
         mask = torch.zeros_like(w)
         mask.scatter_(1, order, 1.0)
         layer.mask.copy_(mask)
-    fit(torch, net, xtr, ytr, epochs, 3e-3, SEED + 1)
+    fit(torch, net, xtr, ytr, epochs, 3e-3, SEED + 1)  # the pruned XNOR network, retrained
     for i in layers:
         layer = net.dense[i]
         w = layer.weight.detach().numpy()

@@ -61,7 +61,8 @@ def xnor_layer(ctx: ImportContext, node: Node) -> Value:
     w_name = ctx.b.add_weight(layer, "w", bits if bits.ndim == 4 else _dense_columns(bits, x))
     t_name = ctx.b.add_weight(layer, "t", node.const(2, "thresholds").astype(np.int64)) if thresholded else None
     c_out = bits.shape[0]
-    if node.attr("kind") == "conv":
+    kind = node.attr("kind", b"dense")
+    if (kind.decode() if isinstance(kind, bytes) else kind) == "conv":
         if len(x.shape) != 4:
             raise Unsupported(f"input '{node.input_name(0)}' has shape {list(x.shape)}; a conv needs [1, C, H, W]")
         _, _, kh, kw = bits.shape
