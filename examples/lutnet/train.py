@@ -175,17 +175,6 @@ def build(torch):
     return Net, BinaryLinear, LutLinear
 
 
-def shifted(torch, x, gen):
-    """Each image shifted by -1..1 pixels in each direction (zero fill): augmentation."""
-    out = torch.zeros_like(x)
-    dy, dx = (int(v) for v in torch.randint(-1, 2, (2,), generator=gen))
-    h, w = x.shape[-2:]
-    out[..., max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
-        ..., max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
-    ]
-    return out
-
-
 def fit(torch, net, x, y, epochs, lr, seed):
     torch.manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -196,7 +185,7 @@ def fit(torch, net, x, y, epochs, lr, seed):
         net.train()
         for batch in torch.randperm(len(xt), generator=gen).split(64):
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(shifted(torch, xt[batch], gen)), yt[batch])
+            loss = torch.nn.functional.cross_entropy(net(xt[batch]), yt[batch])
             loss.backward()
             opt.step()
             with torch.no_grad():
