@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= build/demo
 
-.PHONY: install demo test lit pytest lint clean
+.PHONY: install demo test lit pytest lint clean verilog-tools
 
 # hls4ml is installed without its (heavy, unneeded) dependencies: only its Apache-2.0 copies of
 # ap_int.h / hls_stream.h are used, for g++ C simulation of emitted HLS projects.
@@ -22,7 +22,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/fpga-compile examples/models/lenet5_int8.onnx --board kv260 -o $(DEMO_OUT)
 
-test: lit pytest
+test: verilog-tools lit pytest
+
+# The Verilog backend's tests simulate with Icarus and synthesise with yosys (Debian packages; apt as
+# root).  Without them those tests say in one line that they are skipped and why.
+verilog-tools:
+	@command -v yosys >/dev/null && command -v iverilog >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends yosys iverilog >/dev/null) || \
+	  echo "make: could not install yosys/iverilog (not root?): the Verilog tests will be skipped"
 
 lit: $(STAMP)
 	$(BIN)/lit -q test
