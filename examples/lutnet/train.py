@@ -344,6 +344,7 @@ def main(argv=None) -> int:
         acc = accuracy(torch, base, xte, yte)
         export(base, torch, args.out_dir / f"{name}_xnor.onnx")
         results[f"{name}_xnor"] = {"network": name, "k": None, "prune": 0.0, "torch_accuracy": acc}
+        record(args.out_dir, results, epochs, torch)
         print(f"{name} XNOR baseline: {acc:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
         state = {k: v.clone() for k, v in base.state_dict().items()}
         for k, prune in sweep:
@@ -358,9 +359,19 @@ def main(argv=None) -> int:
             export(net, torch, args.out_dir / f"{stem}.onnx")
             results[stem] = {"network": name, "k": k, "prune": prune, "torch_accuracy": acc}
             print(f"{stem}: {acc:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
-    settings = {"epochs": epochs, "seed": SEED, "torch": torch.__version__, "input_threshold": INPUT_THRESHOLD}
-    (args.out_dir / "models.json").write_text(json.dumps({"settings": settings, "models": results}, indent=2) + "\n")
+            record(args.out_dir, results, epochs, torch)
+        record(args.out_dir, results, epochs, torch)
     return 0
+
+
+def record(out_dir: Path, results: dict, epochs: int, torch) -> None:
+    """models.json after every model (a long sweep that is stopped keeps what it finished), others' entries kept."""
+    path = out_dir / "models.json"
+    models = json.loads(path.read_text())["models"] if path.exists() else {}
+    for stem, entry in results.items():
+        models[stem] = {**entry, "epochs": epochs}
+    settings = {"seed": SEED, "torch": torch.__version__, "input_threshold": INPUT_THRESHOLD}
+    path.write_text(json.dumps({"settings": settings, "models": models}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
