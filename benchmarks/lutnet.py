@@ -153,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows: dict[str, dict] = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {name: pool.submit(measure, args.models_dir, name, args.check_frames, args.csim_frames) for name in names}
+        futures = {
+            name: pool.submit(measure, args.models_dir, name, args.check_frames, args.csim_frames) for name in names
+        }
         for name, future in futures.items():
             rows[name] = future.result()
             print(f"[{len(rows)}/{len(names)}] {name}: {rows[name]['seconds']:.0f} s", file=sys.stderr, flush=True)
@@ -163,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     errors = [abs(r["lut_error"]) for r in ordered]
     agree = all(r.get("verilog_equal", True) and r.get("csim_equal", True) for r in ordered)
     print()
-    print(f"cost model vs yosys LUTs: max |error| {100 * max(errors):.1f}%, median {100 * float(np.median(errors)):.1f}%")
+    print(
+        f"cost model vs yosys LUTs: max |error| {100 * max(errors):.1f}%, median {100 * float(np.median(errors)):.1f}%"
+    )
     print(f"fpga-sim, Verilog (Icarus) and csim agree bit for bit on every checked image: {'yes' if agree else 'NO'}")
     print(f"wall time {time.perf_counter() - start:.0f} s")
     best = best_k4(ordered, recorded)
@@ -177,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     winners = [b for b in best if b["model"] is not None]
     if winners:
         top = max(winners, key=lambda b: b["ratio"])
-        print(f"LUTNet K=4: {top['ratio']:.2f}x fewer LUTs than the XNOR baseline at {top['points']:+.2f} points accuracy")
+        print(
+            f"LUTNet K=4: {top['ratio']:.2f}x fewer LUTs than the XNOR baseline at {top['points']:+.2f} points accuracy"
+        )
     else:
         print(f"LUTNet K=4: no configuration within {WITHIN_POINTS:g} point of the XNOR baseline accuracy")
     return 0

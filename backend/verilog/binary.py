@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 from xdsl.ir import Operation
 
-from fpga_opt.backend.verilog.netlist import Netlist, Signal, binary_result, close_unit, element_format, open_unit, popcount
+from fpga_opt.backend.verilog.netlist import (
+    Netlist,
+    Signal,
+    binary_result,
+    close_unit,
+    element_format,
+    open_unit,
+    popcount,
+)
 from fpga_opt.backend.verilog.registry import VERILOG_EMITTERS
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects.dataflow.base import who
@@ -111,7 +119,9 @@ def emit_xnor_conv(net: Netlist, op: Operation) -> None:
     exprs = []
     for r in range(out.height):
         for q in range(out.width):
-            window = [((r * sh + i) * w + (q * sw + j)) * c + ci for ci in range(c) for i in range(kh) for j in range(kw)]
+            window = [
+                ((r * sh + i) * w + (q * sw + j)) * c + ci for ci in range(c) for i in range(kh) for j in range(kw)
+            ]
             for o in range(out.channels):
 
                 def terms(unit, row=rows[o], window=window):

@@ -126,6 +126,7 @@ def build(torch):
             super().__init__()
             self.register_buffer("indices", torch.as_tensor(indices))
             self.tables = nn.Parameter(torch.as_tensor(init, dtype=torch.float32))
+
         def forward(self, x):
             xg = x[:, self.indices]  # B x C x M x K
             # prod_k (1 + s_ak x_k) / 2 for every entry a, bit k of a the k-th input: doubled one input at a time

@@ -19,7 +19,9 @@ from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize
 from fpga_opt.backend.verilog.tools import have_tools
 from fpga_opt.dialects.dataflow import Dataflow
 
-needs_iverilog = pytest.mark.skipif(not have_tools("iverilog", "vvp"), reason="iverilog not installed (make verilog-tools)")
+needs_iverilog = pytest.mark.skipif(
+    not have_tools("iverilog", "vvp"), reason="iverilog not installed (make verilog-tools)"
+)
 needs_yosys = pytest.mark.skipif(not have_tools("yosys"), reason="yosys not installed (make verilog-tools)")
 
 NET = """builtin.module {
