@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= build/demo
 
-.PHONY: install demo test test-all lit pytest lint clean browser
+.PHONY: install demo test test-all lit pytest lint clean browser verilog-tools
 
 # The same extras a user installs with `pip install 'fpga-opt[all]'` (csim headers, plotting), plus
 # the test tools and fpga-explore's extra (pymoo, distributed) for its tests.  `[csim]` is the hls4ml
@@ -29,7 +29,14 @@ browser:
 demo: $(STAMP)
 	$(BIN)/fpga-compile examples/models/lenet5_int8.onnx --board kv260 -o $(DEMO_OUT)
 
-test: lit pytest
+test: verilog-tools lit pytest
+
+# The Verilog backend's tests simulate with Icarus and synthesise with yosys (Debian packages; apt as
+# root).  Without them those tests say in one line that they are skipped and why.
+verilog-tools:
+	@command -v yosys >/dev/null && command -v iverilog >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends yosys iverilog >/dev/null) || \
+	  echo "make: could not install yosys/iverilog (not root?): the Verilog tests will be skipped"
 
 # Everything, the heavy tests too (a fresh-venv install of the package, the whole README).
 test-all: lit browser

@@ -282,6 +282,32 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT},
     ),
+    # binary.h: the binarised layers (LUTNet's tiled form)
+    "threshold": KernelSpec(
+        "binary.h", ("in",), ("out",), ("thresholds",), {"in_t": TYPE, "cmp_t": TYPE, "N": INT, "C": INT, "L": INT}
+    ),
+    "xnor_linear": KernelSpec(
+        "binary.h",
+        ("in",),
+        ("out",),
+        ("weights", "thresholds?"),
+        {"out_t": TYPE, "cnt_t": TYPE} | {k: INT for k in ("N", "THRESHOLDED", "NIN", "NOUT", "CI", "CO")},
+    ),
+    "xnor_conv": KernelSpec(
+        "binary.h",
+        ("window",),
+        ("out",),
+        ("weights", "thresholds?"),
+        {"out_t": TYPE, "cnt_t": TYPE}
+        | {k: INT for k in ("N", "THRESHOLDED", "OH", "OW", "KP", "CIN", "CI", "COUT", "CO", "FINE")},
+    ),
+    "lut_linear": KernelSpec(
+        "binary.h",
+        ("in",),
+        ("out",),
+        ("indices", "tables", "thresholds?"),
+        {"out_t": TYPE, "cnt_t": TYPE} | {k: INT for k in ("N", "THRESHOLDED", "NIN", "NOUT", "CI", "CO", "K", "LUTS")},
+    ),
 }
 """Every kernel of the header library, by the name `vhls.kernel` uses."""
 

@@ -125,10 +125,8 @@ class FuncBuilder:
     def _keep_used_weights(self) -> None:
         used = set()
         for op in self.block.ops:
-            for prop in ("weights", "bias", "side_weights", "side_bias"):
-                value = op.properties.get(prop)
-                if isinstance(value, StringAttr):
-                    used.add(value.data)
+            if isinstance(op, DataflowOp):
+                used.update(op.tensor_names())
         self.weights = {k: v for k, v in self.weights.items() if k in used}
 
     def _fold_saturations(self) -> None:

@@ -21,7 +21,7 @@ Layout (formulas and constants: docs/cost_model.md):
 """
 
 # The op families register their models in COST_MODELS when imported.
-from fpga_opt.backend.costs import conv, eltwise, exits, linear, pool, stream  # noqa: F401
+from fpga_opt.backend.costs import binary, conv, eltwise, exits, linear, pool, stream  # noqa: F401
 from fpga_opt.backend.costs.blocks import DSP_MULTIPLY_LATENCY, IO_LATENCY
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.network import NetworkCost, analyse_network, design_edges, design_ops, macs_per_frame

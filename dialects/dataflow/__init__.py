@@ -31,7 +31,7 @@ its epilogue adds, and may emit a `side` stream carrying the centre pixel of
 its window (or a merged 1x1 conv of it).
 
 Layout: one module per op family (`conv`, `linear`, `pool`, `eltwise`,
-`stream`, `exits`), beside `types`, `attrs` and `base` (the base classes, the
+`stream`, `exits`, `binary`), beside `types`, `attrs` and `base` (the base classes, the
 traits every op family shares, and the verification helpers).  Everything is
 re-exported here, so `from fpga_opt.dialects.dataflow import ConvOp` works.
 """
@@ -56,6 +56,17 @@ from fpga_opt.dialects.dataflow.base import (
     divisors,
     fine_values,
     window_output_size,
+)
+from fpga_opt.dialects.dataflow.binary import (
+    BIT,
+    BinaryLayerOp,
+    BinaryTensors,
+    LutLinearOp,
+    ThresholdOp,
+    XnorConvOp,
+    XnorLinearOp,
+    is_bit_stream,
+    load_binary_tensors,
 )
 from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
@@ -115,6 +126,10 @@ Dataflow = Dialect(
         ExitDecisionOp,
         ConditionalBufferOp,
         ExitMergeOp,
+        ThresholdOp,
+        XnorLinearOp,
+        XnorConvOp,
+        LutLinearOp,
     ],
     [StreamType, RequantAttr, ActivationAttr],
 )
@@ -124,6 +139,15 @@ __all__ = [
     "ActivationAttr",
     "ActivationOp",
     "AddOp",
+    "BIT",
+    "BinaryLayerOp",
+    "BinaryTensors",
+    "LutLinearOp",
+    "ThresholdOp",
+    "XnorConvOp",
+    "XnorLinearOp",
+    "is_bit_stream",
+    "load_binary_tensors",
     "BufferOp",
     "ChannelParallelOp",
     "ConcatOp",

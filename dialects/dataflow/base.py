@@ -238,6 +238,19 @@ class DataflowOp(IRDLOperation):
         """Multiply-accumulates of one frame (0 for ops that do not multiply)."""
         return 0
 
+    def tensor_names(self) -> list[str]:
+        """The sidecar tensors the op reads: the names in its tensor properties (`tensor_properties`)."""
+        names = []
+        for prop in self.tensor_properties():
+            value = self.properties.get(prop)
+            if isinstance(value, StringAttr):
+                names.append(value.data)
+        return names
+
+    def tensor_properties(self) -> tuple[str, ...]:
+        """The properties that name sidecar tensors (weights, biases, tables...)."""
+        return ("weights", "bias", "side_weights", "side_bias")
+
 
 class ChannelParallelOp(DataflowOp):
     """An op that processes `coarse` channels in parallel on every port."""

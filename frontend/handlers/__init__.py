@@ -11,7 +11,7 @@ handlers, so `HANDLERS` and `IMPORTED` (registry.py) are complete:
 `inputs.py` holds what the layer handlers share (reading weights, feature maps, scales).
 """
 
-from fpga_opt.frontend.handlers import conv, eltwise, linear, pool, qlinear, quant, shape, stream  # noqa: F401  (registers them)
+from fpga_opt.frontend.handlers import binary, conv, eltwise, linear, pool, qlinear, quant, shape, stream  # noqa: F401  (registers them)
 from fpga_opt.frontend.handlers.registry import FAN_OUT, HANDLERS, IMPORTED, JOIN, handler_key
 
 __all__ = ["FAN_OUT", "HANDLERS", "IMPORTED", "JOIN", "handler_key"]
