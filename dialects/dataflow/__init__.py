@@ -31,7 +31,7 @@ its epilogue adds, and may emit a `side` stream carrying the centre pixel of
 its window (or a merged 1x1 conv of it).
 
 Layout: one module per op family (`conv`, `linear`, `pool`, `eltwise`,
-`stream`, `exits`), beside `types`, `attrs` and `base` (the base classes, the
+`stream`, `exits`, `weights`), beside `types`, `attrs` and `base` (the base classes, the
 traits every op family shares, and the verification helpers).  Everything is
 re-exported here, so `from fpga_opt.dialects.dataflow import ConvOp` works.
 """
@@ -91,6 +91,21 @@ from fpga_opt.dialects.dataflow.stream import (
     ConcatOp,
     ForkOp,
 )
+from fpga_opt.dialects.dataflow.weights import (
+    OFF_CHIP_PLACEMENTS,
+    ON_CHIP_PLACEMENTS,
+    PLACEMENTS,
+    WeightProviderOp,
+    WeightsGeneratorOp,
+    WeightStreamOp,
+    check_weight_links,
+    consumer_of,
+    is_off_chip,
+    provider_of,
+    weight_consumers,
+    weight_placement,
+    weight_providers,
+)
 from fpga_opt.dialects.dataflow.types import (
     ShapedParameters,
     StreamType,
@@ -115,6 +130,8 @@ Dataflow = Dialect(
         ExitDecisionOp,
         ConditionalBufferOp,
         ExitMergeOp,
+        WeightStreamOp,
+        WeightsGeneratorOp,
     ],
     [StreamType, RequantAttr, ActivationAttr],
 )
@@ -160,4 +177,17 @@ __all__ = [
     "int_range",
     "is_decision_stream",
     "window_output_size",
+    "OFF_CHIP_PLACEMENTS",
+    "ON_CHIP_PLACEMENTS",
+    "PLACEMENTS",
+    "WeightProviderOp",
+    "WeightStreamOp",
+    "WeightsGeneratorOp",
+    "check_weight_links",
+    "consumer_of",
+    "is_off_chip",
+    "provider_of",
+    "weight_consumers",
+    "weight_placement",
+    "weight_providers",
 ]

@@ -35,6 +35,7 @@ from fpga_opt.dialects.dataflow.base import (
     who,
 )
 from fpga_opt.dialects.dataflow.types import StreamType
+from fpga_opt.dialects.dataflow.weights import check_placement
 
 
 @irdl_op_definition
@@ -59,6 +60,7 @@ class LinearOp(WholeFrameOp):
     activation = opt_prop_def(ActivationAttr)
     coarse_in = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_out = prop_def(IntegerAttr[I64], default_value=ONE)
+    weight_placement = opt_prop_def(StringAttr)  # dialects/dataflow/weights.py
 
     assembly_format = STREAM_FORMAT
 
@@ -127,3 +129,4 @@ class LinearOp(WholeFrameOp):
                 f"at least 32 bits, got {out.element_type}"
             )
         check_activation(self, self.activation, out)
+        check_placement(self)
