@@ -46,9 +46,10 @@ from xdsl.ir import Operation, SSAValue
 from fpga_opt.backend.costs import analyse_network
 from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.processes import PROCESSES
+from fpga_opt.backend.sim.processes.weights import with_weight_port
 from fpga_opt.backend.sim.rates import OpRate, op_rate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
-from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp
+from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp, consumer_of
 from fpga_opt.dialects.errors import FpgaOptError
 
 INF = float("inf")
@@ -262,6 +263,8 @@ class _Elaborated:
         self.window: dict[Operation, int] = {}
         operand_port: dict[tuple[Operation, int], tuple[int, int]] = {}
         result_port: dict[tuple[Operation, int], tuple[int, int]] = {}
+        weights_in: dict[Operation, tuple[int, int]] = {}
+        weights_out: dict[Operation, tuple[int, int]] = {}
         for op in net.ops:
             if isinstance(op, BufferOp):
                 continue
@@ -269,17 +272,23 @@ class _Elaborated:
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
             overlap = frame_overlap if routing is None else routing.frame_overlap(op, frame_overlap)
-            for spec in PROCESSES.get(op)(op, rate, resolution, overlap):
+            for spec in with_weight_port(op, PROCESSES.get(op)(op, rate, resolution, overlap)):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
                 (self.main if spec.role == "main" else self.window)[op] = p
                 for port, (kind, k) in enumerate(spec.inputs):
+                    if kind == "weights":  # the words of an off-chip layer (processes/weights.py)
+                        weights_in[op] = (p, port)
+                        continue
                     (operand_port if kind == "operand" else internal_in)[(op, k) if kind == "operand" else k] = (
                         p,
                         port,
                     )
                 for port, (kind, k) in enumerate(spec.outputs):
+                    if kind == "weights":
+                        weights_out[op] = (p, port)
+                        continue
                     (result_port if kind == "result" else internal_out)[(op, k) if kind == "result" else k] = (p, port)
             for k, (q, qport) in internal_out.items():
                 r, rport = internal_in[k]
@@ -294,6 +303,18 @@ class _Elaborated:
                 self._add_fifo(
                     _Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, inner, 0.0, [])
                 )
+
+        for provider, (q, qport) in weights_out.items():
+            layer = consumer_of(provider)  # type: ignore[arg-type]
+            if layer not in weights_in:
+                raise FpgaOptError(f"{net.name(provider)}: the layer it feeds is not in @{net.func.sym_name.data}")
+            r, rport = weights_in[layer]
+            word = self.procs[q].spec.out_lanes[qport]
+            cap = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
+            self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, cap, 0.0, []))
+        missing = [op for op in weights_in if op not in {consumer_of(p) for p in weights_out}]  # type: ignore[arg-type]
+        if missing:
+            raise FpgaOptError(f"{net.name(missing[0])}: its weights are off chip but no provider feeds it")
 
         position = {op: i for i, op in enumerate(net.func.body.block.ops)}
 

@@ -91,6 +91,12 @@ from fpga_opt.dialects.dataflow.stream import (
     ConcatOp,
     ForkOp,
 )
+from fpga_opt.dialects.dataflow.types import (
+    ShapedParameters,
+    StreamType,
+    element_bitwidth,
+    int_range,
+)
 from fpga_opt.dialects.dataflow.weights import (
     OFF_CHIP_PLACEMENTS,
     ON_CHIP_PLACEMENTS,
@@ -105,12 +111,6 @@ from fpga_opt.dialects.dataflow.weights import (
     weight_consumers,
     weight_placement,
     weight_providers,
-)
-from fpga_opt.dialects.dataflow.types import (
-    ShapedParameters,
-    StreamType,
-    element_bitwidth,
-    int_range,
 )
 
 Dataflow = Dialect(

@@ -205,6 +205,20 @@ class WeightsGeneratorOp(WeightProviderOp):
     def coefficient_bits(self) -> int:
         return self.coef_bits.value.data
 
+    def compress(self, original):
+        """The OVSF form (`ovsf.Compressed`) of the layer's original integer weights `original`."""
+        from fpga_opt.dialects import ovsf
+
+        return ovsf.compress(original, block=self.block_channels, ratio=self.ratio_value, coef_bits=self.coefficient_bits)
+
+    def reconstruct(self, original):
+        """The weights this generator produces from `original` (bit-exact, in `original`'s shape)."""
+        from fpga_opt.dialects import ovsf
+        from fpga_opt.dialects.dataflow.types import int_range
+
+        lo, hi = int_range(self.weight_type)
+        return ovsf.reconstruct(self.compress(original), tuple(original.shape), lo=lo, hi=hi)
+
     def verify_(self) -> None:
         if self.method.data not in OVSF_METHODS:
             raise VerifyException(f"{who(self)}: method must be one of {', '.join(OVSF_METHODS)}, got '{self.method.data}'")
@@ -295,3 +309,52 @@ def check_weight_links(root: Operation) -> dict[Operation, WeightProviderOp]:
         if name not in used:
             raise FpgaOptError(f"{who(provider)}: no off-chip layer reads tensor '{name}'")
     return links
+
+
+# --------------------------------------------------------------------------
+# What a layer needs from its provider (conv and linear)
+# --------------------------------------------------------------------------
+
+
+def weight_shape(op: Operation) -> tuple[int, ...]:
+    """The layer's weight tensor shape: conv `[C_out, C_in/g, Kh, Kw]`, linear `[N, H*W*C]`."""
+    from fpga_opt.dialects.dataflow.conv import ConvOp
+    from fpga_opt.dialects.dataflow.linear import LinearOp
+
+    if isinstance(op, ConvOp):
+        inp, out = op.window_stream, op.output.type
+        kh, kw = op.kernel_size
+        return (out.channels, inp.channels // op.groups.value.data, kh, kw)  # type: ignore[union-attr]
+    if isinstance(op, LinearOp):
+        return (op.output.type.channels, op.input.type.numel)  # type: ignore[union-attr]
+    raise FpgaOptError(f"{who(op)}: has no weight tensor a provider could feed")
+
+
+def weight_count(op: Operation) -> int:
+    """Weights of the layer's main tensor."""
+    n = 1
+    for d in weight_shape(op):
+        n *= d
+    return n
+
+
+def weight_word_lanes(op: Operation, folding: dict[str, int] | None = None) -> int:
+    """Weights the layer multiplies per cycle (one memory word): conv ci*co*fine*cg, linear ci*co."""
+    f = op.factors(folding)  # type: ignore[attr-defined]
+    if "fine" in f:
+        return f["coarse_in"] * f["coarse_out"] * f["fine"] * f["coarse_group"]
+    return f["coarse_in"] * f["coarse_out"]
+
+
+def weight_reads_per_frame(op: Operation) -> int:
+    """How many times per frame the layer reads all its weights.
+
+    A conv reads every weight word once per output pixel (conv.h has no weight
+    cache), or once per `reuse` pixels with temporal reuse; a linear once per frame.
+    """
+    from fpga_opt.dialects.dataflow.conv import ConvOp
+
+    if isinstance(op, ConvOp):
+        out = op.output.type
+        return out.height * out.width // op.reuse_factor  # type: ignore[union-attr]
+    return 1

@@ -52,6 +52,7 @@ from fpga_opt.backend.costs import (
     default_fifo_cost,
     design_edges,
     design_ops,
+    folding_owner,
     lanes_driver,
     layer_name,
     op_cost,
@@ -150,7 +151,7 @@ class FoldingProblem:
             if op in owner_of:
                 self._layers[owner_of[op]].append(op)
                 continue
-            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else None
+            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else folding_owner(op)
             if driver in owner_of:
                 self._layers[owner_of[driver]].append(op)
             else:
