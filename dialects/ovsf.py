@@ -6,7 +6,7 @@ zero-padded to L = 2^m.  Over the L orthogonal +-1 codes
 c_j[i] = (-1)^popcount(i & j) (the rows of the Sylvester-Hadamard matrix:
 OVSF codes of spreading factor L), the block x has the exact integer
 coefficients s_j = <x, c_j>, and x = (1/L) sum_j s_j c_j.  Keeping the
-K = max(1, round(ratio * L0)) codes with the largest |s_j| (ties: the smaller
+K = max(1, round(ratio * L)) codes with the largest |s_j| (ties: the smaller
 j) is the least-squares best approximation with K codes, because the codes
 are orthogonal with |c_j|^2 = L.
 
@@ -38,10 +38,11 @@ def padded_length(length: int) -> int:
 
 
 def kept_codes(ratio: float, block_length: int) -> int:
-    """K = max(1, round(ratio * L0)) codes kept per block (ratio of the block's real length L0)."""
+    """K = max(1, round(ratio * L)) of the L = padded_length(L0) codes are kept per block (ratio 1: all, exact)."""
     if not 0 < ratio <= 1:
         raise ValueError(f"ratio must be in (0, 1], got {ratio}")
-    return max(1, min(padded_length(block_length), int(np.floor(ratio * block_length + 0.5))))
+    length = padded_length(block_length)
+    return max(1, min(length, int(np.floor(ratio * length + 0.5))))
 
 
 def hadamard_signs(length: int) -> np.ndarray:

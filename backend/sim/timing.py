@@ -50,6 +50,7 @@ from fpga_opt.backend.sim.processes.weights import with_weight_port
 from fpga_opt.backend.sim.rates import OpRate, op_rate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
 from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp, consumer_of
+from fpga_opt.dialects.dataflow.weights import dram_cycles
 from fpga_opt.dialects.errors import FpgaOptError
 
 INF = float("inf")
@@ -445,6 +446,8 @@ def simulate_timing(
     # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
     # continuing stream instead of draining into an idle pipeline.
     measured, frames = frames, frames + 1
+    if input_interval is None:
+        input_interval = dram_cycles(net.func) or None  # a placed design reads its input from DRAM
     el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap, routing, input_interval)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)

@@ -48,6 +48,10 @@ from xdsl.utils.exceptions import VerifyException
 from fpga_opt.dialects.dataflow.base import DataflowOp, i64_attr, present, who
 from fpga_opt.dialects.errors import FpgaOptError
 
+DRAM_ATTR = "dataflow.dram"
+"""On a function: `{bytes_per_frame, bytes_per_cycle, cycles}`, its DRAM traffic and the cycles per frame it
+needs (passes/analysis/placement.py); fpga-sim offers the network input at one frame per `cycles`."""
+
 ON_CHIP_PLACEMENTS = ("bram", "uram", "lutram")
 OFF_CHIP_PLACEMENTS = ("dram", "generated")
 PLACEMENTS = ON_CHIP_PLACEMENTS + OFF_CHIP_PLACEMENTS
@@ -358,3 +362,13 @@ def weight_reads_per_frame(op: Operation) -> int:
         out = op.output.type
         return out.height * out.width // op.reuse_factor  # type: ignore[union-attr]
     return 1
+
+
+def dram_cycles(func: Operation) -> int | None:
+    """The `cycles` of a function's `dataflow.dram` (None when it has none)."""
+    from xdsl.dialects.builtin import DictionaryAttr
+
+    attr = func.attributes.get(DRAM_ATTR)
+    if isinstance(attr, DictionaryAttr) and isinstance(attr.data.get("cycles"), IntegerAttr):
+        return attr.data["cycles"].value.data  # type: ignore[union-attr]
+    return None
