@@ -47,6 +47,9 @@ from fpga_opt.dialects.dataflow.attrs import (
     RequantAttr,
 )
 from fpga_opt.dialects.dataflow.base import (
+    OFF_CHIP_PLACEMENTS,
+    ON_CHIP_PLACEMENTS,
+    PLACEMENTS,
     ChannelParallelOp,
     DataflowOp,
     FifoOp,
@@ -55,6 +58,8 @@ from fpga_opt.dialects.dataflow.base import (
     WindowedOp,
     divisors,
     fine_values,
+    is_off_chip,
+    weight_placement,
     window_output_size,
 )
 from fpga_opt.dialects.dataflow.conv import (
@@ -98,18 +103,13 @@ from fpga_opt.dialects.dataflow.types import (
     int_range,
 )
 from fpga_opt.dialects.dataflow.weights import (
-    OFF_CHIP_PLACEMENTS,
-    ON_CHIP_PLACEMENTS,
-    PLACEMENTS,
     WeightProviderOp,
     WeightsGeneratorOp,
     WeightStreamOp,
     check_weight_links,
     consumer_of,
-    is_off_chip,
     provider_of,
     weight_consumers,
-    weight_placement,
     weight_providers,
 )
 

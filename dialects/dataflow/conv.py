@@ -33,6 +33,7 @@ from fpga_opt.dialects.dataflow.base import (
     array_prop,
     check_activation,
     check_factor,
+    check_placement,
     check_requant,
     check_same_kind,
     divisors,
@@ -45,7 +46,6 @@ from fpga_opt.dialects.dataflow.base import (
     who,
 )
 from fpga_opt.dialects.dataflow.types import StreamType
-from fpga_opt.dialects.dataflow.weights import check_placement
 
 # --------------------------------------------------------------------------
 # Compute layers

@@ -27,6 +27,7 @@ from fpga_opt.dialects.dataflow.base import (
     WholeFrameOp,
     check_activation,
     check_factor,
+    check_placement,
     check_requant,
     check_same_kind,
     divisors,
@@ -35,7 +36,6 @@ from fpga_opt.dialects.dataflow.base import (
     who,
 )
 from fpga_opt.dialects.dataflow.types import StreamType
-from fpga_opt.dialects.dataflow.weights import check_placement
 
 
 @irdl_op_definition

@@ -45,37 +45,23 @@ from xdsl.ir import Attribute, Operation
 from xdsl.irdl import irdl_op_definition, prop_def
 from xdsl.utils.exceptions import VerifyException
 
-from fpga_opt.dialects.dataflow.base import DataflowOp, i64_attr, present, who
+from fpga_opt.dialects.dataflow.base import (
+    DataflowOp,
+    i64_attr,
+    is_off_chip,
+    present,
+    weight_placement,
+    who,
+)
+from fpga_opt.dialects.dataflow.conv import ConvOp
+from fpga_opt.dialects.dataflow.linear import LinearOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 DRAM_ATTR = "dataflow.dram"
 """On a function: `{bytes_per_frame, bytes_per_cycle, cycles}`, its DRAM traffic and the cycles per frame it
 needs (passes/analysis/placement.py); fpga-sim offers the network input at one frame per `cycles`."""
 
-ON_CHIP_PLACEMENTS = ("bram", "uram", "lutram")
-OFF_CHIP_PLACEMENTS = ("dram", "generated")
-PLACEMENTS = ON_CHIP_PLACEMENTS + OFF_CHIP_PLACEMENTS
 OVSF_METHODS = ("ovsf",)
-
-
-def weight_placement(op: Operation) -> str | None:
-    """A layer's `weight_placement` (None: on chip, the cost model's mapping)."""
-    attr = op.properties.get("weight_placement")
-    return attr.data if isinstance(attr, StringAttr) else None
-
-
-def is_off_chip(op: Operation) -> bool:
-    """Whether the layer's weights come from a provider (DRAM stream or generator)."""
-    return weight_placement(op) in OFF_CHIP_PLACEMENTS
-
-
-def check_placement(op: Operation) -> None:
-    """The verifier's check of a layer's `weight_placement` value."""
-    placement = weight_placement(op)
-    if placement is not None and placement not in PLACEMENTS:
-        raise VerifyException(
-            f"{who(op)}: weight_placement must be one of {', '.join(PLACEMENTS)}, got '{placement}'"
-        )
 
 
 class WeightProviderOp(DataflowOp):
@@ -322,9 +308,6 @@ def check_weight_links(root: Operation) -> dict[Operation, WeightProviderOp]:
 
 def weight_shape(op: Operation) -> tuple[int, ...]:
     """The layer's weight tensor shape: conv `[C_out, C_in/g, Kh, Kw]`, linear `[N, H*W*C]`."""
-    from fpga_opt.dialects.dataflow.conv import ConvOp
-    from fpga_opt.dialects.dataflow.linear import LinearOp
-
     if isinstance(op, ConvOp):
         inp, out = op.window_stream, op.output.type
         kh, kw = op.kernel_size
@@ -356,8 +339,6 @@ def weight_reads_per_frame(op: Operation) -> int:
     A conv reads every weight word once per output pixel (conv.h has no weight
     cache), or once per `reuse` pixels with temporal reuse; a linear once per frame.
     """
-    from fpga_opt.dialects.dataflow.conv import ConvOp
-
     if isinstance(op, ConvOp):
         out = op.output.type
         return out.height * out.width // op.reuse_factor  # type: ignore[union-attr]
