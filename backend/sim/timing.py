@@ -46,7 +46,7 @@ from xdsl.ir import Operation, SSAValue
 from fpga_opt.backend.costs import analyse_network
 from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.processes import PROCESSES
-from fpga_opt.backend.sim.processes.weights import with_weight_port
+from fpga_opt.backend.sim.processes.weights import provider_buffer, with_weight_port
 from fpga_opt.backend.sim.rates import OpRate, op_rate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
 from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp, consumer_of
@@ -311,7 +311,7 @@ class _Elaborated:
                 raise FpgaOptError(f"{net.name(provider)}: the layer it feeds is not in @{net.func.sym_name.data}")
             r, rport = weights_in[layer]
             word = self.procs[q].spec.out_lanes[qport]
-            cap = INF if fifo_depth is None else float(DEFAULT_FIFO_DEPTH * word)
+            cap = INF if fifo_depth is None else max(float(DEFAULT_FIFO_DEPTH * word), provider_buffer(provider))
             self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, cap, 0.0, []))
         missing = [op for op in weights_in if op not in {consumer_of(p) for p in weights_out}]  # type: ignore[arg-type]
         if missing:

@@ -62,6 +62,10 @@ class Outcome:
     note: str = ""
 
 
+#: A DRAM stream's burst buffer (256 beats of 128 bits, backend/costs/weights.py): smaller tensors stay on chip.
+MIN_STREAMED_BITS = 256 * 128
+
+
 def default_block(layer: Operation) -> int:
     """OVSF block (input channels): 1 for a kernel of >= 4 positions (a 3x3 slice pads 9 -> 16), else the
     largest power of two <= 16 dividing the channels per filter (a 1x1 conv or a linear: 16 values)."""
@@ -127,7 +131,12 @@ class PlacementSearch:
     def run(self) -> Outcome:
         placement: dict[Operation, str | None] = {layer: None for layer in self.layers}
         placement.update(self.fixed)
-        movable = [layer for layer in self.layers if layer not in self.fixed]
+        # a tensor smaller than a stream's burst buffer frees less memory than streaming it costs
+        movable = [
+            layer
+            for layer in self.layers
+            if layer not in self.fixed and weight_count(layer) * element_bitwidth(layer.weight_type) > MIN_STREAMED_BITS
+        ]
         # fewest DRAM bytes per weight bit first, then the largest tensors
         order = sorted(movable, key=lambda op: (_bytes_per_bit(op), -weight_count(op) * element_bitwidth(op.weight_type)))
         best = self.evaluate(placement)

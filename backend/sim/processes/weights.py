@@ -84,3 +84,14 @@ def _spread(sched: Schedule, per_output: float) -> Schedule:
     """A new input port taking `per_output` elements for every element written on result 0."""
     cons = [[*c, per_output * p[0]] for c, p in zip(sched.cons, sched.prod, strict=True)]
     return Schedule(list(sched.dur), cons, [list(p) for p in sched.prod])
+
+
+def provider_buffer(op: Operation) -> float:
+    """Elements the FIFO after a provider holds: a DRAM stream's burst buffer (`burst` beats of the AXI
+    width, as its cost model counts it), else 0 (the default stream depth)."""
+    from fpga_opt.backend.costs.weights import AXI_DATA_BITS
+    from fpga_opt.dialects.dataflow import element_bitwidth
+
+    if isinstance(op, WeightStreamOp):
+        return float(op.burst.value.data * AXI_DATA_BITS // element_bitwidth(op.weight_type))
+    return 0.0
