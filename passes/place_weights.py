@@ -42,9 +42,7 @@ def parse_layer_placements(text: str, what: str) -> dict[str, str]:
         if not sep or not name:
             raise FpgaOptError(f"{what}: layers entry '{item}' is not NAME:PLACEMENT")
         if placement not in (*PLACEMENTS, "onchip"):
-            raise FpgaOptError(
-                f"{what}: layers entry '{item}': placement must be onchip, {', '.join(PLACEMENTS)}"
-            )
+            raise FpgaOptError(f"{what}: layers entry '{item}': placement must be onchip, {', '.join(PLACEMENTS)}")
         result[name] = placement
     return result
 

@@ -83,7 +83,9 @@ def generator_shape(op: WeightsGeneratorOp, layer: Operation) -> tuple[int, int,
     cin = shape[1]
     kp = shape[2] * shape[3] if len(shape) == 4 else 1
     if cin % op.block_channels:
-        raise FpgaOptError(f"{who(op)}: block = {op.block_channels} does not divide the {cin} input channels per filter")
+        raise FpgaOptError(
+            f"{who(op)}: block = {op.block_channels} does not divide the {cin} input channels per filter"
+        )
     l0 = op.block_channels * kp
     return shape[0] * cin // op.block_channels, l0, ovsf.padded_length(l0), ovsf.kept_codes(op.ratio_value, l0)
 

@@ -44,9 +44,13 @@ PART_FIGURES: dict[str, PartFigures] = {
     "xc7z020": PartFigures(32_364_512, 3.2, "PCAP/ICAP 32 bit @ 100 MHz", "UG470 Table 1-1; UG909 Table 1"),
     "xc7z045": PartFigures(106_571_232, 3.2, "PCAP/ICAP 32 bit @ 100 MHz", "UG470 Table 1-1; UG909 Table 1"),
     "xczu3eg": PartFigures(44_549_344, 6.4, "PCAP/ICAP 32 bit @ 200 MHz", "UG570 Table 1-4 (ZU2/ZU3); UG909 Table 3"),
-    "xck26": PartFigures(59_672_928, 6.4, "PCAP/ICAP 32 bit @ 200 MHz", "UG570 Table 1-4 (ZU4/ZU5, the K26 die); UG909 Table 3"),
+    "xck26": PartFigures(
+        59_672_928, 6.4, "PCAP/ICAP 32 bit @ 200 MHz", "UG570 Table 1-4 (ZU4/ZU5, the K26 die); UG909 Table 3"
+    ),
     "xczu9eg": PartFigures(212_086_880, 6.4, "PCAP/ICAP 32 bit @ 200 MHz", "UG570 Table 1-4 (ZU6/ZU9); UG909 Table 3"),
-    "xcu250": PartFigures(883_282_848, 4.0, "MCAP/ICAP 32 bit @ 125 MHz (SSI)", "UG570 Table 1-4 (VU13P die); UG909 Table 3"),
+    "xcu250": PartFigures(
+        883_282_848, 4.0, "MCAP/ICAP 32 bit @ 125 MHz (SSI)", "UG570 Table 1-4 (VU13P die); UG909 Table 3"
+    ),
 }
 
 

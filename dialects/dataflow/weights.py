@@ -199,7 +199,9 @@ class WeightsGeneratorOp(WeightProviderOp):
         """The OVSF form (`ovsf.Compressed`) of the layer's original integer weights `original`."""
         from fpga_opt.dialects import ovsf
 
-        return ovsf.compress(original, block=self.block_channels, ratio=self.ratio_value, coef_bits=self.coefficient_bits)
+        return ovsf.compress(
+            original, block=self.block_channels, ratio=self.ratio_value, coef_bits=self.coefficient_bits
+        )
 
     def reconstruct(self, original):
         """The weights this generator produces from `original` (bit-exact, in `original`'s shape)."""
@@ -211,7 +213,9 @@ class WeightsGeneratorOp(WeightProviderOp):
 
     def verify_(self) -> None:
         if self.method.data not in OVSF_METHODS:
-            raise VerifyException(f"{who(self)}: method must be one of {', '.join(OVSF_METHODS)}, got '{self.method.data}'")
+            raise VerifyException(
+                f"{who(self)}: method must be one of {', '.join(OVSF_METHODS)}, got '{self.method.data}'"
+            )
         if not 0 < self.ratio_value <= 1:
             raise VerifyException(f"{who(self)}: ratio must be in (0, 1], got {self.ratio_value}")
         if self.block_channels < 1:
@@ -281,7 +285,7 @@ def check_weight_links(root: Operation) -> dict[Operation, WeightProviderOp]:
         placement = weight_placement(op)
         if provider is None:
             raise FpgaOptError(
-                f"{who(op)}: weight_placement = \"{placement}\" but no dataflow.weight_stream or "
+                f'{who(op)}: weight_placement = "{placement}" but no dataflow.weight_stream or '
                 f"dataflow.weights_generator provides '{name}'"
             )
         if provider.placement != placement:

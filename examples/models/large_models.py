@@ -55,7 +55,16 @@ def _inverted(e, rng, x, tag, cin, cout, stride, expand):
     y = x
     if expand != 1:
         y = e.conv(y, f"{tag}.expand", bm.conv_w(rng, hidden, cin, 1), bn=bm.bn_p(rng, hidden), act="relu6")
-    y = e.conv(y, f"{tag}.dw", bm.conv_w(rng, hidden, 1, 3), bn=bm.bn_p(rng, hidden), stride=stride, pad=1, group=hidden, act="relu6")
+    y = e.conv(
+        y,
+        f"{tag}.dw",
+        bm.conv_w(rng, hidden, 1, 3),
+        bn=bm.bn_p(rng, hidden),
+        stride=stride,
+        pad=1,
+        group=hidden,
+        act="relu6",
+    )
     y = e.conv(y, f"{tag}.project", bm.conv_w(rng, cout, hidden, 1), bn=bm.bn_p(rng, cout, (0.2, 0.5)))
     if stride == 1 and cin == cout:
         y = e.add(y, x, f"{tag}.add")
@@ -65,7 +74,15 @@ def _inverted(e, rng, x, tag, cin, cout, stride, expand):
 def mobilenet_v2(e, rng) -> None:
     x = e.conv("input", "stem", bm.conv_w(rng, 32, 3, 3), bn=bm.bn_p(rng, 32), stride=2, pad=1, act="relu6")
     cin = 32
-    settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    settings = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
     for si, (t, c, n, s) in enumerate(settings):
         for i in range(n):
             x = _inverted(e, rng, x, f"block{si}.{i}", cin, c, s if i == 0 else 1, t)

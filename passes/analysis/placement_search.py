@@ -138,7 +138,9 @@ class PlacementSearch:
             if layer not in self.fixed and weight_count(layer) * element_bitwidth(layer.weight_type) > MIN_STREAMED_BITS
         ]
         # fewest DRAM bytes per weight bit first, then the largest tensors
-        order = sorted(movable, key=lambda op: (_bytes_per_bit(op), -weight_count(op) * element_bitwidth(op.weight_type)))
+        order = sorted(
+            movable, key=lambda op: (_bytes_per_bit(op), -weight_count(op) * element_bitwidth(op.weight_type))
+        )
         best = self.evaluate(placement)
         moved = 0
         while best.design is None:

@@ -30,9 +30,7 @@ def test_kept_codes_are_the_least_squares_best():
     c = ovsf.compress(x.reshape(1, 8, 1, 1), block=8, ratio=0.25, coef_bits=20)
     signs = ovsf.hadamard_signs(8)
     s = x @ signs.T
-    best = min(
-        float(np.sum((x - (s[:, list(S)] @ signs[list(S)]) / 8.0) ** 2)) for S in combinations(range(8), 2)
-    )
+    best = min(float(np.sum((x - (s[:, list(S)] @ signs[list(S)]) / 8.0) ** 2)) for S in combinations(range(8), 2))
     mine = float(np.sum((x - (s[:, c.codes[0]] @ signs[c.codes[0]]) / 8.0) ** 2))
     assert mine == pytest.approx(best)
 
@@ -43,8 +41,12 @@ def test_integer_reconstruction_matches_its_written_formula():
     c = ovsf.compress(w, block=16, ratio=0.25, coef_bits=8)
     assert np.abs(c.coefficients).max() <= 127
     signs = ovsf.hadamard_signs(c.length)
-    acc = np.array([[sum(q * signs[j, i] for q, j in zip(cq, cj, strict=True)) for i in range(16)]
-                    for cq, cj in zip(c.coefficients.tolist(), c.codes.tolist(), strict=True)])
+    acc = np.array(
+        [
+            [sum(q * signs[j, i] for q, j in zip(cq, cj, strict=True)) for i in range(16)]
+            for cq, cj in zip(c.coefficients.tolist(), c.codes.tolist(), strict=True)
+        ]
+    )
     sh = 4 - c.shift
     expect = (acc + (1 << (sh - 1))) >> sh if sh >= 1 else acc << -sh
     got = ovsf.reconstruct(c, w.shape, lo=-128, hi=127).reshape(-1, 16)
