@@ -148,20 +148,19 @@ class PlacementSearch:
                 self._refuse(best, placement)
             placement[order[moved]] = "dram"
             moved += 1
-            if moved % 4 == 0 or moved == len(order):
+            if moved % self.stride(order) == 0 or moved == len(order):
                 self.progress(f"fit: {moved} layer(s) streamed from DRAM")
                 best = self.evaluate(placement)
             else:
                 self.apply(placement)
                 best = Outcome(dict(placement), None, None, "not yet evaluated")
-        # the last step may have moved up to three layers too many: bring them back while it still fits
+        # bring layers back on chip, the latest moved first, while the design still fits at no slower interval
+        # (the fit loop moves several layers per step on large networks)
         for layer in reversed(order[:moved]):
-            if best.cost is not None and best.cost.dram_cycles <= best.cost.compute_interval:
-                break
             trial = dict(best.placement)
             trial[layer] = None
             outcome = self.evaluate(trial)
-            if outcome.design is not None and outcome.cost.interval < best.cost.interval:  # type: ignore[union-attr]
+            if outcome.design is not None and outcome.cost.interval <= best.cost.interval:  # type: ignore[union-attr]
                 best = outcome
         best = self._improve(best)
         final = self.evaluate(best.placement)
@@ -169,6 +168,11 @@ class PlacementSearch:
             raise FpgaOptError(f"{self.what}: internal error: the chosen placement no longer fits")
         self._check_target(final)
         return final
+
+    @staticmethod
+    def stride(order: list[Operation]) -> int:
+        """Layers moved between two foldings in the fit loop: 1 on small networks, more on large ones."""
+        return max(1, len(order) // 8)
 
     def _improve(self, best: Outcome) -> Outcome:
         """While bandwidth binds: generate on chip (if allowed), or bring a layer back on chip."""
