@@ -12,8 +12,10 @@ are orthogonal with |c_j|^2 = L.
 
 Integers, so that fpga-sim and the HLS generator agree bit for bit:
 
-* q_j = round_half_away(s_j / 2^e), with e >= 0 the smallest shift per layer
-  for which every |q_j| <= 2^(coef_bits-1) - 1;
+* q_j = round_half_away(s_j / 2^e), with e >= 0 the smallest shift for which
+  the largest possible coefficient, 2^(weight_bits-1) * L0, fits `coef_bits`
+  signed bits (a bound from the shapes, so the IR alone fixes e:
+  `coefficient_shift`);
 * acc_i = sum_{j in S} q_j c_j[i]  (additions and sign flips only);
 * w_i = clamp(round_half_up(acc_i * 2^e / L)) to the weight type: with
   sh = m - e >= 1, (acc_i + 2^(sh-1)) >> sh (arithmetic shift); with sh <= 0,
@@ -85,8 +87,18 @@ def blocks_of(weights: np.ndarray, block: int) -> np.ndarray:
     return w.reshape(cout, cin // block, block * kh * kw).reshape(-1, block * kh * kw)
 
 
-def compress(weights: np.ndarray, *, block: int, ratio: float, coef_bits: int) -> Compressed:
-    """The OVSF form of integer `weights` (see the module docstring)."""
+def coefficient_shift(block_length: int, weight_bits: int, coef_bits: int) -> int:
+    """e: the smallest shift with round(2^(weight_bits-1) * L0 / 2^e) <= 2^(coef_bits-1) - 1."""
+    peak = (1 << (weight_bits - 1)) * block_length
+    limit = (1 << (coef_bits - 1)) - 1
+    shift = 0
+    while (peak + ((1 << shift) >> 1)) >> shift > limit:
+        shift += 1
+    return shift
+
+
+def compress(weights: np.ndarray, *, block: int, ratio: float, coef_bits: int, weight_bits: int = 8) -> Compressed:
+    """The OVSF form of integer `weights` of `weight_bits` bits (see the module docstring)."""
     if coef_bits < 2:
         raise ValueError(f"coef_bits must be >= 2, got {coef_bits}")
     rows = blocks_of(np.asarray(weights).astype(np.int64), block)
@@ -100,11 +112,7 @@ def compress(weights: np.ndarray, *, block: int, ratio: float, coef_bits: int) -
     order = np.argsort(-np.abs(s), axis=1, kind="stable")[:, :k]
     codes = np.sort(order, axis=1)
     kept = np.take_along_axis(s, codes, axis=1)
-    limit = (1 << (coef_bits - 1)) - 1
-    peak = int(np.max(np.abs(kept))) if kept.size else 0
-    shift = 0
-    while (peak + ((1 << shift) >> 1)) >> shift > limit:
-        shift += 1
+    shift = coefficient_shift(l0, weight_bits, coef_bits)
     return Compressed(codes, _round_half_away_shift(kept, shift), shift, length, l0)
 
 

@@ -37,13 +37,6 @@ FinishFn = Callable[["Lowering", hls.DesignOp], None]
 LOWERINGS: OpRegistry[LowerFn] = OpRegistry("HLS lowering", "passes/lower_dataflow_to_hls")
 """dataflow op class -> `lower(lowering, op)`, registered by the op family modules of this package."""
 
-_OFF_CHIP = (
-    "off-chip weights (an m_axi burst reader, an OVSF generator kernel) are not built in HLS yet; "
-    "the HLS project needs every layer's weights on chip (place-weights{dram=false}); fpga-sim runs this design"
-)
-LOWERINGS.exempt(df.WeightStreamOp, _OFF_CHIP)
-LOWERINGS.exempt(df.WeightsGeneratorOp, _OFF_CHIP)
-
 DESIGN_FINISHERS: list[FinishFn] = []
 """`finish(lowering, design)` steps run, in order, on every finished `hls.design` (early exits: stage gates)."""
 
