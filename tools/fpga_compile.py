@@ -56,6 +56,17 @@ A pass named here that this build does not have is skipped with a note, so
 later passes slot in by being added to this list (or given with --pipeline).
 """
 
+LARGE_MODEL_PIPELINE: tuple[str, ...] = (
+    "dataflow-canonicalize",
+    "merge-loops",
+    "place-weights{board=$board max-util=0.75$generate}",  # headroom for the FIFOs size-fifos adds
+    "minimize-residual-buffers",
+    "size-fifos{refold=true}",
+    "estimate-resources{board=$board}",
+)
+"""The pipeline for a network whose weights do not fit on chip (docs/passes/offchip.md): place-weights chooses
+each layer's weight placement and the folding together, under the board's resources and DRAM bandwidth."""
+
 LOWERING = "lower-dataflow-to-hls{board=$board}"
 
 DEFAULT_FRAMES = 20
@@ -155,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise FpgaOptError(f"{out}: exists and is not a directory")
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
+    if args.weights == "place" and args.pipeline is None:
+        specs = _large_model_specs(args)
     passes, skipped = pipeline_specs(specs, args.board)
     ctx = make_context()
     stem = model.stem
@@ -168,8 +181,18 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     imported = module.clone()
-    for spec in passes:
-        _apply(ctx, module, spec)
+    try:
+        for spec in passes:
+            _apply(ctx, module, spec)
+    except FpgaOptError as error:
+        # Weights larger than the chip: the large-model path (place-weights) when the user chose no pipeline.
+        if args.pipeline is not None or args.weights != "auto" or "even at minimum folding" not in str(error):
+            raise
+        _say(f"[2/{total_steps}] optimise  the weights do not fit on chip ({error}); large-model path: place-weights")
+        module = imported.clone()
+        passes, skipped = pipeline_specs(_large_model_specs(args), args.board)
+        for spec in passes:
+            _apply(ctx, module, spec)
     opt_path = out / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
     write_atomically(opt_path, _module_text(module))
@@ -178,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
         f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {opt_path}{note}  {time.perf_counter() - t0:.1f} s"
     )
 
+    offchip = offchip_summary(module, board)
     t0 = time.perf_counter()
     inputs = random_inputs(module, args.frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
@@ -233,12 +257,55 @@ def run(args: argparse.Namespace) -> int:
 
     estimate = estimate_summary(module)
     report.update({"estimate": estimate, "csim": verdict, "csim_passed": passed, "project": str(project_dir)})
+    if offchip is not None:
+        report["offchip"] = offchip
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     _say(_report_text(report, board))
     if not passed:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+def _large_model_specs(args: argparse.Namespace) -> list[str]:
+    return [spec.replace("$generate", " generate=true" if args.generate else "") for spec in LARGE_MODEL_PIPELINE]
+
+
+def offchip_summary(module: ModuleOp, board) -> dict | None:
+    """Placement, DRAM time and what binds, for a design with a `dataflow.dram` (None otherwise)."""
+    from fpga_opt.dialects.dataflow import weight_placement
+    from fpga_opt.dialects.dataflow.weights import DRAM_ATTR
+    from fpga_opt.passes.analysis.placement import dram_traffic, placed_cost, weight_layers
+
+    funcs = [f for f in module.body.block.ops if isinstance(f, func.FuncOp) and DRAM_ATTR in f.attributes]
+    if len(funcs) != 1:
+        return None
+    fn = funcs[0]
+    target = board
+    from fpga_opt.backend.target.boards import CLOCK_ATTR, number, with_clock
+
+    clock = number(module.attributes.get(CLOCK_ATTR))
+    if clock:
+        target = with_clock(board, clock)
+    cost = placed_cost(fn, target)
+    traffic = dram_traffic(fn, target)
+    placements: dict[str, int] = {}
+    for layer in weight_layers(fn):
+        key = weight_placement(layer) or "onchip"
+        placements[key] = placements.get(key, 0) + 1
+    util = cost.resources.utilisation(target)  # type: ignore[attr-defined]
+    busiest = max(util, key=lambda k: util[k])
+    return {
+        "interval": cost.interval,
+        "fps": round(target.clock_hz / cost.interval, 3) if cost.interval else None,
+        "compute_interval": cost.compute_interval,
+        "dram_cycles": cost.dram_cycles,
+        "dram_bytes_per_frame": traffic.total,
+        "dram_gbps_needed": round(traffic.total * target.clock_hz / cost.interval / 1e9, 3) if cost.interval else None,
+        "binding": cost.binding,
+        "binding_resource": f"{busiest} ({100 * util[busiest]:.0f}%)",
+        "placements": placements,
+    }
 
 
 def _split_pipeline(text: str) -> list[str]:
@@ -290,6 +357,18 @@ def _report_text(report: dict, board) -> str:
         lines.append("  resources   " + "  ".join(parts))
     else:
         lines.append("  throughput  (no estimate: estimate-resources did not run)")
+    off = report.get("offchip")
+    if off:
+        lines.append(
+            f"  off-chip    {off['fps']:.1f} FPS with the DRAM (interval {off['interval']} cycles: compute "
+            f"{off['compute_interval']}, DRAM {off['dram_cycles']}); binds: {off['binding']}; "
+            f"busiest resource {off['binding_resource']}"
+        )
+        lines.append(
+            "  weights     "
+            + ", ".join(f"{n} {k}" for k, n in sorted(off["placements"].items()))
+            + f"; DRAM {off['dram_bytes_per_frame'] / 1e6:.2f} MB/frame ({off['dram_gbps_needed']} GB/s)"
+        )
     lines.append(f"  csim        {report['csim']}")
     lines.append(f"  project     {report['project']}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
     return "\n".join(lines)
@@ -313,6 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--pipeline",
         default=None,
         help="optimisation passes instead of the default list, e.g. 'merge-loops,select-folding{board=kv260}'",
+    )
+    parser.add_argument(
+        "--weights",
+        choices=("auto", "onchip", "place"),
+        default="auto",
+        help="auto: the default pipeline, or the large-model path (place-weights) when the weights do not fit "
+        "on chip; onchip: never place weights off chip; place: always the large-model path",
+    )
+    parser.add_argument(
+        "--generate",
+        action="store_true",
+        help="large-model path: let place-weights generate weights on chip from their OVSF form (unzipFPGA)",
     )
     parser.add_argument("--no-csim", action="store_true", help="emit the project but do not build or run it")
     parser.add_argument("--jobs", type=int, default=None, help="parallel compiler jobs for csim (default: CPUs)")

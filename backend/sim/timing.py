@@ -49,7 +49,7 @@ from fpga_opt.backend.sim.processes import PROCESSES
 from fpga_opt.backend.sim.processes.weights import provider_buffer, with_weight_port
 from fpga_opt.backend.sim.rates import OpRate, op_rate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
-from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp, consumer_of
+from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WeightProviderOp, WindowedOp, consumer_of
 from fpga_opt.dialects.dataflow.weights import dram_cycles
 from fpga_opt.dialects.errors import FpgaOptError
 
@@ -266,6 +266,9 @@ class _Elaborated:
         result_port: dict[tuple[Operation, int], tuple[int, int]] = {}
         weights_in: dict[Operation, tuple[int, int]] = {}
         weights_out: dict[Operation, tuple[int, int]] = {}
+        # off-chip layers whose provider is in this network (a layer simulated alone, as size-fifos does,
+        # reads its weights as if they were on chip)
+        fed = {consumer_of(p) for p in net.ops if isinstance(p, WeightProviderOp)}
         for op in net.ops:
             if isinstance(op, BufferOp):
                 continue
@@ -273,7 +276,7 @@ class _Elaborated:
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
             overlap = frame_overlap if routing is None else routing.frame_overlap(op, frame_overlap)
-            for spec in with_weight_port(op, PROCESSES.get(op)(op, rate, resolution, overlap)):
+            for spec in with_weight_port(op, PROCESSES.get(op)(op, rate, resolution, overlap), fed):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
@@ -313,9 +316,6 @@ class _Elaborated:
             word = self.procs[q].spec.out_lanes[qport]
             cap = INF if fifo_depth is None else max(float(DEFAULT_FIFO_DEPTH * word), provider_buffer(provider))
             self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, cap, 0.0, []))
-        missing = [op for op in weights_in if op not in {consumer_of(p) for p in weights_out}]  # type: ignore[arg-type]
-        if missing:
-            raise FpgaOptError(f"{net.name(missing[0])}: its weights are off chip but no provider feeds it")
 
         position = {op: i for i, op in enumerate(net.func.body.block.ops)}
 

@@ -44,9 +44,10 @@ def provider_processes(op: Operation, rate: OpRate, resolution: str, frame_overl
     return [ProcessSpec("main", frame_program(sched, 0.0), [], [WEIGHTS_PORT], [], [lanes])]
 
 
-def with_weight_port(op: Operation, specs: list[ProcessSpec]) -> list[ProcessSpec]:
-    """`specs` with a weights input on the main process when `op`'s weights come from a provider."""
-    if not is_off_chip(op):
+def with_weight_port(op: Operation, specs: list[ProcessSpec], fed: set | None = None) -> list[ProcessSpec]:
+    """`specs` with a weights input on the main process when `op`'s weights come from a provider
+    (of those in `fed`, the layers whose provider is in the simulated network, when given)."""
+    if not is_off_chip(op) or (fed is not None and op not in fed):
         return specs
     total = float(weight_elements(op))
     lanes = weight_word_lanes(op)
