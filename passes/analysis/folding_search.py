@@ -120,6 +120,7 @@ class FoldingProblem:
         board: Board,
         max_util: float,
         reach: Mapping[Operation, float] | None = None,
+        shared_costs: dict | None = None,
     ):
         self.root = root
         # Early exits (backend/costs/exit_rates.py): an op that only the fraction q of the samples reach
@@ -168,7 +169,8 @@ class FoldingProblem:
         self.const_cycles = const_cycles
         # Ops of the same shape driving the same kind of streams cost the same: share their caches
         # (a ResNet-20 has 21 convs but 8 conv shapes).
-        shared: dict[tuple, dict[int, tuple[int, Vector]]] = {}
+        # (`shared_costs`: a cache kept across problems on the same board, as place-weights' search does)
+        shared: dict[tuple, dict[int, tuple[int, Vector]]] = {} if shared_costs is None else shared_costs
         for i, choice in enumerate(self.choices):
             key = (
                 tuple(_signature(op) for op in self._layers[i]),

@@ -94,6 +94,7 @@ class PlacementSearch:
         self.options = options
         self.what = what
         self.ctx = CostContext.for_board(board)
+        self.costs: dict = {}  # folding costs by op signature, shared by every evaluation
         self.layers = weight_layers(func)
         self.progress: Callable[[str], None] = progress or (lambda text: None)
         names = {getattr(op, "layer_name", ""): op for op in self.layers}
@@ -117,7 +118,7 @@ class PlacementSearch:
     def evaluate(self, placement: dict[Operation, str | None]) -> Outcome:
         """Fold the design for `placement`; `design` None when even the smallest folding does not fit."""
         self.apply(placement)
-        problem = FoldingProblem(self.func, self.ctx, self.board, self.options.max_util)
+        problem = FoldingProblem(self.func, self.ctx, self.board, self.options.max_util, shared_costs=self.costs)
         try:
             start = problem.smallest_design(self.what)
         except FpgaOptError as error:
