@@ -49,6 +49,9 @@ class CompressWeightsPass(ModulePass):
     coef_bits: int = 8
     """Bits of a quantised coefficient (2..32)."""
 
+    coefficients: str = "onchip"
+    """Where the coefficients live: onchip (a coefficient memory) or dram (read per use, unzipFPGA's engine; run place-weights or give it a share)."""
+
     layers: str = ""
     """Comma-separated layer names to compress; empty: every conv and linear."""
 
@@ -65,6 +68,8 @@ class CompressWeightsPass(ModulePass):
             raise FpgaOptError(f"{what}: block must be >= 0 channels, got {self.block}")
         if not 2 <= self.coef_bits <= 32:
             raise FpgaOptError(f"{what}: coef-bits must be 2..32, got {self.coef_bits}")
+        if self.coefficients not in ("onchip", "dram"):
+            raise FpgaOptError(f"{what}: coefficients must be onchip or dram, got '{self.coefficients}'")
         from fpga_opt.dialects.dataflow.weights import weight_count, weight_shape
 
         wanted = [n.strip() for n in self.layers.split(",") if n.strip()]
@@ -86,4 +91,17 @@ class CompressWeightsPass(ModulePass):
                         f"{what}: layer '{layer.layer_name}': block = {block} does not divide its {cin} input "  # type: ignore[attr-defined]
                         "channels per filter"
                     )
-                set_placement(layer, "generated", ratio=float(self.ratio), block=block, coef_bits=self.coef_bits)
+                set_placement(
+                    layer,
+                    "generated",
+                    ratio=float(self.ratio),
+                    block=block,
+                    coef_bits=self.coef_bits,
+                    coefficients=self.coefficients,
+                )
+            if self.coefficients == "dram":
+                from fpga_opt.backend.target.boards import resolve_target
+                from fpga_opt.passes.analysis.placement import share_dram
+
+                board, _ = resolve_target(op, "", "", 0.0, what)
+                share_dram(func, board)

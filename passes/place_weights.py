@@ -80,6 +80,9 @@ class PlaceWeightsPass(ModulePass):
     coef_bits: int = 8
     """OVSF: bits of a quantised coefficient."""
 
+    coefficients: str = "auto"
+    """OVSF: where a generator's coefficients live: onchip, dram (read at a share of the bandwidth, as unzipFPGA's engine does), or auto (both tried)."""
+
     target_fps: int | float = 0
     """Refuse designs below this frame rate (0: none), naming what binds."""
 
@@ -94,6 +97,8 @@ class PlaceWeightsPass(ModulePass):
             raise FpgaOptError(f"{what}: ratio must be in (0, 1], got {self.ratio}")
         if self.block < 0 or not 2 <= self.coef_bits <= 32:
             raise FpgaOptError(f"{what}: block must be >= 0 and coef-bits in 2..32")
+        if self.coefficients not in ("auto", "onchip", "dram"):
+            raise FpgaOptError(f"{what}: coefficients must be auto, onchip or dram, got '{self.coefficients}'")
         if self.target_fps < 0 or not math.isfinite(self.target_fps):
             raise FpgaOptError(f"{what}: target-fps must be >= 0, got {self.target_fps}")
         board, spec = resolve_target(op, self.board, self.board_file, float(self.clock_mhz), what)
@@ -106,6 +111,7 @@ class PlaceWeightsPass(ModulePass):
             ratio=float(self.ratio),
             block=self.block,
             coef_bits=self.coef_bits,
+            coefficients=self.coefficients,
             max_util=float(self.max_util),
             target_cycles=max(1, math.floor(board.clock_hz / self.target_fps)) if self.target_fps else 0,
             fixed=parse_layer_placements(self.layers, what),

@@ -96,6 +96,12 @@ def coefficient_bits(op: WeightsGeneratorOp, layer: Operation) -> int:
     return blocks * k * (op.coefficient_bits + max(1, clog2(length)))
 
 
+def generator_bytes_per_frame(op: WeightsGeneratorOp, layer: Operation) -> int:
+    """DRAM bytes per frame of a generator whose coefficients are in DRAM: every block's K coefficients and
+    code indices once per read of the layer's weights (a row register holds a block across its words)."""
+    return -(-weight_reads_per_frame(layer) * coefficient_bits(op, layer) // 8)
+
+
 @COST_MODELS.register(WeightsGeneratorOp)
 def weights_generator_cost(op: Operation, ctx: CostContext) -> LayerCost:
     assert isinstance(op, WeightsGeneratorOp)
@@ -109,7 +115,12 @@ def weights_generator_cost(op: Operation, ctx: CostContext) -> LayerCost:
     f = ctx.folding(layer)
     filters = f["coarse_out"] * f.get("coarse_group", 1)
     blocks_per_word = filters * -(-f["coarse_in"] // op.block_channels)
-    memory = memory_resources(entry_bits * blocks_per_word, max(1, -(-blocks // blocks_per_word)), ctx.allow_uram)
+    if op.coefficients_in_dram:
+        # a row register per bank and an m_axi reader instead of the coefficient memory
+        memory = Resources(lut=M_AXI_LUT, ff=M_AXI_FF + entry_bits * blocks_per_word)
+        cycles = max(cycles, math.ceil(generator_bytes_per_frame(op, layer) / min(op.share, AXI_DATA_BITS / 8)))
+    else:
+        memory = memory_resources(entry_bits * blocks_per_word, max(1, -(-blocks // blocks_per_word)), ctx.allow_uram)
     acc_bits = op.coefficient_bits + clog2(k) + 1
     out_bits = element_bitwidth(op.weight_type)
     sums = adders(lanes * k, acc_bits)

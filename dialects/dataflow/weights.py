@@ -42,7 +42,7 @@ from xdsl.dialects.builtin import (
     f64,
 )
 from xdsl.ir import Attribute, Operation
-from xdsl.irdl import irdl_op_definition, prop_def
+from xdsl.irdl import irdl_op_definition, opt_prop_def, prop_def
 from xdsl.utils.exceptions import VerifyException
 
 from fpga_opt.dialects.dataflow.base import (
@@ -148,7 +148,9 @@ class WeightsGeneratorOp(WeightProviderOp):
     of a quantised coefficient.  Coefficients and code indices live in an
     on-chip memory; each weight is the sum of the block's kept coefficients
     with the signs of their codes at its position, requantised to
-    `weight_type`.
+    `weight_type`.  `coefficients = "dram"`: the coefficient memory is in
+    DRAM instead (unzipFPGA's engine streams the compressed weights), read
+    at `bytes_per_cycle`, this port's share of the DRAM bandwidth.
     """
 
     name = "dataflow.weights_generator"
@@ -159,6 +161,8 @@ class WeightsGeneratorOp(WeightProviderOp):
     ratio = prop_def(FloatAttr)
     block = prop_def(IntegerAttr[I64])
     coef_bits = prop_def(IntegerAttr[I64], default_value=IntegerAttr(8, 64))
+    coefficients = prop_def(StringAttr, default_value=StringAttr("onchip"))
+    bytes_per_cycle = opt_prop_def(FloatAttr)
 
     def __init__(
         self,
@@ -169,11 +173,14 @@ class WeightsGeneratorOp(WeightProviderOp):
         ratio: float,
         block: int,
         coef_bits: int = 8,
+        coefficients: str = "onchip",
         layer: str | None = None,
     ):
         props = {
             "weights": StringAttr(weights),
             "source": StringAttr(source),
+            "coefficients": StringAttr(coefficients),
+            "bytes_per_cycle": FloatAttr(1.0, f64) if coefficients == "dram" else None,
             "weight_type": weight_type,
             "method": StringAttr("ovsf"),
             "ratio": FloatAttr(float(ratio), f64),
@@ -194,6 +201,15 @@ class WeightsGeneratorOp(WeightProviderOp):
     @property
     def coefficient_bits(self) -> int:
         return self.coef_bits.value.data
+
+    @property
+    def coefficients_in_dram(self) -> bool:
+        """Whether the coefficients are read from DRAM (unzipFPGA's engine) rather than an on-chip memory."""
+        return self.coefficients.data == "dram"
+
+    @property
+    def share(self) -> float:
+        return float(self.bytes_per_cycle.value.data) if self.bytes_per_cycle is not None else 0.0
 
     def compress(self, original):
         """The OVSF form (`ovsf.Compressed`) of the layer's original integer weights `original`."""
@@ -222,6 +238,10 @@ class WeightsGeneratorOp(WeightProviderOp):
             raise VerifyException(f"{who(self)}: block must be >= 1 channel, got {self.block_channels}")
         if not 2 <= self.coefficient_bits <= 32:
             raise VerifyException(f"{who(self)}: coef_bits must be 2..32, got {self.coefficient_bits}")
+        if self.coefficients.data not in ("onchip", "dram"):
+            raise VerifyException(f"{who(self)}: coefficients must be onchip or dram, got '{self.coefficients.data}'")
+        if self.coefficients_in_dram and not self.share > 0:
+            raise VerifyException(f"{who(self)}: coefficients in DRAM need a positive bytes_per_cycle")
         if self.source.data == self.weights.data:
             raise VerifyException(
                 f"{who(self)}: the generated tensor must have its own name (weights = source = '{self.source.data}')"

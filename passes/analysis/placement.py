@@ -25,7 +25,7 @@ from xdsl.ir import Operation
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import CostContext, analyse_network
-from fpga_opt.backend.costs.weights import stream_bytes_per_frame
+from fpga_opt.backend.costs.weights import generator_bytes_per_frame, stream_bytes_per_frame
 from fpga_opt.backend.target.boards import Board
 from fpga_opt.backend.target.offchip import dram_bytes_per_cycle
 from fpga_opt.dialects.dataflow import (
@@ -74,6 +74,7 @@ def set_placement(
     ratio: float = 0.25,
     block: int = 1,
     coef_bits: int = 8,
+    coefficients: str = "onchip",
 ) -> WeightProviderOp | None:
     """Write `placement` on `layer` (None: on chip, the cost model's mapping) and its provider, if any.
 
@@ -112,6 +113,7 @@ def set_placement(
             ratio=ratio,
             block=block,
             coef_bits=coef_bits,
+            coefficients=coefficients,
             layer=f"{name}.gen",
         )
     if provider is not None:
@@ -130,7 +132,7 @@ class DramTraffic:
 
     inputs: int
     outputs: int
-    streams: dict[WeightStreamOp, int]
+    streams: dict  # DRAM port (a weight stream, or a generator reading its coefficients from DRAM) -> bytes
     bytes_per_cycle: float
 
     @property
@@ -160,7 +162,12 @@ def _stream_bytes(values) -> int:
 def dram_traffic(func: FuncOp, board: Board) -> DramTraffic:
     """The DRAM bytes per frame of `func` on `board` (its inputs and outputs go through DRAM too)."""
     links = check_weight_links(func)
-    streams = {p: stream_bytes_per_frame(p, layer) for layer, p in links.items() if isinstance(p, WeightStreamOp)}
+    streams: dict[WeightProviderOp, int] = {}
+    for layer, p in links.items():
+        if isinstance(p, WeightStreamOp):
+            streams[p] = stream_bytes_per_frame(p, layer)
+        elif isinstance(p, WeightsGeneratorOp) and p.coefficients_in_dram:
+            streams[p] = generator_bytes_per_frame(p, layer)
     ret = func.body.block.last_op
     outputs = _stream_bytes(ret.operands) if ret is not None else 0
     return DramTraffic(_stream_bytes(func.body.block.args), outputs, streams, dram_bytes_per_cycle(board))
@@ -211,11 +218,12 @@ def placed_cost(func: FuncOp, board: Board, ctx: CostContext | None = None) -> P
     """interval = max(slowest op (DRAM ports included), T_dram); latency = longest path of depths."""
     ctx = ctx or CostContext.for_board(board)
     cost = analyse_network(func, ctx)
-    layers = {op: c for op, c in cost.layers.items() if not isinstance(op, WeightStreamOp)}
+    ports = set(dram_traffic(func, board).streams)
+    layers = {op: c for op, c in cost.layers.items() if op not in ports}
     compute = max((c.cycles for c in layers.values()), default=0)
     slow = max(layers, key=lambda op: layers[op].cycles, default=None)
     name = slow.layer_name if slow is not None else "-"  # type: ignore[attr-defined]
-    streams = max((c.cycles for op, c in cost.layers.items() if isinstance(op, WeightStreamOp)), default=0)
+    streams = max((c.cycles for op, c in cost.layers.items() if op in ports), default=0)
     traffic = dram_traffic(func, board)
     return PlacedCost(compute, max(traffic.cycles, streams), cost.latency, name, cost.resources)
 

@@ -47,6 +47,7 @@ class PlacementOptions:
     ratio: float = 0.25
     block: int = 0  # 0: `default_block`
     coef_bits: int = 8
+    coefficients: str = "auto"  # generation: "onchip", "dram" or "auto" (both tried)
     max_util: float = 0.85
     target_cycles: int = 0
     fixed: dict[str, str] = field(default_factory=dict)  # layer name -> placement given by the user
@@ -106,13 +107,16 @@ class PlacementSearch:
     # ------------------------------------------------------------------ evaluation
 
     def apply(self, placement: dict[Operation, str | None]) -> None:
+        """Write `placement` ("generated-dram": generated, coefficients in DRAM) and share the DRAM."""
         o = self.options
         for layer in self.layers:
             want = placement.get(layer)
-            if weight_placement(layer) == want and want != "generated":
+            if weight_placement(layer) == want and want not in ("generated", "generated-dram"):
                 continue
             block = o.block or default_block(layer)
-            set_placement(layer, want, ratio=o.ratio, block=block, coef_bits=o.coef_bits)
+            coefficients = "dram" if want == "generated-dram" else "onchip"
+            kind = "generated" if want == "generated-dram" else want
+            set_placement(layer, kind, ratio=o.ratio, block=block, coef_bits=o.coef_bits, coefficients=coefficients)
         share_dram(self.func, self.board)
 
     def evaluate(self, placement: dict[Operation, str | None]) -> Outcome:
@@ -170,6 +174,11 @@ class PlacementSearch:
         self._check_target(final)
         return final
 
+    def generation_choices(self) -> list[str]:
+        """Generation with the coefficients on chip, and/or read from DRAM (unzipFPGA's engine)."""
+        source = self.options.coefficients
+        return {"onchip": ["generated"], "dram": ["generated-dram"]}.get(source, ["generated", "generated-dram"])
+
     @staticmethod
     def stride(order: list[Operation]) -> int:
         """Layers moved between two foldings in the fit loop: 1 on small networks, more on large ones."""
@@ -186,7 +195,7 @@ class PlacementSearch:
             streamed.sort(key=lambda op: -weight_reads_per_frame(op) * weight_count(op))
             improved = False
             for layer in streamed:
-                options = (["generated"] if self.options.generate else []) + [None]
+                options = (self.generation_choices() if self.options.generate else []) + [None]
                 for choice in options:
                     trial = dict(best.placement)
                     trial[layer] = choice

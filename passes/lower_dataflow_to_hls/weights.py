@@ -10,7 +10,7 @@ through `fpga_opt::from_stream` (`hls.kernel` attribute `streamed_weights`):
   argument of the top function; the testbench loads it from `dram_<name>.bin`)
   swept `READS` times per frame, one word per cycle: sequential bursts;
 * `ovsf_generate`: the layer's OVSF form (coefficient and code tables, on chip,
-  laid out per block row), each lane decoding which weight of the layer's table
+  or in DRAM as m_axi arguments when `coefficients = "dram"`, laid out per block row), each lane decoding which weight of the layer's table
   it computes from the layout (`VIEW`, `PERM`), with adders and sign flips
   (dialects/ovsf.py: the same integers fpga-sim computes).
 
@@ -122,7 +122,7 @@ def weight_words(
             view=[rows, k],
             permutation=[0, 1],
             shape=[rows, k],
-            storage="auto",
+            storage="dram" if provider.coefficients_in_dram else "auto",
         )
         table.attributes[OVSF_TABLE_ATTR] = DictionaryAttr({"part": StringAttr(part), **derive})
         lw.weights.append(table)

@@ -20,7 +20,8 @@ def _placed(placements: dict[int, str], ratio: float = 0.5):
     func = next(op for op in imported.module.walk() if isinstance(op, FuncOp))
     layers = weight_layers(func)
     for index, placement in placements.items():
-        set_placement(layers[index], placement, ratio=ratio, block=1, coef_bits=8)
+        kind, _, coefficients = placement.partition("-")
+        set_placement(layers[index], kind, ratio=ratio, block=1, coef_bits=8, coefficients=coefficients or "onchip")
     share_dram(func, get_board("kv260"))
     imported.module.verify()
     return imported.module, dict(imported.weights), func
@@ -47,8 +48,12 @@ def test_streamed_tables_are_m_axi_arguments_filled_from_dram_files():
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "placements",
-    [{1: "dram", 4: "dram"}, {0: "generated", 1: "generated", 3: "generated", 4: "dram"}],
-    ids=["streamed", "generated"],
+    [
+        {1: "dram", 4: "dram"},
+        {0: "generated", 1: "generated", 3: "generated", 4: "dram"},
+        {1: "generated-dram", 3: "generated", 4: "generated-dram"},
+    ],
+    ids=["streamed", "generated", "generated-coefficients-in-dram"],
 )
 def test_offchip_weights_csim_is_bit_exact(tmp_path, placements):
     module, weights, func = _placed(placements)
@@ -57,3 +62,18 @@ def test_offchip_weights_csim_is_bit_exact(tmp_path, placements):
     result = csim(module, weights, [x], tmp_path, pipeline="lower-dataflow-to-hls")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS: 4 frame(s), 40 output values bit-exact against expected.bin" in result.stdout
+
+
+def test_generator_coefficients_in_dram_are_m_axi_tables():
+    module, weights, _ = _placed({1: "generated-dram", 3: "generated"})
+    LowerDataflowToHlsPass(board="kv260").apply(make_context(), module)
+    project = build_project(module, weights)
+    top = project.files["top.cpp"]
+    dram = sorted(w.sym_name.data for w in project.design.weights() if w.storage.data == "dram")
+    assert len(dram) == 2 and any("coefficients" in n for n in dram) and any("codes" in n for n in dram)
+    for name in dram:
+        assert f"#pragma HLS INTERFACE m_axi port={name} offset=slave" in top
+        assert f"dram_{name}.bin" in project.files
+        assert name not in project.files["weights.cpp"]
+    # the on-chip generator keeps its tables in weights.cpp
+    assert top.count("fpga_opt::ovsf_generate<") == 2 and "coefficients" in project.files["weights.cpp"]

@@ -51,8 +51,9 @@ SLOWER = dataclasses.replace(get_board("kv260"), bandwidth_gbps=0.001)
         {0: "dram", 1: "dram", -1: "dram"},  # everything streamed
         {1: "generated", -1: "dram"},
         {0: "generated", 1: "generated"},
+        {1: "generated-dram", -1: "dram"},  # coefficients read from DRAM (unzipFPGA's engine)
     ],
-    ids=["fc-dram", "all-dram", "mixed", "generated"],
+    ids=["fc-dram", "all-dram", "mixed", "generated", "generated-dram"],
 )
 @pytest.mark.parametrize("board", [get_board("kv260"), SLOW], ids=["kv260", "slow-dram"])
 def test_sim_agrees_with_the_model_for_every_placement(placements, board):
@@ -61,7 +62,8 @@ def test_sim_agrees_with_the_model_for_every_placement(placements, board):
     reference = run_functional(module, weights, x, layout="hwc")
     layers = weight_layers(func)
     for index, placement in placements.items():
-        set_placement(layers[index], placement, ratio=1.0, block=1, coef_bits=16)
+        kind, _, coefficients = placement.partition("-")
+        set_placement(layers[index], kind, ratio=1.0, block=1, coef_bits=16, coefficients=coefficients or "onchip")
     share_dram(func, board)
     module.verify()
     check_weight_links(func)
@@ -84,6 +86,22 @@ def test_a_slow_dram_binds_and_shows_in_cycles_per_frame():
     report = simulate_timing(elaborate(module), frames=4)
     assert report.cycles_per_frame > 2 * compute
     assert report.cycles_per_frame == pytest.approx(slow.cycles, rel=0.05)
+
+
+def test_coefficients_in_dram_are_a_dram_port_and_cost_fewer_bytes_than_the_weights():
+    module, func, _ = _load("lenet5_int8")
+    layer = weight_layers(func)[1]
+    streamed = set_placement(layer, "dram")
+    weights_bytes = share_dram(func, SLOWER).streams[streamed]
+    generator = set_placement(layer, "generated", ratio=0.25, block=1, coef_bits=8, coefficients="dram")
+    traffic = share_dram(func, SLOWER)
+    assert list(traffic.streams) == [generator] and generator.share > 0
+    # 5x5 kernels per channel: L = 32, K = 8 codes of 8 + 5 bits for 25 int8 weights
+    assert traffic.streams[generator] < 0.6 * weights_bytes
+    cost = placed_cost(func, SLOWER)
+    assert cost.binding == "bandwidth" and cost.dram_cycles == traffic.cycles
+    report = simulate_timing(elaborate(module), frames=4)
+    assert report.cycles_per_frame == pytest.approx(cost.interval, rel=0.05)
 
 
 def _small_board(tmp_path, **keys) -> str:

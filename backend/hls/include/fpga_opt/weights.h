@@ -87,6 +87,17 @@ long long source_index(long long a, int l) {
     return s;
 }
 
+/// Entry [r][k] of a table of rows of N: an on-chip 2-D array, or a DRAM table (an m_axi pointer, rows
+/// laid out one after another, as the emitter writes dram_<name>.bin).
+template <typename T, int R, int N>
+inline T table_at(const T (&table)[R][N], long long r, long long k, long long) {
+    return table[r][k];
+}
+template <typename T>
+inline T table_at(const T* table, long long r, long long k, long long n) {
+    return table[r * n + k];
+}
+
 }  // namespace detail
 
 template <class C, class CA, class KA>
@@ -105,8 +116,8 @@ void ovsf_generate(hls::stream<pack<typename C::T, C::LANES> >& out, const CA& c
                 const long long i = (channel % C::BLOCK) * C::KP + position;
                 long long acc = 0;
                 for (int k = 0; k < C::K; k++) {
-                    const long long q = coef[row][k];
-                    acc += detail::parity(i & (long long)code[row][k]) ? -q : q;
+                    const long long q = detail::table_at(coef, row, k, C::K);
+                    acc += detail::parity(i & (long long)detail::table_at(code, row, k, C::K)) ? -q : q;
                 }
                 const int sh = C::LOG_L - C::SHIFT;
                 long long w = sh >= 1 ? (acc + (1LL << (sh - 1))) >> sh : acc << (-sh);
