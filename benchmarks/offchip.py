@@ -61,7 +61,7 @@ def placed_design(path: Path, board_name: str, generate: bool, ratio: float):
     from fpga_opt.backend.sim import elaborate, simulate_timing
     from fpga_opt.backend.target.boards import get_board
     from fpga_opt.dialects import make_context
-    from fpga_opt.dialects.dataflow import weight_placement
+    from fpga_opt.dialects.dataflow import WeightsGeneratorOp, provider_of, weight_placement
     from fpga_opt.frontend.onnx_import import import_onnx
     from fpga_opt.passes.analysis.placement import dram_traffic, placed_cost, weight_layers
     from fpga_opt.passes.dataflow_canonicalize import DataflowCanonicalizePass
@@ -84,6 +84,9 @@ def placed_design(path: Path, board_name: str, generate: bool, ratio: float):
     counts: dict[str, int] = {}
     for layer in weight_layers(func):
         key = weight_placement(layer) or "onchip"
+        provider = provider_of(layer)
+        if isinstance(provider, WeightsGeneratorOp) and provider.coefficients_in_dram:
+            key = "generated(dram coefficients)"
         counts[key] = counts.get(key, 0) + 1
     res = cost.resources
     return {
