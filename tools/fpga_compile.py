@@ -168,6 +168,10 @@ def run(args: argparse.Namespace) -> int:
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
     if args.weights == "place" and args.pipeline is None:
         specs = _large_model_specs(args)
+    if args.weights == "partition" and args.pipeline is None:
+        from fpga_opt.tools.compile_partitions import PARTITION_PIPELINE
+
+        specs = list(PARTITION_PIPELINE)
     passes, skipped = pipeline_specs(specs, args.board)
     ctx = make_context()
     stem = model.stem
@@ -201,6 +205,10 @@ def run(args: argparse.Namespace) -> int:
         f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {opt_path}{note}  {time.perf_counter() - t0:.1f} s"
     )
 
+    from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
+
+    if SCHEDULE_ATTR in module.attributes:  # one project per partition (tools/compile_partitions.py)
+        return _run_partitioned(args, module, imported, weights, out, board, total_steps, report)
     offchip = offchip_summary(module, board)
     t0 = time.perf_counter()
     inputs = random_inputs(module, args.frames, args.seed)
@@ -261,6 +269,25 @@ def run(args: argparse.Namespace) -> int:
         report["offchip"] = offchip
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     _say(_report_text(report, board))
+    if not passed:
+        print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_partitioned(args, module, imported, weights, out: Path, board, total_steps: int, report: dict) -> int:
+    from fpga_opt.backend.target.boards import CLOCK_ATTR, number
+    from fpga_opt.tools.compile_partitions import run_partitioned, schedule_summary, schedule_text
+
+    entries, passed = run_partitioned(args, module, imported, weights, out, board, _say, total_steps)
+    clock = number(module.attributes.get(CLOCK_ATTR)) or board.clock_mhz
+    report.update(entries)
+    report["schedule"] = schedule_summary(module, clock)
+    write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    lines = ["", "report", f"  board       {board.name} ({board.part}) at {clock:g} MHz"]
+    lines += schedule_text(report["schedule"])
+    lines += [f"  csim        {report['csim']}", f"  project     {report['project']}  (README.md: host run order)"]
+    _say("\n".join(lines))
     if not passed:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
@@ -395,10 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--weights",
-        choices=("auto", "onchip", "place"),
+        choices=("auto", "onchip", "place", "partition"),
         default="auto",
         help="auto: the default pipeline, or the large-model path (place-weights) when the weights do not fit "
-        "on chip; onchip: never place weights off chip; place: always the large-model path",
+        "on chip; onchip: never place weights off chip; place: always the large-model path; partition: "
+        "split the network into partitions run in turn with reconfiguration (one HLS project each)",
     )
     parser.add_argument(
         "--generate",

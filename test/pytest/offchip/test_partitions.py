@@ -88,7 +88,7 @@ def test_partition_pass_writes_one_function_per_partition_in_run_order(partition
     parts = partition_funcs(module)
     assert len(parts) >= 2 and [f.sym_name.data for f in parts] == [f"resnet8_int8_p{i}" for i in range(len(parts))]
     assert not [f for f in module.body.block.ops if isinstance(f, FuncOp) and PARTITION_ATTR not in f.attributes]
-    for before, after in zip(parts, parts[1:]):  # each partition's result is the next one's argument
+    for before, after in zip(parts, parts[1:], strict=False):  # each partition's result is the next one's argument
         assert before.function_type.outputs.data == after.function_type.inputs.data
     infos = [partition_info(f) for f in parts]
     assert {i["count"] for i in infos} == {len(parts)} and {i["reconfig_cycles"] for i in infos} == {40_000}
@@ -111,7 +111,7 @@ def test_sim_runs_the_schedule_and_agrees_with_the_model(partitioned):
         assert part.frames == batch
         assert part.cycles_per_frame == pytest.approx(info["interval"], rel=0.05)
     model = Schedule(
-        [PartFigures(f.sym_name.data, i["interval"], i["latency"], "") for f, i in zip(parts, infos)],
+        [PartFigures(f.sym_name.data, i["interval"], i["latency"], "") for f, i in zip(parts, infos, strict=True)],
         batch,
         40_000,
         board.clock_hz,
