@@ -20,7 +20,7 @@ amortised over the batch.  The search:
 The IR: one function per partition, `@<net>_p<i>`, in run order, each with
 `dataflow.partition`, and `dataflow.schedule` on the module (FPS, batch,
 cycles per batch, what binds).  passes/analysis/partitions.py has the
-schedule model; docs/passes/offchip.md section 5.
+schedule model; docs/passes/offchip.md section 7.
 """
 
 from __future__ import annotations
