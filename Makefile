@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= build/demo
 
-.PHONY: install demo test lit pytest lint clean
+.PHONY: install demo test test-large lit pytest lint clean
 
 # hls4ml is installed without its (heavy, unneeded) dependencies: only its Apache-2.0 copies of
 # ap_int.h / hls_stream.h are used, for g++ C simulation of emitted HLS projects.
@@ -29,6 +29,11 @@ lit: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest test
+
+# ResNet-18/50 and MobileNet-v2 at 224x224 through fpga-compile on KV260 and ZCU102 (docs/passes/offchip.md):
+# hours on 2 cores, not part of `make test`.
+test-large: $(STAMP)
+	FPGA_OPT_LARGE=1 FPGA_OPT_MODEL_CACHE=build/models $(BIN)/python -m pytest test/pytest/offchip/test_large_models.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
