@@ -1,6 +1,7 @@
 // RUN: fpga-opt %s --split-input-file -p 'partition{board-file="%S/Inputs/tiny.toml"}' | filecheck %s
 // RUN: fpga-opt %s --split-input-file -p 'partition{board-file="%S/Inputs/tiny.toml" batch=8}' | filecheck %s --check-prefix=BATCH
 // RUN: fpga-opt %s --split-input-file -p 'partition{board=kv260}' | filecheck %s --check-prefix=ONE
+// RUN: fpga-opt %s -p 'partition{board-file="%S/Inputs/tiny.toml" batch=4}' -o %t.mlir && fpga-sim %t.mlir | filecheck %s --check-prefix=SIM
 
 // Three 256x256 int8 layers (0.5 Mbit each) do not fit 34 RAMB18s (85% of 40) and 17k LUTs together:
 // fc1 alone, then fc2 + fc3.  One function per partition in run order; partition 0's result (a 256-byte
@@ -19,6 +20,11 @@
 // CHECK-NEXT: %b = dataflow.linear %0 {{.*}}layer = "fc2"
 // CHECK-NEXT: %y = dataflow.linear %b {{.*}}layer = "fc3"
 // CHECK-NEXT: func.return %y
+// fpga-sim runs the schedule: each partition on the batch, then the reconfigurations (2 x 2330974).
+// SIM: fpga-sim: {{.*}}: 2 partition(s) in turn, batch 4, reconfiguration 2330974 cycles each, at 250 MHz
+// SIM-NEXT: @mlp3_p0 {{.*}} cycles for the batch (512.0 cycles/frame, model 512)
+// SIM-NEXT: @mlp3_p1 {{.*}} cycles for the batch (512.0 cycles/frame, model 512)
+// SIM-NEXT: cycles/batch 466{{[0-9][0-9][0-9][0-9]$}}
 // BATCH: dataflow.schedule = {partitions = 2 : i64, batch = 8 : i64
 // On a KV260 everything fits: one partition, batch 1, no reconfiguration.
 // ONE: dataflow.schedule = {partitions = 1 : i64, batch = 1 : i64, reconfig_cycles = 0 : i64
