@@ -195,8 +195,20 @@ def run(args: argparse.Namespace) -> int:
         _say(f"[2/{total_steps}] optimise  the weights do not fit on chip ({error}); large-model path: place-weights")
         module = imported.clone()
         passes, skipped = pipeline_specs(_large_model_specs(args), args.board)
-        for spec in passes:
-            _apply(ctx, module, spec)
+        try:
+            for spec in passes:
+                _apply(ctx, module, spec)
+        except FpgaOptError as placed:
+            # No single configuration fits even with the weights off chip: partitions run in turn.
+            if "nothing else can be moved off chip" not in str(placed):
+                raise
+            from fpga_opt.tools.compile_partitions import PARTITION_PIPELINE
+
+            _say(f"[2/{total_steps}] optimise  no single configuration fits ({placed}); partitions")
+            module = imported.clone()
+            passes, skipped = pipeline_specs(list(PARTITION_PIPELINE), args.board)
+            for spec in passes:
+                _apply(ctx, module, spec)
     opt_path = out / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
     write_atomically(opt_path, _module_text(module))
