@@ -61,11 +61,12 @@ void dram_read(hls::stream<pack<typename C::T, C::LANES> >& out, const MEM& mem)
 
 namespace detail {
 
+/// Parity of the bits of x (a position AND a code index: both < L <= 2^32), a bounded loop for synthesis.
 inline int parity(long long x) {
     int p = 0;
-    while (x) {
-        p ^= (int)(x & 1);
-        x >>= 1;
+    for (int b = 0; b < 32; b++) {
+#pragma HLS UNROLL
+        p ^= (int)((x >> b) & 1);
     }
     return p;
 }
@@ -102,6 +103,7 @@ inline T table_at(const T* table, long long r, long long k, long long n) {
 
 template <class C, class CA, class KA>
 void ovsf_generate(hls::stream<pack<typename C::T, C::LANES> >& out, const CA& coef, const KA& code) {
+    static_assert(C::LOG_L <= 32, "ovsf_generate: codes longer than 2^32 (detail::parity covers 32 bits)");
     for (int r = 0; r < C::READS; r++) {
         for (int a = 0; a < C::WORDS; a++) {
 #pragma HLS PIPELINE II=1
