@@ -50,7 +50,7 @@ def run_partitioned(
 ) -> tuple[dict, bool]:
     """Steps 3-6 for a partitioned module; (report entries, csim passed)."""
     from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
-    from fpga_opt.backend.hls.partitions import build_partition_projects, write_partition_projects
+    from fpga_opt.backend.hls.partitions import write_partition_projects
     from fpga_opt.backend.sim import run_functional
     from fpga_opt.backend.sim.boundary import random_inputs
     from fpga_opt.backend.sim.partitions import run_schedule
@@ -66,7 +66,7 @@ def run_partitioned(
         f"== imported IR, bit for bit  {time.perf_counter() - t0:.1f} s"
     )
     t0 = time.perf_counter()
-    projects = build_partition_projects(module, weights, inputs=inputs, python=sys.executable)
+    projects = partition_projects(module, weights, inputs=inputs, python=sys.executable)
     count = sum(1 for k in projects if k.startswith("p"))
     say(
         f"[4/{total_steps}] lower     lower-dataflow-to-hls on each of {count} partitions  {time.perf_counter() - t0:.1f} s"
@@ -96,6 +96,22 @@ def run_partitioned(
     say(f"[6/{total_steps}] csim      {verdict}")
     report.update({"csim": verdict, "csim_passed": passed})
     return report, passed
+
+
+def partition_projects(module: ModuleOp, weights, *, inputs=None, python: str | None = None) -> dict:
+    """Each partition lowered alone (lower-dataflow-to-hls), then its project (backend/hls/partitions.py)."""
+    from fpga_opt.backend.hls.partitions import build_partition_projects, partition_module
+    from fpga_opt.dialects import make_context
+    from fpga_opt.passes.analysis.partitions import partition_funcs
+    from fpga_opt.passes.lower_dataflow_to_hls import LowerDataflowToHlsPass
+
+    lowered = []
+    for func in partition_funcs(module):
+        single = partition_module(module, func)
+        LowerDataflowToHlsPass().apply(make_context(), single)
+        single.verify()
+        lowered.append(single)
+    return build_partition_projects(module, lowered, weights, inputs=inputs, python=python)
 
 
 def schedule_text(summary: dict) -> list[str]:

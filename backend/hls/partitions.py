@@ -19,7 +19,7 @@ from xdsl.dialects.func import FuncOp
 
 from fpga_opt.backend.hls.emit import Project, build_project
 from fpga_opt.dialects.files import write_atomically
-from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR, partition_funcs, partition_info
+from fpga_opt.dialects.partitions import SCHEDULE_ATTR, partition_funcs, partition_info
 
 
 def partition_module(module: ModuleOp, func: FuncOp) -> ModuleOp:
@@ -33,25 +33,27 @@ def partition_module(module: ModuleOp, func: FuncOp) -> ModuleOp:
 
 def build_partition_projects(
     module: ModuleOp,
+    lowered: Sequence[ModuleOp],
     tensors: Mapping[str, np.ndarray],
     *,
     inputs: Sequence[np.ndarray] | None = None,
     python: str | None = None,
     layout: str = "hwc",
 ) -> dict[str, Project | str]:
-    """{"p0": Project, ..., "README.md": text, "Makefile": text}; `inputs` (one array per network input,
-    frames first) give every project its chained test vectors."""
+    """{"p0": Project, ..., "README.md": text, "Makefile": text} from the partitioned `module` and each
+    partition's lowered module (`partition_module` + lower-dataflow-to-hls, in run order); `inputs` (one
+    array per network input, frames first) give every project its chained test vectors (fpga-sim)."""
     from fpga_opt.backend.sim import run_functional
-    from fpga_opt.dialects import make_context
-    from fpga_opt.passes.lower_dataflow_to_hls import LowerDataflowToHlsPass
 
     funcs = partition_funcs(module)
+    if len(lowered) != len(funcs):
+        raise ValueError(f"{len(lowered)} lowered modules for {len(funcs)} partitions")
     result: dict[str, Project | str] = {}
     values = list(inputs) if inputs is not None else None
     for index, func in enumerate(funcs):
-        single = partition_module(module, func)
         vectors: dict = {}
         if values is not None:
+            single = partition_module(module, func)
             outputs = run_functional(single, tensors, values, layout=layout if index == 0 else "hwc")
             frames = values[0].shape[0]
             vectors = {
@@ -59,9 +61,7 @@ def build_partition_projects(
                 "expected": [[np.asarray(b)[i] for b in outputs] for i in range(frames)],
             }
             values = [np.asarray(o) for o in outputs]
-        LowerDataflowToHlsPass().apply(make_context(), single)
-        single.verify()
-        result[f"p{index}"] = build_project(single, tensors, python=python, **vectors)
+        result[f"p{index}"] = build_project(lowered[index], tensors, python=python, **vectors)
     result["README.md"] = run_order(module, funcs)
     result["Makefile"] = _makefile(len(funcs))
     return result

@@ -21,7 +21,7 @@ from xdsl.dialects.builtin import ModuleOp
 from fpga_opt.backend.sim.graph import elaborate
 from fpga_opt.backend.sim.timing import TimingReport, simulate_timing
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.partitions import partition_funcs, partition_info
+from fpga_opt.dialects.partitions import partition_funcs, partition_info
 
 
 @dataclass(frozen=True)

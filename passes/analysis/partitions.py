@@ -26,15 +26,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
+from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Operation, SSAValue
 
 from fpga_opt.dialects.dataflow import WeightProviderOp, consumer_of
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.partitions import PARTITION_ATTR, SCHEDULE_ATTR, partition_funcs, partition_info
 
-PARTITION_ATTR = "dataflow.partition"
-SCHEDULE_ATTR = "dataflow.schedule"
+__all__ = ["PARTITION_ATTR", "SCHEDULE_ATTR", "partition_funcs", "partition_info"]
 
 #: Function attributes that describe the network's input (kept on the first partition) or output (the last).
 INPUT_ATTRS = ("dataflow.input_names", "dataflow.input_scales")
@@ -174,18 +174,6 @@ def choose_batch(parts: list[PartFigures], reconfig_cycles: int, clock_hz: float
                 hi = mid
         batch = hi
     return min(batch, max_batch)
-
-
-def partition_funcs(module: ModuleOp) -> list[FuncOp]:
-    """The partitions of a partitioned module in run order (empty: not partitioned)."""
-    funcs = [f for f in module.body.block.ops if isinstance(f, FuncOp) and PARTITION_ATTR in f.attributes]
-    return sorted(funcs, key=lambda f: f.attributes[PARTITION_ATTR].data["index"].value.data)  # type: ignore[attr-defined]
-
-
-def partition_info(func: FuncOp) -> dict[str, int]:
-    attr = func.attributes[PARTITION_ATTR]
-    assert isinstance(attr, DictionaryAttr)
-    return {k: v.value.data for k, v in attr.data.items() if isinstance(v, IntegerAttr)}
 
 
 def schedule_attr(schedule: Schedule) -> DictionaryAttr:
