@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -298,26 +299,14 @@ def _sorted_live_nodes(
                     f"{where}: node '{node.name}' ({node.op_type}) reads tensor '{name}', which no node, "
                     "input or initializer provides"
                 )
-    # Kahn's algorithm over the live nodes, smallest original index first.
-    import heapq
-
-    waiting = {index: {producer[n] for n in graph.node[index].input if n in producer} for index in live}
-    readers: dict[int, list[int]] = {}
-    for index, deps in waiting.items():
-        for dep in deps:
-            readers.setdefault(dep, []).append(index)
-    ready = [index for index, deps in waiting.items() if not deps]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        index = heapq.heappop(ready)
-        order.append(index)
-        for reader in readers.get(index, ()):
-            waiting[reader].discard(index)
-            if not waiting[reader]:
-                heapq.heappush(ready, reader)
-    if len(order) != len(live):
-        raise FpgaOptError(f"{where}: the graph has a cycle")
+    # The live nodes in dependence order, the smallest original index first among the ready ones.
+    flow = nx.DiGraph()
+    flow.add_nodes_from(live)
+    flow.add_edges_from((producer[n], index) for index in live for n in graph.node[index].input if n in producer)
+    try:
+        order = list(nx.lexicographical_topological_sort(flow))
+    except nx.NetworkXUnfeasible:
+        raise FpgaOptError(f"{where}: the graph has a cycle") from None
     return [graph.node[index] for index in order]
 
 

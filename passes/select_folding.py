@@ -36,10 +36,22 @@ from fpga_opt.backend.costs import CostContext
 from fpga_opt.backend.target.boards import resolve_target, write_target
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.folding_search import FoldingProblem, progress_bar
+from fpga_opt.dialects.progress import fraction_reporter, progress
+from fpga_opt.passes.analysis.folding_search import FoldingProblem
 
 OBJECTIVES = ("throughput", "resources")
 ALGORITHMS = ("greedy", "anneal")
+
+
+def _greedy_with_progress(problem: FoldingProblem, start, target_cycles: int, what: str):
+    """`problem.greedy` with a bar counting its steps and showing the interval reached."""
+    with progress(f"{what}: greedy", unit=" steps") as bar:
+
+        def lifted(design) -> None:
+            bar.set_postfix_str(f"interval {problem.interval(design):,} cycles", refresh=False)
+            bar.update()
+
+        return problem.greedy(start, target_cycles, lifted)
 
 
 @dataclass(frozen=True)
@@ -124,14 +136,16 @@ class SelectFoldingPass(ModulePass):
                     f"board allows {budget} ({self.max_util:.0%} of {total})"
                 )
             if self.algorithm == "anneal":
-                design = problem.anneal(
-                    design, seed=self.seed, target_cycles=target_cycles, progress=progress_bar(what)
-                )
+                with progress(f"{what}: annealing", total=100, unit="%") as bar:
+                    design = problem.anneal(
+                        design, seed=self.seed, target_cycles=target_cycles, progress=fraction_reporter(bar)
+                    )
         else:
-            design = problem.greedy(start, target_cycles)
+            design = _greedy_with_progress(problem, start, target_cycles, what)
             if self.algorithm == "anneal":
-                design = problem.anneal(design, seed=self.seed, progress=progress_bar(what))
-                design = problem.greedy(design, target_cycles)
+                with progress(f"{what}: annealing", total=100, unit="%") as bar:
+                    design = problem.anneal(design, seed=self.seed, progress=fraction_reporter(bar))
+                design = _greedy_with_progress(problem, design, target_cycles, what)
 
         assert problem.fits(design.total), {n: v for n, v in zip(RESOURCE_NAMES, design.total, strict=True)}
         problem.write(design)

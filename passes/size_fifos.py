@@ -54,6 +54,7 @@ from fpga_opt.backend.costs import op_rate
 from fpga_opt.backend.sim import elaborate, simulate_timing
 from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 from fpga_opt.passes.analysis.fifo_sizing import (
     DEFAULT_WORDS,
     Run,
@@ -105,6 +106,13 @@ class _Journal:
     inserted: list[BufferOp] = field(default_factory=list)
     depths: dict[BufferOp, int] = field(default_factory=dict)  # a buffer's depth before the pass (inserted: 0)
     windows: dict[Operation, int | None] = field(default_factory=dict)  # a conv/pool's window_depth before
+    bar: object = None  # the pass's progress bar (dialects/progress.py), which the journal travels with
+
+    def simulated(self, stage: str) -> None:
+        """Count one simulation of `stage` on the progress bar."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(stage, refresh=False)
+            self.bar.update()
 
     def changes(self) -> list[tuple[Operation, object, object]]:
         """(op, depth before the pass, depth now) of every FIFO the pass deepened."""
@@ -278,7 +286,10 @@ class SizeFifosPass(ModulePass):
         """Size every function of `module` in place; returns what was done (the last sizing's)."""
         self._check_options()
         target = self._target(module)
-        journal = _Journal()
+        with progress(f"{self.name}: simulations", unit="") as bar:
+            return self._size(module, target, _Journal(bar=bar))
+
+    def _size(self, module: ModuleOp, target, journal: _Journal) -> list[SizedFunction]:
         done = self._size_all(module, journal)
         if target is None:
             return self._finish(module, journal, done)
@@ -382,6 +393,7 @@ class SizeFifosPass(ModulePass):
                     continue
                 name = func.sym_name.data
                 run = simulate_timing(elaborate(module, name), frames=self.frames, resolution=self.resolution)
+                journal.simulated(f"shrink {name}")
                 if run.deadlock is not None or run.cycles_per_frame is None or run.cycles_per_frame > limits[name]:
                     for c in group:
                         c[0] = journal.put(c[0], c[2])
@@ -465,6 +477,7 @@ class SizeFifosPass(ModulePass):
         # 1. the decoupled interval, and the pace of the measurement
         decoupled = decoupled_run(module, func, sites, frames=self.frames, resolution=self.resolution).cycles_per_frame
         assert decoupled is not None
+        journal.simulated(f"{result.name}: decoupled")
         pace = max(1, math.ceil(decoupled - 1e-6))
         result.decoupled_cycles, result.pace = decoupled, pace
 
@@ -478,12 +491,14 @@ class SizeFifosPass(ModulePass):
                 need, _ = window_depth_needed(
                     site.consumer, own_pace, frames=self.frames, resolution=self.resolution, tolerance=local
                 )
+                journal.simulated(f"{result.name}: window {site.name}")
                 if need is not None and need > site.depth:
                     _set_depth(site, self._capacity(site, need, result.capped), journal)
 
         # 2b. every edge's highest level at the pace, with the window streams as they now are
         sites = self._sites(func)
         paced = paced_run(module, func, sites, pace, frames=self.frames, resolution=self.resolution)
+        journal.simulated(f"{result.name}: paced")
         for site in sites:
             stats = paced.stats.get(site.key)
             if site.kind != "edge" or stats is None:
@@ -498,6 +513,7 @@ class SizeFifosPass(ModulePass):
         for round_ in range(self.rounds + 1):
             sites = self._sites(func)
             check = simulate_sites(module, func, sites, frames=self.frames, resolution=self.resolution)
+            journal.simulated(f"{result.name}: check {round_ + 1}")
             result.rounds = round_
             if check.deadlock is None and check.cycles_per_frame is not None and check.cycles_per_frame <= limit:
                 result.sized_cycles = check.cycles_per_frame

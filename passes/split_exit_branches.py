@@ -30,11 +30,11 @@ the function attribute `dataflow.exit_thresholds` that `fpga-profile-exits
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import networkx as nx
 from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
 from xdsl.dialects.func import FuncOp, ReturnOp
@@ -430,20 +430,13 @@ def _topological_order(block: Block, new_ops: Sequence[Operation]) -> None:
         producers = [key[p] for v in op.operands if (p := _producer(v)) is not None and p in key]
         key[op] = (max((k[0] for k in producers), default=-1), n)
     ops = list(block.ops)
-    pending = {op: sum(1 for v in op.operands if _producer(v) in key) for op in ops}
-    ready = [(key[op], id(op), op) for op in ops if pending[op] == 0]
-    heapq.heapify(ready)
-    ordered: list[Operation] = []
-    while ready:
-        _, _, op = heapq.heappop(ready)
-        ordered.append(op)
-        for r in op.results:
-            for use in r.uses:
-                user = use.operation
-                pending[user] -= 1
-                if pending[user] == 0:
-                    heapq.heappush(ready, (key[user], id(user), user))
-    assert len(ordered) == len(ops), "split-exit-branches created a cycle"
+    flow = nx.DiGraph()
+    flow.add_nodes_from(ops)
+    flow.add_edges_from((p, op) for op in ops for v in op.operands if (p := _producer(v)) in key)
+    try:
+        ordered = list(nx.lexicographical_topological_sort(flow, key=key.__getitem__))  # keys are unique
+    except nx.NetworkXUnfeasible:
+        raise AssertionError("split-exit-branches created a cycle") from None
     for op in ops:
         op.detach()
     for op in ordered:

@@ -15,7 +15,11 @@ named build steps):
 6. csim       `make csim` in `hls/` with g++ -O1, when g++ and the ap_types headers exist
 
 It ends with a report (frame rate and latency predicted by estimate-resources,
-resources against the board, the csim verdict), also written to `report.json`.
+resources against the board, the status of every check), also written to
+`report.json` and drawn in `report.html` (fpga-report's page: the dataflow
+graph, utilisation, layers, simulated against predicted).  Each check in
+`report.json`'s `checks` is `passed`, `failed` or `skipped` with its reason;
+`csim_passed` is true or false only when the C simulation ran, else null.
 Bad input prints one line and exits 1; a failing C simulation exits 1 after the report.
 """
 
@@ -38,6 +42,7 @@ from xdsl.passes import PassPipeline
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import exit_on_user_error
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
@@ -238,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     t0 = time.perf_counter()
+    optimised = module.clone()  # for report.html: lowering rewrites `module` in place
     _apply(ctx, module, LOWERING.replace("$board", _board_option(args.board)))
     hls_path = out / f"{stem}.hls.mlir"
     write_atomically(hls_path, _module_text(module))
@@ -252,22 +258,29 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     frames_in = [[b[i] for b in inputs] for i in range(args.frames)]
     frames_out = [[b[i] for b in expected] for i in range(args.frames)]
-    project = build_project(module, weights, inputs=frames_in, expected=frames_out, python=sys.executable)
+    project = build_project(module, weights, inputs=frames_in, expected=frames_out)
     project_dir = out / "hls"
     project.write(project_dir)
     _say(
         f"[5/{total_steps}] emit      {project_dir}/ (top.cpp, weights.cpp, tb.cpp, run_hls.tcl, Makefile)  {time.perf_counter() - t0:.1f} s"
     )
 
+    equivalence = {
+        "name": "equivalence",
+        "status": "passed",
+        "detail": f"fpga-sim on {args.frames} random input(s): optimised IR == imported IR, bit for bit",
+    }
+    passed: bool | None = None
     if args.no_csim:
-        verdict, passed = "skipped (--no-csim)", True
+        verdict, reason = "skipped (--no-csim)", "--no-csim"
     elif not have_compiler():
-        verdict, passed = "skipped: no g++/make on PATH", True
+        verdict, reason = "skipped: no g++/make on PATH", "no g++/make on PATH"
     elif find_ap_types() is None:
-        verdict, passed = f"skipped: no ap_int.h/hls_stream.h; {INSTALL_HINT}", True
+        reason = f"no ap_int.h/hls_stream.h; {INSTALL_HINT}"
+        verdict = f"skipped: {reason}"
     else:
         result = run_csim(project_dir, jobs=args.jobs, opt=args.opt)
-        verdict, passed = result.verdict, result.passed
+        verdict, passed, reason = result.verdict, result.passed, ""
         report["csim_build_seconds"] = round(result.build_seconds, 2)
         report["csim_run_seconds"] = round(result.run_seconds, 2)
         verdict += f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
@@ -275,16 +288,30 @@ def run(args: argparse.Namespace) -> int:
             write_atomically(out / "csim.log", result.output)
     _say(f"[6/{total_steps}] csim      {verdict}")
 
+    csim = {"name": "csim", "status": "skipped" if passed is None else ("passed" if passed else "failed")}
+    csim.update({"reason": reason} if passed is None else {"detail": verdict})
+    checks = [equivalence, csim]
     estimate = estimate_summary(module)
-    report.update({"estimate": estimate, "csim": verdict, "csim_passed": passed, "project": str(project_dir)})
+    report.update(
+        {"estimate": estimate, "checks": checks, "csim": verdict, "csim_passed": passed, "project": str(project_dir)}
+    )
     if offchip is not None:
         report["offchip"] = offchip
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    _write_html(optimised, out / "report.html", model.name, checks)
     _say(_report_text(report, board))
-    if not passed:
+    if passed is False:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+def _write_html(module: ModuleOp, path: Path, title: str, checks: list[dict]) -> None:
+    """fpga-report's page of the optimised design, with the checks of this run."""
+    from fpga_opt.tools.fpga_report import report_data
+    from fpga_opt.tools.report.build import html_report
+
+    write_atomically(path, html_report(module, report_data(module), title=title, checks=checks))
 
 
 def _run_partitioned(args, module, imported, weights, out: Path, board, total_steps: int, report: dict) -> int:
@@ -409,6 +436,7 @@ def _report_text(report: dict, board) -> str:
             + f"; DRAM {off['dram_bytes_per_frame'] / 1e6:.2f} MB/frame ({off['dram_gbps_needed']} GB/s)"
         )
     lines.append(f"  csim        {report['csim']}")
+    lines.append(f"  html        {Path(report['project']).parent / 'report.html'}")
     lines.append(f"  project     {report['project']}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
     return "\n".join(lines)
 
@@ -448,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-csim", action="store_true", help="emit the project but do not build or run it")
     parser.add_argument("--jobs", type=int, default=None, help="parallel compiler jobs for csim (default: CPUs)")
     parser.add_argument("--opt", default="-O1", help="g++ optimisation flag for csim (default -O1)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr")
     parser.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
@@ -457,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-compile"):
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        set_quiet(args.quiet)
         code = run(args)
     if code:
         raise SystemExit(code)

@@ -12,7 +12,7 @@ required.  Both files are written only when the whole import succeeded.
 `--emit-hls` takes dataflow IR (lowered with `lower-dataflow-to-hls` and its
 default options, the board coming from the module's target; fpga-sim writes
 `inputs.bin`/`expected.bin` from `TEST_FRAMES` random inputs so that `make
-csim` checks the project) or IR already lowered to one `hls.design` (emitted
+csim` checks the project) or IR already lowered to one `vhls.design` (emitted
 as it is; without a dataflow network there is no golden model, so no test
 vectors are written).
 """
@@ -74,7 +74,7 @@ def emit_hls_file(
         expected = [[b[i] for b in outputs] for i in range(frames)]
         LowerDataflowToHlsPass().apply(ctx, module)
         module.verify()
-    project = build_project(module, store, inputs=inputs, expected=expected, python=sys.executable)
+    project = build_project(module, store, inputs=inputs, expected=expected)
     return project.write(out_dir)
 
 

@@ -1,4 +1,4 @@
-"""Print an `hls.design` as a self-contained Vitis HLS project.
+"""Print an `vhls.design` as a self-contained Vitis HLS project.
 
 The emitter makes no decisions: kernel choice, lanes, FIFO depths, weight
 layouts and pragmas all come from the `hls` IR (see passes/lower_dataflow_to_hls/).
@@ -167,7 +167,7 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
                 f"static long long {key}(int i) {{ static const long long v[{n}] = {{{values}}}; return v[i]; }}"
             )
         else:  # pragma: no cover - the verifier rejects other kinds
-            raise FpgaOptError(f'hls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
+            raise FpgaOptError(f'vhls.kernel "{kernel.instance.data}": cannot print parameter {key} = {value}')
     return lines
 
 
@@ -201,24 +201,24 @@ def table_values(op: hls.WeightsOp, tensors: Mapping[str, np.ndarray]) -> np.nda
     try:
         array = np.asarray(tensors[name])
     except KeyError:
-        raise FpgaOptError(f"hls.weights @{op.sym_name.data}: weight tensor '{name}' not found") from None
+        raise FpgaOptError(f"vhls.weights @{op.sym_name.data}: weight tensor '{name}' not found") from None
     src = op.values("source_shape")
     if array.shape != src:
         if [d for d in array.shape if d != 1] != [d for d in src if d != 1]:
             raise FpgaOptError(
-                f"hls.weights @{op.sym_name.data}: tensor '{name}' has shape {list(array.shape)}, expected {list(src)}"
+                f"vhls.weights @{op.sym_name.data}: tensor '{name}' has shape {list(array.shape)}, expected {list(src)}"
             )
         array = array.reshape(src)
     element = op.element
     if isinstance(element, IntegerType):
         if not np.issubdtype(array.dtype, np.integer):
             if not np.all(np.mod(array, 1) == 0):
-                raise FpgaOptError(f"hls.weights @{op.sym_name.data}: tensor '{name}' must hold integers")
+                raise FpgaOptError(f"vhls.weights @{op.sym_name.data}: tensor '{name}' must hold integers")
         lo, hi = _int_limits(element)
         values = array.astype(np.int64)
         if values.size and (values.min() < lo or values.max() > hi):
             raise FpgaOptError(
-                f"hls.weights @{op.sym_name.data}: tensor '{name}' has values in [{values.min()}, {values.max()}], "
+                f"vhls.weights @{op.sym_name.data}: tensor '{name}' has values in [{values.min()}, {values.max()}], "
                 f"outside {element} [{lo}, {hi}]"
             )
         array = values
@@ -318,7 +318,7 @@ def find_design(module: ModuleOp) -> hls.DesignOp:
     designs = [op for op in module.body.block.ops if isinstance(op, hls.DesignOp)]
     if len(designs) != 1:
         raise FpgaOptError(
-            f"HLS emission needs exactly one hls.design (run lower-dataflow-to-hls first), found {len(designs)}"
+            f"HLS emission needs exactly one vhls.design (run lower-dataflow-to-hls first), found {len(designs)}"
         )
     return designs[0]
 
@@ -329,12 +329,11 @@ def build_project(
     *,
     inputs: Sequence[Sequence[np.ndarray]] | None = None,
     expected: Sequence[Sequence[np.ndarray]] | None = None,
-    python: str | None = None,
 ) -> Project:
     """Every file of the project, in memory (nothing is written if anything fails).
 
     `inputs`/`expected`: test vectors, frames x ports, each an (H, W, C) array.
-    `python`: the interpreter the Makefile asks for the hls4ml ap_types headers.
+    The project names no path outside itself: it builds wherever it is copied.
     """
     design = find_design(module)
     design.verify()
@@ -344,7 +343,7 @@ def build_project(
     wh, wc = _weights_files(design, tensors)
     files["weights.h"], files["weights.cpp"] = wh, wc
     files["tb.cpp"] = _testbench(design)
-    files["Makefile"] = _makefile(design, python)
+    files["Makefile"] = _makefile(design)
     files["run_hls.tcl"] = _tcl(design)
     files["README.md"] = _readme(design)
     for name in HEADER_FILES:
@@ -369,10 +368,9 @@ def emit_project(
     *,
     inputs: Sequence[Sequence[np.ndarray]] | None = None,
     expected: Sequence[Sequence[np.ndarray]] | None = None,
-    python: str | None = None,
 ) -> list[Path]:
-    """Write the project for the module's `hls.design` into `out_dir`; returns the files written."""
-    project = build_project(module, tensors, inputs=inputs, expected=expected, python=python)
+    """Write the project for the module's `vhls.design` into `out_dir`; returns the files written."""
+    project = build_project(module, tensors, inputs=inputs, expected=expected)
     return project.write(out_dir)
 
 
@@ -763,19 +761,19 @@ def _tb_check(p: hls.PortOp) -> list[str]:
 # ----- Makefile, Tcl, README --------------------------------------------------
 
 
-def _makefile(design: hls.DesignOp, python: str | None) -> str:
-    py = python or "python3"
+def _makefile(design: hls.DesignOp) -> str:
     return f"""{GENERATED.replace("//", "#")}
 # C simulation of {design.top_name} with g++, against the real Vitis HLS API headers
 # (ap_int.h, hls_stream.h): from Vitis HLS (XILINX_HLS), or the Apache-2.0 copy inside
-# the hls4ml wheel (pip install --no-deps 'hls4ml==1.3.*'), or AP_TYPES=/path/to/headers.
+# the hls4ml wheel that PYTHON can import (pip install 'fpga-opt[csim]'), or AP_TYPES=/path/to/headers.
+# PYTHON is python3 on PATH (an activated venv's); give PYTHON=/path/to/venv/bin/python otherwise.
 #
 #   make csim            build with g++ -O1 and run the testbench (inputs.bin vs expected.bin)
 #   make hls             vitis_hls -f run_hls.tcl (csim, csynth, cosim, export)
 CXX      ?= g++
 OPT      ?= -O1
 CXXFLAGS ?= $(OPT) -std=c++14
-PYTHON   ?= {py}
+PYTHON   ?= python3
 FRAMES   ?=
 FIND_AP_TYPES = import importlib.util, os; s = importlib.util.find_spec("hls4ml"); d = os.path.join(os.path.dirname(s.origin), "templates", "vivado", "ap_types") if s else ""; print(d if d and os.path.isfile(os.path.join(d, "ap_int.h")) else "")
 
@@ -801,7 +799,7 @@ check-headers:
 \t@if [ -z "$(AP_TYPES)" ] || [ ! -f "$(AP_TYPES)/ap_int.h" ]; then \\
 \t  echo "error: no ap_int.h / hls_stream.h for C simulation."; \\
 \t  echo "  Install one of: Vitis HLS (then source its settings64.sh so XILINX_HLS is set),"; \\
-\t  echo "  or the Apache-2.0 headers in hls4ml: pip install --no-deps 'hls4ml==1.3.*' (for PYTHON=$(PYTHON)),"; \\
+\t  echo "  or the Apache-2.0 headers in hls4ml: pip install 'fpga-opt[csim]' (into the venv of PYTHON=$(PYTHON)),"; \\
 \t  echo "  or point AP_TYPES=/path/to/dir/with/ap_int.h at a copy."; \\
 \t  exit 1; \\
 \tfi
@@ -873,7 +871,8 @@ def _readme(design: hls.DesignOp) -> str:
             "```",
             "",
             "`make csim` needs the Vitis HLS API headers (`ap_int.h`, `hls_stream.h`): Vitis HLS (`XILINX_HLS`),",
-            "or `pip install --no-deps 'hls4ml==1.3.*'` (Apache-2.0 copies), or `AP_TYPES=/dir`.",
+            "or `pip install 'fpga-opt[csim]'` (hls4ml's Apache-2.0 copies; `make csim PYTHON=/venv/bin/python` if that",
+            "venv is not active), or `AP_TYPES=/dir`.",
             "",
             "Ports (AXI-Stream, one token = `lanes` channels of one pixel, one frame per call):",
             "",

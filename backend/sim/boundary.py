@@ -144,11 +144,12 @@ def select_arrays(
     """The arrays for `n` arguments from a name->array mapping (the .npz key convention).
 
     Argument i is found under its port name (`dataflow.input_names`, the ONNX
-    input name), else `input<i>`, else (one argument) `input` or the only array.
+    input name), else `input<i>`, else (one argument) `input`, `x` (the samples
+    of an `x`/`y` data set, as fpga-profile-exits reads them) or the only array.
     """
     chosen = []
     for i in range(n):
-        keys = ([names[i]] if names else []) + [f"input{i}"] + (["input"] if n == 1 else [])
+        keys = ([names[i]] if names else []) + [f"input{i}"] + (["input", "x"] if n == 1 else [])
         key = next((k for k in keys if k in arrays), None)
         if key is None and n == 1 and len(arrays) == 1:
             key = next(iter(arrays))

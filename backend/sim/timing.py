@@ -52,6 +52,7 @@ from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
 from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WeightProviderOp, WindowedOp, consumer_of
 from fpga_opt.dialects.dataflow.weights import dram_cycles
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 
 INF = float("inf")
 #: Default FIFO depth (in words) of an edge without a dataflow.buffer.
@@ -617,7 +618,8 @@ def simulate_timing(
     events = 0
     deadlock: Deadlock | None = None
     level = levels()
-    with np.errstate(divide="ignore", invalid="ignore"):
+    bar = progress("timing simulation", total=measured, unit=" frames")
+    with bar, np.errstate(divide="ignore", invalid="ignore"):
         while any(active):
             level = levels()
             solve(level)
@@ -653,6 +655,8 @@ def simulate_timing(
                         sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
                         k += 1
                     sink_next[f] = k
+            if sinks and len(sink_done[sinks[0]]) > bar.n:
+                bar.update(min(len(sink_done[sinks[0]]), measured) - bar.n)
             np.maximum(
                 maxlev, np.where(real_prod, np.minimum(level + np.maximum(net_rate, 0.0) * dt, cap), 0.0), out=maxlev
             )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -29,11 +29,6 @@ from xdsl.ir import Attribute
 
 from fpga_opt.backend.target.resources import Resources
 from fpga_opt.dialects.errors import FpgaOptError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - only on Python 3.10
-    import tomli as tomllib
 
 DSP48E1 = "DSP48E1"
 DSP48E2 = "DSP48E2"

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -400,8 +399,12 @@ class FoldingProblem:
         """The slowest choice (the first in program order on ties)."""
         return max(range(len(d.cycles)), key=lambda j: (d.cycles[j], -j), default=None)
 
-    def lift_until_stuck(self, d: Design, target_cycles: int = 0) -> None:
-        """Lift the bottleneck one step at a time until its next step does not fit (or the target is met)."""
+    def lift_until_stuck(
+        self, d: Design, target_cycles: int = 0, lifted: Callable[[Design], None] | None = None
+    ) -> None:
+        """Lift the bottleneck one step at a time until its next step does not fit (or the target is met).
+
+        `lifted(d)` is called after every step (progress)."""
         while True:
             i = self.bottleneck(d)
             if i is None or d.cycles[i] <= max(self.const_cycles, target_cycles):
@@ -410,12 +413,14 @@ class FoldingProblem:
             if k is None:
                 return
             self.apply(d, i, k)
+            if lifted is not None:
+                lifted(d)
 
-    def greedy(self, d: Design, target_cycles: int = 0) -> Design:
+    def greedy(self, d: Design, target_cycles: int = 0, lifted: Callable[[Design], None] | None = None) -> Design:
         """Rounds of lift-until-stuck then trim, while a round improves the interval."""
         while True:
             before = self.interval(d)
-            self.lift_until_stuck(d, target_cycles)
+            self.lift_until_stuck(d, target_cycles, lifted)
             self.trim(d, max(self.interval(d), target_cycles))
             after = self.interval(d)
             if after >= before or after <= target_cycles:
@@ -553,19 +558,3 @@ def _fifo_signature(value, driver: Operation) -> tuple:
     if getattr(value, "owner", None) is driver:
         return (str(value.type), "result", value.index)
     return (str(value.type), "operand", tuple(i for i, v in enumerate(driver.operands) if v is value)[:1])
-
-
-def progress_bar(label: str) -> Callable[[float], None] | None:
-    """A progress bar on stderr when stderr is a terminal, else None."""
-    if not sys.stderr.isatty():
-        return None
-    width = 30
-
-    def show(fraction: float) -> None:
-        done = int(fraction * width)
-        sys.stderr.write(f"\r{label} [{'#' * done}{'.' * (width - done)}] {fraction:4.0%}")
-        if fraction >= 1.0:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show

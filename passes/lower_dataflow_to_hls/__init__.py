@@ -1,4 +1,4 @@
-"""`lower-dataflow-to-hls`: turn a dataflow network into an `hls.design`.
+"""`lower-dataflow-to-hls`: turn a dataflow network into an `vhls.design`.
 
 Every decision about the C++ is made here, so that it can be read in the IR,
 tested with FileCheck and changed by a researcher; the emitter only prints.
@@ -42,7 +42,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.lowering import Lowering
 
 @dataclass(frozen=True)
 class LowerDataflowToHlsPass(ModulePass):
-    """Lower a dataflow network to an hls.design: kernel instances, streams with depths, weight tables, ports.
+    """Lower a dataflow network to an vhls.design: kernel instances, streams with depths, weight tables, ports.
 
     Options are the decisions a researcher may want to change; everything
     else follows from the dataflow ops' properties (see the module docstring).

@@ -169,7 +169,7 @@ def gate_stages(lw: Lowering, design: hls.DesignOp) -> None:
             continue
         src = opener.get(s)
         if src is None:  # pragma: no cover - a stage is only entered through a conditional buffer
-            raise FpgaOptError(f'hls.kernel "{k.instance.data}": stage {s} has no conditional buffer')
+            raise FpgaOptError(f'vhls.kernel "{k.instance.data}": stage {s} has no conditional buffer')
         gate = hls.StreamOp(
             lw.names.fresh(f"{k.instance.data}_gate"),
             hls.GATE_TYPE,
