@@ -61,7 +61,7 @@ def build_partition_projects(
                 "expected": [[np.asarray(b)[i] for b in outputs] for i in range(frames)],
             }
             values = [np.asarray(o) for o in outputs]
-        result[f"p{index}"] = build_project(lowered[index], tensors, python=python, **vectors)
+        result[f"p{index}"] = build_project(lowered[index], tensors, **vectors)
     result["README.md"] = run_order(module, funcs)
     result["Makefile"] = _makefile(len(funcs))
     return result
