@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= build/demo
 
-.PHONY: install demo test test-all lit pytest lint clean browser verilog-tools
+.PHONY: install demo test test-all test-large lit pytest lint clean browser verilog-tools
 
 # The same extras a user installs with `pip install 'fpga-opt[all]'` (csim headers, plotting), plus
 # the test tools and fpga-explore's extra (pymoo, distributed) for its tests.  `[csim]` is the hls4ml
@@ -47,6 +47,11 @@ lit: $(STAMP)
 
 pytest: $(STAMP) browser
 	$(BIN)/python -m pytest test
+
+# ResNet-18/50 and MobileNet-v2 at 224x224 through fpga-compile on KV260 and ZCU102 (docs/passes/offchip.md):
+# hours on 2 cores, not part of `make test`.
+test-large: $(STAMP)
+	FPGA_OPT_LARGE=1 FPGA_OPT_MODEL_CACHE=build/models $(BIN)/python -m pytest test/pytest/offchip/test_large_models.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -275,6 +275,20 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT, "LATER": INT},
     ),
+    # Off-chip weights (weights.h): a DRAM burst reader and an OVSF generator, writing a layer's weight words.
+    "dram_read": KernelSpec(
+        "weights.h", (), ("words",), ("memory",), {"T": TYPE, "WORDS": INT, "LANES": INT, "READS": INT}
+    ),
+    "ovsf_generate": KernelSpec(
+        "weights.h",
+        (),
+        ("words",),
+        ("coefficients", "codes"),
+        {"T": TYPE, "VIEW": INTS, "PERM": INTS}
+        | {
+            k: INT for k in ("WORDS", "LANES", "READS", "NDIM", "CIN", "KP", "BLOCK", "K", "LOG_L", "SHIFT", "LO", "HI")
+        },
+    ),
     "exit_merge_chain": KernelSpec(
         "exits.h",
         ("early", "decision", "later", "later_index"),
@@ -310,6 +324,10 @@ KERNELS: dict[str, KernelSpec] = {
     ),
 }
 """Every kernel of the header library, by the name `vhls.kernel` uses."""
+
+STREAMED_WEIGHTS_ATTR = "streamed_weights"
+"""On an `hls.kernel` of a conv or linear whose weights come from off chip: its last `ins` stream carries the
+words of its `weights` table (which is then `none`), written by a `dram_read` or `ovsf_generate` kernel."""
 
 GATED_ATTR = "gated"
 """On an `vhls.kernel` of a stage after an early exit: its last `ins` stream is a gate (`!vhls.stream<1xi1>`,
@@ -618,7 +636,8 @@ class StreamOp(HlsOp):
             )
 
 
-STORAGE_KINDS = ("auto", "lutram", "bram", "uram")
+STORAGE_KINDS = ("auto", "lutram", "bram", "uram", "dram")
+"""`dram`: the table lives in off-chip memory, an `m_axi` argument of the top function (a `dram_read` reads it)."""
 
 
 @irdl_op_definition
@@ -772,10 +791,24 @@ class KernelOp(HlsOp):
         """Whether the last `ins` stream is the gate of an early-exit stage (`GATED_ATTR`)."""
         return GATED_ATTR in self.attributes
 
+    @property
+    def streamed_weights(self) -> bool:
+        """Whether the last `ins` stream (before a gate) carries the words of the `weights` table."""
+        return STREAMED_WEIGHTS_ATTR in self.attributes
+
     def kernel_ins(self) -> list[SSAValue]:
-        """The streams the kernel itself reads (without the gate)."""
+        """The streams the kernel itself reads (without the gate and the weight words)."""
         ins = list(self.ins)
-        return ins[:-1] if self.gated else ins
+        if self.gated:
+            ins = ins[:-1]
+        return ins[:-1] if self.streamed_weights else ins
+
+    def weight_stream(self) -> SSAValue | None:
+        """The stream of the `weights` table's words (streamed weights), else None."""
+        if not self.streamed_weights:
+            return None
+        ins = list(self.ins)
+        return (ins[:-1] if self.gated else ins)[-1]
 
     def param(self, name: str) -> Attribute:
         return self.params.data[name]
@@ -795,16 +828,17 @@ class KernelOp(HlsOp):
         if spec is None:
             raise VerifyException(f"{who}: unknown kernel '{self.kernel.data}'; known: {', '.join(sorted(KERNELS))}")
         if self.gated:
-            if len(self.ins) != len(spec.ins) + 1:
+            if len(self.ins) != len(spec.ins) + 1 + self.streamed_weights:
                 raise VerifyException(
                     f"{who}: a gated kernel '{self.kernel.data}' reads {list(spec.ins)} and its gate, got "
                     f"{len(self.ins)} stream(s)"
                 )
             if self.ins[-1].type != GATE_TYPE:
                 raise VerifyException(f"{who}: the gate must be {GATE_TYPE}, got {self.ins[-1].type}")
-        elif len(self.ins) != len(spec.ins):
+        elif len(self.ins) != len(spec.ins) + self.streamed_weights:
             raise VerifyException(
-                f"{who}: kernel '{self.kernel.data}' reads {len(spec.ins)} stream(s) {list(spec.ins)}, got {len(self.ins)}"
+                f"{who}: kernel '{self.kernel.data}' reads {len(spec.ins)} stream(s) {list(spec.ins)}"
+                f"{' and its weight words' if self.streamed_weights else ''}, got {len(self.ins)}"
             )
         if spec.variadic_outs:
             if len(self.outs) < 1:
@@ -847,7 +881,7 @@ class KernelOp(HlsOp):
         known = {op.sym_name.data: op for op in design.body.block.ops if isinstance(op, WeightsOp)} if design else {}
         for slot, table in zip(spec.tables, tables, strict=True):
             if isinstance(table, NoneType):
-                if not slot.endswith("?"):
+                if not slot.endswith("?") and not (slot == "weights" and self.streamed_weights):
                     raise VerifyException(f"{who}: table '{slot}' is required")
                 continue
             if not isinstance(table, SymbolRefAttr):

@@ -65,6 +65,17 @@ A pass named here that this build does not have is skipped with a note, so
 later passes slot in by being added to this list (or given with --pipeline).
 """
 
+LARGE_MODEL_PIPELINE: tuple[str, ...] = (
+    "dataflow-canonicalize",
+    "merge-loops",
+    "place-weights{board=$board max-util=0.75$generate}",  # headroom for the FIFOs size-fifos adds
+    "minimize-residual-buffers",
+    "size-fifos{refold=true}",
+    "estimate-resources{board=$board}",
+)
+"""The pipeline for a network whose weights do not fit on chip (docs/passes/offchip.md): place-weights chooses
+each layer's weight placement and the folding together, under the board's resources and DRAM bandwidth."""
+
 LOWERING = "lower-dataflow-to-hls{board=$board}"
 
 DEFAULT_FRAMES = 20
@@ -226,6 +237,12 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise FpgaOptError(f"{out}: exists and is not a directory")
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
+    if args.weights == "place" and args.pipeline is None:
+        specs = _large_model_specs(args)
+    if args.weights == "partition" and args.pipeline is None:
+        from fpga_opt.tools.compile_partitions import PARTITION_PIPELINE
+
+        specs = list(PARTITION_PIPELINE)
     passes, skipped = pipeline_specs(specs, args.board)
     ctx = make_context()
     stem = model.stem
@@ -243,8 +260,30 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     imported = module.clone()
-    for spec in passes:
-        _apply(ctx, module, spec)
+    try:
+        for spec in passes:
+            _apply(ctx, module, spec)
+    except FpgaOptError as error:
+        # Weights larger than the chip: the large-model path (place-weights) when the user chose no pipeline.
+        if args.pipeline is not None or args.weights != "auto" or "even at minimum folding" not in str(error):
+            raise
+        _say(f"[2/{total_steps}] optimise  the weights do not fit on chip ({error}); large-model path: place-weights")
+        module = imported.clone()
+        passes, skipped = pipeline_specs(_large_model_specs(args), args.board)
+        try:
+            for spec in passes:
+                _apply(ctx, module, spec)
+        except FpgaOptError as placed:
+            # No single configuration fits even with the weights off chip: partitions run in turn.
+            if "nothing else can be moved off chip" not in str(placed):
+                raise
+            from fpga_opt.tools.compile_partitions import PARTITION_PIPELINE
+
+            _say(f"[2/{total_steps}] optimise  no single configuration fits ({placed}); partitions")
+            module = imported.clone()
+            passes, skipped = pipeline_specs(list(PARTITION_PIPELINE), args.board)
+            for spec in passes:
+                _apply(ctx, module, spec)
     opt_path = out / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
     write_atomically(opt_path, _module_text(module))
@@ -253,6 +292,11 @@ def run(args: argparse.Namespace) -> int:
         f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {opt_path}{note}  {time.perf_counter() - t0:.1f} s"
     )
 
+    from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
+
+    if SCHEDULE_ATTR in module.attributes:  # one project per partition (tools/compile_partitions.py)
+        return _run_partitioned(args, module, imported, weights, out, board, total_steps, report)
+    offchip = offchip_summary(module, board)
     t0 = time.perf_counter()
     inputs = random_inputs(module, args.frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
@@ -329,6 +373,8 @@ def run(args: argparse.Namespace) -> int:
     report.update(
         {"estimate": estimate, "checks": checks, "csim": verdict, "csim_passed": passed, "project": str(project_dir)}
     )
+    if offchip is not None:
+        report["offchip"] = offchip
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     _write_html(optimised, out / "report.html", model.name, checks)
     _say(_report_text(report, board))
@@ -344,6 +390,66 @@ def _write_html(module: ModuleOp, path: Path, title: str, checks: list[dict]) ->
     from fpga_opt.tools.report.build import html_report
 
     write_atomically(path, html_report(module, report_data(module), title=title, checks=checks))
+
+
+def _run_partitioned(args, module, imported, weights, out: Path, board, total_steps: int, report: dict) -> int:
+    from fpga_opt.backend.target.boards import CLOCK_ATTR, number
+    from fpga_opt.tools.compile_partitions import run_partitioned, schedule_summary, schedule_text
+
+    entries, passed = run_partitioned(args, module, imported, weights, out, board, _say, total_steps)
+    clock = number(module.attributes.get(CLOCK_ATTR)) or board.clock_mhz
+    report.update(entries)
+    report["schedule"] = schedule_summary(module, clock)
+    write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    lines = ["", "report", f"  board       {board.name} ({board.part}) at {clock:g} MHz"]
+    lines += schedule_text(report["schedule"])
+    lines += [f"  csim        {report['csim']}", f"  project     {report['project']}  (README.md: host run order)"]
+    _say("\n".join(lines))
+    if not passed:
+        print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _large_model_specs(args: argparse.Namespace) -> list[str]:
+    return [spec.replace("$generate", " generate=true" if args.generate else "") for spec in LARGE_MODEL_PIPELINE]
+
+
+def offchip_summary(module: ModuleOp, board) -> dict | None:
+    """Placement, DRAM time and what binds, for a design with a `dataflow.dram` (None otherwise)."""
+    from fpga_opt.dialects.dataflow import weight_placement
+    from fpga_opt.dialects.dataflow.weights import DRAM_ATTR
+    from fpga_opt.passes.analysis.placement import dram_traffic, placed_cost, weight_layers
+
+    funcs = [f for f in module.body.block.ops if isinstance(f, func.FuncOp) and DRAM_ATTR in f.attributes]
+    if len(funcs) != 1:
+        return None
+    fn = funcs[0]
+    target = board
+    from fpga_opt.backend.target.boards import CLOCK_ATTR, number, with_clock
+
+    clock = number(module.attributes.get(CLOCK_ATTR))
+    if clock:
+        target = with_clock(board, clock)
+    cost = placed_cost(fn, target)
+    traffic = dram_traffic(fn, target)
+    placements: dict[str, int] = {}
+    for layer in weight_layers(fn):
+        key = weight_placement(layer) or "onchip"
+        placements[key] = placements.get(key, 0) + 1
+    util = cost.resources.utilisation(target)  # type: ignore[attr-defined]
+    busiest = max(util, key=lambda k: util[k])
+    return {
+        "interval": cost.interval,
+        "fps": round(target.clock_hz / cost.interval, 3) if cost.interval else None,
+        "compute_interval": cost.compute_interval,
+        "dram_cycles": cost.dram_cycles,
+        "dram_bytes_per_frame": traffic.total,
+        "dram_gbps_needed": round(traffic.total * target.clock_hz / cost.interval / 1e9, 3) if cost.interval else None,
+        "binding": cost.binding,
+        "binding_resource": f"{busiest} ({100 * util[busiest]:.0f}%)",
+        "placements": placements,
+    }
 
 
 def _split_pipeline(text: str) -> list[str]:
@@ -395,6 +501,18 @@ def _report_text(report: dict, board) -> str:
         lines.append("  resources   " + "  ".join(parts))
     else:
         lines.append("  throughput  (no estimate: estimate-resources did not run)")
+    off = report.get("offchip")
+    if off:
+        lines.append(
+            f"  off-chip    {off['fps']:.1f} FPS with the DRAM (interval {off['interval']} cycles: compute "
+            f"{off['compute_interval']}, DRAM {off['dram_cycles']}); binds: {off['binding']}; "
+            f"busiest resource {off['binding_resource']}"
+        )
+        lines.append(
+            "  weights     "
+            + ", ".join(f"{n} {k}" for k, n in sorted(off["placements"].items()))
+            + f"; DRAM {off['dram_bytes_per_frame'] / 1e6:.2f} MB/frame ({off['dram_gbps_needed']} GB/s)"
+        )
     lines.append(f"  csim        {report['csim']}")
     lines.append(f"  html        {Path(report['project']).parent / 'report.html'}")
     lines.append(f"  project     {report['project']}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
@@ -419,6 +537,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--pipeline",
         default=None,
         help="optimisation passes instead of the default list, e.g. 'merge-loops,select-folding{board=kv260}'",
+    )
+    parser.add_argument(
+        "--weights",
+        choices=("auto", "onchip", "place", "partition"),
+        default="auto",
+        help="auto: the default pipeline, or the large-model path (place-weights) when the weights do not fit "
+        "on chip; onchip: never place weights off chip; place: always the large-model path; partition: "
+        "split the network into partitions run in turn with reconfiguration (one HLS project each)",
+    )
+    parser.add_argument(
+        "--generate",
+        action="store_true",
+        help="large-model path: let place-weights generate weights on chip from their OVSF form (unzipFPGA)",
     )
     parser.add_argument("--no-csim", action="store_true", help="emit the project but do not build or run it")
     parser.add_argument("--jobs", type=int, default=None, help="parallel compiler jobs for csim (default: CPUs)")

@@ -201,6 +201,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         run(args)
 
 
+def _run_schedule(args: argparse.Namespace, module, model_path: Path) -> None:
+    from fpga_opt.backend.sim.partitions import format_schedule, simulate_schedule
+    from fpga_opt.dialects.errors import FpgaOptError
+
+    if args.input:
+        raise FpgaOptError(f"{model_path}: a partitioned design: --input runs one partition, name it with --func")
+    report = simulate_schedule(module, batch=args.frames or 0, resolution=args.resolution)
+    if args.report_json:
+        data = {"model": str(model_path), "batch": report.batch, "cycles_per_batch": report.batch_cycles}
+        data.update({"cycles_per_frame": report.cycles_per_frame, "fps": report.fps, "partitions": report.names})
+        write_atomically(args.report_json, json.dumps(data, indent=2) + "\n")
+    if not args.quiet:
+        sys.stdout.write(format_schedule(report, str(model_path)))
+
+
 def run(args: argparse.Namespace) -> None:
     from fpga_opt.backend.sim import simulate
     from fpga_opt.backend.sim.boundary import load_inputs, to_layout
@@ -214,6 +229,11 @@ def run(args: argparse.Namespace) -> None:
         raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
     model_path = Path(args.model)
     module, weights = load_design(model_path)
+    from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
+
+    if args.func is None and SCHEDULE_ATTR in module.attributes:  # partitions run in turn (backend/sim/partitions.py)
+        _run_schedule(args, module, model_path)
+        return
     net = elaborate(module, args.func, source=str(model_path))
     inputs = load_inputs(args.input) if args.input else None
     if isinstance(inputs, dict) and not inputs:

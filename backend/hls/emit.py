@@ -194,7 +194,11 @@ def _activation_lines(act: ActivationAttr | None) -> list[str]:
 
 
 def table_values(op: hls.WeightsOp, tensors: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The tensor `op.source` laid out as `op.shape` = [words, lanes] (see hls.WeightsOp)."""
+    """The tensor `op.source` laid out as `op.shape` = [words, lanes] (see hls.WeightsOp); for a table of an
+    OVSF form (attribute `fpga_opt.ovsf`), its coefficients or code indices, computed from `source`."""
+    derive = op.attributes.get(OVSF_TABLE_ATTR)
+    if derive is not None:
+        return _ovsf_table(op, derive, tensors)
     name = op.source.data
     try:
         array = np.asarray(tensors[name])
@@ -224,6 +228,37 @@ def table_values(op: hls.WeightsOp, tensors: Mapping[str, np.ndarray]) -> np.nda
         array = array.astype(numpy_dtype(element))
     laid = array.reshape(op.values("view")).transpose(op.values("permutation")).reshape(op.values("shape"))
     return np.ascontiguousarray(laid)
+
+
+OVSF_TABLE_ATTR = "fpga_opt.ovsf"
+
+
+def _ovsf_table(op: hls.WeightsOp, derive, tensors: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Rows (filter, channel block) x K of the OVSF form of `op.source` (dialects/ovsf.py)."""
+    from fpga_opt.dialects import ovsf
+
+    values = derive.data
+    name = op.source.data
+    try:
+        original = np.asarray(tensors[name]).astype(np.int64)
+    except KeyError:
+        raise FpgaOptError(f"hls.weights @{op.sym_name.data}: weight tensor '{name}' not found") from None
+    rows, k = op.values("shape")
+    form = ovsf.compress(
+        original if original.ndim == 4 else original.reshape(original.shape[0], -1),
+        block=values["block"].value.data,
+        ratio=values["ratio"].value.data,
+        coef_bits=values["coef_bits"].value.data,
+        weight_bits=values["weight_bits"].value.data,
+    )
+    part = values["part"].data
+    table = form.coefficients if part == "coefficients" else form.codes
+    if table.shape != (rows, k):
+        raise FpgaOptError(
+            f"hls.weights @{op.sym_name.data}: the OVSF form of '{name}' has {list(table.shape)} {part}, "
+            f"the table holds {[rows, k]}"
+        )
+    return np.ascontiguousarray(table)
 
 
 def _int_limits(t: IntegerType) -> tuple[int, int]:
@@ -315,6 +350,9 @@ def build_project(
     files["README.md"] = _readme(design)
     for name in HEADER_FILES:
         files[f"include/fpga_opt/{name}"] = header_text(name)
+    for wop in _dram_tables(design):
+        values = table_values(wop, tensors).astype(numpy_dtype(wop.element))
+        files[f"dram_{wop.sym_name.data}.bin"] = values.astype("<" + values.dtype.str[1:]).tobytes()
     if inputs is not None and expected is not None:
         files["inputs.bin"] = _vectors(design, inputs, "in")
         files["expected.bin"] = _vectors(design, expected, "out")
@@ -363,8 +401,14 @@ def _ports(design: hls.DesignOp) -> tuple[list[hls.PortOp], list[hls.PortOp]]:
     return [p for p in ports if p.direction.data == "in"], [p for p in ports if p.direction.data == "out"]
 
 
+def _dram_tables(design: hls.DesignOp) -> list[hls.WeightsOp]:
+    """Tables in off-chip memory: `m_axi` arguments of the top function, after the streams."""
+    return [w for w in design.weights() if w.storage.data == "dram"]
+
+
 def _signature(design: hls.DesignOp) -> str:
     args = [f"hls::stream<{p.port_name.data}_token_t>& {p.port_name.data}" for p in design.ports()]
+    args += [f"const {plain_ctype(w.element)}* {w.sym_name.data}" for w in _dram_tables(design)]
     return f"void {design.top_name}({', '.join(args)})"
 
 
@@ -407,6 +451,12 @@ def _top_source(design: hls.DesignOp) -> str:
     lines += ["", f"{_signature(design)} {{"]
     for p in design.ports():
         lines.append(f"#pragma HLS INTERFACE {p.interface.data} port={p.port_name.data}")
+    for i, wop in enumerate(_dram_tables(design)):
+        words, lanes = wop.values("shape")
+        lines.append(
+            f"#pragma HLS INTERFACE m_axi port={wop.sym_name.data} offset=slave bundle=gmem{i} "
+            f"depth={words * lanes} max_read_burst_length=256"
+        )
     for pragma in design.pragmas.data:
         lines.append(f"#pragma HLS {pragma.data}")
     for wop in design.weights():
@@ -435,7 +485,11 @@ def _top_source(design: hls.DesignOp) -> str:
 
 def _kernel_call(k: hls.KernelOp, names: dict) -> str:
     args = [names[v] for v in (*k.kernel_ins(), *k.outs)]
-    args += [t if t is not None else "fpga_opt::no_table()" for t in k.table_names()]
+    tables = [t if t is not None else "fpga_opt::no_table()" for t in k.table_names()]
+    words = k.weight_stream()
+    if words is not None:  # the weights table is read from the stream of its words (weights.h)
+        tables[0] = f"fpga_opt::from_stream({names[words]})"
+    args += tables
     return f"fpga_opt::{k.kernel.data}<{k.instance.data}_cfg>({', '.join(args)})"
 
 
@@ -489,6 +543,8 @@ def _weights_files(design: hls.DesignOp, tensors: Mapping[str, np.ndarray]) -> t
     ]
     source = [GENERATED, '#include "weights.h"', ""]
     for wop in design.weights():
+        if wop.storage.data == "dram":  # written to dram_<name>.bin, an m_axi argument
+            continue
         words, lanes = wop.values("shape")
         ctype = plain_ctype(wop.element)
         name = wop.sym_name.data
@@ -592,6 +648,7 @@ def _testbench(design: hls.DesignOp) -> str:
         "        return 1;",
         "    }",
         "    if (max_frames >= 0 && max_frames < frames) frames = max_frames;",
+        *_tb_dram_loads(design),
         "    long mismatches = 0, compared = 0;",
         "    bool missing = false;",
         '    mismatch_t first = {0, 0, 0, 0, 0, "", 0.0, 0.0};',
@@ -604,7 +661,8 @@ def _testbench(design: hls.DesignOp) -> str:
         lines.append(f'        hls::stream<{name}_token_t> {name}("{name}");')
     for p in ins:
         lines += _tb_feed(p)
-    lines.append(f"        {design.top_name}({', '.join(p.port_name.data for p in design.ports())});")
+    call_args = [p.port_name.data for p in design.ports()] + [f"{w.sym_name.data}.data()" for w in _dram_tables(design)]
+    lines.append(f"        {design.top_name}({', '.join(call_args)});")
     for p in outs:
         lines += _tb_check(p)
     lines += [
@@ -623,6 +681,26 @@ def _testbench(design: hls.DesignOp) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _tb_dram_loads(design: hls.DesignOp) -> list[str]:
+    """The DRAM tables: read from dram_<name>.bin into arrays the top function reads through m_axi."""
+    lines = []
+    for wop in _dram_tables(design):
+        name, ctype = wop.sym_name.data, plain_ctype(wop.element)
+        words, lanes = wop.values("shape")
+        lines += [
+            f"    std::vector<{ctype}> {name}((size_t){words} * {lanes});",
+            "    {",
+            "        std::vector<char> raw;",
+            f'        if (!read_file("dram_{name}.bin", raw) || raw.size() != {name}.size() * sizeof({ctype})) {{',
+            f'            printf("FAIL: cannot read dram_{name}.bin ({words * lanes} values expected)\\n");',
+            "            return 1;",
+            "        }",
+            f"        memcpy({name}.data(), raw.data(), raw.size());",
+            "    }",
+        ]
+    return lines
 
 
 def _has_float(ports: Sequence[hls.PortOp]) -> bool:
@@ -760,7 +838,7 @@ add_files $here/top.cpp -cflags $cflags
 add_files $here/weights.cpp -cflags $cflags
 add_files -tb $here/tb.cpp -cflags $cflags
 add_files -tb $here/inputs.bin
-add_files -tb $here/expected.bin
+add_files -tb $here/expected.bin{"".join(f"{chr(10)}add_files -tb $here/dram_{w.sym_name.data}.bin" for w in _dram_tables(design))}
 open_solution -reset solution1 -flow_target vivado
 set_part {{{design.part.data}}}
 create_clock -period {period:.4g} -name default

@@ -47,9 +47,11 @@ from fpga_opt.backend.costs import analyse_network
 from fpga_opt.backend.costs.exit_rates import exit_interval
 from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.processes import PROCESSES
+from fpga_opt.backend.sim.processes.weights import provider_buffer, with_weight_port
 from fpga_opt.backend.sim.rates import OpRate, op_rate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
-from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp
+from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WeightProviderOp, WindowedOp, consumer_of
+from fpga_opt.dialects.dataflow.weights import dram_cycles
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.progress import progress
 
@@ -275,6 +277,11 @@ class _Elaborated:
         self.window: dict[Operation, int] = {}
         operand_port: dict[tuple[Operation, int], tuple[int, int]] = {}
         result_port: dict[tuple[Operation, int], tuple[int, int]] = {}
+        weights_in: dict[Operation, tuple[int, int]] = {}
+        weights_out: dict[Operation, tuple[int, int]] = {}
+        # off-chip layers whose provider is in this network (a layer simulated alone, as size-fifos does,
+        # reads its weights as if they were on chip)
+        fed = {consumer_of(p) for p in net.ops if isinstance(p, WeightProviderOp)}
         for op in net.ops:
             if isinstance(op, BufferOp):
                 continue
@@ -282,17 +289,23 @@ class _Elaborated:
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
             overlap = frame_overlap if routing is None else routing.frame_overlap(op, frame_overlap)
-            for spec in PROCESSES.get(op)(op, rate, resolution, overlap):
+            for spec in with_weight_port(op, PROCESSES.get(op)(op, rate, resolution, overlap), fed):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
                 (self.main if spec.role == "main" else self.window)[op] = p
                 for port, (kind, k) in enumerate(spec.inputs):
+                    if kind == "weights":  # the words of an off-chip layer (processes/weights.py)
+                        weights_in[op] = (p, port)
+                        continue
                     (operand_port if kind == "operand" else internal_in)[(op, k) if kind == "operand" else k] = (
                         p,
                         port,
                     )
                 for port, (kind, k) in enumerate(spec.outputs):
+                    if kind == "weights":
+                        weights_out[op] = (p, port)
+                        continue
                     (result_port if kind == "result" else internal_out)[(op, k) if kind == "result" else k] = (p, port)
             for k, (q, qport) in internal_out.items():
                 r, rport = internal_in[k]
@@ -307,6 +320,15 @@ class _Elaborated:
                 self._add_fifo(
                     _Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, inner, 0.0, [])
                 )
+
+        for provider, (q, qport) in weights_out.items():
+            layer = consumer_of(provider)  # type: ignore[arg-type]
+            if layer not in weights_in:
+                raise FpgaOptError(f"{net.name(provider)}: the layer it feeds is not in @{net.func.sym_name.data}")
+            r, rport = weights_in[layer]
+            word = self.procs[q].spec.out_lanes[qport]
+            cap = INF if fifo_depth is None else max(float(DEFAULT_FIFO_DEPTH * word), provider_buffer(provider))
+            self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, cap, 0.0, []))
 
         position = {op: i for i, op in enumerate(net.func.body.block.ops)}
 
@@ -437,6 +459,8 @@ def simulate_timing(
     # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
     # continuing stream instead of draining into an idle pipeline.
     measured, frames = frames, frames + 1
+    if input_interval is None:
+        input_interval = dram_cycles(net.func) or None  # a placed design reads its input from DRAM
     el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap, routing, input_interval)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)

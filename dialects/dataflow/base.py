@@ -162,6 +162,30 @@ def present(props: dict[str, Attribute | None]) -> dict[str, Attribute]:
     return {k: v for k, v in props.items() if v is not None}
 
 
+# Weight placement of a conv/linear (the weights family: dialects/dataflow/weights.py).
+ON_CHIP_PLACEMENTS = ("bram", "uram", "lutram")
+OFF_CHIP_PLACEMENTS = ("dram", "generated")
+PLACEMENTS = ON_CHIP_PLACEMENTS + OFF_CHIP_PLACEMENTS
+
+
+def weight_placement(op: IRDLOperation) -> str | None:
+    """A layer's `weight_placement` (None: on chip, the cost model's mapping)."""
+    attr = op.properties.get("weight_placement")
+    return attr.data if isinstance(attr, StringAttr) else None
+
+
+def is_off_chip(op: IRDLOperation) -> bool:
+    """Whether the layer's weights come from a provider (DRAM stream or generator)."""
+    return weight_placement(op) in OFF_CHIP_PLACEMENTS
+
+
+def check_placement(op: IRDLOperation) -> None:
+    """The verifier's check of a layer's `weight_placement` value."""
+    placement = weight_placement(op)
+    if placement is not None and placement not in PLACEMENTS:
+        raise VerifyException(f"{who(op)}: weight_placement must be one of {', '.join(PLACEMENTS)}, got '{placement}'")
+
+
 ONE = IntegerAttr(1, i64)
 STREAM_FORMAT = "$input attr-dict `:` type($input) `->` type($output)"
 GENERAL_FORMAT = "operands attr-dict `:` functional-type(operands, results)"

@@ -33,6 +33,7 @@ from fpga_opt.dialects.dataflow.base import (
     array_prop,
     check_activation,
     check_factor,
+    check_placement,
     check_requant,
     check_same_kind,
     divisors,
@@ -99,6 +100,7 @@ class ConvOp(WindowedOp):
     fine = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_group = prop_def(IntegerAttr[I64], default_value=ONE)
     reuse = opt_prop_def(IntegerAttr[I64])
+    weight_placement = opt_prop_def(StringAttr)  # dialects/dataflow/weights.py
 
     assembly_format = GENERAL_FORMAT
 
@@ -239,6 +241,7 @@ class ConvOp(WindowedOp):
                 f"at least 32 bits, got {out.element_type}"
             )
         check_activation(self, self.activation, out)
+        check_placement(self)
         self._verify_side(inp, out)
 
     def _verify_side(self, inp: StreamType, out: StreamType) -> None:

@@ -27,6 +27,7 @@ from fpga_opt.dialects.dataflow.base import (
     WholeFrameOp,
     check_activation,
     check_factor,
+    check_placement,
     check_requant,
     check_same_kind,
     divisors,
@@ -59,6 +60,7 @@ class LinearOp(WholeFrameOp):
     activation = opt_prop_def(ActivationAttr)
     coarse_in = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_out = prop_def(IntegerAttr[I64], default_value=ONE)
+    weight_placement = opt_prop_def(StringAttr)  # dialects/dataflow/weights.py
 
     assembly_format = STREAM_FORMAT
 
@@ -127,3 +129,4 @@ class LinearOp(WholeFrameOp):
                 f"at least 32 bits, got {out.element_type}"
             )
         check_activation(self, self.activation, out)
+        check_placement(self)

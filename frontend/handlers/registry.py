@@ -33,6 +33,8 @@ from fpga_opt.dialects.dataflow import (
     ExitDecisionOp,
     ExitMergeOp,
     ForkOp,
+    WeightsGeneratorOp,
+    WeightStreamOp,
 )
 from fpga_opt.dialects.registry import OpRegistry
 from fpga_opt.frontend.context import ImportContext, Node
@@ -92,3 +94,6 @@ _BUILT_BY_SPLIT = "an early-exit model imports as one result per exit; split-exi
 IMPORTED.exempt(ExitDecisionOp, _BUILT_BY_SPLIT)
 IMPORTED.exempt(ConditionalBufferOp, _BUILT_BY_SPLIT)
 IMPORTED.exempt(ExitMergeOp, _BUILT_BY_SPLIT)
+_BUILT_BY_PLACEMENT = "weights live in the sidecar on import; place-weights builds their providers"
+IMPORTED.exempt(WeightStreamOp, _BUILT_BY_PLACEMENT)
+IMPORTED.exempt(WeightsGeneratorOp, _BUILT_BY_PLACEMENT)

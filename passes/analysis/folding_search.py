@@ -51,6 +51,7 @@ from fpga_opt.backend.costs import (
     default_fifo_cost,
     design_edges,
     design_ops,
+    folding_owner,
     lanes_driver,
     layer_name,
     op_cost,
@@ -118,6 +119,7 @@ class FoldingProblem:
         board: Board,
         max_util: float,
         reach: Mapping[Operation, float] | None = None,
+        shared_costs: dict | None = None,
     ):
         self.root = root
         # Early exits (backend/costs/exit_rates.py): an op that only the fraction q of the samples reach
@@ -149,7 +151,7 @@ class FoldingProblem:
             if op in owner_of:
                 self._layers[owner_of[op]].append(op)
                 continue
-            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else None
+            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else folding_owner(op)
             if driver in owner_of:
                 self._layers[owner_of[driver]].append(op)
             else:
@@ -166,7 +168,8 @@ class FoldingProblem:
         self.const_cycles = const_cycles
         # Ops of the same shape driving the same kind of streams cost the same: share their caches
         # (a ResNet-20 has 21 convs but 8 conv shapes).
-        shared: dict[tuple, dict[int, tuple[int, Vector]]] = {}
+        # (`shared_costs`: a cache kept across problems on the same board, as place-weights' search does)
+        shared: dict[tuple, dict[int, tuple[int, Vector]]] = {} if shared_costs is None else shared_costs
         for i, choice in enumerate(self.choices):
             key = (
                 tuple(_signature(op) for op in self._layers[i]),

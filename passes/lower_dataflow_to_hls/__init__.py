@@ -34,7 +34,7 @@ from fpga_opt.dialects import hls
 from fpga_opt.dialects.errors import FpgaOptError
 
 # The op families register their lowerings in LOWERINGS when imported.
-from fpga_opt.passes.lower_dataflow_to_hls import binary, conv, eltwise, exits, linear, pool, stream  # noqa: F401
+from fpga_opt.passes.lower_dataflow_to_hls import binary, conv, eltwise, exits, linear, pool, stream, weights  # noqa: F401
 from fpga_opt.passes.lower_dataflow_to_hls.join_fifos import size_join_fifos
 from fpga_opt.passes.lower_dataflow_to_hls.lowering import Lowering
 

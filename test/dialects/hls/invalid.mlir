@@ -157,4 +157,4 @@ vhls.design @d attributes {part = "p", clock_mhz = 200.0 : f64, board = "kv260",
 vhls.design @d attributes {part = "p", clock_mhz = 200.0 : f64, board = "kv260", pragmas = ["DATAFLOW"]} {
   vhls.weights @w {source = "w", element = i8, source_shape = array<i64: 4, 2>, view = array<i64: 4, 2>, permutation = array<i64: 1, 0>, shape = array<i64: 2, 4>, storage = "flash"}
 }
-// CHECK: error: {{.*}}'vhls.weights' op @w: storage must be one of auto, lutram, bram, uram, got 'flash'
+// CHECK: error: {{.*}}'vhls.weights' op @w: storage must be one of auto, lutram, bram, uram, dram, got 'flash'

@@ -99,6 +99,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
         if (t < NMAIN) {
             const int j = t / NF, f = t % NF;
             const int waddr = (g * NK + k) * NMAIN + t;
+            const auto& wrow = w[waddr];  // one read of the word per iteration (a stream_table reads its stream)
             for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
                 const int gi = o / CO;
@@ -107,7 +108,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS UNROLL
                     for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                        sum += win[f * FINE + p][gi * CI + i] * w[waddr][(o * FINE + p) * CI + i];
+                        sum += win[f * FINE + p][gi * CI + i] * wrow[(o * FINE + p) * CI + i];
                     }
                 }
                 acc[o] = sum;

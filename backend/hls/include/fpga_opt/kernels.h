@@ -11,5 +11,6 @@
 #include "stream_ops.h"
 #include "exits.h"
 #include "binary.h"
+#include "weights.h"
 
 #endif  // FPGA_OPT_KERNELS_H
