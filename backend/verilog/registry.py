@@ -39,3 +39,6 @@ for _op in (
 _NO_EXITS = "early exits are an HLS-backend feature; an unrolled network computes every frame in one clock"
 for _op in (df.ExitDecisionOp, df.ConditionalBufferOp, df.ExitMergeOp):
     VERILOG_EMITTERS.exempt(_op, _NO_EXITS)
+_ON_CHIP = "the unrolled backend bakes every weight into the fabric, so weights never stream from DRAM or get generated"
+for _op in (df.WeightStreamOp, df.WeightsGeneratorOp):
+    VERILOG_EMITTERS.exempt(_op, _ON_CHIP)
