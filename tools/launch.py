@@ -40,6 +40,7 @@ TOOLS = {
     "fpga-report": "fpga_opt.tools.fpga_report",
     "fpga-compile": "fpga_opt.tools.fpga_compile",
     "fpga-profile-exits": "fpga_opt.tools.fpga_profile_exits",
+    "fpga-trace": "fpga_opt.tools.fpga_trace",
     "fpga-explore": "fpga_opt.tools.fpga_explore",
 }
 """Console script name -> the module whose `main` it runs."""
@@ -93,3 +94,7 @@ def fpga_profile_exits() -> None:
 
 def fpga_explore() -> None:
     launch("fpga-explore")
+
+
+def fpga_trace() -> None:
+    launch("fpga-trace")

@@ -35,8 +35,9 @@ from fpga_opt.backend.target.resources import (
     dsp_for_float32,
     dsp_per_multiply,
     memory_resources,
+    placed_memory,
 )
-from fpga_opt.dialects.dataflow import ConvOp, element_bitwidth
+from fpga_opt.dialects.dataflow import ConvOp, element_bitwidth, weight_placement
 
 
 def conv_cost(
@@ -68,6 +69,7 @@ def conv_cost(
     allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
     float32: bool = False,
+    weight_placement: str | None = None,
 ) -> LayerCost:
     """A (grouped, depthwise, dilated) convolution as a sliding window + MAC array.
 
@@ -140,7 +142,7 @@ def conv_cost(
     # All multipliers read their weight at the same address each cycle: one memory of
     # mult_lanes weights per word (see "memory layout" in docs/cost_model.md).
     weight_depth = c_out * cin_g * kh * kw // mult_lanes
-    weights = memory_resources(weight_bits * mult_lanes, weight_depth, allow_uram)
+    weights = placed_memory(weight_bits * mult_lanes, weight_depth, allow_uram, weight_placement)
     bias = Resources()
     if bias_bits:
         bias = memory_resources(bias_bits * out_lanes, c_out // out_lanes, allow_uram)
@@ -220,6 +222,7 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         coarse_out=f["coarse_out"],
         coarse_group=f["coarse_group"],
         fine=f["fine"],
+        weight_placement=weight_placement(op),
         **common,
     )
     cycles, depth, res = base.cycles, base.pipeline_depth, base.resources

@@ -10,8 +10,8 @@ from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.parts import activation_part, requant_part
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
 from fpga_opt.backend.costs.streams import stream_type, value_bits
-from fpga_opt.backend.target.resources import Resources, memory_resources
-from fpga_opt.dialects.dataflow import LinearOp, element_bitwidth
+from fpga_opt.backend.target.resources import Resources, memory_resources, placed_memory
+from fpga_opt.dialects.dataflow import LinearOp, element_bitwidth, weight_placement
 
 
 def linear_cost(
@@ -29,6 +29,7 @@ def linear_cost(
     allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
     float32: bool = False,
+    weight_placement: str | None = None,
 ) -> LayerCost:
     """A fully connected layer as FINN's matrix-vector unit (MVAU).
 
@@ -68,7 +69,7 @@ def linear_cost(
         float32=float32,
     )
     lanes = coarse_in * coarse_out
-    weights = memory_resources(weight_bits * lanes, c_in * c_out // lanes, allow_uram)
+    weights = placed_memory(weight_bits * lanes, c_in * c_out // lanes, allow_uram, weight_placement)
     bias = Resources()
     if bias_bits:
         bias = memory_resources(bias_bits * coarse_out, neuron_fold, allow_uram)
@@ -101,6 +102,7 @@ def linear_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         allow_uram=ctx.allow_uram,
         dsp_type=ctx.dsp_type,
         float32=is_float,
+        weight_placement=weight_placement(op),
     )
     res, depth = base.resources, base.pipeline_depth
     lanes, out_bits = op.output_lanes(0, f), value_bits(out)

@@ -14,8 +14,8 @@ contiguous in the stream.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import IntegerType
-from xdsl.ir import Attribute
+from xdsl.dialects.builtin import IntegerType, UnitAttr
+from xdsl.ir import Attribute, SSAValue
 
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
@@ -32,6 +32,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     max_abs,
     or_none,
 )
+from fpga_opt.passes.lower_dataflow_to_hls.weights import weight_words
 from fpga_opt.passes.lower_dataflow_to_hls.window import window_input
 
 KERNEL_HEADERS = {"conv.h": ("conv", "conv_skip", "conv_fwd", "conv_skip_fwd", "conv_merged", "conv_skip_merged")}
@@ -60,7 +61,9 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
     if op.side is not None:
         outs.append(lw.produce(op.side, op.output_lanes(1), f"{name}_side"))
         side_t, c_side = stream_type(op.side).element_type, stream_type(op.side).channels
-    tables = _tables(lw, op, name, side_kind, c_side)
+    tables, words = _tables(lw, op, name, side_kind, c_side)
+    if words is not None:
+        ins.append(words)
     acc_t, epi_t, side_acc_t = _accumulators(op, skip_t, side_kind)
     centre = (kh // 2) * kw + kw // 2
     params: dict[str, Attribute] = {
@@ -93,9 +96,10 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
         "act": or_none(op.activation),
     }
     kernel = "conv" + ("_skip" if op.skip is not None else "") + _SIDE_SUFFIX[side_kind]
-    lw.kernels.append(
-        hls.KernelOp(kernel, lw.names.fresh(name), ins, outs, params, tables=tables, source=lw.source(op))
-    )
+    instance = hls.KernelOp(kernel, lw.names.fresh(name), ins, outs, params, tables=tables, source=lw.source(op))
+    if words is not None:
+        instance.attributes[hls.STREAMED_WEIGHTS_ATTR] = UnitAttr()
+    lw.kernels.append(instance)
 
 
 def _check(op: df.ConvOp, cin_g: int, cout_g: int) -> str | None:
@@ -120,8 +124,11 @@ def _check(op: df.ConvOp, cin_g: int, cout_g: int) -> str | None:
     return "merged"
 
 
-def _tables(lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_side: int) -> list[str | None]:
-    """[weights, bias] and, for a merged side conv, [side weights, side bias] (None: no bias)."""
+def _tables(
+    lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_side: int
+) -> tuple[list[str | None], SSAValue | None]:
+    """[weights, bias] and, for a merged side conv, [side weights, side bias] (None: no bias); and the
+    stream of the weight words when the weights are off chip (the weights slot is then None)."""
     inp, out = stream_type(op.input), stream_type(op.output)
     integer = inp.is_integer
     kh, kw = op.kernel_size
@@ -130,18 +137,18 @@ def _tables(lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_sid
     fine, cg = op.fine.value.data, op.coarse_group.value.data
     cin_g, cout_g = inp.channels // groups, out.channels // groups
     ng, nk, nj, nf = groups // cg, cin_g // ci, cout_g // co, kh * kw // fine
-    tables: list[str | None] = [
-        lw.table(
-            f"{name}_w",
-            op.weights.data,
-            op.weight_type,
-            [out.channels, cin_g, kh, kw],
-            [ng, cg, nj, co, nk, ci, nf, fine],
-            [0, 4, 2, 6, 1, 3, 7, 5],
-            [ng * nk * nj * nf, cg * co * fine * ci],
-        ),
-        None,
-    ]
+    layout = (
+        [out.channels, cin_g, kh, kw],
+        [ng, cg, nj, co, nk, ci, nf, fine],
+        [0, 4, 2, 6, 1, 3, 7, 5],
+        [ng * nk * nj * nf, cg * co * fine * ci],
+    )
+    words = None
+    if df.is_off_chip(op):
+        words = weight_words(lw, op, f"{name}_w", op.weight_type, *layout)
+        tables: list[str | None] = [None, None]
+    else:
+        tables = [lw.table(f"{name}_w", op.weights.data, op.weight_type, *layout), None]
     if op.bias is not None:
         tables[1] = lw.table(
             f"{name}_b",
@@ -171,7 +178,7 @@ def _tables(lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_sid
             if op.side_bias is not None
             else None
         )
-    return tables
+    return tables, words
 
 
 def _accumulators(op: df.ConvOp, skip_t: Attribute, side_kind: str | None) -> tuple[Attribute, Attribute, Attribute]:

@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.tools import launch

@@ -99,6 +99,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
         if (t < NMAIN) {
             const int j = t / NF, f = t % NF;
             const int waddr = (g * NK + k) * NMAIN + t;
+            const auto& wrow = w[waddr];  // one read of the word per iteration (a stream_table reads its stream)
             for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
                 const int gi = o / CO;
@@ -107,7 +108,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS UNROLL
                     for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                        sum += win[f * FINE + p][gi * CI + i] * w[waddr][(o * FINE + p) * CI + i];
+                        sum += win[f * FINE + p][gi * CI + i] * wrow[(o * FINE + p) * CI + i];
                     }
                 }
                 acc[o] = sum;
@@ -119,8 +120,9 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                     if (C::HAS_SKIP) s = skip.read();
                     for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
+                        const int gi = o / CO;
                         epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[g * NJ + j][o]);
-                        if (C::rq_t::enabled) v = C::rq_t::apply(v);
+                        if (C::rq_t::enabled) v = C::rq_t::apply(v, (g * CG + gi) * C::COUT_G + j * CO + o % CO);
                         if (C::HAS_SKIP) {
                             v = v * C::ACC_MULT + widen<epi_t>(s.data[o]) * C::SKIP_MULT;
                             if (C::skip_rq_t::enabled) v = C::skip_rq_t::apply(v);
@@ -147,7 +149,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                 }
                 if (k == NK - 1) {
                     epi_t v = widen<epi_t>(sum) + widen<epi_t>(sb[t][o]);
-                    if (C::side_rq_t::enabled) v = C::side_rq_t::apply(v);
+                    if (C::side_rq_t::enabled) v = C::side_rq_t::apply(v, t * CO + o);
                     y.data[o] = (typename C::side_t)v;
                 } else {
                     spsum[t][o] = sum;

@@ -45,12 +45,13 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             }
         }
         const int waddr = nf * NSF + sf;
+        const auto& wrow = w[waddr];  // one read of the word per iteration (a stream_table reads its stream)
         for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
             acc_t sum = sf == 0 ? acc_t(0) : acc[o];
             for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                sum += x.data[i] * w[waddr][o * CI + i];
+                sum += x.data[i] * wrow[o * CI + i];
             }
             acc[o] = sum;
         }
@@ -59,7 +60,7 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
                 epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[nf][o]);
-                if (C::rq_t::enabled) v = C::rq_t::apply(v);
+                if (C::rq_t::enabled) v = C::rq_t::apply(v, nf * CO + o);
                 y.data[o] = (typename C::out_t)activate<C>(v);
             }
             out.write(y);

@@ -67,7 +67,7 @@ struct no_table {
 };
 
 // ---------------------------------------------------------------------------
-// #dataflow.requant: clamp(round(x * M / 2^S) + Z, LO, HI)
+// #dataflow.requant: clamp(round((x + OFF) * M / 2^S) + Z, LO, HI), M per channel or not
 // ---------------------------------------------------------------------------
 
 enum rounding_mode { FLOOR = 0, HALF_UP = 1, HALF_AWAY = 2, HALF_EVEN = 3 };
@@ -87,13 +87,25 @@ inline long long shift_round(long long p) {
     return (r > half || (r == half && (q & 1))) ? q + 1 : q;
 }
 
-/// A requantisation step.  The product x * M is exact: the lowering checks
-/// that |x| < 2^32 (M < 2^31), so it fits in 64 bits.
-template <long long M, int S, long long Z, long long LO, long long HI, int R>
+/// A requantisation step.  The product (x + OFF) * M is exact: the lowering
+/// checks that |x| < 2^32 (M < 2^31, |OFF| < 2^32 small), so it fits in 64 bits.
+/// `apply(x, c)` takes the output channel, which only a per-channel requant reads.
+template <long long M, int S, long long Z, long long LO, long long HI, int R, long long OFF = 0>
 struct requant {
     static const bool enabled = true;
     static long long apply(long long x) {
-        long long q = shift_round<S, R>(x * M) + Z;
+        long long q = shift_round<S, R>((x + OFF) * M) + Z;
+        return q < LO ? LO : (q > HI ? HI : q);
+    }
+    static long long apply(long long x, int) { return apply(x); }
+};
+
+/// A per-channel requantisation: channel c's multiplier is MT::m(c) (a ROM), the rest is shared.
+template <class MT, int S, long long Z, long long LO, long long HI, int R, long long OFF = 0>
+struct requant_pc {
+    static const bool enabled = true;
+    static long long apply(long long x, int c) {
+        long long q = shift_round<S, R>((x + OFF) * MT::m(c)) + Z;
         return q < LO ? LO : (q > HI ? HI : q);
     }
 };
@@ -103,6 +115,10 @@ struct no_requant {
     static const bool enabled = false;
     template <typename X>
     static X apply(X x) {
+        return x;
+    }
+    template <typename X>
+    static X apply(X x, int) {
         return x;
     }
 };
