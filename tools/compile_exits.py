@@ -549,7 +549,7 @@ def run(args, hooks: Hooks) -> int:
     count = len(vectors["picks"])
     frames_in = [[b[i] for b in inputs] for i in range(count)]
     frames_out = [[b[i] for b in expected] for i in range(count)]
-    project = build_project(design, weights, inputs=frames_in, expected=frames_out, python=sys.executable)
+    project = build_project(design, weights, inputs=frames_in, expected=frames_out)
     project_dir = out / "hls"
     project.write(project_dir)
     say(f"[7/8] emit      {project_dir}/ with {count} real samples  {time.perf_counter() - t0:.1f} s")
@@ -568,17 +568,20 @@ def run(args, hooks: Hooks) -> int:
 
     estimate = design.attributes.get("dataflow.estimate")
     summary = {k: dict_value(estimate, k) for k in estimate.data} if estimate is not None else {}
-    report = {
-        "model": str(args.model),
+    from fpga_opt.tools.fpga_compile import _run_facts
+
+    facts = {  # as the main flow's report.json: the deterministic design part, then the run's facts
+        "model": Path(args.model).name,
         "board": board.name,
         "part": board.part,
         "estimate": summary,
         "csim": verdict,
         "csim_passed": passed,
-        "project": str(project_dir),
-        "ir": str(opt_path),
+        "project": "hls",
+        "ir": Path(opt_path).name,
         "early_exit": section,
     }
+    report = {"design": facts, "run": _run_facts(Path(args.model), out, {})}
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=float) + "\n")
     lines = [
         "",

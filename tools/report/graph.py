@@ -11,6 +11,7 @@ of samples that reach it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,12 +73,18 @@ def _stream_shape(value: SSAValue) -> str:
     return str(stream)
 
 
+_JOIN_BUFFER = re.compile(r"\.in\d+\.fifo$")
+
+
 def _kind(op: Operation) -> str:
     if isinstance(op, ConditionalBufferOp):
         return "exit_buffer"
     if isinstance(op, FifoOp):
         layer = op.layer_name
-        return "skip" if ".skip" in layer or "skip" in layer.rsplit(".", 1)[-1] else "fifo"
+        # A skip buffer: minimize-residual-buffers' `.skip`, or the import's join buffer `<join>.in<N>.fifo`
+        # (frontend/builder.py: a full-tensor FIFO on a faster branch into an add or a concat).
+        skip = ".skip" in layer or "skip" in layer.rsplit(".", 1)[-1] or _JOIN_BUFFER.search(layer) is not None
+        return "skip" if skip else "fifo"
     if isinstance(op, ForkOp):
         return "fork"
     if isinstance(op, ExitDecisionOp):
