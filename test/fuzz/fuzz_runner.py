@@ -191,7 +191,27 @@ def _become_tool(case: Case, sandbox: Path, tmp: Path, out_path: Path, err_path:
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(target, fd)
         os.close(target)
+    _standard_streams()
     sys.argv = [case.tool, *case.argv]
+
+
+def _standard_streams() -> None:
+    """Python's standard streams on the child's fds 0, 1 and 2, as a freshly started tool has them.
+
+    The child inherits the parent's `sys.stdout`/`sys.stderr` objects, and under pytest those are
+    its capture files, not fds 1 and 2: every line a tool printed went to pytest's capture and the
+    case's own stderr stayed empty (an exit 1 with "nothing" said).  Rebinding them here makes the
+    forked child see what a user's process sees.
+    """
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - the process's own stream
+    sys.stdout = open(1, "w", encoding="utf-8", errors="strict", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    import logging
+
+    # pytest's log capture handlers live in the parent: a record logged in the child goes where it
+    # would for a user (Python's last-resort handler, on this stderr).
+    logging.root.handlers = [h for h in logging.root.handlers if type(h).__module__.split(".")[0] != "_pytest"]
 
 
 def _call_main(case: Case) -> int:
