@@ -397,7 +397,8 @@ FLAGS = {
         "--dequantize",
         "--no-frame-overlap",
     ],
-    "fpga-report": ["--json", "--board", "--clock-mhz", "--plot"],
+    "fpga-report": ["--json", "--board", "--clock-mhz", "--plot", "--html", "--sim-frames"],
+    "fpga-trace": ["--input", "-n", "--samples", "--seed", "--json", "--check", "--input-shape"],
     "fpga-compile": ["--frames", "--seed", "--board", "--pipeline", "--jobs", "--opt", "--input-shape"],
     "fpga-translate": ["--import-onnx", "--emit-hls", "-o", "--input-shape"],
     "fpga-profile-exits": [
@@ -482,7 +483,7 @@ def pipeline_text(draw) -> str:
 @st.composite
 def options_cases(draw) -> Case:
     files = _model_case("lenet5_int8")
-    tool = draw(st.sampled_from(TOOLS + ("fpga-opt", "fpga-opt")))
+    tool = draw(st.sampled_from(TOOLS + ("fpga-opt", "fpga-opt", "fpga-trace")))
     if tool == "fpga-opt" and draw(st.booleans()):
         flag = draw(st.sampled_from(["-p", "--pass-pipeline"]))
         return Case(
@@ -503,14 +504,17 @@ def options_cases(draw) -> Case:
         "fpga-compile": ["m.mlir", "-o", "c", "--no-csim"],
         "fpga-translate": [],
         "fpga-profile-exits": ["m.mlir", "--data", "d.npz"],
+        "fpga-trace": ["m.onnx", "-q", "-n", "1"],
     }[tool]
+    if tool == "fpga-trace":
+        files["m.onnx"] = corpus_onnx("lenet5_int8")
     argv = list(base)
     for _ in range(draw(st.integers(1, 3))):
         flag = draw(st.one_of(st.sampled_from(FLAGS[tool]), st.sampled_from(["--nope", "-Z", "--", "-"])))
         argv.append(flag)
         if draw(st.integers(0, 5)):
             argv.append(draw(st.one_of(int_text, float_text, nasty_text, st.just("m.mlir"))))
-    may = ["out.mlir", "c", "hls", "r.json", "o.npz"] + [a for a in argv if not a.startswith("-")][1:]
+    may = ["out.mlir", "c", "hls", "r.json", "o.npz", "report.html"] + [a for a in argv if not a.startswith("-")][1:]
     return Case("options", tool, argv, files, may_write=[m for m in may if m and m not in files])
 
 

@@ -81,6 +81,15 @@ class Outcome:
         return not self.problems
 
 
+THIRD_PARTY_TMP = frozenset({".ses"})
+"""Files other libraries keep in $TMPDIR across runs, not outputs of a tool: onnxruntime writes
+`$TMPDIR/.ses` (a session id it reuses) when it creates its first InferenceSession (fpga-trace)."""
+
+
+def _tmp_leftovers(tmp: Path) -> bool:
+    return any(p.name not in THIRD_PARTY_TMP for p in tmp.iterdir())
+
+
 PROBLEMS = ("traceback", "bug", "hang", "leftover", "changed-input", "multi-line", "exit-code")
 
 
@@ -310,7 +319,7 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
     if o.before_start:
         # Python's own start-up (site, the editable-install finder) ran no fpga-opt code: its
         # KeyboardInterrupt report is the interpreter's.  What remains checkable: nothing left behind.
-        if [p for p in after if p not in before] or any(tmp.iterdir()):
+        if [p for p in after if p not in before] or _tmp_leftovers(tmp):
             o.problems.append("leftover")
         return
     text = o.stdout + o.stderr
@@ -325,7 +334,7 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
     may_write = {os.path.normpath(p) for p in case.may_write} if o.code == 0 else set()
     new = [p for p in after if p not in before and not _inside(p, may_write)]
     temporaries = [p for p in after if ".fpga-opt-tmp" in p or ".partial-" in p]
-    if new or temporaries or any(tmp.iterdir()):
+    if new or temporaries or _tmp_leftovers(tmp):
         o.problems.append("leftover")
     changed = [p for p, h in before.items() if p not in may_write and after.get(p) != h and h != "dir"]
     if changed:
