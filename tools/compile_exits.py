@@ -581,7 +581,7 @@ def run(args, hooks: Hooks) -> int:
         "ir": Path(opt_path).name,
         "early_exit": section,
     }
-    report = {"design": facts, "run": _run_facts(Path(args.model), out, {})}
+    report = {"design": facts, "run": _run_facts(Path(args.model), Path(getattr(args, "final_output", out)), {})}
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=float) + "\n")
     lines = [
         "",

@@ -240,7 +240,14 @@ def run(args: argparse.Namespace) -> int:
 
         if args.pipeline is not None:
             raise FpgaOptError("--exit-data chooses its own passes; it does not take --pipeline")
-        return run_exits(args, Hooks(import_model, _module_text, _relocate_sidecar, _apply, _say))
+        # Its steps read back what they wrote: they write into the staging folder that becomes -o.
+        staged = argparse.Namespace(**{**vars(args), "output": str(staging_directory(out)), "final_output": str(out)})
+        try:
+            return run_exits(staged, Hooks(import_model, _module_text, _relocate_sidecar, _apply, _say))
+        except BaseException:
+            if args.keep:
+                commit_now()
+            raise
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
     if args.weights == "place" and args.pipeline is None:
         specs = _large_model_specs(args)
