@@ -11,7 +11,6 @@ of samples that reach it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,9 @@ from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 
 from fpga_opt.backend.costs.exit_rates import func_exit_structure, op_reach, recorded_probabilities
 from fpga_opt.dialects.dataflow import (
+    AddOp,
     ConditionalBufferOp,
+    ConvOp,
     DataflowOp,
     ExitDecisionOp,
     ExitMergeOp,
@@ -73,7 +74,16 @@ def _stream_shape(value: SSAValue) -> str:
     return str(stream)
 
 
-_JOIN_BUFFER = re.compile(r"\.in\d+\.fifo$")
+def _feeds_residual_join(fifo: Operation) -> bool:
+    """Whether the FIFO holds a residual branch: it feeds a conv's skip operand, or an add from a fork
+    (or from a conv's forwarded side output), whatever the importer or a pass named it."""
+    source = fifo.operands[0] if fifo.operands else None
+    from_branch = isinstance(source, OpResult) and (isinstance(source.op, ForkOp) or source.index > 0)
+    return any(
+        (isinstance(use.operation, ConvOp) and use.index > 0) or (isinstance(use.operation, AddOp) and from_branch)
+        for result in fifo.results
+        for use in result.uses
+    )
 
 
 def _kind(op: Operation) -> str:
@@ -81,10 +91,8 @@ def _kind(op: Operation) -> str:
         return "exit_buffer"
     if isinstance(op, FifoOp):
         layer = op.layer_name
-        # A skip buffer: minimize-residual-buffers' `.skip`, or the import's join buffer `<join>.in<N>.fifo`
-        # (frontend/builder.py: a full-tensor FIFO on a faster branch into an add or a concat).
-        skip = ".skip" in layer or "skip" in layer.rsplit(".", 1)[-1] or _JOIN_BUFFER.search(layer) is not None
-        return "skip" if skip else "fifo"
+        named_skip = ".skip" in layer or "skip" in layer.rsplit(".", 1)[-1]
+        return "skip" if named_skip or _feeds_residual_join(op) else "fifo"
     if isinstance(op, ForkOp):
         return "fork"
     if isinstance(op, ExitDecisionOp):
