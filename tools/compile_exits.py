@@ -568,7 +568,7 @@ def run(args, hooks: Hooks) -> int:
 
     estimate = design.attributes.get("dataflow.estimate")
     summary = {k: dict_value(estimate, k) for k in estimate.data} if estimate is not None else {}
-    from fpga_opt.tools.fpga_compile import _run_facts
+    from fpga_opt.tools.run_facts import run_facts
 
     facts = {  # as the main flow's report.json: the deterministic design part, then the run's facts
         "model": Path(args.model).name,
@@ -581,7 +581,7 @@ def run(args, hooks: Hooks) -> int:
         "ir": Path(opt_path).name,
         "early_exit": section,
     }
-    report = {"design": facts, "run": _run_facts(Path(args.model), Path(getattr(args, "final_output", out)), {})}
+    report = {"design": facts, "run": run_facts(Path(args.model), Path(getattr(args, "final_output", out)), {})}
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=float) + "\n")
     lines = [
         "",

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -58,6 +57,7 @@ from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.pipeline import parse_pipeline
+from fpga_opt.tools.run_facts import run_facts
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
@@ -422,11 +422,17 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
     csim.update({"reason": reason} if passed is None else {"detail": verdict})
     checks = [equivalence, csim]
     design.update(
-        {"estimate": estimate_summary(module), "checks": checks, "csim": verdict, "csim_passed": passed, "project": "hls"}
+        {
+            "estimate": estimate_summary(module),
+            "checks": checks,
+            "csim": verdict,
+            "csim_passed": passed,
+            "project": "hls",
+        }
     )
     if offchip is not None:
         design["offchip"] = offchip
-    report = {"design": design, "run": _run_facts(model, out, timings)}
+    report = {"design": design, "run": run_facts(model, out, timings)}
     write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     _write_html(optimised, work / "report.html", model.name, checks)
     _say(_report_text(design, board, out / "hls"))
@@ -454,7 +460,7 @@ def _run_partitioned(args, module, imported, weights, out: Path, work: Path, boa
     design.update(entries)
     design["project"] = "hls"
     design["schedule"] = schedule_summary(module, clock)
-    report = {"design": design, "run": _run_facts(model, out, timings)}
+    report = {"design": design, "run": run_facts(model, out, timings)}
     write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     lines = ["", "report", f"  board       {board.name} ({board.part}) at {clock:g} MHz"]
     lines += schedule_text(design["schedule"])
@@ -472,25 +478,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _run_facts(model: Path, out: Path, timings: dict[str, float]) -> dict:
-    """What differs from run to run: where, when, how long, with which versions."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {"python": platform.python_version()}
-    for package in ("fpga-opt", "xdsl", "numpy", "onnx"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    return {
-        "model_path": str(model.absolute()),
-        "output": str(out.absolute()),
-        "seconds": {step: round(value, 3) for step, value in timings.items()},
-        "versions": versions,
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
 
 
 def _large_model_specs(args: argparse.Namespace) -> list[str]:
