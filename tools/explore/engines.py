@@ -146,6 +146,10 @@ class DaskEngine:
                 self.client = Client(address, timeout="10s")
             except OSError as error:
                 raise FpgaOptError(f"--cluster {address}: cannot reach the Dask scheduler ({error})") from None
+            except (ValueError, TypeError) as error:  # Dask's words for an address it cannot parse
+                raise FpgaOptError(
+                    f"--cluster {address}: not a Dask scheduler address, e.g. tcp://host:8786 or 'local' ({error})"
+                ) from None
         self.workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
         self.evaluator = self.client.scatter(evaluator, broadcast=True)
 

@@ -539,3 +539,54 @@ def test_a_value_used_before_its_definition(lenet, work, capsys):
 def test_a_newline_in_an_argument_stays_on_one_line(lenet, work, capsys):
     line = assert_fails_cleanly("fpga-opt", ["m.mlir", "--", "a\nb"], "unrecognized arguments", work, capsys)
     assert "a\\nb" in line
+
+
+# --------------------------------------------------------------------------
+# fpga-explore: its FRONT.designs folder is part of the run's transaction
+# --------------------------------------------------------------------------
+
+EXPLORE_ONE = ["--board", "kv260", "--budget", "1", "--workers", "1", "--bits", "8", "--budgets", "0.5", "--quiet"]
+
+
+def test_explore_failing_late_leaves_the_old_designs_and_nothing_new(tmp_path, capsys, monkeypatch):
+    # The search succeeds, then FRONT.csv cannot be written (a folder is there): the designs staged
+    # before it must vanish, and the folder from an earlier run must stay as it was.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.designs").mkdir()
+    (tmp_path / "f.designs" / "point-9.onnx").write_bytes(b"an earlier run's design")
+    (tmp_path / "f.csv").mkdir()
+    model = tmp_path / "m.onnx"
+    model.write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    assert_fails_cleanly("fpga-explore", ["m.onnx", *EXPLORE_ONE, "-o", "f.json"], "f.csv", tmp_path, capsys)
+
+
+def test_explore_success_replaces_the_designs_folder_whole(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.umask(0o022)
+    (tmp_path / "f.designs").mkdir()
+    (tmp_path / "f.designs" / "point-9.onnx").write_bytes(b"an earlier run's design")
+    (tmp_path / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    code, _, err = run_tool("fpga-explore", ["m.onnx", *EXPLORE_ONE, "-o", "f.json"], capsys)
+    assert code == 0, err
+    designs = sorted(p.name for p in (tmp_path / "f.designs").iterdir())
+    assert designs and "point-9.onnx" not in designs, designs
+    assert (tmp_path / "f.designs").stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.designs", "f.json", "m.onnx"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--budget", "10000000000000", "--budget: the number of evaluations must be in [1, 100000]"),
+        ("--population", "1000000000", "--population: the population (0: budget/4) must be in [0, 1000]"),
+        ("--workers", "1000000000", "--workers: the number of local worker processes must be in [1, 1024]"),
+        ("--seed", "-1", "--seed: the seed must be in [0,"),
+        ("--accuracy-tolerance", "nan", "--accuracy-tolerance: the tolerance must be a number in [0, 1]"),
+        ("--cluster", "nope", "--cluster nope: not a Dask scheduler address"),
+    ],
+)
+def test_explore_option_bounds(tmp_path, capsys, monkeypatch, flag, value, expected):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    argv = ["m.onnx", *EXPLORE_ONE, "-o", "f.json", flag, value]
+    assert_fails_cleanly("fpga-explore", argv, expected, tmp_path, capsys)
