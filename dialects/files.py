@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,15 +45,29 @@ _PENDING: set[Path] = set()
 # --------------------------------------------------------------------------
 
 
-def check_output_file(path: str | Path | None, option: str = "-o") -> Path:
-    """The output file `path`, or a one-line error if no file can be written there."""
+def check_output_file(path: str | Path | None, option: str = "-o", inputs: Iterable[str | Path | None] = ()) -> Path:
+    """The output file `path`, or a one-line error if no file can be written there.
+
+    `inputs` are the run's input files that this output must not replace (a report written over
+    the model it reports on is a typo, not a wish).
+    """
     if path is None or str(path).strip() == "":
         raise FpgaOptError(f"{option}: the output path is empty; give a file name")
     path = Path(path)
     if path.is_dir():
         raise FpgaOptError(f"{option} {path}: is a directory; give a file name")
     _check_parents(path, option)
+    for source in inputs:
+        if source is not None and str(source).strip() and _same_file(path, Path(source)):
+            raise FpgaOptError(f"{option} {path}: is an input of this run ({source}); give another output name")
     return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def check_output_dir(path: str | Path | None, option: str = "-o") -> Path:

@@ -28,7 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError, check_range
-from fpga_opt.dialects.files import check_output_file, scratch_directory, staging_directory, write_atomically
+from fpga_opt.dialects.files import (
+    check_output_file,
+    load_arrays,
+    scratch_directory,
+    staging_directory,
+    write_atomically,
+)
 from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import render
 
@@ -46,20 +52,21 @@ def _csv_list(text: str, cast, what: str) -> list:
 
 
 def _load_npz(path: str, what: str, need_labels: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    p = Path(path)
-    if not p.is_file():
+    if not Path(path).is_file():
         raise FpgaOptError(f"{what} {path}: no such file")
-    try:
-        with np.load(p) as data:
-            arrays = {k: data[k] for k in data.files}
-    except Exception as error:
-        raise FpgaOptError(f"{what} {path}: not a readable .npz ({type(error).__name__})") from None
-    if "x" not in arrays or (need_labels and "y" not in arrays):
+    arrays = load_arrays(path, what)  # every way the file can be broken is one line there
+    if not isinstance(arrays, dict) or "x" not in arrays or (need_labels and "y" not in arrays):
         raise FpgaOptError(f"{what} {path}: needs arrays 'x' (inputs, NCHW or NCL) and 'y' (integer labels)")
-    x, y = arrays["x"].astype(np.float32), arrays.get("y")
+    x, y = arrays["x"], arrays.get("y")
+    if x.ndim < 2 or len(x) == 0:
+        raise FpgaOptError(f"{what} {path}: 'x' must be a non-empty batch of samples (N, C, ...), got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise FpgaOptError(f"{what} {path}: 'x' holds NaN or infinite values")
     if y is not None and (y.ndim != 1 or len(y) != len(x)):
         raise FpgaOptError(f"{what} {path}: 'y' must hold one label per sample of 'x' ({len(x)}), got shape {y.shape}")
-    return x, (y.astype(np.int64) if y is not None else None)
+    if y is not None and (y.dtype.kind not in "iub" or (len(y) and y.min() < 0)):
+        raise FpgaOptError(f"{what} {path}: 'y' must hold class indices (integers >= 0)")
+    return x.astype(np.float32), (y.astype(np.int64) if y is not None else None)
 
 
 def _input_shape(model_path: Path) -> tuple[int, ...]:
@@ -284,10 +291,14 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
+    if not Path(args.model).is_file():  # before the search's imports (seconds): a typo is told at once
+        raise FpgaOptError(
+            f"{args.model}: no such file" if not Path(args.model).exists() else f"{args.model}: not a file"
+        )
     from fpga_opt.tools.explore.engines import make_engine
     from fpga_opt.tools.explore.search import nsga2, random_search
 
-    check_options(args)
     out = check_output_file(args.output)
     if out.suffix != ".json":
         raise FpgaOptError(f"-o {out}: the front is written as JSON; give a .json path")

@@ -213,7 +213,7 @@ def main(argv: list[str]) -> int:
     check_range("--samples", "the sample count", args.samples, 1, MAX_SAMPLES)
     check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
     if args.json is not None:
-        check_output_file(args.json, "--json")
+        check_output_file(args.json, "--json", inputs=(args.model, args.input))
     return run(args)
 
 

@@ -849,7 +849,15 @@ EXPLORE_FLAGS = {
     "--workers": ["0", "-1", "1", "2", "1000000000", "x"],
     "--seed": ["-1", "0", "7", "18446744073709551616", "x", "1e3"],
     "--cluster": ["", "nope", "tcp://", "tcp://127.0.0.1:1", "tls://x:0", "local"],
-    "--objectives": ["throughput", "throughput,throughput", "accuracy,power", "nope,power", ",", "", "energy,resources"],
+    "--objectives": [
+        "throughput",
+        "throughput,throughput",
+        "accuracy,power",
+        "nope,power",
+        ",",
+        "",
+        "energy,resources",
+    ],
     "--bits": ["0", "-1", "1", "64", "65", "1000000000", "", ",", "x", "8,8", "2,4"],
     "--budgets": ["0", "1", "2", "nan", "-0.5", "inf", "", "0.1,0.9", "1e-300"],
     "--clocks": ["0", "-1", "1e308", "nan", "inf", "1e-300", "", "100,200", "5000"],
@@ -1006,9 +1014,7 @@ def trace_cases(draw) -> Case:
             files["x.npy"] = _npy(np.zeros((1, 1, 28, 28), np.float32))
     if draw(st.booleans()) and "--json" not in argv:
         argv += ["--json", "t.json"]
-    return Case(
-        "trace", "fpga-trace", argv, files, dirs=["adir"], may_write=["t.json", "new"], note=f"{name}: {kind}"
-    )
+    return Case("trace", "fpga-trace", argv, files, dirs=["adir"], may_write=["t.json", "new"], note=f"{name}: {kind}")
 
 
 # --------------------------------------------------------------------------
