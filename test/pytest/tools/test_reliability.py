@@ -590,3 +590,41 @@ def test_explore_option_bounds(tmp_path, capsys, monkeypatch, flag, value, expec
     (tmp_path / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
     argv = ["m.onnx", *EXPLORE_ONE, "-o", "f.json", flag, value]
     assert_fails_cleanly("fpga-explore", argv, expected, tmp_path, capsys)
+
+
+def _labelled(path: Path, **arrays) -> None:
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "expected"),
+    [
+        ({"x": np.zeros(3, np.float32), "y": np.zeros(3, np.int64)}, "'x' must be a non-empty batch"),
+        ({"x": np.array(1.0), "y": np.array(1)}, "'x' must be a non-empty batch"),
+        ({"x": np.zeros((4, 1, 28, 28)), "y": np.zeros((4, 2), np.int64)}, "'y' must hold one label per sample"),
+        ({"x": np.zeros((4, 1, 28, 28)), "y": np.full(4, -7)}, "'y' must hold class indices"),
+        ({"x": np.full((4, 1, 28, 28), np.nan), "y": np.zeros(4, np.int64)}, "NaN or infinite"),
+        ({"x": np.zeros((4, 1, 28, 28), "datetime64[s]"), "y": np.zeros(4, np.int64)}, "not numbers"),
+    ],
+)
+def test_explore_labelled_data_that_is_not_what_it_claims(arrays, expected, work, capsys):
+    """These raised TypeError (len() of a 0-d array) or ValueError (astype) as internal errors."""
+    (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    _labelled(work / "d.npz", **arrays)
+    argv = ["m.onnx", *EXPLORE_ONE, "-o", "f.json", "--data", "d.npz"]
+    assert_fails_cleanly("fpga-explore", argv, expected, work, capsys)
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv", "expected"),
+    [
+        ("fpga-trace", ["m.onnx", "-n", "1", "--json", "m.onnx"], "--json m.onnx: is an input of this run"),
+        ("fpga-sim", ["m.mlir", "-q", "--report-json", "m.mlir"], "--report-json m.mlir: is an input of this run"),
+        ("fpga-report", ["m.mlir", "--json", "m.mlir"], "--json m.mlir: is an input of this run"),
+        ("fpga-report", ["m.mlir", "--html", "./m.mlir"], "--html m.mlir: is an input of this run"),
+    ],
+)
+def test_a_report_written_over_an_input_is_refused(tool, argv, expected, lenet, work, capsys):
+    """fpga-trace --json m.onnx replaced the model with its JSON trace (found by the fuzzer's trace family)."""
+    (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    assert_fails_cleanly(tool, argv, expected, work, capsys)
