@@ -67,11 +67,24 @@ def _inputs(args, names: list[str], shapes: dict[str, tuple[int, ...]]) -> dict[
         missing = [n for n in names if n not in arrays]
         if missing:
             raise FpgaOptError(f"{args.input}: no array for input(s) {', '.join(missing)}")
-        return {n: np.asarray(arrays[n], dtype=np.float32) for n in names}
+        return {n: _batch(args.input, n, np.asarray(arrays[n], dtype=np.float32), shapes[n]) for n in names}
     if args.samples < 1:
         raise FpgaOptError(f"--samples must be at least 1, got {args.samples}")
     rng = np.random.default_rng(args.seed)
     return {n: rng.standard_normal((args.samples, *shapes[n][1:])).astype(np.float32) for n in names}
+
+
+def _batch(source: str, name: str, array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`array` as a batch of the model's input `shape` (one sample gets a batch axis), or one line."""
+    sample = tuple(shape[1:])
+    if array.shape == sample:
+        return array[None]
+    if array.ndim == len(shape) and array.shape[1:] == sample and len(array) > 0:
+        return array
+    wanted = "x".join(str(d) for d in sample)
+    raise FpgaOptError(
+        f"{source}: input '{name}' has shape {array.shape}; the model takes a batch Nx{wanted} (or one {wanted} sample)"
+    )
 
 
 def _top1(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float | None:

@@ -628,3 +628,38 @@ def test_a_report_written_over_an_input_is_refused(tool, argv, expected, lenet, 
     """fpga-trace --json m.onnx replaced the model with its JSON trace (found by the fuzzer's trace family)."""
     (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
     assert_fails_cleanly(tool, argv, expected, work, capsys)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (b"this is not python(\n", "not a Python model builder (SyntaxError"),
+        (b"KNOBS = {}\x00\n", "not a Python model builder (SyntaxError"),
+        (b"import sys\nsys.exit(3)\n", "the model builder called sys.exit(3) while loading"),
+        (b"raise RuntimeError('broken')\n", "the model builder failed while loading (RuntimeError: broken)"),
+    ],
+)
+def test_explore_model_builders_that_break_while_loading(source, expected, work, capsys):
+    """The builder is the user's code: its failure is one line about it, not an internal error or exit 3."""
+    (work / "b.py").write_bytes(source)
+    _labelled(work / "d.npz", x=np.zeros((8, 1, 28, 28), np.float32), y=np.zeros(8, np.int64))
+    argv = ["b.py", *EXPLORE_ONE, "-o", "f.json", "--train-data", "d.npz"]
+    assert_fails_cleanly("fpga-explore", argv, expected, work, capsys)
+
+
+def test_trace_input_of_the_wrong_shape(work, capsys):
+    """onnxruntime's InvalidArgument on a 9x3x9 input was an internal error."""
+    (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    np.savez(work / "x.npz", input=np.zeros((9, 3, 9), np.float32))
+    expected = "input 'input' has shape (9, 3, 9); the model takes a batch Nx1x28x28"
+    assert_fails_cleanly("fpga-trace", ["m.onnx", "-q", "--input", "x.npz"], expected, work, capsys)
+
+
+def test_an_opset_no_onnx_knows(work, capsys):
+    """Opset 2^40 reached onnx.defs.get_schema, which raised TypeError (an internal error)."""
+    model = onnx.load(MODELS / "lenet5_int8.onnx")
+    model.opset_import[0].version = 2**40
+    (work / "m.onnx").write_bytes(model.SerializeToString())
+    expected = "opset 1099511627776 is newer than any the installed onnx"
+    assert_fails_cleanly("fpga-trace", ["m.onnx", "-q", "-n", "1"], expected, work, capsys)
+    assert_fails_cleanly("fpga-translate", ["--import-onnx", "m.onnx", "-o", "o.mlir"], expected, work, capsys)
