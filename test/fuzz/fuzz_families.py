@@ -517,7 +517,18 @@ def options_cases(draw) -> Case:
         if draw(st.integers(0, 5)):
             argv.append(draw(st.one_of(int_text, float_text, nasty_text, st.just("m.mlir"))))
     may = ["out.mlir", "c", "hls", "r.json", "o.npz", "report.html"] + [a for a in argv if not a.startswith("-")][1:]
-    return Case("options", tool, argv, files, may_write=[m for m in may if m and m not in files])
+    may = [m for m in may if m and m not in files]
+    # A file the user names as an output may be replaced, unless it is one of this run's inputs
+    # (fpga-trace --json m.mlir replaces m.mlir, which fpga-trace does not read).
+    inputs = {"fpga-trace": {"m.onnx"}, "fpga-profile-exits": {"m.mlir", "m.weights.npz", "d.npz"}}.get(
+        tool, {"m.mlir", "m.weights.npz"}
+    )
+    may += [v for f, v in zip(argv, argv[1:], strict=False) if f in OUTPUT_FLAGS and v in files and v not in inputs]
+    return Case("options", tool, argv, files, may_write=may)
+
+
+OUTPUT_FLAGS = {"-o", "--json", "--report-json", "--write-ir", "--html", "--plot", "--output"}
+"""Flags whose value is a file the tool writes."""
 
 
 # --------------------------------------------------------------------------
