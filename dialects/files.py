@@ -239,7 +239,8 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
     testbench) writes it here: there it is on disk at once, and the folder is
     removed when the block ends, on success, error or signal alike.
     """
-    folder = Path(os.path.abspath(tempfile.mkdtemp(prefix=prefix)))
+    folder = Path(os.path.abspath(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")))
+    _sweep_stale_scratch(folder.parent, prefix)
     _SCRATCH.add(folder)
     _PENDING.add(folder)
     try:
@@ -321,6 +322,18 @@ def _sweep_stale_staging(parent: Path, name: str) -> None:
     for entry in entries:
         pid_text = entry[len(prefix) :].split("-", 1)[0]
         if pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(parent / entry, ignore_errors=True)
+
+
+def _sweep_stale_scratch(parent: Path, prefix: str) -> None:
+    """Remove scratch folders `prefix<pid>-*` whose process is gone (a SIGKILL left them in $TMPDIR)."""
+    try:
+        entries = [e.name for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(prefix) :].split("-", 1)[0]
+        if pid_text.isdigit() and "-" in entry[len(prefix) :] and not _alive(int(pid_text)):
             shutil.rmtree(parent / entry, ignore_errors=True)
 
 

@@ -663,3 +663,23 @@ def test_an_opset_no_onnx_knows(work, capsys):
     expected = "opset 1099511627776 is newer than any the installed onnx"
     assert_fails_cleanly("fpga-trace", ["m.onnx", "-q", "-n", "1"], expected, work, capsys)
     assert_fails_cleanly("fpga-translate", ["--import-onnx", "m.onnx", "-o", "o.mlir"], expected, work, capsys)
+
+
+def test_a_scratch_folder_left_by_sigkill_is_removed_by_the_next_run(tmp_path, monkeypatch):
+    """fpga-explore's scratch folder is in $TMPDIR, where no re-run's output write sweeps: the next
+    scratch folder of the same tool removes those of processes that are gone (and only those)."""
+    import tempfile
+
+    from fpga_opt.dialects.files import scratch_directory
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"fpga-explore-{int(dead.stdout)}-abc123"
+    alive = tmp_path / f"fpga-explore-{os.getpid()}-def456"
+    other = tmp_path / "fpga-explorer-notes"
+    for folder in (stale, alive, other):
+        folder.mkdir()
+        (folder / "q.onnx").write_bytes(b"x")
+    with scratch_directory("fpga-explore-") as scratch:
+        assert scratch.name.startswith(f"fpga-explore-{os.getpid()}-")
+    assert not stale.exists() and alive.exists() and other.exists()
