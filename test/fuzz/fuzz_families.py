@@ -901,7 +901,7 @@ def _explore_outputs(out: str) -> list[str]:
     if not out.strip():
         return []
     base = Path(out)
-    stem = base.with_suffix("")
+    stem = base.with_suffix("") if base.name else base  # "." and "adir/" have no name to change
     names = [out, f"{stem}.csv", f"{stem}.designs", f"{stem}.all.json", "e"]
     names += [f"{stem}.throughput_energy.png", f"{stem}.accuracy_resources.png", str(base.parent)]
     return [n for n in names if n not in (".", "")]
