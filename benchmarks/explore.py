@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--board", default="kv260")
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--seeds", default="0,1,2,3,4", help="search seeds; the figure is the median over them")
+    parser.add_argument("--population", type=int, default=0, help="NSGA-II population (default fpga-explore's)")
     parser.add_argument("--eval-samples", type=int, default=200)
     parser.add_argument("--objectives", default=None, help="the objectives searched and measured (default: all six)")
     parser.add_argument("--batch", type=int, default=16, help="candidates in the timed batch")
@@ -92,7 +93,7 @@ def main() -> None:
     if opts.objectives:
         argv += ["--objectives", opts.objectives]
     args = fpga_explore.build_parser().parse_args(argv)
-    population = population_for(opts.budget)
+    population = opts.population or population_for(opts.budget)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (1 min) before the runs")
     with tempfile.TemporaryDirectory(prefix="explore-bench-") as workdir:
         _, evaluator, space, objectives, _, n = fpga_explore.prepare(args, workdir)

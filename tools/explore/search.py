@@ -116,8 +116,8 @@ RESET_PROBABILITY = 0.25
 
 
 def population_for(budget: int) -> int:
-    """Candidates per NSGA-II generation: about budget / 8, within [6, 16]."""
-    return max(6, min(16, budget // 8))
+    """Candidates per NSGA-II generation: about budget / 4, within [4, 16]."""
+    return max(4, min(16, budget // 4))
 
 
 def mutate(x: Sequence[int], upper: Sequence[int], rng: np.random.Generator, rate: float) -> tuple[int, ...]:
@@ -134,31 +134,37 @@ def mutate(x: Sequence[int], upper: Sequence[int], rng: np.random.Generator, rat
     return tuple(out)
 
 
-def uniform_bits(space: Space, rng: np.random.Generator) -> tuple[int, ...]:
-    """A random design whose layers all share one weight and one activation bit width."""
-    _, xu = space.bounds()
-    genes = [int(rng.integers(0, hi + 1)) for hi in xu]
-    w, a = (int(rng.integers(0, len(space.genes[0].choices))) for _ in range(2))
-    for i, g in enumerate(space.genes):
-        if g.name.startswith("bits."):
-            genes[i] = w if g.name.endswith(".w") else a
-    return tuple(genes)
-
-
 def first_population(space: Space, population: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
-    """The reference design, then uniform-bit designs alternating with uniformly random ones (all distinct)."""
+    """The reference design, then a Latin hypercube over the design-wide choices (all distinct).
+
+    Every gene other than the per-layer bit widths (board, clock, budget, thresholds, knobs) and one
+    weight and one activation width shared by every layer are each cut into strata, one per design,
+    visited in a random order: the first population spans every clock, budget and precision level
+    evenly instead of leaving corners of the space to chance."""
     _, xu = space.bounds()
     first = [space.reference()]
-    has_bits = any(g.name.startswith("bits.") for g in space.genes)
-    tries = 0
-    while len(first) < min(population, space.cardinality()) and tries < 100 * population:
-        tries += 1
-        if has_bits and len(first) % 2 == 1:
-            g = uniform_bits(space, rng)
-        else:
-            g = tuple(int(v) for v in rng.integers(0, np.array(xu) + 1))
-        if g not in first:
-            first.append(g)
+    n = min(population, space.cardinality()) - 1
+    if n <= 0:
+        return first
+    bit_choices = next((len(g.choices) for g in space.genes if g.name.startswith("bits.")), 0)
+
+    def strata(choices: int) -> np.ndarray:
+        return ((rng.permutation(n) + rng.random(n)) * choices / n).astype(int)
+
+    columns = {i: strata(hi + 1) for i, (g, hi) in enumerate(zip(space.genes, xu, strict=True))
+               if not g.name.startswith("bits.")}  # fmt: skip
+    w, a = (strata(bit_choices), strata(bit_choices)) if bit_choices else (None, None)
+    for k in range(n):
+        genes = []
+        for i, g in enumerate(space.genes):
+            if g.name.startswith("bits."):
+                genes.append(int((w if g.name.endswith(".w") else a)[k]))  # type: ignore[index]
+            else:
+                genes.append(int(columns[i][k]))
+        g = tuple(genes)
+        while g in first:  # a repeat (a small space): a random neighbour instead
+            g = mutate(g, xu, rng, 0.5)
+        first.append(g)
     return first
 
 
