@@ -361,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget", type=int, default=DEFAULT_BUDGET, help=f"distinct candidates to evaluate (default {DEFAULT_BUDGET})"
     )
-    p.add_argument("--population", type=int, default=0, help="NSGA-II population (default: budget/8, 6..16)")
+    p.add_argument("--population", type=int, default=0, help="NSGA-II population (default: budget/4, 4..16)")
     p.add_argument(
         "--seed", type=int, default=0, help="random seed (the front is the same for a seed, whatever --workers)"
     )

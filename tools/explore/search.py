@@ -7,17 +7,16 @@ clock and budget: what select-folding alone would build) and samples the box uni
 
 NSGA-II (Deb et al., 2002) is given what a designer knows about this space:
 
-* **seeded start**: the reference design, and designs with one bit width for every layer (the
-  usual hand-made precision choice) at random clocks and budgets, alternating with uniformly
-  random ones (diversity).  A random per-layer mix almost always has a 2- or 3-bit layer
-  somewhere, which ruins the accuracy; uniform widths span the accuracy axis instead;
+* **seeded start**: the reference design, then a Latin hypercube over the design-wide genes
+  (board, clock, budget, thresholds, knobs) and one weight and one activation width shared by
+  every layer (the usual hand-made precision choice).  A random per-layer mix almost always has
+  a 2- or 3-bit layer somewhere, which ruins the accuracy; the hypercube spans every clock,
+  budget and precision level in the first generation instead;
 * **integer operators**: simulated binary crossover with rounding (pymoo's recipe for ordinal
   integers) and a mutation that steps a gene to a neighbouring choice or, less often, to any
-  choice (polynomial mutation with rounding mostly rounds back to the parent on 4-7 choices);
+  choice (polynomial mutation with rounding mostly rounds back to the parent on 4-11 choices);
 * **novelty repair**: an offspring already evaluated, or twice in its generation, is mutated
-  again until it is new, so every evaluation of the budget explores;
-* **small generations**: about budget / 8 candidates each, so a budget of 60 runs 7-8
-  generations of selection rather than 3-4.
+  again until it is new, so every evaluation of the budget explores.
 
 A design that does not fit the board is infeasible (one constraint violated) and loses every
 comparison with a feasible one.  The batch of a generation goes to the engine at once; results
