@@ -66,7 +66,8 @@ def main() -> int:
             if point["id"] in simulated:
                 csim_run += 1
                 report = json.loads((out_dir / "report.json").read_text()) if (out_dir / "report.json").exists() else {}
-                verdict = "passed" if done.returncode == 0 and report.get("csim_passed") else "FAILED"
+                passed = report.get("design", {}).get("csim_passed")  # report.json: {"design": ..., "run": ...}
+                verdict = "passed" if done.returncode == 0 and passed else "FAILED"
                 csim_ok += verdict == "passed"
             if done.returncode != 0 and point["id"] not in simulated:
                 print(f"{point['id']:>4} fpga-compile failed: {done.stderr.strip().splitlines()[-1:]}")
