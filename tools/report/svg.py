@@ -169,7 +169,7 @@ def _layer_body(info: NodeInfo, left: float, top: float, w: float, interval: flo
     bar_css = "share full" if bottleneck or share >= 0.999 else ("share busy" if share >= 0.75 else "share")
     fold = folding_text(layer.get("folding", {}))
     reach = f" \u00b7 reach {100 * info.reach:.1f}%" if info.reach is not None and info.reach < 1.0 else ""
-    placed = f" \u00b7 {PLACEMENT_TEXT.get(info.placement, info.placement)} weights" if info.placement else ""
+    placed = f" \u00b7 w: {PLACEMENT_SHORT.get(info.placement, info.placement)}" if info.placement else ""
     kind = provider_text(info) if info.provider else f"{info.op}  {fold}".rstrip() + reach + placed
     resources = " ".join(
         f"{label} {compact(layer.get(key, 0))}"
@@ -187,7 +187,9 @@ def _layer_body(info: NodeInfo, left: float, top: float, w: float, interval: flo
 
 
 PLACEMENT_TEXT = {"dram": "DRAM", "generated": "generated", "bram": "BRAM", "uram": "URAM", "lutram": "LUTRAM"}
-"""Where a layer's weights are, as the drawing and its tooltips say it."""
+"""Where a layer's weights are, as the tooltips and the layer table say it."""
+PLACEMENT_SHORT = {**PLACEMENT_TEXT, "generated": "gen."}
+"""The same in a layer's box (`conv ci=2 co=1 f=9 · w: gen.`), where room is short."""
 
 
 def provider_text(info: NodeInfo) -> str:
