@@ -77,3 +77,17 @@ def test_short_work_stays_silent_through_the_delay():
     )
     assert done.returncode == 0 and done.stderr == ""
     assert progress_module.DELAY_S >= 1.0
+
+
+def test_place_weights_and_partition_show_their_searches(terminal, tmp_path):
+    from fpga_opt.tools import fpga_opt
+
+    stderr = terminal()
+    model = str(REPO / "examples/models/lenet5_int8.onnx")
+    fpga_opt.main([model, "-p", "place-weights{board=kv260}", "-o", str(tmp_path / "placed.mlir")])
+    assert "place-weights: search" in stderr.getvalue() and "moves" in stderr.getvalue()
+    fpga_opt.main([model, "-p", "partition{board=kv260}", "-o", str(tmp_path / "parts.mlir")])
+    assert "partition: folding partitions" in stderr.getvalue() and "1/1" in stderr.getvalue()
+    before = stderr.getvalue()
+    fpga_opt.main([model, "-p", "partition{board=kv260}", "-o", str(tmp_path / "again.mlir"), "--quiet"])
+    assert stderr.getvalue() == before
