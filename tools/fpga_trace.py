@@ -32,6 +32,7 @@ import numpy as np
 from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.files import check_output_file, write_atomically
 from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.tables import render
 
 MIN_EQUAL = 0.999
 MAX_LSB = 1.0
@@ -178,21 +179,13 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
         f"reference {summary['reference']}"
     ]
     if not quiet:
-        rows = [("layer", "op", "kind", "iso equal%", "iso max", "chain equal%", "chain max", "onnx tensor")]
-        for t in summary["layers"]:
-            rows.append(
-                (t["layer"], t["op"].split(".")[-1], t["kind"], *_fmt(t["isolated"], t["kind"]),
-                 *_fmt(t["chained"], t["kind"]), t["tensor"])
-            )  # fmt: skip
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        for k, r in enumerate(rows):
-            lines.append(
-                "  ".join(
-                    c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-                )
-            )
-            if k == 0:
-                lines.append("  ".join("-" * w for w in widths))
+        header = ("layer", "op", "kind", "iso equal%", "iso max", "chain equal%", "chain max", "onnx tensor")
+        rows = [
+            (t["layer"], t["op"].split(".")[-1], t["kind"], *_fmt(t["isolated"], t["kind"]),
+             *_fmt(t["chained"], t["kind"]), t["tensor"])
+            for t in summary["layers"]
+        ]  # fmt: skip
+        lines.append(render(header, rows, right={3, 4, 5, 6}))
         lines.append("(max: integers in LSBs of the layer's output scale, floats relative to the largest value)")
     first = summary["first_divergence"]
     lines.append(f"first layer that diverges: isolated {first['isolated'] or '-'}, chained {first['chained'] or '-'}")
