@@ -91,3 +91,12 @@ def test_place_weights_and_partition_show_their_searches(terminal, tmp_path):
     before = stderr.getvalue()
     fpga_opt.main([model, "-p", "partition{board=kv260}", "-o", str(tmp_path / "again.mlir"), "--quiet"])
     assert stderr.getvalue() == before
+
+
+def test_fpga_explore_counts_its_evaluations(terminal, tmp_path):
+    from fpga_opt.tools.fpga_explore import main
+
+    stderr = terminal()
+    small = ["--bits", "8", "--budgets", "0.5", "--clocks", "200", "--population", "4", "--budget", "4"]
+    main([str(REPO / "examples/models/lenet5.onnx"), "--board", "kv260", "-o", str(tmp_path / "f.json"), *small])
+    assert "fpga-explore" in stderr.getvalue() and "/4 [" in stderr.getvalue() and "evals" in stderr.getvalue()
