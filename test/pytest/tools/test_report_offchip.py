@@ -4,7 +4,7 @@ The model is SqueezeNet 1.1 as torch's exporter wrote it and onnxruntime's
 quantiser quantised it (examples/zoo/models, committed: nothing is built or
 downloaded here).  Two designs: place-weights with two layers streamed from
 DRAM and one generated (OVSF), drawn by fpga-report; and fpga-compile
-`--weights partition` on a KV260 cut down to 26 RAMB18s (two partitions),
+`--weights partition` on a KV260 cut down to 26 RAMB18s (examples/boards/kv260_cut.toml: two partitions),
 whose output folder holds report.json and report.html.
 """
 
@@ -20,7 +20,7 @@ from browser import chromium, dump_dom, screenshot
 from test_report_html import NO_BROWSER, REPO, node, read_page, tool
 
 MODEL = REPO / "examples/zoo/models/squeezenet1_1.qdq_tensor.onnx"
-BOARD = 'base = "kv260"\nbram18 = 26\nuram = 0\nlut = 30000\nbitstream_bits = 1024000\nconfig_gbps = 6.4\n'
+BOARD = REPO / "examples/boards/kv260_cut.toml"  # 26 RAMB18s, no URAM, 30k LUTs: two partitions
 STREAMED = ("features.features.12.e3.e3.0.Conv", "classifier.classifier.1.Conv")
 GENERATED = "features.features.3.e3.e3.0.Conv"
 
@@ -40,8 +40,7 @@ def placed(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def partitioned(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("partitioned")
-    (work / "small.toml").write_text(BOARD)
-    args = ["--board", "small.toml", "--weights", "partition", "--no-csim", "--frames", "1", "-o", "out", "-q"]
+    args = ["--board", str(BOARD), "--weights", "partition", "--no-csim", "--frames", "1", "-o", "out", "-q"]
     tool("fpga-compile", str(MODEL), *args, cwd=work)
     done = tool("fpga-report", "out/squeezenet1_1.qdq_tensor.opt.mlir", "--json", "sq.json", "--sim-frames", "0",
                 cwd=work)  # fmt: skip
