@@ -10,7 +10,6 @@ report gives the schedule's FPS, the batch's latency and what binds.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def run_partitioned(
         f"== imported IR, bit for bit  {time.perf_counter() - t0:.1f} s"
     )
     t0 = time.perf_counter()
-    projects = partition_projects(module, weights, inputs=inputs, python=sys.executable)
+    projects = partition_projects(module, weights, inputs=inputs)
     count = sum(1 for k in projects if k.startswith("p"))
     say(
         f"[4/{total_steps}] lower     lower-dataflow-to-hls on each of {count} partitions  {time.perf_counter() - t0:.1f} s"
@@ -93,7 +92,7 @@ def run_partitioned(
     return report, passed
 
 
-def partition_projects(module: ModuleOp, weights, *, inputs=None, python: str | None = None) -> dict:
+def partition_projects(module: ModuleOp, weights, *, inputs=None) -> dict:
     """Each partition lowered alone (lower-dataflow-to-hls), then its project (backend/hls/partitions.py)."""
     from fpga_opt.backend.hls.partitions import build_partition_projects, partition_module
     from fpga_opt.dialects import make_context
@@ -106,7 +105,7 @@ def partition_projects(module: ModuleOp, weights, *, inputs=None, python: str | 
         LowerDataflowToHlsPass().apply(make_context(), single)
         single.verify()
         lowered.append(single)
-    return build_partition_projects(module, lowered, weights, inputs=inputs, python=python)
+    return build_partition_projects(module, lowered, weights, inputs=inputs)
 
 
 def schedule_text(summary: dict) -> list[str]:
