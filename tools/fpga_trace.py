@@ -47,7 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fpga-trace", description="Per-layer comparison of an imported ONNX model with onnxruntime."
     )
     p.add_argument("model", help="an ONNX model (float, QDQ, QOperator or QONNX)")
-    p.add_argument("--input", "-i", help="input images: .npy (batch, NCHW) or .npz keyed by input name")
+    p.add_argument(
+        "--input",
+        "-i",
+        help="input images: .npy (batch, NCHW) or .npz (by input name, else 'input'/'x', else the only array)",
+    )
     p.add_argument("--samples", "-n", type=int, default=8, help="generated inputs without --input (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (default 0)")
     p.add_argument("--json", help="write the trace to this .json file")
@@ -61,14 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _inputs(args, names: list[str], shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     if args.input:
-        from fpga_opt.backend.sim.boundary import load_inputs
+        from fpga_opt.backend.sim.boundary import load_inputs, select_arrays
 
         data = load_inputs(args.input)
         arrays = data if isinstance(data, dict) else {names[0]: data}
-        missing = [n for n in names if n not in arrays]
-        if missing:
-            raise FpgaOptError(f"{args.input}: no array for input(s) {', '.join(missing)}")
-        return {n: np.asarray(arrays[n], dtype=np.float32) for n in names}
+        # the tools' .npz convention: by input name, else input<i>, else (one input) input, x or the only array
+        chosen = select_arrays(arrays, len(names), str(args.input), names)
+        return {n: np.asarray(a, dtype=np.float32) for n, a in zip(names, chosen, strict=True)}
     if args.samples < 1:
         raise FpgaOptError(f"--samples must be at least 1, got {args.samples}")
     rng = np.random.default_rng(args.seed)
