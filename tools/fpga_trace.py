@@ -31,6 +31,7 @@ import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.files import check_output_file, write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import render
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no per-layer table, only the summary")
+    p.add_argument("--quiet", "-q", action="store_true", help="no per-layer table (only the summary) and no progress bar")
     return p
 
 
@@ -206,6 +207,7 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
 @tool_main("fpga-trace")
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
     check_range("--samples", "the sample count", args.samples, 1, MAX_SAMPLES)
     check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
     if args.json is not None:
