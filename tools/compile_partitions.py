@@ -72,7 +72,8 @@ def run_partitioned(
     )
     project_dir = out / "hls"
     write_partition_projects(projects, project_dir)
-    say(f"[5/{total_steps}] emit      {project_dir}/p0..p{count - 1}/ and README.md (host run order)")
+    shown = Path(args.output) / "hls"  # where it will be: `out` is fpga-compile's staging folder until the end
+    say(f"[5/{total_steps}] emit      {shown}/p0..p{count - 1}/ and README.md (host run order)")
     report: dict = {"project": str(project_dir)}
     csim = run_csim_check(
         [project_dir / f"p{index}" for index in range(count)],
