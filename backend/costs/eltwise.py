@@ -96,7 +96,6 @@ def requantise_cost(
     coarse: int = 1,
     per_channel: bool = True,
     use_dsp: bool = True,
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
 ) -> LayerCost:
     """Requantisation y = saturate(round((x * m) >> s)) per element.
@@ -127,7 +126,7 @@ def requantise_cost(
     clamp = Resources(lut=coarse * 3 * out_bits, ff=coarse * out_bits)  # two compares + a mux
     params = Resources()
     if per_channel:
-        params = memory_resources((mult_bits + shift_bits) * coarse, c // coarse, allow_uram)
+        params = memory_resources((mult_bits + shift_bits) * coarse, c // coarse)
     control = Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
     depth = mul_latency + 1 + (1 if shifter_levels else 0) + 1 + IO_LATENCY
     return LayerCost(h * w * c // coarse, depth, multiply + rounding + shifter + clamp + params + control)
@@ -142,7 +141,6 @@ def activation_cost(
     out_bits: int | None = None,
     coarse: int = 1,
     kind: str = "relu",
-    allow_uram: bool = False,
 ) -> LayerCost:
     """An elementwise activation on integers: cycles = H*W*C / coarse.
 
@@ -163,7 +161,7 @@ def activation_cost(
     elif kind in TABLE_ACTIVATIONS:
         if bits > 16:
             raise ValueError(f"a lookup-table activation needs at most 16 input bits, got {bits}")
-        logic = memory_resources(out_bits, 2**bits, allow_uram).scale(coarse) + Resources(ff=coarse * out_bits)
+        logic = memory_resources(out_bits, 2**bits).scale(coarse) + Resources(ff=coarse * out_bits)
         depth = 2
     else:
         known = sorted({"relu"} | CLIP_ACTIVATIONS | TABLE_ACTIVATIONS)
@@ -244,7 +242,7 @@ def softmax_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     coarse = ctx.folding(op)["coarse"]
     t = stream_type(op.input)
     words = t.channels // coarse
-    buffers = memory_resources(32 * coarse, 2 * words, ctx.allow_uram, dual_port=True).scale(2)
+    buffers = memory_resources(32 * coarse, 2 * words, dual_port=True).scale(2)
     per_lane = Resources(
         dsp=FLOAT32_EXP_DSP + dsp_for_float32(1, 1),
         lut=FLOAT32_CMP_LUT + FLOAT32_EXP_LUT + FLOAT32_ADD_LUT + FLOAT32_MUL_LUT,

@@ -40,10 +40,10 @@ def exit_decision_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     t = stream_type(op.input)
     n = t.numel
     bits = t.bitwidth
-    store = memory_resources(bits, n, ctx.allow_uram, dual_port=True)
+    store = memory_resources(bits, n, dual_port=True)
     rule = op.rule()
     if rule is not None:
-        table = memory_resources(rule.frac_bits + 1, len(rule.table), ctx.allow_uram)
+        table = memory_resources(rule.frac_bits + 1, len(rule.table))
         logic = table + adders(1, 32) + Resources(lut=2 * bits, ff=bits)
         lat = TABLE_DECISION_LATENCY
     else:

@@ -46,7 +46,6 @@ def pool_cost(
     bits: int = 8,
     coarse: int = 1,
     kind: str = "max",
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
 ) -> LayerCost:
     """Max or average pooling: a sliding window and a comparator/adder tree per lane.
@@ -68,7 +67,7 @@ def pool_cost(
 
     cycles = h_in * w_in * c // coarse
     row_words = w_in + pad_l + pad_r
-    window = sliding_window(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse, bits=bits, allow_uram=allow_uram)
+    window = sliding_window(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse, bits=bits)
     k2 = kh * kw
     levels = clog2(k2)
     reduce_bits = bits if kind == "max" else bits + levels
@@ -92,7 +91,6 @@ def global_pool_cost(
     bits: int = 8,
     coarse: int = 1,
     kind: str = "avg",
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
 ) -> LayerCost:
     """Global max/average pooling: one running max/sum per channel.
@@ -109,7 +107,7 @@ def global_pool_cost(
 
     cycles = h * w * c // coarse
     acc_bits = bits if kind == "max" else bits + clog2(h * w)
-    accumulators = memory_resources(acc_bits * coarse, c // coarse, allow_uram, dual_port=True)
+    accumulators = memory_resources(acc_bits * coarse, c // coarse, dual_port=True)
     update = adders(coarse, acc_bits)
     divide = Resources()
     if kind == "avg" and (h * w) & (h * w - 1):
@@ -146,7 +144,6 @@ def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         bits=bits,
         coarse=coarse,
         kind=kind,
-        allow_uram=ctx.allow_uram,
         dsp_type=ctx.dsp_type,
     )
     res, depth = base.resources, base.pipeline_depth
@@ -177,7 +174,6 @@ def global_pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         bits=bits,
         coarse=coarse,
         kind=kind,
-        allow_uram=ctx.allow_uram,
         dsp_type=ctx.dsp_type,
     )
     res, depth = base.resources, base.pipeline_depth

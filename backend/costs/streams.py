@@ -15,7 +15,7 @@ from xdsl.ir import OpResult, SSAValue
 
 from fpga_opt.backend.costs.registry import REFERENCE_CONTEXT, CostContext
 from fpga_opt.backend.target.resources import Resources, fifo_resources
-from fpga_opt.dialects.dataflow import DataflowOp, FifoOp, StreamType, WindowedOp
+from fpga_opt.dialects.dataflow import DataflowOp, FifoOp, StreamType, WindowedOp, int_range
 
 #: Depth of the `hls::stream` Vitis HLS creates for an edge without a `dataflow.buffer`.
 DEFAULT_FIFO_DEPTH = 2
@@ -30,6 +30,11 @@ def stream_type(value: SSAValue) -> StreamType:
 def value_bits(t: StreamType) -> int:
     """Bits of one value of `t` in a datapath: 32 for floats (float32 operators), else the element width."""
     return 32 if not t.is_integer else t.bitwidth
+
+
+def is_unsigned(t: StreamType) -> bool:
+    """Whether the stream's elements are unsigned integers (an 8-bit one reaches 255, not 127)."""
+    return t.is_integer and int_range(t.element_type)[0] == 0  # type: ignore[arg-type]
 
 
 def stream_cycles(t: StreamType, lanes: int) -> int:

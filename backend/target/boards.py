@@ -443,5 +443,3 @@ def write_target(module: ModuleOp, board: Board, spec: str) -> None:
     elif BOARD_FILE_ATTR in module.attributes:
         del module.attributes[BOARD_FILE_ATTR]
     module.attributes[CLOCK_ATTR] = FloatAttr(float(board.clock_mhz), f64)
-
-

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,17 +38,25 @@ class Resources:
     ff: int = 0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"Resources.{f.name} must be an int, got {value!r}")
+        for name in RESOURCE_NAMES:
+            value = getattr(self, name)
+            if type(value) is not int:  # noqa: E721 -- bool and int subclasses are refused too
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise TypeError(f"Resources.{name} must be an int, got {value!r}")
             if value < 0:
-                raise ValueError(f"Resources.{f.name} must not be negative, got {value}")
+                raise ValueError(f"Resources.{name} must not be negative, got {value}")
 
     def __add__(self, other: Resources) -> Resources:
         if not isinstance(other, Resources):
             return NotImplemented
-        return Resources(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+        # Sums of valid amounts are valid: skip the checks (the cost models add thousands).
+        total = object.__new__(Resources)
+        object.__setattr__(total, "dsp", self.dsp + other.dsp)
+        object.__setattr__(total, "bram18", self.bram18 + other.bram18)
+        object.__setattr__(total, "uram", self.uram + other.uram)
+        object.__setattr__(total, "lut", self.lut + other.lut)
+        object.__setattr__(total, "ff", self.ff + other.ff)
+        return total
 
     def __radd__(self, other: object) -> Resources:
         # `sum(costs)` starts from the int 0.
@@ -204,6 +212,24 @@ def memory_resources(width_bits: int, depth: int, allow_uram: bool = False, dual
     return Resources(bram18=bram)
 
 
+def rom_resources(width_bits: int, depth: int, lut_per_bram18: float = 0.0) -> Resources:
+    """A read-only table (weights, biases): block RAM or LUT ROM, whichever the board can spare.
+
+    A ROM is never URAM: UltraScale+ UltraRAM is not initialised by the bitstream (UG573; only
+    Versal's is, UG1273).  The HLS lowering binds each table to the implementation chosen here
+    (BIND_STORAGE), so the choice is the cost model's: with `lut_per_bram18` (the board's LUTs
+    per RAMB18, an equal share of the device) a table too wide for its depth takes LUTs
+    (ROM64X1: one LUT per bit per 64 words, UG574) when they are a smaller share of the device
+    than the RAMB18s it would need; without it, `memory_resources`' rule.
+    """
+    base = memory_resources(width_bits, depth)
+    if base.bram18 and lut_per_bram18 > 0:
+        luts = lutram_luts(width_bits, depth)
+        if luts < base.bram18 * lut_per_bram18:
+            return Resources(lut=luts)
+    return base
+
+
 # --------------------------------------------------------------------------------------
 # FIFOs (hls::stream)
 # --------------------------------------------------------------------------------------
@@ -304,6 +330,24 @@ def dsp_for_multipliers(
     if packing and shared_operand and dsp_type == "DSP48E2" and max(a_bits, b_bits) <= PACKING_MAX_BITS:
         return -(-n // 2)
     return n * per
+
+
+#: WP486: the low product of a packed pair sits in the low 18 bits of the DSP48E2's P register.
+PACKED_LOW_FIELD_BITS = 18
+
+
+def packed_chain_length(a_bits: int, b_bits: int, a_unsigned: bool = False, b_unsigned: bool = False) -> int:
+    """Packed products one DSP48E2 cascade chain may sum before the low product's field overflows.
+
+    WP486 packs two products sharing an operand into one DSP ((a << 18) + b) * c; summed
+    through the cascade (PCIN, UG579), the low sums must stay inside the signed 18-bit field:
+    K products of magnitude at most |a|max*|b|max fit while K*that < 2^17.  For int8 x int8
+    (|product| <= 2^14) that is 7, WP486's figure; an unsigned 8-bit activation halves it to 4.
+    """
+    _check_dims(a_bits=a_bits, b_bits=b_bits)
+    largest_a = (1 << a_bits) - 1 if a_unsigned else 1 << (a_bits - 1)
+    largest_b = (1 << b_bits) - 1 if b_unsigned else 1 << (b_bits - 1)
+    return max(1, ((1 << (PACKED_LOW_FIELD_BITS - 1)) - 1) // (largest_a * largest_b))
 
 
 def dsp_for_float32(n_mul: int, n_add: int) -> int:

@@ -53,8 +53,11 @@ from fpga_opt.dialects.dataflow.base import (
     Folding,
     WholeFrameOp,
     WindowedOp,
+    chunks,
     divisors,
     fine_values,
+    padded_values,
+    port_lanes,
     window_output_size,
 )
 from fpga_opt.dialects.dataflow.conv import (
@@ -152,6 +155,7 @@ __all__ = [
     "StreamType",
     "WholeFrameOp",
     "WindowedOp",
+    "chunks",
     "divisors",
     "element_bitwidth",
     "exit_rule",
@@ -159,5 +163,7 @@ __all__ = [
     "float_exit_decision",
     "int_range",
     "is_decision_stream",
+    "padded_values",
+    "port_lanes",
     "window_output_size",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from math import gcd
+from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -164,8 +165,30 @@ def divisors(n: int) -> list[int]:
 
 
 def fine_values(kh: int, kw: int) -> list[int]:
-    """`fine` values the HLS flow implements: 1, one kernel row (Kw) or column (Kh), the whole Kh*Kw."""
+    """`fine` values the ResNet HLS flow implements: 1, one kernel row (Kw) or column (Kh), the whole Kh*Kw."""
     return sorted({1, kw, kh, kh * kw})
+
+
+def chunks(total: int, lanes: int) -> int:
+    """How many passes of `lanes` cover `total` (the last one padded when `lanes` does not divide it)."""
+    return -(-total // lanes)
+
+
+def padded_values(total: int) -> list[int]:
+    """The lane counts worth trying for a dimension of `total` when lanes need not divide it, ascending.
+
+    With padded lanes a rate step is a number of passes k = ceil(total/lanes); for each k the
+    fewest lanes that reach it, ceil(total/k), is the cheapest way there.  The divisors of
+    `total` are among these values; the others are the steps between them (for 16 channels:
+    1, 2, 3, 4, 6, 8, 16 -- 6 lanes take 3 passes, where divisors jump from 2 to 4).
+    """
+    return sorted({chunks(total, k) for k in range(1, total + 1)})
+
+
+def port_lanes(total: int, lanes: int) -> int:
+    """The width of a stream carrying `total` channels per pixel from `lanes`-wide passes: the
+    smallest divisor of `total` that is at least `lanes` (`lanes` itself when it divides)."""
+    return next(d for d in divisors(total) if d >= lanes)
 
 
 class DataflowOp(IRDLOperation):
@@ -200,8 +223,31 @@ class DataflowOp(IRDLOperation):
         """The legal values of each folding factor (empty when it has none)."""
         return {}
 
-    def factors(self, folding: Folding | None = None) -> dict[str, int]:
-        """The op's folding with `folding`'s factors (a search's candidate) put over it."""
+    def folding_error(self, folding: Folding) -> str | None:
+        """Why `folding` (a point of `folding_space()`) cannot be built, or None when it can.
+
+        The space is a product of per-factor values; a rule that ties factors
+        together (a factor that only some values of another allow) lives here,
+        so the verifier and the search apply the same rule.
+        """
+        return None
+
+    def set_folding(self, folding: Folding) -> None:
+        """Write `folding`'s factors on the op (what `select-folding` chose)."""
+        for name, value in folding.items():
+            self.properties[name] = IntegerAttr(value, i64)
+
+    #: The names of the op's folding factors (the keys of `folding()`).
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ()
+
+    def factors(self, folding: Folding | None = None) -> Mapping[str, int]:
+        """The op's folding with `folding`'s factors (a search's candidate) put over it.
+
+        A complete candidate (every name of `FOLDING_NAMES`) is returned as it is: the search
+        asks thousands of times, and reading the op's own properties is the slow part.
+        """
+        if folding and all(name in folding for name in self.FOLDING_NAMES):
+            return folding
         own = self.folding()
         return own if not folding else {**own, **folding}
 
@@ -220,6 +266,8 @@ class DataflowOp(IRDLOperation):
 
 class ChannelParallelOp(DataflowOp):
     """An op that processes `coarse` channels in parallel on every port."""
+
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse",)
 
     coarse = prop_def(IntegerAttr[I64], default_value=ONE)
 

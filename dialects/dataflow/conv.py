@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import gcd
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -11,6 +12,7 @@ from xdsl.dialects.builtin import (
     IntegerType,
     StringAttr,
     TypeAttribute,
+    i64,
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
@@ -35,11 +37,13 @@ from fpga_opt.dialects.dataflow.base import (
     check_factor,
     check_requant,
     check_same_kind,
+    chunks,
     divisors,
     expect_stream,
-    fine_values,
     i64_array,
     i64_attr,
+    padded_values,
+    port_lanes,
     present,
     verify_window,
     who,
@@ -136,47 +140,116 @@ class ConvOp(WindowedOp):
             properties=present(props),
         )
 
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse_in", "coarse_out", "fine", "coarse_group", "reuse")
+
     def folding(self) -> dict[str, int]:
         return {
             "coarse_in": self.coarse_in.value.data,
             "coarse_out": self.coarse_out.value.data,
             "fine": self.fine.value.data,
             "coarse_group": self.coarse_group.value.data,
+            "reuse": self.reuse_factor,
         }
 
     def folding_space(self) -> dict[str, list[int]]:
-        """coarse_in | C_in/groups, coarse_out | C_out/groups (and the side conv's channels),
-        fine in {1, Kh, Kw, Kh*Kw}, coarse_group | groups."""
+        """coarse_in | C_in/groups; coarse_out any of `padded_values(C_out/groups)` (passes of
+        coarse_out filters, the last one padded), or a divisor of the side conv's channels too;
+        fine any of `padded_values(Kh*Kw)` (for 3x3: 1, 2, 3, 5, 9 positions a pass);
+        coarse_group | groups; reuse | the output width.  `folding_error` says which combinations
+        are not built."""
         inp, out = self.window_stream, self.output.type
         assert isinstance(out, StreamType)
         g = self.groups.value.data
-        co_dim = out.channels // g
+        cout_g = out.channels // g
+        kh, kw = self.kernel_size
         if self.side is not None and not self.has_forward:
             side = self.side.type
             assert isinstance(side, StreamType)
-            co_dim = gcd(co_dim, side.channels)
-        kh, kw = self.kernel_size
+            coarse_out = divisors(gcd(cout_g, side.channels))
+        else:
+            coarse_out = padded_values(cout_g)
         return {
             "coarse_in": divisors(inp.channels // g),
-            "coarse_out": divisors(co_dim),
-            "fine": fine_values(kh, kw),
+            "coarse_out": coarse_out,
+            "fine": padded_values(kh * kw),
             "coarse_group": divisors(g),
+            "reuse": divisors(out.width),
         }
 
+    def folding_error(self, folding: Folding) -> str | None:
+        """Padded output passes need whole groups per pass (coarse_out | C_out/groups when
+        coarse_group > 1); temporal reuse (reuse > 1) cannot be combined with a merged side conv
+        (the side conv's outputs would need a second output buffer)."""
+        f = self.factors(folding)
+        out = self.output.type
+        assert isinstance(out, StreamType)
+        g = self.groups.value.data
+        cout_g = out.channels // g
+        co, cg, reuse = f["coarse_out"], f["coarse_group"], f["reuse"]
+        kh, kw = self.kernel_size
+        if not 1 <= co <= cout_g:
+            return f"coarse_out = {co} must be in [1, {cout_g}] (output channels per group)"
+        if not 1 <= f["fine"] <= kh * kw:
+            return f"fine = {f['fine']} must be in [1, {kh * kw}] (kernel size Kh*Kw)"
+        if cg > 1 and cout_g % co:
+            return f"coarse_out = {co} must divide output channels per group = {cout_g} when coarse_group > 1"
+        if self.side is not None and not self.has_forward:
+            side = self.side.type
+            assert isinstance(side, StreamType)
+            if cout_g % co or side.channels % co:
+                return f"coarse_out = {co} must divide the output channels ({cout_g}) and the side result's ({side.channels})"
+        if reuse > 1 and self.side is not None and not self.has_forward:
+            return f"reuse = {reuse} cannot be combined with a merged side conv"
+        return None
+
+    def set_folding(self, folding: Folding) -> None:
+        """Write the factors; reuse = 1 is the default and is left unwritten."""
+        for name, value in folding.items():
+            if name == "reuse" and value == 1:
+                self.properties.pop("reuse", None)
+            else:
+                self.properties[name] = IntegerAttr(value, i64)
+
+    def passes(self, folding: Folding | None = None) -> dict[str, int]:
+        """Loop trip counts of the MAC array at a folding: group chunks `ng`, input-channel
+        passes `nk`, output-channel passes `nj` (the last one padded when coarse_out does not
+        divide), kernel-position passes `nf` (likewise for fine), and `steps`: the cycles one
+        group of `reuse` output pixels takes (the compute, or reading its windows if slower)."""
+        f = self.factors(folding)
+        out = self.output.type
+        assert isinstance(out, StreamType)
+        g = self.groups.value.data
+        kh, kw = self.kernel_size
+        ng = g // f["coarse_group"]
+        nk = self.window_stream.channels // g // f["coarse_in"]
+        nj = chunks(out.channels // g, f["coarse_out"])
+        nf = chunks(kh * kw, f["fine"])
+        reuse = f["reuse"]
+        steps = max(ng * nk * nj * nf, reuse * ng * nk)
+        return {"ng": ng, "nk": nk, "nj": nj, "nf": nf, "steps": steps}
+
     def input_lanes(self, index: int, folding: Folding | None = None) -> int:
-        """The window's input: coarse_in*coarse_group; the skip stream (operand 1): coarse_out*coarse_group."""
+        """The window's input: coarse_in*coarse_group; the skip stream (operand 1): the result's lanes."""
         f = self.factors(folding)
         if index == 1 and self.skip is not None:
-            return f["coarse_out"] * f["coarse_group"]
+            return self.output_lanes(0, f)
         return f["coarse_in"] * f["coarse_group"]
 
     def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        """The result: coarse_out*coarse_group; the side result: the forwarded centre pixel at the
-        input's lanes, a merged 1x1 conv at coarse_out."""
+        """The result: coarse_out*coarse_group, or with padded passes the smallest divisor of the
+        channels at least coarse_out wide (`port_lanes`), or with temporal reuse the narrowest
+        divisor of the channels that drains `reuse` pixels per group of steps; the side result:
+        the forwarded centre pixel at the input's lanes, a merged 1x1 conv at coarse_out."""
         f = self.factors(folding)
         if index == 1:
             return f["coarse_in"] * f["coarse_group"] if self.has_forward else f["coarse_out"]
-        return f["coarse_out"] * f["coarse_group"]
+        out = self.output.type
+        assert isinstance(out, StreamType)
+        reuse = f["reuse"]
+        if reuse == 1:
+            return port_lanes(out.channels // self.groups.value.data, f["coarse_out"]) * f["coarse_group"]
+        steps = self.passes(f)["steps"]
+        return next(d for d in divisors(out.channels) if reuse * out.channels // d <= steps)
 
     def macs(self) -> int:
         inp, out = self.window_stream, self.output.type
@@ -209,12 +282,12 @@ class ConvOp(WindowedOp):
             raise VerifyException(
                 f"{who(self)}: groups = {groups} must divide both input channels ({c_in}) and output channels ({c_out})"
             )
-        kh, kw = self.kernel_size
         check_factor(self, "coarse_in", self.coarse_in.value.data, c_in // groups, "input channels per group")
-        check_factor(self, "coarse_out", self.coarse_out.value.data, c_out // groups, "output channels per group")
-        check_factor(self, "fine", self.fine.value.data, kh * kw, "kernel size Kh*Kw")
         check_factor(self, "coarse_group", self.coarse_group.value.data, groups, "groups")
         check_factor(self, "reuse", self.reuse_factor, out.width, "output width")
+        error = self.folding_error(self.folding())
+        if error is not None:
+            raise VerifyException(f"{who(self)}: {error}")
         check_same_kind(self, inp, out, "input and result")
         if isinstance(inp.element_type, IntegerType) != isinstance(self.weight_type, IntegerType):
             raise VerifyException(
@@ -270,7 +343,6 @@ class ConvOp(WindowedOp):
                 raise VerifyException(f"{who(self)}: side_bias/side_requant need side_weights")
             return
         check_same_kind(self, inp, side, "input and side result")
-        check_factor(self, "coarse_out", self.coarse_out.value.data, side.channels, "side result channels")
         check_requant(self, self.side_requant, side, "side_requant")
         if side.is_integer and self.side_requant is None and side.bitwidth < 32:
             raise VerifyException(f"{who(self)}: an integer side conv without side_requant needs a >= 32-bit result")
