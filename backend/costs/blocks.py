@@ -13,12 +13,12 @@ figures are the numbers to calibrate against synthesis first.
 from __future__ import annotations
 
 from fpga_opt.backend.target.resources import (
-    PACKING_MAX_BITS,
     Resources,
     dsp_for_float32,
     dsp_per_multiply,
     memory_resources,
     packed_chain_length,
+    packs,
 )
 
 #: Loop counters, FSM and stream handshakes of one compute kernel (conv, pool, linear, ...).
@@ -167,13 +167,3 @@ def mac_array(
         return Resources(dsp=n_mult) + accumulators, DSP_MULTIPLY_LATENCY + terms + 1
     res = Resources(dsp=n_mult * per) + adders(out_lanes * (terms - 1), product_bits + tree_levels)
     return res + accumulators, DSP_MULTIPLY_LATENCY + tree_levels + 1
-
-
-def packs(in_bits: int, weight_bits: int, packing: bool, dsp_type: str) -> bool:
-    """Whether two products sharing an operand go into one DSP: int8 packing on DSP48E2 (WP486)."""
-    return (
-        packing
-        and dsp_type == "DSP48E2"
-        and 1 < min(in_bits, weight_bits)
-        and max(in_bits, weight_bits) <= PACKING_MAX_BITS
-    )

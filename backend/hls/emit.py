@@ -219,6 +219,9 @@ def table_values(op: hls.WeightsOp, tensors: Mapping[str, np.ndarray]) -> np.nda
         array = values
     else:
         array = array.astype(numpy_dtype(element))
+    if op.grid is not None:  # padded passes: zeros at the end of each dimension of the grid
+        grid, padded = op.values("grid"), op.values("padded")
+        array = np.pad(array.reshape(grid), [(0, p - g) for g, p in zip(grid, padded, strict=True)])
     laid = array.reshape(op.values("view")).transpose(op.values("permutation")).reshape(op.values("shape"))
     return np.ascontiguousarray(laid)
 

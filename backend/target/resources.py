@@ -350,6 +350,16 @@ def packed_chain_length(a_bits: int, b_bits: int, a_unsigned: bool = False, b_un
     return max(1, ((1 << (PACKED_LOW_FIELD_BITS - 1)) - 1) // (largest_a * largest_b))
 
 
+def packs(a_bits: int, b_bits: int, packing: bool, dsp_type: str) -> bool:
+    """Whether two products sharing an operand go into one DSP: int8 packing on DSP48E2 (WP486)."""
+    return packing and dsp_type == "DSP48E2" and 1 < min(a_bits, b_bits) and max(a_bits, b_bits) <= PACKING_MAX_BITS
+
+
+def pack_chain(a_bits: int, b_bits: int, packing: bool, dsp_type: str, a_unsigned: bool = False) -> int:
+    """`packed_chain_length` where products pack (`packs`), else 0: what the HLS kernels are told."""
+    return packed_chain_length(a_bits, b_bits, a_unsigned=a_unsigned) if packs(a_bits, b_bits, packing, dsp_type) else 0
+
+
 def dsp_for_float32(n_mul: int, n_add: int) -> int:
     """DSP slices for `n_mul` float32 multipliers and `n_add` float32 adders (3 and 2 each)."""
     _check_dims(n_mul=n_mul, n_add=n_add)

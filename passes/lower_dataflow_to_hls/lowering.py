@@ -25,7 +25,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute, Operation, SSAValue, Use
 
 from fpga_opt.backend.target.boards import Board
-from fpga_opt.backend.target.resources import memory_resources
+from fpga_opt.backend.target.resources import rom_resources
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.errors import FpgaOptError
@@ -312,15 +312,20 @@ class Lowering:
         view: Sequence[int],
         permutation: Sequence[int],
         shape: Sequence[int],
+        grid: Sequence[int] | None = None,
+        padded: Sequence[int] | None = None,
     ) -> str:
         """A weight table: the sidecar tensor `source`, reshaped to `view`, permuted, as `shape` = [words, lanes].
 
-        A word holds what the kernel reads in one cycle; it lives in LUTRAM or BRAM as the
-        cost model's `memory_resources` decides (never URAM: the bitstream cannot initialise it).
+        With `grid` and `padded` the tensor is first reshaped to `grid` and zero-padded to
+        `padded` (padded passes).  A word holds what the kernel reads in one cycle; it lives in
+        LUTRAM or BRAM as the cost model's `rom_resources` decides for this board (never URAM:
+        the bitstream cannot initialise it).
         """
         sym = self.names.fresh(name)
         words, lanes = shape
-        mem = memory_resources(df.element_bitwidth(element) * lanes, words, allow_uram=False)
+        ratio = self.board.lut / self.board.bram18 if self.board.bram18 else 0.0
+        mem = rom_resources(df.element_bitwidth(element) * lanes, words, ratio)
         storage = "bram" if mem.bram18 else "lutram"
         self.weights.append(
             hls.WeightsOp(
@@ -333,6 +338,8 @@ class Lowering:
                 shape=shape,
                 storage=storage,
                 pragmas=["ARRAY_RESHAPE complete dim=2", f"BIND_STORAGE type=rom_1p impl={storage}"],
+                grid=grid,
+                padded=padded,
             )
         )
         return sym

@@ -143,6 +143,44 @@ inline float activate(float y) {
 }
 
 // ---------------------------------------------------------------------------
+// Dot products as the DSP slices compute them
+// ---------------------------------------------------------------------------
+
+/// s += sum_q a[q] * b[q]: one multiply per term, summed down a DSP cascade through
+/// the post-adders (UG579), so no adder tree in the fabric.
+template <int N, typename S, typename A, typename B>
+inline void dot(S& s, const A a[N], const B b[N]) {
+#pragma HLS INLINE
+#pragma HLS EXPRESSION_BALANCE off
+    for (int q = 0; q < N; q++) {
+#pragma HLS UNROLL
+        s += a[q] * b[q];
+    }
+}
+
+/// Two dot products sharing one operand, two terms per DSP48E2 (WP486):
+/// hi_sum += sum_q hi[q] * shared[q] and lo_sum += sum_q lo[q] * shared[q], computed as
+/// ((hi << 18) + lo) * shared summed in cascade chains of at most K terms; each chain's
+/// 48-bit sum splits into its two fields (the low one sign-extended from 18 bits).  Exact
+/// while K * max|lo * shared| < 2^17: the lowering's PACK (backend/target/resources.py).
+template <int K, int N, typename S, typename X, typename W>
+inline void dot_pair(S& hi_sum, S& lo_sum, const X shared[N], const W hi[N], const W lo[N]) {
+#pragma HLS INLINE
+    for (int c0 = 0; c0 < N; c0 += K) {
+#pragma HLS UNROLL
+        ap_int<48> chain = 0;
+        for (int q = c0; q < c0 + K && q < N; q++) {
+#pragma HLS UNROLL
+            const ap_int<27> packed = (ap_int<27>)hi[q] * 262144 + (ap_int<27>)lo[q];
+            chain += packed * (ap_int<18>)shared[q];
+        }
+        const ap_int<48> low = ((chain & 0x3FFFF) ^ 0x20000) - 0x20000;
+        hi_sum += (S)((chain - low) >> 18);
+        lo_sum += (S)low;
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Conversions between stream elements and the epilogue's working type
 // ---------------------------------------------------------------------------
 
