@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from xdsl.ir import Attribute
 
+from fpga_opt.backend.target.resources import pack_chain
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.dataflow.base import who
@@ -56,6 +57,11 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
             check_requant_input(bound + (BIAS_BOUND if b else 0), who(op))
     else:
         acc_t = epi_t = FLOAT_TYPE
+    pack = 0
+    if integer:
+        unsigned = df.int_range(inp.element_type)[0] == 0  # type: ignore[arg-type]
+        bits = (inp.bitwidth, df.element_bitwidth(op.weight_type))
+        pack = pack_chain(*bits, lw.board.int8_packing, lw.board.dsp_type, a_unsigned=unsigned)
     params = {
         "in_t": inp.element_type,
         "out_t": out.element_type,
@@ -66,6 +72,8 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
         "NOUT": int_attr(nout),
         "CI": int_attr(ci),
         "CO": int_attr(co),
+        "wt_t": op.weight_type if integer else FLOAT_TYPE,
+        "PACK": int_attr(pack),
         "act": or_none(op.activation),
     }
     lw.kernels.append(

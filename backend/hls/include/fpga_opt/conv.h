@@ -98,6 +98,7 @@ template <class C, bool SKIP_LAST, class WIN, class WROW>
 inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, const WROW& wrow, int f) {
 #pragma HLS INLINE
     typedef conv_shape<C> S;
+    const int TERMS = S::TERMS;
     for (int gi = 0; gi < C::CG; gi++) {
 #pragma HLS UNROLL
         typename C::in_t x[S::TERMS];
@@ -113,7 +114,7 @@ inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, c
             const int o = gi * C::CO + c;
             const bool pair = c + 1 < C::CO;
             typename C::wt_t wa[S::TERMS], wb[S::TERMS];
-            for (int q = 0; q < S::TERMS; q++) {
+            for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
                 const int p = q / C::CI, i = q % C::CI;
                 wa[q] = wrow[(o * C::FINE + p) * C::CI + i];
@@ -138,7 +139,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
     typedef typename C::side_acc_t side_acc_t;
     typedef conv_shape<C> S;
     const int CG = C::CG, CI = C::CI, CO = C::CO, PL = C::PL;
-    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF;
+    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF, KPP = S::KPP;
     const int NMAIN = NJ * NF;
     const int NSJ = C::SIDE == SIDE_MERGED ? C::C_SIDE / CO : 0;
     const int NIT = NMAIN > NSJ ? NMAIN : NSJ;
@@ -165,7 +166,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS PIPELINE II=1
         if (t == 0) {
             const IN token = in.read();
-            for (int p = 0; p < S::KPP; p++) {
+            for (int p = 0; p < KPP; p++) {
 #pragma HLS UNROLL
                 for (int l = 0; l < CG * CI; l++) {
 #pragma HLS UNROLL
@@ -281,7 +282,8 @@ template <class C, class IN, class SIDE, class DST>
 inline void take_window(hls::stream<IN>& in, SIDE& side, DST& dst) {
 #pragma HLS INLINE
     const IN token = in.read();
-    for (int p = 0; p < conv_shape<C>::KPP; p++) {
+    const int KPP = conv_shape<C>::KPP;
+    for (int p = 0; p < KPP; p++) {
 #pragma HLS UNROLL
         for (int l = 0; l < C::CG * C::CI; l++) {
 #pragma HLS UNROLL
@@ -306,7 +308,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
     typedef typename C::epi_t epi_t;
     typedef conv_shape<C> S;
     const int R = C::R, CG = C::CG, CI = C::CI, CO = C::CO, PL = C::PL;
-    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF;
+    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF, TERMS = S::TERMS;
     const int NIT = NJ * NF;
     const int T = NG * NK;                            // window tokens per pixel
     const int STEPS = T * NIT > R * T ? T * NIT : R * T;  // cycles per group of R pixels
@@ -366,7 +368,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                     const int last = gi * CO + CO - 1;
                     typename C::wt_t wl[S::TERMS];
                     typename C::in_t xs[R][S::TERMS];
-                    for (int q = 0; q < S::TERMS; q++) {
+                    for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
                         const int p = q / CI, i = q % CI;
                         wl[q] = w[waddr][(last * C::FINE + p) * CI + i];

@@ -152,7 +152,8 @@ template <int N, typename S, typename A, typename B>
 inline void dot(S& s, const A a[N], const B b[N]) {
 #pragma HLS INLINE
 #pragma HLS EXPRESSION_BALANCE off
-    for (int q = 0; q < N; q++) {
+    const int TERMS = N;
+    for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
         s += a[q] * b[q];
     }
@@ -166,13 +167,17 @@ inline void dot(S& s, const A a[N], const B b[N]) {
 template <int K, int N, typename S, typename X, typename W>
 inline void dot_pair(S& hi_sum, S& lo_sum, const X shared[N], const W hi[N], const W lo[N]) {
 #pragma HLS INLINE
-    for (int c0 = 0; c0 < N; c0 += K) {
+    const int TERMS = N, CHAIN = K;
+    for (int c0 = 0; c0 < TERMS; c0 += CHAIN) {
 #pragma HLS UNROLL
         ap_int<48> chain = 0;
-        for (int q = c0; q < c0 + K && q < N; q++) {
+        for (int d = 0; d < CHAIN; d++) {
 #pragma HLS UNROLL
-            const ap_int<27> packed = (ap_int<27>)hi[q] * 262144 + (ap_int<27>)lo[q];
-            chain += packed * (ap_int<18>)shared[q];
+            const int q = c0 + d;
+            if (q < TERMS) {
+                const ap_int<27> packed = (ap_int<27>)hi[q] * 262144 + (ap_int<27>)lo[q];
+                chain += packed * (ap_int<18>)shared[q];
+            }
         }
         const ap_int<48> low = ((chain & 0x3FFFF) ^ 0x20000) - 0x20000;
         hi_sum += (S)((chain - low) >> 18);
