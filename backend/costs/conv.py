@@ -29,7 +29,7 @@ from fpga_opt.backend.costs.parts import activation_part, const_multiply_part, r
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
 from fpga_opt.backend.costs.streams import is_unsigned, stream_type, value_bits, window_fifo_cost
 from fpga_opt.backend.target.resources import Resources, memory_resources, rom_resources
-from fpga_opt.dialects.dataflow import ConvOp, element_bitwidth
+from fpga_opt.dialects.dataflow import ConvOp, conv_passes, conv_result_lanes, element_bitwidth
 
 
 def conv_cost(
@@ -133,10 +133,11 @@ def conv_cost(
     kh_eff, kw_eff = dilation_h * (kh - 1) + 1, dilation_w * (kw - 1) + 1
     in_lanes = coarse_in * coarse_group
     mult_lanes = coarse_in * coarse_out * coarse_group * fine
-    ng, nk = groups // coarse_group, cin_g // coarse_in
-    nj, nf = -(-cout_g // coarse_out), -(-(kh * kw) // fine)
-    steps = max(ng * nk * nj * nf, reuse * ng * nk)
-    port = port_lanes or coarse_out * coarse_group
+    folding = {"coarse_in": coarse_in, "coarse_out": coarse_out, "coarse_group": coarse_group, "fine": fine}
+    folding["reuse"] = reuse
+    passes = conv_passes(c_in, c_out, groups, kh * kw, folding)
+    ng, nk, nj, nf, steps = passes["ng"], passes["nk"], passes["nj"], passes["nf"], passes["steps"]
+    port = port_lanes or conv_result_lanes(c_in, c_out, groups, kh * kw, folding)
 
     in_cycles = h_in * w_in * c_in // in_lanes
     compute_cycles = (h_out * w_out // reuse) * steps
@@ -297,7 +298,7 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     facts = ctx.static_facts(op, _conv_facts)
     layer, operands = facts["layer"], facts["operands"]
     common = {**operands, "packing": ctx.packing, "dsp_type": ctx.dsp_type, "lut_per_bram18": ctx.lut_per_bram18}
-    port = op.output_lanes(0, f)
+    port = conv_result_lanes(layer["c_in"], layer["c_out"], layer["groups"], layer["kh"] * layer["kw"], f)
     base = conv_cost(
         **layer,
         coarse_in=f["coarse_in"],

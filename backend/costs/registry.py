@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from xdsl.ir import Operation
 
@@ -57,13 +58,14 @@ class CostContext:
             return {}
         return op.factors(self.overrides.get(op))
 
-    def static_facts(self, op: Operation, compute: Callable[[Operation], dict]) -> dict:
-        """`compute(op)`, remembered per op when `static` is on (facts independent of the folding)."""
+    def static_facts(self, key: Any, compute: Callable[[Any], Any]) -> Any:
+        """`compute(key)` (an op or a stream), remembered per key when `static` is on: facts that
+        no folding changes (shapes, bit widths, which op drives a stream)."""
         if self.static is None:
-            return compute(op)
-        facts = self.static.get(op)
+            return compute(key)
+        facts = self.static.get(key)
         if facts is None:
-            facts = self.static[op] = compute(op)
+            facts = self.static[key] = compute(key)
         return facts
 
 

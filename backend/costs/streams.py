@@ -83,17 +83,26 @@ def lanes_driver(value: SSAValue) -> DataflowOp | None:
 
 def stream_lanes(value: SSAValue, ctx: CostContext = REFERENCE_CONTEXT) -> int:
     """Elements per cycle on stream `value`: the lanes of the op that drives it, at `ctx`'s folding."""
-    driver = lanes_driver(value)
+    driver, port = ctx.static_facts(value, _driver_port) if ctx.static is not None else _driver_port(value)
     if driver is None:
         return 1
+    kind, index = port
     folding = ctx.folding(driver)
+    return driver.output_lanes(index, folding) if kind == "result" else driver.input_lanes(index, folding)
+
+
+def _driver_port(value: SSAValue) -> tuple[DataflowOp | None, tuple[str, int]]:
+    """The op whose lanes `value` carries, and which of its ports: ("result", j) or ("operand", i)."""
+    driver = lanes_driver(value)
+    if driver is None:
+        return None, ("result", 0)
     origin = _upstream_origin(value)
     if isinstance(origin, OpResult) and origin.op is driver:
-        return driver.output_lanes(origin.index, folding)
+        return driver, ("result", origin.index)
     for index, operand in enumerate(driver.operands):
         if _upstream_origin(operand) is origin:
-            return driver.input_lanes(index, folding)
-    return 1
+            return driver, ("operand", index)
+    return None, ("result", 0)
 
 
 def fifo_cost(value: SSAValue, depth: int, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:

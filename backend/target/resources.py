@@ -38,6 +38,15 @@ class Resources:
     ff: int = 0
 
     def __post_init__(self) -> None:
+        if (
+            type(self.dsp) is int  # noqa: E721 -- the fast path: plain non-negative ints
+            and type(self.bram18) is int  # noqa: E721
+            and type(self.uram) is int  # noqa: E721
+            and type(self.lut) is int  # noqa: E721
+            and type(self.ff) is int  # noqa: E721
+            and min(self.dsp, self.bram18, self.uram, self.lut, self.ff) >= 0
+        ):
+            return
         for name in RESOURCE_NAMES:
             value = getattr(self, name)
             if type(value) is not int:  # noqa: E721 -- bool and int subclasses are refused too

@@ -62,6 +62,8 @@ from fpga_opt.dialects.dataflow.base import (
 )
 from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
+    conv_passes,
+    conv_result_lanes,
 )
 from fpga_opt.dialects.dataflow.eltwise import (
     ActivationOp,
@@ -156,6 +158,8 @@ __all__ = [
     "WholeFrameOp",
     "WindowedOp",
     "chunks",
+    "conv_passes",
+    "conv_result_lanes",
     "divisors",
     "element_bitwidth",
     "exit_rule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from math import gcd
 from typing import ClassVar
 
@@ -153,6 +154,11 @@ Folding = Mapping[str, int]
 
 def divisors(n: int) -> list[int]:
     """The positive divisors of `n`, ascending."""
+    return list(_divisors(n))
+
+
+@lru_cache(maxsize=4096)
+def _divisors(n: int) -> tuple[int, ...]:
     small, large = [], []
     d = 1
     while d * d <= n:
@@ -161,7 +167,7 @@ def divisors(n: int) -> list[int]:
             if d * d != n:
                 large.append(n // d)
         d += 1
-    return small + large[::-1]
+    return (*small, *large[::-1])
 
 
 def fine_values(kh: int, kw: int) -> list[int]:
@@ -188,7 +194,7 @@ def padded_values(total: int) -> list[int]:
 def port_lanes(total: int, lanes: int) -> int:
     """The width of a stream carrying `total` channels per pixel from `lanes`-wide passes: the
     smallest divisor of `total` that is at least `lanes` (`lanes` itself when it divides)."""
-    return next(d for d in divisors(total) if d >= lanes)
+    return next(d for d in _divisors(total) if d >= lanes)
 
 
 class DataflowOp(IRDLOperation):
@@ -231,6 +237,12 @@ class DataflowOp(IRDLOperation):
         so the verifier and the search apply the same rule.
         """
         return None
+
+    def worth_searching(self, folding: Folding) -> bool:
+        """Whether a search should cost `folding` (a legal point of the space): False for
+        foldings another one beats at the same rate (the op knows which of its factors is
+        the last resort)."""
+        return True
 
     def set_folding(self, folding: Folding) -> None:
         """Write `folding`'s factors on the op (what `select-folding` chose)."""

@@ -55,6 +55,36 @@ from fpga_opt.dialects.dataflow.types import StreamType
 # --------------------------------------------------------------------------
 
 
+def conv_passes(c_in: int, c_out: int, groups: int, positions: int, folding: Folding) -> dict[str, int]:
+    """Loop trip counts of a conv's MAC array at a folding.
+
+    Group chunks `ng`, input-channel passes `nk`, output-channel passes `nj` (the last one
+    padded when coarse_out does not divide), kernel-position passes `nf` (likewise for fine),
+    and `steps`: the cycles one group of `reuse` output pixels takes (its passes, or reading
+    its windows if that is slower).
+    """
+    ng = groups // folding["coarse_group"]
+    nk = c_in // groups // folding["coarse_in"]
+    nj = chunks(c_out // groups, folding["coarse_out"])
+    nf = chunks(positions, folding["fine"])
+    steps = max(ng * nk * nj * nf, folding["reuse"] * ng * nk)
+    return {"ng": ng, "nk": nk, "nj": nj, "nf": nf, "steps": steps}
+
+
+def conv_result_lanes(c_in: int, c_out: int, groups: int, positions: int, folding: Folding) -> int:
+    """Lanes of a conv's result stream at a folding.
+
+    coarse_out*coarse_group when the passes fill whole tokens; with padded passes the smallest
+    divisor of the channels per group at least coarse_out wide (`port_lanes`); with temporal
+    reuse the narrowest divisor of the channels that drains `reuse` pixels in one group's steps.
+    """
+    reuse = folding["reuse"]
+    if reuse == 1:
+        return port_lanes(c_out // groups, folding["coarse_out"]) * folding["coarse_group"]
+    steps = conv_passes(c_in, c_out, groups, positions, folding)["steps"]
+    return next(d for d in divisors(c_out) if reuse * c_out // d <= steps)
+
+
 @irdl_op_definition
 class ConvOp(WindowedOp):
     """A 2-D convolution layer (grouped and depthwise included).
@@ -202,6 +232,19 @@ class ConvOp(WindowedOp):
             return f"reuse = {reuse} cannot be combined with a merged side conv"
         return None
 
+    def worth_searching(self, folding: Folding) -> bool:
+        """Temporal reuse beyond two pixels is the last resort: R pixels side by side cost R
+        windows and an output buffer, while more input channels or kernel positions per pass
+        reach the same rate with neither; so reuse > 2 is searched only once a pass takes every
+        input channel of its group and every kernel position.  Reuse 2 is always searched: it
+        packs an odd coarse_out two products to a DSP and doubles a pass's products without
+        widening its weight word."""
+        f = self.factors(folding)
+        if f["reuse"] <= 2:
+            return True
+        c_in, _, groups, positions = self.shape_facts()
+        return f["coarse_in"] == c_in // groups and f["fine"] == positions
+
     def set_folding(self, folding: Folding) -> None:
         """Write the factors; reuse = 1 is the default and is left unwritten."""
         for name, value in folding.items():
@@ -211,22 +254,16 @@ class ConvOp(WindowedOp):
                 self.properties[name] = IntegerAttr(value, i64)
 
     def passes(self, folding: Folding | None = None) -> dict[str, int]:
-        """Loop trip counts of the MAC array at a folding: group chunks `ng`, input-channel
-        passes `nk`, output-channel passes `nj` (the last one padded when coarse_out does not
-        divide), kernel-position passes `nf` (likewise for fine), and `steps`: the cycles one
-        group of `reuse` output pixels takes (the compute, or reading its windows if slower)."""
-        f = self.factors(folding)
+        """Loop trip counts of the MAC array at a folding (`conv_passes`)."""
+        c_in, c_out, groups, positions = self.shape_facts()
+        return conv_passes(c_in, c_out, groups, positions, self.factors(folding))
+
+    def shape_facts(self) -> tuple[int, int, int, int]:
+        """(C_in, C_out, groups, Kh*Kw): what the pass counts and lanes of a folding depend on."""
         out = self.output.type
         assert isinstance(out, StreamType)
-        g = self.groups.value.data
         kh, kw = self.kernel_size
-        ng = g // f["coarse_group"]
-        nk = self.window_stream.channels // g // f["coarse_in"]
-        nj = chunks(out.channels // g, f["coarse_out"])
-        nf = chunks(kh * kw, f["fine"])
-        reuse = f["reuse"]
-        steps = max(ng * nk * nj * nf, reuse * ng * nk)
-        return {"ng": ng, "nk": nk, "nj": nj, "nf": nf, "steps": steps}
+        return self.window_stream.channels, out.channels, self.groups.value.data, kh * kw
 
     def input_lanes(self, index: int, folding: Folding | None = None) -> int:
         """The window's input: coarse_in*coarse_group; the skip stream (operand 1): the result's lanes."""
@@ -236,20 +273,12 @@ class ConvOp(WindowedOp):
         return f["coarse_in"] * f["coarse_group"]
 
     def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        """The result: coarse_out*coarse_group, or with padded passes the smallest divisor of the
-        channels at least coarse_out wide (`port_lanes`), or with temporal reuse the narrowest
-        divisor of the channels that drains `reuse` pixels per group of steps; the side result:
-        the forwarded centre pixel at the input's lanes, a merged 1x1 conv at coarse_out."""
+        """The result: `conv_result_lanes`; the side result: the forwarded centre pixel at the
+        input's lanes, a merged 1x1 conv at coarse_out."""
         f = self.factors(folding)
         if index == 1:
             return f["coarse_in"] * f["coarse_group"] if self.has_forward else f["coarse_out"]
-        out = self.output.type
-        assert isinstance(out, StreamType)
-        reuse = f["reuse"]
-        if reuse == 1:
-            return port_lanes(out.channels // self.groups.value.data, f["coarse_out"]) * f["coarse_group"]
-        steps = self.passes(f)["steps"]
-        return next(d for d in divisors(out.channels) if reuse * out.channels // d <= steps)
+        return conv_result_lanes(*self.shape_facts(), f)
 
     def macs(self) -> int:
         inp, out = self.window_stream, self.output.type
