@@ -10,7 +10,8 @@ this pass does the same with `fpga-sim`'s timing simulation
 (`passes/analysis/fifo_sizing.py`; no weights needed):
 
 1. simulate with every FIFO unbounded: the *decoupled* cycles per frame T;
-2. window streams: each conv/pool alone, fed at one frame per T cycles; one
+2. window streams: each conv/pool whose window can burst (`window_may_burst`:
+   strided or not fully padded) alone, fed at one frame per T cycles; one
    that cannot keep that pace with its 2-window stream gets `window_depth`
    = the highest level of an unbounded one (data that waits is cheaper in
    front of the sliding window than behind it);
@@ -65,6 +66,7 @@ from fpga_opt.passes.analysis.fifo_sizing import (
     simulate_sites,
     sites_of,
     window_depth_needed,
+    window_may_burst,
 )
 
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
@@ -430,16 +432,32 @@ class SizeFifosPass(ModulePass):
         return None
 
     def _refold(self, module: ModuleOp, spec: str, board) -> None:
+        """Re-run select-folding with the sized FIFOs counted, keeping the interval if it can.
+
+        First the cheapest folding at the design's own interval (objective=resources: every op
+        at its cheapest folding meeting it, with the FIFOs' costs at the new lanes): sizing then
+        costs no rate at all.  Only when no folding at that interval leaves the FIFOs room does
+        the throughput search choose a slower one.
+        """
+        from fpga_opt.backend.costs import CostContext, analyse_network
         from fpga_opt.passes.select_folding import SelectFoldingPass
 
         is_file = spec.lower().endswith(".toml") or "/" in spec
+        common = {
+            "board": "" if is_file else spec,
+            "board_file": spec if is_file else "",
+            "clock_mhz": board.clock_mhz,
+            "max_util": self.max_util,
+        }
+        interval = analyse_network(module, CostContext.for_board(board)).interval
         try:
-            SelectFoldingPass(
-                board="" if is_file else spec,
-                board_file=spec if is_file else "",
-                clock_mhz=board.clock_mhz,
-                max_util=self.max_util,
-            ).apply(Context(), module)
+            keep = board.clock_hz / (interval + 0.5)  # floor(clock / keep) == interval
+            SelectFoldingPass(**common, objective="resources", target_fps=keep).apply(Context(), module)
+            return
+        except FpgaOptError:
+            pass
+        try:
+            SelectFoldingPass(**common).apply(Context(), module)
         except FpgaOptError as error:
             raise FpgaOptError(f"{self.name}: refold with the sized FIFOs counted: {error}") from None
 
@@ -472,7 +490,7 @@ class SizeFifosPass(ModulePass):
         if self.windows:
             local = self.tolerance / 2
             for site in sites:
-                if site.kind != "window":
+                if site.kind != "window" or not window_may_burst(site.consumer):  # type: ignore[arg-type]
                     continue
                 own_pace = max(pace, op_rate(site.consumer)[0])
                 need, _ = window_depth_needed(

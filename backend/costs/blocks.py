@@ -12,6 +12,8 @@ figures are the numbers to calibrate against synthesis first.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fpga_opt.backend.target.resources import (
     Resources,
     dsp_for_float32,
@@ -21,14 +23,17 @@ from fpga_opt.backend.target.resources import (
     packs,
 )
 
-#: Loop counters, FSM and stream handshakes of one compute kernel (conv, pool, linear, ...).
-CONTROL_LUT, CONTROL_FF = 200, 250
-#: Same for the simple streaming kernels (add, concat, requantise, activation).
-SIMPLE_CONTROL_LUT, SIMPLE_CONTROL_FF = 40, 40
-#: One pipelined adder (carry chain) costs about one LUT and one FF per result bit.
+#: A pipelined adder: one LUT per result bit feeding the carry chain (UG574: CARRY8, one
+#: LUT6 per bit of an adder) and its output register.
 ADDER_LUT_PER_BIT, ADDER_FF_PER_BIT = 1, 1
-#: Sliding-window register file: one FF per bit, and about one LUT per bit for the
-#: shift/padding multiplexers.
+#: A loop counter bit: its incrementer and its terminal-count compare, one carry-chain LUT
+#: each (UG574), and the counter's flip-flop.
+COUNTER_LUT_PER_BIT, COUNTER_FF_PER_BIT = 2, 1
+#: A stream port of a kernel: its read (or write) enable gated by the empty (full) flag it
+#: waits on (UG1399: the ap_fifo handshake, two signals) -- a LUT and a register each.
+PORT_LUT, PORT_FF = 2, 2
+#: Sliding-window register file: one FF per bit, and one LUT per bit for the multiplexer
+#: choosing the shifted value, the new value or the padding (a 3:1 mux: one LUT6, UG574).
 WINDOW_LUT_PER_BIT = 1
 #: Latency of a fully pipelined DSP multiply (A/B, M and P registers + one) in cycles.
 DSP_MULTIPLY_LATENCY = 4
@@ -50,6 +55,16 @@ FLOAT32_DIV_LUT, FLOAT32_DIV_FF, FLOAT32_DIV_LATENCY = 800, 1400, 28
 FLOAT32_CMP_LUT, FLOAT32_CMP_FF = 40, 32
 
 
+def kernel_control(*trip_counts: int, ports: int = 2) -> Resources:
+    """The control of one kernel as the HLS kernels are written: a counter per loop level
+    (`trip_counts`, the flattened loop's steps first) and a handshake per stream port."""
+    bits = sum(clog2(n) for n in trip_counts if n > 1)
+    return Resources(
+        lut=COUNTER_LUT_PER_BIT * bits + PORT_LUT * ports,
+        ff=COUNTER_FF_PER_BIT * bits + PORT_FF * ports,
+    )
+
+
 def clog2(n: int) -> int:
     """ceil(log2(n)), 0 for n <= 1: the levels of a binary tree over n inputs."""
     return 0 if n <= 1 else (n - 1).bit_length()
@@ -59,6 +74,7 @@ def is_power_of_two(m: int) -> bool:
     return m > 0 and m & (m - 1) == 0
 
 
+@lru_cache(maxsize=65536)
 def adders(count: int, bits: int) -> Resources:
     """`count` pipelined integer adders of `bits` bits."""
     return Resources(lut=count * bits * ADDER_LUT_PER_BIT, ff=count * bits * ADDER_FF_PER_BIT)
@@ -74,13 +90,16 @@ def float_multipliers(count: int) -> Resources:
     return Resources(dsp=dsp_for_float32(count, 0), lut=count * FLOAT32_MUL_LUT, ff=count * FLOAT32_MUL_FF)
 
 
-def sliding_window(*, kh: int, kw: int, row_words: int, c: int, lanes: int, bits: int) -> Resources:
-    """Line buffers, window buffers and window registers of a sliding window.
+@lru_cache(maxsize=65536)
+def sliding_window(*, kh: int, kw: int, row_words: int, c: int, lanes: int, bits: int, rows: int = 0) -> Resources:
+    """Line buffers, window buffers, window registers and control of a sliding window.
 
     Line buffers: (kh-1) rows x `lanes` values read at one address, so one
     memory of (kh-1)*lanes*bits x row_words*c/lanes.  Window buffers (the
     previous kw-1 pixels' channels of each row): one memory of
     kh*(kw-1)*lanes*bits x c/lanes.  Window registers: kh*kw*lanes values.
+    Control: the `sliding_window` kernel's counters over `rows` x `row_words`
+    x c/lanes steps and its two ports.
     """
     if kh * kw == 1:
         return Resources()
@@ -92,7 +111,8 @@ def sliding_window(*, kh: int, kw: int, row_words: int, c: int, lanes: int, bits
     if kw > 1:
         window = memory_resources(kh * (kw - 1) * lanes * bits, per_lane_c, dual_port=True)
     window_bits = kh * kw * lanes * bits
-    return line + window + Resources(lut=WINDOW_LUT_PER_BIT * window_bits, ff=window_bits)
+    control = kernel_control(max(rows, kh) * row_words * per_lane_c, row_words, per_lane_c)
+    return line + window + control + Resources(lut=WINDOW_LUT_PER_BIT * window_bits, ff=window_bits)
 
 
 def window_fill(*, kh: int, kw: int, row_words: int, c: int, lanes: int) -> int:
@@ -105,6 +125,7 @@ def window_fill(*, kh: int, kw: int, row_words: int, c: int, lanes: int) -> int:
     return ((kh - 1) * row_words + (kw - 1)) * c // lanes
 
 
+@lru_cache(maxsize=65536)
 def mac_array(
     *,
     in_lanes: int,

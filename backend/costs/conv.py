@@ -13,13 +13,12 @@ from fpga_opt.backend.costs import checks
 from fpga_opt.backend.costs.blocks import (
     ACC_BITS,
     BIAS_BITS,
-    CONTROL_FF,
-    CONTROL_LUT,
     FLOAT32_ADD_LATENCY,
     IO_LATENCY,
     WINDOW_LUT_PER_BIT,
     adders,
     float_adders,
+    kernel_control,
     mac_array,
     sliding_window,
     window_fill,
@@ -66,6 +65,7 @@ def conv_cost(
     float32: bool = False,
     in_unsigned: bool = False,
     lut_per_bram18: float = 0.0,
+    control: bool = True,
 ) -> LayerCost:
     """A (grouped, depthwise, dilated) convolution as a sliding window + MAC array.
 
@@ -80,7 +80,8 @@ def conv_cost(
     which is fpgaConvNet's formula when everything divides and R = 1.  `port_lanes` is the
     width of the result stream (the op's `output_lanes`; 0: coarse_out*coarse_group): with
     padded passes the kernel repacks co-wide passes into it, with reuse it drains an output
-    buffer of R pixels through it.  Legal: groups | C_in, C_out; ci | C_in/groups;
+    buffer of R pixels through it.  `control=False` leaves out the loop counters (a side conv
+    merged into another's loop shares them).  Legal: groups | C_in, C_out; ci | C_in/groups;
     1 <= co <= C_out/groups (co | C_out/groups when cg > 1); cg | groups; 1 <= fine <= Kh*Kw;
     R | W_out.
     """
@@ -172,13 +173,15 @@ def conv_cost(
     bias = Resources()
     if bias_bits:
         bias = rom_resources(bias_bits * coarse_out * coarse_group, ng * nj, lut_per_bram18)
-    window = sliding_window(kh=kh_eff, kw=kw_eff, row_words=row_words, c=c_in, lanes=in_lanes, bits=in_bits)
+    window = sliding_window(
+        kh=kh_eff, kw=kw_eff, row_words=row_words, c=c_in, lanes=in_lanes, bits=in_bits, rows=h_in + pad_t + pad_b
+    )
     # Input channels are accumulated one lane-group per cycle while all output channels of the
     # group are in flight: partial sums live in a memory unless one cycle covers all inputs.
     partial_sums = Resources()
     if nk > 1:
         partial_sums = memory_resources(acc_bits * coarse_out * coarse_group, nj, dual_port=True)
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    control = kernel_control(compute_cycles, steps // (ng * nk), nk, ng) if control else Resources()
     resources = mac + weights + bias + window + partial_sums + control
     depth = fill + per_pixel + mac_latency + IO_LATENCY
 
@@ -310,6 +313,8 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         **common,
     )
     cycles, depth, res = base.cycles, base.pipeline_depth, base.resources
+    if facts["skip"]:
+        res += kernel_control(ports=1)  # the skip stream's port
     lanes = port if f["reuse"] > 1 else f["coarse_out"] * f["coarse_group"]
     acc_bits, in_bits, is_float = operands["acc_bits"], operands["in_bits"], operands["float32"]
     out_bits, skip_bits = layer["out_bits"], layer["skip_bits"]
@@ -342,8 +347,8 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     side = facts["side"]
     if side is not None:
         if facts["side_forward"]:
-            # The centre pixel is already in the window registers: an output register.
-            res += Resources(ff=op.output_lanes(1, f) * in_bits)
+            # The centre pixel is already in the window registers: an output register and a port.
+            res += Resources(ff=op.output_lanes(1, f) * in_bits) + kernel_control(ports=1)
         else:
             side_cost = conv_cost(
                 h_in=facts["out_height"],
@@ -356,17 +361,10 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
                 coarse_in=f["coarse_in"],
                 coarse_out=f["coarse_out"],
                 out_bits=value_bits(side),
+                control=False,  # the loop counters are the main conv's
                 **common,
             )
-            # The loop counters and control are shared with the main conv.
-            side_res = side_cost.resources
-            res += Resources(
-                dsp=side_res.dsp,
-                bram18=side_res.bram18,
-                uram=side_res.uram,
-                lut=max(0, side_res.lut - CONTROL_LUT),
-                ff=max(0, side_res.ff - CONTROL_FF),
-            )
+            res += side_cost.resources + kernel_control(ports=1)  # its own output port
             cycles = max(cycles, side_cost.cycles)
             if facts["side_requant"] is not None:
                 r, _ = requant_part(facts["side_requant"], acc_bits, value_bits(side), op.output_lanes(1, f), ctx)

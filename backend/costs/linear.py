@@ -5,7 +5,7 @@ from __future__ import annotations
 from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
-from fpga_opt.backend.costs.blocks import ACC_BITS, BIAS_BITS, CONTROL_FF, CONTROL_LUT, IO_LATENCY, mac_array
+from fpga_opt.backend.costs.blocks import ACC_BITS, BIAS_BITS, IO_LATENCY, kernel_control, mac_array
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.parts import activation_part, requant_part
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
@@ -78,7 +78,7 @@ def linear_cost(
     input_buffer = Resources()
     if neuron_fold > 1:
         input_buffer = memory_resources(in_bits * coarse_in, synapse_fold, dual_port=True)
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    control = kernel_control(cycles, synapse_fold, neuron_fold)
     depth = synapse_fold + mac_latency + IO_LATENCY
     return LayerCost(cycles, depth, mac + weights + bias + input_buffer + control)
 

@@ -6,8 +6,6 @@ from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
 from fpga_opt.backend.costs.blocks import (
-    CONTROL_FF,
-    CONTROL_LUT,
     DSP_MULTIPLY_LATENCY,
     FLOAT32_ADD_LATENCY,
     FLOAT32_MUL_LATENCY,
@@ -16,6 +14,7 @@ from fpga_opt.backend.costs.blocks import (
     clog2,
     float_adders,
     float_multipliers,
+    kernel_control,
     sliding_window,
     window_fill,
 )
@@ -67,7 +66,7 @@ def pool_cost(
 
     cycles = h_in * w_in * c // coarse
     row_words = w_in + pad_l + pad_r
-    window = sliding_window(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse, bits=bits)
+    window = sliding_window(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse, bits=bits, rows=h_in + pad_t + pad_b)
     k2 = kh * kw
     levels = clog2(k2)
     reduce_bits = bits if kind == "max" else bits + levels
@@ -75,7 +74,7 @@ def pool_cost(
     divide = Resources()
     if kind == "avg" and k2 & (k2 - 1):
         divide = Resources(dsp=dsp_for_multipliers(coarse, reduce_bits, RECIPROCAL_BITS, dsp_type=dsp_type))
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    control = kernel_control(h_out * w_out * c // coarse, c // coarse)
 
     fill = window_fill(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse)
     per_pixel = -(-cycles // (h_out * w_out))
@@ -112,7 +111,7 @@ def global_pool_cost(
     divide = Resources()
     if kind == "avg" and (h * w) & (h * w - 1):
         divide = Resources(dsp=dsp_for_multipliers(coarse, acc_bits, RECIPROCAL_BITS, dsp_type=dsp_type))
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    control = kernel_control(cycles, c // coarse)
     depth = (h * w - 1) * c // coarse + 1 + (DSP_MULTIPLY_LATENCY if divide.dsp else 0) + IO_LATENCY
     return LayerCost(cycles, depth, accumulators + update + divide + control)
 

@@ -110,12 +110,12 @@ def fifo_cost(value: SSAValue, depth: int, ctx: CostContext = REFERENCE_CONTEXT)
     if depth <= 0:
         return Resources()
     lanes = stream_lanes(value, ctx)
-    return fifo_resources(lanes * stream_type(value).bitwidth, -(-depth // lanes), ctx.allow_uram)
+    return fifo_resources(lanes * stream_type(value).bitwidth, -(-depth // lanes))
 
 
 def default_fifo_cost(value: SSAValue, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:
     """The implicit `DEFAULT_FIFO_DEPTH`-deep stream of `stream_lanes(value)` elements per word."""
-    return fifo_resources(stream_lanes(value, ctx) * stream_type(value).bitwidth, DEFAULT_FIFO_DEPTH, ctx.allow_uram)
+    return fifo_resources(stream_lanes(value, ctx) * stream_type(value).bitwidth, DEFAULT_FIFO_DEPTH)
 
 
 def window_fifo_cost(op: WindowedOp, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:
@@ -131,4 +131,4 @@ def window_fifo_cost(op: WindowedOp, ctx: CostContext = REFERENCE_CONTEXT) -> Re
     inp = op.window_stream
     lanes = op.input_lanes(0, ctx.folding(op))
     width = op.window_positions * lanes * value_bits(inp)
-    return fifo_resources(width, op.window_depth.value.data * (inp.channels // lanes), ctx.allow_uram)
+    return fifo_resources(width, op.window_depth.value.data * (inp.channels // lanes))

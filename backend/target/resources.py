@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -195,6 +196,7 @@ def lutram_luts(width_bits: int, depth: int, dual_port: bool = False) -> int:
     return banks * per_bank
 
 
+@lru_cache(maxsize=65536)
 def memory_resources(width_bits: int, depth: int, allow_uram: bool = False, dual_port: bool = False) -> Resources:
     """The cheapest mapping of a `width_bits` x `depth` on-chip memory.
 
@@ -221,6 +223,7 @@ def memory_resources(width_bits: int, depth: int, allow_uram: bool = False, dual
     return Resources(bram18=bram)
 
 
+@lru_cache(maxsize=65536)
 def rom_resources(width_bits: int, depth: int, lut_per_bram18: float = 0.0) -> Resources:
     """A read-only table (weights, biases): block RAM or LUT ROM, whichever the board can spare.
 
@@ -243,38 +246,33 @@ def rom_resources(width_bits: int, depth: int, lut_per_bram18: float = 0.0) -> R
 # FIFOs (hls::stream)
 # --------------------------------------------------------------------------------------
 
-#: Depths up to this are registers (a depth-1/2 stream is a pipeline register pair).
-FIFO_REGISTER_MAX_DEPTH = 2
-#: Depths up to this are shift registers: one SRLC32E LUT per bit.
-FIFO_SRL_MAX_DEPTH = 32
-#: Control estimate (pointers, full/empty, handshake): constant + per address bit.
-FIFO_CONTROL_LUT, FIFO_CONTROL_FF = 8, 4
-FIFO_CONTROL_LUT_PER_ADDR_BIT, FIFO_CONTROL_FF_PER_ADDR_BIT = 2, 2
+#: Vitis HLS's default FIFO binding (UG1399, config_storage / syn.storage: impl=autosrl,
+#: auto_srl_max_bits=1024): a stream of at most this many bits (width x depth) is a shift
+#: register, a larger one a memory.
+FIFO_SRL_MAX_BITS = 1024
+#: SRLC32E (UG574): one LUT is a shift register of up to 32 bits.
+SRL_DEPTH = 32
 
 
-def fifo_resources(width_bits: int, depth: int, allow_uram: bool = False) -> Resources:
-    """Resources of a `width_bits` wide, `depth` deep FIFO (an hls::stream).
+@lru_cache(maxsize=65536)
+def fifo_resources(width_bits: int, depth: int) -> Resources:
+    """Resources of a `width_bits` wide, `depth` deep FIFO (an hls::stream), as Vitis HLS binds it.
 
-    depth <= 2: registers (width*depth FF).  depth <= 32: shift register
-    (one SRLC32E LUT per bit plus an output register).  Deeper: a simple
-    dual-port memory by `memory_resources` (LUTRAM below 1 Kbit, else BRAM,
-    or URAM if allowed and as full).  Control logic is added for all but the
-    register FIFO; its size is an estimate.
+    Up to FIFO_SRL_MAX_BITS (1 Kbit) a shift register: ceil(depth/32) SRLC32E LUTs per bit, an
+    output register, and one address counter (its incrementer and compare on the carry chain)
+    with the empty/full flags.  Larger: a simple dual-port memory by `memory_resources` (LUTRAM
+    when at most 64 deep, else block RAM; never URAM, which no kernel binds), an output
+    register, and two address counters (read and write) with the flags.
     """
     _check_dims(width_bits=width_bits, depth=depth)
     if width_bits == 0 or depth == 0:
         return Resources()
-    if depth <= FIFO_REGISTER_MAX_DEPTH:
-        return Resources(lut=FIFO_CONTROL_LUT // 2, ff=width_bits * depth + 2)
-    addr_bits = math.ceil(math.log2(depth))
-    control = Resources(
-        lut=FIFO_CONTROL_LUT + FIFO_CONTROL_LUT_PER_ADDR_BIT * addr_bits,
-        ff=FIFO_CONTROL_FF + FIFO_CONTROL_FF_PER_ADDR_BIT * addr_bits,
-    )
-    if depth <= FIFO_SRL_MAX_DEPTH:
-        return control + Resources(lut=width_bits, ff=width_bits)
-    # Memory-based FIFOs have an output register (BRAM/URAM read latency).
-    return control + memory_resources(width_bits, depth, allow_uram, dual_port=True) + Resources(ff=width_bits)
+    addr = max(1, (depth - 1).bit_length())
+    if width_bits * depth <= FIFO_SRL_MAX_BITS:
+        srl = width_bits * -(-depth // SRL_DEPTH)
+        return Resources(lut=srl + 2 * addr + 2, ff=width_bits + addr + 2)
+    memory = memory_resources(width_bits, depth, dual_port=True)
+    return memory + Resources(lut=4 * addr + 2, ff=width_bits + 2 * addr + 2)
 
 
 # --------------------------------------------------------------------------------------
@@ -295,6 +293,7 @@ def _limbs(bits: int, port: int) -> int:
     return 1 if bits <= port else 1 + -(-(bits - port) // (port - 1))
 
 
+@lru_cache(maxsize=65536)
 def dsp_per_multiply(a_bits: int, b_bits: int, dsp_type: str = "DSP48E2") -> int:
     """DSP slices for one signed a x b multiply with the full product.
 
@@ -345,6 +344,7 @@ def dsp_for_multipliers(
 PACKED_LOW_FIELD_BITS = 18
 
 
+@lru_cache(maxsize=65536)
 def packed_chain_length(a_bits: int, b_bits: int, a_unsigned: bool = False, b_unsigned: bool = False) -> int:
     """Packed products one DSP48E2 cascade chain may sum before the low product's field overflows.
 

@@ -53,6 +53,13 @@ def int_prop(op: IRDLOperation, name: str, default: int = 1) -> int:
     return attr.value.data
 
 
+@lru_cache(maxsize=4096)
+def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
+    """The integers of an (immutable) dense array attribute, decoded once: the search and the
+    simulator ask for kernels and strides many thousand times."""
+    return tuple(attr.get_values())  # type: ignore[arg-type]
+
+
 def array_prop(op: IRDLOperation, name: str) -> tuple[int, ...]:
     attr = op.properties[name]
     assert isinstance(attr, DenseArrayBase)
@@ -335,18 +342,18 @@ class WindowedOp(DataflowOp):
 
     @property
     def kernel_size(self) -> tuple[int, int]:
-        kh, kw = self.kernel.get_values()
+        kh, kw = int_values(self.kernel)
         return kh, kw
 
     @property
     def stride_size(self) -> tuple[int, int]:
-        sh, sw = self.stride.get_values()
+        sh, sw = int_values(self.stride)
         return sh, sw
 
     @property
     def padding(self) -> tuple[int, int, int, int]:
         """[top, left, bottom, right]."""
-        top, left, bottom, right = self.pad.get_values()
+        top, left, bottom, right = int_values(self.pad)
         return top, left, bottom, right
 
     @property

@@ -372,19 +372,23 @@ class FoldingProblem:
                     best, best_key = (i, int(k)), key
         return best
 
-    def _shares(self, res: np.ndarray) -> np.ndarray:
-        """`weight` of every row of `res` (the summed share of the budget; infinite on a zero budget)."""
+    def _shares(self, res: np.ndarray, prices: np.ndarray | None = None) -> np.ndarray:
+        """`weight` of every row of `res` (the summed share of the budget; infinite on a zero budget),
+        each resource's share times its price when `prices` is given."""
         with np.errstate(divide="ignore", invalid="ignore"):
             parts = np.where(res > 0, res / np.where(self._budget > 0, self._budget, 0), 0.0)
+        if prices is not None:
+            parts = parts * prices
         return parts.sum(axis=1)
 
-    def _cheapest(self, i: int, max_cycles: int | None) -> int:
-        """The folding of choice `i` with the least budget share (ties: fewer cycles) within `max_cycles`."""
+    def _cheapest(self, i: int, max_cycles: int | None, prices: np.ndarray | None = None) -> int:
+        """The folding of choice `i` with the least budget share (ties: fewer cycles) within `max_cycles`;
+        `prices` weighs each resource's share (default: all 1)."""
         cycles, res = self.table(i)
         ok = np.ones(len(cycles), dtype=bool) if max_cycles is None else cycles <= max_cycles
         if not ok.any():
             return self.fastest(i)
-        shares = self._shares(res)
+        shares = self._shares(res, prices)
         candidates = np.flatnonzero(ok)
         order = np.lexsort((candidates, cycles[candidates], shares[candidates]))
         return int(candidates[order[0]])
@@ -457,18 +461,58 @@ class FoldingProblem:
             self.apply(d, i, k)
 
     def greedy(self, d: Design, target_cycles: int = 0) -> Design:
-        """Rounds of lift-until-stuck then trim, while a round improves the interval."""
+        """Rounds of lift-until-stuck then trim, while a round improves the interval; then a
+        `sweep` below the interval it reached, kept when it finds a faster design that fits."""
         while True:
             before = self.interval(d)
             self.lift_until_stuck(d, target_cycles)
             self.trim(d, max(self.interval(d), target_cycles))
             after = self.interval(d)
             if after >= before or after <= target_cycles:
-                return d
+                break
+        if self.interval(d) > max(target_cycles, self.const_cycles):
+            faster = self.sweep(self.interval(d))
+            if faster is not None and self.interval(faster) >= target_cycles:
+                self.trim(faster, self.interval(faster))
+                return faster
+        return d
 
-    def min_resources(self, target_cycles: int) -> Design:
-        """Every op at its cheapest folding with at most `target_cycles` cycles."""
-        return self.design([self._cheapest(i, target_cycles) for i in range(len(self.choices))])
+    def min_resources(self, target_cycles: int, rounds: int = 8) -> Design:
+        """Every op at its cheapest folding with at most `target_cycles` cycles.
+
+        Cheapest by summed budget share, priced: when the design exceeds a resource, that
+        resource's price rises by how far it is over and every op chooses again (a few
+        rounds), so ops move their cost to the resources the design has left.  Returns the
+        first design that fits, else the last one tried.
+        """
+        prices = np.ones(5)
+        design = self.design([self._cheapest(i, target_cycles) for i in range(len(self.choices))])
+        for _ in range(rounds - 1):
+            if self.fits(design.total):
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                over = np.where(self._budget > 0, np.array(design.total) / np.maximum(self._budget, 1), 1.0)
+            prices = prices * np.where(over > 1, over * 2, 1.0)
+            design = self.design([self._cheapest(i, target_cycles, prices) for i in range(len(self.choices))])
+        return design
+
+    def sweep(self, below: int) -> Design | None:
+        """The fastest design `min_resources` fits at a rate step below `below` cycles, if any.
+
+        The rate steps are every op's cycles at any folding; feasibility grows with the
+        interval, so a binary search over them finds the smallest that fits.
+        """
+        floor = max([self.const_cycles] + [int(self.table(i)[0].min()) for i in range(len(self.choices))])
+        steps = sorted({int(c) for i in range(len(self.choices)) for c in self.table(i)[0] if floor <= c < below})
+        best, lo, hi = None, 0, len(steps) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            design = self.min_resources(steps[mid])
+            if self.fits(design.total) and self.interval(design) <= steps[mid]:
+                best, hi = design, mid - 1
+            else:
+                lo = mid + 1
+        return best
 
     def anneal(
         self,
