@@ -178,6 +178,8 @@ _CONV_PARAMS = {
     "PL": INT,
     "R": INT,
     "PACK": INT,
+    "WB": INT,
+    "BB": INT,
     "HAS_SKIP": INT,
     "ACC_MULT": INT,
     "SKIP_MULT": INT,
@@ -233,7 +235,7 @@ KERNELS: dict[str, KernelSpec] = {
         ("out",),
         ("weights", "bias?"),
         {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "wt_t": TYPE, "rq_t": REQUANT}
-        | {k: INT for k in ("NIN", "NOUT", "CI", "CO", "PACK")}
+        | {k: INT for k in ("NIN", "NOUT", "CI", "CO", "PACK", "WB", "BB")}
         | _ACT_PARAMS,
     ),
     "add": KernelSpec(

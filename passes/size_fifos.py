@@ -10,8 +10,7 @@ this pass does the same with `fpga-sim`'s timing simulation
 (`passes/analysis/fifo_sizing.py`; no weights needed):
 
 1. simulate with every FIFO unbounded: the *decoupled* cycles per frame T;
-2. window streams: each conv/pool whose window can burst (`window_may_burst`:
-   strided or not fully padded) alone, fed at one frame per T cycles; one
+2. window streams: each conv/pool alone, fed at one frame per T cycles; one
    that cannot keep that pace with its 2-window stream gets `window_depth`
    = the highest level of an unbounded one (data that waits is cheaper in
    front of the sliding window than behind it);
@@ -66,7 +65,6 @@ from fpga_opt.passes.analysis.fifo_sizing import (
     simulate_sites,
     sites_of,
     window_depth_needed,
-    window_may_burst,
 )
 
 RESOLUTIONS = ("coarse", "row", "fine", "exact")
@@ -490,7 +488,7 @@ class SizeFifosPass(ModulePass):
         if self.windows:
             local = self.tolerance / 2
             for site in sites:
-                if site.kind != "window" or not window_may_burst(site.consumer):  # type: ignore[arg-type]
+                if site.kind != "window":
                     continue
                 own_pace = max(pace, op_rate(site.consumer)[0])
                 need, _ = window_depth_needed(

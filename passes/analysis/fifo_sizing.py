@@ -283,22 +283,6 @@ def _alone(op: Operation, window_depth: int | None) -> ModuleOp:
     return ModuleOp([func])
 
 
-def window_may_burst(op: WindowedOp) -> bool:
-    """Whether the window stream of `op` can strand windows its compute unit must catch up on.
-
-    A stride above 1 emits windows on some rows and columns only, and a window missing padding
-    on a side starts (or ends) its rows and frames after a line-buffer fill without emitting;
-    a stride-1 window with full ("same") padding emits one window for every input pixel, at
-    the input's own pace, so a 2-deep stream holds it.  Only the first kind is simulated.
-    """
-    sh, sw = op.stride_size
-    if sh > 1 or sw > 1:
-        return True
-    kh, kw = op.kernel_size
-    top, left, bottom, right = op.padding
-    return (kh > 1 and top + bottom < kh - 1) or (kw > 1 and left + right < kw - 1)
-
-
 def window_depth_needed(
     op: Operation, pace: int, *, frames: int, resolution: str, tolerance: float
 ) -> tuple[int | None, float]:

@@ -34,6 +34,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     check_requant_input,
     max_abs,
     or_none,
+    table_bytes,
 )
 from fpga_opt.passes.lower_dataflow_to_hls.window import window_input
 
@@ -93,6 +94,8 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
         "PL": int_attr(op.output_lanes(0)),
         "R": int_attr(op.reuse_factor),
         "PACK": int_attr(_pack(lw, op)),
+        "WB": int_attr(table_bytes(op.weight_type)),
+        "BB": int_attr(table_bytes(bias_type(inp.is_integer))),
         "HAS_SKIP": int_attr(1 if op.skip is not None else 0),
         "ACC_MULT": int_attr(op.acc_mult.value.data),
         "SKIP_MULT": int_attr(op.skip_mult.value.data),

@@ -22,6 +22,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     check_requant_input,
     max_abs,
     or_none,
+    table_bytes,
 )
 
 KERNEL_HEADERS = {"linear.h": ("linear",)}
@@ -74,6 +75,8 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
         "CO": int_attr(co),
         "wt_t": op.weight_type if integer else FLOAT_TYPE,
         "PACK": int_attr(pack),
+        "WB": int_attr(table_bytes(op.weight_type)),
+        "BB": int_attr(table_bytes(bias_type(integer))),
         "act": or_none(op.activation),
     }
     lw.kernels.append(

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, StringAttr, i64
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, IntegerType, StringAttr, i64
 from xdsl.ir import Attribute, Operation, SSAValue, Use
 
 from fpga_opt.backend.target.boards import Board
@@ -30,6 +30,7 @@ from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.registry import OpRegistry
+from fpga_opt.passes.lower_dataflow_to_hls.numerics import table_bytes
 
 LowerFn = Callable[["Lowering", Operation], None]
 FinishFn = Callable[["Lowering", hls.DesignOp], None]
@@ -327,6 +328,11 @@ class Lowering:
         ratio = self.board.lut / self.board.bram18 if self.board.bram18 else 0.0
         mem = rom_resources(df.element_bitwidth(element) * lanes, words, ratio)
         storage = "bram" if mem.bram18 else "lutram"
+        # An integer table is emitted as one byte string (types.h): a word is lanes * bytes
+        # consecutive bytes; a float table stays a [words][lanes] array.
+        reshape = "ARRAY_RESHAPE complete dim=2"
+        if isinstance(element, IntegerType):
+            reshape = f"ARRAY_RESHAPE cyclic factor={lanes * table_bytes(element)} dim=1"
         self.weights.append(
             hls.WeightsOp(
                 sym,
@@ -337,7 +343,7 @@ class Lowering:
                 permutation=permutation,
                 shape=shape,
                 storage=storage,
-                pragmas=["ARRAY_RESHAPE complete dim=2", f"BIND_STORAGE type=rom_1p impl={storage}"],
+                pragmas=[reshape, f"BIND_STORAGE type=rom_1p impl={storage}"],
                 grid=grid,
                 padded=padded,
             )

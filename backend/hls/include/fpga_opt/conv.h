@@ -8,6 +8,7 @@
 // CFG: in_t, out_t, acc_t (exact-width accumulator), epi_t (long long or float),
 //      rq_t; OH, OW; KP, CENTRE (the window centre's position); GROUPS, CG,
 //      CIN_G, CI, COUT_G, CO, FINE; wt_t (weights), sum_t (accumulator + bias);
+//      WB, BB (bytes of a weight and of a bias in an integer table, types.h);
 //      PL (lanes of the result stream), R (temporal reuse), PACK (terms per packed
 //      DSP chain, 0: no packing); HAS_SKIP, skip_t,
 //      ACC_MULT, SKIP_MULT, skip_rq_t; SIDE (0 none, 1 forward the centre pixel,
@@ -80,6 +81,20 @@ struct conv_shape {
     static const int PACK = C::PACK > 0 ? C::PACK : 1;
 };
 
+/// Weight `lane` of word `word` (a word: the CG*CO*FINE*CI weights of one cycle).
+template <class C, class WA>
+inline typename C::wt_t weight(const WA& w, int word, int lane) {
+#pragma HLS INLINE
+    return table_at<typename C::wt_t, C::WB, C::CG * C::CO * C::FINE * C::CI>(w, word, lane);
+}
+
+/// Bias `lane` of word `word` (a word: the CG*CO biases of one output pass), in the epilogue's type.
+template <class C, class BA>
+inline typename C::epi_t bias(const BA& b, int word, int lane) {
+#pragma HLS INLINE
+    return table_at<typename C::epi_t, C::BB, C::CG * C::CO>(b, word, lane);
+}
+
 /// The epilogue of one output value: bias-added accumulator -> requant -> skip add -> activation.
 template <class C>
 inline typename C::out_t epilogue(typename C::epi_t v, typename C::skip_t s) {
@@ -94,8 +109,8 @@ inline typename C::out_t epilogue(typename C::epi_t v, typename C::skip_t s) {
 /// One pass of the multiplier array on one pixel's window `win`: acc[o] += its products for
 /// the OL output lanes, two lanes of a group sharing each DSP when C::PACK > 0.  With
 /// SKIP_LAST, a group's unpaired last lane (odd CO) is left to the caller.
-template <class C, bool SKIP_LAST, class WIN, class WROW>
-inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, const WROW& wrow, int f) {
+template <class C, bool SKIP_LAST, class WIN, class WA>
+inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, const WA& w, int waddr, int f) {
 #pragma HLS INLINE
     typedef conv_shape<C> S;
     const int TERMS = S::TERMS;
@@ -117,8 +132,8 @@ inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, c
             for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
                 const int p = q / C::CI, i = q % C::CI;
-                wa[q] = wrow[(o * C::FINE + p) * C::CI + i];
-                wb[q] = pair ? (typename C::wt_t)wrow[((o + 1) * C::FINE + p) * C::CI + i] : (typename C::wt_t)0;
+                wa[q] = weight<C>(w, waddr, (o * C::FINE + p) * C::CI + i);
+                wb[q] = pair ? weight<C>(w, waddr, ((o + 1) * C::FINE + p) * C::CI + i) : (typename C::wt_t)0;
             }
             if (C::PACK > 0 && pair) {
                 dot_pair<S::PACK, S::TERMS>(acc[o], acc[o + 1], x, wa, wb);
@@ -189,7 +204,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS UNROLL
                 acc[o] = (f != 0) ? acc[o] : (k != 0 ? psum[j][o] : acc_t(0));
             }
-            mac_pass<C, false>(acc, win, w[waddr], f);
+            mac_pass<C, false>(acc, win, w, waddr, f);
             if (f == NF - 1) {
                 if (k == NK - 1 && DIRECT) {
                     pack<typename C::out_t, PL> y;
@@ -197,7 +212,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                     if (C::HAS_SKIP) s = skip.read();
                     for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
-                        const epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[g * NJ + j][o]);
+                        const epi_t v = widen<epi_t>(acc[o]) + bias<C>(b, g * NJ + j, o);
                         y.data[o] = epilogue<C>(v, s.data[o]);
                     }
                     out.write(y);
@@ -215,7 +230,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                     }
                     for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
-                        const epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[g * NJ + j][o]);
+                        const epi_t v = widen<epi_t>(acc[o]) + bias<C>(b, g * NJ + j, o);
                         if (o < valid) pend[npend + o] = epilogue<C>(v, held[o]);
                     }
                     if (C::HAS_SKIP) {
@@ -254,10 +269,11 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                 side_acc_t sum = k != 0 ? spsum[t][o] : side_acc_t(0);
                 for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                    sum += win[C::CENTRE][i] * sw[k * NSJ + t][o * CI + i];
+                    sum += win[C::CENTRE][i] *
+                           table_at<typename C::wt_t, C::WB, C::CO * C::CI>(sw, k * NSJ + t, o * CI + i);
                 }
                 if (k == NK - 1) {
-                    epi_t v = widen<epi_t>(sum) + widen<epi_t>(sb[t][o]);
+                    epi_t v = widen<epi_t>(sum) + table_at<epi_t, C::BB, C::CO>(sb, t, o);
                     if (C::side_rq_t::enabled) v = C::side_rq_t::apply(v);
                     y.data[o] = (typename C::side_t)v;
                 } else {
@@ -354,14 +370,14 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
             if (CO % 2 == 0 || C::PACK == 0) {
                 for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                    mac_pass<C, false>(acc[r], wins[cur][r][gk], w[waddr], f);
+                    mac_pass<C, false>(acc[r], wins[cur][r][gk], w, waddr, f);
                 }
             } else {
                 // An odd CO: the lanes pair up within each pixel, and the last lane of each
                 // group pairs across pixels (two pixels sharing its weights).
                 for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                    mac_pass<C, true>(acc[r], wins[cur][r][gk], w[waddr], f);
+                    mac_pass<C, true>(acc[r], wins[cur][r][gk], w, waddr, f);
                 }
                 for (int gi = 0; gi < CG; gi++) {
 #pragma HLS UNROLL
@@ -371,7 +387,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                     for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
                         const int p = q / CI, i = q % CI;
-                        wl[q] = w[waddr][(last * C::FINE + p) * CI + i];
+                        wl[q] = weight<C>(w, waddr, (last * C::FINE + p) * CI + i);
                         for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
                             xs[r][q] = wins[cur][r][gk][f * C::FINE + p][gi * CI + i];
@@ -392,7 +408,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                         if (k == NK - 1) {
                             const int gi = o / CO, oc = o % CO;
                             held[cur][r][(g * CG + gi) * NJ * CO + j * CO + oc] =
-                                (typename C::sum_t)(widen<epi_t>(acc[r][o]) + widen<epi_t>(b[g * NJ + j][o]));
+                                (typename C::sum_t)(widen<epi_t>(acc[r][o]) + bias<C>(b, g * NJ + j, o));
                         } else {
                             psum[j][r][o] = acc[r][o];
                         }

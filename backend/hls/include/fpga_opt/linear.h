@@ -2,7 +2,8 @@
 //
 // CFG: in_t, out_t, acc_t, epi_t, wt_t, rq_t; NIN (= H*W*C, the input vector in
 // HWC order), NOUT, CI (SIMD: inputs per cycle), CO (PE: outputs in parallel),
-// PACK (terms per packed DSP chain, 0: none); ACT, ACT_LO, ACT_HI, ACT_FLO,
+// PACK (terms per packed DSP chain, 0: none), WB, BB (bytes of a weight and of a bias
+// in an integer table, types.h); ACT, ACT_LO, ACT_HI, ACT_FLO,
 // ACT_FHI, ACT_ALPHA.
 //
 // (NOUT/CO) * (NIN/CI) iterations at II=1, CI*CO multipliers summed as the DSPs
@@ -57,8 +58,9 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             typename C::wt_t wa[CI], wb[CI];
             for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                wa[i] = w[waddr][o * CI + i];
-                wb[i] = pair ? (typename C::wt_t)w[waddr][(o + 1) * CI + i] : (typename C::wt_t)0;
+                wa[i] = table_at<typename C::wt_t, C::WB, CO * CI>(w, waddr, o * CI + i);
+                wb[i] = pair ? table_at<typename C::wt_t, C::WB, CO * CI>(w, waddr, (o + 1) * CI + i)
+                             : (typename C::wt_t)0;
             }
             if (C::PACK > 0 && pair) {
                 dot_pair<(C::PACK > 0 ? C::PACK : 1), CI>(acc[o], acc[o + 1], x.data, wa, wb);
@@ -71,7 +73,7 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             pack<typename C::out_t, CO> y;
             for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
-                epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[nf][o]);
+                epi_t v = widen<epi_t>(acc[o]) + table_at<epi_t, C::BB, CO>(b, nf, o);
                 if (C::rq_t::enabled) v = C::rq_t::apply(v);
                 y.data[o] = (typename C::out_t)activate<C>(v);
             }

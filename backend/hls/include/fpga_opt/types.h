@@ -67,6 +67,43 @@ struct no_table {
 };
 
 // ---------------------------------------------------------------------------
+// Weight tables (weights.cpp)
+// ---------------------------------------------------------------------------
+//
+// An integer table is one byte string: value i of word a (LANES values a word) is the
+// BYTES bytes from ((a * LANES + i) * BYTES), little-endian two's complement, so that
+// g++ and Vitis read a table of millions of values as one string literal.  The top
+// function reshapes it (ARRAY_RESHAPE cyclic, factor LANES * BYTES): one memory word per
+// address, as a 2-D table would be.  Float tables stay float arrays [words][lanes].
+
+/// Value `lane` of word `word` of an integer table of LANES values of BYTES bytes each.
+template <typename T, int BYTES, int LANES, int N>
+inline T table_at(const unsigned char (&t)[N], int word, int lane) {
+#pragma HLS INLINE
+    const long first = ((long)word * LANES + lane) * BYTES;
+    const int SIZE = BYTES;
+    ap_uint<8 * BYTES> bits = 0;
+    for (int k = 0; k < SIZE; k++) {
+#pragma HLS UNROLL
+        bits(8 * k + 7, 8 * k) = t[first + k];
+    }
+    return (T)(ap_int<8 * BYTES>)bits;
+}
+
+/// Value `lane` of word `word` of a float table.
+template <typename T, int BYTES, int LANES, int W, int L>
+inline T table_at(const float (&t)[W][L], int word, int lane) {
+#pragma HLS INLINE
+    return (T)t[word][lane];
+}
+
+/// An absent table reads 0.
+template <typename T, int BYTES, int LANES>
+inline T table_at(const no_table&, int, int) {
+    return (T)0;
+}
+
+// ---------------------------------------------------------------------------
 // #dataflow.requant: clamp(round(x * M / 2^S) + Z, LO, HI)
 // ---------------------------------------------------------------------------
 
