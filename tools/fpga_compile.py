@@ -9,7 +9,8 @@ named build steps):
               a `.mlir` input is taken as already imported)
 2. optimise   `<model>.opt.mlir`: `DEFAULT_PIPELINE`, the passes that exist in this build
 3. simulate   fpga-sim on `--frames` random inputs (normal images quantised with the
-              input scale), checking that the optimised IR computes what the imported one does
+              input scale; by default 20, fewer for large networks: CHECK_MACS), checking that
+              the optimised IR computes what the imported one does
 4. lower      `<model>.hls.mlir`: lower-dataflow-to-hls
 5. emit       `hls/`: the Vitis HLS project with inputs.bin / expected.bin from step 3
 6. csim       `make csim` in `hls/` with g++ -O1, when g++ and the ap_types headers exist
@@ -59,6 +60,18 @@ later passes slot in by being added to this list (or given with --pipeline).
 LOWERING = "lower-dataflow-to-hls{board=$board}"
 
 DEFAULT_FRAMES = 20
+#: With --frames left out, the check runs DEFAULT_FRAMES frames, or as many as fit this many
+#: multiply-accumulates (at least one): a ResNet-50 (4 GMAC a frame) is checked on one frame
+#: instead of twenty, which would take the C simulation and fpga-sim minutes.
+CHECK_MACS = 2_000_000_000
+
+
+def auto_frames(module: ModuleOp) -> int:
+    """Frames to check and simulate when --frames is not given (see CHECK_MACS)."""
+    from fpga_opt.backend.costs import macs_per_frame
+
+    macs = macs_per_frame(module)
+    return max(1, min(DEFAULT_FRAMES, CHECK_MACS // max(macs, 1)))
 
 
 def _say(text: str) -> None:
@@ -150,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     model = Path(args.model)
     out = Path(args.output)
     board = resolve_board(args.board)
-    if args.frames < 1:
+    if args.frames is not None and args.frames < 1:
         raise FpgaOptError(f"--frames must be >= 1, got {args.frames}")
     if out.exists() and not out.is_dir():
         raise FpgaOptError(f"{out}: exists and is not a directory")
@@ -179,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     t0 = time.perf_counter()
-    inputs = random_inputs(module, args.frames, args.seed)
+    frames = args.frames if args.frames is not None else auto_frames(module)
+    inputs = random_inputs(module, frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
     reference = run_functional(imported, weights, inputs, layout="hwc")
     same = all(np.array_equal(a, b) for a, b in zip(expected, reference, strict=True))
@@ -189,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
             f"(a pass is not exact; compare {ir_path} and {opt_path})"
         )
     _say(
-        f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR == imported IR, "
+        f"[3/{total_steps}] simulate  fpga-sim on {frames} random input(s): optimised IR == imported IR, "
         f"bit for bit  {time.perf_counter() - t0:.1f} s"
     )
 
@@ -206,8 +220,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     t0 = time.perf_counter()
-    frames_in = [[b[i] for b in inputs] for i in range(args.frames)]
-    frames_out = [[b[i] for b in expected] for i in range(args.frames)]
+    frames_in = [[b[i] for b in inputs] for i in range(frames)]
+    frames_out = [[b[i] for b in expected] for i in range(frames)]
     project = build_project(module, weights, inputs=frames_in, expected=frames_out, python=sys.executable)
     project_dir = out / "hls"
     project.write(project_dir)
@@ -306,7 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--board", default="kv260", help="target board: a built-in name or a .toml file (default kv260)"
     )
     parser.add_argument(
-        "--frames", type=int, default=DEFAULT_FRAMES, help=f"random test inputs for csim (default {DEFAULT_FRAMES})"
+        "--frames",
+        type=int,
+        default=None,
+        help=f"random test inputs for the check and csim (default {DEFAULT_FRAMES}, fewer for networks "
+        f"over {CHECK_MACS // DEFAULT_FRAMES:,} MACs a frame)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs")
     parser.add_argument(

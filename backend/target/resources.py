@@ -61,11 +61,13 @@ class Resources:
             return NotImplemented
         # Sums of valid amounts are valid: skip the checks (the cost models add thousands).
         total = object.__new__(Resources)
-        object.__setattr__(total, "dsp", self.dsp + other.dsp)
-        object.__setattr__(total, "bram18", self.bram18 + other.bram18)
-        object.__setattr__(total, "uram", self.uram + other.uram)
-        object.__setattr__(total, "lut", self.lut + other.lut)
-        object.__setattr__(total, "ff", self.ff + other.ff)
+        total.__dict__.update(
+            dsp=self.dsp + other.dsp,
+            bram18=self.bram18 + other.bram18,
+            uram=self.uram + other.uram,
+            lut=self.lut + other.lut,
+            ff=self.ff + other.ff,
+        )
         return total
 
     def __radd__(self, other: object) -> Resources:

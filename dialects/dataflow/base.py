@@ -53,11 +53,20 @@ def int_prop(op: IRDLOperation, name: str, default: int = 1) -> int:
     return attr.value.data
 
 
-@lru_cache(maxsize=4096)
+_INT_VALUES: dict[int, tuple[DenseArrayBase, tuple[int, ...]]] = {}
+
+
 def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
     """The integers of an (immutable) dense array attribute, decoded once: the search and the
-    simulator ask for kernels and strides many thousand times."""
-    return tuple(attr.get_values())  # type: ignore[arg-type]
+    simulator ask for kernels and strides many thousand times.  Keyed by identity (hashing an
+    attribute costs more than decoding it); the entry keeps the attribute alive."""
+    hit = _INT_VALUES.get(id(attr))
+    if hit is not None and hit[0] is attr:
+        return hit[1]
+    values = tuple(attr.get_values())  # type: ignore[arg-type]
+    if len(_INT_VALUES) < 65536:
+        _INT_VALUES[id(attr)] = (attr, values)
+    return values
 
 
 def array_prop(op: IRDLOperation, name: str) -> tuple[int, ...]:
@@ -187,15 +196,22 @@ def chunks(total: int, lanes: int) -> int:
     return -(-total // lanes)
 
 
+#: Padded lane counts are offered for up to this many passes (`padded_values`).
+PADDED_MAX_PASSES = 16
+
+
 def padded_values(total: int) -> list[int]:
     """The lane counts worth trying for a dimension of `total` when lanes need not divide it, ascending.
 
     With padded lanes a rate step is a number of passes k = ceil(total/lanes); for each k the
-    fewest lanes that reach it, ceil(total/k), is the cheapest way there.  The divisors of
-    `total` are among these values; the others are the steps between them (for 16 channels:
-    1, 2, 3, 4, 6, 8, 16 -- 6 lanes take 3 passes, where divisors jump from 2 to 4).
+    fewest lanes that reach it, ceil(total/k), is the cheapest way there (for 16 channels:
+    1, 2, 3, 4, 6, 8, 16 -- 6 lanes take 3 passes, where divisors jump from 2 to 4).  Padded
+    values are offered up to PADDED_MAX_PASSES passes, where one pass more or less moves the
+    rate by 1/16 or more; beyond, the divisors (and the other factors) step finely enough,
+    and a 2048-channel layer keeps 28 values instead of 90.
     """
-    return sorted({chunks(total, k) for k in range(1, total + 1)})
+    padded = {chunks(total, k) for k in range(1, min(total, PADDED_MAX_PASSES) + 1)}
+    return sorted(padded | set(_divisors(total)))
 
 
 def port_lanes(total: int, lanes: int) -> int:
@@ -250,6 +266,16 @@ class DataflowOp(IRDLOperation):
         foldings another one beats at the same rate (the op knows which of its factors is
         the last resort)."""
         return True
+
+    def searched_foldings(self, names: Sequence[str], configs: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The points of `configs` (values of `names`) a search should cost: legal
+        (`folding_error`) and worth it (`worth_searching`); the all-ones folding always."""
+        kept = []
+        for config in configs:
+            folding = dict(zip(names, config, strict=True))
+            if all(v == 1 for v in config) or (self.folding_error(folding) is None and self.worth_searching(folding)):
+                kept.append(config)
+        return kept
 
     def set_folding(self, folding: Folding) -> None:
         """Write `folding`'s factors on the op (what `select-folding` chose)."""

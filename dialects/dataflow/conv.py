@@ -71,6 +71,29 @@ def conv_passes(c_in: int, c_out: int, groups: int, positions: int, folding: Fol
     return {"ng": ng, "nk": nk, "nj": nj, "nf": nf, "steps": steps}
 
 
+def _conv_folding_error(facts: dict, f: Folding) -> str | None:
+    """`ConvOp.folding_error` on the op's `_folding_facts`."""
+    cout_g, positions, side = facts["cout_g"], facts["positions"], facts["side"]
+    co, cg, reuse = f["coarse_out"], f["coarse_group"], f["reuse"]
+    if not 1 <= co <= cout_g:
+        return f"coarse_out = {co} must be in [1, {cout_g}] (output channels per group)"
+    if not 1 <= f["fine"] <= positions:
+        return f"fine = {f['fine']} must be in [1, {positions}] (kernel size Kh*Kw)"
+    if cg > 1 and cout_g % co:
+        return f"coarse_out = {co} must divide output channels per group = {cout_g} when coarse_group > 1"
+    if side is not None:
+        if cout_g % co or side % co:
+            return f"coarse_out = {co} must divide the output channels ({cout_g}) and the side result's ({side})"
+        if reuse > 1:
+            return f"reuse = {reuse} cannot be combined with a merged side conv"
+    return None
+
+
+def _conv_worth_searching(facts: dict, f: Folding) -> bool:
+    """`ConvOp.worth_searching` on the op's `_folding_facts`."""
+    return f["reuse"] <= 2 or (f["coarse_in"] == facts["cin_g"] and f["fine"] == facts["positions"])
+
+
 def conv_result_lanes(c_in: int, c_out: int, groups: int, positions: int, folding: Folding) -> int:
     """Lanes of a conv's result stream at a folding.
 
@@ -210,27 +233,7 @@ class ConvOp(WindowedOp):
         """Padded output passes need whole groups per pass (coarse_out | C_out/groups when
         coarse_group > 1); temporal reuse (reuse > 1) cannot be combined with a merged side conv
         (the side conv's outputs would need a second output buffer)."""
-        f = self.factors(folding)
-        out = self.output.type
-        assert isinstance(out, StreamType)
-        g = self.groups.value.data
-        cout_g = out.channels // g
-        co, cg, reuse = f["coarse_out"], f["coarse_group"], f["reuse"]
-        kh, kw = self.kernel_size
-        if not 1 <= co <= cout_g:
-            return f"coarse_out = {co} must be in [1, {cout_g}] (output channels per group)"
-        if not 1 <= f["fine"] <= kh * kw:
-            return f"fine = {f['fine']} must be in [1, {kh * kw}] (kernel size Kh*Kw)"
-        if cg > 1 and cout_g % co:
-            return f"coarse_out = {co} must divide output channels per group = {cout_g} when coarse_group > 1"
-        if self.side is not None and not self.has_forward:
-            side = self.side.type
-            assert isinstance(side, StreamType)
-            if cout_g % co or side.channels % co:
-                return f"coarse_out = {co} must divide the output channels ({cout_g}) and the side result's ({side.channels})"
-        if reuse > 1 and self.side is not None and not self.has_forward:
-            return f"reuse = {reuse} cannot be combined with a merged side conv"
-        return None
+        return _conv_folding_error(self._folding_facts(), self.factors(folding))
 
     def worth_searching(self, folding: Folding) -> bool:
         """Temporal reuse beyond two pixels is the last resort: R pixels side by side cost R
@@ -239,11 +242,29 @@ class ConvOp(WindowedOp):
         input channel of its group and every kernel position.  Reuse 2 is always searched: it
         packs an odd coarse_out two products to a DSP and doubles a pass's products without
         widening its weight word."""
-        f = self.factors(folding)
-        if f["reuse"] <= 2:
-            return True
-        c_in, _, groups, positions = self.shape_facts()
-        return f["coarse_in"] == c_in // groups and f["fine"] == positions
+        return _conv_worth_searching(self._folding_facts(), self.factors(folding))
+
+    def searched_foldings(self, names, configs):
+        """`DataflowOp.searched_foldings`, reading the op's shapes once for all the points."""
+        facts = self._folding_facts()
+        kept = []
+        for config in configs:
+            f = dict(zip(names, config, strict=True))
+            if all(v == 1 for v in config) or (
+                _conv_folding_error(facts, f) is None and _conv_worth_searching(facts, f)
+            ):
+                kept.append(config)
+        return kept
+
+    def _folding_facts(self) -> dict[str, int | None]:
+        """What the folding rules read: channels per group, kernel positions, the merged side conv's channels."""
+        c_in, c_out, groups, positions = self.shape_facts()
+        side_channels = None
+        if self.side is not None and not self.has_forward:
+            side = self.side.type
+            assert isinstance(side, StreamType)
+            side_channels = side.channels
+        return {"cin_g": c_in // groups, "cout_g": c_out // groups, "positions": positions, "side": side_channels}
 
     def set_folding(self, folding: Folding) -> None:
         """Write the factors; reuse = 1 is the default and is left unwritten."""

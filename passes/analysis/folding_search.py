@@ -210,7 +210,7 @@ class FoldingProblem:
             )
             table = shared.get(key)
             if table is None:
-                configs = [c for c in product(*values) if _searched(op, dict(zip(names, c, strict=True)))]
+                configs = op.searched_foldings(names, list(product(*values)))
                 table = shared[key] = Table(configs, {c: k for k, c in enumerate(configs)})
             self.choices.append(Choice(op, names, values, table))
 
@@ -612,14 +612,6 @@ class FoldingProblem:
 
 #: Properties that only name things (weights in the sidecar, the layer): irrelevant to the cost.
 _NAME_PROPERTIES = frozenset({"layer", "weights", "bias", "side_weights", "side_bias"})
-
-
-def _searched(op: DataflowOp, folding: dict[str, int]) -> bool:
-    """A folding the search costs: legal (`folding_error`) and worth it (`worth_searching`);
-    the all-ones folding, where the search starts, always."""
-    if all(v == 1 for v in folding.values()):
-        return True
-    return op.folding_error(folding) is None and op.worth_searching(folding)
 
 
 def _signature(op: Operation) -> tuple:
