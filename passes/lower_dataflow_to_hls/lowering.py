@@ -324,6 +324,8 @@ class Lowering:
         the bitstream cannot initialise it).
         """
         sym = self.names.fresh(name)
+        if grid is not None and padded is not None and list(grid) == list(padded):
+            grid = padded = None  # nothing to pad: the plain reshape says it all
         words, lanes = shape
         ratio = self.board.lut / self.board.bram18 if self.board.bram18 else 0.0
         mem = rom_resources(df.element_bitwidth(element) * lanes, words, ratio)
