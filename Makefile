@@ -7,12 +7,13 @@ DEMO_OUT ?= build/demo
 
 .PHONY: install demo test lit pytest lint clean
 
+# The explore extra (pymoo, distributed, tqdm, matplotlib) is installed for fpga-explore's tests.
 # hls4ml is installed without its (heavy, unneeded) dependencies: only its Apache-2.0 copies of
 # ap_int.h / hls_stream.h are used, for g++ C simulation of emitted HLS projects.
 $(STAMP): pyproject.toml
 	$(PYTHON) .ci/bootstrap_venv.py $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,explore]'
 	$(BIN)/python -m pip install --quiet --no-deps 'hls4ml==1.3.*'
 	touch $(STAMP)
 

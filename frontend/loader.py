@@ -25,6 +25,7 @@ import onnx
 from onnx import numpy_helper
 
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.frontend.lift_1d import lift_1d
 
 MIN_OPSET = 11
 MAX_TESTED_OPSET = 18
@@ -76,9 +77,12 @@ def load_graph(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | N
             f"{where}: opset {version} is not supported (fpga-opt imports opsets {MIN_OPSET}-{MAX_TESTED_OPSET}; "
             "re-export with a newer opset)"
         )
+    overrides = dict(input_shapes or {})
+    if lift_1d(model):  # a 1-D CNN is imported as a 2-D one of height 1 (lift_1d.py)
+        overrides = {k: (*v[:2], 1, *v[2:]) if len(v) == 3 else v for k, v in overrides.items()}
     graph = model.graph
     initialisers = {t.name: t for t in graph.initializer}
-    inputs = _fix_input_shapes(graph, initialisers, dict(input_shapes or {}), where)
+    inputs = _fix_input_shapes(graph, initialisers, overrides, where)
     outputs = [o.name for o in graph.output]
     if not outputs:
         raise FpgaOptError(f"{where}: the graph has no outputs")

@@ -4,8 +4,9 @@
     fpga-report annotated.mlir [--json report.json] [--plot report.png]
 
 Prints a per-layer table (layer, op, folding, cycles, DSP, BRAM18, URAM,
-LUT, FF; `*` marks the bottleneck), the board utilisation in % and the
-predicted frame rate.  `--json` writes the same data; `--plot` draws each
+LUT, FF; `*` marks the bottleneck), the board utilisation in %, the
+predicted frame rate, and the power (static + dynamic, backend/costs/power.py)
+with the energy per inference it implies.  `--json` writes the same data; `--plot` draws each
 layer's cycles against the bottleneck's and a resource bar chart (needs
 matplotlib).  When the IR carries no `dataflow.estimate` (or `--board` /
 `--clock-mhz` ask for another target), it runs `estimate-resources` itself.
@@ -82,7 +83,7 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
     totals = {name: int(summary.get(name) or 0) for name in RESOURCE_NAMES}
     fifos = {"lut": int(summary.get("fifo_lut") or 0), "ff": int(summary.get("fifo_ff") or 0)}
     fifos["bram18"] = int(summary.get("fifo_bram18") or 0)
-    return {
+    data = {
         "board": summary.get("board"),
         "clock_mhz": summary.get("clock_mhz"),
         "interval_cycles": int(summary.get("interval") or 0),
@@ -94,6 +95,19 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
         "utilisation": summary.get("util") or {},
         "layers": layers,
     }
+    data["power"] = power_data(module, totals, summary.get("fps"))
+    return data
+
+
+def power_data(module: ModuleOp, totals: dict[str, int], fps: float | None) -> dict[str, Any]:
+    """Static + dynamic power of the design's resources at its clock, and energy per inference
+    (backend/costs/power.py; docs/explore.md, "The power model")."""
+    from fpga_opt.backend.costs.power import estimate_power
+    from fpga_opt.backend.target.boards import resolve_target
+    from fpga_opt.backend.target.resources import Resources
+
+    board, _ = resolve_target(module, "", "", 0.0, "fpga-report")
+    return estimate_power(Resources(**totals), board).as_dict(float(fps or 0.0))
 
 
 def _folding_text(folding: dict[str, int]) -> str:
@@ -144,6 +158,13 @@ def format_table(data: dict[str, Any]) -> str:
         f"interval {data['interval_cycles']:,} cycles (bottleneck: {data['bottleneck']}), "
         f"latency {data['latency_cycles']:,} cycles, predicted {fps:,.1f} FPS"
     )
+    power = data.get("power")
+    if power:
+        energy = power.get("energy_per_inference_j")
+        out.append(
+            f"power {power['total_w']:.3f} W (static {power['static_w']:.3f} W, dynamic {power['dynamic_w']:.3f} W), "
+            + (f"energy {energy * 1e6:,.2f} uJ per inference" if energy is not None else "energy n/a (no frame rate)")
+        )
     return "\n".join(out) + "\n"
 
 

@@ -63,6 +63,11 @@ def to_hwc_batch(array: np.ndarray, stream: StreamType, layout: str = "auto", wh
             return a[None]
         if len(shape) == 4 and shape[1:] == (h, w, c) and shape[0] >= 1:
             return a
+    if h == 1 and layout in ("auto", "nchw"):  # a 1-D feature map, NCL: (B, C, L) / (C, L)
+        if shape == (c, w):
+            return a.transpose(1, 0)[None, None]
+        if len(shape) == 3 and shape[1:] == (c, w) and shape[0] >= 1:
+            return a.transpose(0, 2, 1)[:, None]
     if h == 1 and w == 1:
         if shape == (c,):
             return a.reshape(1, 1, 1, c)

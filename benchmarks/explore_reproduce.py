@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Rebuild every point of an fpga-explore front with its own fpga-compile command, and check it.
+
+    python benchmarks/explore_reproduce.py FRONT.json [--csim all|none|N] [--out DIR]
+
+For each point: runs the `compile` command line stored in FRONT.json (into DIR/point-ID, with
+--no-csim unless the point is among those C-simulated), then fpga-sim's cycle-level timing of
+the optimised IR it wrote, and compares that frame rate with the front's throughput (must be
+within 5%).  `--csim N` C-simulates the first N points (all: every point; goals: the points
+the design goals picked).  Prints one row per
+point and a closing line `reproduce: N/N points within 5%, C/C csim passed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TOLERANCE = 0.05
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("front", type=Path)
+    parser.add_argument(
+        "--csim", default="all", help="all, none, goals (the design goals' points), or a number of points"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="where to build (default: a temporary folder)")
+    parser.add_argument("--frames", type=int, default=4, help="frames for fpga-sim's timing")
+    opts = parser.parse_args()
+
+    from fpga_opt.backend.sim import simulate
+    from fpga_opt.dialects.parsing import load_module
+
+    doc = json.loads(opts.front.read_text())
+    points = doc["points"]
+    goal_ids = {g["id"] for g in doc.get("goals", {}).values()}
+    if opts.csim == "goals":
+        simulated = goal_ids
+    else:
+        n = len(points) if opts.csim == "all" else 0 if opts.csim == "none" else int(opts.csim)
+        simulated = {p["id"] for p in points[:n]}
+    base = opts.front.parent
+    within = csim_ok = csim_run = 0
+    with tempfile.TemporaryDirectory(prefix="explore-reproduce-") as tmp:
+        out_root = opts.out or Path(tmp)
+        print(f"{'id':>4} {'board':<8} {'MHz':>5} {'front FPS':>12} {'fpga-sim FPS':>12} {'diff':>7}  csim")
+        for point in points:
+            argv = shlex.split(point["compile"])
+            argv[1] = str(base / point["design"])  # the design file, relative to the front
+            argv[argv.index("-o") + 1] = str(out_root / f"point-{point['id']}")
+            if point["id"] not in simulated:
+                argv.append("--no-csim")
+            cmd = [str(Path(sys.executable).with_name("fpga-compile")), *argv[1:]]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            out_dir = out_root / f"point-{point['id']}"
+            verdict = "skipped"
+            if point["id"] in simulated:
+                csim_run += 1
+                report = json.loads((out_dir / "report.json").read_text()) if (out_dir / "report.json").exists() else {}
+                verdict = "passed" if done.returncode == 0 and report.get("csim_passed") else "FAILED"
+                csim_ok += verdict == "passed"
+            if done.returncode != 0 and point["id"] not in simulated:
+                print(f"{point['id']:>4} fpga-compile failed: {done.stderr.strip().splitlines()[-1:]}")
+                continue
+            opt = next(out_dir.glob("*.opt.mlir"))
+            timing = simulate(load_module(opt), None, None, frames=opts.frames, base_dir=opt.parent).timing
+            fps, front_fps = timing.fps or 0.0, point["objectives"]["throughput"]
+            diff = (fps - front_fps) / front_fps
+            within += abs(diff) <= TOLERANCE
+            print(f"{point['id']:>4} {point['board']:<8} {point['clock_mhz']:>5g} {front_fps:>12,.1f} {fps:>12,.1f} "
+                  f"{100 * diff:>6.2f}%  {verdict}")  # fmt: skip
+    print(f"reproduce: {within}/{len(points)} points within 5%, {csim_ok}/{csim_run} csim passed")
+    return 0 if within == len(points) and csim_ok == csim_run else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

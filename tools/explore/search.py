@@ -1,0 +1,188 @@
+"""The searches: NSGA-II (pymoo, ask and tell) and random search, over a `Space`, within a budget.
+
+Both keep every evaluated candidate in an archive (the front is taken over the archive, not
+only the last population), never evaluate the same gene vector twice, and stop after `budget`
+distinct evaluations.  NSGA-II (Deb et al., 2002) runs generations of `population` candidates
+starting from the reference design (the widest bits, highest clock and budget: what
+select-folding alone would build) and random ones, with simulated binary crossover and
+polynomial mutation with rounding (pymoo's recipe for integer variables); a design that does not fit the board
+is infeasible (one constraint violated) and loses every comparison with a feasible one.
+
+The batch of a generation goes to the engine at once; results come back in candidate order,
+so a seed gives the same archive and front for any engine and number of workers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.tools.explore.evaluate import check_metrics
+from fpga_opt.tools.explore.front import as_minimised, pareto_front
+from fpga_opt.tools.explore.space import Space
+
+#: The objective value an infeasible candidate gets (it also violates the constraint).
+INFEASIBLE = 1e12
+
+
+@dataclass
+class Archive:
+    """Every candidate evaluated, in evaluation order."""
+
+    space: Space
+    objectives: tuple[str, ...]
+    records: list[dict] = field(default_factory=list)
+    by_genes: dict[tuple[int, ...], dict] = field(default_factory=dict)
+
+    def add(self, genes: tuple[int, ...], result: dict) -> dict:
+        check_metrics(result)
+        record = {"id": len(self.records), "genes": list(genes), "result": result}
+        self.records.append(record)
+        self.by_genes[genes] = record
+        return record
+
+    def vector(self, record: dict) -> tuple[np.ndarray, float]:
+        result = record["result"]
+        if not result.get("feasible"):
+            return np.full(len(self.objectives), INFEASIBLE), 1.0
+        return as_minimised(result["metrics"], self.objectives), -1.0
+
+
+class Progress:
+    """A progress bar on stderr (tqdm): evaluations, front size and the best values so far."""
+
+    def __init__(self, total: int, quiet: bool, label: str) -> None:
+        self.bar = None
+        if quiet or not sys.stderr.isatty():
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(total=total, desc=label, unit="eval", file=sys.stderr, dynamic_ncols=True)
+
+    def step(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def summary(self, archive: Archive) -> None:
+        if self.bar is None:
+            return
+        front = pareto_front(archive.records, archive.objectives)
+        post = {"front": len(front)}
+        metrics = [r["result"]["metrics"] for r in front]
+        if metrics:
+            post["best FPS"] = f"{max(m['throughput'] for m in metrics):,.0f}"
+            post["best uJ"] = f"{min(m['energy'] for m in metrics):.3g}"
+            if "accuracy" in metrics[0]:
+                post["best acc"] = f"{max(m['accuracy'] for m in metrics):.3f}"
+        self.bar.set_postfix(post)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _evaluate(archive: Archive, engine, genes: Sequence[tuple[int, ...]], progress: Progress) -> list[dict]:
+    """Evaluate the new gene vectors of a batch (in order); return the records of all of them."""
+    new = [g for g in dict.fromkeys(genes) if g not in archive.by_genes]
+    settings = [archive.space.decode(g) for g in new]
+    results = engine.map(settings, done=lambda i, r: progress.step())
+    for g, result in zip(new, results, strict=True):
+        archive.add(g, result)
+    progress.summary(archive)
+    return [archive.by_genes[g] for g in genes]
+
+
+def nsga2(
+    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
+) -> Archive:
+    """NSGA-II for `budget` distinct evaluations (see the module docstring)."""
+    try:
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.evaluator import Evaluator
+        from pymoo.core.problem import Problem
+        from pymoo.core.termination import NoTermination
+        from pymoo.operators.crossover.sbx import SBX
+        from pymoo.operators.mutation.pm import PM
+        from pymoo.operators.repair.rounding import RoundingRepair
+        from pymoo.problems.static import StaticProblem
+    except ImportError:
+        raise FpgaOptError(
+            "fpga-explore needs pymoo, which is not installed: pip install 'fpga-opt[explore]'"
+        ) from None
+
+    archive = Archive(space, tuple(objectives))
+    xl, xu = space.bounds()
+    problem = Problem(
+        n_var=space.size, n_obj=len(objectives), n_ieq_constr=1, xl=np.array(xl), xu=np.array(xu), vtype=int
+    )
+    # The first population: the reference design (space.reference()) and random ones.
+    rng = np.random.default_rng(seed)
+    first = [space.reference()]
+    while len(first) < min(population, space.cardinality()):
+        g = tuple(int(v) for v in rng.integers(np.array(xl), np.array(xu) + 1))
+        if g not in first:
+            first.append(g)
+    algorithm = NSGA2(
+        pop_size=population,
+        sampling=np.array(first, dtype=float),
+        crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
+        mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),
+        eliminate_duplicates=True,
+    )
+    algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
+    progress = Progress(budget, quiet, "fpga-explore")
+    stale = 0
+    try:
+        while len(archive.records) < budget:
+            pop = algorithm.ask()
+            if pop is None or len(pop) == 0:
+                break  # no new offspring can be made: the (small) space is exhausted
+            genes = [tuple(int(v) for v in np.rint(x)) for x in pop.get("X")]
+            fresh = [g for g in dict.fromkeys(genes) if g not in archive.by_genes]
+            room = budget - len(archive.records)
+            if len(fresh) > room:  # the last generation: only what the budget allows
+                allowed = set(fresh[:room])
+                keep = [i for i, g in enumerate(genes) if g in archive.by_genes or g in allowed]
+                pop, genes = pop[keep], [genes[i] for i in keep]
+            stale = stale + 1 if not fresh else 0
+            if stale > 20 or len(archive.records) >= space.cardinality():
+                break  # the search keeps proposing evaluated designs: the space is exhausted
+            records = _evaluate(archive, engine, genes, progress)
+            vectors = [archive.vector(r) for r in records]
+            F = np.stack([v for v, _ in vectors])
+            G = np.array([[g] for _, g in vectors])
+            Evaluator().eval(StaticProblem(problem, F=F, G=G), pop)
+            algorithm.tell(infills=pop)
+    finally:
+        progress.close()
+    return archive
+
+
+def random_search(
+    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, batch: int, quiet: bool
+) -> Archive:
+    """Uniformly random distinct gene vectors, `batch` at a time, for `budget` evaluations."""
+    rng = np.random.default_rng(seed)
+    archive = Archive(space, tuple(objectives))
+    xl, xu = space.bounds()
+    progress = Progress(budget, quiet, "random search")
+    budget = min(budget, space.cardinality())
+    try:
+        _evaluate(archive, engine, [space.reference()], progress)  # the same start as NSGA-II
+        while len(archive.records) < budget:
+            want = min(batch, budget - len(archive.records))
+            genes: list[tuple[int, ...]] = []
+            while len(genes) < want:
+                g = tuple(int(v) for v in rng.integers(np.array(xl), np.array(xu) + 1))
+                if g not in archive.by_genes and g not in genes:
+                    genes.append(g)
+            _evaluate(archive, engine, genes, progress)
+    finally:
+        progress.close()
+    return archive

@@ -1,0 +1,369 @@
+"""`fpga-explore`: multi-objective cross-layer design-space exploration (HALF-style).
+
+    fpga-explore MODEL --board B [--data labelled.npz] [--budget N] [--seed S]
+                 [--workers W] [--cluster ADDRESS] -o front.json
+
+MODEL is a float ONNX model (its per-layer weight and activation bit widths become genes: it
+is re-quantised per candidate), a quantised ONNX model (bit widths fixed), or a model builder
+`.py` (KNOBS + build_onnx: topology knobs become genes, each candidate trained briefly on
+--train-data).  NSGA-II (pymoo) searches bit widths, board, clock and resource budget; the
+folding is select-folding's, run as the inner step.  Objectives: throughput, latency, power,
+energy per inference, resources and accuracy (fpga-sim's functional model on --data).
+
+Writes front.json (every non-dominated point: objective values, settings, the re-quantised
+model and the fpga-compile command that rebuilds it), front.csv, PNG plots with --plots, and
+compiles a chosen point with --emit.  docs/explore.md has the details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.files import write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
+
+DEFAULT_BUDGET = 60
+DEFAULT_EVAL_SAMPLES = 200
+#: Without labelled data: this many seeded standard-normal inputs measure agreement with the float model.
+AGREEMENT_SAMPLES = 64
+
+
+def _csv_list(text: str, cast, what: str) -> list:
+    try:
+        return [cast(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise FpgaOptError(f"{what}: expected a comma-separated list, got '{text}'") from None
+
+
+def _load_npz(path: str, what: str, need_labels: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    p = Path(path)
+    if not p.is_file():
+        raise FpgaOptError(f"{what} {path}: no such file")
+    try:
+        with np.load(p) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as error:
+        raise FpgaOptError(f"{what} {path}: not a readable .npz ({type(error).__name__})") from None
+    if "x" not in arrays or (need_labels and "y" not in arrays):
+        raise FpgaOptError(f"{what} {path}: needs arrays 'x' (inputs, NCHW or NCL) and 'y' (integer labels)")
+    x, y = arrays["x"].astype(np.float32), arrays.get("y")
+    if y is not None and (y.ndim != 1 or len(y) != len(x)):
+        raise FpgaOptError(f"{what} {path}: 'y' must hold one label per sample of 'x' ({len(x)}), got shape {y.shape}")
+    return x, (y.astype(np.int64) if y is not None else None)
+
+
+def _input_shape(model_path: Path) -> tuple[int, ...]:
+    import onnx
+
+    model = onnx.load(str(model_path), load_external_data=False)
+    inits = {t.name for t in model.graph.initializer}
+    value = next(v for v in model.graph.input if v.name not in inits)
+    dims = [d.dim_value if d.dim_value > 0 else 1 for d in value.type.tensor_type.shape.dim]
+    return tuple(dims[1:])
+
+
+def spread(x: np.ndarray, n: int) -> np.ndarray:
+    """`n` samples evenly spaced over `x` (data files are often sorted by class)."""
+    return x[np.linspace(0, len(x) - 1, min(n, len(x))).astype(int)]
+
+
+def prepare(args: argparse.Namespace, workdir: str):
+    """The model source, the evaluator and the space of this run."""
+    from fpga_opt.backend.target.boards import resolve_board
+    from fpga_opt.tools.explore.evaluate import OBJECTIVES, Evaluator, float_predictions
+    from fpga_opt.tools.explore.model import ModelSource
+    from fpga_opt.tools.explore.space import BIT_CHOICES, BUDGET_CHOICES, build_space
+
+    boards = _csv_list(args.board, str, "--board")
+    if not boards:
+        raise FpgaOptError("--board: give at least one board")
+    for b in boards:
+        resolve_board(b)
+    train = None
+    if args.train_data:
+        tx, ty = _load_npz(args.train_data, "--train-data")
+        train = {"x": tx, "y": ty}
+    data_x = data_y = None
+    if args.data:
+        data_x, data_y = _load_npz(args.data, "--data")
+    calibration = spread(train["x"], 64) if train else None
+    if calibration is None and data_x is not None:
+        # No training split: every k-th sample calibrates (64 of them), the others measure accuracy.
+        chosen = np.zeros(len(data_x), bool)
+        chosen[np.linspace(0, len(data_x) - 1, min(64, len(data_x) // 2)).astype(int)] = True
+        calibration, data_x, data_y = data_x[chosen], data_x[~chosen], data_y[~chosen]  # type: ignore[index]
+    source = ModelSource.open(args.model, workdir, calibration, train, args.builder_epochs, args.seed)
+    if source.kind == "builder" and not train:
+        raise FpgaOptError("a model builder needs --train-data (labelled .npz) to train its candidates")
+    accuracy_kind = ""
+    if data_x is not None:
+        accuracy_kind = "labels"
+        keep = np.linspace(0, len(data_x) - 1, min(args.eval_samples, len(data_x))).astype(int)
+        data_x, data_y = data_x[keep], data_y[keep]  # type: ignore[index]  # spread over the file, not its head
+    elif source.kind == "float":
+        accuracy_kind = "agreement"
+        shape = _input_shape(Path(args.model))
+        rng = np.random.default_rng(args.seed)
+        calibration = rng.standard_normal((64, *shape)).astype(np.float32)
+        source.calibration = calibration
+        data_x = rng.standard_normal((AGREEMENT_SAMPLES, *shape)).astype(np.float32)
+        data_y = float_predictions(args.model, data_x)
+    objectives = _csv_list(args.objectives, str, "--objectives") if args.objectives else list(OBJECTIVES)
+    unknown = [o for o in objectives if o not in OBJECTIVES]
+    if unknown:
+        raise FpgaOptError(f"--objectives: unknown {', '.join(unknown)} (choose from {', '.join(OBJECTIVES)})")
+    if not accuracy_kind and "accuracy" in objectives:
+        if args.objectives:
+            raise FpgaOptError("--objectives accuracy needs --data (labelled) or a float model")
+        objectives.remove("accuracy")
+    if len(objectives) < 2:
+        raise FpgaOptError("--objectives: give at least two objectives for a front")
+    bits = _csv_list(args.bits, int, "--bits") if args.bits else list(BIT_CHOICES)
+    budgets = _csv_list(args.budgets, float, "--budgets") if args.budgets else list(BUDGET_CHOICES)
+    if any(not 0 < b <= 1 for b in budgets):
+        raise FpgaOptError(f"--budgets: every resource budget must be in (0, 1], got {budgets}")
+    clocks = _csv_list(args.clocks, float, "--clocks") if args.clocks else None
+    space = build_space(
+        boards=boards, clocks=clocks, layers=source.layers(), bit_choices=bits, budgets=budgets, knobs=source.knobs()
+    )
+    evaluator = Evaluator(source, data_x, data_y, accuracy_kind)
+    return source, evaluator, space, objectives, accuracy_kind, (0 if data_x is None else len(data_x))
+
+
+def _compile_command(point: dict, model: str, out_dir: str) -> str:
+    result = point["result"]
+    pipeline = ",".join(result["pipeline"])
+    return shlex.join(
+        ["fpga-compile", model, "--board", result["settings"]["board"], "--pipeline", pipeline, "-o", out_dir]
+    )
+
+
+def write_front(args, source, archive, objectives, accuracy_kind, n_samples, space) -> dict:
+    """front.json (+ csv, designs) from the archive; returns the document."""
+    from fpga_opt.tools.explore.evaluate import OBJECTIVES
+    from fpga_opt.tools.explore.front import design_goals, pareto_front, to_csv
+
+    out = Path(args.output)
+    designs = out.with_name(out.stem + ".designs")
+    front = pareto_front(archive.records, objectives)
+    if designs.exists():
+        shutil.rmtree(designs)
+    designs.mkdir(parents=True)
+    points = []
+    for record in front:
+        res = record["result"]
+        design = designs / f"point-{record['id']}.onnx"
+        # Rebuilt here (the same bytes): a worker on another machine wrote its copy there, not here.
+        shutil.copyfile(source.model_for(res["settings"]), design)
+        rel = os.path.relpath(design, out.parent if str(out.parent) else ".")
+        record["design"] = rel
+        points.append(
+            {
+                "id": record["id"],
+                "objectives": {o: res["metrics"][o] for o in objectives},
+                "settings": res["settings"],
+                "board": res["board_name"],
+                "clock_mhz": res["clock_mhz"],
+                "resources": res["resources_used"],
+                "utilisation": res["utilisation"],
+                "power": res["power_w"],
+                "design": rel,
+                "compile": _compile_command(record, str(design), str(designs / f"point-{record['id']}")),
+            }
+        )
+    goals = design_goals(front, args.accuracy_tolerance, args.accuracy_target)
+    document = {
+        "tool": "fpga-explore",
+        "model": args.model,
+        "boards": _csv_list(args.board, str, "--board"),
+        "algorithm": "random" if args.random else "nsga2",
+        "seed": args.seed,
+        "budget": args.budget,
+        "evaluations": len(archive.records),
+        "infeasible": sum(1 for r in archive.records if not r["result"].get("feasible")),
+        "objectives": {
+            o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": OBJECTIVES[o][2]} for o in objectives
+        },
+        "accuracy": {"kind": accuracy_kind, "samples": n_samples} if accuracy_kind else None,
+        "genes": [{"name": g.name, "choices": list(g.choices)} for g in space.genes],
+        "points": points,
+        "goals": goals,
+    }
+    write_atomically(out, json.dumps(document, indent=2) + "\n")
+    write_atomically(out.with_suffix(".csv"), to_csv(front, objectives))
+    if args.all_evaluations:
+        rows = [
+            {"id": r["id"], "genes": r["genes"], **{k: v for k, v in r["result"].items() if k not in ("model",)}}
+            for r in archive.records
+        ]
+        write_atomically(out.with_suffix(".all.json"), json.dumps(rows, indent=2, default=str) + "\n")
+    return {"document": document, "front": front, "goals": goals}
+
+
+def _summary(document: dict, seconds: float) -> str:
+    lines = [
+        f"fpga-explore: {document['evaluations']} evaluations ({document['infeasible']} did not fit) in {seconds:.1f} s "
+        f"({document['evaluations'] / max(seconds, 1e-9):.2f}/s); {len(document['points'])} points on the front"
+    ]
+    objectives = list(document["objectives"])
+    header = ["id", "board", "MHz", *objectives]
+    rows = [
+        [str(p["id"]), p["board"], f"{p['clock_mhz']:g}", *(f"{p['objectives'][o]:.4g}" for o in objectives)]
+        for p in document["points"]
+    ]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
+    lines += ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    for goal, pick in document["goals"].items():
+        best = "highest" if pick["objective"] == "throughput" else "lowest"
+        lines.append(
+            f"goal {goal}: point {pick['id']} ({best} {pick['objective']}"
+            + (f" with accuracy >= {pick['accuracy_floor']:.3f})" if pick["accuracy_floor"] is not None else ")")
+        )
+    return "\n".join(lines)
+
+
+def emit(document: dict, which: str, out_dir: str | None, no_csim: bool) -> int:
+    """Compile one front point with fpga-compile (`which`: a point id or a goal name)."""
+    from fpga_opt.tools import fpga_compile
+
+    points = {str(p["id"]): p for p in document["points"]}
+    if which in document["goals"]:
+        which = str(document["goals"][which]["id"])
+    if which not in points:
+        raise FpgaOptError(
+            f"--emit: no point '{which}' on the front (ids {', '.join(points)}; goals {', '.join(document['goals'])})"
+        )
+    argv = shlex.split(points[which]["compile"])[1:]
+    if out_dir:
+        argv[argv.index("-o") + 1] = out_dir
+    if no_csim:
+        argv.append("--no-csim")
+    print(f"fpga-explore: compiling point {which}: fpga-compile {shlex.join(argv)}", flush=True)
+    return fpga_compile.run(fpga_compile.build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    from fpga_opt.tools.explore.engines import make_engine
+    from fpga_opt.tools.explore.search import nsga2, random_search
+
+    if args.budget < 1:
+        raise FpgaOptError(f"--budget must be >= 1, got {args.budget}")
+    if args.accuracy_target is not None and not 0 <= args.accuracy_target <= 1:
+        raise FpgaOptError(f"--accuracy-target must be in [0, 1], got {args.accuracy_target}")
+    if args.eval_samples < 1:
+        raise FpgaOptError(f"--eval-samples must be >= 1, got {args.eval_samples}")
+    out = Path(args.output)
+    if out.suffix != ".json":
+        raise FpgaOptError(f"-o {out}: the front is written as JSON; give a .json path")
+    if args.plots:
+        from fpga_opt.tools.explore.plots import require_matplotlib
+
+        require_matplotlib()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="fpga-explore-") as workdir:
+        source, evaluator, space, objectives, accuracy_kind, n_samples = prepare(args, workdir)
+        population = args.population or max(4, min(16, args.budget // 4))
+        engine = make_engine(evaluator, args.workers, args.cluster)
+        try:
+            if args.random:
+                archive = random_search(space, objectives, engine, args.budget, args.seed, population, args.quiet)
+            else:
+                archive = nsga2(space, objectives, engine, args.budget, args.seed, population, args.quiet)
+        finally:
+            engine.close()
+        written = write_front(args, source, archive, objectives, accuracy_kind, n_samples, space)
+    seconds = time.perf_counter() - start
+    document = written["document"]
+    print(_summary(document, seconds))
+    print(f"fpga-explore: wrote {out}, {out.with_suffix('.csv')} and {out.with_name(out.stem + '.designs')}/")
+    if args.plots:
+        from fpga_opt.tools.explore.plots import plot_front
+
+        title = f"{Path(args.model).name} on {args.board}"
+        for path in plot_front(archive.records, written["front"], written["goals"], out.with_suffix(""), title):
+            print(f"fpga-explore: wrote {path}")
+    if args.emit:
+        return emit(document, args.emit, args.emit_dir, args.no_csim)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fpga-explore", description=__doc__.split("\n\n")[0])
+    p.add_argument("model", help="a float or quantised ONNX model, or a model builder .py (KNOBS, build_onnx)")
+    p.add_argument(
+        "--board", required=True, help="target board(s): a name, a .toml file, or a comma list (board becomes a gene)"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FRONT.json", help="the Pareto front (also FRONT.csv, FRONT.designs/)"
+    )
+    p.add_argument("--data", help="labelled samples .npz (x, y) for the accuracy objective")
+    p.add_argument("--train-data", help="labelled .npz to train builder candidates and calibrate re-quantisation")
+    p.add_argument(
+        "--budget", type=int, default=DEFAULT_BUDGET, help=f"distinct candidates to evaluate (default {DEFAULT_BUDGET})"
+    )
+    p.add_argument("--population", type=int, default=0, help="NSGA-II population (default: budget/4, 4..16)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed (the front is the same for a seed, whatever --workers)"
+    )
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel evaluations (default: CPUs)")
+    p.add_argument(
+        "--cluster", help="a Dask scheduler address (tcp://host:8786), or 'local' for a local Dask cluster of --workers"
+    )
+    p.add_argument(
+        "--objectives", help="comma list of throughput, latency, power, energy, resources, accuracy (default: all)"
+    )
+    p.add_argument("--bits", help="bit widths to choose from (default 2,3,4,5,6,7,8)")
+    p.add_argument("--clocks", help="clocks in MHz to choose from (default: 40/60/80/100%% of each board's clock)")
+    p.add_argument("--budgets", help="resource budgets (select-folding max-util) to choose from (default 0.05..0.85)")
+    p.add_argument("--eval-samples", type=int, default=DEFAULT_EVAL_SAMPLES, help="samples of --data for accuracy")
+    p.add_argument("--builder-epochs", type=int, default=3, help="training epochs per builder candidate")
+    p.add_argument(
+        "--accuracy-tolerance",
+        type=float,
+        default=0.02,
+        help="design goals pick among points within this of the best accuracy",
+    )
+    p.add_argument(
+        "--accuracy-target",
+        type=float,
+        default=None,
+        help="design goals pick among points with at least this accuracy (default: best - tolerance)",
+    )
+    p.add_argument("--random", action="store_true", help="random search instead of NSGA-II (the baseline)")
+    p.add_argument(
+        "--plots", action="store_true", help="write FRONT.throughput_energy.png and FRONT.accuracy_resources.png"
+    )
+    p.add_argument(
+        "--emit", metavar="ID|GOAL", help="compile a front point (an id, or low-energy / low-power / high-throughput)"
+    )
+    p.add_argument("--emit-dir", help="output folder of --emit (default FRONT.designs/point-ID)")
+    p.add_argument("--no-csim", action="store_true", help="--emit without the C simulation")
+    p.add_argument("--all-evaluations", action="store_true", help="also write FRONT.all.json with every candidate")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    with exit_on_user_error("fpga-explore"):
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        code = run(args)
+    if code:
+        raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
