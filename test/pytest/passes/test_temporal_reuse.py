@@ -16,7 +16,6 @@ from xdsl.parser import Parser
 from fpga_opt.backend.costs import op_cost
 from fpga_opt.backend.sim import run_functional, simulate
 from fpga_opt.dialects.dataflow import ConvOp, Dataflow
-from fpga_opt.dialects.errors import FpgaOptError
 
 RNG = np.random.default_rng(7)
 WEIGHTS = RNG.integers(-8, 8, size=(8, 4, 3, 3)).tolist()
