@@ -507,7 +507,9 @@ def _weights_files(design: hls.DesignOp, tensors: Mapping[str, np.ndarray]) -> t
             ctype = plain_ctype(wop.element)
             header.append(f"// {wop.source.data}: {layout}")
             header.append(f"extern const {ctype} {name}[{words}][{lanes}];")
-            source.append(f"const {ctype} {name}[{words}][{lanes}] = {{\n    {_format_values(values, wop.element)}\n}};")
+            source.append(
+                f"const {ctype} {name}[{words}][{lanes}] = {{\n    {_format_values(values, wop.element)}\n}};"
+            )
         source.append("")
     header += ["", "#endif  // WEIGHTS_H", ""]
     return "\n".join(header), "\n".join(source)

@@ -68,7 +68,9 @@ def test_simulated_interval_follows_reuse_and_outputs_do_not_change():
     t_plain = simulate(plain, frames=4, fifo_depth=None).timing.cycles_per_frame
     t_reused = simulate(reused, frames=4, fifo_depth=None).timing.cycles_per_frame
     assert t_reused == pytest.approx(t_plain / 2, rel=0.05)
-    for a, b in zip(run_functional(plain, None, x, layout="hwc"), run_functional(reused, None, x, layout="hwc"), strict=True):
+    for a, b in zip(
+        run_functional(plain, None, x, layout="hwc"), run_functional(reused, None, x, layout="hwc"), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
 
 
