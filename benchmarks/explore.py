@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fpga-explore's quality and speed: hypervolume against random search and select-folding, and scaling.
 
-    python benchmarks/explore.py [--model examples/ecg/ecg_cnn.onnx] [--budget 60] [--seed 0]
+    python benchmarks/explore.py [--model examples/ecg/ecg_cnn.onnx] [--budget 60] [--seed 0] [--objectives a,b,c]
 
 From one run, on the same model, board, space and evaluation budget:
 
@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-samples", type=int, default=200)
+    parser.add_argument("--objectives", default=None, help="the objectives searched and measured (default: all six)")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out the 1-worker run")
     opts = parser.parse_args()
 
@@ -51,6 +52,8 @@ def main() -> None:
             "--seed", str(opts.seed), "--eval-samples", str(opts.eval_samples), "-o", "unused.json", "--quiet"]  # fmt: skip
     if opts.train_data:
         argv += ["--train-data", opts.train_data]
+    if opts.objectives:
+        argv += ["--objectives", opts.objectives]
     args = fpga_explore.build_parser().parse_args(argv)
     population = max(4, min(16, opts.budget // 4))
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (1 min) before the runs")
@@ -60,6 +63,7 @@ def main() -> None:
               f"objectives {', '.join(objectives)}; accuracy on {n} samples; budget {opts.budget}")  # fmt: skip
 
         def timed(label, run, engine):
+            load_before = os.getloadavg()[0]
             try:
                 start = time.perf_counter()
                 archive = run(engine)
@@ -67,7 +71,8 @@ def main() -> None:
             finally:
                 engine.close()
             print(f"{label:<28} {len(archive.records):>4} evaluations in {seconds:7.1f} s "
-                  f"({len(archive.records) / seconds:.2f} evaluations/s)")  # fmt: skip
+                  f"({len(archive.records) / seconds:.2f} evaluations/s; load average "
+                  f"{load_before:.1f} -> {os.getloadavg()[0]:.1f})")  # fmt: skip
             return archive, seconds
 
         def run_nsga(engine):

@@ -1,10 +1,12 @@
-"""The dialects of fpga-opt: `dataflow` (streaming CNN layers) and `hls` (kernel instances).
+"""The dialects of fpga-opt: `dataflow` (streaming CNN layers) and `vhls` (the Vitis HLS program).
 
-xDSL ships an experimental dialect that is also called `hls` (loop pragmas for
-its own HLS flow).  Ours replaces it in fpga-opt's own tools, which register
-`all_dialects()` over xDSL's; the `xdsl.universe` entry point (seen by plain
-`xdsl-opt`) offers only `universe_dialects()`, the names xDSL does not define,
-because the multiverse refuses duplicate names.
+The HLS dialect's IR name is `vhls`, not `hls`: xDSL ships an experimental
+dialect called `hls` (loop pragmas for its own HLS flow), and xDSL's
+multiverse refuses two dialects of one name, so plain `xdsl-opt` (which sees
+ours through the `xdsl.universe` entry point) could not read our IR under that
+name.  The Python module stays `dialects/hls.py` (a module name collides with
+nothing).  `SHADOWS_XDSL` lists any of our names that a later xDSL takes, which
+`universe_dialects()` then leaves out (none today; a test checks it).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from collections.abc import Callable
 from xdsl.context import Context
 from xdsl.ir import Dialect
 
-#: Our dialects whose names xDSL's own universe already uses.
-SHADOWS_XDSL = ("hls",)
+#: Our dialects whose names xDSL's own universe also uses (offered to plain xdsl-opt only if not).
+SHADOWS_XDSL: tuple[str, ...] = ()
 
 
 def _dataflow() -> Dialect:
@@ -32,7 +34,7 @@ def _hls() -> Dialect:
 
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
     """Dialect name to a lazy factory, as xDSL's Context expects."""
-    return {"dataflow": _dataflow, "hls": _hls}
+    return {"dataflow": _dataflow, "vhls": _hls}
 
 
 def make_context() -> Context:

@@ -2,10 +2,10 @@
 
 Rationale (the long form is docs/dialects/hls.md):
 
-* **It is the C++ program, one op per line of it.**  `hls.design` is the top
-  function; `hls.port` its AXI-Stream arguments; `hls.stream` a local
-  `hls::stream` with its FIFO depth; `hls.weights` a constant array in
-  `weights.cpp`; `hls.kernel` one call of a templated kernel of the header
+* **It is the C++ program, one op per line of it.**  `vhls.design` is the top
+  function; `vhls.port` its AXI-Stream arguments; `vhls.stream` a local
+  `hls::stream` with its FIFO depth; `vhls.weights` a constant array in
+  `weights.cpp`; `vhls.kernel` one call of a templated kernel of the header
   library (backend/hls/include/fpga_opt/) with its template parameters.  The
   emitter (backend/hls/emit.py) only prints: everything that is a decision
   (how a conv splits into a line buffer and a multiplier array, how many lanes
@@ -17,13 +17,13 @@ Rationale (the long form is docs/dialects/hls.md):
   (or `none`) and `#dataflow.act` (or `none`); `KERNELS` below says which
   parameters each kernel needs and what kind each is, so a hand-edited design
   is checked before any C++ is written.
-* **Streams are values, kernels use them.**  `%s = hls.stream` creates a FIFO;
+* **Streams are values, kernels use them.**  `%s = vhls.stream` creates a FIFO;
   a kernel lists the streams it reads (`ins`) and writes (`outs`).  Every
   stream has exactly one writer and one reader, the writer comes first (C
   simulation runs the dataflow processes in program order), and ports are
   read (inputs) or written (outputs) by exactly one kernel.
-* **Tokens, not elements.**  `!hls.stream<4xi8>` moves 4 lanes (channels) of
-  one pixel per token, `!hls.stream<9x4xi8>` a 3x3 window of 4 lanes.  Lanes are
+* **Tokens, not elements.**  `!vhls.stream<4xi8>` moves 4 lanes (channels) of
+  one pixel per token, `!vhls.stream<9x4xi8>` a 3x3 window of 4 lanes.  Lanes are
   the folding factors made physical: the stream is as wide as the parallelism
   of the kernels on both ends.
 * **Pragmas are attributes.**  `DATAFLOW` on the design, `depth` on streams,
@@ -82,10 +82,10 @@ from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr, ShapedParame
 
 @irdl_attr_definition
 class StreamType(ShapedParameters, ParametrizedAttribute, TypeAttribute):
-    """An `hls::stream` of tokens: `!hls.stream<4xi8>` (a pack of 4 lanes) or
-    `!hls.stream<9x4xi8>` (a window of 9 positions x 4 lanes)."""
+    """An `hls::stream` of tokens: `!vhls.stream<4xi8>` (a pack of 4 lanes) or
+    `!vhls.stream<9x4xi8>` (a window of 9 positions x 4 lanes)."""
 
-    name = "hls.stream"
+    name = "vhls.stream"
 
     shape: ArrayAttr[IntAttr]
     element_type: Attribute
@@ -113,12 +113,12 @@ class StreamType(ShapedParameters, ParametrizedAttribute, TypeAttribute):
     def verify(self) -> None:
         if len(self.shape.data) not in (1, 2):
             raise VerifyException(
-                f"!hls.stream token shape must be [lanes] or [positions, lanes], got {len(self.shape.data)} dimensions"
+                f"!vhls.stream token shape must be [lanes] or [positions, lanes], got {len(self.shape.data)} dimensions"
             )
         if any(d.data <= 0 for d in self.shape.data):
-            raise VerifyException(f"!hls.stream token dimensions must be positive, got {self.dims}")
+            raise VerifyException(f"!vhls.stream token dimensions must be positive, got {self.dims}")
         if not isinstance(self.element_type, IntegerType | AnyFloat):
-            raise VerifyException(f"!hls.stream element type must be an integer or float type, got {self.element_type}")
+            raise VerifyException(f"!vhls.stream element type must be an integer or float type, got {self.element_type}")
 
 
 # --------------------------------------------------------------------------
@@ -204,7 +204,7 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {
             "in_t": TYPE,
-            **{k: INT for k in ("H", "W", "C", "KH", "KW", "SH", "SW", "PT", "PL", "PB", "PR", "L", "PAD_LOWEST")},
+            **{k: INT for k in ("H", "W", "C", "KH", "KW", "SH", "SW", "PT", "PL", "PB", "PR", "L", "PAD_LOWEST", "PAD_VALUE")},
         },
     ),
     "conv": _conv_spec(False, None),
@@ -269,6 +269,7 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {"in_t": TYPE, "N": INT, "SHIFT": INT, "TABLE_LEN": INT, "LIMIT": INT, "TABLE": INTS},
     ),
+    "exit_decision_float": KernelSpec("exits.h", ("in",), ("out",), (), {"in_t": TYPE, "N": INT, "LIMIT": FLOAT}),
     "conditional_buffer": KernelSpec(
         "exits.h", ("in", "decision"), ("out", "gate*"), (), {"T": TYPE, "L": INT, "N": INT}
     ),
@@ -282,6 +283,20 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT, "LATER": INT},
     ),
+    # Off-chip weights (weights.h): a DRAM burst reader and an OVSF generator, writing a layer's weight words.
+    "dram_read": KernelSpec(
+        "weights.h", (), ("words",), ("memory",), {"T": TYPE, "WORDS": INT, "LANES": INT, "READS": INT}
+    ),
+    "ovsf_generate": KernelSpec(
+        "weights.h",
+        (),
+        ("words",),
+        ("coefficients", "codes"),
+        {"T": TYPE, "VIEW": INTS, "PERM": INTS}
+        | {
+            k: INT for k in ("WORDS", "LANES", "READS", "NDIM", "CIN", "KP", "BLOCK", "K", "LOG_L", "SHIFT", "LO", "HI")
+        },
+    ),
     "exit_merge_chain": KernelSpec(
         "exits.h",
         ("early", "decision", "later", "later_index"),
@@ -289,11 +304,41 @@ KERNELS: dict[str, KernelSpec] = {
         (),
         {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT},
     ),
+    # binary.h: the binarised layers (LUTNet's tiled form)
+    "threshold": KernelSpec(
+        "binary.h", ("in",), ("out",), ("thresholds",), {"in_t": TYPE, "cmp_t": TYPE, "N": INT, "C": INT, "L": INT}
+    ),
+    "xnor_linear": KernelSpec(
+        "binary.h",
+        ("in",),
+        ("out",),
+        ("weights", "thresholds?"),
+        {"out_t": TYPE, "cnt_t": TYPE} | {k: INT for k in ("N", "THRESHOLDED", "NIN", "NOUT", "CI", "CO")},
+    ),
+    "xnor_conv": KernelSpec(
+        "binary.h",
+        ("window",),
+        ("out",),
+        ("weights", "thresholds?"),
+        {"out_t": TYPE, "cnt_t": TYPE}
+        | {k: INT for k in ("N", "THRESHOLDED", "OH", "OW", "KP", "CIN", "CI", "COUT", "CO", "FINE")},
+    ),
+    "lut_linear": KernelSpec(
+        "binary.h",
+        ("in",),
+        ("out",),
+        ("indices", "tables", "thresholds?"),
+        {"out_t": TYPE, "cnt_t": TYPE} | {k: INT for k in ("N", "THRESHOLDED", "NIN", "NOUT", "CI", "CO", "K", "LUTS")},
+    ),
 }
-"""Every kernel of the header library, by the name `hls.kernel` uses."""
+"""Every kernel of the header library, by the name `vhls.kernel` uses."""
+
+STREAMED_WEIGHTS_ATTR = "streamed_weights"
+"""On an `hls.kernel` of a conv or linear whose weights come from off chip: its last `ins` stream carries the
+words of its `weights` table (which is then `none`), written by a `dram_read` or `ovsf_generate` kernel."""
 
 GATED_ATTR = "gated"
-"""On an `hls.kernel` of a stage after an early exit: its last `ins` stream is a gate (`!hls.stream<1xi1>`,
+"""On an `vhls.kernel` of a stage after an early exit: its last `ins` stream is a gate (`!vhls.stream<1xi1>`,
 one token per sample from the stage's conditional buffer); the kernel runs only for samples whose gate is 1."""
 GATE_TYPE = StreamType([1], IntegerType(1))
 
@@ -318,7 +363,7 @@ def _check_identifier(op: Operation, what: str, text: str) -> None:
 
 def _stream_type(value: SSAValue, op: Operation, what: str) -> StreamType:
     if not isinstance(value.type, StreamType):
-        raise VerifyException(f"'{op.name}' op: {what} must be a !hls.stream, got {value.type}")
+        raise VerifyException(f"'{op.name}' op: {what} must be a !vhls.stream, got {value.type}")
     return value.type
 
 
@@ -341,7 +386,7 @@ class DesignOp(IRDLOperation):
     (`DATAFLOW` is required: the kernels are concurrent processes).
     """
 
-    name = "hls.design"
+    name = "vhls.design"
 
     sym_name = prop_def(StringAttr)
     part = prop_def(StringAttr)
@@ -399,7 +444,7 @@ class DesignOp(IRDLOperation):
             body.add_block(Block())
         missing = [k for k in ("part", "clock_mhz", "board", "pragmas") if k not in values]
         if missing:
-            parser.raise_error(f"hls.design @{sym} needs attribute(s) {', '.join(missing)}")
+            parser.raise_error(f"vhls.design @{sym} needs attribute(s) {', '.join(missing)}")
         op = cls.__new__(cls)
         IRDLOperation.__init__(
             op,
@@ -426,10 +471,10 @@ class DesignOp(IRDLOperation):
         pragmas = [p.data for p in self.pragmas.data]
         if "DATAFLOW" not in pragmas:
             raise VerifyException(
-                f"'hls.design' op @{self.sym_name.data}: pragmas must include DATAFLOW, got {pragmas}"
+                f"'vhls.design' op @{self.sym_name.data}: pragmas must include DATAFLOW, got {pragmas}"
             )
         if self.clock_mhz.value.data <= 0:
-            raise VerifyException(f"'hls.design' op @{self.sym_name.data}: clock_mhz must be positive")
+            raise VerifyException(f"'vhls.design' op @{self.sym_name.data}: clock_mhz must be positive")
         # An op that fails its own checks reports itself (more precisely, at its own location)
         # when the verifier reaches it; the wiring checks below assume well-formed ops.
         for op in self.body.block.ops:
@@ -443,7 +488,7 @@ class DesignOp(IRDLOperation):
             if name is None:
                 continue
             if name in names:
-                raise VerifyException(f"'hls.design' op @{self.sym_name.data}: the name '{name}' is declared twice")
+                raise VerifyException(f"'vhls.design' op @{self.sym_name.data}: the name '{name}' is declared twice")
             names[name] = op
         self._verify_connections()
 
@@ -495,7 +540,7 @@ class PortOp(HlsOp):
     `shape` is the frame (H x W x C values); the token type gives the lanes.
     """
 
-    name = "hls.port"
+    name = "vhls.port"
 
     port_name = prop_def(StringAttr)
     direction = prop_def(StringAttr)
@@ -537,23 +582,23 @@ class PortOp(HlsOp):
         _check_identifier(self, "port name", self.port_name.data)
         if self.direction.data not in PORT_DIRECTIONS:
             raise VerifyException(
-                f"'hls.port' op \"{self.port_name.data}\": direction must be 'in' or 'out', got '{self.direction.data}'"
+                f"'vhls.port' op \"{self.port_name.data}\": direction must be 'in' or 'out', got '{self.direction.data}'"
             )
         if self.interface.data != "axis":
             raise VerifyException(
-                f"'hls.port' op \"{self.port_name.data}\": only interface \"axis\" is supported, got '{self.interface.data}'"
+                f"'vhls.port' op \"{self.port_name.data}\": only interface \"axis\" is supported, got '{self.interface.data}'"
             )
         shape = self.frame_shape
         token = _stream_type(self.result, self, "result")
         if len(shape) != 3 or min(shape) < 1:
             raise VerifyException(
-                f"'hls.port' op \"{self.port_name.data}\": shape must be [H, W, C], got {list(shape)}"
+                f"'vhls.port' op \"{self.port_name.data}\": shape must be [H, W, C], got {list(shape)}"
             )
         if token.is_window:
-            raise VerifyException(f"'hls.port' op \"{self.port_name.data}\": a port carries packs, not windows")
+            raise VerifyException(f"'vhls.port' op \"{self.port_name.data}\": a port carries packs, not windows")
         if shape[2] % token.lanes:
             raise VerifyException(
-                f"'hls.port' op \"{self.port_name.data}\": {token.lanes} lanes do not divide {shape[2]} channels"
+                f"'vhls.port' op \"{self.port_name.data}\": {token.lanes} lanes do not divide {shape[2]} channels"
             )
 
 
@@ -565,7 +610,7 @@ class StreamOp(HlsOp):
     anyone sizing FIFOs by hand).
     """
 
-    name = "hls.stream"
+    name = "vhls.stream"
 
     stream_name = prop_def(StringAttr)
     depth = prop_def(IntegerAttr[I64])
@@ -591,15 +636,16 @@ class StreamOp(HlsOp):
         _stream_type(self.result, self, "result")
         if self.depth.value.data < 1:
             raise VerifyException(
-                f"'hls.stream' op \"{self.stream_name.data}\": depth must be >= 1, got {self.depth.value.data}"
+                f"'vhls.stream' op \"{self.stream_name.data}\": depth must be >= 1, got {self.depth.value.data}"
             )
         if self.tokens.value.data < 1:
             raise VerifyException(
-                f"'hls.stream' op \"{self.stream_name.data}\": tokens must be >= 1, got {self.tokens.value.data}"
+                f"'vhls.stream' op \"{self.stream_name.data}\": tokens must be >= 1, got {self.tokens.value.data}"
             )
 
 
-STORAGE_KINDS = ("auto", "lutram", "bram", "uram")
+STORAGE_KINDS = ("auto", "lutram", "bram", "uram", "dram")
+"""`dram`: the table lives in off-chip memory, an `m_axi` argument of the top function (a `dram_read` reads it)."""
 
 
 @irdl_op_definition
@@ -620,7 +666,7 @@ class WeightsOp(HlsOp):
     BIND_STORAGE picks the memory).
     """
 
-    name = "hls.weights"
+    name = "vhls.weights"
 
     sym_name = prop_def(SymbolNameConstraint())
     source = prop_def(StringAttr)
@@ -680,7 +726,7 @@ class WeightsOp(HlsOp):
         return tuple(attr.get_values())  # type: ignore[arg-type]
 
     def verify_(self) -> None:
-        who = f"'hls.weights' op @{self.sym_name.data}"
+        who = f"'vhls.weights' op @{self.sym_name.data}"
         _check_identifier(self, "weights name", self.sym_name.data)
         if not isinstance(self.element, IntegerType | AnyFloat):
             raise VerifyException(f"{who}: element must be an integer or float type, got {self.element}")
@@ -733,7 +779,7 @@ class KernelOp(HlsOp):
     one); `source` the dataflow layer it implements, printed as a comment.
     """
 
-    name = "hls.kernel"
+    name = "vhls.kernel"
 
     kernel = prop_def(StringAttr)
     instance = prop_def(StringAttr)
@@ -781,10 +827,24 @@ class KernelOp(HlsOp):
         """Whether the last `ins` stream is the gate of an early-exit stage (`GATED_ATTR`)."""
         return GATED_ATTR in self.attributes
 
+    @property
+    def streamed_weights(self) -> bool:
+        """Whether the last `ins` stream (before a gate) carries the words of the `weights` table."""
+        return STREAMED_WEIGHTS_ATTR in self.attributes
+
     def kernel_ins(self) -> list[SSAValue]:
-        """The streams the kernel itself reads (without the gate)."""
+        """The streams the kernel itself reads (without the gate and the weight words)."""
         ins = list(self.ins)
-        return ins[:-1] if self.gated else ins
+        if self.gated:
+            ins = ins[:-1]
+        return ins[:-1] if self.streamed_weights else ins
+
+    def weight_stream(self) -> SSAValue | None:
+        """The stream of the `weights` table's words (streamed weights), else None."""
+        if not self.streamed_weights:
+            return None
+        ins = list(self.ins)
+        return (ins[:-1] if self.gated else ins)[-1]
 
     def param(self, name: str) -> Attribute:
         return self.params.data[name]
@@ -798,22 +858,23 @@ class KernelOp(HlsOp):
         return [t.root_reference.data if isinstance(t, SymbolRefAttr) else None for t in self.tables.data]
 
     def verify_(self) -> None:
-        who = f"'hls.kernel' op \"{self.instance.data}\""
+        who = f"'vhls.kernel' op \"{self.instance.data}\""
         _check_identifier(self, "instance name", self.instance.data)
         spec = KERNELS.get(self.kernel.data)
         if spec is None:
             raise VerifyException(f"{who}: unknown kernel '{self.kernel.data}'; known: {', '.join(sorted(KERNELS))}")
         if self.gated:
-            if len(self.ins) != len(spec.ins) + 1:
+            if len(self.ins) != len(spec.ins) + 1 + self.streamed_weights:
                 raise VerifyException(
                     f"{who}: a gated kernel '{self.kernel.data}' reads {list(spec.ins)} and its gate, got "
                     f"{len(self.ins)} stream(s)"
                 )
             if self.ins[-1].type != GATE_TYPE:
                 raise VerifyException(f"{who}: the gate must be {GATE_TYPE}, got {self.ins[-1].type}")
-        elif len(self.ins) != len(spec.ins):
+        elif len(self.ins) != len(spec.ins) + self.streamed_weights:
             raise VerifyException(
-                f"{who}: kernel '{self.kernel.data}' reads {len(spec.ins)} stream(s) {list(spec.ins)}, got {len(self.ins)}"
+                f"{who}: kernel '{self.kernel.data}' reads {len(spec.ins)} stream(s) {list(spec.ins)}"
+                f"{' and its weight words' if self.streamed_weights else ''}, got {len(self.ins)}"
             )
         if spec.variadic_outs:
             if len(self.outs) < 1:
@@ -856,14 +917,14 @@ class KernelOp(HlsOp):
         known = {op.sym_name.data: op for op in design.body.block.ops if isinstance(op, WeightsOp)} if design else {}
         for slot, table in zip(spec.tables, tables, strict=True):
             if isinstance(table, NoneType):
-                if not slot.endswith("?"):
+                if not slot.endswith("?") and not (slot == "weights" and self.streamed_weights):
                     raise VerifyException(f"{who}: table '{slot}' is required")
                 continue
             if not isinstance(table, SymbolRefAttr):
                 raise VerifyException(f"{who}: table '{slot.rstrip('?')}' must be a @symbol or none, got {table}")
             if design is not None and table.root_reference.data not in known:
                 raise VerifyException(
-                    f"{who}: table '{slot.rstrip('?')}' names @{table.root_reference.data}, which is not an hls.weights"
+                    f"{who}: table '{slot.rstrip('?')}' names @{table.root_reference.data}, which is not an vhls.weights"
                 )
 
 
@@ -877,4 +938,4 @@ _KIND_TEXT = {
 }
 
 
-Hls = Dialect("hls", [DesignOp, PortOp, StreamOp, WeightsOp, KernelOp], [StreamType])
+Hls = Dialect("vhls", [DesignOp, PortOp, StreamOp, WeightsOp, KernelOp], [StreamType])

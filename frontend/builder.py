@@ -6,7 +6,9 @@ unique `layer` name derived from its ONNX node, every weight tensor the name
 `<layer>.w` / `<layer>.b`, and results get the layer name as SSA name so the
 IR reads like the model.  `finish()` makes fan-out explicit (a
 `dataflow.fork` per value with several consumers, outputs handed out in
-program order, so the result is deterministic) and removes dead ops.
+program order, so the result is deterministic), puts a full-tensor
+`dataflow.buffer` on the faster branches into every join (so the design runs
+with default FIFOs as imported) and removes dead ops.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from xdsl.dialects.builtin import ArrayAttr, FloatAttr, FunctionType, IntegerAtt
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
-from fpga_opt.dialects.dataflow import DataflowOp, ForkOp, RequantAttr, RequantizeOp
+from fpga_opt.dialects.dataflow import (
+    BufferOp,
+    DataflowOp,
+    ForkOp,
+    RequantAttr,
+    RequantizeOp,
+    StreamType,
+    WholeFrameOp,
+    WindowedOp,
+)
 
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 _NOT_SYMBOL = re.compile(r"[^A-Za-z0-9_$.]+")
@@ -58,6 +69,8 @@ class FuncBuilder:
         self.arg_names: list[str] = []
         self.weights: dict[str, np.ndarray] = {}
         self._layers: set[str] = set()
+        self.replaced: dict[SSAValue, SSAValue] = {}
+        """Results of ops removed while finishing -> the value that now carries them."""
 
     # names ---------------------------------------------------------------
     def layer_name(self, wanted: str) -> str:
@@ -98,6 +111,7 @@ class FuncBuilder:
         self._fold_saturations()
         self._remove_dead_ops()
         self._insert_forks()
+        self._insert_join_buffers()
         self._keep_used_weights()
         func = FuncOp(
             symbol_name(name),
@@ -111,10 +125,8 @@ class FuncBuilder:
     def _keep_used_weights(self) -> None:
         used = set()
         for op in self.block.ops:
-            for prop in ("weights", "bias", "side_weights", "side_bias"):
-                value = op.properties.get(prop)
-                if isinstance(value, StringAttr):
-                    used.add(value.data)
+            if isinstance(op, DataflowOp):
+                used.update(op.tensor_names())
         self.weights = {k: v for k, v in self.weights.items() if k in used}
 
     def _fold_saturations(self) -> None:
@@ -128,7 +140,9 @@ class FuncBuilder:
             if not isinstance(op, RequantizeOp) or op.output.type != op.input.type:
                 continue
             rq = op.requant
-            if rq.multiplier.data != 1 or rq.shift.data != 0 or rq.zero_point.data != 0:
+            if rq.per_channel or (rq.multiplier.data, rq.shift.data, rq.offset.data) != (1, 0, 0):
+                continue
+            if rq.zero_point.data != 0:
                 continue
             source = op.input
             producer = source.owner
@@ -137,14 +151,13 @@ class FuncBuilder:
             if getattr(producer, "skip", None) is not None or producer.properties.get("activation") is not None:
                 continue
             inner = producer.properties.get("requant")
-            if not isinstance(inner, RequantAttr) or inner.zero_point.data != 0:
+            if not isinstance(inner, RequantAttr):
                 continue
             lo, hi = max(inner.min.data, rq.min.data), min(inner.max.data, rq.max.data)
             if lo > hi:
                 continue
-            producer.properties["requant"] = RequantAttr(
-                inner.multiplier.data, inner.shift.data, min=lo, max=hi, rounding=inner.rounding.data
-            )
+            producer.properties["requant"] = inner.replace(min=lo, max=hi)
+            self.replaced[op.output] = source
             op.output.replace_all_uses_with(source)
             self.block.erase_op(op)
 
@@ -154,6 +167,32 @@ class FuncBuilder:
                 continue
             if all(not result.uses for result in op.results):
                 self.block.erase_op(op)
+
+    def _insert_join_buffers(self) -> None:
+        """A full-tensor FIFO on every branch into a join but the slowest, so the design runs as imported.
+
+        A join (an add, a concat) consumes pixel p of every operand together, and a
+        fork only advances when all its readers accept: the branches that produce
+        pixel p earlier must hold what the slowest one has not caught up with.  The
+        whole tensor is always enough (a branch is at most a frame ahead); the
+        slowest branch (the most line buffers and whole-frame ops between the fork
+        and the join) needs nothing.  `minimize-residual-buffers` and `size-fifos`
+        shrink these to what timing needs.
+        """
+        for op in list(self.block.ops):
+            streams = [v for v in op.operands if isinstance(v.type, StreamType)]
+            if not isinstance(op, DataflowOp) or isinstance(op, ForkOp) or len(streams) < 2:
+                continue
+            delays = [_branch_delay(v) for v in op.operands]
+            slowest = delays.index(max(delays))
+            for index, value in enumerate(list(op.operands)):
+                if index == slowest or not isinstance(value.type, StreamType):
+                    continue
+                base = op.layer.data if op.layer is not None else "join"
+                buffer = BufferOp(value, value.type.numel, layer=self.layer_name(f"{base}.in{index}.fifo"))
+                buffer.results[0].name_hint = ssa_name(buffer.layer.data)  # type: ignore[union-attr]
+                self.block.insert_op_before(buffer, op)
+                op.operands[index] = buffer.results[0]
 
     def _insert_forks(self) -> None:
         readers: dict[SSAValue, list[tuple[Operation, int]]] = {}
@@ -189,12 +228,30 @@ class FuncBuilder:
                 op.operands[index] = copy
 
 
+def _branch_delay(value: SSAValue) -> int:
+    """How far behind its source a value runs: line buffers (and whole frames) back to the fork it comes from."""
+    delay = 0
+    while True:
+        owner = value.owner
+        if not isinstance(owner, Operation) or isinstance(owner, ForkOp) or not owner.operands:
+            return delay
+        if isinstance(owner, WholeFrameOp):
+            delay += 1000
+        elif isinstance(owner, WindowedOp) and owner.has_line_buffer:
+            delay += owner.kernel_size[0]
+        value = owner.operands[0]
+
+
 def string_array(values: list[str]) -> ArrayAttr:
     return ArrayAttr([StringAttr(v) for v in values])
 
 
 def float_array(values: list[float]) -> ArrayAttr:
     return ArrayAttr([FloatAttr(float(v), f64) for v in values])
+
+
+def int_array(values: list[int]) -> ArrayAttr:
+    return ArrayAttr([IntegerAttr(int(v), i64) for v in values])
 
 
 def int_attr(value: int) -> IntegerAttr:

@@ -82,14 +82,16 @@ class ImportContext:
         self.values: dict[str, Value] = {gi.name: gi for gi in self.inputs}
         self.issues = IssueLog()
 
-    def input_stream(self, gi: GraphInput, itype: IntType | None = None, scale: float | None = None) -> Stream:
+    def input_stream(
+        self, gi: GraphInput, itype: IntType | None = None, scale: float | None = None, zero_point: int = 0
+    ) -> Stream:
         """The function argument of a graph input, created by its first reader with that reader's type."""
         if gi.stream is None:
             dims = stream_dims(gi.shape, f"input '{gi.name}'")
             position = sum(1 for other in self.inputs if other.stream is not None and other.index < gi.index)
             arg = self.b.insert_arg(position, stream_type(dims, itype), gi.name)
-            gi.stream = Stream(arg, gi.shape, dims, scale, itype, dq=True)
-        elif gi.stream.itype != itype or gi.stream.scale != scale:
+            gi.stream = Stream(arg, gi.shape, dims, scale, itype, dq=True, zero_point=zero_point)
+        elif gi.stream.itype != itype or gi.stream.scale != scale or gi.stream.zero_point != zero_point:
 
             def describe(t, s):
                 return "float" if t is None else f"{t} at scale {s:g}"
@@ -120,7 +122,10 @@ class ImportContext:
         if isinstance(value, Pending):
             if value.result is None:
                 ssa = emit(self.b, value)
-                value.result = Stream(ssa, value.shape, value.dims, value.scale, _acc_type(value), dq=True)
+                zero_point = value.inputs[0].zero_point if value.kind == "requantize" else 0
+                value.result = Stream(
+                    ssa, value.shape, value.dims, value.scale, _acc_type(value), dq=True, zero_point=zero_point
+                )
             return value.result
         if isinstance(value, IntVal):
             return self.materialise_int(value)
@@ -139,11 +144,13 @@ class ImportContext:
     def materialise_int(self, value: IntVal) -> Stream:
         """Emit the op that produces a QuantizeLinear's integers (fusing its requant into the producer)."""
         if value.result is None:
-            final = Final(value.scale, value.itype, value.qmin, value.qmax, value.rounding)
+            final = Final(value.scale, value.itype, value.qmin, value.qmax, value.rounding, value.zero_point)
             source = value.source
             assert isinstance(source, Pending)
             ssa = emit(self.b, source, final)
-            value.result = Stream(ssa, source.shape, source.dims, value.scale, value.itype, dq=False)
+            value.result = Stream(
+                ssa, source.shape, source.dims, value.scale, value.itype, dq=False, zero_point=value.zero_point
+            )
         return value.result
 
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import f32
+from xdsl.dialects.builtin import IntegerAttr, f32, i64
 from xdsl.ir import SSAValue
 
 from fpga_opt.dialects.dataflow import (
@@ -31,42 +31,60 @@ from fpga_opt.dialects.dataflow import (
 )
 from fpga_opt.frontend.builder import FuncBuilder
 from fpga_opt.frontend.issues import Unsupported
-from fpga_opt.frontend.requant import bound, multiplier_shift
+from fpga_opt.frontend.requant import bound, channel_multipliers_shift, multiplier_shift
 from fpga_opt.frontend.values import ACC, IntType, Pending
 
 
 @dataclass(frozen=True)
 class Final:
-    """Where a QuantizeLinear (plus a Clip) takes a value: scale, type, saturation, rounding."""
+    """Where a QuantizeLinear (plus a Clip) takes a value: scale, zero point, type, saturation, rounding."""
 
     scale: float
     itype: IntType
     qmin: int
     qmax: int
     rounding: str = "half_even"
+    zero_point: int = 0
 
 
 def stream_type(dims: tuple[int, int, int], itype: IntType | None) -> StreamType:
     return StreamType(dims, itype.xdsl() if itype is not None else f32)
 
 
-def requant_attr(from_scale: float, final: Final, lo: float = -math.inf, hi: float = math.inf) -> RequantAttr:
-    """The requant taking an integer at `from_scale` to `final`, with float-domain bounds folded in."""
-    multiplier, shift = multiplier_shift(from_scale / final.scale)
+def requant_attr(
+    from_scale: float | np.ndarray, final: Final, lo: float = -math.inf, hi: float = math.inf, offset: int = 0
+) -> RequantAttr:
+    """The requant taking `x` (standing for `(x + offset) * from_scale`) to `final`, float-domain bounds folded in.
+
+    `from_scale` is one scale, or one per output channel (per-channel weight
+    scales): then the requant has one multiplier per channel.  With a
+    multiplier of 1 and no shift the offset is exact in the zero point.
+    """
+    scales = np.asarray(from_scale, dtype=np.float64).reshape(-1)
+    if np.unique(scales).size > 1:
+        multiplier, shift = channel_multipliers_shift(scales / final.scale)
+    else:
+        multiplier, shift = multiplier_shift(float(scales[0]) / final.scale)
     qmin, qmax = final.qmin, final.qmax
+    z = final.zero_point
     if lo != -math.inf:
-        qmin = max(qmin, bound(lo, final.scale, final.rounding, final.itype.lo, final.itype.hi))
+        qmin = max(qmin, bound(lo, final.scale, final.rounding, final.itype.lo, final.itype.hi, z))
     if hi != math.inf:
-        qmax = min(qmax, bound(hi, final.scale, final.rounding, final.itype.lo, final.itype.hi))
+        qmax = min(qmax, bound(hi, final.scale, final.rounding, final.itype.lo, final.itype.hi, z))
     if qmin > qmax:
         raise Unsupported(f"the activation bounds [{lo}, {hi}] leave no value of {final.itype} at scale {final.scale}")
-    return RequantAttr(multiplier, shift, min=qmin, max=qmax, rounding=final.rounding)
+    if (multiplier, shift) == (1, 0):
+        z, offset = z + offset, 0
+    return RequantAttr(multiplier, shift, offset=offset, zero_point=z, min=qmin, max=qmax, rounding=final.rounding)
 
 
 def is_identity(requant: RequantAttr, itype: IntType, source: IntType) -> bool:
     return (
-        requant.multiplier.data == 1
+        not requant.per_channel
+        and requant.multiplier.data == 1
         and requant.shift.data == 0
+        and requant.offset.data == 0
+        and requant.zero_point.data == 0
         and itype == source
         and requant.min.data <= source.lo
         and requant.max.data >= source.hi
@@ -124,12 +142,12 @@ def _emit_float(b: FuncBuilder, p: Pending) -> SSAValue:
 # integer ----------------------------------------------------------------------
 
 
-def _int_activation(p: Pending) -> ActivationAttr | None:
-    """A raw integer op's fused Relu/Clip, in the accumulator's integer domain."""
+def _int_activation(p: Pending, zero_point: int = 0) -> ActivationAttr | None:
+    """A raw integer op's fused Relu/Clip, in the integer domain of its result (`zero_point` stands for 0.0)."""
     if not p.has_epilogue:
         return None
-    lo = p.lo / p.scale if p.lo != -math.inf else -math.inf
-    hi = p.hi / p.scale if p.hi != math.inf else math.inf
+    lo = p.lo / p.scale + zero_point if p.lo != -math.inf else -math.inf
+    hi = p.hi / p.scale + zero_point if p.hi != math.inf else math.inf
     for value in (lo, hi):
         if math.isfinite(value) and value != round(value):
             raise Unsupported(
@@ -143,10 +161,23 @@ def _int_activation(p: Pending) -> ActivationAttr | None:
     return ActivationAttr("clip", lo=lo_i, hi=hi_i)
 
 
+def _raw_requant(p: Pending) -> RequantAttr | None:
+    """A raw result needs no requant, except to remove an input zero point (`offset`) in 32 bits."""
+    offset = p.params.get("offset", 0)
+    if not offset:
+        return None
+    return RequantAttr(1, 0, zero_point=offset, min=ACC.lo, max=ACC.hi)
+
+
 def _emit_int_raw(b: FuncBuilder, p: Pending) -> SSAValue:
+    if p.per_channel:
+        raise Unsupported(
+            "an integer layer with per-channel weight scales needs a QuantizeLinear after it "
+            "(its raw accumulator has one scale per channel)"
+        )
     if p.kind == "requantize":
         source = p.inputs[0]
-        activation = _int_activation(p)
+        activation = _int_activation(p, source.zero_point)
         if activation is None:
             return source.ssa
         return b.append(ActivationOp(source.ssa, activation, layer=p.layer)).results[0]
@@ -154,26 +185,26 @@ def _emit_int_raw(b: FuncBuilder, p: Pending) -> SSAValue:
         raise Unsupported("a Concat of inputs with different scales needs a QuantizeLinear right after it")
     out = stream_type(p.dims, ACC)
     if p.kind in ("pool", "global_pool"):
-        value = _emit_int_op(b, p, out, None, None)
+        value = _emit_int_op(b, p, out, _raw_requant(p), None)
         activation = _int_activation(p)
         if activation is not None:
             value = b.append(ActivationOp(value, activation, layer=b.layer_name(f"{p.layer}.act"))).results[0]
         return value
-    return _emit_int_op(b, p, out, None, _int_activation(p))
+    return _emit_int_op(b, p, out, _raw_requant(p), _int_activation(p))
 
 
 def _emit_int_final(b: FuncBuilder, p: Pending, final: Final) -> SSAValue:
     out = stream_type(p.dims, final.itype)
     if p.kind == "requantize":
         source = p.inputs[0]
-        requant = requant_attr(p.scale, final, p.lo, p.hi)
+        requant = requant_attr(p.scale, final, p.lo, p.hi, -source.zero_point)
         if is_identity(requant, final.itype, source.itype):
             return source.ssa
         return b.append(RequantizeOp(source.ssa, out, requant, layer=p.layer)).results[0]
     if p.kind == "concat":
         parts = []
         for index, source in enumerate(p.inputs):
-            requant = requant_attr(source.scale, final, p.lo, p.hi)
+            requant = requant_attr(source.scale, final, p.lo, p.hi, -source.zero_point)
             if is_identity(requant, final.itype, source.itype):
                 parts.append(source.ssa)
             else:
@@ -185,7 +216,14 @@ def _emit_int_final(b: FuncBuilder, p: Pending, final: Final) -> SSAValue:
                 )
                 parts.append(b.append(op).results[0])
         return b.append(ConcatOp(parts, out, layer=p.layer)).results[0]
-    return _emit_int_op(b, p, out, requant_attr(p.scale, final, p.lo, p.hi), None)
+    return _emit_int_op(b, p, out, requant_attr(p.scale, final, p.lo, p.hi, p.params.get("offset", 0)), None)
+
+
+def _set_pad_value(op: ConvOp | PoolOp, p: Pending) -> None:
+    """An asymmetric input pads with its zero point (the real 0.0 ONNX pads with)."""
+    value = p.params.get("pad_value", 0)
+    if value and any(p.params["pad"]):
+        op.properties["pad_value"] = IntegerAttr(value, i64)
 
 
 def _weight_array(ints: np.ndarray, itype: IntType) -> np.ndarray:
@@ -231,6 +269,7 @@ def _emit_int_op(
                 groups=p.params["groups"],
                 **common,
             )
+            _set_pad_value(op, p)
         else:
             op = LinearOp(x, out, **common)
     elif p.kind == "add":
@@ -255,6 +294,7 @@ def _emit_int_op(
             requant=requant,
             layer=p.layer,
         )
+        _set_pad_value(op, p)
     elif p.kind == "global_pool":
         op = GlobalPoolOp(x, out, mode="avg", requant=requant, layer=p.layer)
     else:  # pragma: no cover

@@ -42,9 +42,13 @@ def chw_to_hwc_columns(weights: np.ndarray, dims: tuple[int, int, int]) -> np.nd
 
 
 def window(
-    attrs: dict, in_hw: tuple[int, int], kernel: Sequence[int], what: str
+    attrs: dict, in_hw: tuple[int, int], kernel: Sequence[int], what: str, ceil_padding: bool = False
 ) -> tuple[list[int], list[int], list[int], tuple[int, int]]:
-    """(kernel, stride, pad, output H x W) of a 2-D sliding window, from ONNX attributes."""
+    """(kernel, stride, pad, output H x W) of a 2-D sliding window, from ONNX attributes.
+
+    `ceil_padding`: `ceil_mode = 1` becomes extra end padding (right for max pooling, whose padding
+    never wins); otherwise a ceil mode that changes the output size is refused.
+    """
     kernel = [int(k) for k in kernel]
     if len(kernel) != 2:
         raise Unsupported(f"{what} has a {len(kernel)}-D kernel; only 2-D windows are supported")
@@ -83,7 +87,14 @@ def window(
             if (ceil_size - 1) * strides[axis] >= in_hw[axis] + pads[axis]:
                 ceil_size -= 1
             if ceil_size != floor_size:
-                raise Unsupported("ceil_mode = 1 changes the output size here; only floor mode is supported")
+                if not ceil_padding:
+                    raise Unsupported("ceil_mode = 1 changes the output size here; only floor mode is supported")
+                # the last window reaches past the end: more end padding gives the same windows (max pooling
+                # pads with the lowest value, so the padding never wins)
+                pads[axis + 2] += (
+                    (ceil_size - 1) * strides[axis] + kernel[axis] - (in_hw[axis] + pads[axis] + pads[axis + 2])
+                )
+                floor_size = ceil_size
         out.append(floor_size)
     if pads[0] >= kernel[0] or pads[2] >= kernel[0] or pads[1] >= kernel[1] or pads[3] >= kernel[1]:
         raise Unsupported(f"pads {pads} are not smaller than the kernel {kernel}")

@@ -2,7 +2,8 @@
 
 Everything that can be wrong with the *file* is found here, each with a
 one-line `FpgaOptError` naming the file: unreadable or corrupted bytes,
-missing or truncated external-data files, an unsupported opset, a dynamic
+missing or truncated external-data files, an opset below 11 that
+onnx.version_converter cannot convert (it converts the others), a dynamic
 input dimension without `--input-shape`, a dangling tensor name, a cycle.
 What can be wrong with the *nodes* is found later, all at once (issues.py).
 
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -73,10 +75,8 @@ def load_graph(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | N
     if version is None:
         raise FpgaOptError(f"{where}: the model imports no default ONNX opset")
     if version < MIN_OPSET:
-        raise FpgaOptError(
-            f"{where}: opset {version} is not supported (fpga-opt imports opsets {MIN_OPSET}-{MAX_TESTED_OPSET}; "
-            "re-export with a newer opset)"
-        )
+        model = _convert_opset(model, version, where)
+        opsets = {o.domain: o.version for o in model.opset_import}
     overrides = dict(input_shapes or {})
     if lift_1d(model):  # a 1-D CNN is imported as a 2-D one of height 1 (lift_1d.py)
         overrides = {k: (*v[:2], 1, *v[2:]) if len(v) == 3 else v for k, v in overrides.items()}
@@ -105,6 +105,46 @@ def load_graph(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | N
         uses=uses,
         inferred=inferred,
     )
+
+
+CONVERT_TO_OPSET = 13
+"""Models below MIN_OPSET are converted to this opset (onnx.version_converter) before import."""
+
+
+def _convert_opset(model: onnx.ModelProto, version: int, where: str) -> onnx.ModelProto:
+    """The model in opset CONVERT_TO_OPSET, or one line naming the node whose op the converter cannot move."""
+    from onnx import version_converter
+
+    try:
+        return version_converter.convert_version(model, CONVERT_TO_OPSET)
+    except Exception as error:  # the converter raises RuntimeError/ConvertError/ValueError with C++ text
+        text = _first_line(error)
+        node = _unconvertible_node(model)
+        culprit = f" at {node.op_type} '{node.name or node.output[0]}'" if node is not None else ""
+        raise FpgaOptError(
+            f"{where}: cannot convert opset {version} to {CONVERT_TO_OPSET}{culprit} (onnx.version_converter: "
+            f"{text}); re-export the model with opset {MIN_OPSET} or newer"
+        ) from None
+
+
+def _unconvertible_node(model: onnx.ModelProto) -> onnx.NodeProto | None:
+    """The first node the converter cannot move on its own (the converter's own message rarely names it)."""
+    from onnx import version_converter
+
+    for node in model.graph.node:
+        names = [n for n in node.input if n]
+        graph = onnx.helper.make_graph(
+            [node],
+            "probe",
+            [onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in names],
+            [onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in node.output if n],
+        )
+        probe = onnx.helper.make_model(graph, opset_imports=list(model.opset_import))
+        try:
+            version_converter.convert_version(probe, CONVERT_TO_OPSET)
+        except Exception:
+            return node
+    return None
 
 
 def _parse(path: Path, where: str) -> onnx.ModelProto:
@@ -298,26 +338,14 @@ def _sorted_live_nodes(
                     f"{where}: node '{node.name}' ({node.op_type}) reads tensor '{name}', which no node, "
                     "input or initializer provides"
                 )
-    # Kahn's algorithm over the live nodes, smallest original index first.
-    import heapq
-
-    waiting = {index: {producer[n] for n in graph.node[index].input if n in producer} for index in live}
-    readers: dict[int, list[int]] = {}
-    for index, deps in waiting.items():
-        for dep in deps:
-            readers.setdefault(dep, []).append(index)
-    ready = [index for index, deps in waiting.items() if not deps]
-    heapq.heapify(ready)
-    order: list[int] = []
-    while ready:
-        index = heapq.heappop(ready)
-        order.append(index)
-        for reader in readers.get(index, ()):
-            waiting[reader].discard(index)
-            if not waiting[reader]:
-                heapq.heappush(ready, reader)
-    if len(order) != len(live):
-        raise FpgaOptError(f"{where}: the graph has a cycle")
+    # The live nodes in dependence order, the smallest original index first among the ready ones.
+    flow = nx.DiGraph()
+    flow.add_nodes_from(live)
+    flow.add_edges_from((producer[n], index) for index in live for n in graph.node[index].input if n in producer)
+    try:
+        order = list(nx.lexicographical_topological_sort(flow))
+    except nx.NetworkXUnfeasible:
+        raise FpgaOptError(f"{where}: the graph has a cycle") from None
     return [graph.node[index] for index in order]
 
 

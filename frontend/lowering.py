@@ -21,16 +21,23 @@ import numpy as np
 import onnx
 
 from fpga_opt.frontend import constant_fold
+from fpga_opt.frontend.binary_streamline import streamline_binary
 from fpga_opt.frontend.context import ImportContext, Node
 from fpga_opt.frontend.handlers import HANDLERS, handler_key
-from fpga_opt.frontend.issues import UNSUPPORTED_OP, Unsupported
+from fpga_opt.frontend.issues import UNSUPPORTED_OP, IssueLog, Unsupported
 from fpga_opt.frontend.loader import OnnxGraph
 from fpga_opt.frontend.values import POISON, Const, Poison, QConst, Unreadable, Value, onnx_shape
 
 
 def lower(graph: OnnxGraph) -> ImportContext:
-    """Fold or lower every node of `graph`; the failures are in the returned context's `issues`."""
+    """Fold or lower every node of `graph`; the failures are in the returned context's `issues`.
+
+    Binarised layers are streamlined first (binary_streamline.py): each with its sign becomes one node.
+    """
+    issues = IssueLog()
+    graph = streamline_binary(graph, issues)
     ctx = ImportContext(graph)
+    ctx.issues = issues
     for index, proto in enumerate(graph.nodes):
         _lower_node(ctx, index, proto)
     return ctx

@@ -13,6 +13,10 @@ attributes tell the tools how to talk to the float world:
 * `dataflow.input_scales`, `dataflow.output_scales` (quantised graphs): the
   host feeds `clamp(round_half_even(x / scale), lo, hi)` of the argument's
   type and reads results as `q * scale` (0.0 marks a float port);
+* `dataflow.input_zero_points`, `dataflow.output_zero_points` (asymmetric
+  quantised graphs): the integer standing for 0.0 at each port;
+* `dataflow.onnx_tensors` (with `record_tensors`): layer -> the ONNX tensor it
+  computes (tensor_map.py), what fpga-trace compares with onnxruntime;
 * `dataflow.dropped_softmax`: the outputs whose final Softmax was dropped
   (quantised graphs only: the logits are returned, argmax is unchanged).
 
@@ -37,7 +41,8 @@ from xdsl.printer import Printer
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.weights import WEIGHTS_ATTR, save_weights
-from fpga_opt.frontend.builder import float_array, int_attr, string_array
+from fpga_opt.frontend import tensor_map
+from fpga_opt.frontend.builder import float_array, int_array, int_attr, string_array
 from fpga_opt.frontend.context import ImportContext
 from fpga_opt.frontend.issues import Unsupported
 from fpga_opt.frontend.loader import load_graph
@@ -49,6 +54,8 @@ OUTPUT_NAMES = "dataflow.output_names"
 EXITS = "dataflow.exits"
 INPUT_SCALES = "dataflow.input_scales"
 OUTPUT_SCALES = "dataflow.output_scales"
+INPUT_ZERO_POINTS = "dataflow.input_zero_points"
+OUTPUT_ZERO_POINTS = "dataflow.output_zero_points"
 DROPPED_SOFTMAX = "dataflow.dropped_softmax"
 SIDECAR_SUFFIX = ".weights.npz"
 
@@ -67,11 +74,17 @@ class ImportedModel:
         return op
 
 
-def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ImportedModel:
-    """Import the ONNX model at `path`; raises one FpgaOptError for every kind of bad input."""
+def import_onnx(
+    path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | None = None, record_tensors: bool = False
+) -> ImportedModel:
+    """Import the ONNX model at `path`; raises one FpgaOptError for every kind of bad input.
+
+    `record_tensors` writes `dataflow.onnx_tensors` (which ONNX tensor each layer computes, for
+    fpga-trace) on the function.
+    """
     graph = load_graph(path, input_shapes)
     ctx = lower(graph)
-    results, out_scales, dropped = [], [], []
+    results, out_scales, out_zps, dropped = [], [], [], []
     for name in graph.outputs:
         value = ctx.values.get(name)
         if isinstance(value, Poison):
@@ -94,6 +107,7 @@ def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | 
             continue
         results.append(stream.ssa)
         out_scales.append(stream.scale if stream.is_int else 0.0)
+        out_zps.append(stream.zero_point if stream.is_int else 0)
     if ctx.issues:
         raise ctx.issues.error(graph.path)
     for gi in ctx.inputs:
@@ -114,9 +128,16 @@ def import_onnx(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | 
     if any(s != 0.0 for s in in_scales + out_scales):
         attributes[INPUT_SCALES] = float_array(in_scales)
         attributes[OUTPUT_SCALES] = float_array(out_scales)
+    in_zps = [gi.stream.zero_point if gi.stream.is_int else 0 for gi in ctx.inputs]
+    if any(in_zps + out_zps):
+        attributes[INPUT_ZERO_POINTS] = int_array(in_zps)
+        attributes[OUTPUT_ZERO_POINTS] = int_array(out_zps)
     if dropped:
         attributes[DROPPED_SOFTMAX] = string_array(dropped)
+    found = tensor_map.candidates(ctx.values)
     func = ctx.b.finish(graph.name, results, attributes)
+    if record_tensors:
+        tensor_map.attach(func, found, ctx.b.replaced)
     module = ModuleOp([func])
     module.verify()
     return ImportedModel(module, ctx.b.weights)

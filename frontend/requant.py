@@ -43,6 +43,34 @@ def multiplier_shift(ratio: float) -> tuple[int, int]:
     return _reduce(m, s)
 
 
+def channel_multipliers_shift(ratios: np.ndarray) -> tuple[list[int], int]:
+    """Per-channel multipliers sharing one shift: the largest ratio gets a full 31-bit multiplier.
+
+    The others keep `31 - log2(max / ratio)` significant bits; onnxruntime's
+    per-channel weight scales span a factor of ~10-100, so every channel keeps
+    24 bits or more, as many as the float32 scales themselves hold.
+    """
+    ratios = np.asarray(ratios, dtype=np.float64).reshape(-1)
+    if not (np.all(np.isfinite(ratios)) and np.all(ratios > 0)):
+        raise Unsupported("cannot rescale by a non-positive or non-finite per-channel ratio")
+    _, exponent = math.frexp(float(ratios.max()))
+    shift = min(MAX_SHIFT, MULTIPLIER_BITS - exponent)
+    if shift < 0:
+        raise Unsupported(f"rescale ratio {ratios.max():g} is too large for a 31-bit multiplier")
+    multipliers = [int(round(float(r) * 2.0**shift)) for r in ratios]
+    if max(multipliers) >= 2**MULTIPLIER_BITS:
+        shift -= 1
+        multipliers = [int(round(float(r) * 2.0**shift)) for r in ratios]
+    if min(multipliers) == 0:
+        raise Unsupported(
+            f"per-channel rescale ratios from {ratios.min():g} to {ratios.max():g} are too far apart for one shift"
+        )
+    while shift > 0 and all(m % 2 == 0 for m in multipliers):
+        multipliers = [m // 2 for m in multipliers]
+        shift -= 1
+    return multipliers, shift
+
+
 def _reduce(m: int, s: int) -> tuple[int, int]:
     while m % 2 == 0 and s > 0:
         m //= 2
@@ -64,6 +92,6 @@ def quantise(x: np.ndarray, scale: np.ndarray | float, lo: int, hi: int, roundin
     return np.clip(y, lo, hi).astype(np.int64)
 
 
-def bound(value: float, scale: float, rounding: str, lo: int, hi: int) -> int:
+def bound(value: float, scale: float, rounding: str, lo: int, hi: int, zero_point: int = 0) -> int:
     """Where a float-domain bound (a Relu's 0, a Clip's limits) lands after quantising by `scale`."""
-    return int(quantise(np.array(value), scale, lo, hi, rounding))
+    return int(quantise(np.array(value), scale, lo - zero_point, hi - zero_point, rounding)) + zero_point

@@ -125,10 +125,16 @@ class Stream(Value):
     scale: float | None = None
     itype: IntType | None = None
     dq: bool = True
+    zero_point: int = 0
+    """The integer standing for 0.0 (asymmetric quantisation: the value is `(q - zero_point) * scale`)."""
 
     @property
     def is_int(self) -> bool:
         return self.itype is not None
+
+    def viewed(self, scale: float, zero_point: int, dq: bool = True) -> Stream:
+        """The same integers read with another scale and zero point (a DequantizeLinear's)."""
+        return Stream(self.ssa, self.shape, self.dims, scale, self.itype, dq, zero_point)
 
     @property
     def flat(self) -> bool:
@@ -144,8 +150,9 @@ class Pending(Value):
     shape: tuple[int, ...]
     dims: tuple[int, int, int]
     inputs: list[Stream]
-    scale: float | None = None
-    """Integer pending ops: the scale of the accumulator (`None`: a float op)."""
+    scale: float | np.ndarray | None = None
+    """Integer pending ops: the scale of the accumulator, one per output channel with per-channel weight scales
+    (`None`: a float op)."""
     params: dict[str, Any] = field(default_factory=dict)
     weights: np.ndarray | None = None
     weight_type: IntType | None = None
@@ -160,6 +167,10 @@ class Pending(Value):
     @property
     def is_int(self) -> bool:
         return self.scale is not None
+
+    @property
+    def per_channel(self) -> bool:
+        return isinstance(self.scale, np.ndarray) and np.unique(self.scale).size > 1
 
     @property
     def has_epilogue(self) -> bool:
@@ -179,6 +190,7 @@ class IntVal(Value):
     rounding: str
     layer: str
     result: Stream | None = None
+    zero_point: int = 0
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -9,7 +9,10 @@ writes them as the discardable attribute
 on the op.  The module gets `dataflow.estimate`: board, clock, interval (the
 slowest op's cycles), latency (the longest path of depths), fps,
 bottleneck, resource totals (FIFOs included) and utilisation per resource.
-The pass changes no folding; run it after `select-folding` to see what was
+On an early-exit network the interval is exit-aware: each op's
+cycles count per network sample, scaled by the fraction of samples that
+reach it (`dataflow.exit_probabilities`; without them the pass warns and
+reports the worst case).  The pass changes no folding; run it after `select-folding` to see what was
 chosen, or alone to cost a hand-written design.  `fpga-report` prints it.
 """
 
@@ -22,6 +25,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from fpga_opt.backend.costs import CostContext, analyse_network
+from fpga_opt.backend.costs.exit_rates import missing_rates_message, warn
 from fpga_opt.backend.target.boards import resolve_target
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.passes.analysis.annotations import annotate
@@ -48,4 +52,5 @@ class EstimateResourcesPass(ModulePass):
             net = analyse_network(op, CostContext.for_board(board))
         except ValueError as error:
             raise FpgaOptError(f"{self.name}: {error}") from None
-        annotate(op, net, board)
+        for name in annotate(op, net, board):
+            warn(self.name, missing_rates_message(f"@{name}"))

@@ -150,30 +150,9 @@ def final_requant_slot(op: Operation) -> str | None:
     return None
 
 
-def round_shift(value: int, shift: int, rounding: str) -> int:
-    """`value / 2**shift` rounded as `#dataflow.requant` says (exact integer arithmetic)."""
-    if shift == 0:
-        return value
-    q, r = divmod(value, 1 << shift)  # floor division: r in [0, 2**shift)
-    half = 1 << (shift - 1)
-    if rounding == "floor":
-        return q
-    if rounding == "half_up":
-        return q + (1 if r >= half else 0)
-    if r > half:
-        return q + 1
-    if r < half:
-        return q
-    if rounding == "half_even":
-        return q + (q & 1)
-    # half_away: ties go away from zero
-    return q + 1 if value >= 0 else q
-
-
 def apply_requant(rq: RequantAttr, x: int) -> int:
-    """The full requant on one integer (used to move clip bounds through a requant)."""
-    y = round_shift(x * rq.multiplier.data, rq.shift.data, rq.rounding.data) + rq.zero_point.data
-    return min(max(y, rq.min.data), rq.max.data)
+    """The full requant on one integer (used to move clip bounds through a per-tensor requant)."""
+    return rq.apply(x)
 
 
 def with_bounds(rq: RequantAttr, lo: int, hi: int) -> RequantAttr | None:
@@ -181,14 +160,7 @@ def with_bounds(rq: RequantAttr, lo: int, hi: int) -> RequantAttr | None:
     new_min, new_max = max(rq.min.data, lo), min(rq.max.data, hi)
     if new_min > new_max:
         return None
-    return RequantAttr(
-        rq.multiplier.data,
-        rq.shift.data,
-        zero_point=rq.zero_point.data,
-        min=new_min,
-        max=new_max,
-        rounding=rq.rounding.data,
-    )
+    return rq.replace(min=new_min, max=new_max)
 
 
 def integer_bounds(act: ActivationAttr) -> tuple[int, int] | None:
@@ -208,9 +180,11 @@ def absorb_activation_into_requant(act: ActivationAttr, rq: RequantAttr) -> Requ
     if bounds is None:
         return None
     lo, hi = bounds
+    if rq.per_channel:
+        return None  # the bounds would differ per channel
     if act.kind.data == "relu":
-        # requant is monotone and maps 0 to the zero point.
-        return with_bounds(rq, rq.zero_point.data, 2**63)
+        # requant is monotone, so requant(max(x, 0)) = max(requant(x), requant(0)).
+        return with_bounds(rq, apply_requant(rq, 0), 2**63)
     if lo > hi:
         return None
     return with_bounds(rq, apply_requant(rq, lo), apply_requant(rq, hi))

@@ -12,7 +12,7 @@ Early-exit networks (after `split-exit-branches`): an op that only the
 fraction q of the samples reach needs only q of its rate, so the search
 scales its cycles by q (`exit_rates.op_reach`; q from the option
 `exit-probabilities`, else the function's `dataflow.exit_probabilities`
-written by `fpga-profile-exits`, else 1) and the design runs at one sample
+written by `fpga-profile-exits`; neither is an error unless `exit-aware=false`) and the design runs at one sample
 per `max_i q_i * cycles_i`; the exit buffers are then re-sized for the chosen
 folding (`size-exit-buffers`) and must still fit.  docs/passes/early_exit.md.
 
@@ -36,10 +36,22 @@ from fpga_opt.backend.costs import CostContext
 from fpga_opt.backend.target.boards import resolve_target, write_target
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.folding_search import FoldingProblem, progress_bar
+from fpga_opt.dialects.progress import fraction_reporter, progress
+from fpga_opt.passes.analysis.folding_search import FoldingProblem
 
 OBJECTIVES = ("throughput", "resources")
 ALGORITHMS = ("greedy", "anneal")
+
+
+def _greedy_with_progress(problem: FoldingProblem, start, target_cycles: int, what: str):
+    """`problem.greedy` with a bar counting its steps and showing the interval reached."""
+    with progress(f"{what}: greedy", unit=" steps") as bar:
+
+        def lifted(design) -> None:
+            bar.set_postfix_str(f"interval {problem.interval(design):,} cycles", refresh=False)
+            bar.update()
+
+        return problem.greedy(start, target_cycles, lifted)
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,7 @@ class SelectFoldingPass(ModulePass):
     """A TOML board file (overrides board); see examples/boards/my_board.toml."""
 
     exit_probabilities: tuple[int | float, ...] = ()
-    """Early exits: the fraction of samples leaving at each exit (one per exit, summing to 1); empty: the function's dataflow.exit_probabilities, else every stage at full rate."""
+    """Early exits: the fraction of samples leaving at each exit (one per exit, summing to 1); empty: the function's dataflow.exit_probabilities (neither: an error, unless exit-aware=false)."""
 
     exit_aware: bool = True
     """Early exits: scale each stage's required rate by the fraction of samples reaching it (false: size every stage for every sample)."""
@@ -124,14 +136,16 @@ class SelectFoldingPass(ModulePass):
                     f"board allows {budget} ({self.max_util:.0%} of {total})"
                 )
             if self.algorithm == "anneal":
-                design = problem.anneal(
-                    design, seed=self.seed, target_cycles=target_cycles, progress=progress_bar(what)
-                )
+                with progress(f"{what}: annealing", total=100, unit="%") as bar:
+                    design = problem.anneal(
+                        design, seed=self.seed, target_cycles=target_cycles, progress=fraction_reporter(bar)
+                    )
         else:
-            design = problem.greedy(start, target_cycles)
+            design = _greedy_with_progress(problem, start, target_cycles, what)
             if self.algorithm == "anneal":
-                design = problem.anneal(design, seed=self.seed, progress=progress_bar(what))
-                design = problem.greedy(design, target_cycles)
+                with progress(f"{what}: annealing", total=100, unit="%") as bar:
+                    design = problem.anneal(design, seed=self.seed, progress=fraction_reporter(bar))
+                design = _greedy_with_progress(problem, design, target_cycles, what)
 
         assert problem.fits(design.total), {n: v for n, v in zip(RESOURCE_NAMES, design.total, strict=True)}
         problem.write(design)
@@ -149,6 +163,7 @@ def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
 
     from fpga_opt.backend.costs.exit_rates import (
         func_exit_structure,
+        missing_rates_message,
         op_reach,
         parse_probabilities,
         recorded_probabilities,
@@ -168,8 +183,13 @@ def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
         structure = func_exit_structure(func)
         assert structure is not None
         given = [float(p) for p in opts.exit_probabilities] or recorded_probabilities(func)
-        if given is None or not opts.exit_aware:
+        if not opts.exit_aware:
             continue
+        if given is None:  # never a silent worst case: say so, and how to fix it (exit-aware=false opts in)
+            raise FpgaOptError(
+                missing_rates_message(f"{what}: @{func.sym_name.data}") + ", or exit-aware=false to size every stage "
+                "for every sample"
+            )
         where = f"{what}: @{func.sym_name.data}: exit probabilities"
         reach.update(op_reach(structure, parse_probabilities(given, structure.num_exits, where)))
     if opts.exit_probabilities and not funcs:

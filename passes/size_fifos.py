@@ -34,7 +34,10 @@ within `max-util` of every resource (FIFOs are costed by
 budget, the pass first sets back the FIFOs the design can do without
 (`shrink`), then, with `refold`, re-runs `select-folding` with the FIFOs
 counted and sizes again; otherwise it fails with one line naming the
-resource.  It is deterministic.  docs/passes/folding.md ("FIFO sizing") has
+resource.  It is deterministic.  On an early-exit network every simulation follows
+the recorded exit probabilities (each stage sees the samples that reach it;
+docs/passes/early_exit.md); without them it sizes for every sample taking
+the final exit, and warns.  docs/passes/folding.md ("FIFO sizing") has
 the rationale, figures and the pipeline order.
 """
 
@@ -52,13 +55,16 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import op_rate
 from fpga_opt.backend.sim import elaborate, simulate_timing
+from fpga_opt.backend.sim.exits import exit_routing
 from fpga_opt.dialects.dataflow import BufferOp
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 from fpga_opt.passes.analysis.fifo_sizing import (
     DEFAULT_WORDS,
     Run,
     Site,
     decoupled_run,
+    exit_frames,
     fifo_resources,
     functions,
     paced_run,
@@ -107,6 +113,13 @@ class _Journal:
     inserted: list[BufferOp] = field(default_factory=list)
     depths: dict[BufferOp, int] = field(default_factory=dict)  # a buffer's depth before the pass (inserted: 0)
     windows: dict[Operation, int | None] = field(default_factory=dict)  # a conv/pool's window_depth before
+    bar: object = None  # the pass's progress bar (dialects/progress.py), which the journal travels with
+
+    def simulated(self, stage: str) -> None:
+        """Count one simulation of `stage` on the progress bar."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(stage, refresh=False)
+            self.bar.update()
 
     def changes(self) -> list[tuple[Operation, object, object]]:
         """(op, depth before the pass, depth now) of every FIFO the pass deepened."""
@@ -272,6 +285,11 @@ class SizeFifosPass(ModulePass):
             raise FpgaOptError(f"{what}: max-util must be in (0, 1], got {self.max_util}")
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        from fpga_opt.backend.costs.exit_rates import func_reach, missing_rates_message, warn
+
+        for func in functions(op):
+            if func_reach(func)[1] == "none":  # sized for the worst case: say so
+                warn(self.name, missing_rates_message(f"@{func.sym_name.data}"))
         self.size(op)
 
     # ----- the Python API -------------------------------------------------------------
@@ -280,7 +298,10 @@ class SizeFifosPass(ModulePass):
         """Size every function of `module` in place; returns what was done (the last sizing's)."""
         self._check_options()
         target = self._target(module)
-        journal = _Journal()
+        with progress(f"{self.name}: simulations", unit="") as bar:
+            return self._size(module, target, _Journal(bar=bar))
+
+    def _size(self, module: ModuleOp, target, journal: _Journal) -> list[SizedFunction]:
         done = self._size_all(module, journal)
         if target is None:
             return self._finish(module, journal, done)
@@ -383,7 +404,12 @@ class SizeFifosPass(ModulePass):
                 if func not in touched:
                     continue
                 name = func.sym_name.data
-                run = simulate_timing(elaborate(module, name), frames=self.frames, resolution=self._resolution(func))
+                net = elaborate(module, name)
+                frames = self._frames(func)
+                run = simulate_timing(
+                    net, frames=frames, resolution=self._resolution(func), routing=exit_routing(net, frames)
+                )
+                journal.simulated(f"shrink {name}")
                 if run.deadlock is not None or run.cycles_per_frame is None or run.cycles_per_frame > limits[name]:
                     for c in group:
                         c[0] = journal.put(c[0], c[2])
@@ -472,6 +498,10 @@ class SizeFifosPass(ModulePass):
         heights = [v.type.height for op in func.body.block.ops for v in op.operands if isinstance(v.type, StreamType)]
         return "row" if max(heights, default=0) <= AUTO_ROW_MAX_HEIGHT else "coarse"
 
+    def _frames(self, func: FuncOp) -> int:
+        """Frames per run: `frames`, more in an early-exit network (see fifo_sizing.exit_frames)."""
+        return exit_frames(func, self.frames)
+
     def _sites(self, func: FuncOp) -> list[Site]:
         sites = sites_of(func.body.block)
         return sites if self.windows else [s for s in sites if s.kind == "edge"]
@@ -490,11 +520,13 @@ class SizeFifosPass(ModulePass):
         result = SizedFunction(func.sym_name.data, 0.0, 0.0, 0, 0)
         if not sites:
             return result
+        frames = self._frames(func)
         result.before = {s.name: s.depth for s in sites}
         # 1. the decoupled interval, and the pace of the measurement
         resolution = self._resolution(func)
-        decoupled = decoupled_run(module, func, sites, frames=self.frames, resolution=resolution).cycles_per_frame
+        decoupled = decoupled_run(module, func, sites, frames=frames, resolution=resolution).cycles_per_frame
         assert decoupled is not None
+        journal.simulated(f"{result.name}: decoupled")
         pace = max(1, math.ceil(decoupled - 1e-6))
         result.decoupled_cycles, result.pace = decoupled, pace
 
@@ -508,12 +540,14 @@ class SizeFifosPass(ModulePass):
                 need, _ = window_depth_needed(
                     site.consumer, own_pace, frames=self.frames, resolution=resolution, tolerance=local
                 )
+                journal.simulated(f"{result.name}: window {site.name}")
                 if need is not None and need > site.depth:
                     _set_depth(site, self._capacity(site, need, result.capped), journal)
 
         # 2b. every edge's highest level at the pace, with the window streams as they now are
         sites = self._sites(func)
-        paced = paced_run(module, func, sites, pace, frames=self.frames, resolution=resolution)
+        paced = paced_run(module, func, sites, pace, frames=frames, resolution=resolution)
+        journal.simulated(f"{result.name}: paced")
         for site in sites:
             stats = paced.stats.get(site.key)
             if site.kind != "edge" or stats is None:
@@ -527,7 +561,8 @@ class SizeFifosPass(ModulePass):
         limit = decoupled * (1 + self.tolerance)
         for round_ in range(self.rounds + 1):
             sites = self._sites(func)
-            check = simulate_sites(module, func, sites, frames=self.frames, resolution=resolution)
+            check = simulate_sites(module, func, sites, frames=frames, resolution=resolution)
+            journal.simulated(f"{result.name}: check {round_ + 1}")
             result.rounds = round_
             if check.deadlock is None and check.cycles_per_frame is not None and check.cycles_per_frame <= limit:
                 result.sized_cycles = check.cycles_per_frame

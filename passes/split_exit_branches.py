@@ -30,11 +30,11 @@ the function attribute `dataflow.exit_thresholds` that `fpga-profile-exits
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import networkx as nx
 from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
 from xdsl.dialects.func import FuncOp, ReturnOp
@@ -62,6 +62,8 @@ THRESHOLDS_ATTR = "dataflow.exit_thresholds"
 """On the function: the confidence threshold of each early exit (K-1 floats)."""
 PROBABILITIES_ATTR = "dataflow.exit_probabilities"
 """On the function (written by fpga-profile-exits): the fraction of samples leaving at each exit (K floats)."""
+PROFILE_ATTR = "dataflow.exit_profile"
+"""On the function (fpga-profile-exits --write-ir): samples and accuracies behind the recorded rates."""
 OUTPUT_NAMES_ATTR = "dataflow.output_names"
 OUTPUT_SCALES_ATTR = "dataflow.output_scales"
 EXIT_NAMES_ATTR = "dataflow.exit_names"
@@ -430,20 +432,13 @@ def _topological_order(block: Block, new_ops: Sequence[Operation]) -> None:
         producers = [key[p] for v in op.operands if (p := _producer(v)) is not None and p in key]
         key[op] = (max((k[0] for k in producers), default=-1), n)
     ops = list(block.ops)
-    pending = {op: sum(1 for v in op.operands if _producer(v) in key) for op in ops}
-    ready = [(key[op], id(op), op) for op in ops if pending[op] == 0]
-    heapq.heapify(ready)
-    ordered: list[Operation] = []
-    while ready:
-        _, _, op = heapq.heappop(ready)
-        ordered.append(op)
-        for r in op.results:
-            for use in r.uses:
-                user = use.operation
-                pending[user] -= 1
-                if pending[user] == 0:
-                    heapq.heappush(ready, (key[user], id(user), user))
-    assert len(ordered) == len(ops), "split-exit-branches created a cycle"
+    flow = nx.DiGraph()
+    flow.add_nodes_from(ops)
+    flow.add_edges_from((p, op) for op in ops for v in op.operands if (p := _producer(v)) in key)
+    try:
+        ordered = list(nx.lexicographical_topological_sort(flow, key=key.__getitem__))  # keys are unique
+    except nx.NetworkXUnfeasible:
+        raise AssertionError("split-exit-branches created a cycle") from None
     for op in ops:
         op.detach()
     for op in ordered:
@@ -455,8 +450,14 @@ def split_function(func: FuncOp, thresholds: Sequence[float] | None, what: str =
     net = analyse_exits(func, what)
     where = f"{what}: {net.where}"
     early = net.num_exits - 1
+    recorded = exit_thresholds(func)
+    if thresholds and recorded is not None and list(thresholds) != list(recorded):
+        # the recorded exit rates were measured at other thresholds: stale, so they go (costing with them
+        # would be silently wrong; select-folding then asks for rates)
+        func.attributes.pop(PROBABILITIES_ATTR, None)
+        func.attributes.pop(PROFILE_ATTR, None)
     if thresholds is None or len(thresholds) == 0:
-        thresholds = exit_thresholds(func)
+        thresholds = recorded
         if thresholds is None:
             raise FpgaOptError(
                 f"{where}: no thresholds; give split-exit-branches{{thresholds=...}} (one per early exit) or "

@@ -33,6 +33,7 @@ import numpy as np
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import render
 
 DEFAULT_BUDGET = 60
 DEFAULT_EVAL_SAMPLES = 200
@@ -150,6 +151,15 @@ def _compile_command(point: dict, model: str, out_dir: str) -> str:
     )
 
 
+def _what(objective: str, accuracy_kind: str) -> str:
+    """The objective's definition as front.json states it (accuracy says what it was measured against)."""
+    from fpga_opt.tools.explore.evaluate import OBJECTIVES
+
+    if objective == "accuracy" and accuracy_kind == "agreement":
+        return "top-1 agreement with the float model (onnxruntime) on seeded random inputs, in fpga-sim"
+    return OBJECTIVES[objective][2]
+
+
 def write_front(args, source, archive, objectives, accuracy_kind, n_samples, space) -> dict:
     """front.json (+ csv, designs) from the archive; returns the document."""
     from fpga_opt.tools.explore.evaluate import OBJECTIVES
@@ -194,7 +204,8 @@ def write_front(args, source, archive, objectives, accuracy_kind, n_samples, spa
         "evaluations": len(archive.records),
         "infeasible": sum(1 for r in archive.records if not r["result"].get("feasible")),
         "objectives": {
-            o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": OBJECTIVES[o][2]} for o in objectives
+            o: {"direction": OBJECTIVES[o][0], "unit": OBJECTIVES[o][1], "what": _what(o, accuracy_kind)}
+            for o in objectives
         },
         "accuracy": {"kind": accuracy_kind, "samples": n_samples} if accuracy_kind else None,
         "genes": [{"name": g.name, "choices": list(g.choices)} for g in space.genes],
@@ -223,9 +234,7 @@ def _summary(document: dict, seconds: float) -> str:
         [str(p["id"]), p["board"], f"{p['clock_mhz']:g}", *(f"{p['objectives'][o]:.4g}" for o in objectives)]
         for p in document["points"]
     ]
-    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
-    lines += ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append(render(header, rows, right=[0, *range(2, len(header))]))
     for goal, pick in document["goals"].items():
         best = "highest" if pick["objective"] == "throughput" else "lowest"
         lines.append(

@@ -3,6 +3,8 @@
 Built on xDSL's opt driver.  What it adds:
 * MLIR's `--pass-pipeline='builtin.module(a{x=1},b)'` beside xDSL's `-p a{x=1},b`;
 * `--list-passes`, each pass with its summary and options;
+* `--help` shows fpga-opt's own options and passes; `--help-all` adds
+  xDSL's (its ~100 passes and targets for other hardware);
 * one-line diagnostics with a file:line:col location and exit code 1 for
   every kind of bad input (never a traceback);
 * `-o` writes atomically: the file is complete or untouched.
@@ -26,9 +28,16 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 from fpga_opt.dialects.errors import FpgaOptError, one_line
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.parsing import LocatingParser, verify_with_location
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.passes import describe_options, load_pass, pass_names, summary
 from fpga_opt.tools.diagnostics import exit_on_user_error
 from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
+
+# The xDSL driver options `--help` shows; `--help-all` shows every one (targets, printing, debugging).
+SHOWN_XDSL_OPTIONS = frozenset(
+    {"--help", "--frontend", "--output-file", "--passes", "--split-input-file", "--verify-diagnostics",
+     "--print-between-passes", "--time-passes", "--print-op-generic", "--disable-verify", "--version"}
+)  # fmt: skip
 
 
 class FpgaOptMain(xDSLOptMain):
@@ -37,10 +46,15 @@ class FpgaOptMain(xDSLOptMain):
     def __init__(self, args: Sequence[str] | None = None):
         self._locations: dict[Operation, str] = {}
         self._deferred: list[Callable[[], None]] = []
+        args = list(sys.argv[1:] if args is None else args)
+        self._help_all = "--help-all" in args
+        if self._help_all:
+            args = ["--help" if arg == "--help-all" else arg for arg in args]
         super().__init__(description="fpga-opt: the dataflow-dialect optimizer", args=args)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         super().register_all_arguments(arg_parser)
+        self._focus_help(arg_parser)
         arg_parser.add_argument(
             "--pass-pipeline",
             default=None,
@@ -56,9 +70,31 @@ class FpgaOptMain(xDSLOptMain):
             metavar="NAME:1xCxHxW",
             help="ONNX input only: static shape of a graph input with dynamic dimensions (repeatable)",
         )
+        arg_parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
+        arg_parser.add_argument(
+            "--help-all", action="help", help="also show xDSL's options, passes and targets, and exit"
+        )
+
+    def _focus_help(self, arg_parser: argparse.ArgumentParser) -> None:
+        """`--help`: fpga-opt's passes and the options its users need; xDSL's others only in `--help-all`."""
+        if self._help_all:
+            return
+        arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        for action in arg_parser._actions:
+            if action.option_strings and not SHOWN_XDSL_OPTIONS.intersection(action.option_strings):
+                action.help = argparse.SUPPRESS
+            if "--passes" in action.option_strings:
+                action.help = "pass pipeline in xDSL's syntax: 'a{x=1},b' (fpga-opt's passes below)"
+            if "--frontend" in action.option_strings:
+                action.help = "input format (default: from the file's extension: .mlir, .onnx)"
+        passes = "\n".join(f"  {name:28} {summary(load_pass(name))}" for name in pass_names())
+        arg_parser.epilog = (
+            f"fpga-opt passes (options: --list-passes):\n{passes}\n\n"
+            "xDSL's own passes, targets and options work too: fpga-opt --help-all"
+        )
 
     def register_all_dialects(self) -> None:
-        # xDSL's dialects, with ours in place of any xDSL dialect of the same name (`hls`).
+        # xDSL's dialects, with ours in place of any xDSL dialect of the same name (SHADOWS_XDSL).
         from xdsl.universe import Universe
 
         from fpga_opt.dialects import all_dialects
@@ -124,6 +160,7 @@ class FpgaOptMain(xDSLOptMain):
             ) from None
 
     def run(self) -> None:
+        set_quiet(self.args.quiet)
         chunks, extension = self.prepare_input()
         pieces: list[str] = []
         for index, (chunk, offset) in enumerate(chunks):

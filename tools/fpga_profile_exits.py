@@ -50,6 +50,7 @@ import numpy as np
 
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import render
 
 TOOL = "fpga-profile-exits"
 PROFILE_ATTR = "dataflow.exit_profile"
@@ -147,10 +148,8 @@ class Profile:
         }
 
 
-def profile(
-    logits: Sequence[np.ndarray], model: ExitModel, thresholds: Sequence[float], labels: np.ndarray | None
-) -> Profile:
-    """Route every sample to the first confident exit (the last exit takes the rest)."""
+def exits_taken(logits: Sequence[np.ndarray], model: ExitModel, thresholds: Sequence[float]) -> np.ndarray:
+    """The exit every sample takes: the first confident one (the last exit takes the rest)."""
     n = len(logits[0])
     taken = np.full(n, model.num_exits - 1)
     undecided = np.ones(n, dtype=bool)
@@ -158,6 +157,15 @@ def profile(
         leave = decide(logits[k], t, model.logit_types[k], model.scales[k]) & undecided
         taken[leave] = k
         undecided &= ~leave
+    return taken
+
+
+def profile(
+    logits: Sequence[np.ndarray], model: ExitModel, thresholds: Sequence[float], labels: np.ndarray | None
+) -> Profile:
+    """Route every sample to the first confident exit (the last exit takes the rest)."""
+    n = len(logits[0])
+    taken = exits_taken(logits, model, thresholds)
     counts = [int(np.sum(taken == k)) for k in range(model.num_exits)]
     accuracy = None
     per_exit: list[float | None] = []
@@ -389,17 +397,18 @@ def format_table(report: dict) -> str:
     header = ["thresholds", *(f"leave@{n}" for n in names)]
     if report["labels"]:
         header.append("accuracy")
+    right = range(len(header))
+    if report["chosen"] is not None:
+        header.append("")
     rows = []
     for i, p in enumerate(report["profiles"]):
         row = ["/".join(f"{t:g}" for t in p["thresholds"]), *(f"{f:.1%}" for f in p["exit_fractions"])]
         if report["labels"]:
             row.append(f"{p['accuracy']:.2%}")
-        if report["chosen"] == i:
-            row.append("<- chosen")
+        if report["chosen"] is not None:
+            row.append("<- chosen" if report["chosen"] == i else "")
         rows.append(row)
-    widths = [max(len(r[c]) for r in [header, *rows] if c < len(r)) for c in range(len(header))]
-    for r in [header, *rows]:
-        lines.append("  ".join(cell.rjust(widths[c]) if c < len(widths) else cell for c, cell in enumerate(r)))
+    lines.append(render(header, rows, right=right))
     return "\n".join(lines) + "\n"
 
 
@@ -436,6 +445,11 @@ def run(args: argparse.Namespace) -> None:
     from fpga_opt.dialects.errors import FpgaOptError
 
     model_path = Path(args.model)
+    if model_path.suffix.lower() == ".onnx":
+        raise FpgaOptError(
+            f"{model_path}: fpga-profile-exits reads the imported IR (it records its choice there): "
+            f"run fpga-translate --import-onnx {model_path} -o model.mlir first"
+        )
     module = load_module(model_path)
     func = select_func(module, args.func)
     where = f"{model_path}: @{func.sym_name.data}"

@@ -1,12 +1,18 @@
 """`fpga-report`: what a design costs, layer by layer, and whether it fits.
 
     fpga-opt net.mlir -p 'select-folding{board=kv260},estimate-resources' -o annotated.mlir
-    fpga-report annotated.mlir [--json report.json] [--plot report.png]
+    fpga-report annotated.mlir [--json report.json] [--html report.html] [--plot report.png]
 
 Prints a per-layer table (layer, op, folding, cycles, DSP, BRAM18, URAM,
-LUT, FF; `*` marks the bottleneck), the board utilisation in %, the
+LUT, FF; `*` marks the bottleneck; an early-exit network adds each op's
+cycles per network sample, scaled by the fraction of samples reaching it), the board utilisation in %, the
 predicted frame rate, and the power (static + dynamic, backend/costs/power.py)
-with the energy per inference it implies.  `--json` writes the same data; `--plot` draws each
+with the energy per inference it implies.  `--json` writes the same data; `--html` one
+self-contained page with the dataflow graph drawn (each layer's folding,
+share of the interval and resources, the bottleneck in red, FIFOs and skip
+buffers with their depths, exits with their rates), utilisation bars, the
+layer table and a short fpga-sim run against the prediction
+(`--sim-frames`, 0: none); `--plot` draws each
 layer's cycles against the bottleneck's and a resource bar chart (needs
 matplotlib).  When the IR carries no `dataflow.estimate` (or `--board` /
 `--clock-mhz` ask for another target), it runs `estimate-resources` itself.
@@ -27,20 +33,26 @@ from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.parser import Parser
 
 from fpga_opt.backend.costs import design_ops, layer_name
+from fpga_opt.backend.costs.exit_rates import MISSING_RATES_HINT
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.dataflow import DataflowOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
+from fpga_opt.tools.design_input import is_onnx, load_design
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import RULE, render
 
 RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
 
 
 def load(path: str) -> ModuleOp:
-    """Parse and verify an IR file (`-`: standard input)."""
+    """Parse and verify an IR file (`-`: standard input), or import an ONNX model."""
+    if is_onnx(path):
+        return load_design(path)[0]
     if path == "-":
         text, name = sys.stdin.read(), "<stdin>"
     else:
@@ -75,8 +87,10 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
             "folding": op.folding() if isinstance(op, DataflowOp) else {},
         }
         entry.update({k: int(dict_value(cost, k) or 0) for k in ("cycles", "depth", *RESOURCE_NAMES)})
+        # early exits: cycles per network sample (reach x cycles) where fewer than all samples reach the op
+        entry["per_sample"] = int(dict_value(cost, "per_sample") or entry["cycles"])
         # The first op with the bottleneck's name and the interval's cycles is the bottleneck.
-        is_bottleneck = not marked and entry["layer"] == bottleneck and entry["cycles"] == summary.get("interval")
+        is_bottleneck = not marked and entry["layer"] == bottleneck and entry["per_sample"] == summary.get("interval")
         marked = marked or is_bottleneck
         entry["bottleneck"] = is_bottleneck
         layers.append(entry)
@@ -93,6 +107,7 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
         "totals": totals,
         "default_fifos": fifos,
         "utilisation": summary.get("util") or {},
+        "exit_rates": summary.get("exit_rates"),
         "layers": layers,
     }
     data["power"] = power_data(module, totals, summary.get("fps"))
@@ -118,7 +133,9 @@ def _folding_text(folding: dict[str, int]) -> str:
 
 def format_table(data: dict[str, Any]) -> str:
     """The human-readable report."""
-    headers = ["", "layer", "op", "folding", "cycles", "DSP", "BRAM18", "URAM", "LUT", "FF"]
+    exits = data.get("exit_rates") is not None
+    per = ["per sample"] if exits else []  # early exits: reach x cycles, what sets the interval
+    headers = ["", "layer", "op", "folding", "cycles", *per, "DSP", "BRAM18", "URAM", "LUT", "FF"]
     rows = [
         [
             "*" if e["bottleneck"] else "",
@@ -126,28 +143,33 @@ def format_table(data: dict[str, Any]) -> str:
             e["op"],
             _folding_text(e["folding"]),
             f"{e['cycles']:,}",
+            *([f"{e['per_sample']:,}"] if exits else []),
             *(f"{e[r]:,}" for r in RESOURCE_NAMES),
         ]
         for e in data["layers"]
     ]
     fifo = data["default_fifos"]
+    blank = [""] if exits else []
     rows.append(
-        ["", "(stream FIFOs)", "", "", "", "0", f"{fifo['bram18']:,}", "0", f"{fifo['lut']:,}", f"{fifo['ff']:,}"]
+        [
+            "",
+            "(stream FIFOs)",
+            "",
+            "",
+            "",
+            *blank,
+            "0",
+            f"{fifo['bram18']:,}",
+            "0",
+            f"{fifo['lut']:,}",
+            f"{fifo['ff']:,}",
+        ]
     )
     totals = data["totals"]
-    rows.append(["", "total", "", "", f"{data['interval_cycles']:,}", *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
-    right = {4, 5, 6, 7, 8, 9}
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows[:-1]]
-    out.append(line(["-" * w for w in widths]))
-    out.append(line(rows[-1]))
+    rows.append(RULE)
+    interval = f"{data['interval_cycles']:,}"
+    rows.append(["", "total", "", "", *([""] if exits else []), interval, *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
+    out = [render(headers, rows, right=set(range(4, len(headers))))]
     util = data["utilisation"]
     out.append("")
     out.append(
@@ -155,10 +177,20 @@ def format_table(data: dict[str, Any]) -> str:
         + ", ".join(f"{RESOURCE_LABELS[r]} {100 * float(util.get(r, 0.0)):.1f}%" for r in RESOURCE_NAMES)
     )
     fps = data["fps"] or 0.0
+    per_sample = " per sample" if exits else ""
     out.append(
-        f"interval {data['interval_cycles']:,} cycles (bottleneck: {data['bottleneck']}), "
+        f"interval {data['interval_cycles']:,} cycles{per_sample} (bottleneck: {data['bottleneck']}), "
         f"latency {data['latency_cycles']:,} cycles, predicted {fps:,.1f} FPS"
     )
+    if exits and data["exit_rates"] == "none":
+        out.append(
+            "warning: early-exit network without exit probabilities: the interval assumes every sample reaches "
+            f"every stage (the worst case); {MISSING_RATES_HINT}"
+        )
+    elif exits:
+        out.append(
+            f"early exits: per sample = cycles x the fraction of samples reaching the op ({data['exit_rates']} exit rates)"
+        )
     power = data.get("power")
     if power:
         energy = power.get("energy_per_inference_j")
@@ -211,17 +243,35 @@ def plot(data: dict[str, Any], path: str) -> None:
         plt.close(fig)
 
 
+def write_html(module: ModuleOp, data: dict[str, Any], path: str, source: str, sim_frames: int) -> None:
+    """The HTML report of `module` (see tools/report), written atomically."""
+    from fpga_opt.tools.report.build import html_report
+
+    if sim_frames < 0:
+        raise FpgaOptError(f"--sim-frames must be >= 0, got {sim_frames}")
+    title = "standard input" if source == "-" else Path(source).name
+    write_atomically(path, html_report(module, data, title=title, sim_frames=sim_frames))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-report"):
         parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
-        parser.add_argument("input", help="IR file (annotated by estimate-resources, or not); '-' for stdin")
+        parser.add_argument(
+            "input", help="IR file (annotated by estimate-resources, or not; '-' for stdin), or an ONNX model"
+        )
         parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
         parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
+        parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with the graph")
+        parser.add_argument(
+            "--sim-frames", type=int, default=8, help="frames fpga-sim runs for --html (default 8; 0: no simulation)"
+        )
+        parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar (--html's simulation)")
         parser.add_argument("--board", default="", help="estimate for this board (default: as annotated, else kv260)")
         parser.add_argument(
             "--clock-mhz", type=float, default=0.0, help="estimate at this clock (default: as annotated)"
         )
         args = parser.parse_args(argv)
+        set_quiet(args.quiet)
         if args.plot:
             _require_matplotlib()  # fail before doing any work
         module = load(args.input)
@@ -231,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             write_atomically(args.json, json.dumps(data, indent=2) + "\n")
         if args.plot:
             plot(data, args.plot)
+        if args.html:
+            write_html(module, data, args.html, args.input, args.sim_frames)
 
 
 if __name__ == "__main__":

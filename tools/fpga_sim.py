@@ -2,6 +2,8 @@
 
     fpga-sim model.mlir --input x.npy [--frames N] [--clock-mhz F] [--output out.npz] [--report-json r.json]
 
+`model.onnx` works too: it is imported on the fly, unfolded (as fpga-opt imports it).
+
 Without `--input` only the timing is simulated (it does not depend on the
 data, except in an early-exit network: there each sample is routed by its
 decision, from `--input`, else `--exit-pattern`, else the recorded exit
@@ -26,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.tables import render
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fpga-sim",
         description="Simulate a dataflow design: bit-exact outputs, cycles per frame, latency, stalls.",
     )
-    p.add_argument("model", help="IR file (.mlir) of the design")
+    p.add_argument("model", help="the design: an IR file (.mlir), or an ONNX model imported on the fly")
     p.add_argument("--input", "-i", help="input .npy (a sample or a batch) or .npz (see --help of the docs)")
     p.add_argument(
         "--frames",
@@ -100,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "real decisions (default: the inputs; without inputs dataflow.exit_probabilities spread evenly, else all "
         "final)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout")
+    p.add_argument("--quiet", "-q", action="store_true", help="no table on stdout, no progress bar on stderr")
     return p
 
 
@@ -179,13 +183,7 @@ def format_report(timing, model_path: str, func: str) -> str:
                 occ,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for k, r in enumerate(rows):
-        lines.append(
-            "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        )
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines.append(render(rows[0], rows[1:], right=range(3, len(rows[0]))))
     return "\n".join(lines) + "\n"
 
 
@@ -199,7 +197,23 @@ def output_key(net, i: int) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     with exit_on_user_error("fpga-sim"):
         args = build_parser().parse_args(argv)
+        set_quiet(args.quiet)
         run(args)
+
+
+def _run_schedule(args: argparse.Namespace, module, model_path: Path) -> None:
+    from fpga_opt.backend.sim.partitions import format_schedule, simulate_schedule
+    from fpga_opt.dialects.errors import FpgaOptError
+
+    if args.input:
+        raise FpgaOptError(f"{model_path}: a partitioned design: --input runs one partition, name it with --func")
+    report = simulate_schedule(module, batch=args.frames or 0, resolution=args.resolution)
+    if args.report_json:
+        data = {"model": str(model_path), "batch": report.batch, "cycles_per_batch": report.batch_cycles}
+        data.update({"cycles_per_frame": report.cycles_per_frame, "fps": report.fps, "partitions": report.names})
+        write_atomically(args.report_json, json.dumps(data, indent=2) + "\n")
+    if not args.quiet:
+        sys.stdout.write(format_schedule(report, str(model_path)))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -207,20 +221,23 @@ def run(args: argparse.Namespace) -> None:
     from fpga_opt.backend.sim.boundary import load_inputs, to_layout
     from fpga_opt.backend.sim.graph import elaborate
     from fpga_opt.dialects.errors import FpgaOptError
-    from fpga_opt.dialects.parsing import load_module
-    from fpga_opt.dialects.weights import WeightStore
+    from fpga_opt.tools.design_input import load_design
 
     if args.frames is not None and args.frames < 1:
         raise FpgaOptError(f"--frames must be at least 1, got {args.frames}")
     if args.output and not args.input:
         raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
     model_path = Path(args.model)
-    module = load_module(model_path)
+    module, weights = load_design(model_path)
+    from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
+
+    if args.func is None and SCHEDULE_ATTR in module.attributes:  # partitions run in turn (backend/sim/partitions.py)
+        _run_schedule(args, module, model_path)
+        return
     net = elaborate(module, args.func, source=str(model_path))
     inputs = load_inputs(args.input) if args.input else None
     if isinstance(inputs, dict) and not inputs:
         raise FpgaOptError(f"{args.input}: the .npz holds no arrays")
-    weights = WeightStore.for_module(module, model_path.parent)
     result = simulate(
         net,
         weights,
@@ -235,6 +252,15 @@ def run(args: argparse.Namespace) -> None:
         exits=_exit_pattern(args.exit_pattern),
     )
     timing = result.timing
+    if timing.exits is not None and timing.exits["source"] == "final":  # never a silent worst case
+        from fpga_opt.backend.costs.exit_rates import warn
+
+        warn(
+            "fpga-sim",
+            f"@{net.func.sym_name.data}: early-exit network without inputs, --exit-pattern or "
+            "dataflow.exit_probabilities: every sample takes the final exit (the worst case); give --input "
+            "samples, or record the rates with fpga-profile-exits --write-ir",
+        )
 
     if args.report_json:
         report = {"model": str(model_path), "func": net.func.sym_name.data, **timing.as_dict()}

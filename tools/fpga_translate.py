@@ -12,7 +12,7 @@ required.  Both files are written only when the whole import succeeded.
 `--emit-hls` takes dataflow IR (lowered with `lower-dataflow-to-hls` and its
 default options, the board coming from the module's target; fpga-sim writes
 `inputs.bin`/`expected.bin` from `TEST_FRAMES` random inputs so that `make
-csim` checks the project) or IR already lowered to one `hls.design` (emitted
+csim` checks the project) or IR already lowered to one `vhls.design` (emitted
 as it is; without a dataflow network there is no golden model, so no test
 vectors are written).
 """
@@ -37,7 +37,7 @@ def import_onnx_action(args: argparse.Namespace) -> None:
 
     if args.output is None:
         raise FpgaOptError("--import-onnx needs -o OUT.mlir (the weights sidecar is written beside it)")
-    imported = import_onnx(args.import_onnx, parse_input_shapes(args.input_shape))
+    imported = import_onnx(args.import_onnx, parse_input_shapes(args.input_shape), record_tensors=args.onnx_tensors)
     write_import(imported, args.output)
 
 
@@ -74,7 +74,7 @@ def emit_hls_file(
         expected = [[b[i] for b in outputs] for i in range(frames)]
         LowerDataflowToHlsPass().apply(ctx, module)
         module.verify()
-    project = build_project(module, store, inputs=inputs, expected=expected, python=sys.executable)
+    project = build_project(module, store, inputs=inputs, expected=expected)
     return project.write(out_dir)
 
 
@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a Vitis HLS project (lowering dataflow IR first); -o names the project folder",
     )
     parser.add_argument("-o", "--output", metavar="OUT", help="output file (for --import-onnx: the .mlir file)")
+    parser.add_argument(
+        "--onnx-tensors",
+        action="store_true",
+        help="with --import-onnx: record which ONNX tensor each layer computes (dataflow.onnx_tensors, for fpga-trace)",
+    )
     parser.add_argument(
         "--input-shape",
         action="append",

@@ -16,7 +16,7 @@ def mlir_to_xdsl_pipeline(text: str) -> str:
     spec = text.strip()
     while True:
         for anchor in _ANCHORS:
-            if spec.startswith(anchor + "(") :
+            if spec.startswith(anchor + "("):
                 if not spec.endswith(")"):
                     raise FpgaOptError(f"--pass-pipeline: unbalanced parentheses in '{text}'")
                 spec = spec[len(anchor) + 1 : -1].strip()

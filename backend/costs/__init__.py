@@ -15,13 +15,13 @@ Layout (formulas and constants: docs/cost_model.md):
   formulas' argument checks, the hardware building blocks and the fused parts
   (requant, constant multiplies, activations) the op families share;
 * one module per op family (`conv`, `linear`, `pool`, `eltwise`, `stream`,
-  `exits`): its layer formula of plain ints and its op's model, registered in
+  `exits`, `weights`): its layer formula of plain ints and its op's model, registered in
   `COST_MODELS`;
 * `exit_rates.py`: which samples each op of an early-exit network sees.
 """
 
 # The op families register their models in COST_MODELS when imported.
-from fpga_opt.backend.costs import conv, eltwise, exits, linear, pool, stream  # noqa: F401
+from fpga_opt.backend.costs import binary, conv, eltwise, exits, linear, pool, stream, weights  # noqa: F401
 from fpga_opt.backend.costs.blocks import DSP_MULTIPLY_LATENCY, IO_LATENCY
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.network import NetworkCost, analyse_network, design_edges, design_ops, macs_per_frame
@@ -42,6 +42,7 @@ from fpga_opt.backend.costs.streams import (
     stream_lanes,
     window_fifo_cost,
 )
+from fpga_opt.backend.costs.weights import folding_owner
 
 __all__ = [
     "COST_MODELS",
@@ -56,6 +57,7 @@ __all__ = [
     "design_edges",
     "design_ops",
     "fifo_cost",
+    "folding_owner",
     "has_cost_model",
     "lanes_driver",
     "layer_name",

@@ -27,8 +27,8 @@ from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.parts import activation_part, const_multiply_part, requant_part
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
 from fpga_opt.backend.costs.streams import is_unsigned, stream_type, value_bits, window_fifo_cost
-from fpga_opt.backend.target.resources import Resources, memory_resources, rom_resources
-from fpga_opt.dialects.dataflow import ConvOp, conv_passes, conv_result_lanes, element_bitwidth
+from fpga_opt.backend.target.resources import Resources, memory_resources, placed_memory, rom_resources
+from fpga_opt.dialects.dataflow import ConvOp, conv_passes, conv_result_lanes, element_bitwidth, weight_placement
 
 
 def conv_cost(
@@ -66,6 +66,7 @@ def conv_cost(
     in_unsigned: bool = False,
     lut_per_bram18: float = 0.0,
     control: bool = True,
+    weight_placement: str | None = None,
 ) -> LayerCost:
     """A (grouped, depthwise, dilated) convolution as a sliding window + MAC array.
 
@@ -168,8 +169,12 @@ def conv_cost(
 
     # All multipliers read their weight at the same address each cycle: one memory of
     # mult_lanes weights per word (see "memory layout" in docs/cost_model.md); padded passes
-    # hold zeros.  Weights and biases are ROMs (`rom_resources`).
-    weights = rom_resources(weight_bits * mult_lanes, ng * nk * nj * nf, lut_per_bram18)
+    # hold zeros.  Weights and biases are ROMs (`rom_resources`) unless place-weights put them
+    # elsewhere (`placed_memory`: a named memory, or DRAM / a generator and only a register).
+    if weight_placement is None:
+        weights = rom_resources(weight_bits * mult_lanes, ng * nk * nj * nf, lut_per_bram18)
+    else:
+        weights = placed_memory(weight_bits * mult_lanes, ng * nk * nj * nf, False, weight_placement)
     bias = Resources()
     if bias_bits:
         bias = rom_resources(bias_bits * coarse_out * coarse_group, ng * nj, lut_per_bram18)
@@ -310,6 +315,7 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         fine=f["fine"],
         reuse=f["reuse"],
         port_lanes=port,
+        weight_placement=weight_placement(op),
         **common,
     )
     cycles, depth, res = base.cycles, base.pipeline_depth, base.resources

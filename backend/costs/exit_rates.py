@@ -30,7 +30,7 @@ the buffer sizing (`size-exit-buffers`) and the HLS lowering:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntegerAttr
@@ -252,21 +252,6 @@ def spread_exits(probabilities: Sequence[float], samples: int) -> list[int]:
     return pattern
 
 
-__all__ = [
-    "PROBABILITIES_ATTR",
-    "ExitStructure",
-    "decision_source",
-    "effective_interval",
-    "exit_structure",
-    "func_exit_structure",
-    "op_reach",
-    "parse_probabilities",
-    "reach_fractions",
-    "recorded_probabilities",
-    "spread_exits",
-]
-
-
 def effective_interval(func: FuncOp, probabilities: Sequence[float] | None = None) -> tuple[float, Operation | None]:
     """Cycles per network sample of a (split) function at its folding: `max_i q_i * cycles_i`, and the op.
 
@@ -286,3 +271,166 @@ def effective_interval(func: FuncOp, probabilities: Sequence[float] | None = Non
             if cycles > worst:
                 worst, where = cycles, op
     return worst, where
+
+
+# --------------------------------------------------------------------------
+# Where the rates come from, and what they are worth
+# --------------------------------------------------------------------------
+
+MISSING_RATES_HINT = (
+    "record the exit rates with fpga-profile-exits --write-ir (or fpga-compile --exit-data), or give them "
+    "(select-folding{exit-probabilities=...})"
+)
+"""What to do when an early-exit network has no exit probabilities (every message about it ends with this)."""
+
+
+def missing_rates_message(where: str) -> str:
+    """The one line that says an early-exit network has no exit rates, and what that costs."""
+    return (
+        f"{where}: early-exit network without exit probabilities (dataflow.exit_probabilities): every stage is "
+        f"costed as if every sample reached it, the worst case; {MISSING_RATES_HINT}"
+    )
+
+
+def warn(what: str, message: str) -> None:
+    """A warning of a pass or tool, on stderr: `what: warning: message` (never silent, never fatal)."""
+    import sys
+
+    print(f"{what}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def func_reach(func: FuncOp, probabilities: Sequence[float] | None = None) -> tuple[dict[Operation, float], str]:
+    """Each op's reach in a split function, and where the rates came from.
+
+    Source: "given" (`probabilities`), "measured" (`dataflow.exit_probabilities`), "none" (an
+    early-exit network without rates: the reach map is empty, every op at q = 1), or "no exits".
+    """
+    structure = func_exit_structure(func)
+    if structure is None:
+        return {}, "no exits"
+    where = f"@{func.sym_name.data}: exit probabilities"
+    if probabilities is not None:
+        probs, source = list(probabilities), "given"
+    else:
+        recorded = recorded_probabilities(func)
+        if recorded is None:
+            return {}, "none"
+        probs, source = recorded, "measured"
+    return op_reach(structure, parse_probabilities(probs, structure.num_exits, where)), source
+
+
+@dataclass(frozen=True)
+class ExitInterval:
+    """The interval of a design with early exits: one sample every `interval` cycles, set by `bottleneck`.
+
+    `per_sample[op]` = reach x cycles per frame (the op's cycles per network sample); `sources`: how
+    each early-exit function's rates were known (`func_reach`).
+    """
+
+    interval: int
+    bottleneck: Operation | None
+    per_sample: dict[Operation, int]
+    reach: dict[Operation, float]
+    sources: dict[str, str]
+
+    @property
+    def missing(self) -> list[str]:
+        """The early-exit functions whose rates were not known (costed at the worst case)."""
+        return [name for name, source in self.sources.items() if source == "none"]
+
+
+def exit_interval(root: Operation, cycles: Mapping[Operation, int]) -> ExitInterval | None:
+    """The exit-aware interval of the design under `root` (a module or a function), None without early exits.
+
+    `cycles`: every costed op's cycles per frame (`analyse_network(...).layers`).  The interval is
+    max over ops of ceil(q x cycles): ATHEENA's min over stages of T_stage / q, in cycles.
+    """
+    funcs = [root] if isinstance(root, FuncOp) else [f for f in root.walk() if isinstance(f, FuncOp)]
+    reach: dict[Operation, float] = {}
+    sources: dict[str, str] = {}
+    for func in funcs:
+        if func.is_declaration:
+            continue
+        func_map, source = func_reach(func)
+        if source == "no exits":
+            continue
+        sources[func.sym_name.data] = source
+        reach.update(func_map)
+    if not sources:
+        return None
+    per_sample = {op: scaled_cycles(c, reach.get(op, 1.0)) for op, c in cycles.items()}
+    interval, bottleneck = 0, None
+    for op, c in per_sample.items():
+        if c > interval:
+            interval, bottleneck = c, op
+    return ExitInterval(interval, bottleneck, per_sample, reach, sources)
+
+
+def scaled_cycles(cycles: int, q: float) -> int:
+    """Cycles per network sample of an op that the fraction q of the samples reach (rounded up)."""
+    return cycles if q >= 1.0 else math.ceil(cycles * q - 1e-9)
+
+
+def backbone_ops(structure: ExitStructure) -> set[Operation]:
+    """The ops the final exit's result depends on: the network without its early exits."""
+    seen: set[Operation] = set()
+    stack = [structure.merge.inputs[-1]]
+    while stack:
+        value = stack.pop()
+        if not isinstance(value, OpResult) or value.op in seen:
+            continue
+        op = value.op
+        if isinstance(op, ConditionalBufferOp):
+            stack.append(op.input)  # the decision is the exit's, not the backbone's
+            seen.add(op)
+            continue
+        seen.add(op)
+        stack.extend(op.operands)
+    return seen
+
+
+def stage_macs(structure: ExitStructure) -> list[int]:
+    """Multiply-accumulates per frame of each stage's ops, exit branches included (`op.macs()`)."""
+    macs = [0] * structure.num_exits
+    for op, s in structure.stage.items():
+        if isinstance(op, DataflowOp):
+            macs[min(s, len(macs) - 1)] += op.macs()
+    return macs
+
+
+def ideal_gain(structure: ExitStructure, probabilities: Sequence[float]) -> float:
+    """The throughput gain the exit rates allow at equal compute.
+
+    backbone MACs / sum over stages of reach x stage MACs (exit branches counted): the speed-up of a
+    design whose every multiplier is busy, against the network without early exits on the same
+    multipliers.
+    """
+    backbone = sum(op.macs() for op in backbone_ops(structure) if isinstance(op, DataflowOp))
+    q = reach_fractions(probabilities)
+    work = sum(qk * m for qk, m in zip(q, stage_macs(structure), strict=True))
+    return backbone / work if work else math.inf
+
+
+__all__ = [
+    "MISSING_RATES_HINT",
+    "PROBABILITIES_ATTR",
+    "ExitInterval",
+    "ExitStructure",
+    "backbone_ops",
+    "decision_source",
+    "effective_interval",
+    "exit_interval",
+    "exit_structure",
+    "func_exit_structure",
+    "func_reach",
+    "ideal_gain",
+    "missing_rates_message",
+    "op_reach",
+    "parse_probabilities",
+    "reach_fractions",
+    "recorded_probabilities",
+    "scaled_cycles",
+    "spread_exits",
+    "stage_macs",
+    "warn",
+]

@@ -10,8 +10,8 @@ from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.parts import activation_part, requant_part
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
 from fpga_opt.backend.costs.streams import is_unsigned, stream_type, value_bits
-from fpga_opt.backend.target.resources import Resources, memory_resources, rom_resources
-from fpga_opt.dialects.dataflow import LinearOp, element_bitwidth
+from fpga_opt.backend.target.resources import Resources, memory_resources, placed_memory, rom_resources
+from fpga_opt.dialects.dataflow import LinearOp, element_bitwidth, weight_placement
 
 
 def linear_cost(
@@ -30,6 +30,7 @@ def linear_cost(
     float32: bool = False,
     in_unsigned: bool = False,
     lut_per_bram18: float = 0.0,
+    weight_placement: str | None = None,
 ) -> LayerCost:
     """A fully connected layer as FINN's matrix-vector unit (MVAU).
 
@@ -71,7 +72,10 @@ def linear_cost(
         in_unsigned=in_unsigned,
     )
     lanes = coarse_in * coarse_out
-    weights = rom_resources(weight_bits * lanes, c_in * c_out // lanes, lut_per_bram18)
+    if weight_placement is None:
+        weights = rom_resources(weight_bits * lanes, c_in * c_out // lanes, lut_per_bram18)
+    else:
+        weights = placed_memory(weight_bits * lanes, c_in * c_out // lanes, False, weight_placement)
     bias = Resources()
     if bias_bits:
         bias = rom_resources(bias_bits * coarse_out, neuron_fold, lut_per_bram18)
@@ -105,6 +109,7 @@ def linear_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         float32=is_float,
         in_unsigned=is_unsigned(inp),
         lut_per_bram18=ctx.lut_per_bram18,
+        weight_placement=weight_placement(op),
     )
     res, depth = base.resources, base.pipeline_depth
     lanes, out_bits = op.output_lanes(0, f), value_bits(out)

@@ -29,7 +29,7 @@ from fpga_opt.backend.costs.blocks import (
 )
 from fpga_opt.backend.costs.registry import CostContext
 from fpga_opt.backend.target.boards import DSP48E2
-from fpga_opt.backend.target.resources import Resources, dsp_for_float32, dsp_per_multiply
+from fpga_opt.backend.target.resources import Resources, dsp_for_float32, dsp_per_multiply, memory_resources
 from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
 
 
@@ -41,12 +41,25 @@ def requant_part(rq: RequantAttr, in_bits: int, out_bits: int, lanes: int, ctx: 
     lane (`dsp_per_multiply`); then a rounding adder, the constant shift
     (wiring) and a saturating clamp (two comparators and a mux, 3 LUT per
     output bit).  The latency is board-independent (DSP48E2 tiling).
+    A per-channel requant (`multiplier = [...]`) always multiplies (a DSP
+    per lane, as above, with the widest multiplier) and reads its multiplier
+    from a ROM of C/lanes words of lanes x bits(m) (`memory_resources`).  A
+    non-zero `offset` is one more adder in front of the multiply (the DSP48E2
+    pre-adder could take it; counted in LUTs to stay conservative).
     """
     m = rq.multiplier.data
     res = Resources()
     latency = 0
     product_bits = in_bits
-    if not is_power_of_two(m):
+    if rq.offset.data:
+        in_bits = max(in_bits, abs(rq.offset.data).bit_length() + 1) + 1
+        res += adders(lanes, in_bits)
+        latency += 1
+        product_bits = in_bits
+    if rq.per_channel:
+        res += memory_resources(m.bit_length() * lanes, -(-len(rq.multipliers) // lanes))
+        latency += 1
+    if rq.per_channel or not is_power_of_two(m):
         m_bits = m.bit_length() + 1  # a signed operand
         res += Resources(dsp=lanes * dsp_per_multiply(in_bits, m_bits, ctx.dsp_type))
         latency += DSP_MULTIPLY_LATENCY + clog2(dsp_per_multiply(in_bits, m_bits, DSP48E2))

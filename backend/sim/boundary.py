@@ -83,7 +83,9 @@ def to_hwc_batch(array: np.ndarray, stream: StreamType, layout: str = "auto", wh
     )
 
 
-def quantise(batch: np.ndarray, stream: StreamType, scale: float | None, what: str = "input") -> np.ndarray:
+def quantise(
+    batch: np.ndarray, stream: StreamType, scale: float | None, what: str = "input", zero_point: int = 0
+) -> np.ndarray:
     """Convert a `(B, H, W, C)` batch to the stream's element type (see the module docstring)."""
     t = stream.element_type
     dtype = numpy_dtype(t)
@@ -107,7 +109,7 @@ def quantise(batch: np.ndarray, stream: StreamType, scale: float | None, what: s
         )
     if not np.all(np.isfinite(batch)):
         raise FpgaOptError(f"{what}: the array holds NaN or infinite values")
-    q = np.rint(batch.astype(np.float32) / np.float32(scale))
+    q = np.rint(batch.astype(np.float32) / np.float32(scale)) + zero_point
     return np.clip(q, lo, hi).astype(np.int64).astype(dtype)
 
 
@@ -131,7 +133,8 @@ def prepare_inputs(
         what = f"input {i}" if n > 1 else "input"
         b = to_hwc_batch(a, t, layout, what)
         scale = net.input_scales[i] if net.input_scales is not None else None
-        batches.append(quantise(b, t, scale, what))
+        zero_point = net.input_zero_points[i] if net.input_zero_points is not None else 0
+        batches.append(quantise(b, t, scale, what, zero_point))
     sizes = {b.shape[0] for b in batches}
     if len(sizes) > 1:
         raise FpgaOptError(f"the inputs have different batch sizes {sorted(sizes)}")
@@ -144,11 +147,12 @@ def select_arrays(
     """The arrays for `n` arguments from a name->array mapping (the .npz key convention).
 
     Argument i is found under its port name (`dataflow.input_names`, the ONNX
-    input name), else `input<i>`, else (one argument) `input` or the only array.
+    input name), else `input<i>`, else (one argument) `input`, `x` (the samples
+    of an `x`/`y` data set, as fpga-profile-exits reads them) or the only array.
     """
     chosen = []
     for i in range(n):
-        keys = ([names[i]] if names else []) + [f"input{i}"] + (["input"] if n == 1 else [])
+        keys = ([names[i]] if names else []) + [f"input{i}"] + (["input", "x"] if n == 1 else [])
         key = next((k for k in keys if k in arrays), None)
         if key is None and n == 1 and len(arrays) == 1:
             key = next(iter(arrays))
@@ -186,8 +190,9 @@ def dequantise(outputs: list[np.ndarray], net: Network) -> list[np.ndarray]:
         scale = net.output_scales[i] if net.output_scales is not None else None
         if scale is None:
             raise FpgaOptError(f"cannot dequantise output {i}: the function has no {OUTPUT_SCALES_ATTR} for it")
-        # float32 arithmetic, as ONNX DequantizeLinear computes (q - 0) * scale
-        result.append(y.astype(np.float32) * np.float32(scale))
+        # float32 arithmetic, as ONNX DequantizeLinear computes (q - zero_point) * scale
+        zero_point = net.output_zero_points[i] if net.output_zero_points is not None else 0
+        result.append((y.astype(np.int64) - zero_point).astype(np.float32) * np.float32(scale))
     return result
 
 

@@ -11,6 +11,7 @@ Each op's kernel comes from `KERNELS` (`kernels/`, one module per op family).
 from __future__ import annotations
 
 import contextlib
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from xdsl.ir import Operation, SSAValue
 from fpga_opt.backend.sim.dtypes import numpy_dtype, stream_type
 from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.kernels import KERNELS, Kernel
+from fpga_opt.dialects.dataflow import WeightProviderOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 
@@ -27,8 +29,16 @@ class FunctionalModel:
 
     def __init__(self, network: Network, weights: Mapping[str, np.ndarray]):
         self.network = network
-        self.weights = weights
-        self.kernels: list[tuple[Operation, Kernel]] = [(op, KERNELS.get(op)(self, op)) for op in network.ops]
+        self.provided: dict[str, np.ndarray] = {}
+        self.weights = ChainMap(self.provided, weights)  # type: ignore[arg-type]
+        # Weight providers first: a generator provides the tensor its layer's kernel loads.
+        built = {op: KERNELS.get(op)(self, op) for op in network.ops if isinstance(op, WeightProviderOp)}
+        built.update({op: KERNELS.get(op)(self, op) for op in network.ops if op not in built})
+        self.kernels: list[tuple[Operation, Kernel]] = [(op, built[op]) for op in network.ops]
+
+    def provide(self, name: str, array: np.ndarray) -> None:
+        """Make tensor `name` (a weights generator's output) available to the layers' kernels."""
+        self.provided[name] = array
 
     def where(self, op: Operation) -> str:
         return f"{op.name} '{self.network.name(op)}'"

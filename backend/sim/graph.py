@@ -8,6 +8,9 @@ name, and reads the function/module attributes at the boundary:
 * `dataflow.input_scales` / `dataflow.output_scales` (on the function): one
   float per argument / result, the quantisation scale of an integer stream
   (0.0 marks a float port, as the ONNX frontend writes it);
+* `dataflow.input_zero_points` / `dataflow.output_zero_points` (optional,
+  default 0): the zero point of each integer port (asymmetric quantisation:
+  the host feeds `round(x / scale) + zero_point`, reads `(q - zero_point) * scale`);
 * `dataflow.input_names` / `dataflow.output_names`: the ports' names (the
   ONNX graph's), used as `.npz` keys;
 * `dataflow.clock_mhz` (on the function or the module): the design clock.
@@ -34,6 +37,8 @@ from fpga_opt.dialects.errors import FpgaOptError
 
 INPUT_SCALES_ATTR = "dataflow.input_scales"
 OUTPUT_SCALES_ATTR = "dataflow.output_scales"
+INPUT_ZERO_POINTS_ATTR = "dataflow.input_zero_points"
+OUTPUT_ZERO_POINTS_ATTR = "dataflow.output_zero_points"
 INPUT_NAMES_ATTR = "dataflow.input_names"
 OUTPUT_NAMES_ATTR = "dataflow.output_names"
 CLOCK_ATTR = "dataflow.clock_mhz"
@@ -53,6 +58,8 @@ class Network:
     output_scales: list[float | None] | None = None
     input_names: list[str] | None = None
     output_names: list[str] | None = None
+    input_zero_points: list[int] | None = None
+    output_zero_points: list[int] | None = None
     clock_mhz: float | None = None
     source: str = field(default="<module>")
 
@@ -167,6 +174,11 @@ def elaborate(module: ModuleOp, func: str | None = None, source: str = "<module>
         raise FpgaOptError(f"{where}: {INPUT_SCALES_ATTR} has {len(in_scales)} entries for {len(inputs)} arguments")
     if out_scales is not None and len(out_scales) != len(outputs):
         raise FpgaOptError(f"{where}: {OUTPUT_SCALES_ATTR} has {len(out_scales)} entries for {len(outputs)} results")
+    in_zps = _floats(_attr(f, INPUT_ZERO_POINTS_ATTR), f"{where}: {INPUT_ZERO_POINTS_ATTR}")
+    out_zps = _floats(_attr(f, OUTPUT_ZERO_POINTS_ATTR), f"{where}: {OUTPUT_ZERO_POINTS_ATTR}")
+    for zps, ports, attr in ((in_zps, inputs, INPUT_ZERO_POINTS_ATTR), (out_zps, outputs, OUTPUT_ZERO_POINTS_ATTR)):
+        if zps is not None and len(zps) != len(ports):
+            raise FpgaOptError(f"{where}: {attr} has {len(zps)} entries for {len(ports)} ports")
     in_names = _strings(_attr(f, INPUT_NAMES_ATTR), len(inputs))
     out_names = _strings(_attr(f, OUTPUT_NAMES_ATTR), len(outputs))
     clock = _floats(_attr(f, CLOCK_ATTR) or _attr(module, CLOCK_ATTR), f"{CLOCK_ATTR}")
@@ -179,6 +191,8 @@ def elaborate(module: ModuleOp, func: str | None = None, source: str = "<module>
         outputs=outputs,
         input_scales=None if in_scales is None else [x if x != 0.0 else None for x in in_scales],
         output_scales=None if out_scales is None else [x if x != 0.0 else None for x in out_scales],
+        input_zero_points=None if in_zps is None else [int(z) for z in in_zps],
+        output_zero_points=None if out_zps is None else [int(z) for z in out_zps],
         input_names=in_names,
         output_names=out_names,
         clock_mhz=clock[0] if clock else None,

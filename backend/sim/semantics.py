@@ -55,9 +55,15 @@ def shift_round(p: np.ndarray, shift: int, rounding: str) -> np.ndarray:
 
 
 def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
-    """`clamp(round(x * multiplier / 2**shift) + zero_point, min, max)`, exact, as int64."""
+    """`clamp(round((x + offset) * multiplier / 2**shift) + zero_point, min, max)`, exact, as int64.
+
+    A per-channel requant multiplies channel `c` (the last axis) by its own multiplier.
+    """
     x = np.asarray(x, dtype=np.int64)
-    p = x * np.int64(rq.multiplier.data)
+    if rq.offset.data:
+        x = x + np.int64(rq.offset.data)
+    m = np.asarray(rq.multipliers, dtype=np.int64) if rq.per_channel else np.int64(rq.multiplier.data)
+    p = x * m
     y = shift_round(p, rq.shift.data, rq.rounding.data) + np.int64(rq.zero_point.data)
     return np.clip(y, rq.min.data, rq.max.data)
 
@@ -147,13 +153,15 @@ def conv2d(
     groups: int,
     out_hw: tuple[int, int],
     integer: bool,
+    pad_value: int = 0,
 ) -> np.ndarray:
-    """Σ w·x over each window: x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
+    """Σ w·x over each window (padding holds `pad_value`): x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw]
+    -> (B, Ho, Wo, C_out)."""
     b = x.shape[0]
     c_in = x.shape[3]
     c_out, cg, kh, kw = w.shape
     ho, wo = out_hw
-    xp = pad_hw(x, pad, 0)
+    xp = pad_hw(x, pad, pad_value)
     win = windows(xp, (kh, kw), stride, out_hw)  # (B, Ho, Wo, C_in, Kh, Kw)
     cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)
     wg = w.reshape(groups, c_out // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*K, Cog)
@@ -176,9 +184,10 @@ def pool2d(
     out_hw: tuple[int, int],
     integer: bool,
     lowest,
+    pad_value: int = 0,
 ) -> np.ndarray:
-    """Max (padding = `lowest`) or sum (padding = 0) over each window."""
-    xp = pad_hw(x, pad, lowest if mode == "max" else 0)
+    """Max (padding = `lowest`) or sum (padding = `pad_value`) over each window."""
+    xp = pad_hw(x, pad, lowest if mode == "max" else pad_value)
     win = windows(xp, kernel, stride, out_hw)
     if mode == "max":
         return win.max(axis=(-2, -1))

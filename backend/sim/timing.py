@@ -44,12 +44,16 @@ from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Operation, SSAValue
 
 from fpga_opt.backend.costs import analyse_network
+from fpga_opt.backend.costs.exit_rates import exit_interval
 from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.processes import PROCESSES
+from fpga_opt.backend.sim.processes.weights import provider_buffer, with_weight_port
 from fpga_opt.backend.sim.rates import OpRate, op_rate
 from fpga_opt.backend.sim.schedule import ProcessSpec, Program, Schedule
-from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WindowedOp
+from fpga_opt.dialects.dataflow import BufferOp, FifoOp, WeightProviderOp, WindowedOp, consumer_of
+from fpga_opt.dialects.dataflow.weights import dram_cycles
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 
 INF = float("inf")
 #: Default FIFO depth (in words) of an edge without a dataflow.buffer.
@@ -140,7 +144,17 @@ class Deadlock:
         others = len({p for p, _, _ in self.waits} - {p for p, _, _ in shown})
         if others:
             text += f"; {others} more process{'es' if others > 1 else ''} wait{'' if others > 1 else 's'} behind them"
-        return text
+        return text + "; " + self.hint()
+
+    def hint(self) -> str:
+        """The fix to try: deeper FIFOs where a full FIFO blocks a fork or a join's faster branch."""
+        full = sorted({fifo for _, how, fifo in self.waits if "full" in how})
+        where = f" (full: {', '.join(full[:3])}{', ...' if len(full) > 3 else ''})" if full else ""
+        return (
+            f"try: size the FIFOs (fpga-opt -p minimize-residual-buffers,size-fifos), or put a dataflow.buffer "
+            f"holding the whole tensor on the faster branch into the join{where}; fpga-sim --fifo-depth unbounded "
+            "shows the design's own rate"
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -148,6 +162,7 @@ class Deadlock:
             "loop": [{"op": p, "state": how, "fifo": f} for p, how, f in self.loop],
             "waits": [{"op": p, "state": how, "fifo": f} for p, how, f in self.waits],
             "full_fifos": self.full,
+            "hint": self.hint(),
             "empty_fifos": self.empty,
         }
 
@@ -262,6 +277,11 @@ class _Elaborated:
         self.window: dict[Operation, int] = {}
         operand_port: dict[tuple[Operation, int], tuple[int, int]] = {}
         result_port: dict[tuple[Operation, int], tuple[int, int]] = {}
+        weights_in: dict[Operation, tuple[int, int]] = {}
+        weights_out: dict[Operation, tuple[int, int]] = {}
+        # off-chip layers whose provider is in this network (a layer simulated alone, as size-fifos does,
+        # reads its weights as if they were on chip)
+        fed = {consumer_of(p) for p in net.ops if isinstance(p, WeightProviderOp)}
         for op in net.ops:
             if isinstance(op, BufferOp):
                 continue
@@ -269,17 +289,23 @@ class _Elaborated:
             internal_out: dict[int, tuple[int, int]] = {}
             internal_in: dict[int, tuple[int, int]] = {}
             overlap = frame_overlap if routing is None else routing.frame_overlap(op, frame_overlap)
-            for spec in PROCESSES.get(op)(op, rate, resolution, overlap):
+            for spec in with_weight_port(op, PROCESSES.get(op)(op, rate, resolution, overlap), fed):
                 p = len(self.procs)
                 name = net.name(op) if spec.role == "main" else f"{net.name(op)} ({spec.role})"
                 self.procs.append(_Proc(name, op, rate, spec, [-1] * len(spec.inputs), [[] for _ in spec.outputs]))
                 (self.main if spec.role == "main" else self.window)[op] = p
                 for port, (kind, k) in enumerate(spec.inputs):
+                    if kind == "weights":  # the words of an off-chip layer (processes/weights.py)
+                        weights_in[op] = (p, port)
+                        continue
                     (operand_port if kind == "operand" else internal_in)[(op, k) if kind == "operand" else k] = (
                         p,
                         port,
                     )
                 for port, (kind, k) in enumerate(spec.outputs):
+                    if kind == "weights":
+                        weights_out[op] = (p, port)
+                        continue
                     (result_port if kind == "result" else internal_out)[(op, k) if kind == "result" else k] = (p, port)
             for k, (q, qport) in internal_out.items():
                 r, rport = internal_in[k]
@@ -294,6 +320,15 @@ class _Elaborated:
                 self._add_fifo(
                     _Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, inner, 0.0, [])
                 )
+
+        for provider, (q, qport) in weights_out.items():
+            layer = consumer_of(provider)  # type: ignore[arg-type]
+            if layer not in weights_in:
+                raise FpgaOptError(f"{net.name(provider)}: the layer it feeds is not in @{net.func.sym_name.data}")
+            r, rport = weights_in[layer]
+            word = self.procs[q].spec.out_lanes[qport]
+            cap = INF if fifo_depth is None else max(float(DEFAULT_FIFO_DEPTH * word), provider_buffer(provider))
+            self._add_fifo(_Fifo(f"{self.procs[q].name} -> {self.procs[r].name}", q, qport, r, rport, cap, 0.0, []))
 
         position = {op: i for i, op in enumerate(net.func.body.block.ops)}
 
@@ -424,6 +459,8 @@ def simulate_timing(
     # One guard frame follows the N measured ones, so that frame N-1 still sees the back-pressure of a
     # continuing stream instead of draining into an idle pipeline.
     measured, frames = frames, frames + 1
+    if input_interval is None:
+        input_interval = dram_cycles(net.func) or None  # a placed design reads its input from DRAM
     el = _Elaborated(net, fifo_depth, resolution, frames, frame_overlap, routing, input_interval)
     procs, fifos = el.procs, el.fifos
     n_p, n_f = len(procs), len(fifos)
@@ -593,7 +630,8 @@ def simulate_timing(
     events = 0
     deadlock: Deadlock | None = None
     level = levels()
-    with np.errstate(divide="ignore", invalid="ignore"):
+    bar = progress("timing simulation", total=measured, unit=" frames")
+    with bar, np.errstate(divide="ignore", invalid="ignore"):
         while any(active):
             level = levels()
             solve(level)
@@ -629,6 +667,8 @@ def simulate_timing(
                         sink_done[f].append(t + max(0.0, k * sink_numel[f] - before) / d)
                         k += 1
                     sink_next[f] = k
+            if sinks and len(sink_done[sinks[0]]) > bar.n:
+                bar.update(min(len(sink_done[sinks[0]]), measured) - bar.n)
             np.maximum(
                 maxlev, np.where(real_prod, np.minimum(level + np.maximum(net_rate, 0.0) * dt, cap), 0.0), out=maxlev
             )
@@ -850,5 +890,9 @@ def _model_figures(el: _Elaborated) -> tuple[int | None, int | None, str | None]
     if not el.main:
         return None, None, None
     cost = analyse_network(el.net.func)
-    name = el.net.name(cost.bottleneck) if cost.bottleneck in el.net.names else None
-    return cost.interval, cost.latency, name
+    interval, bottleneck = cost.interval, cost.bottleneck
+    exits = exit_interval(el.net.func, {op: c.cycles for op, c in cost.layers.items()})
+    if exits is not None:  # early exits: per network sample, each op scaled by the samples reaching it
+        interval, bottleneck = exits.interval, exits.bottleneck
+    name = el.net.name(bottleneck) if bottleneck in el.net.names else None
+    return interval, cost.latency, name

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -29,11 +29,6 @@ from xdsl.ir import Attribute
 
 from fpga_opt.backend.target.resources import Resources
 from fpga_opt.dialects.errors import FpgaOptError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - only on Python 3.10
-    import tomli as tomllib
 
 DSP48E1 = "DSP48E1"
 DSP48E2 = "DSP48E2"
@@ -109,6 +104,12 @@ class Board:
     clock_mhz: float
     bandwidth_gbps: float
     dsp_type: str = ""
+    bitstream_bits: int = 0
+    """Full bitstream length in bits (0: the part's figure, backend/target/offchip.py)."""
+    config_gbps: float = 0.0
+    """Configuration port bandwidth in Gb/s (0: the part's figure)."""
+    dram_efficiency: float = 0.0
+    """Sustained fraction of bandwidth_gbps (0: offchip.DRAM_EFFICIENCY)."""
 
     def __post_init__(self) -> None:
         family = canonical_family(self.family)
@@ -279,7 +280,9 @@ _STR_KEYS = ("name", "part", "family")
 _INT_KEYS = ("dsp", "bram18", "uram", "lut", "ff")
 _FLOAT_KEYS = ("clock_mhz", "bandwidth_gbps")
 _OPTIONAL_KEYS = ("base", "dsp_type")
-_ALL_KEYS = _STR_KEYS + _INT_KEYS + _FLOAT_KEYS + _OPTIONAL_KEYS
+#: Optional figures for designs larger than the chip (backend/target/offchip.py); 0 means the part's default.
+_OFFCHIP_KEYS = {"bitstream_bits": int, "config_gbps": float, "dram_efficiency": float}
+_ALL_KEYS = _STR_KEYS + _INT_KEYS + _FLOAT_KEYS + _OPTIONAL_KEYS + tuple(_OFFCHIP_KEYS)
 
 
 def load_board_file(path: str | Path) -> Board:
@@ -340,6 +343,18 @@ def load_board_file(path: str | Path) -> Board:
             if not math.isfinite(value) or value <= 0:
                 raise FpgaOptError(f"{where}: key '{key}': must be a positive number, got {value}")
             values[key] = float(value)
+
+    for key, kind in _OFFCHIP_KEYS.items():
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+                raise FpgaOptError(f"{where}: key '{key}': expected {'an integer' if kind is int else 'a number'}, got {_describe(value)}")
+            if not math.isfinite(value) or value <= 0 or (key == "dram_efficiency" and value > 1):
+                bound = "a number in (0, 1]" if key == "dram_efficiency" else "a positive number"
+                raise FpgaOptError(f"{where}: key '{key}': must be {bound}, got {value}")
+            values[key] = kind(value)
+        else:
+            values.setdefault(key, kind(0))
 
     for key in _STR_KEYS + _INT_KEYS + _FLOAT_KEYS:
         if key not in values:

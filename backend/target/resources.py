@@ -375,3 +375,25 @@ def dsp_for_float32(n_mul: int, n_add: int) -> int:
     """DSP slices for `n_mul` float32 multipliers and `n_add` float32 adders (3 and 2 each)."""
     _check_dims(n_mul=n_mul, n_add=n_add)
     return FLOAT32_MUL_DSP * n_mul + FLOAT32_ADD_DSP * n_add
+
+
+def placed_memory(width_bits: int, depth: int, allow_uram: bool = False, placement: str | None = None) -> Resources:
+    """A layer's weight memory where `weight_placement` puts it (dialects/dataflow/weights.py).
+
+    None: the cheapest mapping (`memory_resources`); "bram" / "uram" / "lutram":
+    that memory; "dram" / "generated": no memory, only the register of the word
+    the layer multiplies this cycle (its provider, a DRAM stream or a weights
+    generator, is costed on its own).
+    """
+    _check_dims(width_bits=width_bits, depth=depth)
+    if placement is None or width_bits == 0 or depth == 0:
+        return memory_resources(width_bits, depth, allow_uram)
+    if placement == "bram":
+        return Resources(bram18=max(1, min(-(-width_bits // w) * -(-depth // d) for w, d in RAMB18_SHAPES)))
+    if placement == "uram":
+        return Resources(uram=uram_blocks(width_bits, depth))
+    if placement == "lutram":
+        return Resources(lut=lutram_luts(width_bits, depth))
+    if placement in ("dram", "generated"):
+        return Resources(ff=width_bits)
+    raise ValueError(f"unknown weight placement '{placement}'")

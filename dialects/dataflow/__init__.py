@@ -31,7 +31,7 @@ its epilogue adds, and may emit a `side` stream carrying the centre pixel of
 its window (or a merged 1x1 conv of it).
 
 Layout: one module per op family (`conv`, `linear`, `pool`, `eltwise`,
-`stream`, `exits`), beside `types`, `attrs` and `base` (the base classes, the
+`stream`, `exits`, `binary`, `weights`), beside `types`, `attrs` and `base` (the base classes, the
 traits every op family shares, and the verification helpers).  Everything is
 re-exported here, so `from fpga_opt.dialects.dataflow import ConvOp` works.
 """
@@ -47,6 +47,9 @@ from fpga_opt.dialects.dataflow.attrs import (
     RequantAttr,
 )
 from fpga_opt.dialects.dataflow.base import (
+    OFF_CHIP_PLACEMENTS,
+    ON_CHIP_PLACEMENTS,
+    PLACEMENTS,
     ChannelParallelOp,
     DataflowOp,
     FifoOp,
@@ -56,9 +59,22 @@ from fpga_opt.dialects.dataflow.base import (
     chunks,
     divisors,
     fine_values,
+    is_off_chip,
     padded_values,
     port_lanes,
+    weight_placement,
     window_output_size,
+)
+from fpga_opt.dialects.dataflow.binary import (
+    BIT,
+    BinaryLayerOp,
+    BinaryTensors,
+    LutLinearOp,
+    ThresholdOp,
+    XnorConvOp,
+    XnorLinearOp,
+    is_bit_stream,
+    load_binary_tensors,
 )
 from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
@@ -102,6 +118,16 @@ from fpga_opt.dialects.dataflow.types import (
     element_bitwidth,
     int_range,
 )
+from fpga_opt.dialects.dataflow.weights import (
+    WeightProviderOp,
+    WeightsGeneratorOp,
+    WeightStreamOp,
+    check_weight_links,
+    consumer_of,
+    provider_of,
+    weight_consumers,
+    weight_providers,
+)
 
 Dataflow = Dialect(
     "dataflow",
@@ -120,6 +146,12 @@ Dataflow = Dialect(
         ExitDecisionOp,
         ConditionalBufferOp,
         ExitMergeOp,
+        ThresholdOp,
+        XnorLinearOp,
+        XnorConvOp,
+        LutLinearOp,
+        WeightStreamOp,
+        WeightsGeneratorOp,
     ],
     [StreamType, RequantAttr, ActivationAttr],
 )
@@ -129,6 +161,15 @@ __all__ = [
     "ActivationAttr",
     "ActivationOp",
     "AddOp",
+    "BIT",
+    "BinaryLayerOp",
+    "BinaryTensors",
+    "LutLinearOp",
+    "ThresholdOp",
+    "XnorConvOp",
+    "XnorLinearOp",
+    "is_bit_stream",
+    "load_binary_tensors",
     "BufferOp",
     "ChannelParallelOp",
     "ConcatOp",
@@ -170,4 +211,17 @@ __all__ = [
     "padded_values",
     "port_lanes",
     "window_output_size",
+    "OFF_CHIP_PLACEMENTS",
+    "ON_CHIP_PLACEMENTS",
+    "PLACEMENTS",
+    "WeightProviderOp",
+    "WeightStreamOp",
+    "WeightsGeneratorOp",
+    "check_weight_links",
+    "consumer_of",
+    "is_off_chip",
+    "provider_of",
+    "weight_consumers",
+    "weight_placement",
+    "weight_providers",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     FloatData,
     IntAttr,
     IntegerType,
@@ -20,6 +22,8 @@ from xdsl.utils.exceptions import VerifyException
 
 from fpga_opt.dialects.dataflow.types import int_range
 
+builtins_max, builtins_min = builtins.max, builtins.min
+
 # --------------------------------------------------------------------------
 # Attributes: requantisation and activation
 # --------------------------------------------------------------------------
@@ -34,9 +38,9 @@ ROUNDING_MODES = ("half_even", "half_up", "half_away", "floor")
 """
 
 
-def _parse_key_values(parser: AttrParser, what: str) -> dict[str, int | float | str]:
-    """Parse `<key = value, ...>` where values are integers, floats or strings."""
-    values: dict[str, int | float | str] = {}
+def _parse_key_values(parser: AttrParser, what: str) -> dict[str, int | float | str | list[int]]:
+    """Parse `<key = value, ...>` where values are integers, floats, strings or `[int, ...]` lists."""
+    values: dict[str, int | float | str | list[int]] = {}
 
     def parse_entry() -> None:
         key = parser.parse_identifier(f" in {what}")
@@ -44,6 +48,14 @@ def _parse_key_values(parser: AttrParser, what: str) -> dict[str, int | float | 
         text = parser.parse_optional_str_literal()
         if text is not None:
             values[key] = text
+        elif parser.parse_optional_punctuation("[") is not None:
+            items: list[int] = []
+            if parser.parse_optional_punctuation("]") is None:
+                items.append(parser.parse_integer(f" in the list '{key}' of {what}"))
+                while parser.parse_optional_punctuation(",") is not None:
+                    items.append(parser.parse_integer(f" in the list '{key}' of {what}"))
+                parser.parse_punctuation("]", f" to end the list '{key}' in {what}")
+            values[key] = items
         else:
             values[key] = parser.parse_number(f" for '{key}' in {what}")
 
@@ -51,50 +63,125 @@ def _parse_key_values(parser: AttrParser, what: str) -> dict[str, int | float | 
     return values
 
 
-_REQUANT_FIELDS = ("multiplier", "shift", "zero_point", "min", "max", "rounding")
+_REQUANT_FIELDS = ("multiplier", "shift", "offset", "zero_point", "min", "max", "rounding")
+MULTIPLIER_LIMIT = 2**31
+"""Multipliers are at most 31 bits: `x * multiplier` of a 32-bit value fits 64 bits exactly."""
 
 
 @irdl_attr_definition
 class RequantAttr(ParametrizedAttribute):
-    """Integer rescaling: `clamp(round(x * multiplier / 2**shift) + zero_point, min, max)`.
+    """Integer rescaling: `clamp(round((x + offset) * multiplier / 2**shift) + zero_point, min, max)`.
 
     The product is computed exactly (64-bit), then rounded as `rounding` says,
     offset by `zero_point` and saturated to [min, max].  A fused ReLU raises
     `min` to the zero point.  This is the only way an integer value changes
     scale in the IR, so the interpreter and the HLS kernels agree bit for bit.
+
+    `offset` (default 0, printed only when set) is an integer added before the
+    product: it removes input zero points that no bias can absorb (an add or
+    an average of asymmetric inputs: `-(zp_a*lhs_mult + zp_b*rhs_mult)`,
+    `-count*zp_in`).  `multiplier` is one integer (per tensor) or a list with
+    one per output channel (`multiplier = [m0, m1, ...]`, per-channel weight
+    scales); the shift is shared, so a per-channel requant is a table of
+    multipliers in front of the same rounding shifter.
     """
 
     name = "dataflow.requant"
 
     multiplier: IntAttr
+    """Per tensor: the multiplier.  Per channel: the largest of `channel_multipliers`."""
     shift: IntAttr
+    offset: IntAttr
     zero_point: IntAttr
     min: IntAttr
     max: IntAttr
     rounding: StringAttr
+    channel_multipliers: ArrayAttr[IntAttr]
+    """Empty per tensor; else one multiplier per output channel."""
 
     def __init__(
         self,
-        multiplier: int,
+        multiplier: int | Sequence[int],
         shift: int,
         *,
+        offset: int = 0,
         zero_point: int = 0,
         min: int = -128,
         max: int = 127,
         rounding: str = "half_even",
     ):
+        if isinstance(multiplier, int):
+            scalar, channels = multiplier, ()
+        else:
+            channels = tuple(int(m) for m in multiplier)
+            scalar = builtins_max(channels) if channels else 0
         super().__init__(
-            IntAttr(multiplier),
+            IntAttr(scalar),
             IntAttr(shift),
+            IntAttr(offset),
             IntAttr(zero_point),
             IntAttr(min),
             IntAttr(max),
             StringAttr(rounding),
+            ArrayAttr([IntAttr(m) for m in channels]),
         )
 
+    # -- what the concerns ask ------------------------------------------------
+    @property
+    def per_channel(self) -> bool:
+        return bool(self.channel_multipliers.data)
+
+    @property
+    def multipliers(self) -> tuple[int, ...]:
+        """One multiplier per output channel, or a single one for the whole tensor."""
+        if self.per_channel:
+            return tuple(m.data for m in self.channel_multipliers.data)
+        return (self.multiplier.data,)
+
+    def replace(self, **changes: int | str | Sequence[int]) -> RequantAttr:
+        """A copy with some fields changed (`min`, `max`, `zero_point`, `multiplier`, ...)."""
+        fields: dict = {
+            "multiplier": self.multipliers if self.per_channel else self.multiplier.data,
+            "shift": self.shift.data,
+            "offset": self.offset.data,
+            "zero_point": self.zero_point.data,
+            "min": self.min.data,
+            "max": self.max.data,
+            "rounding": self.rounding.data,
+        }
+        fields.update(changes)
+        multiplier, shift = fields.pop("multiplier"), fields.pop("shift")
+        return RequantAttr(multiplier, shift, **fields)
+
+    def apply(self, x: int, channel: int = 0) -> int:
+        """The requant of one integer (of output channel `channel`), exactly as fpga-sim computes it."""
+        m = self.multipliers[channel if self.per_channel else 0]
+        p = (x + self.offset.data) * m
+        s = self.shift.data
+        if s == 0:
+            q = p
+        else:
+            q, r = divmod(p, 1 << s)
+            half = 1 << (s - 1)
+            mode = self.rounding.data
+            if mode == "half_up":
+                q += r >= half
+            elif mode == "half_even":
+                q += r > half or (r == half and q & 1 == 1)
+            elif mode == "half_away":
+                q += r > half or (r == half and p >= 0)
+        y = q + self.zero_point.data
+        return builtins_min(builtins_max(y, self.min.data), self.max.data)
+
+    # -- text form -------------------------------------------------------------
     def print_parameters(self, printer: Printer) -> None:
+        if self.per_channel:
+            multiplier = "[" + ", ".join(str(m) for m in self.multipliers) + "]"
+        else:
+            multiplier = str(self.multiplier.data)
+        offset = f"offset = {self.offset.data}, " if self.offset.data else ""
         printer.print_string(
-            f"<multiplier = {self.multiplier.data}, shift = {self.shift.data}, "
+            f"<multiplier = {multiplier}, shift = {self.shift.data}, {offset}"
             f"zero_point = {self.zero_point.data}, min = {self.min.data}, "
             f'max = {self.max.data}, rounding = "{self.rounding.data}">'
         )
@@ -105,20 +192,24 @@ class RequantAttr(ParametrizedAttribute):
         unknown = set(values) - set(_REQUANT_FIELDS)
         if unknown:
             parser.raise_error(f"#dataflow.requant has no field(s) {sorted(unknown)}; expected {list(_REQUANT_FIELDS)}")
-        defaults: dict[str, int | str] = {"zero_point": 0, "min": -128, "max": 127, "rounding": "half_even"}
+        defaults: dict = {"offset": 0, "zero_point": 0, "min": -128, "max": 127, "rounding": "half_even"}
         for key in ("multiplier", "shift"):
             if key not in values:
                 parser.raise_error(f"#dataflow.requant needs '{key}'")
         merged = defaults | values
-        for key in ("multiplier", "shift", "zero_point", "min", "max"):
+        multiplier = merged.pop("multiplier")
+        if isinstance(multiplier, list):
+            if not multiplier:
+                parser.raise_error("#dataflow.requant 'multiplier' list is empty")
+        elif not isinstance(multiplier, int):
+            parser.raise_error("#dataflow.requant 'multiplier' must be an integer or a list of integers")
+        for key in ("shift", "offset", "zero_point", "min", "max"):
             if not isinstance(merged[key], int):
                 parser.raise_error(f"#dataflow.requant '{key}' must be an integer")
         if not isinstance(merged["rounding"], str):
             parser.raise_error("#dataflow.requant 'rounding' must be a string")
-        return tuple(
-            StringAttr(merged[k]) if k == "rounding" else IntAttr(merged[k])  # type: ignore[arg-type]
-            for k in _REQUANT_FIELDS
-        )
+        shift = merged.pop("shift")
+        return RequantAttr(multiplier, shift, **merged).parameters
 
     def verify(self) -> None:
         if self.rounding.data not in ROUNDING_MODES:
@@ -127,8 +218,13 @@ class RequantAttr(ParametrizedAttribute):
             )
         if not 0 <= self.shift.data <= 62:
             raise VerifyException(f"#dataflow.requant shift must be in [0, 62], got {self.shift.data}")
-        if self.multiplier.data <= 0 or self.multiplier.data >= 2**31:
-            raise VerifyException(f"#dataflow.requant multiplier must be in [1, 2^31), got {self.multiplier.data}")
+        for m in self.multipliers:
+            if m <= 0 or m >= MULTIPLIER_LIMIT:
+                raise VerifyException(f"#dataflow.requant multiplier must be in [1, 2^31), got {m}")
+        if self.per_channel and self.multiplier.data != builtins_max(self.multipliers):
+            raise VerifyException("#dataflow.requant: a per-channel requant's scalar multiplier is the largest one")
+        if not -(2**32) < self.offset.data < 2**32:
+            raise VerifyException(f"#dataflow.requant offset must be below 2^32 in magnitude, got {self.offset.data}")
         if self.min.data > self.max.data:
             raise VerifyException(f"#dataflow.requant min ({self.min.data}) is greater than max ({self.max.data})")
 
@@ -138,6 +234,12 @@ class RequantAttr(ParametrizedAttribute):
             return False
         lo, hi = int_range(t)
         return lo <= self.min.data and self.max.data <= hi
+
+    def check_channels(self, channels: int) -> str | None:
+        """Why this requant cannot scale a result of `channels` channels (None when it can)."""
+        if self.per_channel and len(self.multipliers) != channels:
+            return f"has {len(self.multipliers)} per-channel multipliers for {channels} channels"
+        return None
 
 
 ACTIVATIONS = ("relu", "relu6", "clip", "leaky_relu", "sigmoid")

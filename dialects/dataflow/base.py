@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import (
     I64,
     DenseArrayBase,
     IntegerAttr,
+    IntegerType,
     StringAttr,
     i64,
 )
@@ -25,7 +26,7 @@ from xdsl.irdl import (
 from xdsl.utils.exceptions import VerifyException
 
 from fpga_opt.dialects.dataflow.attrs import ActivationAttr, RequantAttr
-from fpga_opt.dialects.dataflow.types import StreamType
+from fpga_opt.dialects.dataflow.types import StreamType, int_range
 
 # --------------------------------------------------------------------------
 # Shared verification helpers
@@ -90,9 +91,20 @@ def check_same_kind(op: IRDLOperation, a: StreamType, b: StreamType, what: str) 
         )
 
 
-def check_requant(op: IRDLOperation, requant: RequantAttr | None, out: StreamType, prop: str = "requant") -> None:
+def check_requant(
+    op: IRDLOperation, requant: RequantAttr | None, out: StreamType, prop: str = "requant", per_channel: bool = False
+) -> None:
+    """`requant` fits the result type; a per-channel one only where the op allows it, one multiplier per channel."""
     if requant is None:
         return
+    if requant.per_channel and not per_channel:
+        raise VerifyException(
+            f"{who(op)}: '{prop}' has per-channel multipliers; only a conv's or linear's requant may (per-channel "
+            "weight scales)"
+        )
+    problem = requant.check_channels(out.channels)
+    if problem is not None:
+        raise VerifyException(f"{who(op)}: '{prop}' {problem}")
     if not out.is_integer:
         raise VerifyException(f"{who(op)}: '{prop}' needs an integer result, got {out.element_type}")
     if not requant.fits(out.element_type):
@@ -141,6 +153,15 @@ def verify_window(op: IRDLOperation, inp: StreamType, out: StreamType) -> None:
             f"{who(op)}: result is {out.height}x{out.width} but kernel {list(kernel)}, "
             f"stride {list(stride)} and pad {list(pad)} on a {h}x{w} input give {want[0]}x{want[1]}"
         )
+    pad_value = op.properties.get("pad_value")
+    if isinstance(pad_value, IntegerAttr):
+        if not isinstance(inp.element_type, IntegerType):
+            raise VerifyException(f"{who(op)}: pad_value needs an integer input, got {inp.element_type}")
+        lo, hi = int_range(inp.element_type)
+        if not lo <= pad_value.value.data <= hi:
+            raise VerifyException(
+                f"{who(op)}: pad_value {pad_value.value.data} does not fit the input type {inp.element_type}"
+            )
     depth = op.properties.get("window_depth")
     if isinstance(depth, IntegerAttr) and depth.value.data < 1:
         raise VerifyException(f"{who(op)}: window_depth must be >= 1 window, got {depth.value.data}")
@@ -157,6 +178,30 @@ def i64_attr(value: int) -> IntegerAttr:
 def present(props: dict[str, Attribute | None]) -> dict[str, Attribute]:
     """Builder properties that were given (optional ones left as None are omitted)."""
     return {k: v for k, v in props.items() if v is not None}
+
+
+# Weight placement of a conv/linear (the weights family: dialects/dataflow/weights.py).
+ON_CHIP_PLACEMENTS = ("bram", "uram", "lutram")
+OFF_CHIP_PLACEMENTS = ("dram", "generated")
+PLACEMENTS = ON_CHIP_PLACEMENTS + OFF_CHIP_PLACEMENTS
+
+
+def weight_placement(op: IRDLOperation) -> str | None:
+    """A layer's `weight_placement` (None: on chip, the cost model's mapping)."""
+    attr = op.properties.get("weight_placement")
+    return attr.data if isinstance(attr, StringAttr) else None
+
+
+def is_off_chip(op: IRDLOperation) -> bool:
+    """Whether the layer's weights come from a provider (DRAM stream or generator)."""
+    return weight_placement(op) in OFF_CHIP_PLACEMENTS
+
+
+def check_placement(op: IRDLOperation) -> None:
+    """The verifier's check of a layer's `weight_placement` value."""
+    placement = weight_placement(op)
+    if placement is not None and placement not in PLACEMENTS:
+        raise VerifyException(f"{who(op)}: weight_placement must be one of {', '.join(PLACEMENTS)}, got '{placement}'")
 
 
 ONE = IntegerAttr(1, i64)
@@ -308,6 +353,19 @@ class DataflowOp(IRDLOperation):
         """Multiply-accumulates of one frame (0 for ops that do not multiply)."""
         return 0
 
+    def tensor_names(self) -> list[str]:
+        """The sidecar tensors the op reads: the names in its tensor properties (`tensor_properties`)."""
+        names = []
+        for prop in self.tensor_properties():
+            value = self.properties.get(prop)
+            if isinstance(value, StringAttr):
+                names.append(value.data)
+        return names
+
+    def tensor_properties(self) -> tuple[str, ...]:
+        """The properties that name sidecar tensors (weights, biases, tables...)."""
+        return ("weights", "bias", "side_weights", "side_bias")
+
 
 class ChannelParallelOp(DataflowOp):
     """An op that processes `coarse` channels in parallel on every port."""
@@ -365,6 +423,12 @@ class WindowedOp(DataflowOp):
     stride = prop_def(DenseArrayBase[I64])
     pad = prop_def(DenseArrayBase[I64])
     window_depth = opt_prop_def(IntegerAttr[I64])
+    pad_value = opt_prop_def(IntegerAttr[I64])
+    """The integer the padding holds (absent: 0): an asymmetric input's zero point, the real 0.0."""
+
+    @property
+    def padding_value(self) -> int:
+        return self.pad_value.value.data if self.pad_value is not None else 0
 
     @property
     def kernel_size(self) -> tuple[int, int]:

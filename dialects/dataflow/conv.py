@@ -35,6 +35,7 @@ from fpga_opt.dialects.dataflow.base import (
     array_prop,
     check_activation,
     check_factor,
+    check_placement,
     check_requant,
     check_same_kind,
     chunks,
@@ -156,6 +157,7 @@ class ConvOp(WindowedOp):
     fine = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_group = prop_def(IntegerAttr[I64], default_value=ONE)
     reuse = opt_prop_def(IntegerAttr[I64])
+    weight_placement = opt_prop_def(StringAttr)  # dialects/dataflow/weights.py
 
     assembly_format = GENERAL_FORMAT
 
@@ -344,7 +346,7 @@ class ConvOp(WindowedOp):
                 f"{who(self)}: weight_type {self.weight_type} does not match the input element type {inp.element_type}"
             )
         final = self.skip_requant if self.skip is not None else self.requant
-        check_requant(self, self.requant if self.skip is None else None, out)
+        check_requant(self, self.requant if self.skip is None else None, out, per_channel=True)
         if self.skip is not None:
             skip = expect_stream(self.skip, self, "skip operand")
             if skip.dims != out.dims:
@@ -362,6 +364,7 @@ class ConvOp(WindowedOp):
                 f"at least 32 bits, got {out.element_type}"
             )
         check_activation(self, self.activation, out)
+        check_placement(self)
         self._verify_side(inp, out)
 
     def _verify_side(self, inp: StreamType, out: StreamType) -> None:
@@ -393,6 +396,7 @@ class ConvOp(WindowedOp):
                 raise VerifyException(f"{who(self)}: side_bias/side_requant need side_weights")
             return
         check_same_kind(self, inp, side, "input and side result")
-        check_requant(self, self.side_requant, side, "side_requant")
+        check_factor(self, "coarse_out", self.coarse_out.value.data, side.channels, "side result channels")
+        check_requant(self, self.side_requant, side, "side_requant", per_channel=True)
         if side.is_integer and self.side_requant is None and side.bitwidth < 32:
             raise VerifyException(f"{who(self)}: an integer side conv without side_requant needs a >= 32-bit result")

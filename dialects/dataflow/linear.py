@@ -29,6 +29,7 @@ from fpga_opt.dialects.dataflow.base import (
     WholeFrameOp,
     check_activation,
     check_factor,
+    check_placement,
     check_requant,
     check_same_kind,
     divisors,
@@ -61,6 +62,7 @@ class LinearOp(WholeFrameOp):
     activation = opt_prop_def(ActivationAttr)
     coarse_in = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_out = prop_def(IntegerAttr[I64], default_value=ONE)
+    weight_placement = opt_prop_def(StringAttr)  # dialects/dataflow/weights.py
 
     assembly_format = STREAM_FORMAT
 
@@ -124,10 +126,11 @@ class LinearOp(WholeFrameOp):
             raise VerifyException(
                 f"{who(self)}: weight_type {self.weight_type} does not match the input element type {inp.element_type}"
             )
-        check_requant(self, self.requant, out)
+        check_requant(self, self.requant, out, per_channel=True)
         if out.is_integer and self.requant is None and out.bitwidth < 32:
             raise VerifyException(
                 f"{who(self)}: an integer linear without requant emits its accumulator and needs a result of "
                 f"at least 32 bits, got {out.element_type}"
             )
         check_activation(self, self.activation, out)
+        check_placement(self)

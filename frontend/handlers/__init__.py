@@ -1,4 +1,5 @@
-"""The ONNX node handlers, one module per op family: conv, linear, pool, eltwise, stream, shape, quant.
+"""The ONNX node handlers, one module per op family: conv, linear, pool, eltwise, stream, shape, quant,
+qlinear (onnxruntime's QOperator format).
 
 Importing this package imports every family module, which registers its
 handlers, so `HANDLERS` and `IMPORTED` (registry.py) are complete:
@@ -10,7 +11,7 @@ handlers, so `HANDLERS` and `IMPORTED` (registry.py) are complete:
 `inputs.py` holds what the layer handlers share (reading weights, feature maps, scales).
 """
 
-from fpga_opt.frontend.handlers import conv, eltwise, linear, pool, quant, shape, stream  # noqa: F401  (registers them)
-from fpga_opt.frontend.handlers.registry import FAN_OUT, HANDLERS, IMPORTED, handler_key
+from fpga_opt.frontend.handlers import binary, conv, eltwise, linear, pool, qlinear, quant, shape, stream  # noqa: F401  (registers them)
+from fpga_opt.frontend.handlers.registry import FAN_OUT, HANDLERS, IMPORTED, JOIN, handler_key
 
-__all__ = ["FAN_OUT", "HANDLERS", "IMPORTED", "handler_key"]
+__all__ = ["FAN_OUT", "HANDLERS", "IMPORTED", "JOIN", "handler_key"]

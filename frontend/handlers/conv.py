@@ -15,8 +15,9 @@ from fpga_opt.frontend.handlers.inputs import (
     float_weights,
     int_bias,
     per_channel,
-    per_tensor_scale,
+    weight_scale,
     weights,
+    zero_point_correction,
 )
 from fpga_opt.frontend.handlers.registry import handles
 from fpga_opt.frontend.issues import Unsupported
@@ -45,10 +46,13 @@ def conv(ctx: ImportContext, node: Node) -> Value:
     if x.is_int:
         if not isinstance(w, QConst):
             raise Unsupported("reads a quantised input but its weights are float (dequantise integer weights)")
-        acc_scale = x.scale * per_tensor_scale(w, node, "weights")
+        acc_scale = x.scale * weight_scale(w, node, c_out, 0)
+        # an input zero point: the padding holds it (the real 0.0) and the bias removes zp * sum(w)
+        params["pad_value"] = x.zero_point
+        bias = int_bias(b, acc_scale, c_out, node, correction=zero_point_correction(w.ints, x.zero_point))
         return Pending(
             "conv", layer, shape, dims, [x], scale=acc_scale, params=params,
-            weights=w.ints, weight_type=w.itype, bias=int_bias(b, acc_scale, c_out, node),
+            weights=w.ints, weight_type=w.itype, bias=bias,
         )  # fmt: skip
     bias = per_channel(float_weights(b), c_out, node, "bias") if b is not None else None
     return Pending("conv", layer, shape, dims, [x], params=params, weights=float_weights(w), bias=bias)

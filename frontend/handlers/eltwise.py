@@ -21,7 +21,7 @@ from fpga_opt.frontend.handlers.inputs import float_weights, fusable, per_tensor
 from fpga_opt.frontend.handlers.quant import narrow
 from fpga_opt.frontend.handlers.registry import handles
 from fpga_opt.frontend.issues import Unsupported
-from fpga_opt.frontend.values import Const, DroppedSoftmax, IntVal, Pending, QConst, Stream, Value, is_int
+from fpga_opt.frontend.values import Const, DroppedSoftmax, IntVal, Pending, QConst, Stream, Value, is_int, onnx_shape
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
 
@@ -40,17 +40,74 @@ def _channel_vector(c: np.ndarray, p: Pending, node: Node) -> np.ndarray:
     return np.broadcast_to(padded, (1, p.dims[2]) + (1,) * (rank - 2)).reshape(p.dims[2])
 
 
-@handles("Add", produces=[AddOp])
+def _per_channel_float_layer(ctx: ImportContext, node: Node, x: Value, scale: np.ndarray, shift: np.ndarray) -> Value:
+    """`x * scale + shift` per channel on a float stream: a depthwise 1x1 conv (a diagonal linear for vectors)."""
+    s = ctx.stream(x, node)
+    if s.is_int:
+        raise Unsupported("scales or shifts a quantised tensor by a constant; quantise after it (fold it first)")
+    c = s.dims[2]
+    layer = ctx.b.layer_name(node.name)
+    if len(s.shape) == 4:
+        params = {"kernel": [1, 1], "stride": [1, 1], "pad": [0, 0, 0, 0], "groups": c}
+        return Pending(
+            "conv", layer, s.shape, s.dims, [s], params=params,
+            weights=scale.reshape(c, 1, 1, 1).astype(np.float32), bias=shift.astype(np.float32),
+        )  # fmt: skip
+    if s.flat:
+        raise Unsupported("scales a flattened feature map per channel")
+    return Pending("linear", layer, s.shape, s.dims, [s], weights=np.diag(scale).astype(np.float32), bias=shift)
+
+
+@handles("Mul", produces=[ConvOp, LinearOp])
+def mul(ctx: ImportContext, node: Node) -> Value:
+    """A per-channel constant scale (a BatchNormalization written as Mul + Add): folded into the conv/linear
+    before it, else a depthwise 1x1 conv."""
+    consts = [i for i in (0, 1) if isinstance(node.inputs[i], Const)]
+    if not consts:
+        raise Unsupported("multiplies two feature maps; only a per-channel constant scale is supported")
+    x, c = node.inputs[1 - consts[0]], node.inputs[consts[0]].array
+    shape = onnx_shape(x)
+    if shape is None:
+        raise Unsupported("input shape unknown")
+    channels = shape[1] if len(shape) > 1 else 1
+    probe = Pending("mul", node.name, tuple(shape), (1, 1, channels), [])
+    vec = _channel_vector(c.astype(np.float64), probe, node)
+    p = fusable(ctx, node, ("conv", "linear"), 1 - consts[0])
+    if p is not None and not p.is_int and not p.has_epilogue:
+        k = vec.reshape((-1,) + (1,) * (p.weights.ndim - 1))
+        return p.copy(
+            weights=(p.weights.astype(np.float64) * k).astype(np.float32),
+            bias=None if p.bias is None else (p.bias.astype(np.float64) * vec).astype(np.float32),
+        )
+    return _per_channel_float_layer(ctx, node, x, vec, np.zeros(channels, np.float32))
+
+
+@handles("Sum", produces=[AddOp])
+def sum_(ctx: ImportContext, node: Node) -> Value:
+    """Sum of two feature maps (older exporters' residual add) is an Add."""
+    if len([v for v in node.inputs if v is not None]) != 2:
+        raise Unsupported(f"sums {len(node.inputs)} inputs; only two are supported")
+    return add(ctx, node)
+
+
+@handles("Add", produces=[AddOp, ConvOp, LinearOp])
 def add(ctx: ImportContext, node: Node) -> Value:
     consts = [i for i in (0, 1) if isinstance(node.inputs[i], Const | QConst)]
     if consts:
         other = 1 - consts[0]
         p = fusable(ctx, node, ("conv", "linear"), other)
+        c = node.inputs[consts[0]]
+        if (p is None or p.has_epilogue) and isinstance(c, Const) and not is_int(node.inputs[other]):
+            x = node.inputs[other]
+            shape = onnx_shape(x)
+            if shape is not None and len(shape) in (2, 4):
+                probe = Pending("add", node.name, tuple(shape), (1, 1, shape[1]), [])
+                vec = _channel_vector(c.array.astype(np.float64), probe, node)
+                return _per_channel_float_layer(ctx, node, x, np.ones(shape[1]), vec)
         if p is None or p.has_epilogue:
             raise Unsupported(
                 "adds a constant; only a bias right after a Conv/Gemm/MatMul (with no other reader) is supported"
             )
-        c = node.inputs[consts[0]]
         if p.is_int:
             vec = _channel_vector(c.ints if isinstance(c, QConst) else c.array, p, node)
             scale = per_tensor_scale(c, node, "the bias") if isinstance(c, QConst) else 1.0
@@ -70,19 +127,28 @@ def add(ctx: ImportContext, node: Node) -> Value:
     if not (a.is_int and b.is_int and a.dq and b.dq):
         raise Unsupported("adds a float and a quantised tensor; mixed float/integer graphs are not supported")
     lhs_mult, rhs_mult, acc_scale = _align(a.scale, b.scale)
-    return Pending(
-        "add", layer, a.shape, a.dims, [a, b], scale=acc_scale, params={"lhs_mult": lhs_mult, "rhs_mult": rhs_mult}
-    )
+    # zero points: (a - za) * lm + (b - zb) * rm = a * lm + b * rm + offset
+    offset = -(a.zero_point * lhs_mult + b.zero_point * rhs_mult)
+    params = {"lhs_mult": lhs_mult, "rhs_mult": rhs_mult, "offset": offset}
+    return Pending("add", layer, a.shape, a.dims, [a, b], scale=acc_scale, params=params)
 
 
-def _align(sa: float, sb: float, bits: int = 16) -> tuple[int, int, float]:
+ADD_MULTIPLIER_BITS = 22
+"""Operand multipliers of an add with unrelated scales have at most this many bits: a 9-bit operand (uint8
+minus its zero point) times 2^22, twice, stays below the 2^32 a requant's input may reach (the HLS lowering's
+bound), and the ratio keeps 22 significant bits, about as many as the float32 scales hold."""
+
+
+def _align(sa: float, sb: float) -> tuple[int, int, float]:
     """Integer multipliers bringing two scales to a common one (exact when their ratio is a power of two)."""
     small = min(sa, sb)
     ra, rb = sa / small, sb / small
-    if ra == round(ra) and rb == round(rb):
+    if ra == round(ra) and rb == round(rb) and max(ra, rb) < 2**ADD_MULTIPLIER_BITS:
         return int(ra), int(rb), small
-    ma, mb = round(ra * 2**bits), round(rb * 2**bits)
-    common = small / 2**bits
+    common = max(sa, sb) / 2**ADD_MULTIPLIER_BITS
+    ma, mb = round(sa / common), round(sb / common)
+    if min(ma, mb) == 0:
+        raise Unsupported(f"adds tensors whose scales {sa:g} and {sb:g} are more than 2^22 apart")
     while ma % 2 == 0 and mb % 2 == 0:
         ma, mb, common = ma // 2, mb // 2, common * 2
     return ma, mb, common

@@ -35,14 +35,27 @@ def weights(node: Node, index: int, what: str = "weights") -> Const | QConst:
 
 
 def per_tensor_scale(q: QConst, node: Node, what: str) -> float:
-    """The one scale of quantised weights (the requant is per tensor)."""
+    """The one scale of a quantised constant (a bias added after the layer)."""
     scale = q.per_tensor_scale
     if scale is None:
         raise Unsupported(
-            f"{what} '{node.proto.input[1]}' use per-channel scales; only per-tensor scales are supported "
-            "(the requant is per tensor)"
+            f"{what} '{node.proto.input[1]}' use per-channel scales; only per-tensor scales are supported"
         )
     return scale
+
+
+def weight_scale(q: QConst, node: Node, n: int, out_axis: int) -> float | np.ndarray:
+    """The scale of quantised weights: one, or one per output channel (`n` of them, along `out_axis`)."""
+    scale = q.per_tensor_scale
+    if scale is not None:
+        return scale
+    flat = q.scale.reshape(-1)
+    if flat.size != n or q.axis % q.ints.ndim != out_axis:
+        raise Unsupported(
+            f"weights '{node.proto.input[1]}' have {flat.size} scales along axis {q.axis}; per-channel scales "
+            f"must be one per output channel ({n} along axis {out_axis})"
+        )
+    return flat.astype(np.float64)
 
 
 def float_weights(value: Const | QConst) -> np.ndarray:
@@ -51,18 +64,34 @@ def float_weights(value: Const | QConst) -> np.ndarray:
 
 
 def int_bias(
-    bias: Const | QConst | None, acc_scale: float, n: int, node: Node, factor: float = 1.0
+    bias: Const | QConst | None,
+    acc_scale: float | np.ndarray,
+    n: int,
+    node: Node,
+    factor: float = 1.0,
+    correction: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """The bias in the accumulator's integer domain (exact when its scale is s_in * s_w, as quantisers write it)."""
+    """The bias in the accumulator's integer domain (exact when its scale is s_in * s_w, as quantisers write it).
+
+    `correction` (integers, one per channel) is added exactly: `-zp * sum(w)`, an input zero point removed.
+    """
     if bias is None:
-        return None
+        return correction
     if isinstance(bias, QConst):
         scale = bias.scale.reshape(-1)
         values = bias.ints.reshape(-1).astype(np.float64) * (scale if scale.size > 1 else float(scale[0]))
     else:
         values = bias.array.reshape(-1).astype(np.float64)
-    ints = np.rint(values * factor / acc_scale).astype(np.int64)
-    return per_channel(ints, n, node, "bias")
+    values = per_channel(values, n, node, "bias")
+    ints = np.rint(values * factor / np.asarray(acc_scale, dtype=np.float64)).astype(np.int64)
+    return ints if correction is None else ints + correction
+
+
+def zero_point_correction(weights: np.ndarray, zero_point: int) -> np.ndarray | None:
+    """`-zp * sum(w)` per output channel (axis 0): what reading `x` instead of `x - zp` adds to each output."""
+    if not zero_point:
+        return None
+    return -zero_point * weights.reshape(weights.shape[0], -1).astype(np.int64).sum(axis=1)
 
 
 def per_channel(values: np.ndarray, n: int, node: Node, what: str) -> np.ndarray:

@@ -12,7 +12,14 @@ import numpy as np
 
 from fpga_opt.dialects.dataflow import LinearOp
 from fpga_opt.frontend.context import ImportContext, Node
-from fpga_opt.frontend.handlers.inputs import float_weights, int_bias, per_channel, per_tensor_scale, weights
+from fpga_opt.frontend.handlers.inputs import (
+    float_weights,
+    int_bias,
+    per_channel,
+    weight_scale,
+    weights,
+    zero_point_correction,
+)
 from fpga_opt.frontend.handlers.registry import handles
 from fpga_opt.frontend.issues import Unsupported
 from fpga_opt.frontend.layout import chw_to_hwc_columns
@@ -38,6 +45,7 @@ def _linear(
     alpha: float,
     bias: Const | QConst | None,
     beta: float,
+    out_axis: int,
 ) -> Value:
     """A linear layer with `rows` = the `[N, K]` weight matrix (CHW column order when `x` is flattened)."""
     n, k = rows.shape
@@ -50,10 +58,11 @@ def _linear(
     if x.is_int:
         if not isinstance(w, QConst):
             raise Unsupported("reads a quantised input but its weights are float (dequantise integer weights)")
-        acc_scale = x.scale * per_tensor_scale(w, node, "weights") * alpha
+        acc_scale = x.scale * weight_scale(w, node, n, out_axis) * alpha
+        correction = zero_point_correction(rows, x.zero_point)
         return Pending(
             "linear", layer, shape, dims, [x], scale=acc_scale, weights=rows,
-            weight_type=w.itype, bias=int_bias(bias, acc_scale, n, node, beta),
+            weight_type=w.itype, bias=int_bias(bias, acc_scale, n, node, beta, correction),
         )  # fmt: skip
     b = per_channel(float_weights(bias) * np.float32(beta), n, node, "bias") if bias is not None else None
     return Pending("linear", layer, shape, dims, [x], weights=rows * np.float32(alpha), bias=b)
@@ -75,11 +84,12 @@ def gemm(ctx: ImportContext, node: Node) -> Value:
     x = _vector_input(ctx, node)
     m = _matrix(w)
     rows = m if node.attr("transB", 0) else m.T
-    return _linear(ctx, node, x, w, rows, float(node.attr("alpha", 1.0)), c, float(node.attr("beta", 1.0)))
+    alpha, beta = float(node.attr("alpha", 1.0)), float(node.attr("beta", 1.0))
+    return _linear(ctx, node, x, w, rows, alpha, c, beta, 0 if node.attr("transB", 0) else 1)
 
 
 @handles("MatMul", produces=[LinearOp])
 def matmul(ctx: ImportContext, node: Node) -> Value:
     w = weights(node, 1)
     x = _vector_input(ctx, node)
-    return _linear(ctx, node, x, w, _matrix(w).T, 1.0, None, 1.0)
+    return _linear(ctx, node, x, w, _matrix(w).T, 1.0, None, 1.0, 1)

@@ -25,12 +25,12 @@ def max_pool(ctx: ImportContext, node: Node) -> Value:
     x = feature_map(ctx, node)
     if not node.attrs.get("kernel_shape"):
         raise Unsupported("MaxPool without kernel_shape")
-    kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "MaxPool")
+    kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "MaxPool", True)
     dims = (ho, wo, x.dims[2])
     layer = ctx.b.layer_name(node.name)
     op = PoolOp(x.ssa, stream_type(dims, x.itype), mode="max", kernel=kernel, stride=stride, pad=pad, layer=layer)
     ctx.b.append(op)
-    return Stream(op.results[0], (1, x.dims[2], ho, wo), dims, x.scale, x.itype, x.dq)
+    return Stream(op.results[0], (1, x.dims[2], ho, wo), dims, x.scale, x.itype, x.dq, x.zero_point)
 
 
 @handles("AveragePool", produces=[PoolOp, ActivationOp])
@@ -50,6 +50,8 @@ def average_pool(ctx: ImportContext, node: Node) -> Value:
     params = {"kernel": kernel, "stride": stride, "pad": pad}
     if x.is_int:
         _dequantised(x, node)
+        # an input zero point: the padding holds it, and the sum of a window loses Kh*Kw of it
+        params.update(pad_value=x.zero_point, offset=-x.zero_point * kernel[0] * kernel[1])
         return Pending("pool", layer, shape, dims, [x], scale=x.scale / (kernel[0] * kernel[1]), params=params)
     op = PoolOp(x.ssa, stream_type(dims, None), mode="avg", kernel=kernel, stride=stride, pad=pad, layer=layer)
     ctx.b.append(op)
@@ -69,10 +71,12 @@ def _global_pool(ctx: ImportContext, node: Node, mode: str, keepdims: bool) -> V
     layer = ctx.b.layer_name(node.name)
     if mode == "avg" and x.is_int:
         _dequantised(x, node)
-        return Pending("global_pool", layer, shape, dims, [x], scale=x.scale / (x.dims[0] * x.dims[1]))
+        pixels = x.dims[0] * x.dims[1]
+        params = {"offset": -x.zero_point * pixels}
+        return Pending("global_pool", layer, shape, dims, [x], scale=x.scale / pixels, params=params)
     op = GlobalPoolOp(x.ssa, stream_type(dims, x.itype), mode=mode, layer=layer)
     ctx.b.append(op)
-    return Stream(op.results[0], shape, dims, x.scale, x.itype, x.dq)
+    return Stream(op.results[0], shape, dims, x.scale, x.itype, x.dq, x.zero_point)
 
 
 @handles("GlobalAveragePool", produces=[GlobalPoolOp, ActivationOp])

@@ -20,8 +20,11 @@ The mapping (docs/frontend.md has the long form):
   its bit width, signedness, narrow range and rounding mode as inputs and
   attributes.
 
-Only symmetric quantisation is supported: a non-zero zero point is an error
-naming the node.
+Zero points are carried on the streams: an integer `q` with zero point `z`
+stands for `(q - z) * scale`.  Layers reading such a stream remove `z`
+exactly (a conv or linear in its bias, with the padding holding `z`; an add or
+average in the requant's `offset`), and a QuantizeLinear's zero point becomes
+the requant's `zero_point` (docs/frontend.md).
 """
 
 from __future__ import annotations
@@ -59,11 +62,14 @@ def _int_type_of(dtype: np.dtype, node: Node) -> IntType:
     return itype
 
 
-def _symmetric(zero_point: np.ndarray | None, node: Node) -> None:
-    if zero_point is not None and np.any(zero_point != 0):
-        values = sorted({int(v) for v in np.asarray(zero_point).reshape(-1)})
-        shown = values[0] if len(values) == 1 else values[:4]
-        raise Unsupported(f"zero point {shown}: only symmetric quantisation (zero point 0) is supported")
+def zero_point_of(node: Node, index: int) -> int:
+    """A feature map's zero point (one integer; 0 when absent)."""
+    if not node.has_input(index):
+        return 0
+    values = np.unique(node.const(index, "zero point").reshape(-1))
+    if values.size != 1:
+        raise Unsupported("per-channel zero points on a feature map are not supported (only one per tensor)")
+    return int(values[0])
 
 
 def _scale(node: Node, index: int = 1) -> np.ndarray:
@@ -89,11 +95,11 @@ def _broadcast_axis(scale: np.ndarray, rank: int, axis: int) -> np.ndarray:
     return scale.reshape(shape)
 
 
-def _source(ctx: ImportContext, node: Node, itype: IntType, scale: float) -> Pending:
+def _source(ctx: ImportContext, node: Node, itype: IntType, scale: float, zero_point: int = 0) -> Pending:
     """What a QuantizeLinear/Quant closes: the pending integer layer before it, or a requantize of a stream."""
     x = node.inputs[0]
     if isinstance(x, GraphInput):
-        stream = ctx.input_stream(x, itype, scale)
+        stream = ctx.input_stream(x, itype, scale, zero_point)
     elif isinstance(x, Pending) and x.is_int and ctx.single_use(node.input_name(0)):
         return x
     else:
@@ -112,7 +118,6 @@ def _source(ctx: ImportContext, node: Node, itype: IntType, scale: float) -> Pen
 def quantize_linear(ctx: ImportContext, node: Node) -> Value:
     scale = _scale(node)
     zero_point = node.optional_const(2, "zero point")
-    _symmetric(zero_point, node)
     if zero_point is not None:
         itype = _int_type_of(zero_point.dtype, node)
         dtype = zero_point.dtype
@@ -124,35 +129,59 @@ def quantize_linear(ctx: ImportContext, node: Node) -> Value:
     if isinstance(x, DroppedSoftmax):
         return x
     if isinstance(x, Const):
-        s = _broadcast_axis(scale, x.array.ndim, int(node.attr("axis", 1)))
-        return Const(quantise(x.array, s, itype.lo, itype.hi).astype(dtype))
+        axis = int(node.attr("axis", 1))
+        s = _broadcast_axis(scale, x.array.ndim, axis)
+        z = _broadcast_axis(zero_point.astype(np.int64), x.array.ndim, axis) if zero_point is not None else 0
+        return Const((quantise(x.array, s, itype.lo - z, itype.hi - z) + z).astype(dtype))
     s = _tensor_scale(scale)
-    source = _source(ctx, node, itype, s)
-    return IntVal(source, s, itype, itype.lo, itype.hi, "half_even", source.layer)
+    z = zero_point_of(node, 2)
+    return int_value(ctx, node, s, z, itype)
+
+
+def int_value(ctx: ImportContext, node: Node, scale: float, zero_point: int, itype: IntType) -> IntVal:
+    """The integers `node` quantises its input 0 to (QuantizeLinear, or the output side of a QLinear op)."""
+    source = _source(ctx, node, itype, scale, zero_point)
+    return IntVal(source, scale, itype, itype.lo, itype.hi, "half_even", source.layer, zero_point=zero_point)
 
 
 @handles("DequantizeLinear", produces=[])
 def dequantize_linear(ctx: ImportContext, node: Node) -> Value:
     scale = _scale(node)
-    _symmetric(node.optional_const(2, "zero point"), node)
     x = node.inputs[0]
     if isinstance(x, DroppedSoftmax):
         return x
+    axis = int(node.attr("axis", 1))
     if isinstance(x, Const):
-        if not np.issubdtype(x.array.dtype, np.integer):
-            raise Unsupported("dequantises a float constant")
-        base = _int_type_of(x.array.dtype, node)
-        itype = IntType.for_range(*x.qrange, base.signed) if x.qrange is not None else base
-        axis = int(node.attr("axis", 1))
-        return QConst(x.array.astype(np.int64), _broadcast_axis(scale, x.array.ndim, axis), itype, axis)
-    s = _tensor_scale(scale)
+        zero_point = node.optional_const(2, "zero point")
+        return dequantised_constant(x, scale, zero_point, axis)
+    return dequantised_stream(ctx, node, 0, _tensor_scale(scale), zero_point_of(node, 2))
+
+
+def dequantised_constant(x: Const, scale: np.ndarray, zero_point: np.ndarray | None, axis: int) -> QConst:
+    """Integer weights or biases (`q - zero_point`, exactly, in a type wide enough) and their scale."""
+    if not np.issubdtype(x.array.dtype, np.integer):
+        raise Unsupported("dequantises a float constant")
+    base = NUMPY_INT_TYPES.get(np.dtype(x.array.dtype))
+    if base is None:
+        raise Unsupported(f"dequantises {x.array.dtype} integers; only 8/16/32-bit integers are supported")
+    itype = IntType.for_range(*x.qrange, base.signed) if x.qrange is not None else base
+    ints = x.array.astype(np.int64)
+    if zero_point is not None and np.any(zero_point != 0):
+        ints = ints - _broadcast_axis(zero_point.astype(np.int64), ints.ndim, axis)
+        itype = IntType.for_range(int(ints.min()), int(ints.max()), True) if ints.size else itype
+    return QConst(ints, _broadcast_axis(scale, x.array.ndim, axis), itype, axis)
+
+
+def dequantised_stream(ctx: ImportContext, node: Node, index: int, scale: float, zero_point: int) -> Stream:
+    """Input `index` of `node`, integers from a QuantizeLinear, read as `(q - zero_point) * scale`."""
+    x = node.inputs[index]
     if isinstance(x, IntVal):
         stream = ctx.materialise_int(x)
     elif isinstance(x, Stream) and x.is_int and not x.dq:
         stream = x
     else:
-        raise Unsupported(f"dequantises '{node.input_name(0)}', which is not the output of a QuantizeLinear")
-    return Stream(stream.ssa, stream.shape, stream.dims, s, stream.itype, dq=True)
+        raise Unsupported(f"dequantises '{node.input_name(index)}', which is not the output of a QuantizeLinear")
+    return stream.viewed(scale, zero_point)
 
 
 def narrow(ctx: ImportContext, node: Node, lo: float, hi: float, retype: bool) -> Value:
@@ -165,9 +194,12 @@ def narrow(ctx: ImportContext, node: Node, lo: float, hi: float, retype: bool) -
         assert isinstance(stream, Stream)
         source = Pending(
             "requantize", ctx.b.layer_name(node.name), stream.shape, stream.dims,
-            [Stream(stream.ssa, stream.shape, stream.dims, stream.scale, stream.itype, dq=True)], scale=stream.scale,
+            [stream.viewed(stream.scale, stream.zero_point)], scale=stream.scale,
         )  # fmt: skip
-        iv = IntVal(source, stream.scale, stream.itype, stream.itype.lo, stream.itype.hi, "half_even", source.layer)
+        iv = IntVal(
+            source, stream.scale, stream.itype, stream.itype.lo, stream.itype.hi, "half_even", source.layer,
+            zero_point=stream.zero_point,
+        )  # fmt: skip
     qmin = max(iv.qmin, math.ceil(lo)) if lo != -math.inf else iv.qmin
     qmax = min(iv.qmax, math.floor(hi)) if hi != math.inf else iv.qmax
     if qmin > qmax:
@@ -177,13 +209,13 @@ def narrow(ctx: ImportContext, node: Node, lo: float, hi: float, retype: bool) -
         narrower = IntType.for_range(qmin, qmax, iv.itype.signed)
         if narrower.bits < itype.bits:
             itype = narrower
-    return IntVal(iv.source, iv.scale, itype, qmin, qmax, iv.rounding, iv.layer)
+    return IntVal(iv.source, iv.scale, itype, qmin, qmax, iv.rounding, iv.layer, zero_point=iv.zero_point)
 
 
 @handles("qonnx.Quant", produces=[RequantizeOp])
 def qonnx_quant(ctx: ImportContext, node: Node) -> Value:
     scale = _scale(node)
-    _symmetric(node.const(2, "zero point"), node)
+    zero_point = node.const(2, "zero point")
     bit_width = node.const(3, "bit width").reshape(-1)
     if bit_width.size != 1 or bit_width[0] != round(float(bit_width[0])) or not 2 <= bit_width[0] <= 32:
         raise Unsupported(f"bit width {bit_width.tolist()}: only one whole bit width in [2, 32] is supported")
@@ -200,11 +232,15 @@ def qonnx_quant(ctx: ImportContext, node: Node) -> Value:
     qmax = itype.hi - (1 if narrow_range and not signed else 0)
     x = node.inputs[0]
     if isinstance(x, Const):
-        ints = quantise(x.array, scale, qmin, qmax, rounding)
+        z = np.asarray(zero_point, dtype=np.float64)
+        if np.any(z != np.round(z)):
+            raise Unsupported("a fractional zero point is not supported")
+        ints = quantise(x.array, scale, qmin - z, qmax - z, rounding)
         return QConst(ints, scale, itype, 0)
     if isinstance(x, DroppedSoftmax):
         return x
     s = _tensor_scale(scale)
-    source = _source(ctx, node, itype, s)
-    stream = ctx.materialise_int(IntVal(source, s, itype, qmin, qmax, rounding, source.layer))
-    return Stream(stream.ssa, stream.shape, stream.dims, s, itype, dq=True)
+    z = zero_point_of(node, 2)
+    source = _source(ctx, node, itype, s, z)
+    stream = ctx.materialise_int(IntVal(source, s, itype, qmin, qmax, rounding, source.layer, zero_point=z))
+    return stream.viewed(s, z)

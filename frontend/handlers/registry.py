@@ -33,6 +33,8 @@ from fpga_opt.dialects.dataflow import (
     ExitDecisionOp,
     ExitMergeOp,
     ForkOp,
+    WeightsGeneratorOp,
+    WeightStreamOp,
 )
 from fpga_opt.dialects.registry import OpRegistry
 from fpga_opt.frontend.context import ImportContext, Node
@@ -48,6 +50,9 @@ IMPORTED: OpRegistry[tuple[str, ...]] = OpRegistry("ONNX import", "frontend/hand
 
 FAN_OUT = "<fan-out>"
 """The source of `dataflow.fork`: the builder forks every value with several readers, whatever its ONNX op."""
+
+JOIN = "<join>"
+"""The source of `dataflow.buffer`: the builder buffers the faster branches into every join (add, concat)."""
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas")
 
@@ -84,9 +89,11 @@ def _source(op_type: type[DataflowOp], onnx_op: str) -> None:
 
 
 _source(ForkOp, FAN_OUT)
-
-IMPORTED.exempt(BufferOp, "an ONNX graph has no FIFOs: passes insert and size them (minimize-residual-buffers, ...)")
+_source(BufferOp, JOIN)
 _BUILT_BY_SPLIT = "an early-exit model imports as one result per exit; split-exit-branches builds its exits"
 IMPORTED.exempt(ExitDecisionOp, _BUILT_BY_SPLIT)
 IMPORTED.exempt(ConditionalBufferOp, _BUILT_BY_SPLIT)
 IMPORTED.exempt(ExitMergeOp, _BUILT_BY_SPLIT)
+_BUILT_BY_PLACEMENT = "weights live in the sidecar on import; place-weights builds their providers"
+IMPORTED.exempt(WeightStreamOp, _BUILT_BY_PLACEMENT)
+IMPORTED.exempt(WeightsGeneratorOp, _BUILT_BY_PLACEMENT)

@@ -62,7 +62,7 @@ def _view(ctx: ImportContext, node: Node, shape: Sequence[int]) -> Value:
             f"reshapes {list(s.shape)} to {list(shape)}; only flattening a feature map for a linear layer "
             "(or adding/removing unit dimensions of a vector) is supported"
         )
-    return Stream(s.ssa, shape, new_dims, s.scale, s.itype, s.dq)
+    return Stream(s.ssa, shape, new_dims, s.scale, s.itype, s.dq, s.zero_point)
 
 
 def _shape(ctx: ImportContext, node: Node) -> tuple[int, ...]:

@@ -40,11 +40,11 @@ def concat(ctx: ImportContext, node: Node) -> Value:
         return Stream(op.results[0], shape, dims)
     if kinds != {True} or len({s.dq for s in streams}) != 1:
         raise Unsupported("concatenates float and quantised tensors; mixed float/integer graphs are not supported")
-    if len({(s.scale, s.itype) for s in streams}) == 1:
+    if len({(s.scale, s.itype, s.zero_point) for s in streams}) == 1:
         first = streams[0]
         op = ConcatOp([s.ssa for s in streams], stream_type(dims, first.itype), layer=layer)
         ctx.b.append(op)
-        return Stream(op.results[0], shape, dims, first.scale, first.itype, first.dq)
+        return Stream(op.results[0], shape, dims, first.scale, first.itype, first.dq, first.zero_point)
     if not streams[0].dq:
         raise Unsupported("concatenates integer tensors of different types or scales")
     return Pending("concat", layer, shape, dims, streams, scale=min(s.scale for s in streams))

@@ -14,6 +14,14 @@ Written by `estimate-resources`:
   on the module: totals include every FIFO, `util` maps each resource to its
   fraction of the board.
 
+Early-exit networks (docs/passes/early_exit.md): an op that the fraction q < 1
+of the samples reach also gets `per_sample` = ceil(q x cycles) in its
+`dataflow.cost`, and the interval is the largest per-sample figure
+(`exit_rates.exit_interval`); the estimate adds `exit_rates` (how the rates
+were known: "measured", "given", or "none" when they were not, the interval
+then being the worst case) and `frame_interval` (the slowest op's cycles per
+frame, every sample through every stage).
+
 Passes that take a board resolve it the same way: the `board`/`board-file`
 option, else the module's `dataflow.board_file` / `dataflow.board`, else
 KV260; the clock is the `clock-mhz` option, else the module's
@@ -25,6 +33,7 @@ from __future__ import annotations
 from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f64, i64
 
 from fpga_opt.backend.costs import NetworkCost, layer_name
+from fpga_opt.backend.costs.exit_rates import exit_interval
 from fpga_opt.backend.target.boards import Board, number
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
@@ -38,28 +47,45 @@ def _i64(v: int) -> IntegerAttr:
     return IntegerAttr(v, i64)
 
 
-def annotate(module: ModuleOp, net: NetworkCost, board: Board) -> None:
-    """Write `dataflow.cost` on every costed op and `dataflow.estimate` on the module."""
+def annotate(module: ModuleOp, net: NetworkCost, board: Board) -> list[str]:
+    """Write `dataflow.cost` on every costed op and `dataflow.estimate` on the module.
+
+    Returns the early-exit functions costed without exit rates (at the worst case).
+    """
+    exits = exit_interval(module, {op: cost.cycles for op, cost in net.layers.items()})
     for op, cost in net.layers.items():
         r = cost.resources
+        per_sample = (
+            {} if exits is None or exits.reach.get(op, 1.0) >= 1.0 else {"per_sample": _i64(exits.per_sample[op])}
+        )
         op.attributes[COST_ATTR] = DictionaryAttr(
             {
                 "cycles": _i64(cost.cycles),
+                **per_sample,
                 "depth": _i64(cost.pipeline_depth),
                 **{name: _i64(getattr(r, name)) for name in RESOURCE_NAMES},
             }
         )
     total = net.resources
     util = total.utilisation(board)
-    fps = net.fps(board.clock_mhz) if net.interval else 0.0
+    interval, bottleneck = (net.interval, net.bottleneck) if exits is None else (exits.interval, exits.bottleneck)
+    fps = board.clock_mhz * 1e6 / interval if interval else 0.0
+    exit_entries = {}
+    if exits is not None:
+        known = sorted(set(exits.sources.values()))
+        exit_entries = {
+            "exit_rates": StringAttr("none" if "none" in known else ",".join(known)),
+            "frame_interval": _i64(net.interval),
+        }
     module.attributes[ESTIMATE_ATTR] = DictionaryAttr(
         {
             "board": StringAttr(board.name),
             "clock_mhz": FloatAttr(float(board.clock_mhz), f64),
-            "interval": _i64(net.interval),
+            "interval": _i64(interval),
+            **exit_entries,
             "latency": _i64(net.latency),
             "fps": FloatAttr(round(fps, 2), f64),
-            "bottleneck": StringAttr(layer_name(net.bottleneck) if net.bottleneck is not None else ""),
+            "bottleneck": StringAttr(layer_name(bottleneck) if bottleneck is not None else ""),
             **{name: _i64(getattr(total, name)) for name in RESOURCE_NAMES},
             "fifo_lut": _i64(net.fifo_resources.lut),
             "fifo_ff": _i64(net.fifo_resources.ff),
@@ -67,6 +93,7 @@ def annotate(module: ModuleOp, net: NetworkCost, board: Board) -> None:
             "util": DictionaryAttr({name: FloatAttr(round(min(util[name], 1e9), 4), f64) for name in RESOURCE_NAMES}),
         }
     )
+    return [] if exits is None else exits.missing
 
 
 def dict_value(d: DictionaryAttr, key: str) -> float | str | dict | None:

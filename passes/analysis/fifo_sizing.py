@@ -45,6 +45,12 @@ at the paced rate, i.e. the decoupled interval.  The simulator's fluid
 approximation is exact at segment boundaries but not at word jitter; the
 pass's `margin` and its check-and-grow loop cover the difference.
 
+Early-exit networks: every run follows the route of the recorded exit
+probabilities, spread evenly (`exit_routing`), so each stage sees the frames
+of the samples that reach it, as in the hardware (`exit_frames` makes the run
+long enough for the later stages to see some); without recorded probabilities
+every sample takes the final exit, the worst case, and `size-fifos` warns.
+
 Every run is tagged: a depth-0 `dataflow.buffer` (a wire, no capacity)
 named after the site sits in front of each edge's consumer in the copy, so
 the simulator's FIFO report names the site it measured.
@@ -63,6 +69,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import REFERENCE_CONTEXT, analyse_network, window_fifo_cost
 from fpga_opt.backend.sim import elaborate, simulate_timing
+from fpga_opt.backend.sim.exits import exit_routing
 from fpga_opt.backend.target.resources import Resources
 from fpga_opt.dialects.dataflow import BufferOp, DataflowOp, WindowedOp
 from fpga_opt.dialects.errors import FpgaOptError
@@ -236,7 +243,14 @@ def simulate_sites(
     copy_func = twin[func]
     assert isinstance(copy_func, FuncOp)
     net = elaborate(copy, copy_func.sym_name.data)
-    report = simulate_timing(net, frames=frames, fifo_depth=DEFAULT_WORDS, resolution=resolution, input_interval=pace)
+    report = simulate_timing(
+        net,
+        frames=frames,
+        fifo_depth=DEFAULT_WORDS,
+        resolution=resolution,
+        input_interval=pace,
+        routing=exit_routing(net, frames),
+    )
     by_window = {
         (f"{net.names[twin[s.consumer]]} (window)", net.names[twin[s.consumer]]): s for s in sites if s.kind == "window"
     }
@@ -325,3 +339,23 @@ def decoupled_run(module: ModuleOp, func: FuncOp, sites: list[Site], *, frames: 
 def paced_run(module: ModuleOp, func: FuncOp, sites: list[Site], pace: int, *, frames: int, resolution: str) -> Run:
     """Run 2: edges unbounded, window streams as designed, every input paced at `pace` cycles per frame."""
     return simulate_sites(module, func, sites, edges="unbounded", pace=pace, frames=frames, resolution=resolution)
+
+
+#: Most frames a sizing run of an early-exit network streams (so that the later stages see some).
+MAX_EXIT_FRAMES = 128
+
+
+def exit_frames(func: FuncOp, frames: int) -> int:
+    """Frames a sizing run of `func` needs: `frames`, or, in an early-exit network, enough for every stage
+    reached by a fraction q of the samples to see about two of them (at most MAX_EXIT_FRAMES)."""
+    from fpga_opt.backend.costs.exit_rates import func_exit_structure, reach_fractions, recorded_probabilities
+
+    if func_exit_structure(func) is None:
+        return frames
+    probs = recorded_probabilities(func)
+    if probs is None:
+        return frames
+    reach = [q for q in reach_fractions(probs) if 0.0 < q < 1.0]
+    if not reach:
+        return frames
+    return max(frames, min(MAX_EXIT_FRAMES, math.ceil(2.0 / min(reach))))

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import product
@@ -52,6 +51,7 @@ from fpga_opt.backend.costs import (
     default_fifo_cost,
     design_edges,
     design_ops,
+    folding_owner,
     lanes_driver,
     layer_name,
     op_cost,
@@ -149,6 +149,7 @@ class FoldingProblem:
         max_util: float,
         reach: Mapping[Operation, float] | None = None,
         reserve: Resources | None = None,
+        shared_costs: dict | None = None,
     ):
         self.root = root
         # Early exits (backend/costs/exit_rates.py): an op that only the fraction q of the samples reach
@@ -181,7 +182,7 @@ class FoldingProblem:
             if op in owner_of:
                 self._layers[owner_of[op]].append(op)
                 continue
-            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else None
+            driver = lanes_driver(op.operands[0]) if isinstance(op, FifoOp) else folding_owner(op)
             if driver in owner_of:
                 self._layers[owner_of[driver]].append(op)
             else:
@@ -198,7 +199,8 @@ class FoldingProblem:
         self.const_cycles = const_cycles
         # Ops of the same shape driving the same kind of streams cost the same: share their tables
         # (a ResNet-20 has 21 convs but 8 conv shapes), legal foldings included.
-        shared: dict[tuple, Table] = {}
+        # (`shared_costs`: tables kept across problems on the same board, as place-weights' search does)
+        shared: dict[tuple, Table] = {} if shared_costs is None else shared_costs
         self.choices: list[Choice] = []
         for i, (op, names, values) in enumerate(spaces):
             key = (
@@ -449,8 +451,12 @@ class FoldingProblem:
         """The slowest choice (the first in program order on ties)."""
         return max(range(len(d.cycles)), key=lambda j: (d.cycles[j], -j), default=None)
 
-    def lift_until_stuck(self, d: Design, target_cycles: int = 0) -> None:
-        """Lift the bottleneck one step at a time until its next step does not fit (or the target is met)."""
+    def lift_until_stuck(
+        self, d: Design, target_cycles: int = 0, lifted: Callable[[Design], None] | None = None
+    ) -> None:
+        """Lift the bottleneck one step at a time until its next step does not fit (or the target is met).
+
+        `lifted(d)` is called after every step (progress)."""
         while True:
             i = self.bottleneck(d)
             if i is None or d.cycles[i] <= max(self.const_cycles, target_cycles):
@@ -459,13 +465,15 @@ class FoldingProblem:
             if k is None:
                 return
             self.apply(d, i, k)
+            if lifted is not None:
+                lifted(d)
 
-    def greedy(self, d: Design, target_cycles: int = 0) -> Design:
+    def greedy(self, d: Design, target_cycles: int = 0, lifted: Callable[[Design], None] | None = None) -> Design:
         """Rounds of lift-until-stuck then trim, while a round improves the interval; then a
         `sweep` below the interval it reached, kept when it finds a faster design that fits."""
         while True:
             before = self.interval(d)
-            self.lift_until_stuck(d, target_cycles)
+            self.lift_until_stuck(d, target_cycles, lifted)
             self.trim(d, max(self.interval(d), target_cycles))
             after = self.interval(d)
             if after >= before or after <= target_cycles:
@@ -630,7 +638,14 @@ def _property_key(name: str, value: object) -> object:
         return "named"
     if isinstance(value, RequantAttr):  # the cost sees only these (costs.parts.requant_part)
         m = value.multiplier.data
-        return ("requant", m & (m - 1) == 0, m.bit_length(), value.shift.data > 0 or value.zero_point.data != 0)
+        return (
+            "requant",
+            m & (m - 1) == 0,
+            m.bit_length(),
+            value.shift.data > 0 or value.zero_point.data != 0,
+            value.offset.data != 0,
+            len(value.multipliers),
+        )
     if isinstance(value, ActivationAttr):
         return ("act", value.kind.data)
     return str(value)
@@ -641,19 +656,3 @@ def _fifo_signature(value, driver: Operation) -> tuple:
     if getattr(value, "owner", None) is driver:
         return (str(value.type), "result", value.index)
     return (str(value.type), "operand", tuple(i for i, v in enumerate(driver.operands) if v is value)[:1])
-
-
-def progress_bar(label: str) -> Callable[[float], None] | None:
-    """A progress bar on stderr when stderr is a terminal, else None."""
-    if not sys.stderr.isatty():
-        return None
-    width = 30
-
-    def show(fraction: float) -> None:
-        done = int(fraction * width)
-        sys.stderr.write(f"\r{label} [{'#' * done}{'.' * (width - done)}] {fraction:4.0%}")
-        if fraction >= 1.0:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show

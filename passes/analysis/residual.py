@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from math import ceil
 
+import networkx as nx
 import numpy as np
 from xdsl.ir import Block, Operation, OpResult, SSAValue
 
@@ -110,28 +111,14 @@ def topological_sort(block: Block) -> None:
     """
     ops = list(block.ops)
     position = {op: i for i, op in enumerate(ops)}
-    placed: set[Operation] = set()
-    order: list[Operation] = []
-
-    def visit(op: Operation) -> None:
-        stack = [(op, False)]
-        while stack:
-            current, expanded = stack.pop()
-            if current in placed:
-                continue
-            if expanded:
-                placed.add(current)
-                order.append(current)
-                continue
-            stack.append((current, True))
-            deps = [
-                v.op for v in current.operands if isinstance(v, OpResult) and v.op in position and v.op not in placed
-            ]
-            for dep in sorted(deps, key=position.__getitem__, reverse=True):
-                stack.append((dep, False))
-
+    # op -> the ops it reads, both in block order: a depth-first post-order then places each op's
+    # producers (earliest first) right before it, and leaves an already valid order as it is.
+    needs = nx.DiGraph()
+    needs.add_nodes_from(ops)
     for op in ops:
-        visit(op)
+        deps = {v.op for v in op.operands if isinstance(v, OpResult) and v.op in position}
+        needs.add_edges_from((op, dep) for dep in sorted(deps, key=position.__getitem__))
+    order = list(nx.dfs_postorder_nodes(needs))
     if order == ops:
         return
     for op in ops:

@@ -1,4 +1,4 @@
-"""`lower-dataflow-to-hls`: turn a dataflow network into an `hls.design`.
+"""`lower-dataflow-to-hls`: turn a dataflow network into an `vhls.design`.
 
 Every decision about the C++ is made here, so that it can be read in the IR,
 tested with FileCheck and changed by a researcher; the emitter only prints.
@@ -17,8 +17,7 @@ One module per job (docs/backend/hls.md, "The lowering"):
 * `join_fifos.py`: `skip-fifo=frame`, deadlock-free FIFOs on join inputs.
 
 Not supported (a one-line error): grouped convs that fold several groups
-(`coarse_group > 1`) while also splitting a group's channels; temporal reuse;
-float exit decisions.
+(`coarse_group > 1`) while also splitting a group's channels; temporal reuse.
 """
 
 from __future__ import annotations
@@ -35,14 +34,14 @@ from fpga_opt.dialects import hls
 from fpga_opt.dialects.errors import FpgaOptError
 
 # The op families register their lowerings in LOWERINGS when imported.
-from fpga_opt.passes.lower_dataflow_to_hls import conv, eltwise, exits, linear, pool, stream  # noqa: F401
+from fpga_opt.passes.lower_dataflow_to_hls import binary, conv, eltwise, exits, linear, pool, stream, weights  # noqa: F401
 from fpga_opt.passes.lower_dataflow_to_hls.join_fifos import size_join_fifos
 from fpga_opt.passes.lower_dataflow_to_hls.lowering import Lowering
 
 
 @dataclass(frozen=True)
 class LowerDataflowToHlsPass(ModulePass):
-    """Lower a dataflow network to an hls.design: kernel instances, streams with depths, weight tables, ports.
+    """Lower a dataflow network to an vhls.design: kernel instances, streams with depths, weight tables, ports.
 
     Options are the decisions a researcher may want to change; everything
     else follows from the dataflow ops' properties (see the module docstring).

@@ -16,8 +16,8 @@ cost model does (`PACK`: `backend/target/resources.pack_chain`).
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import IntegerType
-from xdsl.ir import Attribute
+from xdsl.dialects.builtin import IntegerType, UnitAttr
+from xdsl.ir import Attribute, SSAValue
 
 from fpga_opt.backend.target.resources import pack_chain
 from fpga_opt.dialects import dataflow as df
@@ -36,6 +36,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     or_none,
     table_bytes,
 )
+from fpga_opt.passes.lower_dataflow_to_hls.weights import weight_words
 from fpga_opt.passes.lower_dataflow_to_hls.window import window_input
 
 KERNEL_HEADERS = {"conv.h": ("conv", "conv_skip", "conv_fwd", "conv_skip_fwd", "conv_merged", "conv_skip_merged")}
@@ -64,7 +65,9 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
     if op.side is not None:
         outs.append(lw.produce(op.side, op.output_lanes(1), f"{name}_side"))
         side_t, c_side = stream_type(op.side).element_type, stream_type(op.side).channels
-    tables = _tables(lw, op, name, side_kind, c_side)
+    tables, words = _tables(lw, op, name, side_kind, c_side)
+    if words is not None:
+        ins.append(words)
     acc_t, epi_t, side_acc_t, sum_t = _accumulators(op, skip_t, side_kind)
     centre = (kh // 2) * kw + kw // 2
     params: dict[str, Attribute] = {
@@ -104,9 +107,10 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
         "act": or_none(op.activation),
     }
     kernel = "conv" + ("_skip" if op.skip is not None else "") + _SIDE_SUFFIX[side_kind]
-    lw.kernels.append(
-        hls.KernelOp(kernel, lw.names.fresh(name), ins, outs, params, tables=tables, source=lw.source(op))
-    )
+    instance = hls.KernelOp(kernel, lw.names.fresh(name), ins, outs, params, tables=tables, source=lw.source(op))
+    if words is not None:
+        instance.attributes[hls.STREAMED_WEIGHTS_ATTR] = UnitAttr()
+    lw.kernels.append(instance)
 
 
 def _check(op: df.ConvOp, cin_g: int, cout_g: int) -> str | None:
@@ -136,8 +140,11 @@ def _pack(lw: Lowering, op: df.ConvOp) -> int:
     return pack_chain(in_bits, weight_bits, lw.board.int8_packing, lw.board.dsp_type, a_unsigned=unsigned)
 
 
-def _tables(lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_side: int) -> list[str | None]:
-    """[weights, bias] and, for a merged side conv, [side weights, side bias] (None: no bias)."""
+def _tables(
+    lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_side: int
+) -> tuple[list[str | None], SSAValue | None]:
+    """[weights, bias] and, for a merged side conv, [side weights, side bias] (None: no bias); and the
+    stream of the weight words when the weights are off chip (the weights slot is then None)."""
     inp, out = stream_type(op.input), stream_type(op.output)
     integer = inp.is_integer
     kh, kw = op.kernel_size
@@ -147,20 +154,24 @@ def _tables(lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_sid
     cin_g, cout_g = inp.channels // groups, out.channels // groups
     p = op.passes()
     ng, nk, nj, nf = p["ng"], p["nk"], p["nj"], p["nf"]
-    tables: list[str | None] = [
-        lw.table(
-            f"{name}_w",
-            op.weights.data,
-            op.weight_type,
-            [out.channels, cin_g, kh, kw],
-            [ng, cg, nj, co, nk, ci, nf, fine],
-            [0, 4, 2, 6, 1, 3, 7, 5],
-            [ng * nk * nj * nf, cg * co * fine * ci],
-            grid=[groups, cout_g, cin_g, kh * kw],
-            padded=[groups, nj * co, cin_g, nf * fine],
-        ),
-        None,
-    ]
+    layout = (
+        [out.channels, cin_g, kh, kw],
+        [ng, cg, nj, co, nk, ci, nf, fine],
+        [0, 4, 2, 6, 1, 3, 7, 5],
+        [ng * nk * nj * nf, cg * co * fine * ci],
+    )
+    grid, padded = [groups, cout_g, cin_g, kh * kw], [groups, nj * co, cin_g, nf * fine]
+    words = None
+    if df.is_off_chip(op):
+        if grid != padded:
+            raise FpgaOptError(
+                f"{who(op)}: off-chip weights need whole passes (coarse_out divides {cout_g}, fine divides "
+                f"{kh * kw}); padded passes are on-chip only"
+            )
+        words = weight_words(lw, op, f"{name}_w", op.weight_type, *layout)
+        tables: list[str | None] = [None, None]
+    else:
+        tables = [lw.table(f"{name}_w", op.weights.data, op.weight_type, *layout, grid=grid, padded=padded), None]
     if op.bias is not None:
         tables[1] = lw.table(
             f"{name}_b",
@@ -192,7 +203,7 @@ def _tables(lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_sid
             if op.side_bias is not None
             else None
         )
-    return tables
+    return tables, words
 
 
 def _accumulators(

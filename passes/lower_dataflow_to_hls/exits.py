@@ -5,7 +5,8 @@ kernels are `include/fpga_opt/exits.h`.  One call of the top function is one sam
 
 * `dataflow.exit_decision` -> `exit_decision`, reading the logits one per cycle, with the table, shift
   and limit of `ExitDecisionOp.rule()` as compile-time constants (`TABLE(j)`), so C simulation decides
-  exactly as fpga-sim does.  Float logits have no kernel (fpga-sim decides them in float64).
+  exactly as fpga-sim does.  Float logits: `exit_decision_float`, sum_i exp(z_i - z_max) <= 1/t in
+  double (fpga-sim's `float_exit_decision`; they can differ only within rounding of the threshold).
 * `dataflow.conditional_buffer` -> `conditional_buffer`: its input stream gets the op's `depth`
   (elements, as tokens of the stream's lanes) on top of the default depth: that stream is the buffer.
 * `dataflow.exit_merge` -> `exit_merge` (two exits), or a chain of `exit_merge_chain` ending in an
@@ -22,7 +23,7 @@ kernels are `include/fpga_opt/exits.h`.  One call of the top function is one sam
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import DenseArrayBase, StringAttr, i64
+from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, StringAttr, f64, i64
 from xdsl.ir import SSAValue
 
 from fpga_opt.dialects import dataflow as df
@@ -38,7 +39,14 @@ from fpga_opt.passes.lower_dataflow_to_hls.lowering import (
 )
 
 KERNEL_HEADERS = {
-    "exits.h": ("exit_decision", "conditional_buffer", "conditional_buffer_gated", "exit_merge", "exit_merge_chain")
+    "exits.h": (
+        "exit_decision",
+        "exit_decision_float",
+        "conditional_buffer",
+        "conditional_buffer_gated",
+        "exit_merge",
+        "exit_merge_chain",
+    )
 }
 
 DEFAULT_GATE_DEPTH = 32
@@ -48,15 +56,16 @@ DEFAULT_GATE_DEPTH = 32
 @LOWERINGS.register(df.ExitDecisionOp)
 def lower_exit_decision(lw: Lowering, op: df.ExitDecisionOp) -> None:
     rule = op.rule()
-    if rule is None:
-        raise FpgaOptError(
-            f"{who(op)}: float exit decisions have no HLS kernel (fpga-sim decides them in float64); "
-            "quantise the exit's logits"
-        )
     name = lw.layer(op)
     inp = stream_type(op.input)
     x = lw.take(op.input, op.input_lanes(0), name)
     y = lw.produce(op.output, op.output_lanes(0), name)
+    if rule is None:  # float logits: sum_i exp(z_i - z_max) <= 1/t in double, as float_exit_decision
+        params = {"in_t": inp.element_type, "N": int_attr(inp.numel), "LIMIT": FloatAttr(1.0 / op.threshold_value, f64)}
+        lw.kernels.append(
+            hls.KernelOp("exit_decision_float", lw.names.fresh(name), [x], [y], params, source=lw.source(op))
+        )
+        return
     params = {
         "in_t": inp.element_type,
         "N": int_attr(inp.numel),
@@ -169,7 +178,7 @@ def gate_stages(lw: Lowering, design: hls.DesignOp) -> None:
             continue
         src = opener.get(s)
         if src is None:  # pragma: no cover - a stage is only entered through a conditional buffer
-            raise FpgaOptError(f'hls.kernel "{k.instance.data}": stage {s} has no conditional buffer')
+            raise FpgaOptError(f'vhls.kernel "{k.instance.data}": stage {s} has no conditional buffer')
         gate = hls.StreamOp(
             lw.names.fresh(f"{k.instance.data}_gate"),
             hls.GATE_TYPE,

@@ -83,7 +83,7 @@ def _joins(func_op: func.FuncOp) -> list[list[SSAValue]]:
 
 
 def _stream_of(lowering: Lowering, value: SSAValue) -> hls.StreamOp | None:
-    """The hls.stream that carried dataflow `value` into its reader (None for ports)."""
+    """The vhls.stream that carried dataflow `value` into its reader (None for ports)."""
     while True:
         stream = lowering.carried.get(value)
         if stream is not None:

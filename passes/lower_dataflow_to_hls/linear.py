@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import UnitAttr
 from xdsl.ir import Attribute
 
 from fpga_opt.backend.target.resources import pack_chain
@@ -24,6 +25,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     or_none,
     table_bytes,
 )
+from fpga_opt.passes.lower_dataflow_to_hls.weights import weight_words
 
 KERNEL_HEADERS = {"linear.h": ("linear",)}
 
@@ -38,15 +40,9 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
     x = lw.take(op.input, ci, name)
     y = lw.produce(op.output, co, name)
     nsf, nnf = nin // ci, nout // co
-    w = lw.table(
-        f"{name}_w",
-        op.weights.data,
-        op.weight_type,
-        [nout, nin],
-        [nnf, co, nsf, ci],
-        [0, 2, 1, 3],
-        [nnf * nsf, co * ci],
-    )
+    layout = ([nout, nin], [nnf, co, nsf, ci], [0, 2, 1, 3], [nnf * nsf, co * ci])
+    words = weight_words(lw, op, f"{name}_w", op.weight_type, *layout) if df.is_off_chip(op) else None
+    w = lw.table(f"{name}_w", op.weights.data, op.weight_type, *layout) if words is None else None
     b = None
     if op.bias is not None:
         b = lw.table(f"{name}_b", op.bias.data, bias_type(integer), [nout], [nnf, co], [0, 1], [nnf, co])
@@ -79,6 +75,15 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
         "BB": int_attr(table_bytes(bias_type(integer))),
         "act": or_none(op.activation),
     }
-    lw.kernels.append(
-        hls.KernelOp("linear", lw.names.fresh(name), [x], [y], params, tables=[w, b], source=lw.source(op))
+    instance = hls.KernelOp(
+        "linear",
+        lw.names.fresh(name),
+        [x] if words is None else [x, words],
+        [y],
+        params,
+        tables=[w, b],
+        source=lw.source(op),
     )
+    if words is not None:
+        instance.attributes[hls.STREAMED_WEIGHTS_ATTR] = UnitAttr()
+    lw.kernels.append(instance)

@@ -1,10 +1,10 @@
-"""The lowering's state, and what every op family's lowering uses to build an `hls.design`.
+"""The lowering's state, and what every op family's lowering uses to build an `vhls.design`.
 
 `Lowering.run` walks the network's ops in program order and calls each op's entry in
 `LOWERINGS` (filled by one module per op family).  An entry reads its operands with `take`
 (which adds a `squeeze` when the stream's width is not what the op reads), writes its
 results with `produce` (an output port, a stream, or a `fork` when the value has several
-readers), lays out its weights with `table`, and appends its `hls.kernel`s to `kernels`.
+readers), lays out its weights with `table`, and appends its `vhls.kernel`s to `kernels`.
 The ports, weights, streams and kernels then become the design's body in that order, and
 the `DESIGN_FINISHERS` run on the finished design.
 
@@ -39,7 +39,7 @@ LOWERINGS: OpRegistry[LowerFn] = OpRegistry("HLS lowering", "passes/lower_datafl
 """dataflow op class -> `lower(lowering, op)`, registered by the op family modules of this package."""
 
 DESIGN_FINISHERS: list[FinishFn] = []
-"""`finish(lowering, design)` steps run, in order, on every finished `hls.design` (early exits: stage gates)."""
+"""`finish(lowering, design)` steps run, in order, on every finished `vhls.design` (early exits: stage gates)."""
 
 KERNEL_HEADERS = {"stream_ops.h": ("squeeze", "fork")}
 """The kernels this module instantiates (lane adapters, implicit forks), by the header defining them."""
@@ -151,7 +151,7 @@ class Lowering:
     handles: dict[SSAValue, list[Handle]] = field(default_factory=dict)
     """The streams each dataflow value reaches its readers on, in the readers' order."""
     stream_ops: dict[SSAValue, hls.StreamOp] = field(default_factory=dict)
-    """Each `hls.stream` by its value (ports are not streams: they have no depth)."""
+    """Each `vhls.stream` by its value (ports are not streams: they have no depth)."""
     pending_forks: list[PendingFork] = field(default_factory=list)
     return_handles: dict[int, Handle] = field(default_factory=dict)
     """The output port of each returned value, by its position in func.return."""

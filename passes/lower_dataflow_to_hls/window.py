@@ -49,6 +49,7 @@ def _slide(lw: Lowering, op: df.WindowedOp, x: SSAValue, lanes: int, pad_lowest:
         "in_t": inp.element_type,
         **{k: int_attr(v) for k, v in geometry.items()},
         "PAD_LOWEST": int_attr(int(pad_lowest)),
+        "PAD_VALUE": int_attr(op.padding_value),
     }
     lw.kernels.append(
         hls.KernelOp(

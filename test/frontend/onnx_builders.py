@@ -10,9 +10,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from reference_eval import run_nchw
 
-from fpga_opt.dialects.dataflow import ForkOp
+from fpga_opt.dialects.dataflow import BufferOp, ForkOp
 from fpga_opt.frontend.builder import sanitise
-from fpga_opt.frontend.handlers import FAN_OUT, IMPORTED, handler_key
+from fpga_opt.frontend.handlers import FAN_OUT, IMPORTED, JOIN, handler_key
 from fpga_opt.frontend.onnx_import import ImportedModel, import_onnx
 
 REPO = Path(__file__).resolve().parents[2]
@@ -153,7 +153,8 @@ def assert_declared(model: onnx.ModelProto, imported: ImportedModel) -> None:
     """Every dataflow op of the import is declared (`produces`) by the ONNX op of the node it is named after.
 
     An op's `layer` is its node's sanitised name, made unique with `_1`, ... or extended with `.fork`,
-    `.in<i>`, `.act`: the longest node name it starts with is its node.  A fork comes from fan-out.
+    `.in<i>`, `.act`: the longest node name it starts with is its node.  A fork comes from fan-out, a
+    buffer from a join.
     """
     nodes = {sanitise(node.name): handler_key(node) for node in model.graph.node if node.name}
     wrong = []
@@ -163,6 +164,8 @@ def assert_declared(model: onnx.ModelProto, imported: ImportedModel) -> None:
             continue
         if isinstance(op, ForkOp):
             source = FAN_OUT
+        elif isinstance(op, BufferOp):
+            source = JOIN
         else:
             named = [n for n in nodes if layer.data == n or layer.data.startswith((n + ".", n + "_"))]
             assert named, f"{op.name} '{layer.data}' is named after no node of the model"

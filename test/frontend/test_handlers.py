@@ -8,7 +8,7 @@ import pytest
 from onnx_builders import MODELS, Graph, assert_declared, compare
 
 from fpga_opt.dialects.dataflow import ActivationOp, BufferOp, ConvOp, Dataflow, ForkOp, RequantizeOp
-from fpga_opt.frontend.handlers import FAN_OUT, HANDLERS, IMPORTED
+from fpga_opt.frontend.handlers import FAN_OUT, HANDLERS, IMPORTED, JOIN
 from fpga_opt.frontend.onnx_import import import_onnx
 
 
@@ -24,14 +24,14 @@ def test_no_op_is_both_imported_and_exempt():
 def test_sources_are_handled_onnx_ops():
     for op_type, sources in IMPORTED.entries.items():
         assert sources, op_type.name
-        assert set(sources) <= set(HANDLERS) | {FAN_OUT}, op_type.name
+        assert set(sources) <= set(HANDLERS) | {FAN_OUT, JOIN}, op_type.name
 
 
 def test_what_the_frontend_produces():
-    assert IMPORTED.entries[ConvOp] == ("Conv", "BatchNormalization")
+    assert set(IMPORTED.entries[ConvOp]) == {"Conv", "BatchNormalization", "Mul", "Add", "QLinearConv"}
     assert IMPORTED.entries[ForkOp] == (FAN_OUT,)
     assert {"QuantizeLinear", "qonnx.Quant", "Concat"} <= set(IMPORTED.entries[RequantizeOp])
-    assert "passes" in IMPORTED.exemptions[BufferOp]
+    assert IMPORTED.entries[BufferOp] == (JOIN,)  # the faster branches into a join get a full-tensor FIFO
 
 
 @pytest.mark.parametrize("name", ["resnet8", "resnet20_int8", "mobilenet_block_int8", "blenet", "lenet5_int8"])

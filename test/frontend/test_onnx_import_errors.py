@@ -38,10 +38,16 @@ CASES = {
     "external_truncated": ["external data file 'external_truncated.bin' is truncated"],
     "dynamic": ["input 'x' has a dynamic dimension 'height' (axis 2)", "--input-shape x:1x3xNxN"],
     "nonconst": ["Conv 'conv_nonconst' (opset 13): weights 'w' are not constant"],
-    "zeropoint": ["QuantizeLinear 'quant_in' (opset 13): zero point 3: only symmetric quantisation"],
     "avgpool_pad": ["AveragePool 'avg_pad' (opset 13): pads with count_include_pad = 0 are not supported"],
-    "opset9": ["opset 9 is not supported"],
+    "unconvertible": ["cannot convert opset 9 to 13 at Foo 'foo_1'", "re-export the model with opset 11 or newer"],
 }
+
+
+def test_old_opsets_are_converted(bad):
+    """An opset-9 model goes through onnx.version_converter and imports; so does an asymmetric QDQ pair."""
+    assert "dataflow.conv" in str(import_onnx(bad["opset9"]).module)
+    func = import_onnx(bad["zeropoint"]).func
+    assert [a.value.data for a in func.attributes["dataflow.input_zero_points"].data] == [3]
 
 
 def _error(path, **kwargs) -> str:
@@ -104,24 +110,27 @@ def test_fixed_batch_needs_input_shape(tmp_path):
     assert "2x2x3xf32" in str(import_onnx(path, {"x": (1, 3, 2, 2)}).func.function_type)
 
 
-def _qdq_conv(tmp_path, w_scale, name="pc.onnx"):
+def _qdq_conv(tmp_path, w_scale, name="pc.onnx", axis=0):
     g = Graph()
     x = g.qdq("x", 2**-4, name="in")
     ints = np.ones((2, 3, 1, 1), np.int8)
     w = g.init("w.q", ints)
     s = g.init("w.s", np.asarray(w_scale, np.float32))
     z = g.init("w.z", np.zeros(np.shape(w_scale), np.int8))
-    w = g.node("DequantizeLinear", [w, s, z], name="w.dq", axis=0)
+    w = g.node("DequantizeLinear", [w, s, z], name="w.dq", axis=axis)
     y = g.node("Conv", [x, w], name="conv_pc")
     g.qdq(y, 2**-3, name="out")
     return save(g.model([("x", [1, 3, 4, 4])], [(g.nodes[-1].output[0], [1, 2, 4, 4])]), tmp_path / name)
 
 
 def test_per_channel_weight_scales(tmp_path):
-    message = _error(_qdq_conv(tmp_path, [2**-5, 2**-6]))
-    assert "Conv 'conv_pc'" in message and "per-channel scales" in message
+    text = str(import_onnx(_qdq_conv(tmp_path, [2**-5, 2**-6])).module)
+    assert "multiplier = [2, 1], shift = 7" in text  # 2^-4 * 2^-5 / 2^-3 = 2^-6 and 2^-7
     # equal per-channel scales are a per-tensor scale
-    import_onnx(_qdq_conv(tmp_path, [2**-5, 2**-5], "equal.onnx"))
+    assert "multiplier = 1, shift = 6" in str(import_onnx(_qdq_conv(tmp_path, [2**-5, 2**-5], "equal.onnx")).module)
+    # scales along the input channels cannot be a requant
+    message = _error(_qdq_conv(tmp_path, [2**-5, 2**-6, 2**-7], "axis1.onnx", axis=1))
+    assert "Conv 'conv_pc'" in message and "one per output channel" in message
 
 
 def test_mixed_float_and_quantised(tmp_path):

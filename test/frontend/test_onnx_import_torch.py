@@ -153,3 +153,66 @@ def test_brevitas_qcdq_and_qonnx(tmp_path):
         (b,) = run_nchw(qonnx.module, qonnx.weights, [x])
         np.testing.assert_array_equal(to_onnx_layout(a, ref), ref.astype(np.float64))
         np.testing.assert_array_equal(a, b)
+
+
+def _brevitas_float_scale_resnet():
+    """A residual block with Brevitas' float-scale quantisers (real, non power-of-two scales)."""
+    import brevitas.nn as qnn
+    from brevitas.quant import Int8ActPerTensorFloat, Int8WeightPerTensorFloat, Int32Bias, Uint8ActPerTensorFloat
+
+    def conv(cin, cout, **kw):
+        return qnn.QuantConv2d(
+            cin, cout, 3, padding=1, weight_quant=Int8WeightPerTensorFloat, bias_quant=Int32Bias,
+            return_quant_tensor=True, **kw,
+        )  # fmt: skip
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.stem, self.r0 = conv(3, 16), qnn.QuantReLU(act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True)
+            self.c1, self.r1 = conv(16, 16), qnn.QuantReLU(act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True)
+            self.c2 = conv(16, 16, output_quant=Int8ActPerTensorFloat)
+            self.add_q = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.r2 = qnn.QuantReLU(act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True)
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = qnn.QuantLinear(
+                16, 10, weight_quant=Int8WeightPerTensorFloat, bias_quant=Int32Bias, return_quant_tensor=False
+            )
+
+        def forward(self, x):
+            a = self.r0(self.stem(self.inp(x)))
+            y = self.c2(self.r1(self.c1(a)))
+            s = self.r2(self.add_q(y.value + a.value))  # Brevitas adds the dequantised values
+            return self.fc(self.pool(s).flatten(1))
+
+    torch.manual_seed(0)
+    net = Net()
+    net.train()
+    with torch.no_grad():
+        for _ in range(8):  # calibrate the activation scales
+            net(torch.randn(8, 3, 16, 16))
+    return net.eval()
+
+
+def test_brevitas_float_scales_pass_the_trace(tmp_path):
+    """Done-when of issue 13: a Brevitas model with float scales passes fpga-trace's thresholds."""
+    pytest.importorskip("onnxoptimizer", reason="optional: Brevitas' ONNX export needs onnxoptimizer")
+    from brevitas.export import export_onnx_qcdq
+
+    from fpga_opt.tools.fpga_trace import check, trace_model
+
+    net = _brevitas_float_scale_resnet()
+    path = tmp_path / "brevitas_float.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_onnx_qcdq(net, args=torch.randn(1, 3, 16, 16), export_path=str(path), opset_version=13, dynamo=False)
+    scales = [
+        float(onnx.numpy_helper.to_array(t)) for t in onnx.load(path).graph.initializer if t.name.endswith("scale") or "Constant" in t.name
+        if onnx.numpy_helper.to_array(t).size == 1 and onnx.numpy_helper.to_array(t).dtype == np.float32
+    ]  # fmt: skip
+    assert any(s > 0 and not float(np.log2(s)).is_integer() for s in scales)  # real float scales
+    x = np.random.default_rng(1).standard_normal((64, 3, 16, 16)).astype(np.float32)
+    summary = trace_model(path, {onnx.load(path).graph.input[0].name: x})
+    assert len(summary["layers"]) >= 5
+    assert check(summary) == [], check(summary)

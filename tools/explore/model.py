@@ -81,6 +81,11 @@ class ModelSource:
             model = onnx.load(str(p), load_external_data=False)
         except Exception as error:
             raise FpgaOptError(f"{path}: not a readable ONNX model ({type(error).__name__})") from None
+        if len(model.graph.output) > 1:
+            raise FpgaOptError(
+                f"{path}: {len(model.graph.output)} outputs (an early-exit network?); fpga-explore takes one-output "
+                "models: exit thresholds are not genes yet (docs/explore.md, Limits)"
+            )
         kind = "float" if is_float_model(model) else "quantised"
         return ModelSource(str(p), kind, workdir, calibration, train, builder_epochs, seed)
 

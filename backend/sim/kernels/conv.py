@@ -26,6 +26,7 @@ def conv_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     kh, kw = op.kernel_size
     stride = op.stride_size
     pad = op.padding
+    pad_value = op.padding_value
     c_in, c_out = inp.channels, out.channels
     w = model.tensor(op, op.weights.data, (c_out, c_in // groups, kh, kw), integer)
     bias = model.tensor(op, op.bias.data, (c_out,), integer) if op.bias is not None else None
@@ -37,7 +38,9 @@ def conv_kernel(model: FunctionalModel, op: Operation) -> Kernel:
 
     def run(args: list[np.ndarray]) -> list[np.ndarray]:
         x = args[0]
-        acc = sem.conv2d(x, w, stride=stride, pad=pad, groups=groups, out_hw=out_hw, integer=integer)
+        acc = sem.conv2d(
+            x, w, stride=stride, pad=pad, groups=groups, out_hw=out_hw, integer=integer, pad_value=pad_value
+        )
         if bias is not None:
             acc = acc + bias
         y = acc

@@ -41,6 +41,7 @@ def pool_kernel(model: FunctionalModel, op: Operation) -> Kernel:
             out_hw=(out.height, out.width),
             integer=integer,
             lowest=low,
+            pad_value=op.padding_value,
         )
         if mode == "avg":
             if integer:

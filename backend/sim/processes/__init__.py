@@ -4,7 +4,7 @@
 window of conv and pool) are builders the family modules register.
 """
 
-from fpga_opt.backend.sim.processes import conv, eltwise, exits, linear, pool, stream  # noqa: F401 - they register
+from fpga_opt.backend.sim.processes import binary, conv, eltwise, exits, linear, pool, stream, weights  # noqa: F401 - they register
 from fpga_opt.backend.sim.processes.registry import PROCESSES, ProcessBuilder
 
 __all__ = ["PROCESSES", "ProcessBuilder"]

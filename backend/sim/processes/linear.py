@@ -1,4 +1,9 @@
-"""Timing of `dataflow.linear`: FINN's MVAU, one output fold at a time."""
+"""Timing of `dataflow.linear`: FINN's MVAU, one output fold at a time.
+
+`vector_processes` fits every layer that reads a whole vector and writes
+`1x1xN` one output fold at a time (the binarised `xnor_linear` and
+`lut_linear` register it too).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,11 @@ from fpga_opt.dialects.dataflow import LinearOp
 
 
 @PROCESSES.register(LinearOp)
-def linear_processes(op: Operation, rate: OpRate, resolution: str, frame_overlap: bool) -> list[ProcessSpec]:
+def vector_processes(op: Operation, rate: OpRate, resolution: str, frame_overlap: bool) -> list[ProcessSpec]:
     """Reads the whole input vector (H*W*C / coarse_in cycles) while the first `coarse_out` outputs are
     computed, then computes the other output folds without reading."""
-    assert isinstance(op, LinearOp)
     cycles = float(rate.cycles)
-    inp, out = stream_type(op.input), stream_type(op.output)
+    inp, out = stream_type(op.operands[0]), stream_type(op.results[0])
     n_in_el, n_out_el = float(inp.numel), float(out.channels)
     synapse = n_in_el / rate.in_lanes[0]
     fold = float(rate.out_lanes[0])

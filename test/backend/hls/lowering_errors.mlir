@@ -6,13 +6,6 @@
 // BOARD: fpga-opt: error: lower-dataflow-to-hls: unknown board 'nonesuch': known boards are
 // SKIP: fpga-opt: error: lower-dataflow-to-hls: skip-fifo must be "frame" or "none", got "huge"
 
-func.func @early_exit(%logits: !dataflow.stream<1x1x3xf32>) -> !dataflow.stream<1x1x1xi1> {
-  %d = dataflow.exit_decision %logits {threshold = 0.9 : f64, layer = "exit0"} : !dataflow.stream<1x1x3xf32> -> !dataflow.stream<1x1x1xi1>
-  func.return %d : !dataflow.stream<1x1x1xi1>
-}
-// CHECK: error: 'dataflow.exit_decision' op "exit0": float exit decisions have no HLS kernel (fpga-sim decides them in float64); quantise the exit's logits
-
-// -----
 func.func @split_groups(%x: !dataflow.stream<4x4x8xi8>) -> !dataflow.stream<4x4x8xi8> {
   %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, groups = 2 : i64, weights = "w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, coarse_group = 2 : i64, coarse_in = 2 : i64, layer = "g"} : (!dataflow.stream<4x4x8xi8>) -> !dataflow.stream<4x4x8xi8>
   func.return %y : !dataflow.stream<4x4x8xi8>

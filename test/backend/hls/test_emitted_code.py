@@ -8,7 +8,6 @@ recursion and data-dependent loop bounds.
 from __future__ import annotations
 
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -67,7 +66,7 @@ def corpus_project(name: str):
 
     imported = import_onnx(MODELS / f"{name}.onnx")
     module = lowered(imported.module)
-    return build_project(module, imported.weights, python=sys.executable)
+    return build_project(module, imported.weights)
 
 
 def function_bodies(source: str) -> dict[str, str]:
@@ -184,7 +183,7 @@ FORBIDDEN = [
 def test_no_dynamic_allocation_or_unbounded_loops(projects):
     module = assemble_module()
     weights = random_weights(module)
-    project = build_project(lowered(module), weights, python=sys.executable)
+    project = build_project(lowered(module), weights)
     for proj in (*projects.values(), project):
         for path, text in synthesisable_files(proj).items():
             code = strip_comments(text)
@@ -248,11 +247,11 @@ def test_make_csim_without_headers_says_what_to_install(tmp_path):
     if shutil.which("make") is None:
         pytest.skip("make not found")
     module = lowered(assemble_module())
-    build_project(module, random_weights(assemble_module()), python=sys.executable).write(tmp_path)
+    build_project(module, random_weights(assemble_module())).write(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("AP_TYPES", "XILINX_HLS")}
     result = subprocess.run(["make", "csim", "PYTHON=false"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode != 0
     assert "no ap_int.h / hls_stream.h for C simulation" in result.stdout
-    assert "pip install --no-deps 'hls4ml==1.3.*'" in result.stdout
+    assert "pip install 'fpga-opt[csim]'" in result.stdout
     assert "XILINX_HLS" in result.stdout
     assert not (tmp_path / "build" / "top.o").exists()

@@ -6,7 +6,6 @@ the merged result and the exit index, i.e. every decision, against fpga-sim.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +87,7 @@ def test_emitted_wrappers_skip_the_samples_that_left(digits_ir):
     module, _ = digits_split(digits_ir)
     store = WeightStore.for_module(module, digits_ir.parent)
     design = lowered_design(module)
-    top = build_project(module, store, python=sys.executable).files["top.cpp"]
+    top = build_project(module, store).files["top.cpp"]
     for k in design.kernels():
         if k.gated:
             assert f"static void {k.instance.data}_gated(" in top
@@ -161,7 +160,6 @@ def test_digits_csim_is_bit_exact_with_fpga_sim(digits_ir, tmp_path):
         store,
         inputs=[[inputs[i]] for i in range(len(x))],
         expected=[[o[i] for o in expected] for i in range(len(x))],
-        python=sys.executable,
     )
     project.write(tmp_path / "hls")
     result = run_csim(tmp_path / "hls")

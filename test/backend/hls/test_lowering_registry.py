@@ -53,7 +53,9 @@ def test_every_dataflow_op_has_a_lowering():
 
 def test_every_module_with_lowerings_names_its_kernel_headers():
     families = {entry.__module__ for entry in LOWERINGS.entries.values()}
-    assert families == {f"{package.__name__}.{f}" for f in ("conv", "linear", "pool", "eltwise", "stream", "exits")}
+    assert families == {
+        f"{package.__name__}.{f}" for f in ("conv", "linear", "pool", "eltwise", "stream", "exits", "binary", "weights")
+    }
     for name in families:
         assert getattr(importlib.import_module(name), "KERNEL_HEADERS", None), f"{name} names no kernel headers"
 

@@ -71,11 +71,11 @@ def test_fpga_compile_csim_is_bit_exact(tmp_path, model, extra):
     assert np.mean((expected == 127) | (expected == -128)) < 0.5
     if extra:
         hls_ir = (tmp_path / "resnet8_int8.hls.mlir").read_text()
-        assert 'hls.kernel "add"' in hls_ir and 'hls.kernel "fork"' in hls_ir
+        assert 'vhls.kernel "add"' in hls_ir and 'vhls.kernel "fork"' in hls_ir
     elif model.startswith("resnet8"):
         hls_ir = (tmp_path / "resnet8_int8.hls.mlir").read_text()
-        assert 'hls.kernel "conv_skip"' in hls_ir and 'hls.kernel "conv_fwd"' in hls_ir
-        assert 'hls.kernel "conv_merged"' in hls_ir
+        assert 'vhls.kernel "conv_skip"' in hls_ir and 'vhls.kernel "conv_fwd"' in hls_ir
+        assert 'vhls.kernel "conv_merged"' in hls_ir
 
 
 @pytest.mark.slow

@@ -84,6 +84,10 @@ def write_all(out: Path) -> dict[str, Path]:
     ]
     write("zeropoint", _model(nodes, [_vi("x", [1, 3, 8, 8])], [_vi("y", None)], [s, z]))
 
+    # an opset-9 model with an op the version converter does not know
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu_ok"), helper.make_node("Foo", ["r"], ["y"], name="foo_1")]
+    write("unconvertible", _model(nodes, [_vi("x", [1, 3, 8, 8])], [_vi("y", None)], [], opset=9))
+
     nodes = [
         helper.make_node(
             "AveragePool", ["x"], ["y"], name="avg_pad", kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=0

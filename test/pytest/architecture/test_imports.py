@@ -32,9 +32,7 @@ def test_the_graph_covers_the_package():
 
 
 def test_layers_import_downwards_only():
-    wrong = sorted(
-        f"{a} -> {b}" for a, b in GRAPH.edges if layer(b) != layer(a) and layer(b) not in ALLOWED[layer(a)]
-    )
+    wrong = sorted(f"{a} -> {b}" for a, b in GRAPH.edges if layer(b) != layer(a) and layer(b) not in ALLOWED[layer(a)])
     assert not wrong, "imports against the layering:\n" + "\n".join(wrong)
 
 

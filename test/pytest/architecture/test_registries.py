@@ -12,12 +12,13 @@ import pytest
 from fpga_opt.backend.costs import COST_MODELS
 from fpga_opt.backend.sim.kernels import KERNELS
 from fpga_opt.backend.sim.processes import PROCESSES
+from fpga_opt.backend.verilog import VERILOG_EMITTERS
 from fpga_opt.dialects.dataflow import Dataflow
 from fpga_opt.dialects.registry import OpRegistry
 from fpga_opt.frontend.handlers import IMPORTED
 from fpga_opt.passes.lower_dataflow_to_hls.lowering import LOWERINGS
 
-REGISTRIES: list[OpRegistry] = [IMPORTED, COST_MODELS, KERNELS, PROCESSES, LOWERINGS]
+REGISTRIES: list[OpRegistry] = [IMPORTED, COST_MODELS, KERNELS, PROCESSES, LOWERINGS, VERILOG_EMITTERS]
 OPS = list(Dataflow.operations)
 
 

@@ -14,6 +14,7 @@ from fpga_opt.tools.fpga_explore import main
 
 ROOT = Path(__file__).resolve().parents[3]
 LENET = ROOT / "examples" / "models" / "lenet5.onnx"
+EARLY_EXIT = ROOT / "examples" / "early_exit" / "digits_blenet.onnx"
 #: A small space: two bit widths, two clocks, two budgets (12 genes, 4096 designs).
 SMALL = ["--bits", "4,8", "--budgets", "0.1,0.5", "--clocks", "100,200", "--population", "4", "--quiet"]
 
@@ -29,6 +30,7 @@ def test_front_holds_non_dominated_points_with_settings(tmp_path, capsys):
     objectives = list(doc["objectives"])
     assert len(objectives) >= 3 and doc["evaluations"] == 6
     assert doc["accuracy"] == {"kind": "agreement", "samples": 64}
+    assert "agreement with the float model" in doc["objectives"]["accuracy"]["what"]
     every = json.loads((tmp_path / "front.all.json").read_text())
     feasible = [r for r in every if r["feasible"]]
     points = np.stack([as_minimised(r["metrics"], objectives) for r in feasible])
@@ -86,6 +88,7 @@ def test_quantised_model_has_no_bit_genes_and_no_accuracy_without_data(tmp_path)
         ([str(LENET), "--board", "kv260", "--bits", "1,4"], "--bits: bit widths must be in [2, 8]"),
         ([str(LENET), "--board", "kv260", "--data", "nodata.npz"], "--data nodata.npz: no such file"),
         ([str(LENET), "--board", "kv260", "--workers", "0"], "--workers must be >= 1"),
+        ([str(EARLY_EXIT), "--board", "kv260"], "2 outputs (an early-exit network?)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1_with_nothing_written(tmp_path, capsys, monkeypatch, argv, message):

@@ -95,10 +95,11 @@ inline typename C::epi_t bias(const BA& b, int word, int lane) {
     return table_at<typename C::epi_t, C::BB, C::CG * C::CO>(b, word, lane);
 }
 
-/// The epilogue of one output value: bias-added accumulator -> requant -> skip add -> activation.
+/// The epilogue of one output value: bias-added accumulator -> requant (of output `channel`,
+/// which a per-channel requant reads) -> skip add -> activation.
 template <class C>
-inline typename C::out_t epilogue(typename C::epi_t v, typename C::skip_t s) {
-    if (C::rq_t::enabled) v = C::rq_t::apply(v);
+inline typename C::out_t epilogue(typename C::epi_t v, typename C::skip_t s, int channel) {
+    if (C::rq_t::enabled) v = C::rq_t::apply(v, channel);
     if (C::HAS_SKIP) {
         v = v * C::ACC_MULT + widen<typename C::epi_t>(s) * C::SKIP_MULT;
         if (C::skip_rq_t::enabled) v = C::skip_rq_t::apply(v);
@@ -200,11 +201,12 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
         if (t < NMAIN) {
             const int j = t / NF, f = t % NF;
             const int waddr = (g * NK + k) * NMAIN + t;
+            const auto wrow = table_row(w, waddr);  // one read of the word per iteration (a stream_table reads its stream)
             for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
                 acc[o] = (f != 0) ? acc[o] : (k != 0 ? psum[j][o] : acc_t(0));
             }
-            mac_pass<C, false>(acc, win, w, waddr, f);
+            mac_pass<C, false>(acc, win, wrow, waddr, f);
             if (f == NF - 1) {
                 if (k == NK - 1 && DIRECT) {
                     pack<typename C::out_t, PL> y;
@@ -213,7 +215,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                     for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
                         const epi_t v = widen<epi_t>(acc[o]) + bias<C>(b, g * NJ + j, o);
-                        y.data[o] = epilogue<C>(v, s.data[o]);
+                        y.data[o] = epilogue<C>(v, s.data[o], (g * CG + o / CO) * C::COUT_G + j * CO + o % CO);
                     }
                     out.write(y);
                 } else if (k == NK - 1) {
@@ -231,7 +233,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                     for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
                         const epi_t v = widen<epi_t>(acc[o]) + bias<C>(b, g * NJ + j, o);
-                        if (o < valid) pend[npend + o] = epilogue<C>(v, held[o]);
+                        if (o < valid) pend[npend + o] = epilogue<C>(v, held[o], g * C::COUT_G + j * CO + o);
                     }
                     if (C::HAS_SKIP) {
                         for (int l = 0; l < PL + CO; l++) {
@@ -274,7 +276,7 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                 }
                 if (k == NK - 1) {
                     epi_t v = widen<epi_t>(sum) + table_at<epi_t, C::BB, C::CO>(sb, t, o);
-                    if (C::side_rq_t::enabled) v = C::side_rq_t::apply(v);
+                    if (C::side_rq_t::enabled) v = C::side_rq_t::apply(v, t * CO + o);
                     y.data[o] = (typename C::side_t)v;
                 } else {
                     spsum[t][o] = sum;
@@ -360,6 +362,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
             const int k = gk % NK, g = gk / NK;
             const int j = t / NF, f = t % NF;
             const int waddr = (gk * NJ + j) * NF + f;
+            const auto wrow = table_row(w, waddr);  // read once for the R pixels (a stream_table reads its stream)
             for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
                 for (int o = 0; o < OL; o++) {
@@ -370,14 +373,14 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
             if (CO % 2 == 0 || C::PACK == 0) {
                 for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                    mac_pass<C, false>(acc[r], wins[cur][r][gk], w, waddr, f);
+                    mac_pass<C, false>(acc[r], wins[cur][r][gk], wrow, waddr, f);
                 }
             } else {
                 // An odd CO: the lanes pair up within each pixel, and the last lane of each
                 // group pairs across pixels (two pixels sharing its weights).
                 for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                    mac_pass<C, true>(acc[r], wins[cur][r][gk], w, waddr, f);
+                    mac_pass<C, true>(acc[r], wins[cur][r][gk], wrow, waddr, f);
                 }
                 for (int gi = 0; gi < CG; gi++) {
 #pragma HLS UNROLL
@@ -387,7 +390,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                     for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
                         const int p = q / CI, i = q % CI;
-                        wl[q] = weight<C>(w, waddr, (last * C::FINE + p) * CI + i);
+                        wl[q] = weight<C>(wrow, waddr, (last * C::FINE + p) * CI + i);
                         for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
                             xs[r][q] = wins[cur][r][gk][f * C::FINE + p][gi * CI + i];
@@ -427,7 +430,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
 #pragma HLS UNROLL
                 const int c = c0 + l;
                 const typename C::sum_t v = held[cur ^ 1][r][(c / C::COUT_G) * NJ * CO + c % C::COUT_G];
-                y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l]);
+                y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l], c);
             }
             out.write(y);
         }
@@ -447,7 +450,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
 #pragma HLS UNROLL
             const int c = c0 + l;
             const typename C::sum_t v = held[(GROUPS - 1) & 1][r][(c / C::COUT_G) * NJ * CO + c % C::COUT_G];
-            y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l]);
+            y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l], c);
         }
         out.write(y);
     }

@@ -56,6 +56,30 @@ void exit_decision(hls::stream<pack<typename C::in_t, 1> >& in, hls::stream<flag
     out.write(d);
 }
 
+// exit_decision_float CFG: in_t (float); N (logits); LIMIT = 1 / threshold (a double).
+//   leave <=> sum_i exp(z_i - z_max) <= LIMIT, in double, as fpga-sim's `float_exit_decision` (which sums
+//   exactly rounded: the two can differ only for a sample within ~N ulps of the threshold).
+template <class C>
+void exit_decision_float(hls::stream<pack<typename C::in_t, 1> >& in, hls::stream<flag_t>& out) {
+    typedef typename C::in_t T;
+    T buf[C::N];
+    double z_max = 0.0;
+    for (int i = 0; i < C::N; i++) {
+#pragma HLS PIPELINE II=1
+        const T z = in.read().data[0];
+        buf[i] = z;
+        if (i == 0 || (double)z > z_max) z_max = (double)z;
+    }
+    double sum = 0.0;
+    for (int i = 0; i < C::N; i++) {
+#pragma HLS PIPELINE
+        sum += exp((double)buf[i] - z_max);
+    }
+    flag_t d;
+    d.data[0] = sum <= C::LIMIT ? 1 : 0;
+    out.write(d);
+}
+
 template <class C, class... GATES>
 void conditional_buffer(hls::stream<pack<typename C::T, C::L> >& in, hls::stream<flag_t>& decision,
                         hls::stream<pack<typename C::T, C::L> >& out, GATES&... gates) {

@@ -10,5 +10,7 @@
 #include "eltwise.h"
 #include "stream_ops.h"
 #include "exits.h"
+#include "binary.h"
+#include "weights.h"
 
 #endif  // FPGA_OPT_KERNELS_H

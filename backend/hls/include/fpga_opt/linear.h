@@ -48,6 +48,7 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             }
         }
         const int waddr = nf * NSF + sf;
+        const auto wrow = table_row(w, waddr);  // one read of the word per iteration (a stream_table reads its stream)
         for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
             acc[o] = sf == 0 ? acc_t(0) : acc[o];
@@ -58,8 +59,8 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             typename C::wt_t wa[CI], wb[CI];
             for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                wa[i] = table_at<typename C::wt_t, C::WB, CO * CI>(w, waddr, o * CI + i);
-                wb[i] = pair ? table_at<typename C::wt_t, C::WB, CO * CI>(w, waddr, (o + 1) * CI + i)
+                wa[i] = table_at<typename C::wt_t, C::WB, CO * CI>(wrow, waddr, o * CI + i);
+                wb[i] = pair ? table_at<typename C::wt_t, C::WB, CO * CI>(wrow, waddr, (o + 1) * CI + i)
                              : (typename C::wt_t)0;
             }
             if (C::PACK > 0 && pair) {
@@ -74,7 +75,7 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
                 epi_t v = widen<epi_t>(acc[o]) + table_at<epi_t, C::BB, CO>(b, nf, o);
-                if (C::rq_t::enabled) v = C::rq_t::apply(v);
+                if (C::rq_t::enabled) v = C::rq_t::apply(v, nf * CO + o);
                 y.data[o] = (typename C::out_t)activate<C>(v);
             }
             out.write(y);

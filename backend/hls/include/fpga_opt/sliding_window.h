@@ -2,7 +2,8 @@
 //
 // CFG: in_t; H, W, C (input), KH, KW, SH, SW, PT, PL, PB, PR (pads top, left,
 // bottom, right), L (lanes), PAD_LOWEST (pad with the type's lowest value, as
-// max pooling does; otherwise with 0, as convolutions and average pooling do).
+// max pooling does), PAD_VALUE (otherwise the padding holds this: 0, or an
+// asymmetric input's zero point, as convolutions and average pooling need).
 //
 // The loop walks the padded input, (H+PT+PB) x (W+PL+PR) x C/L steps, one
 // token per cycle (PIPELINE II=1); padding positions are generated, not read.
@@ -50,7 +51,7 @@ void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
         } else {
             for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
-                px.data[l] = C::PAD_LOWEST ? lowest<T>::value() : T(0);
+                px.data[l] = C::PAD_LOWEST ? lowest<T>::value() : T(C::PAD_VALUE);
             }
         }
         // The column of this (c, k): KH-1 rows from the line buffer, then the new value.

@@ -103,8 +103,29 @@ inline T table_at(const no_table&, int, int) {
     return (T)0;
 }
 
+/// One word of a table, taken once per use (`table_row`) and read lane by lane with
+/// table_at(row, word, lane): a ROM's word is its address; a stream_table's (weights.h) is
+/// the token read from its stream, so a kernel reads each streamed word exactly once.
+template <typename TAB>
+struct rom_row {
+    const TAB& t;
+    int word;
+};
+
+template <typename TAB>
+inline rom_row<TAB> table_row(const TAB& t, int word) {
+#pragma HLS INLINE
+    return rom_row<TAB>{t, word};
+}
+
+template <typename T, int BYTES, int LANES, typename TAB>
+inline T table_at(const rom_row<TAB>& r, int, int lane) {
+#pragma HLS INLINE
+    return table_at<T, BYTES, LANES>(r.t, r.word, lane);
+}
+
 // ---------------------------------------------------------------------------
-// #dataflow.requant: clamp(round(x * M / 2^S) + Z, LO, HI)
+// #dataflow.requant: clamp(round((x + OFF) * M / 2^S) + Z, LO, HI), M per channel or not
 // ---------------------------------------------------------------------------
 
 enum rounding_mode { FLOOR = 0, HALF_UP = 1, HALF_AWAY = 2, HALF_EVEN = 3 };
@@ -124,13 +145,25 @@ inline long long shift_round(long long p) {
     return (r > half || (r == half && (q & 1))) ? q + 1 : q;
 }
 
-/// A requantisation step.  The product x * M is exact: the lowering checks
-/// that |x| < 2^32 (M < 2^31), so it fits in 64 bits.
-template <long long M, int S, long long Z, long long LO, long long HI, int R>
+/// A requantisation step.  The product (x + OFF) * M is exact: the lowering
+/// checks that |x| < 2^32 (M < 2^31, |OFF| < 2^32 small), so it fits in 64 bits.
+/// `apply(x, c)` takes the output channel, which only a per-channel requant reads.
+template <long long M, int S, long long Z, long long LO, long long HI, int R, long long OFF = 0>
 struct requant {
     static const bool enabled = true;
     static long long apply(long long x) {
-        long long q = shift_round<S, R>(x * M) + Z;
+        long long q = shift_round<S, R>((x + OFF) * M) + Z;
+        return q < LO ? LO : (q > HI ? HI : q);
+    }
+    static long long apply(long long x, int) { return apply(x); }
+};
+
+/// A per-channel requantisation: channel c's multiplier is MT::m(c) (a ROM), the rest is shared.
+template <class MT, int S, long long Z, long long LO, long long HI, int R, long long OFF = 0>
+struct requant_pc {
+    static const bool enabled = true;
+    static long long apply(long long x, int c) {
+        long long q = shift_round<S, R>((x + OFF) * MT::m(c)) + Z;
         return q < LO ? LO : (q > HI ? HI : q);
     }
 };
@@ -140,6 +173,10 @@ struct no_requant {
     static const bool enabled = false;
     template <typename X>
     static X apply(X x) {
+        return x;
+    }
+    template <typename X>
+    static X apply(X x, int) {
         return x;
     }
 };

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""LUTNet against its XNOR baseline on the committed digits models: yosys LUTs, accuracy, agreement.
+
+    python benchmarks/lutnet.py [--nets lfc,cnv] [--models a,b] [--check-frames N] [--csim-frames N]
+                                [--jobs 2] [--json FILE] [--models-dir DIR]
+
+For every model examples/lutnet/train.py wrote (models.json: the plain binarised
+network `<net>_xnor` and LUTNet at several K and pruning levels), one run:
+
+1. **Accuracy**: fpga-sim's bit-exact outputs for the whole held-out split (540
+   digits), argmax against the labels; beside it the accuracy torch measured
+   when training (the two should match: the exported graph is the trained one).
+2. **Agreement**: the unrolled Verilog in Icarus on the same images
+   (`--check-frames`, all by default) and the tiled HLS project's g++ C
+   simulation (`--csim-frames`) must equal fpga-sim bit for bit.
+3. **Area**: yosys `synth_xilinx` of the unrolled Verilog (LUT1..LUT6 and FDs,
+   hierarchy kept) beside the unrolled cost model's prediction
+   (backend/costs/binary.py) and its error.
+
+It ends with the LUT ratio and accuracy difference of the best K=4
+configuration within 1 point of its network's XNOR baseline (fewest LUTs), per
+network, and one last line for the best of them:
+`LUTNet K=4: <R>x fewer LUTs than the XNOR baseline at <D> points accuracy`
+(D = LUTNet minus baseline, in points).  Figures only: nothing here asserts.
+docs/lutnet.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "examples" / "lutnet"))
+
+import flow  # noqa: E402  (examples/lutnet/flow.py: the example's flow, no torch)
+
+WITHIN_POINTS = 1.0
+
+
+def measure(models: Path, name: str, check_frames: int | None, csim_frames: int) -> dict:
+    """Every figure of one model (runs in a worker process: synthesis dominates)."""
+    from fpga_opt.dialects.errors import FpgaOptError
+
+    flow.MODELS = models
+    start = time.perf_counter()
+    model = flow.compile_model(flow.MODELS / f"{name}.onnx")
+    x, y = flow.test_split()
+    logits = flow.sim_logits(model, x)
+    row: dict = {"model": name, "sim_accuracy": flow.accuracy(logits, y), "frames": len(x)}
+    n = len(x) if check_frames is None else min(check_frames, len(x))
+    try:
+        row["verilog_frames"] = n
+        row["verilog_equal"] = bool(np.array_equal(flow.verilog_logits(model, x[:n]), logits[:n]))
+    except FpgaOptError as error:
+        row["verilog_equal"], row["verilog_error"] = False, str(error)
+    if csim_frames:
+        with tempfile.TemporaryDirectory(prefix="lutnet-csim-") as tmp:
+            verdict = flow.csim_check(model, x[:csim_frames], Path(tmp) / "hls")
+        row["csim_frames"] = min(csim_frames, len(x))
+        row["csim_equal"] = verdict.startswith("PASS")
+        row["csim_verdict"] = verdict
+    synth = flow.synthesis(model)
+    row.update(
+        yosys_lut=synth.yosys_lut,
+        yosys_ff=synth.yosys_ff,
+        model_lut=synth.model_lut,
+        model_ff=synth.model_ff,
+        lut_error=(synth.model_lut - synth.yosys_lut) / synth.yosys_lut,
+        synth_seconds=synth.seconds,
+        seconds=time.perf_counter() - start,
+    )
+    return row
+
+
+def yes_no(row: dict, key: str) -> str:
+    if key not in row:
+        return "-"
+    return f"{'yes' if row[key] else 'NO'}/{row[key.replace('_equal', '_frames')]}"
+
+
+def table(rows: list[dict], recorded: dict) -> list[str]:
+    head = (
+        f"{'model':<20} {'K':>2} {'prune':>6} {'acc sim':>8} {'acc torch':>9} {'verilog=sim':>11} "
+        f"{'csim=sim':>9} {'yosys LUT':>9} {'model LUT':>9} {'err':>6} {'yosys FF':>8} {'synth s':>7}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        rec = recorded[r["model"]]
+        lines.append(
+            f"{r['model']:<20} {rec['k'] or '-':>2} {rec['prune']:>6.4f} {100 * r['sim_accuracy']:>7.2f}% "
+            f"{100 * rec['torch_accuracy']:>8.2f}% {yes_no(r, 'verilog_equal'):>11} {yes_no(r, 'csim_equal'):>9} "
+            f"{r['yosys_lut']:>9} {r['model_lut']:>9} {100 * r['lut_error']:>+5.1f}% {r['yosys_ff']:>8} "
+            f"{r['synth_seconds']:>7.0f}"
+        )
+    return lines
+
+
+def best_k4(rows: list[dict], recorded: dict) -> list[dict]:
+    """Per network: the K=4 model with the fewest yosys LUTs within WITHIN_POINTS of the XNOR baseline."""
+    found = []
+    for net in sorted({recorded[r["model"]]["network"] for r in rows}):
+        base = next((r for r in rows if r["model"] == f"{net}_xnor"), None)
+        if base is None:
+            continue
+        candidates = [
+            r
+            for r in rows
+            if recorded[r["model"]]["network"] == net
+            and recorded[r["model"]]["k"] == 4
+            and 100 * (r["sim_accuracy"] - base["sim_accuracy"]) >= -WITHIN_POINTS
+        ]
+        for r in sorted(candidates, key=lambda r: r["yosys_lut"])[:1]:
+            found.append(
+                {
+                    "network": net,
+                    "model": r["model"],
+                    "ratio": base["yosys_lut"] / r["yosys_lut"],
+                    "points": 100 * (r["sim_accuracy"] - base["sim_accuracy"]),
+                }
+            )
+        if not candidates:
+            found.append({"network": net, "model": None})
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nets", default="lfc,cnv", help="networks to measure (models.json 'network')")
+    parser.add_argument("--models", default="", help="only these models (comma-separated stems)")
+    parser.add_argument("--check-frames", type=int, default=None, help="images for the Verilog check (all)")
+    parser.add_argument("--csim-frames", type=int, default=540, help="images for the csim check (0: skip)")
+    parser.add_argument("--jobs", type=int, default=2, help="models measured in parallel")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--models-dir", type=Path, default=flow.MODELS, help="train.py's output folder")
+    args = parser.parse_args(argv)
+    flow.MODELS = args.models_dir
+
+    recorded = flow.recorded()
+    nets = set(args.nets.split(","))
+    wanted = set(filter(None, args.models.split(",")))
+    names = [n for n, rec in recorded.items() if rec["network"] in nets and (not wanted or n in wanted)]
+    if not names:
+        print(f"lutnet.py: error: no model of {sorted(nets)} in {flow.MODELS / 'models.json'}", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    rows: dict[str, dict] = {}
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {
+            name: pool.submit(measure, args.models_dir, name, args.check_frames, args.csim_frames) for name in names
+        }
+        for name, future in futures.items():
+            rows[name] = future.result()
+            print(f"[{len(rows)}/{len(names)}] {name}: {rows[name]['seconds']:.0f} s", file=sys.stderr, flush=True)
+    ordered = [rows[n] for n in names]
+    for line in table(ordered, recorded):
+        print(line)
+    errors = [abs(r["lut_error"]) for r in ordered]
+    agree = all(r.get("verilog_equal", True) and r.get("csim_equal", True) for r in ordered)
+    print()
+    print(
+        f"cost model vs yosys LUTs: max |error| {100 * max(errors):.1f}%, median {100 * float(np.median(errors)):.1f}%"
+    )
+    print(f"fpga-sim, Verilog (Icarus) and csim agree bit for bit on every checked image: {'yes' if agree else 'NO'}")
+    print(f"wall time {time.perf_counter() - start:.0f} s")
+    best = best_k4(ordered, recorded)
+    for b in best:
+        if b["model"] is None:
+            print(f"{b['network']}: no K=4 configuration within {WITHIN_POINTS:g} point of the XNOR baseline")
+        else:
+            print(f"{b['network']}: {b['model']}: {b['ratio']:.2f}x fewer LUTs, {b['points']:+.2f} points")
+    if args.json:
+        args.json.write_text(json.dumps({"models": ordered, "best_k4": best}, indent=2) + "\n")
+    winners = [b for b in best if b["model"] is not None]
+    if winners:
+        top = max(winners, key=lambda b: b["ratio"])
+        print(
+            f"LUTNet K=4: {top['ratio']:.2f}x fewer LUTs than the XNOR baseline at {top['points']:+.2f} points accuracy"
+        )
+    else:
+        print(f"LUTNet K=4: no configuration within {WITHIN_POINTS:g} point of the XNOR baseline accuracy")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+// Each chunk holds one invalid weights-family op; the verifier names the op and the problem.
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics | filecheck %s
+
+func.func @bad_placement(%x: !dataflow.stream<1x1x16xi8>) -> !dataflow.stream<1x1x4xi32> {
+  %y = dataflow.linear %x {weights = "fc.w", weight_type = i8, weight_placement = "flash", layer = "fc"} : !dataflow.stream<1x1x16xi8> -> !dataflow.stream<1x1x4xi32>
+  func.return %y : !dataflow.stream<1x1x4xi32>
+}
+// CHECK: 'dataflow.linear' op "fc": weight_placement must be one of bram, uram, lutram, dram, generated, got 'flash'
+
+// -----
+func.func @zero_reads() {
+  dataflow.weight_stream {weights = "fc.w", weight_type = i8, reads = 0 : i64, bytes_per_cycle = 4.0 : f64, layer = "s"}
+  func.return
+}
+// CHECK: 'dataflow.weight_stream' op "s": reads must be >= 1 per frame, got 0
+
+// -----
+func.func @no_bandwidth() {
+  dataflow.weight_stream {weights = "fc.w", weight_type = i8, reads = 1 : i64, bytes_per_cycle = 0.0 : f64, layer = "s"}
+  func.return
+}
+// CHECK: 'dataflow.weight_stream' op "s": bytes_per_cycle must be positive, got 0.0
+
+// -----
+func.func @long_burst() {
+  dataflow.weight_stream {weights = "fc.w", weight_type = i8, reads = 1 : i64, bytes_per_cycle = 1.0 : f64, burst = 512 : i64, layer = "s"}
+  func.return
+}
+// CHECK: 'dataflow.weight_stream' op "s": burst must be 1..256 AXI beats, got 512
+
+// -----
+func.func @bad_ratio() {
+  dataflow.weights_generator {weights = "c.w.ovsf", source = "c.w", weight_type = i8, ratio = 1.5 : f64, block = 1 : i64, layer = "g"}
+  func.return
+}
+// CHECK: 'dataflow.weights_generator' op "g": ratio must be in (0, 1], got 1.5
+
+// -----
+func.func @same_name() {
+  dataflow.weights_generator {weights = "c.w", source = "c.w", weight_type = i8, ratio = 0.5 : f64, block = 1 : i64, layer = "g"}
+  func.return
+}
+// CHECK: 'dataflow.weights_generator' op "g": the generated tensor must have its own name (weights = source = 'c.w')
+
+// -----
+func.func @bad_method() {
+  dataflow.weights_generator {weights = "c.w.x", source = "c.w", weight_type = i8, method = "pca", ratio = 0.5 : f64, block = 1 : i64, layer = "g"}
+  func.return
+}
+// CHECK: 'dataflow.weights_generator' op "g": method must be one of ovsf, got 'pca'

@@ -1,0 +1,218 @@
+"""`fpga-trace`: layer by layer, does the imported design compute what onnxruntime computes?
+
+    fpga-trace model.onnx [--input x.npy | --samples N --seed S] [--json trace.json] [--check]
+
+Imports the model (as `fpga-translate --import-onnx` does), runs it in
+onnxruntime with graph optimisation disabled and every intermediate tensor
+exposed, runs the imported IR in fpga-sim's functional model on the same
+inputs, and compares each layer with the ONNX tensor it computes
+(`dataflow.onnx_tensors`, written by the importer).  Per layer it prints the
+share of values equal and the largest difference (integers: in LSBs of the
+layer's output scale; floats: relative), both with the layer fed the
+reference's own input tensors ("isolated") and with the whole design running
+on its own values ("chained"), then the first layer that diverges and the
+end-to-end top-1 agreement.  `--json` writes the same as JSON.  `--check`
+exits 1 unless every integer layer (isolated) has >= 99.9% of its values
+equal and none more than 1 LSB apart, float layers are within 1e-5 relative,
+and the top-1 class agrees on >= 99.5% of the inputs.
+
+Without `--input` the inputs are `--samples` images of normal noise (seeded),
+generated here: no dataset is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.files import write_atomically
+from fpga_opt.tools.diagnostics import exit_on_user_error
+
+MIN_EQUAL = 0.999
+MAX_LSB = 1.0
+FLOAT_MAX_REL = 1e-5
+MIN_TOP1 = 0.995
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fpga-trace", description="Per-layer comparison of an imported ONNX model with onnxruntime."
+    )
+    p.add_argument("model", help="an ONNX model (float, QDQ, QOperator or QONNX)")
+    p.add_argument("--input", "-i", help="input images: .npy (batch, NCHW) or .npz keyed by input name")
+    p.add_argument("--samples", "-n", type=int, default=8, help="generated inputs without --input (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (default 0)")
+    p.add_argument("--json", help="write the trace to this .json file")
+    p.add_argument("--check", action="store_true", help="exit 1 unless the figures meet the thresholds (see --help)")
+    p.add_argument(
+        "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no per-layer table, only the summary")
+    return p
+
+
+def _inputs(args, names: list[str], shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    if args.input:
+        from fpga_opt.backend.sim.boundary import load_inputs
+
+        data = load_inputs(args.input)
+        arrays = data if isinstance(data, dict) else {names[0]: data}
+        missing = [n for n in names if n not in arrays]
+        if missing:
+            raise FpgaOptError(f"{args.input}: no array for input(s) {', '.join(missing)}")
+        return {n: np.asarray(arrays[n], dtype=np.float32) for n in names}
+    if args.samples < 1:
+        raise FpgaOptError(f"--samples must be at least 1, got {args.samples}")
+    rng = np.random.default_rng(args.seed)
+    return {n: rng.standard_normal((args.samples, *shapes[n][1:])).astype(np.float32) for n in names}
+
+
+def _top1(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float | None:
+    """Share of inputs whose argmax over the first output's channels agrees (None for a 1-channel output)."""
+    a, b = ours[0].reshape(len(ours[0]), -1), theirs[0].reshape(len(theirs[0]), -1)
+    if a.shape[1] < 2:
+        return None
+    return float(np.mean(a.argmax(1) == b.argmax(1)))
+
+
+def run(args: argparse.Namespace) -> int:
+    from fpga_opt.frontend.loader import load_graph
+    from fpga_opt.frontend.onnx_import import parse_input_shapes
+
+    path = Path(args.model)
+    if not path.exists():
+        raise FpgaOptError(f"{path}: no such file")
+    shapes = parse_input_shapes(args.input_shape)
+    graph = load_graph(path, shapes)
+    names = [name for name, _, _ in graph.inputs]
+    inputs = _inputs(args, names, {name: shape for name, shape, _ in graph.inputs})
+    source = args.input or f"{args.samples} generated (normal noise, seed {args.seed})"
+    summary = trace_model(path, inputs, shapes, source)
+    if args.json:
+        write_atomically(args.json, json.dumps(summary, indent=2) + "\n")
+    sys.stdout.write(format_trace(summary, quiet=args.quiet))
+    if args.check:
+        failures = check(summary)
+        if failures:
+            raise FpgaOptError(f"{path}: " + "; ".join(failures))
+    return 0
+
+
+def trace_model(path: Path, inputs: dict[str, np.ndarray], shapes=None, source: str = "given") -> dict:
+    """The trace of the ONNX model at `path` on `inputs` (input name -> NCHW batch), as the JSON summary."""
+    from fpga_opt.backend.sim import FunctionalModel, elaborate
+    from fpga_opt.backend.sim.boundary import dequantise, prepare_inputs
+    from fpga_opt.backend.sim.compare import Reference, trace
+    from fpga_opt.frontend import tensor_map
+    from fpga_opt.frontend.loader import load_graph
+    from fpga_opt.frontend.onnx_import import import_onnx
+    from fpga_opt.frontend.reference import run_reference
+
+    imported = import_onnx(path, shapes, record_tensors=True)
+    graph = load_graph(path, shapes)
+    net = elaborate(imported.module)
+    names = [name for name, _, _ in graph.inputs]
+    mapping = tensor_map.read(net.func)
+    reference = run_reference(path, inputs, [entry[0] for entry in mapping.values()])
+    references = {
+        layer: Reference(reference[tensor], kind, scale, zero_point, tensor)
+        for layer, (tensor, kind, scale, zero_point) in mapping.items()
+        if tensor in reference
+    }
+    model = FunctionalModel(net, imported.weights)
+    prepared = prepare_inputs(net, [inputs[n] for n in names], layout="nchw")
+    result = trace(model, prepared, references)
+    ours = dequantise(model.run(prepared), net)
+    theirs = [reference[name] for name in graph.outputs]
+    top1 = _top1(ours, theirs)
+    end_rel = max(
+        float(np.abs(o.reshape(t.shape) - t).max()) / (float(np.abs(t).max()) or 1.0)
+        for o, t in zip(ours, theirs, strict=True)
+    )
+    return {
+        "model": str(path),
+        "inputs": source,
+        "samples": int(len(prepared[0])),
+        "reference": "onnxruntime, graph optimisation disabled",
+        **result.as_dict(),
+        "worst_isolated": dict(zip(("equal", "max_lsb"), result.worst("isolated"), strict=True)),
+        "worst_chained": dict(zip(("equal", "max_lsb"), result.worst("chained"), strict=True)),
+        "end_to_end": {"top1_agree": top1, "max_rel_diff": end_rel},
+    }
+
+
+def check(summary: dict) -> list[str]:
+    """What misses the thresholds (module docstring), one phrase each."""
+    failures = []
+    for t in summary["layers"]:
+        iso = t["isolated"]
+        if t["kind"] == "float":
+            if iso["max_diff"] > FLOAT_MAX_REL:
+                failures.append(f"layer {t['layer']}: relative difference {iso['max_diff']:.2e} > {FLOAT_MAX_REL:g}")
+        elif iso["equal"] < MIN_EQUAL or iso["max_diff"] > MAX_LSB:
+            failures.append(
+                f"layer {t['layer']}: {100 * iso['equal']:.2f}% equal, max {iso['max_diff']:.2f} LSB "
+                f"(needs >= {100 * MIN_EQUAL:g}% and <= {MAX_LSB:g} LSB)"
+            )
+    top1 = summary["end_to_end"]["top1_agree"]
+    if top1 is not None and top1 < MIN_TOP1:
+        failures.append(f"top-1 agrees on {100 * top1:.1f}% of inputs (needs >= {100 * MIN_TOP1:g}%)")
+    return failures
+
+
+def _fmt(a: dict, kind: str) -> tuple[str, str]:
+    diff = f"{a['max_diff']:.2e}" if kind == "float" else f"{a['max_diff']:.2f}"
+    return f"{100 * a['equal']:.2f}", diff
+
+
+def format_trace(summary: dict, quiet: bool = False) -> str:
+    lines = [
+        f"fpga-trace: {summary['model']}: {summary['samples']} input(s) ({summary['inputs']}); "
+        f"reference {summary['reference']}"
+    ]
+    if not quiet:
+        rows = [("layer", "op", "kind", "iso equal%", "iso max", "chain equal%", "chain max", "onnx tensor")]
+        for t in summary["layers"]:
+            rows.append(
+                (t["layer"], t["op"].split(".")[-1], t["kind"], *_fmt(t["isolated"], t["kind"]),
+                 *_fmt(t["chained"], t["kind"]), t["tensor"])
+            )  # fmt: skip
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for k, r in enumerate(rows):
+            lines.append(
+                "  ".join(
+                    c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+                )
+            )
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        lines.append("(max: integers in LSBs of the layer's output scale, floats relative to the largest value)")
+    first = summary["first_divergence"]
+    lines.append(f"first layer that diverges: isolated {first['isolated'] or '-'}, chained {first['chained'] or '-'}")
+    wi, wc = summary["worst_isolated"], summary["worst_chained"]
+    lines.append(
+        f"integer layers, worst: isolated {100 * wi['equal']:.3f}% equal, {wi['max_lsb']:.2f} LSB; "
+        f"chained {100 * wc['equal']:.3f}% equal, {wc['max_lsb']:.2f} LSB"
+    )
+    end = summary["end_to_end"]
+    top1 = "-" if end["top1_agree"] is None else f"{100 * end['top1_agree']:.1f}%"
+    lines.append(f"end to end: top-1 agrees on {top1} of inputs, max relative difference {end['max_rel_diff']:.2e}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    with exit_on_user_error("fpga-trace"):
+        args = build_parser().parse_args(argv)
+        code = run(args)
+    if code:
+        raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
