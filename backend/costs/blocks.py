@@ -23,6 +23,11 @@ from fpga_opt.backend.target.resources import (
     packs,
 )
 
+#: Flat control figures of one compute kernel (CONTROL_*) and of a simple streaming kernel
+#: (SIMPLE_CONTROL_*), still used by the binarised (binary.py) and off-chip weight (weights.py)
+#: cost models, which have not moved to `kernel_control`'s per-loop counting yet.
+CONTROL_LUT, CONTROL_FF = 200, 250
+SIMPLE_CONTROL_LUT, SIMPLE_CONTROL_FF = 40, 40
 #: A pipelined adder: one LUT per result bit feeding the carry chain (UG574: CARRY8, one
 #: LUT6 per bit of an adder) and its output register.
 ADDER_LUT_PER_BIT, ADDER_FF_PER_BIT = 1, 1
