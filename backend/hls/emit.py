@@ -539,7 +539,7 @@ def _weights_files(design: hls.DesignOp, tensors: Mapping[str, np.ndarray]) -> t
         GENERATED,
         "// Weight and bias tables.  Integer tables are byte strings (types.h `table_at`): value i of",
         "// word a is the little-endian bytes from ((a * lanes + i) * bytes); float tables are arrays",
-        "// [words][lanes].  A word holds what a kernel reads in one cycle.",
+        "// [words][lanes], as are an OVSF generator's tables.  A word holds what a kernel reads in one cycle.",
         "#ifndef WEIGHTS_H",
         "#define WEIGHTS_H",
         "",
@@ -554,7 +554,9 @@ def _weights_files(design: hls.DesignOp, tensors: Mapping[str, np.ndarray]) -> t
         name = wop.sym_name.data
         layout = f"{list(wop.values('source_shape'))} {wop.element} on {wop.storage.data}"
         values = table_values(wop, tensors)
-        if isinstance(wop.element, IntegerType):
+        # An OVSF generator's coefficient and code tables stay [rows][K] arrays (weights.h reads them
+        # as 2-D tables, on chip or as an m_axi pointer).
+        if isinstance(wop.element, IntegerType) and OVSF_TABLE_ATTR not in wop.attributes:
             data = np.ascontiguousarray(values.astype(numpy_dtype(wop.element)).astype(f"<{plain_bytes_dtype(wop)}"))
             size = data.nbytes + 1  # and the string's terminating NUL
             header.append(f"// {wop.source.data}: {layout}; {words} words x {lanes} values x {data.itemsize} bytes")
