@@ -16,7 +16,6 @@ benchmarks/lutnet.py and test/examples/test_lutnet_example.py use these.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +94,6 @@ def csim_check(model: Compiled, x: np.ndarray, out_dir: Path, pipeline: str = "l
         out_dir,
         inputs=[[inputs[i]] for i in range(len(x))],
         expected=[[e[i] for e in expected] for i in range(len(x))],
-        python=sys.executable,
     )
     result = run_csim(out_dir, jobs=2)
     return ("PASS " if result.passed else "FAIL ") + result.verdict
