@@ -35,7 +35,6 @@ Rationale (the long form is docs/dialects/hls.md):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from xdsl.dialects.builtin import (
     I64,
@@ -74,6 +73,7 @@ from xdsl.traits import HasParent, IsolatedFromAbove, NoTerminator, SymbolOpInte
 from xdsl.utils.exceptions import VerifyException
 
 from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr, ShapedParameters
+from fpga_opt.dialects.hls_kernels import ACT, FLOAT, INT, INTS, KERNELS, REQUANT, TYPE, KernelSpec
 
 # --------------------------------------------------------------------------
 # Types
@@ -118,220 +118,16 @@ class StreamType(ShapedParameters, ParametrizedAttribute, TypeAttribute):
         if any(d.data <= 0 for d in self.shape.data):
             raise VerifyException(f"!vhls.stream token dimensions must be positive, got {self.dims}")
         if not isinstance(self.element_type, IntegerType | AnyFloat):
-            raise VerifyException(f"!vhls.stream element type must be an integer or float type, got {self.element_type}")
+            raise VerifyException(
+                f"!vhls.stream element type must be an integer or float type, got {self.element_type}"
+            )
 
 
 # --------------------------------------------------------------------------
 # The kernel library's interface
 # --------------------------------------------------------------------------
 
-INT, FLOAT, TYPE, REQUANT, ACT, INTS = "int", "float", "type", "requant", "act", "ints"
-
-_ACT_PARAMS = {"act": ACT}
-
-
-@dataclass(frozen=True)
-class KernelSpec:
-    """What one templated kernel of the header library takes.
-
-    `ins`/`outs` name the streams it reads and writes, in call order (a
-    trailing `*` means one or more); `tables` its constant arrays (a trailing
-    `?` marks an optional one, passed as `fpga_opt::no_table()` when absent);
-    `params` its template parameters and their kinds.
-    """
-
-    header: str
-    ins: tuple[str, ...]
-    outs: tuple[str, ...]
-    tables: tuple[str, ...]
-    params: dict[str, str]
-
-    @property
-    def variadic_outs(self) -> bool:
-        return bool(self.outs) and self.outs[-1].endswith("*")
-
-
-_CONV_PARAMS = {
-    "in_t": TYPE,
-    "out_t": TYPE,
-    "acc_t": TYPE,
-    "epi_t": TYPE,
-    "skip_t": TYPE,
-    "side_t": TYPE,
-    "side_acc_t": TYPE,
-    "rq_t": REQUANT,
-    "skip_rq_t": REQUANT,
-    "side_rq_t": REQUANT,
-    "OH": INT,
-    "OW": INT,
-    "KP": INT,
-    "CENTRE": INT,
-    "GROUPS": INT,
-    "CG": INT,
-    "CIN_G": INT,
-    "CI": INT,
-    "COUT_G": INT,
-    "CO": INT,
-    "FINE": INT,
-    "wt_t": TYPE,
-    "sum_t": TYPE,
-    "PL": INT,
-    "R": INT,
-    "PACK": INT,
-    "WB": INT,
-    "BB": INT,
-    "HAS_SKIP": INT,
-    "ACC_MULT": INT,
-    "SKIP_MULT": INT,
-    "SIDE": INT,
-    "C_SIDE": INT,
-    **_ACT_PARAMS,
-}
-
-
-def _conv_spec(skip: bool, side: str | None) -> KernelSpec:
-    ins = ("window", "skip") if skip else ("window",)
-    outs = ("out", "side") if side else ("out",)
-    tables = ("weights", "bias?", "side_weights", "side_bias?") if side == "merged" else ("weights", "bias?")
-    return KernelSpec("conv.h", ins, outs, tables, _CONV_PARAMS)
-
-
-KERNELS: dict[str, KernelSpec] = {
-    "sliding_window": KernelSpec(
-        "sliding_window.h",
-        ("in",),
-        ("window",),
-        (),
-        {
-            "in_t": TYPE,
-            **{k: INT for k in ("H", "W", "C", "KH", "KW", "SH", "SW", "PT", "PL", "PB", "PR", "L", "PAD_LOWEST", "PAD_VALUE")},
-        },
-    ),
-    "conv": _conv_spec(False, None),
-    "conv_skip": _conv_spec(True, None),
-    "conv_fwd": _conv_spec(False, "forward"),
-    "conv_skip_fwd": _conv_spec(True, "forward"),
-    "conv_merged": _conv_spec(False, "merged"),
-    "conv_skip_merged": _conv_spec(True, "merged"),
-    "pool": KernelSpec(
-        "pool.h",
-        ("window",),
-        ("out",),
-        (),
-        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
-        | {k: INT for k in ("OH", "OW", "C", "L", "KP", "MODE")},
-    ),
-    "global_pool": KernelSpec(
-        "pool.h",
-        ("in",),
-        ("out",),
-        (),
-        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
-        | {k: INT for k in ("PIX", "C", "L", "MODE")},
-    ),
-    "linear": KernelSpec(
-        "linear.h",
-        ("in",),
-        ("out",),
-        ("weights", "bias?"),
-        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "wt_t": TYPE, "rq_t": REQUANT}
-        | {k: INT for k in ("NIN", "NOUT", "CI", "CO", "PACK", "WB", "BB")}
-        | _ACT_PARAMS,
-    ),
-    "add": KernelSpec(
-        "eltwise.h",
-        ("lhs", "rhs"),
-        ("out",),
-        (),
-        {"lhs_t": TYPE, "rhs_t": TYPE, "out_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
-        | {k: INT for k in ("N", "L", "LHS_MULT", "RHS_MULT")}
-        | _ACT_PARAMS,
-    ),
-    "requantize": KernelSpec(
-        "eltwise.h", ("in",), ("out",), (), {"in_t": TYPE, "out_t": TYPE, "rq_t": REQUANT, "N": INT, "L": INT}
-    ),
-    "activation": KernelSpec(
-        "eltwise.h", ("in",), ("out",), (), {"in_t": TYPE, "epi_t": TYPE, "N": INT, "L": INT} | _ACT_PARAMS
-    ),
-    "softmax": KernelSpec("eltwise.h", ("in",), ("out",), (), {"in_t": TYPE, "PIX": INT, "C": INT, "L": INT}),
-    "fork": KernelSpec("stream_ops.h", ("in",), ("out*",), (), {"N": INT}),
-    "concat": KernelSpec(
-        "stream_ops.h", ("in0", "in1"), ("out",), (), {"T": TYPE, "PIX": INT, "C0": INT, "C1": INT, "L": INT}
-    ),
-    "squeeze": KernelSpec(
-        "stream_ops.h", ("in",), ("out",), (), {"T": TYPE, "NUM": INT, "IL": INT, "OL": INT, "GCD": INT}
-    ),
-    # Early exits (exits.h); the gates of the stages after an exit: see `GATED_ATTR`.
-    "exit_decision": KernelSpec(
-        "exits.h",
-        ("in",),
-        ("out",),
-        (),
-        {"in_t": TYPE, "N": INT, "SHIFT": INT, "TABLE_LEN": INT, "LIMIT": INT, "TABLE": INTS},
-    ),
-    "exit_decision_float": KernelSpec("exits.h", ("in",), ("out",), (), {"in_t": TYPE, "N": INT, "LIMIT": FLOAT}),
-    "conditional_buffer": KernelSpec(
-        "exits.h", ("in", "decision"), ("out", "gate*"), (), {"T": TYPE, "L": INT, "N": INT}
-    ),
-    "conditional_buffer_gated": KernelSpec(
-        "exits.h", ("in", "decision", "reach"), ("out", "gate*"), (), {"T": TYPE, "L": INT, "N": INT}
-    ),
-    "exit_merge": KernelSpec(
-        "exits.h",
-        ("early", "decision", "later"),
-        ("out", "index"),
-        (),
-        {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT, "LATER": INT},
-    ),
-    # Off-chip weights (weights.h): a DRAM burst reader and an OVSF generator, writing a layer's weight words.
-    "dram_read": KernelSpec(
-        "weights.h", (), ("words",), ("memory",), {"T": TYPE, "WORDS": INT, "LANES": INT, "READS": INT}
-    ),
-    "ovsf_generate": KernelSpec(
-        "weights.h",
-        (),
-        ("words",),
-        ("coefficients", "codes"),
-        {"T": TYPE, "VIEW": INTS, "PERM": INTS}
-        | {
-            k: INT for k in ("WORDS", "LANES", "READS", "NDIM", "CIN", "KP", "BLOCK", "K", "LOG_L", "SHIFT", "LO", "HI")
-        },
-    ),
-    "exit_merge_chain": KernelSpec(
-        "exits.h",
-        ("early", "decision", "later", "later_index"),
-        ("out", "index"),
-        (),
-        {"T": TYPE, "IDX_T": TYPE, "N": INT, "EXIT": INT},
-    ),
-    # binary.h: the binarised layers (LUTNet's tiled form)
-    "threshold": KernelSpec(
-        "binary.h", ("in",), ("out",), ("thresholds",), {"in_t": TYPE, "cmp_t": TYPE, "N": INT, "C": INT, "L": INT}
-    ),
-    "xnor_linear": KernelSpec(
-        "binary.h",
-        ("in",),
-        ("out",),
-        ("weights", "thresholds?"),
-        {"out_t": TYPE, "cnt_t": TYPE} | {k: INT for k in ("N", "THRESHOLDED", "NIN", "NOUT", "CI", "CO")},
-    ),
-    "xnor_conv": KernelSpec(
-        "binary.h",
-        ("window",),
-        ("out",),
-        ("weights", "thresholds?"),
-        {"out_t": TYPE, "cnt_t": TYPE}
-        | {k: INT for k in ("N", "THRESHOLDED", "OH", "OW", "KP", "CIN", "CI", "COUT", "CO", "FINE")},
-    ),
-    "lut_linear": KernelSpec(
-        "binary.h",
-        ("in",),
-        ("out",),
-        ("indices", "tables", "thresholds?"),
-        {"out_t": TYPE, "cnt_t": TYPE} | {k: INT for k in ("N", "THRESHOLDED", "NIN", "NOUT", "CI", "CO", "K", "LUTS")},
-    ),
-}
-"""Every kernel of the header library, by the name `vhls.kernel` uses."""
+# KernelSpec and KERNELS live in dialects/hls_kernels/, one module per header.
 
 STREAMED_WEIGHTS_ATTR = "streamed_weights"
 """On an `hls.kernel` of a conv or linear whose weights come from off chip: its last `ins` stream carries the

@@ -549,7 +549,7 @@ def run(args, hooks: Hooks) -> int:
     count = len(vectors["picks"])
     frames_in = [[b[i] for b in inputs] for i in range(count)]
     frames_out = [[b[i] for b in expected] for i in range(count)]
-    project = build_project(design, weights, inputs=frames_in, expected=frames_out, python=sys.executable)
+    project = build_project(design, weights, inputs=frames_in, expected=frames_out)
     project_dir = out / "hls"
     project.write(project_dir)
     say(f"[7/8] emit      {project_dir}/ with {count} real samples  {time.perf_counter() - t0:.1f} s")

@@ -23,13 +23,14 @@ from fpga_opt.frontend.onnx_import import import_onnx
 
 onnx_exec = pytest.importorskip("qonnx.core.onnx_exec", reason="qonnx (the reference executor) is not installed")
 from qonnx.core.modelwrapper import ModelWrapper  # noqa: E402
+from qonnx.transformation.infer_shapes import InferShapes  # noqa: E402
 
 INPUTS = Path(__file__).resolve().parent / "Inputs" / "binary"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "lutnet" / "models"
 
 
 def qonnx_outputs(path: Path, x: np.ndarray) -> np.ndarray:
-    model = ModelWrapper(onnx.load(str(path)))
+    model = ModelWrapper(onnx.load(str(path))).transform(InferShapes())  # torch's exports leave inner shapes open
     i, o = model.graph.input[0].name, model.graph.output[0].name
     return np.stack([onnx_exec.execute_onnx(model, {i: x[n : n + 1]})[o][0] for n in range(len(x))])
 

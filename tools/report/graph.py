@@ -21,7 +21,9 @@ from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 
 from fpga_opt.backend.costs.exit_rates import func_exit_structure, op_reach, recorded_probabilities
 from fpga_opt.dialects.dataflow import (
+    AddOp,
     ConditionalBufferOp,
+    ConvOp,
     DataflowOp,
     ExitDecisionOp,
     ExitMergeOp,
@@ -72,12 +74,25 @@ def _stream_shape(value: SSAValue) -> str:
     return str(stream)
 
 
+def _feeds_residual_join(fifo: Operation) -> bool:
+    """Whether the FIFO holds a residual branch: it feeds a conv's skip operand, or an add from a fork
+    (or from a conv's forwarded side output), whatever the importer or a pass named it."""
+    source = fifo.operands[0] if fifo.operands else None
+    from_branch = isinstance(source, OpResult) and (isinstance(source.op, ForkOp) or source.index > 0)
+    return any(
+        (isinstance(use.operation, ConvOp) and use.index > 0) or (isinstance(use.operation, AddOp) and from_branch)
+        for result in fifo.results
+        for use in result.uses
+    )
+
+
 def _kind(op: Operation) -> str:
     if isinstance(op, ConditionalBufferOp):
         return "exit_buffer"
     if isinstance(op, FifoOp):
         layer = op.layer_name
-        return "skip" if ".skip" in layer or "skip" in layer.rsplit(".", 1)[-1] else "fifo"
+        named_skip = ".skip" in layer or "skip" in layer.rsplit(".", 1)[-1]
+        return "skip" if named_skip or _feeds_residual_join(op) else "fifo"
     if isinstance(op, ForkOp):
         return "fork"
     if isinstance(op, ExitDecisionOp):

@@ -1,0 +1,24 @@
+"""Kernel signatures of windowed and global pooling (pool.h)."""
+
+from __future__ import annotations
+
+from fpga_opt.dialects.hls_kernels.spec import INT, REQUANT, TYPE, KernelSpec
+
+KERNELS: dict[str, KernelSpec] = {
+    "pool": KernelSpec(
+        "pool.h",
+        ("window",),
+        ("out",),
+        (),
+        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
+        | {k: INT for k in ("OH", "OW", "C", "L", "KP", "MODE")},
+    ),
+    "global_pool": KernelSpec(
+        "pool.h",
+        ("in",),
+        ("out",),
+        (),
+        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
+        | {k: INT for k in ("PIX", "C", "L", "MODE")},
+    ),
+}
