@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= build/demo
 
-.PHONY: install demo test test-all test-large lit pytest lint clean browser verilog-tools
+.PHONY: install demo test test-all test-large lit pytest lint clean browser verilog-tools fuzz
 
 # The same extras a user installs with `pip install 'fpga-opt[all]'` (csim headers, plotting), plus
 # the test tools and fpga-explore's extra (pymoo, distributed) for its tests.  `[csim]` is the hls4ml
@@ -47,6 +47,13 @@ lit: $(STAMP)
 
 pytest: $(STAMP) browser
 	$(BIN)/python -m pytest test
+
+# The reliability fuzzer (docs/reliability.md): N hostile cases over all families, fixed seed,
+# a per-family table; exit 1 if any broke the promise.  `make test` runs a fixed slice of it.
+N ?= 400
+SEED ?= 12
+fuzz: $(STAMP)
+	$(BIN)/python test/fuzz/fuzz_cli.py --runs $(N) --seed $(SEED) --save-failures build/fuzz-failures --json build/fuzz.json
 
 # ResNet-18/50 and MobileNet-v2 at 224x224 through fpga-compile on KV260 and ZCU102 (docs/passes/offchip.md):
 # hours on 2 cores, not part of `make test`.

@@ -29,3 +29,17 @@ def one_line(error: BaseException) -> str:
         return f"{error.filename}: {error.strerror or error}"
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def check_range(what: str, name: str, value: float, low: float, high: float, why: str = "") -> None:
+    """A one-line FpgaOptError unless `low <= value <= high` (NaN and infinities fail too).
+
+    `why` says where the bound comes from, so the user knows it is not arbitrary.
+    """
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise FpgaOptError(f"{what}: {name} must be a number in [{low:g}, {high:g}], got {value!r}")
+    if not low <= value <= high:
+        reason = f" ({why})" if why else ""
+        raise FpgaOptError(f"{what}: {name} must be in [{low:g}, {high:g}], got {value:g}{reason}")

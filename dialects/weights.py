@@ -20,6 +20,7 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DictionaryAttr, ModuleOp, StringAttr
 
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.files import load_arrays, write_atomically
 
 WEIGHTS_ATTR = "dataflow.weights"
 INLINE_WEIGHTS_ATTR = "dataflow.inline_weights"
@@ -54,13 +55,12 @@ class WeightStore(Mapping[str, np.ndarray]):
             if self._sidecar is None:
                 self._arrays = {}
             else:
-                try:
-                    with np.load(self._sidecar, allow_pickle=False) as data:
-                        self._arrays = {k: data[k] for k in data.files}
-                except FileNotFoundError:
-                    raise FpgaOptError(f"{self._sidecar}: weights file named by {WEIGHTS_ATTR} not found") from None
-                except (OSError, ValueError, zipfile.BadZipFile) as error:
-                    raise FpgaOptError(f"{self._sidecar}: cannot read weights ({error})") from None
+                if not self._sidecar.exists():
+                    raise FpgaOptError(f"{self._sidecar}: weights file named by {WEIGHTS_ATTR} not found")
+                arrays = load_arrays(self._sidecar, "weights")
+                if not isinstance(arrays, dict):
+                    raise FpgaOptError(f"{self._sidecar}: weights must be an .npz of named arrays, not one .npy array")
+                self._arrays = arrays
         return self._arrays
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -83,24 +83,15 @@ class WeightStore(Mapping[str, np.ndarray]):
 def save_weights(path: str | Path, tensors: Mapping[str, np.ndarray]) -> None:
     """Write a sidecar deterministically (sorted names, fixed zip timestamps), atomically."""
     import io
-    import os
-    import tempfile
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name in sorted(tensors):
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.ascontiguousarray(tensors[name]), allow_pickle=False)
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                archive.writestr(info, buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    archive_bytes = io.BytesIO()
+    with zipfile.ZipFile(archive_bytes, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in sorted(tensors):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(tensors[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(info, buffer.getvalue())
+    write_atomically(path, archive_bytes.getvalue())
 
 
 def _dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:

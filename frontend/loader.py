@@ -3,8 +3,11 @@
 Everything that can be wrong with the *file* is found here, each with a
 one-line `FpgaOptError` naming the file: unreadable or corrupted bytes,
 missing or truncated external-data files, an opset below 11 that
-onnx.version_converter cannot convert (it converts the others), a dynamic
-input dimension without `--input-shape`, a dangling tensor name, a cycle.
+onnx.version_converter cannot convert (it converts the others), a tensor
+whose data does not match its dims or whose data_type is unknown, an
+attribute of the wrong type for its op (Flatten `axis` given as INTS), a
+dynamic input dimension without `--input-shape`, a dangling tensor name, a
+cycle.
 What can be wrong with the *nodes* is found later, all at once (issues.py).
 
 The result is the graph reduced to what the outputs need, in topological
@@ -34,6 +37,8 @@ MAX_TESTED_OPSET = 18
 DEFAULT_DOMAINS = ("", "ai.onnx")
 SMALL_INITIALISER = 64
 """Initialisers up to this many elements stay in the model given to shape inference (shape constants)."""
+MAX_TENSOR_ELEMENTS = 2**31
+"""Most elements a tensor may claim (8 GiB of float32): larger dims are a corrupted file, not a CNN."""
 
 
 @dataclass
@@ -81,6 +86,9 @@ def load_graph(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | N
     if lift_1d(model):  # a 1-D CNN is imported as a 2-D one of height 1 (lift_1d.py)
         overrides = {k: (*v[:2], 1, *v[2:]) if len(v) == 3 else v for k, v in overrides.items()}
     graph = model.graph
+    for tensor in _all_tensors(graph):
+        _check_tensor(tensor, where)
+    _check_attribute_types(graph, opsets, where)
     initialisers = {t.name: t for t in graph.initializer}
     inputs = _fix_input_shapes(graph, initialisers, overrides, where)
     outputs = [o.name for o in graph.output]
@@ -222,6 +230,52 @@ def _all_tensors(graph: onnx.GraphProto):
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.TENSOR:
                 yield attr.t
+
+
+def _check_tensor(tensor: onnx.TensorProto, where: str) -> None:
+    """Its data_type is known and its data holds exactly prod(dims) elements."""
+    what = f"{where}: tensor '{tensor.name}'"
+    try:
+        onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type)
+    except (KeyError, ValueError, TypeError):
+        raise FpgaOptError(f"{what} has an unknown data_type {tensor.data_type}") from None
+    if any(d < 0 for d in tensor.dims):
+        raise FpgaOptError(f"{what} has a negative dimension in {list(tensor.dims)}")
+    count = math.prod(tensor.dims)
+    if count > MAX_TENSOR_ELEMENTS:
+        raise FpgaOptError(
+            f"{what} claims {count:,} elements (dims {list(tensor.dims)}); the limit is {MAX_TENSOR_ELEMENTS:,}"
+        )
+    try:
+        size = numpy_helper.to_array(tensor).size
+    except Exception as error:  # the data and the dims disagree in one of many ways (ValueError, TypeError...)
+        raise FpgaOptError(
+            f"{what}: its data does not match its dims {list(tensor.dims)} and data_type "
+            f"{onnx.TensorProto.DataType.Name(tensor.data_type)} ({_first_line(error)})"
+        ) from None
+    if size != count:
+        raise FpgaOptError(f"{what} holds {size} elements but its dims {list(tensor.dims)} need {count}")
+
+
+def _check_attribute_types(graph: onnx.GraphProto, opsets: dict[str, int], where: str) -> None:
+    """Every attribute of a standard op has the type its schema declares (Flatten axis: INT, not INTS)."""
+    version = opsets.get("", opsets.get("ai.onnx", 0))
+    for node in graph.node:
+        if node.domain not in DEFAULT_DOMAINS:
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, version, "")
+        except onnx.defs.SchemaError:
+            continue  # an unknown op: the importer reports it with the other unsupported ops
+        for attr in node.attribute:
+            declared = schema.attributes.get(attr.name)
+            if declared is None or int(declared.type.value) in (0, attr.type):
+                continue
+            names = onnx.AttributeProto.AttributeType
+            raise FpgaOptError(
+                f"{where}: node '{node.name}' ({node.op_type}): attribute '{attr.name}' must be "
+                f"{names.Name(int(declared.type.value))}, got {names.Name(attr.type) if attr.type in names.values() else attr.type}"
+            )
 
 
 def _byte_size(tensor: onnx.TensorProto) -> int | None:

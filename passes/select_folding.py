@@ -35,7 +35,7 @@ from xdsl.passes import ModulePass
 from fpga_opt.backend.costs import CostContext
 from fpga_opt.backend.target.boards import resolve_target, write_target
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
-from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.progress import fraction_reporter, progress
 from fpga_opt.passes.analysis.folding_search import FoldingProblem
 
@@ -103,6 +103,7 @@ class SelectFoldingPass(ModulePass):
             raise FpgaOptError(f"{what}: max-util must be in (0, 1], got {self.max_util}")
         if self.target_fps < 0 or not math.isfinite(self.target_fps):
             raise FpgaOptError(f"{what}: target-fps must be a positive number (or 0 for none), got {self.target_fps}")
+        check_range(what, "seed", self.seed, 0, 2**63 - 1)
         if self.objective == "resources" and self.target_fps <= 0:
             raise FpgaOptError(f"{what}: objective=resources needs target-fps > 0")
         board, spec = resolve_target(op, self.board, self.board_file, float(self.clock_mhz), what)

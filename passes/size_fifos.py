@@ -57,7 +57,7 @@ from fpga_opt.backend.costs import op_rate
 from fpga_opt.backend.sim import elaborate, simulate_timing
 from fpga_opt.backend.sim.exits import exit_routing
 from fpga_opt.dialects.dataflow import BufferOp
-from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.progress import progress
 from fpga_opt.passes.analysis.fifo_sizing import (
     DEFAULT_WORDS,
@@ -77,6 +77,10 @@ RESOLUTIONS = ("auto", "coarse", "row", "fine", "exact")
 #: `resolution=auto` simulates at row resolution up to this frame height, coarse above.
 AUTO_ROW_MAX_HEIGHT = 64
 SHRINK_MODES = ("never", "over-budget", "always")
+MAX_FRAMES = 1000
+"""Upper bound of `frames`: occupancies settle within a few frames; each frame costs simulation time."""
+MAX_ROUNDS = 100
+"""Upper bound of `rounds` and `refold-rounds`: each round re-simulates (or re-folds) the whole design."""
 #: Simulations a shrink may spend to bring a design within budget before the pass refolds or gives up.
 _SHRINK_TRIES_OVER_BUDGET = 8
 #: A level within this fraction of a word of a bound counts as at the bound.
@@ -222,7 +226,7 @@ class SizeFifosPass(ModulePass):
     name = "size-fifos"
 
     frames: int = 4
-    """Frames each simulation runs (the last half is measured; the occupancy is the maximum over all)."""
+    """Frames each simulation runs, 1-1000 (the last half is measured; the occupancy is the maximum over all)."""
 
     resolution: str = "auto"
     """fpga-sim's timing resolution: auto (row up to 64-row frames, coarse above: a ResNet-50's 224-row frames cost 7x less and size conservatively), coarse, row (fpga-sim's default), fine or exact."""
@@ -240,7 +244,7 @@ class SizeFifosPass(ModulePass):
     """Largest allowed slowdown of the sized design against the unbounded one (0.02: 2%)."""
 
     rounds: int = 4
-    """Check-and-grow rounds after the first sizing before the pass gives up."""
+    """Check-and-grow rounds after the first sizing before the pass gives up (0-100)."""
 
     windows: bool = True
     """Also size conv/pool window streams (the window_depth property); false: dataflow.buffer edges only."""
@@ -265,8 +269,7 @@ class SizeFifosPass(ModulePass):
 
     def _check_options(self) -> None:
         what = self.name
-        if self.frames < 1:
-            raise FpgaOptError(f"{what}: frames must be >= 1, got {self.frames}")
+        check_range(what, "frames", self.frames, 1, MAX_FRAMES, "each round simulates this many frames")
         if self.resolution not in RESOLUTIONS:
             raise FpgaOptError(f"{what}: resolution must be one of {', '.join(RESOLUTIONS)}, got '{self.resolution}'")
         if self.margin < 0:
@@ -275,12 +278,10 @@ class SizeFifosPass(ModulePass):
             raise FpgaOptError(f"{what}: max-depth must be >= {DEFAULT_WORDS} words, got {self.max_depth}")
         if not 0 <= self.tolerance < 1 or not math.isfinite(self.tolerance):
             raise FpgaOptError(f"{what}: tolerance must be in [0, 1), got {self.tolerance}")
-        if self.rounds < 0:
-            raise FpgaOptError(f"{what}: rounds must be >= 0, got {self.rounds}")
+        check_range(what, "rounds", self.rounds, 0, MAX_ROUNDS, "each round is a simulation")
         if self.shrink not in SHRINK_MODES:
             raise FpgaOptError(f"{what}: shrink must be one of {', '.join(SHRINK_MODES)}, got '{self.shrink}'")
-        if self.refold_rounds < 1:
-            raise FpgaOptError(f"{what}: refold-rounds must be >= 1, got {self.refold_rounds}")
+        check_range(what, "refold-rounds", self.refold_rounds, 1, MAX_ROUNDS, "each round is a folding search")
         if not 0 < self.max_util <= 1:
             raise FpgaOptError(f"{what}: max-util must be in (0, 1], got {self.max_util}")
 

@@ -568,17 +568,20 @@ def run(args, hooks: Hooks) -> int:
 
     estimate = design.attributes.get("dataflow.estimate")
     summary = {k: dict_value(estimate, k) for k in estimate.data} if estimate is not None else {}
-    report = {
-        "model": str(args.model),
+    from fpga_opt.tools.run_facts import run_facts
+
+    facts = {  # as the main flow's report.json: the deterministic design part, then the run's facts
+        "model": Path(args.model).name,
         "board": board.name,
         "part": board.part,
         "estimate": summary,
         "csim": verdict,
         "csim_passed": passed,
-        "project": str(project_dir),
-        "ir": str(opt_path),
+        "project": "hls",
+        "ir": Path(opt_path).name,
         "early_exit": section,
     }
+    report = {"design": facts, "run": run_facts(Path(args.model), Path(getattr(args, "final_output", out)), {})}
     write_atomically(out / "report.json", json.dumps(report, indent=2, default=float) + "\n")
     lines = [
         "",

@@ -22,15 +22,24 @@ named build steps):
 It ends with a report (frame rate and latency predicted by estimate-resources,
 resources against the board, the status of every check), also written to
 `report.json` and drawn in `report.html` (fpga-report's page: the dataflow
-graph, utilisation, layers, simulated against predicted).  Each check in
-`report.json`'s `checks` is `passed`, `failed` or `skipped` with its reason;
-`csim_passed` is true or false only when the C simulation ran, else null.
-Bad input prints one line and exits 1; a failing C simulation exits 1 after the report.
+graph, utilisation, layers, simulated against predicted).  `report.json`'s
+`design` part is deterministic (the same model and options give the same
+bytes); its `run` part holds what differs between runs (times, absolute paths,
+versions).  Each check in `design.checks` is `passed`, `failed` or `skipped`
+with its reason; `csim_passed` is true or false only when the C simulation
+ran, else null.
+
+Outputs are a transaction: the steps write into a hidden staging folder beside
+`-o`, which becomes `-o` when the run finishes.  Bad input (or Ctrl-C) prints
+one line, exits 1 (130), and leaves nothing behind, unless `--keep` asks to
+keep the earlier steps' files.  A failing C simulation is a finished run: it
+exits 1 after the report, with `csim.log` beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -41,14 +50,15 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
-from xdsl.parser import Parser
-from xdsl.passes import PassPipeline
 
 from fpga_opt.dialects import make_context
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.errors import FpgaOptError, check_range
+from fpga_opt.dialects.files import check_output_dir, commit_now, staging_directory, write_atomically
+from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.progress import set_quiet
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.pipeline import parse_pipeline
+from fpga_opt.tools.run_facts import run_facts
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
@@ -80,6 +90,9 @@ each layer's weight placement and the folding together, under the board's resour
 LOWERING = "lower-dataflow-to-hls{board=$board}"
 
 DEFAULT_FRAMES = 20
+MAX_FRAMES = 10_000
+"""Upper bound of --frames: every frame is simulated twice and checked by csim; 10^4 is minutes."""
+MAX_JOBS = 256
 #: With --frames left out, the check runs DEFAULT_FRAMES frames, or as many as fit this many
 #: multiply-accumulates (at least one): a ResNet-50 (4 GMAC a frame) is checked on one frame
 #: instead of twenty, which would take the C simulation and fpga-sim minutes.
@@ -87,11 +100,11 @@ CHECK_MACS = 2_000_000_000
 
 
 def auto_frames(module: ModuleOp) -> int:
-    """Frames to check and simulate when --frames is not given (see CHECK_MACS)."""
+    """Frames to check and simulate when --frames is not given (see CHECK_MACS); within [1, MAX_FRAMES]."""
     from fpga_opt.backend.costs import macs_per_frame
 
     macs = macs_per_frame(module)
-    return max(1, min(DEFAULT_FRAMES, CHECK_MACS // max(macs, 1)))
+    return max(1, min(DEFAULT_FRAMES, MAX_FRAMES, CHECK_MACS // max(macs, 1)))
 
 
 def _say(text: str) -> None:
@@ -125,14 +138,9 @@ def pipeline_specs(specs: Sequence[str], board: str) -> tuple[list[str], list[st
 
 
 def _apply(ctx: Context, module: ModuleOp, spec: str) -> None:
-    from fpga_opt.dialects.errors import one_line
     from fpga_opt.passes import registry
 
-    try:
-        pipeline = PassPipeline.parse_spec(registry(), spec)
-    except Exception as error:  # a malformed --pipeline entry is the user's input
-        raise FpgaOptError(f"bad pass '{spec}': {one_line(error)}") from None
-    pipeline.apply(ctx, module)
+    parse_pipeline(spec, registry(), option="--pipeline").apply(ctx, module)
     module.verify()
 
 
@@ -148,8 +156,7 @@ def import_model(path: Path, out: Path, shapes: list[str]) -> tuple[ModuleOp, di
     if path.suffix == ".mlir":
         if shapes:
             raise FpgaOptError("--input-shape only applies to ONNX models")
-        module = Parser(make_context(), path.read_text(), str(path)).parse_module()
-        module.verify()
+        module = load_module(path)
         store = WeightStore.for_module(module, path.parent)
         weights = {name: np.asarray(store[name]) for name in store}
         return module, weights, path
@@ -229,6 +236,18 @@ def estimate_summary(module: ModuleOp) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fpga_opt.backend.target.boards import resolve_board
+
+    model = Path(args.model)
+    if not model.is_file():
+        raise FpgaOptError(f"{model}: {'is a directory, not a model' if model.is_dir() else 'no such file'}")
+    out = check_output_dir(args.output, "-o")
+    board = resolve_board(args.board)
+    if args.frames is not None:  # left out: auto_frames chooses, within the same bound
+        check_range("--frames", "the frame count", args.frames, 1, MAX_FRAMES)
+    check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
+    if args.jobs is not None:
+        check_range("--jobs", "the job count", args.jobs, 1, MAX_JOBS)
     if args.exit_data is not None:  # early exits: their own flow (tools/compile_exits.py)
         from fpga_opt.tools.compile_exits import Hooks
         from fpga_opt.tools.compile_exits import run as run_exits
@@ -237,20 +256,14 @@ def run(args: argparse.Namespace) -> int:
             raise FpgaOptError("--exit-data chooses its own passes; it does not take --pipeline")
         if args.frames is None:  # the exit flow picks real samples: DEFAULT_FRAMES of them
             args.frames = DEFAULT_FRAMES
-        return run_exits(args, Hooks(import_model, _module_text, _relocate_sidecar, _apply, _say))
-    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
-    from fpga_opt.backend.hls.emit import build_project
-    from fpga_opt.backend.sim import run_functional
-    from fpga_opt.backend.sim.boundary import random_inputs
-    from fpga_opt.backend.target.boards import resolve_board
-
-    model = Path(args.model)
-    out = Path(args.output)
-    board = resolve_board(args.board)
-    if args.frames is not None and args.frames < 1:
-        raise FpgaOptError(f"--frames must be >= 1, got {args.frames}")
-    if out.exists() and not out.is_dir():
-        raise FpgaOptError(f"{out}: exists and is not a directory")
+        # Its steps read back what they wrote: they write into the staging folder that becomes -o.
+        staged = argparse.Namespace(**{**vars(args), "output": str(staging_directory(out)), "final_output": str(out)})
+        try:
+            return run_exits(staged, Hooks(import_model, _module_text, _relocate_sidecar, _apply, _say))
+        except BaseException:
+            if args.keep:
+                commit_now()
+            raise
     specs = list(DEFAULT_PIPELINE) if args.pipeline is None else [s for s in _split_pipeline(args.pipeline) if s]
     if args.weights == "place" and args.pipeline is None:
         specs = _large_model_specs(args)
@@ -261,15 +274,46 @@ def run(args: argparse.Namespace) -> int:
     passes, skipped = pipeline_specs(specs, args.board)
     ctx = make_context()
     stem = model.stem
-    report: dict = {"model": str(model), "board": board.name, "part": board.part}
+    work = staging_directory(out)
+    try:
+        return _steps(args, model, out, work, board, passes, skipped, ctx, stem)
+    except BaseException:
+        if args.keep:
+            commit_now()
+        raise
+
+
+def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx: Context, stem: str) -> int:
+    """The six steps, writing into `work` (which becomes `out`); paths are shown as they will be in `out`."""
+    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
+    from fpga_opt.backend.hls.emit import build_project
+    from fpga_opt.backend.sim import run_functional
+    from fpga_opt.backend.sim.boundary import random_inputs
+
+    def shown(path: Path) -> Path:
+        return out / path.relative_to(work)
+
+    design: dict = {
+        "model": model.name,
+        "model_sha256": _sha256(model),
+        "board": board.name,
+        "part": board.part,
+        "pipeline": passes,
+        "frames": args.frames,
+        "seed": args.seed,
+    }
+    timings: dict[str, float] = {}
     total_steps = 6
 
     t0 = time.perf_counter()
-    module, weights, ir_path = import_model(model, out, args.input_shape)
+    module, weights, ir_path = import_model(model, work, args.input_shape)
     n_layers = len(list(next(op for op in module.body.block.ops if isinstance(op, func.FuncOp)).body.block.ops)) - 1
-    _say(f"[1/{total_steps}] import    {model} -> {ir_path} ({n_layers} ops)  {time.perf_counter() - t0:.1f} s")
-    if args.frames is None:  # the partitioned and early-exit paths read args.frames too
+    timings["import"] = time.perf_counter() - t0
+    shown_ir = shown(ir_path) if ir_path.is_relative_to(work) else ir_path
+    _say(f"[1/{total_steps}] import    {model} -> {shown_ir} ({n_layers} ops)  {timings['import']:.1f} s")
+    if args.frames is None:  # the partitioned path reads args.frames too
         args.frames = auto_frames(module)
+        design["frames"] = args.frames
     from fpga_opt.tools.compile_exits import unsplit_note
 
     if (note := unsplit_note(module, passes)) is not None:
@@ -301,18 +345,21 @@ def run(args: argparse.Namespace) -> int:
             passes, skipped = pipeline_specs(list(PARTITION_PIPELINE), args.board)
             for spec in passes:
                 _apply(ctx, module, spec)
-    opt_path = out / f"{stem}.opt.mlir"
+        design["pipeline"] = passes
+    opt_path = work / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
     write_atomically(opt_path, _module_text(module))
     note = f" (skipped, not in this build: {', '.join(skipped)})" if skipped else ""
+    timings["optimise"] = time.perf_counter() - t0
     _say(
-        f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {opt_path}{note}  {time.perf_counter() - t0:.1f} s"
+        f"[2/{total_steps}] optimise  {', '.join(passes) or '(no passes)'} -> {shown(opt_path)}{note}  "
+        f"{timings['optimise']:.1f} s"
     )
 
     from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
 
     if SCHEDULE_ATTR in module.attributes:  # one project per partition (tools/compile_partitions.py)
-        return _run_partitioned(args, module, imported, weights, out, board, total_steps, report)
+        return _run_partitioned(args, module, imported, weights, out, work, board, total_steps, design, timings, model)
     offchip = offchip_summary(module, board)
     t0 = time.perf_counter()
     frames = args.frames
@@ -329,42 +376,49 @@ def run(args: argparse.Namespace) -> int:
         if split
         else compare_outputs(expected, reference)
     )
-    report["simulate"] = agreement
+    design["simulate"] = agreement
     if not agreement["passed"]:
         culprit = first_inexact_pass(ctx, imported, passes, weights, inputs, reference)
-        raise FpgaOptError(f"fpga-sim: {culprit} (compare {ir_path} and {opt_path})")
+        raise FpgaOptError(f"fpga-sim: {culprit} (compare {shown_ir} and {shown(opt_path)}, kept with --keep)")
+    timings["simulate"] = time.perf_counter() - t0
     _say(
         f"[3/{total_steps}] simulate  fpga-sim on {frames} random input(s): optimised IR vs imported IR: "
-        f"{_agreement_text(agreement)}{' (each sample at the exit it took)' if split else ''}  {time.perf_counter() - t0:.1f} s"
+        f"{_agreement_text(agreement)}{' (each sample at the exit it took)' if split else ''}  "
+        f"{timings['simulate']:.1f} s"
     )
 
     t0 = time.perf_counter()
     optimised = module.clone()  # for report.html: lowering rewrites `module` in place
     _apply(ctx, module, LOWERING.replace("$board", _board_option(args.board)))
-    hls_path = out / f"{stem}.hls.mlir"
+    hls_path = work / f"{stem}.hls.mlir"
     write_atomically(hls_path, _module_text(module))
     from fpga_opt.backend.hls.emit import find_design
 
-    design = find_design(module)
+    hls_design = find_design(module)
+    timings["lower"] = time.perf_counter() - t0
     _say(
-        f"[4/{total_steps}] lower     lower-dataflow-to-hls -> {hls_path} ({len(design.kernels())} kernels, "
-        f"{len(design.streams())} streams, {len(design.weights())} weight tables)  {time.perf_counter() - t0:.1f} s"
+        f"[4/{total_steps}] lower     lower-dataflow-to-hls -> {shown(hls_path)} ({len(hls_design.kernels())} kernels, "
+        f"{len(hls_design.streams())} streams, {len(hls_design.weights())} weight tables)  {timings['lower']:.1f} s"
     )
 
     t0 = time.perf_counter()
     frames_in = [[b[i] for b in inputs] for i in range(frames)]
     frames_out = [[b[i] for b in expected] for i in range(frames)]
     project = build_project(module, weights, inputs=frames_in, expected=frames_out)
-    project_dir = out / "hls"
+    project_dir = work / "hls"
     project.write(project_dir)
+    timings["emit"] = time.perf_counter() - t0
     _say(
-        f"[5/{total_steps}] emit      {project_dir}/ (top.cpp, weights.cpp, tb.cpp, run_hls.tcl, Makefile)  {time.perf_counter() - t0:.1f} s"
+        f"[5/{total_steps}] emit      {shown(project_dir)}/ (top.cpp, weights.cpp, tb.cpp, run_hls.tcl, Makefile)  "
+        f"{timings['emit']:.1f} s"
     )
 
+    shown_verdict = verdict = reason = ""
     equivalence = {
         "name": "equivalence",
         "status": "passed",
-        "detail": f"fpga-sim on {frames} random input(s): optimised IR == imported IR, bit for bit",
+        "detail": f"fpga-sim on {frames} random input(s): optimised IR vs imported IR: "
+        f"{_agreement_text(design['simulate'])}",
     }
     passed: bool | None = None
     if args.no_csim:
@@ -376,26 +430,32 @@ def run(args: argparse.Namespace) -> int:
         verdict = f"skipped: {reason}"
     else:
         result = run_csim(project_dir, jobs=args.jobs, opt=args.opt)
-        verdict, passed, reason = result.verdict, result.passed, ""
-        report["csim_build_seconds"] = round(result.build_seconds, 2)
-        report["csim_run_seconds"] = round(result.run_seconds, 2)
-        verdict += f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
+        verdict, passed = result.verdict, result.passed
+        timings["csim_build"] = result.build_seconds
+        timings["csim_run"] = result.run_seconds
+        shown_verdict = f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
         if not passed:
-            write_atomically(out / "csim.log", result.output)
-    _say(f"[6/{total_steps}] csim      {verdict}")
+            write_atomically(work / "csim.log", result.output)
+    _say(f"[6/{total_steps}] csim      {verdict}{shown_verdict}")
 
     csim = {"name": "csim", "status": "skipped" if passed is None else ("passed" if passed else "failed")}
     csim.update({"reason": reason} if passed is None else {"detail": verdict})
     checks = [equivalence, csim]
-    estimate = estimate_summary(module)
-    report.update(
-        {"estimate": estimate, "checks": checks, "csim": verdict, "csim_passed": passed, "project": str(project_dir)}
+    design.update(
+        {
+            "estimate": estimate_summary(module),
+            "checks": checks,
+            "csim": verdict,
+            "csim_passed": passed,
+            "project": "hls",
+        }
     )
     if offchip is not None:
-        report["offchip"] = offchip
-    write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
-    _write_html(optimised, out / "report.html", model.name, checks)
-    _say(_report_text(report, board))
+        design["offchip"] = offchip
+    report = {"design": design, "run": run_facts(model, out, timings)}
+    write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    _write_html(optimised, work / "report.html", model.name, checks)
+    _say(_report_text(design, board, out / "hls"))
     if passed is False:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
@@ -410,23 +470,34 @@ def _write_html(module: ModuleOp, path: Path, title: str, checks: list[dict]) ->
     write_atomically(path, html_report(module, report_data(module), title=title, checks=checks))
 
 
-def _run_partitioned(args, module, imported, weights, out: Path, board, total_steps: int, report: dict) -> int:
+def _run_partitioned(args, module, imported, weights, out: Path, work: Path, board, total_steps: int, design: dict,
+                     timings: dict[str, float], model: Path) -> int:  # fmt: skip
     from fpga_opt.backend.target.boards import CLOCK_ATTR, number
     from fpga_opt.tools.compile_partitions import run_partitioned, schedule_summary, schedule_text
 
-    entries, passed = run_partitioned(args, module, imported, weights, out, board, _say, total_steps)
+    entries, passed = run_partitioned(args, module, imported, weights, work, board, _say, total_steps)
     clock = number(module.attributes.get(CLOCK_ATTR)) or board.clock_mhz
-    report.update(entries)
-    report["schedule"] = schedule_summary(module, clock)
-    write_atomically(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    design.update(entries)
+    design["project"] = "hls"
+    design["schedule"] = schedule_summary(module, clock)
+    report = {"design": design, "run": run_facts(model, out, timings)}
+    write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     lines = ["", "report", f"  board       {board.name} ({board.part}) at {clock:g} MHz"]
-    lines += schedule_text(report["schedule"])
-    lines += [f"  csim        {report['csim']}", f"  project     {report['project']}  (README.md: host run order)"]
+    lines += schedule_text(design["schedule"])
+    lines += [f"  csim        {design['csim']}", f"  project     {out / 'hls'}  (README.md: host run order)"]
     _say("\n".join(lines))
     if not passed:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _large_model_specs(args: argparse.Namespace) -> list[str]:
@@ -499,7 +570,7 @@ def _relocate_sidecar(module: ModuleOp, ir_path: Path, new_path: Path) -> None:
         )
 
 
-def _report_text(report: dict, board) -> str:
+def _report_text(report: dict, board, project: Path) -> str:
     est = report.get("estimate") or {}
     lines = ["", "report"]
     clock = est.get("clock_mhz", board.clock_mhz)
@@ -532,8 +603,8 @@ def _report_text(report: dict, board) -> str:
             + f"; DRAM {off['dram_bytes_per_frame'] / 1e6:.2f} MB/frame ({off['dram_gbps_needed']} GB/s)"
         )
     lines.append(f"  csim        {report['csim']}")
-    lines.append(f"  html        {Path(report['project']).parent / 'report.html'}")
-    lines.append(f"  project     {report['project']}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
+    lines.append(f"  html        {project.parent / 'report.html'}")
+    lines.append(f"  project     {project}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
     return "\n".join(lines)
 
 
@@ -551,10 +622,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--frames",
         type=int,
         default=None,
-        help=f"random test inputs for the check and csim (default {DEFAULT_FRAMES}, fewer for networks "
-        f"over {CHECK_MACS // DEFAULT_FRAMES:,} MACs a frame)",
+        help=f"random test inputs for the check and csim, 1-{MAX_FRAMES} (default {DEFAULT_FRAMES}, fewer "
+        f"for networks over {CHECK_MACS // DEFAULT_FRAMES:,} MACs a frame)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs, 0 to 2^63-1")
     parser.add_argument(
         "--pipeline",
         default=None,
@@ -574,6 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="large-model path: let place-weights generate weights on chip from their OVSF form (unzipFPGA)",
     )
     parser.add_argument("--no-csim", action="store_true", help="emit the project but do not build or run it")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="when a step fails, keep the files the earlier steps wrote (default: a failing run leaves nothing)",
+    )
     parser.add_argument("--jobs", type=int, default=None, help="parallel compiler jobs for csim (default: CPUs)")
     parser.add_argument("--opt", default="-O1", help="g++ optimisation flag for csim (default -O1)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr")
@@ -586,13 +662,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-compile"):
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        set_quiet(args.quiet)
-        code = run(args)
-    if code:
-        raise SystemExit(code)
+@tool_main("fpga-compile")
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -22,17 +22,14 @@ import json
 import os
 import shlex
 import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import write_atomically
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.dialects.files import check_output_file, scratch_directory, write_atomically
+from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import render
 
 DEFAULT_BUDGET = 60
@@ -274,17 +271,16 @@ def run(args: argparse.Namespace) -> int:
         raise FpgaOptError(f"--accuracy-target must be in [0, 1], got {args.accuracy_target}")
     if args.eval_samples < 1:
         raise FpgaOptError(f"--eval-samples must be >= 1, got {args.eval_samples}")
-    out = Path(args.output)
+    out = check_output_file(args.output)
     if out.suffix != ".json":
         raise FpgaOptError(f"-o {out}: the front is written as JSON; give a .json path")
     if args.plots:
         from fpga_opt.tools.explore.plots import require_matplotlib
 
         require_matplotlib()
-    out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fpga-explore-") as workdir:
-        source, evaluator, space, objectives, accuracy_kind, n_samples = prepare(args, workdir)
+    with scratch_directory("fpga-explore-") as workdir:
+        source, evaluator, space, objectives, accuracy_kind, n_samples = prepare(args, str(workdir))
         population = args.population or max(4, min(16, args.budget // 4))
         engine = make_engine(evaluator, args.workers, args.cluster)
         try:
@@ -292,8 +288,10 @@ def run(args: argparse.Namespace) -> int:
                 archive = random_search(space, objectives, engine, args.budget, args.seed, population, args.quiet)
             else:
                 archive = nsga2(space, objectives, engine, args.budget, args.seed, population, args.quiet)
-        finally:
-            engine.close()
+        except BaseException:
+            engine.close(abort=True)  # an error or Ctrl-C/SIGTERM: stop the workers, do not wait for them
+            raise
+        engine.close()
         written = write_front(args, source, archive, objectives, accuracy_kind, n_samples, space)
     seconds = time.perf_counter() - start
     document = written["document"]
@@ -366,12 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-explore"):
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        code = run(args)
-    if code:
-        raise SystemExit(code)
+@tool_main("fpga-explore")
+def main(argv: list[str]) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

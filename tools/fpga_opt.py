@@ -20,18 +20,18 @@ from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
-from xdsl.passes import ModulePass, PassPipeline
+from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from fpga_opt.dialects.errors import FpgaOptError, one_line
-from fpga_opt.dialects.files import write_atomically
-from fpga_opt.dialects.parsing import LocatingParser, verify_with_location
+from fpga_opt.dialects.files import check_output_file, write_atomically
+from fpga_opt.dialects.parsing import LocatingParser, decode_ir, verify_with_location
 from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.passes import describe_options, load_pass, pass_names, summary
-from fpga_opt.tools.diagnostics import exit_on_user_error
-from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline
+from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.pipeline import mlir_to_xdsl_pipeline, parse_pipeline
 
 # The xDSL driver options `--help` shows; `--help-all` shows every one (targets, printing, debugging).
 SHOWN_XDSL_OPTIONS = frozenset(
@@ -53,6 +53,7 @@ class FpgaOptMain(xDSLOptMain):
         super().__init__(description="fpga-opt: the dataflow-dialect optimizer", args=args)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.prog = "fpga-opt"
         super().register_all_arguments(arg_parser)
         self._focus_help(arg_parser)
         arg_parser.add_argument(
@@ -110,8 +111,9 @@ class FpgaOptMain(xDSLOptMain):
         super().register_all_frontends()
 
         def parse_mlir(io: IO[bytes]) -> ModuleOp:
+            text = decode_ir(io.read(), self.get_input_name())
             parser = LocatingParser(
-                self.ctx, io.read(), self.get_input_name(), line_offset=getattr(self, "_chunk_offset", 0)
+                self.ctx, text, self.get_input_name(), line_offset=getattr(self, "_chunk_offset", 0)
             )
             module = parser.parse_module(not self.args.no_implicit_module)
             self._locations = parser.op_locations
@@ -130,12 +132,18 @@ class FpgaOptMain(xDSLOptMain):
             if spec:
                 raise FpgaOptError("give either --pass-pipeline or -p/--passes, not both")
             spec = mlir_to_xdsl_pipeline(self.args.pass_pipeline)
-        try:
-            self.pipeline = PassPipeline.parse_spec(self.available_passes, spec, self._between_passes)
-        except ParseError as error:
-            raise FpgaOptError(f"bad pass pipeline '{spec}': {error.msg}") from None
-        except (ValueError, TypeError) as error:
-            raise FpgaOptError(f"bad pass pipeline '{spec}': {one_line(error)}") from None
+        option = "--pass-pipeline" if self.args.pass_pipeline is not None else "-p"
+        self.pipeline = parse_pipeline(spec, self.available_passes, self._between_passes, option)
+        self._check_arguments()
+
+    def _check_arguments(self) -> None:
+        """What argparse cannot see: outputs that cannot be written, options that do not apply."""
+        if self.args.output_file is not None:
+            check_output_file(self.args.output_file, "-o")
+        name = self.args.input_file or ""
+        is_onnx = name.endswith(".onnx") or self.args.frontend == "onnx"
+        if self.args.input_shape and not is_onnx:
+            raise FpgaOptError("--input-shape only applies to an ONNX input (a .onnx file)")
 
     def _between_passes(self, previous: ModulePass | None, module: ModuleOp, following: ModulePass | None) -> None:
         if previous is None:
@@ -210,13 +218,12 @@ def list_passes() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-opt"):
-        args = list(sys.argv[1:] if argv is None else argv)
-        if "--list-passes" in args:
-            sys.stdout.write(list_passes())
-            return
-        FpgaOptMain(args=args).run()
+@tool_main("fpga-opt")
+def main(argv: list[str]) -> None:
+    if "--list-passes" in argv:
+        sys.stdout.write(list_passes())
+        return
+    FpgaOptMain(args=argv).run()
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from fpga_opt.dialects.files import write_atomically
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import render
 
 TOOL = "fpga-profile-exits"
@@ -253,18 +253,10 @@ def choose(profiles: Sequence[Profile], rule: tuple[str, float | list[float]], f
 
 def load_data(path: Path, inputs_key: str | None, labels_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
     from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.dialects.files import load_arrays
 
-    if not path.exists():
-        raise FpgaOptError(f"{path}: no such file")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise FpgaOptError(f"{path}: cannot read a numpy .npz ({str(error).splitlines()[0]})") from None
-    if isinstance(data, np.ndarray):
-        arrays = {"x": data}
-    else:
-        with data:
-            arrays = {k: data[k] for k in data.files}
+    data = load_arrays(path, "")
+    arrays = {"x": data} if isinstance(data, np.ndarray) else data
     if labels_key is not None and labels_key not in arrays:
         raise FpgaOptError(f"{path}: no array '{labels_key}' for the labels (arrays: {', '.join(sorted(arrays))})")
     if inputs_key is None:
@@ -433,9 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error(TOOL):
-        run(build_parser().parse_args(argv))
+@tool_main(TOOL)
+def main(argv: list[str]) -> None:
+    run(build_parser().parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -443,7 +435,12 @@ def run(args: argparse.Namespace) -> None:
 
     from fpga_opt.backend.sim import load_module
     from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.dialects.files import check_output_file
 
+    if args.write_ir is not None:
+        check_output_file(args.write_ir, "--write-ir")
+    if args.json is not None and args.json != "-":
+        check_output_file(args.json, "--json")
     model_path = Path(args.model)
     if model_path.suffix.lower() == ".onnx":
         raise FpgaOptError(

@@ -24,26 +24,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
-from xdsl.parser import Parser
 
 from fpga_opt.backend.costs import design_ops, layer_name
 from fpga_opt.backend.costs.exit_rates import MISSING_RATES_HINT
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
-from fpga_opt.dialects import make_context
 from fpga_opt.dialects.dataflow import DataflowOp
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import write_atomically
+from fpga_opt.dialects.errors import FpgaOptError, check_range
+from fpga_opt.dialects.files import check_output_file, write_atomically
+from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_value
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
 from fpga_opt.tools.design_input import is_onnx, load_design
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import RULE, render
 
 RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
@@ -53,13 +52,7 @@ def load(path: str) -> ModuleOp:
     """Parse and verify an IR file (`-`: standard input), or import an ONNX model."""
     if is_onnx(path):
         return load_design(path)[0]
-    if path == "-":
-        text, name = sys.stdin.read(), "<stdin>"
-    else:
-        text, name = Path(path).read_text(), path
-    module = Parser(make_context(), text, name).parse_module()
-    module.verify()
-    return module
+    return load_module(path)
 
 
 def _annotated(module: ModuleOp) -> bool:
@@ -234,55 +227,60 @@ def plot(data: dict[str, Any], path: str) -> None:
     ax2.set_ylabel("% of board")
     ax2.set_title("utilisation")
     fig.tight_layout()
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp.png")
+    image = BytesIO()
     try:
-        fig.savefig(tmp, dpi=120)
-        write_atomically(path, tmp.read_bytes())
+        fig.savefig(image, format="png", dpi=120)
     finally:
-        tmp.unlink(missing_ok=True)
         plt.close(fig)
+    write_atomically(path, image.getvalue())
 
 
 def write_html(module: ModuleOp, data: dict[str, Any], path: str, source: str, sim_frames: int) -> None:
     """The HTML report of `module` (see tools/report), written atomically."""
     from fpga_opt.tools.report.build import html_report
 
-    if sim_frames < 0:
-        raise FpgaOptError(f"--sim-frames must be >= 0, got {sim_frames}")
     title = "standard input" if source == "-" else Path(source).name
     write_atomically(path, html_report(module, data, title=title, sim_frames=sim_frames))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-report"):
-        parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
-        parser.add_argument(
-            "input", help="IR file (annotated by estimate-resources, or not; '-' for stdin), or an ONNX model"
-        )
-        parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-        parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
-        parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with the graph")
-        parser.add_argument(
-            "--sim-frames", type=int, default=8, help="frames fpga-sim runs for --html (default 8; 0: no simulation)"
-        )
-        parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar (--html's simulation)")
-        parser.add_argument("--board", default="", help="estimate for this board (default: as annotated, else kv260)")
-        parser.add_argument(
-            "--clock-mhz", type=float, default=0.0, help="estimate at this clock (default: as annotated)"
-        )
-        args = parser.parse_args(argv)
-        set_quiet(args.quiet)
-        if args.plot:
-            _require_matplotlib()  # fail before doing any work
-        module = load(args.input)
-        data = report_data(module, args.board, args.clock_mhz)
-        sys.stdout.write(format_table(data))
-        if args.json:
-            write_atomically(args.json, json.dumps(data, indent=2) + "\n")
-        if args.plot:
-            plot(data, args.plot)
-        if args.html:
-            write_html(module, data, args.html, args.input, args.sim_frames)
+@tool_main("fpga-report")
+def main(argv: list[str]) -> None:
+    from fpga_opt.tools.fpga_sim import MAX_FRAMES
+
+    parser = argparse.ArgumentParser(prog="fpga-report", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "input", help="IR file (annotated by estimate-resources, or not; '-' for stdin), or an ONNX model"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    parser.add_argument("--plot", metavar="FILE", help="also draw a PNG (needs matplotlib)")
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with the graph")
+    parser.add_argument(
+        "--sim-frames", type=int, default=8, help="frames fpga-sim runs for --html (default 8; 0: no simulation)"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar (--html's simulation)")
+    parser.add_argument("--board", default="", help="estimate for this board (default: as annotated, else kv260)")
+    parser.add_argument("--clock-mhz", type=float, default=0.0, help="estimate at this clock (default: as annotated)")
+    args = parser.parse_args(argv)
+    set_quiet(args.quiet)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    if args.html is not None:
+        check_output_file(args.html, "--html")
+    check_range("--sim-frames", "the simulated frame count", args.sim_frames, 0, MAX_FRAMES, "as fpga-sim --frames")
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot")
+        _require_matplotlib()  # fail before doing any work
+    if args.clock_mhz != 0:
+        check_range("--clock-mhz", "the clock", args.clock_mhz, 1, 2000, "MHz, or 0 for the annotated clock")
+    module = load(args.input)
+    data = report_data(module, args.board, args.clock_mhz)
+    sys.stdout.write(format_table(data))
+    if args.json is not None:
+        write_atomically(args.json, json.dumps(data, indent=2) + "\n")
+    if args.plot is not None:
+        plot(data, args.plot)
+    if args.html is not None:
+        write_html(module, data, args.html, args.input, args.sim_frames)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ the port name from `dataflow.input_names`, else `input0`, `input1`, ...,
 else `input` or the only array for a one-input design), in NCHW or HWC (see
 docs/simulator.md).  `--output` writes an `.npz` with one array per result
 (keyed by `dataflow.output_names`, else `output` / `output0`, ...), batch
-first, in NCHW unless `--output-layout hwc`.  A deadlock prints one line and exits 1
-(the `--report-json` report, which describes it, is still written).
+first, in NCHW unless `--output-layout hwc`.  A deadlock prints one line and exits 1;
+the table on stdout describes it, and no file is written (a failing run leaves
+nothing behind).  `--frames` is at most `MAX_FRAMES`.
 """
 
 from __future__ import annotations
@@ -22,28 +23,22 @@ import argparse
 import io
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fpga_opt.dialects.files import write_atomically
 from fpga_opt.dialects.progress import set_quiet
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import render
 
-
-class _Parser(argparse.ArgumentParser):
-    """argparse whose errors are one line (usage is in --help), like every other user error."""
-
-    def error(self, message: str):
-        from fpga_opt.dialects.errors import FpgaOptError
-
-        raise FpgaOptError(message)
+MAX_FRAMES = 10_000
+"""Upper bound of --frames: the timing settles within a few frames, and each costs simulation time
+(0.1-0.2 s for ResNet-20, docs/simulator.md), so more would only look like a hang."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = argparse.ArgumentParser(
         prog="fpga-sim",
         description="Simulate a dataflow design: bit-exact outputs, cycles per frame, latency, stalls.",
     )
@@ -54,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-n",
         type=int,
         default=None,
-        help="frames to stream (default: the batch size, at least 8); inputs repeat cyclically",
+        help=f"frames to stream, 1-{MAX_FRAMES} (default: the batch size, at least 8); inputs repeat cyclically",
     )
     p.add_argument(
         "--clock-mhz",
@@ -194,11 +189,11 @@ def output_key(net, i: int) -> str:
     return f"output{i}" if len(net.outputs) > 1 else "output"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-sim"):
-        args = build_parser().parse_args(argv)
-        set_quiet(args.quiet)
-        run(args)
+@tool_main("fpga-sim")
+def main(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
+    run(args)
 
 
 def _run_schedule(args: argparse.Namespace, module, model_path: Path) -> None:
@@ -220,13 +215,20 @@ def run(args: argparse.Namespace) -> None:
     from fpga_opt.backend.sim import simulate
     from fpga_opt.backend.sim.boundary import load_inputs, to_layout
     from fpga_opt.backend.sim.graph import elaborate
-    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.dialects.errors import FpgaOptError, check_range
+    from fpga_opt.dialects.files import check_output_file
     from fpga_opt.tools.design_input import load_design
 
-    if args.frames is not None and args.frames < 1:
-        raise FpgaOptError(f"--frames must be at least 1, got {args.frames}")
-    if args.output and not args.input:
-        raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
+    if args.frames is not None:
+        check_range("--frames", "the frame count", args.frames, 1, MAX_FRAMES)
+    if args.clock_mhz is not None:
+        check_range("--clock-mhz", "the clock", args.clock_mhz, 1, 2000, "MHz, as board files")
+    if args.output is not None:
+        check_output_file(args.output, "--output")
+        if not args.input:
+            raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
+    if args.report_json is not None:
+        check_output_file(args.report_json, "--report-json")
     model_path = Path(args.model)
     module, weights = load_design(model_path)
     from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
@@ -235,7 +237,7 @@ def run(args: argparse.Namespace) -> None:
         _run_schedule(args, module, model_path)
         return
     net = elaborate(module, args.func, source=str(model_path))
-    inputs = load_inputs(args.input) if args.input else None
+    inputs = load_inputs(args.input) if args.input is not None else None
     if isinstance(inputs, dict) and not inputs:
         raise FpgaOptError(f"{args.input}: the .npz holds no arrays")
     result = simulate(
@@ -262,9 +264,9 @@ def run(args: argparse.Namespace) -> None:
             "samples, or record the rates with fpga-profile-exits --write-ir",
         )
 
-    if args.report_json:
+    if args.report_json is not None:
         report = {"model": str(model_path), "func": net.func.sym_name.data, **timing.as_dict()}
-        write_atomically(args.report_json, json.dumps(report, indent=2) + "\n")
+        write_atomically(args.report_json, json.dumps(report, indent=2) + "\n")  # committed on success only
     if not args.quiet:
         sys.stdout.write(format_report(timing, str(model_path), net.func.sym_name.data))
         if timing.exits is not None:

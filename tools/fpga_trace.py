@@ -25,19 +25,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import write_atomically
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.dialects.errors import FpgaOptError, check_range
+from fpga_opt.dialects.files import check_output_file, write_atomically
+from fpga_opt.tools.diagnostics import tool_main
 
 MIN_EQUAL = 0.999
 MAX_LSB = 1.0
 FLOAT_MAX_REL = 1e-5
 MIN_TOP1 = 0.995
+MAX_SAMPLES = 10_000
+"""Upper bound of --samples: each runs through onnxruntime and the interpreter, layer by layer."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,12 +207,14 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-trace"):
-        args = build_parser().parse_args(argv)
-        code = run(args)
-    if code:
-        raise SystemExit(code)
+@tool_main("fpga-trace")
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    check_range("--samples", "the sample count", args.samples, 1, MAX_SAMPLES)
+    check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -20,23 +20,25 @@ vectors are written).
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from xdsl.dialects import func
-from xdsl.parser import Parser
 
 from fpga_opt.dialects import make_context
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.tools.diagnostics import exit_on_user_error
+from fpga_opt.dialects.files import check_output_dir, check_output_file
+from fpga_opt.dialects.parsing import load_module
+from fpga_opt.tools.diagnostics import tool_main
 
 
 def import_onnx_action(args: argparse.Namespace) -> None:
-    from fpga_opt.frontend.onnx_import import import_onnx, parse_input_shapes, write_import
+    from fpga_opt.frontend.onnx_import import import_onnx, parse_input_shapes, sidecar_for, write_import
 
     if args.output is None:
         raise FpgaOptError("--import-onnx needs -o OUT.mlir (the weights sidecar is written beside it)")
+    check_output_file(args.output, "-o")
+    check_output_file(sidecar_for(args.output), "-o (its weights sidecar)")
     imported = import_onnx(args.import_onnx, parse_input_shapes(args.input_shape), record_tensors=args.onnx_tensors)
     write_import(imported, args.output)
 
@@ -58,10 +60,10 @@ def emit_hls_file(
 
     if out_dir is None:
         raise FpgaOptError("--emit-hls needs -o OUT_DIR (the project folder)")
+    check_output_dir(out_dir, "-o")
     ir_path = Path(ir_path)
     ctx = make_context()
-    module = Parser(ctx, ir_path.read_text(), str(ir_path)).parse_module()
-    module.verify()
+    module = load_module(ir_path)
     store = WeightStore.for_module(module, ir_path.parent)
     inputs = expected = None
     if any(isinstance(op, func.FuncOp) for op in module.body.block.ops):
@@ -114,16 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    with exit_on_user_error("fpga-translate"):
-        parser = build_parser()
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-        if args.input_shape and args.import_onnx is None:
-            raise FpgaOptError("--input-shape only applies to --import-onnx")
-        for dest, action in ACTIONS.items():
-            if getattr(args, dest, None) is not None:
-                action(args)
-                return
+@tool_main("fpga-translate")
+def main(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    if args.input_shape and args.import_onnx is None:
+        raise FpgaOptError("--input-shape only applies to --import-onnx")
+    for dest, action in ACTIONS.items():
+        if getattr(args, dest, None) is not None:
+            action(args)
+            return
 
 
 if __name__ == "__main__":

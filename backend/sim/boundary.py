@@ -36,6 +36,7 @@ from fpga_opt.backend.sim.dtypes import numpy_dtype
 from fpga_opt.backend.sim.graph import INPUT_SCALES_ATTR, OUTPUT_SCALES_ATTR, Network, elaborate
 from fpga_opt.dialects.dataflow import StreamType, int_range
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.files import load_arrays
 
 LAYOUTS = ("auto", "nchw", "hwc")
 
@@ -167,17 +168,22 @@ def select_arrays(
 
 def load_inputs(path: str | Path) -> dict[str, np.ndarray] | np.ndarray:
     """An `.npy` array or the arrays of an `.npz`; errors are one line."""
-    path = Path(path)
-    if not path.exists():
-        raise FpgaOptError(f"{path}: no such input file")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise FpgaOptError(f"{path}: cannot read a numpy array ({str(error).splitlines()[0]})") from None
-    if isinstance(data, np.ndarray):
-        return data
-    with data:
-        return {k: data[k] for k in data.files}
+    return load_arrays(path, "input")
+
+
+MAX_BATCH_ELEMENTS = 2**28
+"""Most elements of one generated input batch (frames x H x W x C): 2 GiB as float64, so that a
+large --frames is a clear error instead of a MemoryError or minutes of swapping."""
+
+
+def check_batch(frames: int, stream: StreamType, what: str = "--frames") -> None:
+    """A one-line error if `frames` frames of `stream` exceed MAX_BATCH_ELEMENTS."""
+    elements = frames * stream.numel
+    if elements > MAX_BATCH_ELEMENTS:
+        raise FpgaOptError(
+            f"{what}: {frames} frames of {_dims(stream)} are {elements:,} elements, more than the "
+            f"{MAX_BATCH_ELEMENTS:,} one batch may hold; use fewer frames"
+        )
 
 
 def dequantise(outputs: list[np.ndarray], net: Network) -> list[np.ndarray]:
@@ -206,6 +212,8 @@ def to_layout(batch: np.ndarray, layout: str) -> np.ndarray:
 def random_inputs(module: ModuleOp, frames: int, seed: int) -> list[np.ndarray]:
     """`frames` normal(0, 1) images per input, quantised with the input scale: (B, H, W, C) batches."""
     net = elaborate(module)
+    for t in net.input_types:
+        check_batch(frames, t)
     rng = np.random.default_rng(seed)
     floats = [rng.standard_normal((frames, *t.dims)).astype(np.float32) for t in net.input_types]
     try:

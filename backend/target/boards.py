@@ -279,6 +279,22 @@ def resolve_board(spec: str) -> Board:
 _STR_KEYS = ("name", "part", "family")
 _INT_KEYS = ("dsp", "bram18", "uram", "lut", "ff")
 _FLOAT_KEYS = ("clock_mhz", "bandwidth_gbps")
+
+# The board-file schema's sane ranges, with units.  They are generous: about ten times the largest
+# built-in board (U250: 12,288 DSP, 5,376 BRAM18, 1,280 URAM, 1.73 M LUT, 3.46 M FF, 77 GB/s) and
+# the clocks HLS designs run at; they catch unit mistakes (Hz for MHz, bits for GB/s) and typos,
+# not real devices.  docs/reliability.md lists them.
+BOARD_RANGES: Mapping[str, tuple[float, float, str]] = MappingProxyType(
+    {
+        "dsp": (0, 200_000, "DSP slices"),
+        "bram18": (0, 100_000, "18 Kb block RAMs"),
+        "uram": (0, 20_000, "288 Kb UltraRAMs"),
+        "lut": (1, 20_000_000, "6-input LUTs"),
+        "ff": (1, 40_000_000, "flip-flops"),
+        "clock_mhz": (1.0, 2000.0, "MHz"),
+        "bandwidth_gbps": (0.01, 10_000.0, "GB/s"),
+    }
+)
 _OPTIONAL_KEYS = ("base", "dsp_type")
 #: Optional figures for designs larger than the chip (backend/target/offchip.py); 0 means the part's default.
 _OFFCHIP_KEYS = {"bitstream_bits": int, "config_gbps": float, "dram_efficiency": float}
@@ -288,8 +304,8 @@ _ALL_KEYS = _STR_KEYS + _INT_KEYS + _FLOAT_KEYS + _OPTIONAL_KEYS + tuple(_OFFCHI
 def load_board_file(path: str | Path) -> Board:
     """Read a board from a TOML file; every problem is an `FpgaOptError` naming file and key.
 
-    Keys: name, part, family (strings); dsp, bram18, uram, lut, ff (integers >= 0);
-    clock_mhz, bandwidth_gbps (numbers > 0).  Optional: `base = "<built-in board>"`
+    Keys: name, part, family (strings); dsp, bram18, uram, lut, ff (integers);
+    clock_mhz, bandwidth_gbps (numbers); each number within `BOARD_RANGES`.  Optional: `base = "<built-in board>"`
     to start from a built-in board and override only the keys given, and
     `dsp_type` ("DSP48E1"/"DSP48E2") to override what the family implies.
     """
@@ -332,16 +348,14 @@ def load_board_file(path: str | Path) -> Board:
             value = data[key]
             if isinstance(value, bool) or not isinstance(value, int):
                 raise FpgaOptError(f"{where}: key '{key}': expected an integer, got {_describe(value)}")
-            if value < 0:
-                raise FpgaOptError(f"{where}: key '{key}': must not be negative, got {value}")
+            _check_board_range(where, key, value)
             values[key] = value
     for key in _FLOAT_KEYS:
         if key in data:
             value = data[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise FpgaOptError(f"{where}: key '{key}': expected a number, got {_describe(value)}")
-            if not math.isfinite(value) or value <= 0:
-                raise FpgaOptError(f"{where}: key '{key}': must be a positive number, got {value}")
+            _check_board_range(where, key, value)
             values[key] = float(value)
 
     for key, kind in _OFFCHIP_KEYS.items():
@@ -375,10 +389,17 @@ def load_board_file(path: str | Path) -> Board:
     return Board(**{f.name: values[f.name] for f in fields(Board)})
 
 
+def _check_board_range(where: str, key: str, value: float) -> None:
+    low, high, unit = BOARD_RANGES[key]
+    if not (math.isfinite(value) and low <= value <= high):
+        raise FpgaOptError(f"{where}: key '{key}' = {value:g} is outside the sane range {low:,g} to {high:,g} ({unit})")
+
+
 def with_clock(board: Board, clock_mhz: float) -> Board:
-    """The same board targeted at another clock (e.g. from a pass option)."""
-    if not clock_mhz > 0:
-        raise ValueError(f"clock must be positive, got {clock_mhz}")
+    """The same board targeted at another clock (e.g. from a pass option), within the schema's range."""
+    low, high, unit = BOARD_RANGES["clock_mhz"]
+    if not (math.isfinite(clock_mhz) and low <= clock_mhz <= high):
+        raise FpgaOptError(f"clock-mhz = {clock_mhz:g} is outside the sane range {low:,g} to {high:,g} ({unit})")
     return replace(board, clock_mhz=float(clock_mhz))
 
 
@@ -445,7 +466,10 @@ def resolve_target(module: ModuleOp, board: str, board_file: str, clock_mhz: flo
         if clock is not None and clock > 0:
             clock_mhz = clock
     if clock_mhz > 0:
-        resolved = with_clock(resolved, clock_mhz)
+        try:
+            resolved = with_clock(resolved, clock_mhz)
+        except FpgaOptError as error:
+            raise FpgaOptError(f"{what}: {error}") from None
     return resolved, spec
 
 

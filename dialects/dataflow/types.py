@@ -102,6 +102,7 @@ class StreamType(ShapedParameters, ParametrizedAttribute, TypeAttribute):
             raise VerifyException(
                 f"!dataflow.stream element type must be an integer or float type, got {self.element_type}"
             )
+        check_int_width(self.element_type, "!dataflow.stream element type")
 
 
 def element_bitwidth(t: Attribute) -> int:
@@ -113,10 +114,21 @@ def element_bitwidth(t: Attribute) -> int:
     raise ValueError(f"not a numeric type: {t}")
 
 
+MAX_INT_WIDTH = 64
+"""Widest integer element: fpga-sim and the cost models compute in 64-bit integers."""
+
+
+def check_int_width(t: Attribute, what: str) -> None:
+    """A VerifyException for an integer type wider than MAX_INT_WIDTH (or 0 bits)."""
+    if isinstance(t, IntegerType) and not 1 <= t.width.data <= MAX_INT_WIDTH:
+        raise VerifyException(f"{what} {t} is not supported: integers are 1 to {MAX_INT_WIDTH} bits wide")
+
+
 def int_range(t: IntegerType) -> tuple[int, int]:
     """The value range of a signless/signed (two's complement) or unsigned integer type."""
     from xdsl.dialects.builtin import Signedness
 
+    check_int_width(t, "integer type")
     w = t.width.data
     if t.signedness.data == Signedness.UNSIGNED:
         return 0, 2**w - 1

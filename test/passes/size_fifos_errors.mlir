@@ -1,7 +1,7 @@
 // size-fifos refuses bad options, a design it cannot make fast within max-depth, and a design whose
 // sized FIFOs do not fit the board, each with one line.
 // RUN: not fpga-opt %s -p 'size-fifos{frames=0}' 2>&1 | filecheck %s --check-prefix=FRAMES
-// FRAMES: fpga-opt: error: size-fifos: frames must be >= 1, got 0
+// FRAMES: fpga-opt: error: size-fifos: frames must be in [1, 1000], got 0 (each round simulates this many frames)
 // FRAMES-NOT: Traceback
 //
 // RUN: not fpga-opt %s -p 'size-fifos{resolution=pixel}' 2>&1 | filecheck %s --check-prefix=RES

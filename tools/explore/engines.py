@@ -22,8 +22,10 @@ The evaluator is sent to each worker once (pool initialiser; Dask `scatter(broad
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 from fpga_opt.dialects.errors import FpgaOptError
 
@@ -35,6 +37,25 @@ _WORKER_EVALUATOR = None
 def _init_worker(evaluator) -> None:
     global _WORKER_EVALUATOR
     _WORKER_EVALUATOR = evaluator
+    # A forked worker inherits the tool's handlers, which raise to unwind the *tool*: here Ctrl-C is
+    # the parent's to handle (it stops the pool), and SIGTERM ends the worker at once.  The signals
+    # were blocked across the fork (`_signals_held`); one that came meanwhile is delivered now.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _signals_held():
+    """Hold SIGINT/SIGTERM while the pool forks workers, so none lands between a fork and `_init_worker`."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _run_in_worker(settings: dict) -> dict:
@@ -61,7 +82,7 @@ class SerialEngine:
                 done(i, results[-1])
         return results
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
 
@@ -77,7 +98,8 @@ class PoolEngine:
         )
 
     def map(self, batch: Sequence[dict], done: Done | None = None) -> list[dict]:
-        futures = {self.pool.submit(_run_in_worker, s): i for i, s in enumerate(batch)}
+        with _signals_held():  # submitting forks the workers
+            futures = {self.pool.submit(_run_in_worker, s): i for i, s in enumerate(batch)}
         results: list[dict | None] = [None] * len(batch)
         for future in as_completed(futures):
             i = futures[future]
@@ -86,8 +108,19 @@ class PoolEngine:
                 done(i, results[i])  # type: ignore[arg-type]
         return results  # type: ignore[return-value]
 
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
+    def close(self, abort: bool = False) -> None:
+        """Wait for the workers; on `abort` (an error or a signal) stop them instead of waiting."""
+        if abort:
+            workers = list((getattr(self.pool, "_processes", None) or {}).values())
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+        # Waiting (also on abort, now quick): shutdown(wait=False) races the interpreter's exit hook,
+        # which then writes to the pool's closed wake-up pipe (an OSError traceback after our line).
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskEngine:
@@ -129,7 +162,7 @@ class DaskEngine:
                 done(i, results[i])  # type: ignore[arg-type]
         return results  # type: ignore[return-value]
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()

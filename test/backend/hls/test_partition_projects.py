@@ -55,7 +55,7 @@ def test_fpga_compile_partition_path_passes_csim_for_every_partition(tmp_path):
         [*cmd, "--weights", "partition", "-o", str(out), "--frames", "2"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text())["design"]
     assert report["csim_passed"] and report["csim"].count("PASS") == 3
     schedule = report["schedule"]
     assert schedule["partitions"] == 3 and schedule["batch"] > 1 and schedule["fps"] > 0

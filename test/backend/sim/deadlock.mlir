@@ -14,10 +14,12 @@
 // The fix to try, naming the full FIFO:
 // SHALLOW-SAME: try: size the FIFOs (fpga-opt -p minimize-residual-buffers,size-fifos), or put a dataflow.buffer holding the whole tensor on the faster branch into the join (full: 'fork -> skip -> add' (16/16 elements)); fpga-sim --fifo-depth unbounded shows the design's own rate{{$}}
 
-// The report JSON still describes the deadlock.
+// A run that deadlocks writes no report (docs/reliability.md: a failed run leaves no files); the error
+// line above is the report.
+// RUN: rm -f %t.json
 // RUN: not fpga-sim %s --func shallow -q --report-json %t.json
-// RUN: %python -c "import json; d = json.load(open('%t.json')); print(d['cycles_per_frame'], d['deadlock']['full_fifos'])" | filecheck %s --check-prefix=JSON
-// JSON: None ["'fork -> skip -> add' (16/16)"]
+// RUN: %python -c "import os; print('report written:', os.path.exists('%t.json'))" | filecheck %s --check-prefix=JSON
+// JSON: report written: False
 
 // RUN: fpga-sim %s --func deep --frames 4 | filecheck %s --check-prefix=DEEP
 // DEEP: fpga-sim: {{.*}}deadlock.mlir @deep: 4 frame(s) at 200 MHz

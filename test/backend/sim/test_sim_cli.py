@@ -194,7 +194,7 @@ def test_cli_timing_only_without_input(model, capsys):
     "args, message",
     [
         (["--input", "missing.npy"], "missing.npy: no such input file"),
-        (["--frames", "0"], "--frames must be at least 1"),
+        (["--frames", "0"], "--frames: the frame count must be in [1, 10000], got 0"),
         (["--output", "y.npz"], "--output needs --input"),
         (["--fifo-depth", "zero"], "expected a positive integer or 'unbounded'"),
     ],

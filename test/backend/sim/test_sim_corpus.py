@@ -21,15 +21,8 @@ from xdsl.dialects.func import Func
 from fpga_opt.backend.sim import elaborate, run_functional, simulate_timing
 from fpga_opt.backend.sim.boundary import to_layout
 from fpga_opt.dialects.dataflow import BufferOp, Dataflow
+from fpga_opt.frontend.onnx_import import import_onnx
 
-try:
-    from fpga_opt.frontend.onnx_import import import_onnx
-except ImportError:  # the frontend is being written
-    import_onnx = None
-
-pytestmark = pytest.mark.skipif(
-    import_onnx is None, reason="the ONNX frontend (fpga_opt.frontend.onnx_import.import_onnx) is not available yet"
-)
 ort = pytest.importorskip("onnxruntime")
 
 MODELS = Path(__file__).resolve().parents[3] / "examples" / "models"

@@ -273,7 +273,7 @@ def test_fpga_compile_exit_data_end_to_end(tmp_path, capsys):
     args = [str(EXAMPLE / "digits_blenet_int8.onnx"), "-o", str(out), "--board", "pynqz2"]
     main([*args, "--exit-data", str(DATA), "--labels-key", "y", "--thresholds", "0.9", "--frames", "12"])
     text = capsys.readouterr().out
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text())["design"]
     ee = report["early_exit"]
     assert ee["thresholds"] == [0.9] and ee["exit_fractions"][0] == pytest.approx(500 / 540)
     assert ee["accuracy"] == pytest.approx(534 / 540)  # docs/passes/early_exit.md: 98.89% at t = 0.9
@@ -305,7 +305,7 @@ def test_fpga_compile_falls_back_when_the_exits_do_not_pay(tmp_path, capsys):
     args = [str(EXAMPLE / "digits_blenet_int8.onnx"), "-o", str(out), "--board", "pynqz2", "--no-csim"]
     main([*args, "--exit-data", str(DATA), "--thresholds", "1.0"])
     text = capsys.readouterr().out
-    ee = json.loads((out / "report.json").read_text())["early_exit"]
+    ee = json.loads((out / "report.json").read_text())["design"]["early_exit"]
     assert ee["exit_fractions"][0] == 0.0 and ee["fell_back"]
     assert "emitting the baseline instead" in text
     module = load_module(out / "digits_blenet_int8.opt.mlir")

@@ -117,7 +117,7 @@ def test_emitted_design_reproduces_the_front_value(tmp_path):
 
     doc = explore(tmp_path, "--workers", "1", "--emit", "high-throughput", "--emit-dir", str(tmp_path / "design"))
     pick = next(p for p in doc["points"] if p["id"] == doc["goals"]["high-throughput"]["id"])
-    report = json.loads((tmp_path / "design" / "report.json").read_text())
+    report = json.loads((tmp_path / "design" / "report.json").read_text())["design"]
     assert report["csim_passed"] is True, report["csim"]
     opt = next((tmp_path / "design").glob("*.opt.mlir"))
     timing = simulate(load_module(opt), None, None, frames=4, base_dir=opt.parent).timing

@@ -21,9 +21,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 
 pytest.importorskip("onnx", reason="the ONNX frontend needs the onnx package")
-sim = pytest.importorskip("fpga_opt.backend.sim", reason="fpga-sim (fpga_opt.backend.sim) has not landed")
-onnx_import = pytest.importorskip("fpga_opt.frontend.onnx_import", reason="the ONNX frontend has not landed")
-
+import fpga_opt.backend.sim as sim  # noqa: E402
+import fpga_opt.frontend.onnx_import as onnx_import  # noqa: E402
 from fpga_opt.dialects.dataflow import ActivationAttr, BufferOp, ConvOp, RequantAttr  # noqa: E402
 from fpga_opt.passes import load_pass  # noqa: E402
 from fpga_opt.passes.analysis.residual import PixelDependence, skip_occupancy_pixels  # noqa: E402

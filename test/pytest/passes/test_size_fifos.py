@@ -66,12 +66,10 @@ def _sized(text: str) -> str:
 @cache
 def _selected(model: str, board: str) -> tuple[str | None, str | None]:
     """select-folding's IR for (model, board), or its refusal."""
-    try:
-        from test_corpus_folding import MAX_UTIL as THEIRS  # shares the search with those tests
-        from test_corpus_folding import folded
-    except ImportError:  # pragma: no cover
-        THEIRS = folded = None
-    if folded is not None and THEIRS == MAX_UTIL:
+    from test_corpus_folding import MAX_UTIL as THEIRS  # shares the search with those tests
+    from test_corpus_folding import folded
+
+    if THEIRS == MAX_UTIL:
         return folded(model, board)
     from fpga_opt.passes.select_folding import SelectFoldingPass
 

@@ -94,5 +94,5 @@ def test_readme_block_runs_whole_after_make_demo(tmp_path):
     )
     assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
     run_block(readme_block((REPO / "README.md").read_text()), work, timeout=3600)
-    report = json.loads((work / "build/resnet8/report.json").read_text())
+    report = json.loads((work / "build/resnet8/report.json").read_text())["design"]
     assert {c["name"]: c["status"] for c in report["checks"]} == {"equivalence": "passed", "csim": "passed"}

@@ -41,7 +41,7 @@ def test_integer_outputs_must_be_bit_exact():
 def test_float_resnet_compiles_and_reports_its_error(tmp_path, capsys):
     code = run(build_parser().parse_args([str(RESNET20), *(a.format(out=tmp_path) for a in ARGS)]))
     assert code == 0
-    simulate = json.loads((tmp_path / "report.json").read_text())["simulate"]
+    simulate = json.loads((tmp_path / "report.json").read_text())["design"]["simulate"]
     assert simulate["float"] and simulate["passed"] and simulate["tolerance"] == FLOAT_TOLERANCE
     # merge-loops reassociates the residual adds: not bit-exact, but far inside the tolerance
     assert 0 < simulate["max_rel_error"] <= FLOAT_TOLERANCE
