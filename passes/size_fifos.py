@@ -63,6 +63,7 @@ from fpga_opt.passes.analysis.fifo_sizing import (
     DEFAULT_WORDS,
     Run,
     Site,
+    auto_resolution,
     decoupled_run,
     exit_frames,
     fifo_resources,
@@ -74,8 +75,6 @@ from fpga_opt.passes.analysis.fifo_sizing import (
 )
 
 RESOLUTIONS = ("auto", "coarse", "row", "fine", "exact")
-#: `resolution=auto` simulates at row resolution up to this frame height, coarse above.
-AUTO_ROW_MAX_HEIGHT = 64
 SHRINK_MODES = ("never", "over-budget", "always")
 MAX_FRAMES = 1000
 """Upper bound of `frames`: occupancies settle within a few frames; each frame costs simulation time."""
@@ -490,14 +489,9 @@ class SizeFifosPass(ModulePass):
 
     def _resolution(self, func: FuncOp) -> str:
         """The simulations' resolution: the option, or for `auto` row up to AUTO_ROW_MAX_HEIGHT-row
-        frames and coarse above (its FIFO levels are within a row of the row resolution's, so it
-        sizes a little deeper, and the check still runs the design)."""
-        if self.resolution != "auto":
-            return self.resolution
-        from fpga_opt.dialects.dataflow import StreamType
-
-        heights = [v.type.height for op in func.body.block.ops for v in op.operands if isinstance(v.type, StreamType)]
-        return "row" if max(heights, default=0) <= AUTO_ROW_MAX_HEIGHT else "coarse"
+        frames and coarse above (fifo_sizing.auto_resolution: coarse sizes a little deeper, and the
+        check still runs the design)."""
+        return auto_resolution(func) if self.resolution == "auto" else self.resolution
 
     def _frames(self, func: FuncOp) -> int:
         """Frames per run: `frames`, more in an early-exit network (see fifo_sizing.exit_frames)."""

@@ -467,7 +467,24 @@ def _write_html(module: ModuleOp, path: Path, title: str, checks: list[dict]) ->
     from fpga_opt.tools.fpga_report import report_data
     from fpga_opt.tools.report.build import html_report
 
-    write_atomically(path, html_report(module, report_data(module), title=title, checks=checks))
+    sim = report_simulation(module)
+    write_atomically(path, html_report(module, report_data(module), title=title, sim=sim, checks=checks))
+
+
+def report_simulation(module: ModuleOp) -> dict:
+    """The page's timing simulation, at size-fifos' automatic resolution: row for small frames (what
+    `fpga-report --html` shows), coarse above 64 rows, where the row resolution would make a
+    ResNet-50's page the bulk of the compile (minutes, against seconds)."""
+    from fpga_opt.backend.sim import simulate
+    from fpga_opt.passes.analysis.fifo_sizing import auto_resolution
+    from fpga_opt.tools.report.build import DEFAULT_SIM_FRAMES
+    from fpga_opt.tools.report.graph import design_function
+
+    func = design_function(module)
+    result = simulate(
+        module, None, None, frames=DEFAULT_SIM_FRAMES, func=func.sym_name.data, resolution=auto_resolution(func)
+    )
+    return result.timing.as_dict()
 
 
 def _run_partitioned(args, module, imported, weights, out: Path, work: Path, board, total_steps: int, design: dict,

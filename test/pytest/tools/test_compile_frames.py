@@ -66,3 +66,38 @@ def test_user_frames_over_the_bound_is_one_line_error(tmp_path):
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert f"--frames: the frame count must be in [1, {MAX_FRAMES}]" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ----- the report page's timing simulation: row resolution for small frames, coarse for large ones
+
+
+def one_conv_model(path: Path, side: int) -> Path:
+    """A float model of one 3x3 convolution on a side x side image (written by the onnx wheel)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])],
+        "one_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, side, side])],
+        [weight],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def test_report_simulation_of_small_frames_is_fpga_reports(lenet):
+    from fpga_opt.tools.report.build import DEFAULT_SIM_FRAMES, simulate_for_report
+
+    assert fpga_compile.report_simulation(lenet) == simulate_for_report(lenet, DEFAULT_SIM_FRAMES)
+
+
+@pytest.mark.parametrize(("side", "resolution"), [(64, "row"), (65, "coarse")])
+def test_report_simulation_is_coarse_above_64_rows(tmp_path, side, resolution):
+    module, _, _ = import_model(one_conv_model(tmp_path / "m.onnx", side), tmp_path, [])
+    sim = fpga_compile.report_simulation(module)
+    assert sim["resolution"] == resolution
+    assert sim["cycles_per_frame"] > side * side  # one pixel a cycle at most
