@@ -683,3 +683,16 @@ def test_a_scratch_folder_left_by_sigkill_is_removed_by_the_next_run(tmp_path, m
     with scratch_directory("fpga-explore-") as scratch:
         assert scratch.name.startswith(f"fpga-explore-{os.getpid()}-")
     assert not stale.exists() and alive.exists() and other.exists()
+
+
+def test_a_weight_table_wider_than_64_bits_is_a_user_error():
+    """The fuzz slice found it after the perf merge: an i4096 weight type in IR reached
+    `table_bytes`'s `next(...)` (StopIteration, an internal error) in fpga-translate --emit-hls."""
+    from xdsl.dialects.builtin import IntegerType
+
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.passes.lower_dataflow_to_hls.numerics import table_bytes
+
+    assert table_bytes(IntegerType(64)) == 8 and table_bytes(IntegerType(9)) == 2
+    with pytest.raises(FpgaOptError, match="i4096 values: no C.. integer holds more than 64 bits"):
+        table_bytes(IntegerType(4096))
