@@ -22,6 +22,7 @@ from fpga_opt.dialects.errors import FpgaOptError
 PARTITION_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
     "merge-loops",
+    "minimize-residual-buffers",  # skip FIFOs sized before the cuts: whole-tensor join FIFOs fit no partition
     "partition{board=$board max-util=0.75}",  # headroom as the large-model path leaves for FIFOs
 )
 """The pipeline of `--weights partition`: partition folds each part itself (place-weights' search)."""
