@@ -27,6 +27,13 @@ PARTITION_PIPELINE: tuple[str, ...] = (
 )
 """The pipeline of `--weights partition`: partition folds each part itself (place-weights' search)."""
 
+WEIGHED_PARTITION_PIPELINE: tuple[str, ...] = (
+    *PARTITION_PIPELINE[:-1],
+    "partition{board=$board max-util=0.75 streaming=true single=false}",
+)
+"""fpga-compile's automatic path: partitions with their weights on chip or streamed, whichever is faster (the
+single streamed configuration is place-weights', weighed by fpga-compile)."""
+
 
 def schedule_summary(module: ModuleOp, clock_mhz: float) -> dict:
     """The `dataflow.schedule` the partition pass wrote, as plain values, with the batch's latency."""

@@ -322,13 +322,15 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
             # No single configuration fits even with the weights off chip: partitions run in turn.
             if "nothing else can be moved off chip" not in str(placed):
                 raise
-            from fpga_opt.tools.compile_partitions import PARTITION_PIPELINE
+            from fpga_opt.tools.compile_partitions import WEIGHED_PARTITION_PIPELINE
 
             _say(f"[2/{total_steps}] optimise  no single configuration fits ({placed}); partitions")
             module = imported.clone()
-            passes, skipped = pipeline_specs(list(PARTITION_PIPELINE), args.board)
+            passes, skipped = pipeline_specs(list(WEIGHED_PARTITION_PIPELINE), args.board)
             for spec in passes:
                 _apply(ctx, module, spec)
+        else:
+            module, passes, skipped = _weigh_partitions(ctx, args, module, imported, board, passes, skipped, design, total_steps)
         design["pipeline"] = passes
     opt_path = work / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
@@ -485,6 +487,44 @@ def _sha256(path: Path) -> str:
 
 def _large_model_specs(args: argparse.Namespace) -> list[str]:
     return [spec.replace("$generate", " generate=true" if args.generate else "") for spec in LARGE_MODEL_PIPELINE]
+
+
+def _weigh_partitions(ctx, args, module, imported, board, passes, skipped, design, total):
+    """The large-model path's streamed design is bandwidth-bound: weigh partitions (their feature maps share the
+    same DRAM, reconfiguration amortised over a batch) against it, keep the faster, say both in one line."""
+    placed = offchip_summary(module, board)
+    if placed is None or placed["binding"] != "bandwidth" or not placed["fps"]:
+        return module, passes, skipped
+    from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
+    from fpga_opt.tools.compile_partitions import WEIGHED_PARTITION_PIPELINE
+
+    alternative = imported.clone()
+    part_passes, part_skipped = pipeline_specs(list(WEIGHED_PARTITION_PIPELINE), args.board)
+    try:
+        for spec in part_passes:
+            _apply(ctx, alternative, spec)
+    except FpgaOptError as error:
+        design["offchip_choice"] = {"chosen": "streaming", "streaming_fps": placed["fps"], "partitions": str(error)}
+        _say(f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds); partitions: {error}")
+        return module, passes, skipped
+    schedule = alternative.attributes[SCHEDULE_ATTR].data  # type: ignore[union-attr]
+    count = schedule["partitions"].value.data
+    fps = float(schedule["fps"].value.data)
+    chosen = "partitions" if fps > placed["fps"] else "streaming"
+    design["offchip_choice"] = {
+        "chosen": chosen,
+        "streaming_fps": placed["fps"],
+        "partitions": count,
+        "partitions_fps": round(fps, 3),
+        "batch": schedule["batch"].value.data,
+    }
+    _say(
+        f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds) vs {count} partition(s): "
+        f"{fps:g} FPS (batch {schedule['batch'].value.data}); {chosen}"
+    )
+    if chosen == "partitions":
+        return alternative, part_passes, part_skipped
+    return module, passes, skipped
 
 
 def offchip_summary(module: ModuleOp, board) -> dict | None:

@@ -36,6 +36,10 @@ from fpga_opt.dialects.partitions import PARTITION_ATTR, SCHEDULE_ATTR, partitio
 
 __all__ = ["PARTITION_ATTR", "SCHEDULE_ATTR", "partition_funcs", "partition_info"]
 
+OFFCHIP_CHOICE_ATTR = "dataflow.offchip_choice"
+"""On the module, from `partition{streaming=true}`: which of one streamed configuration and the partitions
+was kept, with both frame rates."""
+
 #: Function attributes that describe the network's input (kept on the first partition) or output (the last).
 INPUT_ATTRS = ("dataflow.input_names", "dataflow.input_scales")
 OUTPUT_ATTRS = ("dataflow.output_names", "dataflow.output_scales")
@@ -200,3 +204,23 @@ def partition_attr(index: int, count: int, batch: int, reconfig_cycles: int, int
             "latency": IntegerAttr(latency, i64),
         }
     )
+
+
+def offchip_choice_attr(chosen: str, streamed, plans: dict, clock_hz: float) -> DictionaryAttr:
+    """`dataflow.offchip_choice`: the design kept and each alternative's frame rate and what binds it (an
+    alternative that does not fit has fps 0 and says why).  `streamed`: (function, PlacedCost) or why not;
+    `plans`: "partitions" / "streamed_partitions" -> (parts, Schedule) or why not."""
+    fields: dict = {"chosen": StringAttr(chosen)}
+    if isinstance(streamed, tuple):
+        cost = streamed[1]
+        fields["streaming_fps"] = FloatAttr(round(clock_hz / cost.interval, 3), f64)
+        fields["streaming"] = StringAttr(cost.binding)
+    else:
+        fields["streaming_fps"] = FloatAttr(0.0, f64)
+        fields["streaming"] = StringAttr(streamed)
+    for key, plan in plans.items():
+        schedule = plan[1] if isinstance(plan, tuple) else None
+        fields[key] = IntegerAttr(len(schedule.parts) if schedule else 0, i64)
+        fields[f"{key}_fps"] = FloatAttr(round(schedule.fps, 3) if schedule else 0.0, f64)
+        fields[f"{key}_binds"] = StringAttr(schedule.binding() if schedule else plan)
+    return DictionaryAttr(fields)

@@ -82,6 +82,16 @@ def default_block(layer: Operation) -> int:
     return block
 
 
+def streamable_layers(func: FuncOp) -> list[Operation]:
+    """The layers worth streaming: a tensor smaller than a stream's burst buffer frees less memory than
+    streaming it costs."""
+    return [
+        layer
+        for layer in weight_layers(func)
+        if weight_count(layer) * element_bitwidth(layer.weight_type) > MIN_STREAMED_BITS  # type: ignore[attr-defined]
+    ]
+
+
 def _bytes_per_bit(layer: Operation) -> float:
     return weight_reads_per_frame(layer) / 8.0
 
@@ -136,12 +146,7 @@ class PlacementSearch:
     def run(self) -> Outcome:
         placement: dict[Operation, str | None] = {layer: None for layer in self.layers}
         placement.update(self.fixed)
-        # a tensor smaller than a stream's burst buffer frees less memory than streaming it costs
-        movable = [
-            layer
-            for layer in self.layers
-            if layer not in self.fixed and weight_count(layer) * element_bitwidth(layer.weight_type) > MIN_STREAMED_BITS
-        ]
+        movable = [layer for layer in streamable_layers(self.func) if layer not in self.fixed]
         # fewest DRAM bytes per weight bit first, then the largest tensors
         order = sorted(
             movable, key=lambda op: (_bytes_per_bit(op), -weight_count(op) * element_bitwidth(op.weight_type))
