@@ -112,7 +112,10 @@ class PlacementSearch:
         unknown = sorted(set(options.fixed) - set(names))
         if unknown:
             raise FpgaOptError(f"{what}: no conv or linear layer named '{unknown[0]}'")
-        self.fixed = {names[n]: (None if p == "onchip" else p) for n, p in options.fixed.items()}
+        generated = "generated-dram" if options.coefficients == "dram" else "generated"  # coefficients=dram: asked
+        self.fixed = {
+            names[n]: {"onchip": None, "generated": generated}.get(p, p) for n, p in options.fixed.items()
+        }
 
     # ------------------------------------------------------------------ evaluation
 
@@ -218,7 +221,7 @@ class PlacementSearch:
     # ------------------------------------------------------------------ refusals
 
     def _refuse(self, outcome: Outcome, placement: dict[Operation, str | None]) -> None:
-        off = sum(1 for p in placement.values() if p in ("dram", "generated"))
+        off = sum(1 for p in placement.values() if p in ("dram", "generated", "generated-dram"))
         detail = outcome.note.split(": ", 1)[-1] if outcome.note else "does not fit"
         where = "with every conv and linear weight off chip" if off == len(self.layers) else "with weights on chip"
         raise FpgaOptError(f"{self.what}: {detail} ({where}; nothing else can be moved off chip)")
