@@ -69,13 +69,12 @@ def test_ratios_per_layer_stay_within_the_accuracy_budget(digits):
     generators = [op for op in module.walk() if isinstance(op, WeightsGeneratorOp)]
     ratios = {consumer_of(g).layer_name: g.ratio_value for g in generators}
     assert ratios and set(ratios.values()) <= {0.125, 0.25, 0.5}
-    # the ratios differ per layer: the classifier compresses, the 3x3 convs (ratio 0.5: 96 bits of codes
-    # for 72 bits of weights, never smaller) stay on chip
+    # the ratios differ per layer: the classifier compresses, conv1 stays on chip (5x5 blocks, L = 32: ratio 0.5
+    # keeps 16 codes of 8 + 5 bits, 208 bits for 200 bits of weights, never smaller; 0.25 costs too much accuracy)
     assert ratios.get("fc1.gemm_Gemm", 1.0) < 1.0
     func = next(op for op in module.walk() if isinstance(op, FuncOp))
-    kept = [op.layer_name for op in func.body.block.ops if getattr(op, "layer_name", "") == "conv1.conv_Conv"]
-    assert kept and all(weight_placement(op) is None for op in func.body.block.ops if op.name == "dataflow.conv"
-                        and op.layer_name == "conv1.conv_Conv")
+    conv1 = [op for op in func.body.block.ops if getattr(op, "layer_name", "") == "conv1.conv_Conv"]
+    assert len(conv1) == 1 and weight_placement(conv1[0]) is None
     # compressing every layer at the smallest ratio it got would break the budget: the choice is per layer
     uniform, _, _ = _compressed_uniform(min(ratios.values()))
     assert float(np.mean(_top1(uniform, weights, x) == y)) < baseline - 0.02
