@@ -123,7 +123,9 @@ class CompressWeightsPass(ModulePass):
         if wanted:
             unknown = [n for n in wanted if n not in by_name]
             if unknown:
-                raise FpgaOptError(f"{self.name}: no conv or linear layer named '{unknown[0]}' in @{func.sym_name.data}")
+                raise FpgaOptError(
+                    f"{self.name}: no conv or linear layer named '{unknown[0]}' in @{func.sym_name.data}"
+                )
             return {n: float(self.ratio) for n in wanted}
         return {n: float(self.ratio) for n, layer in by_name.items() if weight_count(layer) >= self.min_weights}
 

@@ -313,11 +313,8 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
         if args.pipeline is not None or args.weights != "auto" or "even at minimum folding" not in str(error):
             raise
         _say(f"[2/{total_steps}] optimise  the weights do not fit on chip ({error}); large-model path: place-weights")
-        module = imported.clone()
-        passes, skipped = pipeline_specs(_large_model_specs(args), args.board)
         try:
-            for spec in passes:
-                _apply(ctx, module, spec)
+            module, passes, skipped = _optimised(ctx, imported, _large_model_specs(args), args.board)
         except FpgaOptError as placed:
             # No single configuration fits even with the weights off chip: partitions run in turn.
             if "nothing else can be moved off chip" not in str(placed):
@@ -325,12 +322,10 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
             from fpga_opt.tools.compile_partitions import WEIGHED_PARTITION_PIPELINE
 
             _say(f"[2/{total_steps}] optimise  no single configuration fits ({placed}); partitions")
-            module = imported.clone()
-            passes, skipped = pipeline_specs(list(WEIGHED_PARTITION_PIPELINE), args.board)
-            for spec in passes:
-                _apply(ctx, module, spec)
+            module, passes, skipped = _optimised(ctx, imported, list(WEIGHED_PARTITION_PIPELINE), args.board)
         else:
-            module, passes, skipped = _weigh_partitions(ctx, args, module, imported, board, passes, skipped, design, total_steps)
+            placed_run = (module, passes, skipped)
+            module, passes, skipped = _weigh_partitions(ctx, args, placed_run, imported, board, design, total_steps)
         design["pipeline"] = passes
     opt_path = work / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
@@ -489,24 +484,32 @@ def _large_model_specs(args: argparse.Namespace) -> list[str]:
     return [spec.replace("$generate", " generate=true" if args.generate else "") for spec in LARGE_MODEL_PIPELINE]
 
 
-def _weigh_partitions(ctx, args, module, imported, board, passes, skipped, design, total):
+def _optimised(ctx: Context, imported: ModuleOp, specs: Sequence[str], board: str):
+    """A copy of the imported module through the passes of `specs` this build has: (module, passes, skipped)."""
+    module = imported.clone()
+    passes, skipped = pipeline_specs(specs, board)
+    for spec in passes:
+        _apply(ctx, module, spec)
+    return module, passes, skipped
+
+
+def _weigh_partitions(ctx, args, placed_run, imported, board, design, total):
     """The large-model path's streamed design is bandwidth-bound: weigh partitions (their feature maps share the
-    same DRAM, reconfiguration amortised over a batch) against it, keep the faster, say both in one line."""
-    placed = offchip_summary(module, board)
+    same DRAM, reconfiguration amortised over a batch) against it, keep the faster, say both in one line.
+    `placed_run`: (module, passes, skipped) of the place-weights pipeline; returns the kept one's."""
+    placed = offchip_summary(placed_run[0], board)
     if placed is None or placed["binding"] != "bandwidth" or not placed["fps"]:
-        return module, passes, skipped
+        return placed_run
     from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
     from fpga_opt.tools.compile_partitions import WEIGHED_PARTITION_PIPELINE
 
-    alternative = imported.clone()
-    part_passes, part_skipped = pipeline_specs(list(WEIGHED_PARTITION_PIPELINE), args.board)
     try:
-        for spec in part_passes:
-            _apply(ctx, alternative, spec)
+        alternative_run = _optimised(ctx, imported, list(WEIGHED_PARTITION_PIPELINE), args.board)
     except FpgaOptError as error:
         design["offchip_choice"] = {"chosen": "streaming", "streaming_fps": placed["fps"], "partitions": str(error)}
         _say(f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds); partitions: {error}")
-        return module, passes, skipped
+        return placed_run
+    alternative = alternative_run[0]
     schedule = alternative.attributes[SCHEDULE_ATTR].data  # type: ignore[union-attr]
     count = schedule["partitions"].value.data
     fps = float(schedule["fps"].value.data)
@@ -522,9 +525,7 @@ def _weigh_partitions(ctx, args, module, imported, board, passes, skipped, desig
         f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds) vs {count} partition(s): "
         f"{fps:g} FPS (batch {schedule['batch'].value.data}); {chosen}"
     )
-    if chosen == "partitions":
-        return alternative, part_passes, part_skipped
-    return module, passes, skipped
+    return alternative_run if chosen == "partitions" else placed_run
 
 
 def offchip_summary(module: ModuleOp, board) -> dict | None:

@@ -113,9 +113,7 @@ class PlacementSearch:
         if unknown:
             raise FpgaOptError(f"{what}: no conv or linear layer named '{unknown[0]}'")
         generated = "generated-dram" if options.coefficients == "dram" else "generated"  # coefficients=dram: asked
-        self.fixed = {
-            names[n]: {"onchip": None, "generated": generated}.get(p, p) for n, p in options.fixed.items()
-        }
+        self.fixed = {names[n]: {"onchip": None, "generated": generated}.get(p, p) for n, p in options.fixed.items()}
 
     # ------------------------------------------------------------------ evaluation
 

@@ -32,7 +32,9 @@ DIGITS_DIR: list[Path] = []  # the folder with the imported network (the fixture
 def digits(tmp_path_factory):
     folder = tmp_path_factory.mktemp("digits")
     fpga_opt = Path(sys.executable).parent / "fpga-opt"
-    subprocess.run([str(fpga_opt), str(EXAMPLES / "digits_blenet_int8.onnx"), "-o", str(folder / "digits.mlir")], check=True)
+    subprocess.run(
+        [str(fpga_opt), str(EXAMPLES / "digits_blenet_int8.onnx"), "-o", str(folder / "digits.mlir")], check=True
+    )
     data = np.load(EXAMPLES / "digits_test.npz")
     path = folder / "samples.npz"
     np.savez(path, x=data["x"][:SAMPLES], y=data["y"][:SAMPLES])
