@@ -45,6 +45,7 @@ from fpga_opt.backend.costs import CostContext
 from fpga_opt.backend.target.boards import Board, resolve_target, write_target
 from fpga_opt.backend.target.offchip import reconfiguration_cycles
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 from fpga_opt.passes.analysis.folding_search import FoldingProblem
 from fpga_opt.passes.analysis.partitions import (
     OFFCHIP_CHOICE_ATTR,
@@ -182,12 +183,14 @@ class PartitionPass(ModulePass):
         for part in parts:
             module.body.block.insert_op_before(part, func)
         try:
-            for part in parts:
-                options = PlacementOptions(dram=stream, max_util=float(self.max_util))
-                outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
-                cost = outcome.cost
-                assert cost is not None
-                figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
+            with progress(f"{what}: folding partitions", total=len(parts), unit=" partitions") as bar:
+                for part in parts:
+                    options = PlacementOptions(dram=stream, max_util=float(self.max_util))
+                    outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
+                    cost = outcome.cost
+                    assert cost is not None
+                    figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
+                    bar.update(1)
         except FpgaOptError:
             for part in parts:
                 part.detach()
