@@ -176,9 +176,9 @@ class CompressWeightsPass(ModulePass):
         import numpy as np
 
         from fpga_opt.dialects.files import load_arrays
+        from fpga_opt.dialects.progress import progress, step_reporter
         from fpga_opt.dialects.weights import WeightStore
         from fpga_opt.passes.analysis.ovsf_budget import choose_ratios
-        from fpga_opt.passes.analysis.placement_search import progress_printer
 
         what = self.name
         if not 0 <= self.budget <= 1:
@@ -210,8 +210,9 @@ class CompressWeightsPass(ModulePass):
             return self._compressed_bits(by_name[name], ratio) < self._weight_bits(by_name[name])
 
         try:
-            return choose_ratios(
-                op, weights, x, labels, candidates, float(self.budget), layers, compress, saves, progress_printer(what)
-            )
+            with progress(f"{what}: ratios under the budget", unit=" layers") as bar:  # a terminal, after 2 s
+                return choose_ratios(
+                    op, weights, x, labels, candidates, float(self.budget), layers, compress, saves, step_reporter(bar)
+                )
         except FpgaOptError as error:
             raise FpgaOptError(f"{what}: {self.data}: {error}") from None

@@ -22,7 +22,8 @@
 // CHECK-NOT:   weight_placement
 // CHECK-NEXT:  func.return
 // At 0.5 GB/s (1.5 B/cycle derated) the same placement is bandwidth-bound: 266,250 / 1.5 = 177,500 cycles;
-// without generate=true the search has nothing better (bringing fc1 back does not fit).
+// without generate=true the search has nothing better (fc1 fits neither the RAMB18s nor, on this 20k-LUT
+// board, LUTRAM).
 // SLOW-LABEL: func.func @order
 // SLOW-SAME:  dataflow.dram = {bytes_per_frame = 266250 : i64, bytes_per_cycle = 1.500000e+00 : f64, cycles = 177500 : i64}
 // SLOW:       dataflow.weight_stream {weights = "fc1.w"
