@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,15 +45,29 @@ _PENDING: set[Path] = set()
 # --------------------------------------------------------------------------
 
 
-def check_output_file(path: str | Path | None, option: str = "-o") -> Path:
-    """The output file `path`, or a one-line error if no file can be written there."""
+def check_output_file(path: str | Path | None, option: str = "-o", inputs: Iterable[str | Path | None] = ()) -> Path:
+    """The output file `path`, or a one-line error if no file can be written there.
+
+    `inputs` are the run's input files that this output must not replace (a report written over
+    the model it reports on is a typo, not a wish).
+    """
     if path is None or str(path).strip() == "":
         raise FpgaOptError(f"{option}: the output path is empty; give a file name")
     path = Path(path)
     if path.is_dir():
         raise FpgaOptError(f"{option} {path}: is a directory; give a file name")
     _check_parents(path, option)
+    for source in inputs:
+        if source is not None and str(source).strip() and _same_file(path, Path(source)):
+            raise FpgaOptError(f"{option} {path}: is an input of this run ({source}); give another output name")
     return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def check_output_dir(path: str | Path | None, option: str = "-o") -> Path:
@@ -100,6 +114,8 @@ class OutputTransaction:
     """Staging folder -> the folder it becomes on commit."""
     created: list[Path] = field(default_factory=list)
     """Folders made to hold the staging folders: removed if the run fails."""
+    replacing: set[Path] = field(default_factory=set)
+    """Staging folders that replace their target whole on commit (the target's old files go)."""
 
     def stage(self, path: Path, data: bytes) -> None:
         self.staged[Path(os.path.abspath(path))] = data
@@ -112,6 +128,7 @@ class OutputTransaction:
     def commit(self) -> None:
         """Write every staged file and move staging folders into place; on failure undo what was new."""
         created: list[Path] = []
+        retired: list[tuple[Path, Path]] = []
         try:
             for path, data in self.staged.items():
                 created += _make_parents(path)
@@ -120,12 +137,20 @@ class OutputTransaction:
                 if not existed:
                     created.append(path)
             for folder, target in self.directories.items():
-                created += _merge_folder(folder, target)
+                if folder in self.replacing:
+                    created += _swap_folder(folder, target, retired)
+                else:
+                    created += _merge_folder(folder, target)
         except BaseException:
             _remove_created(created)
+            for target, old in reversed(retired):  # put the replaced folders back
+                _remove(target)
+                os.replace(old, target)
             raise
         finally:
             self.discard()
+        for _target, old in retired:
+            _remove(old)
 
     def discard(self) -> None:
         """Forget staged files, remove staging folders (and the folders made for them, if still empty)."""
@@ -133,6 +158,7 @@ class OutputTransaction:
         for folder in self.directories:
             _remove(folder)
         self.directories.clear()
+        self.replacing.clear()
         for folder in reversed(self.created):
             try:
                 folder.rmdir()
@@ -171,15 +197,22 @@ def output_transaction() -> Iterator[OutputTransaction]:
         transaction.commit()
 
 
-def staging_directory(target: str | Path) -> Path:
+def staging_directory(target: str | Path, replace: bool = False) -> Path:
     """A fresh folder beside `target` whose contents become `target` when the run succeeds.
 
-    Outside a transaction it is `target` itself.  The staging folder is a
-    sibling of `target`, so relative paths between files keep their meaning.
+    Its files are merged into `target`, or with `replace` they replace it whole
+    (a folder the tool owns, such as fpga-explore's FRONT.designs, whose old
+    files would be stale).  Outside a transaction it is `target` itself.  The
+    staging folder is a sibling of `target`, so relative paths between files
+    keep their meaning.
     """
     target = Path(os.path.abspath(target))
+    if target.exists() and not target.is_dir():
+        raise FpgaOptError(f"{target}: is a file, but a folder is written there")
     transaction = _current()
     if transaction is None:
+        if replace and target.is_dir():
+            shutil.rmtree(target)
         target.mkdir(parents=True, exist_ok=True)
         return target
     parent = target.parent
@@ -188,6 +221,8 @@ def staging_directory(target: str | Path) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=parent))
     _PENDING.add(folder)
     transaction.directories[Path(os.path.abspath(folder))] = Path(os.path.abspath(target))
+    if replace:
+        transaction.replacing.add(Path(os.path.abspath(folder)))
     return folder
 
 
@@ -204,7 +239,8 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
     testbench) writes it here: there it is on disk at once, and the folder is
     removed when the block ends, on success, error or signal alike.
     """
-    folder = Path(os.path.abspath(tempfile.mkdtemp(prefix=prefix)))
+    folder = Path(os.path.abspath(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")))
+    _sweep_stale_scratch(folder.parent, prefix)
     _SCRATCH.add(folder)
     _PENDING.add(folder)
     try:
@@ -289,6 +325,18 @@ def _sweep_stale_staging(parent: Path, name: str) -> None:
             shutil.rmtree(parent / entry, ignore_errors=True)
 
 
+def _sweep_stale_scratch(parent: Path, prefix: str) -> None:
+    """Remove scratch folders `prefix<pid>-*` whose process is gone (a SIGKILL left them in $TMPDIR)."""
+    try:
+        entries = [e.name for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(prefix) :].split("-", 1)[0]
+        if pid_text.isdigit() and "-" in entry[len(prefix) :] and not _alive(int(pid_text)):
+            shutil.rmtree(parent / entry, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -347,6 +395,26 @@ def _merge_folder(source: Path, target: Path) -> list[Path]:
             os.replace(Path(root) / name, destination)
             if not existed:
                 created.append(destination)
+    return created
+
+
+def _swap_folder(source: Path, target: Path, retired: list[tuple[Path, Path]]) -> list[Path]:
+    """Make `source` the folder `target`; an old `target` is moved aside into `retired` (undoable).
+
+    The old folder's name starts like a staging folder's, so one a SIGKILL left behind is swept.
+    """
+    created = _make_parents(target)
+    if target.is_dir() and not target.is_symlink():
+        old = target.with_name(f".{target.name}.partial-{os.getpid()}-replaced")
+        _remove(old)
+        os.replace(target, old)
+        retired.append((target, old))
+    elif os.path.lexists(target):
+        raise FpgaOptError(f"{target}: is a file, but a folder is written there")
+    else:
+        created.append(target)
+    os.chmod(source, 0o777 & ~_umask())  # mkdtemp's 0700 -> a folder like any other the user makes
+    os.replace(source, target)
     return created
 
 

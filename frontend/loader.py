@@ -79,6 +79,11 @@ def load_graph(path: str | Path, input_shapes: Mapping[str, tuple[int, ...]] | N
     version = opsets.get("", opsets.get("ai.onnx"))
     if version is None:
         raise FpgaOptError(f"{where}: the model imports no default ONNX opset")
+    if version > onnx.defs.onnx_opset_version():
+        raise FpgaOptError(
+            f"{where}: opset {version} is newer than any the installed onnx {onnx.__version__} knows "
+            f"(up to {onnx.defs.onnx_opset_version()}): a corrupted file, or a newer onnx is needed"
+        )
     if version < MIN_OPSET:
         model = _convert_opset(model, version, where)
         opsets = {o.domain: o.version for o in model.opset_import}

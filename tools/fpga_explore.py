@@ -27,8 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.dialects.files import check_output_file, scratch_directory, write_atomically
+from fpga_opt.dialects.errors import FpgaOptError, check_range
+from fpga_opt.dialects.files import (
+    check_output_file,
+    load_arrays,
+    scratch_directory,
+    staging_directory,
+    write_atomically,
+)
 from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.tables import render
 
@@ -46,20 +52,21 @@ def _csv_list(text: str, cast, what: str) -> list:
 
 
 def _load_npz(path: str, what: str, need_labels: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    p = Path(path)
-    if not p.is_file():
+    if not Path(path).is_file():
         raise FpgaOptError(f"{what} {path}: no such file")
-    try:
-        with np.load(p) as data:
-            arrays = {k: data[k] for k in data.files}
-    except Exception as error:
-        raise FpgaOptError(f"{what} {path}: not a readable .npz ({type(error).__name__})") from None
-    if "x" not in arrays or (need_labels and "y" not in arrays):
+    arrays = load_arrays(path, what)  # every way the file can be broken is one line there
+    if not isinstance(arrays, dict) or "x" not in arrays or (need_labels and "y" not in arrays):
         raise FpgaOptError(f"{what} {path}: needs arrays 'x' (inputs, NCHW or NCL) and 'y' (integer labels)")
-    x, y = arrays["x"].astype(np.float32), arrays.get("y")
+    x, y = arrays["x"], arrays.get("y")
+    if x.ndim < 2 or len(x) == 0:
+        raise FpgaOptError(f"{what} {path}: 'x' must be a non-empty batch of samples (N, C, ...), got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise FpgaOptError(f"{what} {path}: 'x' holds NaN or infinite values")
     if y is not None and (y.ndim != 1 or len(y) != len(x)):
         raise FpgaOptError(f"{what} {path}: 'y' must hold one label per sample of 'x' ({len(x)}), got shape {y.shape}")
-    return x, (y.astype(np.int64) if y is not None else None)
+    if y is not None and (y.dtype.kind not in "iub" or (len(y) and y.min() < 0)):
+        raise FpgaOptError(f"{what} {path}: 'y' must hold class indices (integers >= 0)")
+    return x.astype(np.float32), (y.astype(np.int64) if y is not None else None)
 
 
 def _input_shape(model_path: Path) -> tuple[int, ...]:
@@ -203,15 +210,14 @@ def write_front(args, source, archive, objectives, accuracy_kind, n_samples, spa
     out = Path(args.output)
     designs = out.with_name(out.stem + ".designs")
     front = pareto_front(archive.records, objectives)
-    if designs.exists():
-        shutil.rmtree(designs)
-    designs.mkdir(parents=True)
+    # The designs replace the folder whole, and only when the run succeeds (a staging folder).
+    staged = staging_directory(designs, replace=True)
     points = []
     for record in front:
         res = record["result"]
         design = designs / f"point-{record['id']}.onnx"
         # Rebuilt here (the same bytes): a worker on another machine wrote its copy there, not here.
-        shutil.copyfile(source.model_for(res["settings"]), design)
+        shutil.copyfile(source.model_for(res["settings"]), staged / design.name)
         rel = os.path.relpath(design, out.parent if str(out.parent) else ".")
         record["design"] = rel
         points.append(
@@ -300,16 +306,38 @@ def emit(document: dict, which: str, out_dir: str | None, no_csim: bool) -> int:
     return fpga_compile.run(fpga_compile.build_parser().parse_args(argv))
 
 
+MAX_BUDGET = 100_000
+"""Upper bound of --budget: at about a second per evaluation, more than a day of search."""
+MAX_POPULATION = 1_000
+"""Upper bound of --population: NSGA-II's populations are tens to hundreds (Deb et al., 2002)."""
+MAX_WORKERS = 1_024
+"""Upper bound of --workers: local processes (a cluster's size is the scheduler's, not this option's)."""
+MAX_EVAL_SAMPLES = 1_000_000
+MAX_BUILDER_EPOCHS = 10_000
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """The numeric options' bounds (docs/reliability.md), before any work starts."""
+    check_range("--budget", "the number of evaluations", args.budget, 1, MAX_BUDGET)
+    check_range("--population", "the population (0: budget/4)", args.population, 0, MAX_POPULATION)
+    check_range("--workers", "the number of local worker processes", args.workers, 1, MAX_WORKERS)
+    check_range("--seed", "the seed", args.seed, 0, 2**63 - 1, "numpy's seeds are non-negative")
+    check_range("--eval-samples", "the number of samples", args.eval_samples, 1, MAX_EVAL_SAMPLES)
+    check_range("--builder-epochs", "the number of epochs", args.builder_epochs, 1, MAX_BUILDER_EPOCHS)
+    check_range("--accuracy-tolerance", "the tolerance", args.accuracy_tolerance, 0, 1, "a share of top-1 accuracy")
+    if args.accuracy_target is not None:
+        check_range("--accuracy-target", "the target", args.accuracy_target, 0, 1, "a top-1 accuracy")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
+    if not Path(args.model).is_file():  # before the search's imports (seconds): a typo is told at once
+        raise FpgaOptError(
+            f"{args.model}: no such file" if not Path(args.model).exists() else f"{args.model}: not a file"
+        )
     from fpga_opt.tools.explore.engines import make_engine
     from fpga_opt.tools.explore.search import nsga2, population_for, random_search
 
-    if args.budget < 1:
-        raise FpgaOptError(f"--budget must be >= 1, got {args.budget}")
-    if args.accuracy_target is not None and not 0 <= args.accuracy_target <= 1:
-        raise FpgaOptError(f"--accuracy-target must be in [0, 1], got {args.accuracy_target}")
-    if args.eval_samples < 1:
-        raise FpgaOptError(f"--eval-samples must be >= 1, got {args.eval_samples}")
     out = check_output_file(args.output)
     if out.suffix != ".json":
         raise FpgaOptError(f"-o {out}: the front is written as JSON; give a .json path")

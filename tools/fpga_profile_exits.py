@@ -443,9 +443,9 @@ def run(args: argparse.Namespace) -> None:
     from fpga_opt.dialects.files import check_output_file
 
     if args.write_ir is not None:
-        check_output_file(args.write_ir, "--write-ir")
+        check_output_file(args.write_ir, "--write-ir", inputs=(args.data,))
     if args.json is not None and args.json != "-":
-        check_output_file(args.json, "--json")
+        check_output_file(args.json, "--json", inputs=(args.model, args.data))
     model_path = Path(args.model)
     if model_path.suffix.lower() == ".onnx":
         raise FpgaOptError(

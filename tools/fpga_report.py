@@ -327,12 +327,12 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     set_quiet(args.quiet)
     if args.json is not None:
-        check_output_file(args.json, "--json")
+        check_output_file(args.json, "--json", inputs=(args.input,))
     if args.html is not None:
-        check_output_file(args.html, "--html")
+        check_output_file(args.html, "--html", inputs=(args.input,))
     check_range("--sim-frames", "the simulated frame count", args.sim_frames, 0, MAX_FRAMES, "as fpga-sim --frames")
     if args.plot is not None:
-        check_output_file(args.plot, "--plot")
+        check_output_file(args.plot, "--plot", inputs=(args.input,))
         _require_matplotlib()  # fail before doing any work
     if args.clock_mhz != 0:
         check_range("--clock-mhz", "the clock", args.clock_mhz, 1, 2000, "MHz, or 0 for the annotated clock")

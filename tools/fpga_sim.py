@@ -250,11 +250,11 @@ def run(args: argparse.Namespace) -> None:
     if args.clock_mhz is not None:
         check_range("--clock-mhz", "the clock", args.clock_mhz, 1, 2000, "MHz, as board files")
     if args.output is not None:
-        check_output_file(args.output, "--output")
+        check_output_file(args.output, "--output", inputs=(args.model, args.input))
         if not args.input:
             raise FpgaOptError("--output needs --input (the outputs of which inputs?)")
     if args.report_json is not None:
-        check_output_file(args.report_json, "--report-json")
+        check_output_file(args.report_json, "--report-json", inputs=(args.model, args.input))
     model_path = Path(args.model)
     module, weights = load_design(model_path)
     from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR

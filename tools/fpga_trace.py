@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no per-layer table (only the summary) and no progress bar")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no per-layer table (only the summary) and no progress bar"
+    )
     return p
 
 
@@ -72,11 +74,27 @@ def _inputs(args, names: list[str], shapes: dict[str, tuple[int, ...]]) -> dict[
         arrays = data if isinstance(data, dict) else {names[0]: data}
         # the tools' .npz convention: by input name, else input<i>, else (one input) input, x or the only array
         chosen = select_arrays(arrays, len(names), str(args.input), names)
-        return {n: np.asarray(a, dtype=np.float32) for n, a in zip(names, chosen, strict=True)}
+        return {
+            n: _batch(args.input, n, np.asarray(a, dtype=np.float32), shapes[n])
+            for n, a in zip(names, chosen, strict=True)
+        }
     if args.samples < 1:
         raise FpgaOptError(f"--samples must be at least 1, got {args.samples}")
     rng = np.random.default_rng(args.seed)
     return {n: rng.standard_normal((args.samples, *shapes[n][1:])).astype(np.float32) for n in names}
+
+
+def _batch(source: str, name: str, array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`array` as a batch of the model's input `shape` (one sample gets a batch axis), or one line."""
+    sample = tuple(shape[1:])
+    if array.shape == sample:
+        return array[None]
+    if array.ndim == len(shape) and array.shape[1:] == sample and len(array) > 0:
+        return array
+    wanted = "x".join(str(d) for d in sample)
+    raise FpgaOptError(
+        f"{source}: input '{name}' has shape {array.shape}; the model takes a batch Nx{wanted} (or one {wanted} sample)"
+    )
 
 
 def _top1(ours: list[np.ndarray], theirs: list[np.ndarray]) -> float | None:
@@ -211,7 +229,7 @@ def main(argv: list[str]) -> int:
     check_range("--samples", "the sample count", args.samples, 1, MAX_SAMPLES)
     check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
     if args.json is not None:
-        check_output_file(args.json, "--json")
+        check_output_file(args.json, "--json", inputs=(args.model, args.input))
     return run(args)
 
 

@@ -61,7 +61,10 @@ def table_bytes(element: Attribute) -> int:
     `table_at`): the smallest of 1, 2, 4, 8 that holds it (4 for a float, read from a float table)."""
     if not isinstance(element, IntegerType):
         return 4
-    return next(b for b in (1, 2, 4, 8) if element.width.data <= 8 * b)
+    for size in (1, 2, 4, 8):
+        if element.width.data <= 8 * size:
+            return size
+    raise FpgaOptError(f"a weight table of {element} values: no C++ integer holds more than 64 bits")
 
 
 def or_none(attr: Attribute | None) -> Attribute:

@@ -189,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--families", default=",".join(FAMILIES), help="comma-separated subset of: " + ", ".join(FAMILIES)
     )
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per case before it is a hang")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="CPU seconds per case before it is a hang (wall: 5 times that)",
+    )
     parser.add_argument("--save-failures", metavar="DIR", help="keep each failing case's inputs and repro.sh here")
     parser.add_argument("--json", metavar="FILE", help="write the table and the failures as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress line")
@@ -217,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = table(outcomes)
     print(file=sys.stderr)
     print(
-        f"fuzz: {len(outcomes)} runs, seed {args.seed}, timeout {args.timeout:g} s per run, "
+        f"fuzz: {len(outcomes)} runs, seed {args.seed}, timeout {args.timeout:g} s of CPU per run, "
         f"{time.perf_counter() - start:.0f} s in all"
     )
     print(format_table(rows))

@@ -9,6 +9,8 @@
 | boards   | TOML board files with absurd, missing, mistyped and unknown keys |
 | fit      | designs that cannot fit: tiny boards, tiny max-util, unreachable frame rates |
 | sim      | fpga-sim and fpga-profile-exits inputs: wrong shapes, dtypes, keys, NaN, broken .npz files, flags |
+| explore  | fpga-explore: bad options and bounds, mutated models, broken model builders, board files, labelled data, unwritable outputs |
+| trace    | fpga-trace: mutated models, broken inputs, bad options, unwritable --json |
 | signals  | real console-script processes interrupted by SIGINT/SIGTERM at a random moment, or SIGKILLed and re-run |
 
 The corpus is `examples/models` (the small models), `examples/ir` and
@@ -515,7 +517,18 @@ def options_cases(draw) -> Case:
         if draw(st.integers(0, 5)):
             argv.append(draw(st.one_of(int_text, float_text, nasty_text, st.just("m.mlir"))))
     may = ["out.mlir", "c", "hls", "r.json", "o.npz", "report.html"] + [a for a in argv if not a.startswith("-")][1:]
-    return Case("options", tool, argv, files, may_write=[m for m in may if m and m not in files])
+    may = [m for m in may if m and m not in files]
+    # A file the user names as an output may be replaced, unless it is one of this run's inputs
+    # (fpga-trace --json m.mlir replaces m.mlir, which fpga-trace does not read).
+    inputs = {"fpga-trace": {"m.onnx"}, "fpga-profile-exits": {"m.mlir", "m.weights.npz", "d.npz"}}.get(
+        tool, {"m.mlir", "m.weights.npz"}
+    )
+    may += [v for f, v in zip(argv, argv[1:], strict=False) if f in OUTPUT_FLAGS and v in files and v not in inputs]
+    return Case("options", tool, argv, files, may_write=may)
+
+
+OUTPUT_FLAGS = {"-o", "--json", "--report-json", "--write-ir", "--html", "--plot", "--output"}
+"""Flags whose value is a file the tool writes."""
 
 
 # --------------------------------------------------------------------------
@@ -834,6 +847,188 @@ def sim_cases(draw) -> Case:
 
 
 # --------------------------------------------------------------------------
+# explore: fpga-explore's options, models, boards, data and outputs
+# --------------------------------------------------------------------------
+
+EXPLORE_SMALL = ["--budget", "1", "--workers", "1", "--bits", "8", "--budgets", "0.5", "--clocks", "100", "--quiet"]
+"""One evaluation in process: a case that gets through costs a few seconds, not a search."""
+EXPLORE_FLAGS = {
+    # Valid values stay small (a valid --budget 5000 is a long search, not a hang); the others
+    # probe the bounds (docs/reliability.md).
+    "--budget": ["0", "-1", "1", "2", "x", "2.5", "", "100001", "10000000000000", "9223372036854775808"],
+    "--population": ["0", "-1", "1", "3", "1000000000", "10001", "x"],
+    "--workers": ["0", "-1", "1", "2", "1000000000", "x"],
+    "--seed": ["-1", "0", "7", "18446744073709551616", "x", "1e3"],
+    "--cluster": ["", "nope", "tcp://", "tcp://127.0.0.1:1", "tls://x:0", "local"],
+    "--objectives": [
+        "throughput",
+        "throughput,throughput",
+        "accuracy,power",
+        "nope,power",
+        ",",
+        "",
+        "energy,resources",
+    ],
+    "--bits": ["0", "-1", "1", "64", "65", "1000000000", "", ",", "x", "8,8", "2,4"],
+    "--budgets": ["0", "1", "2", "nan", "-0.5", "inf", "", "0.1,0.9", "1e-300"],
+    "--clocks": ["0", "-1", "1e308", "nan", "inf", "1e-300", "", "100,200", "5000"],
+    "--eval-samples": ["0", "-1", "1", "1000000000", "x"],
+    "--builder-epochs": ["0", "-1", "1000000000", "x"],
+    "--accuracy-tolerance": ["nan", "-1", "2", "inf", "0.5", "x"],
+    "--accuracy-target": ["nan", "-1", "2", "inf", "0.5", "x"],
+    "--emit": ["0", "low-energy", "high-throughput", "nope", "99", ""],
+    "--emit-dir": ["e", "", "afile", "afile/e", "m.onnx"],
+    "--data": ["d.npz", "missing.npz", "adir", "m.onnx", ""],
+    "--train-data": ["d.npz", "missing.npz", "adir", ""],
+    "--board": ["kv260", "pynqz2,kv260", "nope", "", ",", "b.toml", "kv260,b.toml", "adir", "afile"],
+}
+EXPLORE_SWITCHES = ["--random", "--plots", "--all-evaluations", "--no-csim", "--quiet", "--nope", "-Z"]
+BROKEN_BUILDERS = (
+    b"this is not python(\n",
+    b"KNOBS = 1\n",
+    b"raise RuntimeError('the builder broke')\n",
+    b"import sys\nsys.exit(3)\n",
+    b"import no_such_module_for_fuzzing\n",
+    b"KNOBS = {'width': [4, 8]}\ndef build_onnx(*a, **k):\n    return None\n",
+    b"KNOBS = {'width': []}\ndef build_onnx(*a, **k):\n    raise ValueError('x')\n",
+    b"\xff\xfe\x00",
+    b"",
+)
+
+
+def _explore_outputs(out: str) -> list[str]:
+    """What fpga-explore -o OUT may write when it succeeds (the front, its csv, designs, plots, --emit)."""
+    if not out.strip():
+        return []
+    base = Path(out)
+    stem = base.with_suffix("") if base.name else base  # "." and "adir/" have no name to change
+    names = [out, f"{stem}.csv", f"{stem}.designs", f"{stem}.all.json", "e"]
+    names += [f"{stem}.throughput_energy.png", f"{stem}.accuracy_resources.png", str(base.parent)]
+    return [n for n in names if n not in (".", "")]
+
+
+@st.composite
+def labelled_data(draw, shape: tuple[int, ...]) -> bytes:
+    """A labelled .npz (x, y) for --data/--train-data, or one broken in a way input_file knows."""
+    if draw(st.integers(0, 2)) == 0:
+        return draw(input_file(shape, "x"))
+    x = draw(input_array(shape))
+    n = len(x) if x.ndim else 1
+    y = draw(
+        st.sampled_from(
+            [np.zeros(n, np.int64), np.zeros((n, 2), np.int64), np.zeros(n + 3, np.int64), np.full(n, -7), np.array([])]
+        )
+    )
+    return _npz({"x": x, "y": y})
+
+
+@st.composite
+def explore_cases(draw) -> Case:
+    name = draw(st.sampled_from(["lenet5_int8", "lenet5_int8", "blenet_int8", "lenet5"]))
+    files = {"m.onnx": corpus_onnx(name), "afile": b"plain file"}
+    model, out = "m.onnx", "f.json"
+    argv_extra: list[str] = []
+    kind = draw(st.sampled_from(["options", "options", "model", "builder", "board", "output", "data"]))
+    if kind == "model":
+        data = corpus_onnx(name)
+        if draw(st.booleans()):
+            files["m.onnx"] = _mutate_bytes(draw, data)
+        else:
+            proto = onnx.ModelProto()
+            proto.ParseFromString(data)
+            name += ": " + _mutate_proto(draw, proto)
+            files["m.onnx"] = proto.SerializeToString()
+        model = draw(st.sampled_from(["m.onnx", "m.onnx", "m.onnx", "missing.onnx", "adir", "afile", ""]))
+    elif kind == "builder":
+        files["b.py"] = draw(st.sampled_from(BROKEN_BUILDERS))
+        model = "b.py"
+        files["d.npz"] = _npz({"x": np.zeros((8, 1, 28, 28), np.float32), "y": np.zeros(8, np.int64)})
+        argv_extra += draw(st.sampled_from([[], ["--train-data", "d.npz"]]))
+    elif kind == "board":
+        files["b.toml"] = draw(board_file())
+        argv_extra += ["--board", draw(st.sampled_from(["b.toml", "kv260,b.toml", "b.toml,b.toml"]))]
+    elif kind == "output":
+        out = draw(st.sampled_from(BAD_OUTPUTS + ["f.txt", "f", "adir/f.json", "afile/f.json", "adir", "m.onnx"]))
+        if draw(st.booleans()):
+            # What fpga-explore writes beside the front is in the way: a file where its folder goes.
+            files[draw(st.sampled_from(["f.designs", "f.csv/x"]))] = b"in the way"
+    elif kind == "data":
+        files["d.npz"] = draw(labelled_data((1, 28, 28)))
+        argv_extra += [draw(st.sampled_from(["--data", "--train-data"])), "d.npz"]
+    else:
+        for _ in range(draw(st.integers(1, 3))):
+            if draw(st.integers(0, 3)) == 0:
+                argv_extra.append(draw(st.sampled_from(EXPLORE_SWITCHES)))
+                continue
+            flag = draw(st.sampled_from(sorted(EXPLORE_FLAGS)))
+            argv_extra += [flag, draw(st.sampled_from(EXPLORE_FLAGS[flag]))]
+        if "--emit" in argv_extra:
+            argv_extra.append("--no-csim")  # a C simulation is minutes: --emit's own checks are the point
+        if "--data" in argv_extra or "--train-data" in argv_extra:
+            files["d.npz"] = _npz({"x": np.zeros((8, 1, 28, 28), np.float32), "y": np.zeros(8, np.int64)})
+        if "b.toml" in " ".join(argv_extra):
+            files["b.toml"] = draw(board_file())
+    argv = [model, "--board", "kv260", *EXPLORE_SMALL, "-o", out, *argv_extra]
+    return Case(
+        "explore",
+        "fpga-explore",
+        argv,
+        files,
+        dirs=["adir"],
+        may_write=_explore_outputs(out),
+        note=f"{name}: {kind}",
+    )
+
+
+# --------------------------------------------------------------------------
+# trace: fpga-trace's models, inputs, options and outputs
+# --------------------------------------------------------------------------
+
+TRACE_FLAGS = {
+    "-n": ["1", "2", "0", "-1", "10001", "1099511627776", "x"],
+    "--seed": ["-1", "0", "18446744073709551616", "x"],
+    "--json": ["t.json", "", "adir", "afile/t.json", "m.onnx", "new/t.json"],
+    "--input-shape": ["input:1x1x28x28", "nope:1x1x28x28", "x", ":", "input:0x1", "input:1x1x1000000x1000000"],
+    "--input": ["x.npz", "x.npy", "missing.npy", "adir", "m.onnx", ""],
+}
+
+
+@st.composite
+def trace_cases(draw) -> Case:
+    name = draw(st.sampled_from(["lenet5_int8", "lenet5", "blenet_int8", "mobilenet_block_int8"]))
+    files = {"m.onnx": corpus_onnx(name), "afile": b"plain file"}
+    kind = draw(st.sampled_from(["options", "model", "input"]))
+    argv = ["m.onnx", "-q", "-n", "1"]
+    if kind == "model":
+        data = corpus_onnx(name)
+        if draw(st.integers(0, 2)) == 0:
+            files["m.onnx"] = _mutate_bytes(draw, data)
+        else:
+            proto = onnx.ModelProto()
+            proto.ParseFromString(data)
+            name += ": " + _mutate_proto(draw, proto)
+            files["m.onnx"] = proto.SerializeToString()
+    elif kind == "input":
+        shape = (16, 32, 32) if name.startswith("mobilenet") else (1, 28, 28)
+        files["x.in"] = draw(input_file(shape, draw(st.sampled_from(["input", "x"]))))
+        files[draw(st.sampled_from(["x.npz", "x.npy"]))] = files.pop("x.in")
+        argv += ["--input", next(f for f in files if f.startswith("x."))]
+    else:
+        for _ in range(draw(st.integers(1, 3))):
+            if draw(st.integers(0, 4)) == 0:
+                argv.append(draw(st.sampled_from(["--check", "--nope", "-Z", "--"])))
+                continue
+            flag = draw(st.sampled_from(sorted(TRACE_FLAGS)))
+            argv += [flag, draw(st.sampled_from(TRACE_FLAGS[flag]))]
+        if "x.npz" in argv or "x.npy" in argv:
+            files["x.npz"] = _npz({"input": np.zeros((1, 1, 28, 28), np.float32)})
+            files["x.npy"] = _npy(np.zeros((1, 1, 28, 28), np.float32))
+    if draw(st.booleans()) and "--json" not in argv:
+        argv += ["--json", "t.json"]
+    return Case("trace", "fpga-trace", argv, files, dirs=["adir"], may_write=["t.json", "new"], note=f"{name}: {kind}")
+
+
+# --------------------------------------------------------------------------
 # signals: real processes, interrupted
 # --------------------------------------------------------------------------
 
@@ -843,7 +1038,7 @@ def signals_cases(draw) -> Case:
     name = draw(st.sampled_from(["lenet5_int8", "resnet8_int8", "mobilenet_block"]))
     files = _model_case(name)
     files["m.onnx"] = corpus_onnx(name)
-    job = draw(st.sampled_from(["translate", "opt", "compile", "sim", "report"]))
+    job = draw(st.sampled_from(["translate", "opt", "compile", "sim", "report", "explore", "trace"]))
     if job == "translate":
         tool, argv, may = "fpga-translate", ["--import-onnx", "m.onnx", "-o", "o.mlir"], ["o.mlir", "o.weights.npz"]
     elif job == "opt":
@@ -852,8 +1047,14 @@ def signals_cases(draw) -> Case:
         tool, argv, may = "fpga-compile", ["m.onnx", "-o", "c", "--no-csim", "--frames", "2"], ["c"]
     elif job == "sim":
         tool, argv, may = "fpga-sim", ["m.mlir", "-q", "--frames", "4", "--report-json", "r.json"], ["r.json"]
-    else:
+    elif job == "report":
         tool, argv, may = "fpga-report", ["m.mlir", "--json", "r.json"], ["r.json"]
+    elif job == "explore":
+        tool, argv = "fpga-explore", ["m.onnx", "--board", "kv260", *EXPLORE_SMALL, "--budget", "2", "-o", "f.json"]
+        argv += draw(st.sampled_from([[], ["--workers", "2"], ["--plots"]]))
+        may = _explore_outputs("f.json")
+    else:
+        tool, argv, may = "fpga-trace", ["m.onnx", "-q", "-n", "2", "--json", "t.json"], ["t.json"]
     sig = draw(st.sampled_from([signal.SIGINT, signal.SIGINT, signal.SIGTERM, signal.SIGKILL]))
     # Uniform over [0, 3) s: hypothesis would favour 0 if it drew the float itself.
     delay = random.Random(draw(st.integers(0, 2**32))).uniform(0.0, 3.0)
@@ -883,9 +1084,11 @@ FAMILIES = {
     "boards": boards_cases(),
     "fit": fit_cases(),
     "sim": sim_cases(),
+    "explore": explore_cases(),
+    "trace": trace_cases(),
     "signals": signals_cases(),
 }
 """Family name -> its strategy (in the order of the table)."""
 
-WEIGHTS = {"signals": 0.5, "fit": 0.6}
+WEIGHTS = {"signals": 0.5, "fit": 0.6, "explore": 0.6, "trace": 0.6}
 """Share of the runs per family relative to the others (1.0 unless named): slow families get fewer."""

@@ -11,7 +11,8 @@ which part of the promise broke, if any:
 * no new files on failure, no temporaries on success, nothing in $TMPDIR;
 * the files the case started with are unchanged (outputs it names excepted,
   on success);
-* it ends within the time limit (else: a hang).
+* it ends within the time limit: `timeout` seconds of CPU, `WALL_FACTOR` times that of wall
+  time (else: a hang).
 
 Most cases run *in-process in a forked child*: the parent has imported every
 tool once, so a case costs milliseconds of start-up instead of a third of a
@@ -39,6 +40,10 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 8 << 30
 """Address-space limit of a case (bytes): an absurd allocation fails inside the case, not the machine."""
+WALL_FACTOR = 5
+"""A case may use `timeout` seconds of CPU (RLIMIT_CPU: the machine's load does not count) and
+`WALL_FACTOR * timeout` seconds of wall time (a case blocked without using CPU): past either it is
+a hang.  On a shared machine wall time alone called a 7 s-of-CPU case a hang at load 28."""
 
 
 @dataclass
@@ -175,7 +180,7 @@ def _run_forked(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tuple[i
     if pid == 0:  # the child: become the tool
         code = 70
         try:
-            _become_tool(case, sandbox, tmp, out_path, err_path)
+            _become_tool(case, sandbox, tmp, out_path, err_path, timeout)
             code = _call_main(case)
         except BaseException:  # noqa: B036 - nothing may escape a forked child
             traceback.print_exc()
@@ -185,15 +190,22 @@ def _run_forked(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tuple[i
                 sys.stderr.flush()
             finally:
                 os._exit(code)
-    code = _wait(pid, timeout)
-    return code, _read(out_path), _read(err_path)
+    code = _wait(pid, timeout * WALL_FACTOR)
+    return (None if code == -signal.SIGXCPU else code), _read(out_path), _read(err_path)
 
 
-def _become_tool(case: Case, sandbox: Path, tmp: Path, out_path: Path, err_path: Path) -> None:
+def _limit_resources(timeout: float) -> None:
+    """The case's limits: memory, and CPU seconds (the kernel sends SIGXCPU past them: a hang)."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    seconds = max(1, int(timeout))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+
+def _become_tool(case: Case, sandbox: Path, tmp: Path, out_path: Path, err_path: Path, timeout: float) -> None:
     os.chdir(sandbox)
     os.environ["TMPDIR"] = str(tmp)
     tempfile.tempdir = str(tmp)
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    _limit_resources(timeout)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     for fd, path in ((1, out_path), (2, err_path)):
@@ -257,7 +269,7 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
     env.pop("FPGA_OPT_DEBUG", None)
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        _limit_resources(timeout)
 
     process = subprocess.Popen(
         [_script(case.tool), *case.argv],
@@ -274,18 +286,25 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
         except subprocess.TimeoutExpired:
             process.send_signal(case.signal if case.signal is not None else signal.SIGKILL)
     try:
-        out, err = process.communicate(timeout=timeout)
+        out, err = process.communicate(timeout=timeout * WALL_FACTOR)
         code: int | None = process.returncode
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()
         code = None
+    if code == -signal.SIGXCPU:
+        code = None  # past its CPU time: a hang
     if code is not None and code < 0:
         code = 128 - code  # killed by the signal itself, reported as a shell does
     if case.rerun is not None and code != 0:
         # A SIGKILL cannot be cleaned up after; the promise is that the next run cleans up.
         again = subprocess.run(
-            [_script(case.tool), *case.rerun], cwd=sandbox, env=env, capture_output=True, timeout=timeout
+            [_script(case.tool), *case.rerun],
+            cwd=sandbox,
+            env=env,
+            capture_output=True,
+            timeout=timeout * WALL_FACTOR,
+            preexec_fn=limit,
         )
         if again.returncode != 0:
             return again.returncode, again.stdout.decode(errors="replace"), again.stderr.decode(errors="replace")

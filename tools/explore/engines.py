@@ -137,15 +137,32 @@ class DaskEngine:
             ) from None
         self.cluster = None
         if address == "local":
-            self.cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-            )
-            self.client = Client(self.cluster)
+            import dask
+
+            # Dask's workers keep their files in `temporary-directory` (default: $TMPDIR/dask-scratch-space,
+            # left behind): here, in the run's scratch folder, removed with it.
+            scratch = getattr(getattr(evaluator, "source", None), "workdir", None)
+            settings = {"temporary-directory": scratch} if scratch else {}
+            with dask.config.set(settings):
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    # its HTTP server (health routes) on a free port: 8787 may be taken, and said so
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=40,
+                )
+                self.client = Client(self.cluster)
         else:
             try:
                 self.client = Client(address, timeout="10s")
             except OSError as error:
                 raise FpgaOptError(f"--cluster {address}: cannot reach the Dask scheduler ({error})") from None
+            except (ValueError, TypeError) as error:  # Dask's words for an address it cannot parse
+                raise FpgaOptError(
+                    f"--cluster {address}: not a Dask scheduler address, e.g. tcp://host:8786 or 'local' ({error})"
+                ) from None
         self.workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
         self.evaluator = self.client.scatter(evaluator, broadcast=True)
 

@@ -178,9 +178,14 @@ def float_predictions(model_path: str, x: np.ndarray) -> np.ndarray:
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    out = [session.run(None, {name: x[i : i + 1].astype(np.float32)})[0].reshape(-1) for i in range(len(x))]
+    options.log_severity_level = 4  # its errors come back as exceptions, said in one line below
+    try:
+        session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        out = [session.run(None, {name: x[i : i + 1].astype(np.float32)})[0].reshape(-1) for i in range(len(x))]
+    except Exception as error:  # noqa: BLE001 - onnxruntime's own exception types
+        first = " ".join(str(error).split())[:300] or type(error).__name__
+        raise FpgaOptError(f"{model_path}: onnxruntime cannot run the float model ({first})") from None
     return np.argmax(np.stack(out), axis=1)
 
 

@@ -47,6 +47,14 @@ def load_builder(path: str | Path) -> ModuleType:
         spec.loader.exec_module(module)
     except ImportError as error:
         raise FpgaOptError(f"{path}: the builder needs a module that is not installed: {error}") from None
+    except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
+        raise FpgaOptError(f"{path}: not a Python model builder ({type(error).__name__}: {error})") from None
+    except SystemExit as error:  # the user's code is not the tool: its exit is an error, said so
+        raise FpgaOptError(f"{path}: the model builder called sys.exit({error.code}) while loading") from None
+    except Exception as error:  # noqa: BLE001 - the user's own code failed, not fpga-opt
+        raise FpgaOptError(
+            f"{path}: the model builder failed while loading ({type(error).__name__}: {error})"
+        ) from None
     finally:
         sys.path.pop(0)
     knobs = getattr(module, "KNOBS", None)
@@ -117,9 +125,17 @@ class ModelSource:
             if not self.train:
                 raise FpgaOptError("a model builder needs --train-data (labelled .npz) to train its candidates")
             tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-            load_builder(self.path).build_onnx(
-                dict(knobs or {}), tmp, self.train, epochs=self.builder_epochs, seed=self.seed
-            )
+            try:
+                load_builder(self.path).build_onnx(
+                    dict(knobs or {}), tmp, self.train, epochs=self.builder_epochs, seed=self.seed
+                )
+            except FpgaOptError:
+                raise
+            except (Exception, SystemExit) as error:  # noqa: BLE001 - the user's builder failed, not fpga-opt
+                what = f"sys.exit({error.code})" if isinstance(error, SystemExit) else type(error).__name__
+                raise FpgaOptError(f"{self.path}: build_onnx({knobs}) failed ({what}: {error})") from None
+            if not tmp.is_file():
+                raise FpgaOptError(f"{self.path}: build_onnx({knobs}) wrote no model to the path it was given")
             os.replace(tmp, out)
         return out
 

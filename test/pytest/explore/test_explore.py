@@ -84,10 +84,16 @@ def test_quantised_model_has_no_bit_genes_and_no_accuracy_without_data(tmp_path)
         (["missing.onnx", "--board", "kv260"], "missing.onnx: no such file"),
         ([str(LENET), "--board", "nosuchboard"], "nosuchboard"),
         ([str(LENET), "--board", "kv260", "--objectives", "speed,power"], "--objectives: unknown speed"),
-        ([str(LENET), "--board", "kv260", "--budget", "0"], "--budget must be >= 1"),
+        (
+            [str(LENET), "--board", "kv260", "--budget", "0"],
+            "--budget: the number of evaluations must be in [1, 100000], got 0",
+        ),
         ([str(LENET), "--board", "kv260", "--bits", "1,4"], "--bits: bit widths must be in [2, 8]"),
         ([str(LENET), "--board", "kv260", "--data", "nodata.npz"], "--data nodata.npz: no such file"),
-        ([str(LENET), "--board", "kv260", "--workers", "0"], "--workers must be >= 1"),
+        (
+            [str(LENET), "--board", "kv260", "--workers", "0"],
+            "--workers: the number of local worker processes must be in [1, 1024], got 0",
+        ),
         ([str(EARLY_EXIT), "--board", "kv260"], "2 outputs (an early-exit network): its exit thresholds are chosen"),
         ([str(LENET), "--board", "kv260", "--thresholds", "0.9"], "has one output (exit thresholds are for early-exit"),
     ],
@@ -132,7 +138,10 @@ def test_exit_thresholds_are_genes_of_an_early_exit_network(tmp_path):
             continue
         session = ort.InferenceSession(str(tmp_path / point["design"]), providers=["CPUExecutionProvider"])
         name = session.get_inputs()[0].name
-        logits = [np.concatenate(o) for o in zip(*[session.run(None, {name: x[i : i + 1]}) for i in range(len(x))], strict=True)]
+        logits = [
+            np.concatenate(o)
+            for o in zip(*[session.run(None, {name: x[i : i + 1]}) for i in range(len(x))], strict=True)
+        ]
         confidence = [
             np.max(np.exp(lg - lg.max(1, keepdims=True)), 1) / np.exp(lg - lg.max(1, keepdims=True)).sum(1)
             for lg in logits

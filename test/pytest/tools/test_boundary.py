@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -34,6 +35,77 @@ def test_every_console_script_starts_through_the_launcher():
 def test_every_tool_main_runs_inside_the_boundary(tool):
     main = importlib.import_module(launch.TOOLS[tool]).main
     assert getattr(main, "tool_name", None) == tool
+
+
+SCRIPTS = sorted(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"])
+"""Every console script the package installs (pyproject.toml [project.scripts])."""
+
+MISSING_INPUT = {
+    "fpga-opt": ["missing.mlir", "-o", "out.mlir"],
+    "fpga-translate": ["--import-onnx", "missing.onnx", "-o", "out.mlir"],
+    "fpga-sim": ["missing.mlir", "--report-json", "r.json"],
+    "fpga-report": ["missing.mlir", "--json", "r.json"],
+    "fpga-compile": ["missing.onnx", "-o", "out"],
+    "fpga-profile-exits": ["missing.mlir", "--data", "missing.npz", "--json", "p.json"],
+    "fpga-trace": ["missing.onnx", "--json", "t.json"],
+    "fpga-explore": ["missing.onnx", "--board", "kv260", "-o", "f.json"],
+}
+"""Each tool with an input that does not exist (a new tool adds its line: the test below asks for it)."""
+
+
+def _caught_signals(pid: int) -> int:
+    """The process's caught-signal mask (/proc/PID/status SigCgt), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+
+
+@pytest.mark.parametrize("tool", SCRIPTS)
+def test_every_tool_keeps_the_promise_on_a_missing_input(tool, tmp_path, capsys, monkeypatch):
+    """One line naming the file, exit 1, nothing written (in-process: a subprocess per tool costs seconds)."""
+    assert tool in MISSING_INPUT, f"{tool}: add a missing-input command line to MISSING_INPUT"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        importlib.import_module(launch.TOOLS[tool]).main(MISSING_INPUT[tool])
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert done.value.code == 1, err
+    assert len(lines) == 1 and lines[0].startswith(f"{tool}: error: ") and "missing." in lines[0], err
+    assert "Traceback" not in out + err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("tool", SCRIPTS)
+def test_every_console_script_interrupted_while_loading_is_one_line(tool, tmp_path):
+    """SIGINT as soon as the launcher's handlers are in place (xDSL, numpy, onnx still loading).
+
+    /proc's SigCgt says when: Python itself catches SIGINT from the start, SIGTERM only once the
+    launcher (fpga_opt.tools.launch) has installed its handlers.
+    """
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to see when the launcher's signal handlers are in place")
+    script = Path(sys.executable).parent / tool
+    assert script.exists(), f"{script}: not installed (pip install -e . installs the console scripts)"
+    process = subprocess.Popen(
+        [str(script), *MISSING_INPUT[tool]], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(2000):
+            if process.poll() is not None or _caught_signals(process.pid) & (1 << (signal.SIGTERM - 1)):
+                break
+            time.sleep(0.001)
+        assert process.poll() is None, "the tool ended before its signal handlers were seen"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGINT, err
+    assert err.strip() == f"{tool}: error: interrupted by SIGINT", err
+    assert "Traceback" not in out
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_launcher_modules_import_only_the_standard_library():

@@ -539,3 +539,160 @@ def test_a_value_used_before_its_definition(lenet, work, capsys):
 def test_a_newline_in_an_argument_stays_on_one_line(lenet, work, capsys):
     line = assert_fails_cleanly("fpga-opt", ["m.mlir", "--", "a\nb"], "unrecognized arguments", work, capsys)
     assert "a\\nb" in line
+
+
+# --------------------------------------------------------------------------
+# fpga-explore: its FRONT.designs folder is part of the run's transaction
+# --------------------------------------------------------------------------
+
+EXPLORE_ONE = ["--board", "kv260", "--budget", "1", "--workers", "1", "--bits", "8", "--budgets", "0.5", "--quiet"]
+
+
+def test_explore_failing_late_leaves_the_old_designs_and_nothing_new(tmp_path, capsys, monkeypatch):
+    # The search succeeds, then FRONT.csv cannot be written (a folder is there): the designs staged
+    # before it must vanish, and the folder from an earlier run must stay as it was.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.designs").mkdir()
+    (tmp_path / "f.designs" / "point-9.onnx").write_bytes(b"an earlier run's design")
+    (tmp_path / "f.csv").mkdir()
+    model = tmp_path / "m.onnx"
+    model.write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    assert_fails_cleanly("fpga-explore", ["m.onnx", *EXPLORE_ONE, "-o", "f.json"], "f.csv", tmp_path, capsys)
+
+
+def test_explore_success_replaces_the_designs_folder_whole(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.umask(0o022)
+    (tmp_path / "f.designs").mkdir()
+    (tmp_path / "f.designs" / "point-9.onnx").write_bytes(b"an earlier run's design")
+    (tmp_path / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    code, _, err = run_tool("fpga-explore", ["m.onnx", *EXPLORE_ONE, "-o", "f.json"], capsys)
+    assert code == 0, err
+    designs = sorted(p.name for p in (tmp_path / "f.designs").iterdir())
+    assert designs and "point-9.onnx" not in designs, designs
+    assert (tmp_path / "f.designs").stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.designs", "f.json", "m.onnx"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--budget", "10000000000000", "--budget: the number of evaluations must be in [1, 100000]"),
+        ("--population", "1000000000", "--population: the population (0: budget/4) must be in [0, 1000]"),
+        ("--workers", "1000000000", "--workers: the number of local worker processes must be in [1, 1024]"),
+        ("--seed", "-1", "--seed: the seed must be in [0,"),
+        ("--accuracy-tolerance", "nan", "--accuracy-tolerance: the tolerance must be a number in [0, 1]"),
+        ("--cluster", "nope", "--cluster nope: not a Dask scheduler address"),
+    ],
+)
+def test_explore_option_bounds(tmp_path, capsys, monkeypatch, flag, value, expected):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    argv = ["m.onnx", *EXPLORE_ONE, "-o", "f.json", flag, value]
+    assert_fails_cleanly("fpga-explore", argv, expected, tmp_path, capsys)
+
+
+def _labelled(path: Path, **arrays) -> None:
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "expected"),
+    [
+        ({"x": np.zeros(3, np.float32), "y": np.zeros(3, np.int64)}, "'x' must be a non-empty batch"),
+        ({"x": np.array(1.0), "y": np.array(1)}, "'x' must be a non-empty batch"),
+        ({"x": np.zeros((4, 1, 28, 28)), "y": np.zeros((4, 2), np.int64)}, "'y' must hold one label per sample"),
+        ({"x": np.zeros((4, 1, 28, 28)), "y": np.full(4, -7)}, "'y' must hold class indices"),
+        ({"x": np.full((4, 1, 28, 28), np.nan), "y": np.zeros(4, np.int64)}, "NaN or infinite"),
+        ({"x": np.zeros((4, 1, 28, 28), "datetime64[s]"), "y": np.zeros(4, np.int64)}, "not numbers"),
+    ],
+)
+def test_explore_labelled_data_that_is_not_what_it_claims(arrays, expected, work, capsys):
+    """These raised TypeError (len() of a 0-d array) or ValueError (astype) as internal errors."""
+    (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    _labelled(work / "d.npz", **arrays)
+    argv = ["m.onnx", *EXPLORE_ONE, "-o", "f.json", "--data", "d.npz"]
+    assert_fails_cleanly("fpga-explore", argv, expected, work, capsys)
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv", "expected"),
+    [
+        ("fpga-trace", ["m.onnx", "-n", "1", "--json", "m.onnx"], "--json m.onnx: is an input of this run"),
+        ("fpga-sim", ["m.mlir", "-q", "--report-json", "m.mlir"], "--report-json m.mlir: is an input of this run"),
+        ("fpga-report", ["m.mlir", "--json", "m.mlir"], "--json m.mlir: is an input of this run"),
+        ("fpga-report", ["m.mlir", "--html", "./m.mlir"], "--html m.mlir: is an input of this run"),
+    ],
+)
+def test_a_report_written_over_an_input_is_refused(tool, argv, expected, lenet, work, capsys):
+    """fpga-trace --json m.onnx replaced the model with its JSON trace (found by the fuzzer's trace family)."""
+    (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    assert_fails_cleanly(tool, argv, expected, work, capsys)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (b"this is not python(\n", "not a Python model builder (SyntaxError"),
+        (b"KNOBS = {}\x00\n", "not a Python model builder (SyntaxError"),
+        (b"import sys\nsys.exit(3)\n", "the model builder called sys.exit(3) while loading"),
+        (b"raise RuntimeError('broken')\n", "the model builder failed while loading (RuntimeError: broken)"),
+    ],
+)
+def test_explore_model_builders_that_break_while_loading(source, expected, work, capsys):
+    """The builder is the user's code: its failure is one line about it, not an internal error or exit 3."""
+    (work / "b.py").write_bytes(source)
+    _labelled(work / "d.npz", x=np.zeros((8, 1, 28, 28), np.float32), y=np.zeros(8, np.int64))
+    argv = ["b.py", *EXPLORE_ONE, "-o", "f.json", "--train-data", "d.npz"]
+    assert_fails_cleanly("fpga-explore", argv, expected, work, capsys)
+
+
+def test_trace_input_of_the_wrong_shape(work, capsys):
+    """onnxruntime's InvalidArgument on a 9x3x9 input was an internal error."""
+    (work / "m.onnx").write_bytes((MODELS / "lenet5_int8.onnx").read_bytes())
+    np.savez(work / "x.npz", input=np.zeros((9, 3, 9), np.float32))
+    expected = "input 'input' has shape (9, 3, 9); the model takes a batch Nx1x28x28"
+    assert_fails_cleanly("fpga-trace", ["m.onnx", "-q", "--input", "x.npz"], expected, work, capsys)
+
+
+def test_an_opset_no_onnx_knows(work, capsys):
+    """Opset 2^40 reached onnx.defs.get_schema, which raised TypeError (an internal error)."""
+    model = onnx.load(MODELS / "lenet5_int8.onnx")
+    model.opset_import[0].version = 2**40
+    (work / "m.onnx").write_bytes(model.SerializeToString())
+    expected = "opset 1099511627776 is newer than any the installed onnx"
+    assert_fails_cleanly("fpga-trace", ["m.onnx", "-q", "-n", "1"], expected, work, capsys)
+    assert_fails_cleanly("fpga-translate", ["--import-onnx", "m.onnx", "-o", "o.mlir"], expected, work, capsys)
+
+
+def test_a_scratch_folder_left_by_sigkill_is_removed_by_the_next_run(tmp_path, monkeypatch):
+    """fpga-explore's scratch folder is in $TMPDIR, where no re-run's output write sweeps: the next
+    scratch folder of the same tool removes those of processes that are gone (and only those)."""
+    import tempfile
+
+    from fpga_opt.dialects.files import scratch_directory
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"fpga-explore-{int(dead.stdout)}-abc123"
+    alive = tmp_path / f"fpga-explore-{os.getpid()}-def456"
+    other = tmp_path / "fpga-explorer-notes"
+    for folder in (stale, alive, other):
+        folder.mkdir()
+        (folder / "q.onnx").write_bytes(b"x")
+    with scratch_directory("fpga-explore-") as scratch:
+        assert scratch.name.startswith(f"fpga-explore-{os.getpid()}-")
+    assert not stale.exists() and alive.exists() and other.exists()
+
+
+def test_a_weight_table_wider_than_64_bits_is_a_user_error():
+    """The fuzz slice found it after the perf merge: an i4096 weight type in IR reached
+    `table_bytes`'s `next(...)` (StopIteration, an internal error) in fpga-translate --emit-hls."""
+    from xdsl.dialects.builtin import IntegerType
+
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.passes.lower_dataflow_to_hls.numerics import table_bytes
+
+    assert table_bytes(IntegerType(64)) == 8 and table_bytes(IntegerType(9)) == 2
+    with pytest.raises(FpgaOptError, match="i4096 values: no C.. integer holds more than 64 bits"):
+        table_bytes(IntegerType(4096))
