@@ -115,6 +115,7 @@ def _emit_float(b: FuncBuilder, p: Pending) -> SSAValue:
             stride=p.params["stride"],
             pad=p.params["pad"],
             groups=p.params["groups"],
+            dilation=p.params.get("dilation", (1, 1)),
             weights=b.add_weight(p.layer, "w", p.weights.astype(np.float32, copy=False)),
             bias=b.add_weight(p.layer, "b", p.bias.astype(np.float32, copy=False)) if p.bias is not None else None,
             weight_type=f32,
@@ -267,6 +268,7 @@ def _emit_int_op(
                 stride=p.params["stride"],
                 pad=p.params["pad"],
                 groups=p.params["groups"],
+                dilation=p.params.get("dilation", (1, 1)),
                 **common,
             )
             _set_pad_value(op, p)

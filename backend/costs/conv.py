@@ -202,6 +202,7 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     }
     kh, kw = op.kernel_size
     sh, sw = op.stride_size
+    dh, dw = op.dilation_size
     pt, pl, pb, pr = op.padding
     base = conv_cost(
         h_in=h_in,
@@ -216,6 +217,8 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         pad_l=pl,
         pad_b=pb,
         pad_r=pr,
+        dilation_h=dh,
+        dilation_w=dw,
         groups=op.groups.value.data,
         bias_bits=BIAS_BITS if op.bias is not None else 0,
         coarse_in=f["coarse_in"],

@@ -118,13 +118,20 @@ def pad_hw(x: np.ndarray, pad: Sequence[int], value) -> np.ndarray:
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], out_hw: tuple[int, int]) -> np.ndarray:
-    """Sliding windows of a padded (B, Hp, Wp, C) map: a (B, Ho, Wo, C, Kh, Kw) view."""
+def windows(
+    x: np.ndarray,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    out_hw: tuple[int, int],
+    dilation: Sequence[int] = (1, 1),
+) -> np.ndarray:
+    """Sliding windows of a padded (B, Hp, Wp, C) map: a (B, Ho, Wo, C, Kh, Kw) view (taps `dilation` apart)."""
     kh, kw = kernel
     sh, sw = stride
+    dh, dw = dilation
     ho, wo = out_hw
-    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
-    return view[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+    view = np.lib.stride_tricks.sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
+    return view[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, :, ::dh, ::dw]
 
 
 def _exact_in_f64(x: np.ndarray, w: np.ndarray, terms: int) -> bool:
@@ -154,15 +161,16 @@ def conv2d(
     out_hw: tuple[int, int],
     integer: bool,
     pad_value: int = 0,
+    dilation: Sequence[int] = (1, 1),
 ) -> np.ndarray:
-    """Σ w·x over each window (padding holds `pad_value`): x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw]
-    -> (B, Ho, Wo, C_out)."""
+    """Σ w·x over each window (padding holds `pad_value`; taps `dilation` apart): x (B, H, W, C_in),
+    w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
     b = x.shape[0]
     c_in = x.shape[3]
     c_out, cg, kh, kw = w.shape
     ho, wo = out_hw
     xp = pad_hw(x, pad, pad_value)
-    win = windows(xp, (kh, kw), stride, out_hw)  # (B, Ho, Wo, C_in, Kh, Kw)
+    win = windows(xp, (kh, kw), stride, out_hw, dilation)  # (B, Ho, Wo, C_in, Kh, Kw)
     cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)
     wg = w.reshape(groups, c_out // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*K, Cog)
     if groups == c_in and cg == 1 and c_out == groups:

@@ -119,4 +119,13 @@ func.func @window_depth(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<2x2x
   func.return %p : !dataflow.stream<2x2x8xi8>
 }
 
+// A dilated conv: 3x3 taps two rows and three columns apart span 5x7 input pixels.
+// CHECK-LABEL: func.func @dilated_conv
+func.func @dilated_conv(%x: !dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8> {
+  // CHECK: dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>, weights = "d.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7, zero_point = 0, min = -128, max = 127, rounding = "half_even">} : (!dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8>
+  // GENERIC: "dataflow.conv"(%x) <{kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>,
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>, weights = "d.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>} : (!dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8>
+  func.return %c : !dataflow.stream<9x8x4xi8>
+}
+
 }
