@@ -68,6 +68,22 @@ def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
     return np.clip(y, rq.min.data, rq.max.data)
 
 
+def requantize_over_counts(x: np.ndarray, rq: RequantAttr, counts: np.ndarray) -> np.ndarray:
+    """`clamp(round((x + offset) * multiplier / (count * 2**shift)) + zero_point, min, max)`, exact.
+
+    The division by the count (a window's real pixels, broadcast against x) is exact: the rounding
+    sees `2*floor(2p/count) + sticky` (sticky: a non-zero remainder) shifted by `shift + 2`, which
+    keeps the half bit and whether anything lies below it, so ties are decided as `rounding` says.
+    A per-tensor requant only (the verifier).
+    """
+    p = (np.asarray(x, dtype=np.int64) + np.int64(rq.offset.data)) * np.int64(rq.multiplier.data)
+    n = np.asarray(counts, dtype=np.int64)
+    q = (2 * p) // n
+    sticky = (2 * p - q * n != 0).astype(np.int64)
+    y = shift_round(2 * q + sticky, rq.shift.data + 2, rq.rounding.data) + np.int64(rq.zero_point.data)
+    return np.clip(y, rq.min.data, rq.max.data)
+
+
 def activate(x: np.ndarray, act: ActivationAttr, integer: bool) -> np.ndarray:
     """A pointwise activation; on integers only relu and clip exist (bounds are integers)."""
     kind = act.kind.data

@@ -293,6 +293,22 @@ INT_CASES: list[tuple[list[str], list[str], str]] = [
             %r1 = dataflow.requantize %t0 {{requant = #dataflow.requant<multiplier = 1, shift = 0, min = 0>}}
               : {_ty("4x4x4xi8")} -> {_ty("4x4x4xi8")}""",
     ),
+    # average pooling with count_include_pad = 0: the requant divides each window by its real pixels
+    (
+        ["6x7x4xi8"],
+        ["6x7x4xi8"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", {K3}, {S1}, {P1},
+              requant = #dataflow.requant<multiplier = 5, shift = 3, offset = -45, zero_point = 2, rounding = "half_even">,
+              exclude_pad, pad_value = 5 : i64, coarse = 2 : i64}} : {_ty("6x7x4xi8")} -> {_ty("6x7x4xi8")}""",
+    ),
+    # the same, 3x2 windows, stride 2, asymmetric pads, rounding half away from zero (negative sums)
+    (
+        ["9x10x2xi8"],
+        ["5x6x2xi8"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", kernel = array<i64: 3, 2>, {S2}, pad = array<i64: 2, 1, 0, 1>,
+              requant = #dataflow.requant<multiplier = 7, shift = 1, rounding = "half_away">, exclude_pad}}
+              : {_ty("9x10x2xi8")} -> {_ty("5x6x2xi8")}""",
+    ),
     # dilated conv (taps 2 rows, 3 columns apart), asymmetric zero point in the padding, folded
     (
         ["9x8x4xi8"],
@@ -343,6 +359,12 @@ FLOAT_CASES: list[tuple[list[str], list[str], str]] = [
             %t1 = dataflow.activation %t0 {{activation = #dataflow.act<kind = "clip", lo = 0.25, hi = 0.75>}}
               : {_ty("3x3x4xf32")} -> {_ty("3x3x4xf32")}
             %r0 = dataflow.global_pool %t1 {{mode = "avg"}} : {_ty("3x3x4xf32")} -> {_ty("1x1x4xf32")}""",
+    ),
+    # average pooling with count_include_pad = 0: each window divided by its real pixels
+    (
+        ["5x5x3xf32"],
+        ["3x3x3xf32"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", {K3}, {S2}, {P1}, exclude_pad}} : {_ty("5x5x3xf32")} -> {_ty("3x3x3xf32")}""",
     ),
     # dilated conv with a non-square kernel, dilation along the rows only
     (

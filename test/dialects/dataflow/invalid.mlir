@@ -257,3 +257,17 @@ func.func @dilated_side(%x: !dataflow.stream<8x8x4xi8>) -> (!dataflow.stream<8x8
   func.return %c, %s : !dataflow.stream<8x8x4xi32>, !dataflow.stream<8x8x4xi8>
 }
 // CHECK: error: {{.*}}'dataflow.conv' op: a side result needs an undilated kernel, got dilation [2, 2]
+
+// -----
+func.func @max_pool_exclude_pad(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %p = dataflow.pool %x {mode = "max", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %p : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: exclude_pad is for average pooling (max pooling never counts)
+
+// -----
+func.func @exclude_pad_needs_requant(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi32>
+  func.return %p : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: an integer average with exclude_pad needs a requant (it divides each window's sum by its count of real pixels)

@@ -128,4 +128,15 @@ func.func @dilated_conv(%x: !dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x
   func.return %c : !dataflow.stream<9x8x4xi8>
 }
 
+// Average pooling that divides each window by its real pixels (ONNX count_include_pad = 0).
+// CHECK-LABEL: func.func @exclude_pad_pools
+func.func @exclude_pad_pools(%x: !dataflow.stream<8x8x4xi8>, %f: !dataflow.stream<8x8x4xf32>) -> (!dataflow.stream<8x8x4xi8>, !dataflow.stream<4x4x4xf32>) {
+  // CHECK: dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2, zero_point = 0, min = -128, max = 127, rounding = "half_even">, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  // GENERIC: "dataflow.pool"(%x) <{{{.*}}exclude_pad{{.*}}}>
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2>, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  // CHECK: dataflow.pool %f {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xf32> -> !dataflow.stream<4x4x4xf32>
+  %q = dataflow.pool %f {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xf32> -> !dataflow.stream<4x4x4xf32>
+  func.return %p, %q : !dataflow.stream<8x8x4xi8>, !dataflow.stream<4x4x4xf32>
+}
+
 }
