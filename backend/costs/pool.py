@@ -6,10 +6,10 @@ from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
 from fpga_opt.backend.costs.blocks import (
-    CONTROL_FF,
-    CONTROL_LUT,
     ADDER_FF_PER_BIT,
     ADDER_LUT_PER_BIT,
+    CONTROL_FF,
+    CONTROL_LUT,
     DSP_MULTIPLY_LATENCY,
     FLOAT32_ADD_LATENCY,
     FLOAT32_DIV_FF,

@@ -260,7 +260,9 @@ class ConvOp(WindowedOp):
         side = expect_stream(self.side, self, "side result")
         kh, kw = self.kernel_size
         if self.dilation_size != (1, 1):
-            raise VerifyException(f"{who(self)}: a side result needs an undilated kernel, got dilation {list(self.dilation_size)}")
+            raise VerifyException(
+                f"{who(self)}: a side result needs an undilated kernel, got dilation {list(self.dilation_size)}"
+            )
         if kh % 2 == 0 or kw % 2 == 0:
             raise VerifyException(f"{who(self)}: a side result needs an odd kernel with a centre pixel, got {kh}x{kw}")
         pad = array_prop(self, "pad")

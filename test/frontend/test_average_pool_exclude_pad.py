@@ -30,7 +30,9 @@ def _net(rng: np.random.Generator) -> onnx.ModelProto:
     x = g.node("AveragePool", [x], name="ap1", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
     x = g.conv(x, rand_w(rng, 8, 8, 1, 1), rand_w(rng, 8, scale=0.1), name="c2")
     # 3x2 stride 2 with asymmetric pads: short windows at the top and on both sides
-    x = g.node("AveragePool", [x], name="ap2", kernel_shape=[3, 2], strides=[2, 2], pads=[2, 1, 0, 1], count_include_pad=0)
+    x = g.node(
+        "AveragePool", [x], name="ap2", kernel_shape=[3, 2], strides=[2, 2], pads=[2, 1, 0, 1], count_include_pad=0
+    )
     x = g.node("Relu", [x], name="r2")
     x = g.node("GlobalAveragePool", [x], name="gap")
     x = g.node("Flatten", [x], name="flat")
@@ -48,7 +50,14 @@ def test_window_counts():
     counts = ap1.window_counts()
     assert counts.shape == (9, 10) and counts[0, 0] == 4 and counts[0, 5] == 6 and counts[4, 5] == 9
     # ap2: rows start at -2, 0, 2, 4, 6 (3 rows of 9), columns at -1, 1, ..., 9 (2 columns of 10; right pad 1)
-    assert ap2.window_counts()[:, 0].tolist() == [1, 3, 3, 3, 3] and ap2.window_counts()[1].tolist() == [3, 6, 6, 6, 6, 3]
+    assert ap2.window_counts()[:, 0].tolist() == [1, 3, 3, 3, 3] and ap2.window_counts()[1].tolist() == [
+        3,
+        6,
+        6,
+        6,
+        6,
+        3,
+    ]
 
 
 def _tmp():

@@ -25,15 +25,27 @@ SHAPE = (1, 3, 12, 11)
 
 def _dilated_net(rng: np.random.Generator) -> onnx.ModelProto:
     g = Graph()
-    x = g.conv("input", rand_w(rng, 8, 3, 3, 3), rand_w(rng, 8, scale=0.1), pads=[2, 2, 2, 2], dilations=[2, 2], name="c1")
+    x = g.conv(
+        "input", rand_w(rng, 8, 3, 3, 3), rand_w(rng, 8, scale=0.1), pads=[2, 2, 2, 2], dilations=[2, 2], name="c1"
+    )
     x = g.node("Relu", [x], name="r1")
     y = g.conv(x, rand_w(rng, 8, 8, 3, 3, scale=0.15), None, pads=[3, 3, 3, 3], dilations=[3, 3], name="c2")
     x = g.node("Add", [x, y], name="add")
     x = g.node("Relu", [x], name="r2")
-    x = g.conv(x, rand_w(rng, 8, 1, 3, 3), rand_w(rng, 8, scale=0.1), pads=[2, 1, 2, 1], dilations=[2, 1], group=8, name="dw")
+    x = g.conv(
+        x, rand_w(rng, 8, 1, 3, 3), rand_w(rng, 8, scale=0.1), pads=[2, 1, 2, 1], dilations=[2, 1], group=8, name="dw"
+    )
     x = g.node("Relu", [x], name="r3")
     # non-square taps, dilation 3 x 2, stride 2, asymmetric padding: 12x11 -> 5x5
-    x = g.conv(x, rand_w(rng, 6, 8, 3, 2, scale=0.2), rand_w(rng, 6, scale=0.1), pads=[3, 0, 1, 1], dilations=[3, 2], strides=[2, 2], name="c3")
+    x = g.conv(
+        x,
+        rand_w(rng, 6, 8, 3, 2, scale=0.2),
+        rand_w(rng, 6, scale=0.1),
+        pads=[3, 0, 1, 1],
+        dilations=[3, 2],
+        strides=[2, 2],
+        name="c3",
+    )
     x = g.node("Relu", [x], name="r4")
     x = g.node("GlobalAveragePool", [x], name="gap")
     x = g.node("Flatten", [x], name="flat")
