@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx_builders import Graph, ort_run, rand_w, save
+from onnx_builders import Graph, ort_run, quantise_static, rand_w, save
 
 from fpga_opt.backend.sim import run_functional, simulate
 from fpga_opt.dialects.errors import FpgaOptError
@@ -84,24 +84,9 @@ def test_float_average_pools_exclude_the_padding_like_onnxruntime(tmp_path):
 
 @pytest.mark.parametrize("form", ["qdq_channel", "qop"])
 def test_quantised_average_pools_exclude_the_padding_and_pass_the_trace(tmp_path, form):
-    quantization = pytest.importorskip("onnxruntime.quantization")
-    rng = np.random.default_rng(3)
-    float_path = save(_net(rng), tmp_path / "float.onnx")
-
-    class Reader(quantization.CalibrationDataReader):
-        def __init__(self):
-            self.data = iter({"input": rng.standard_normal(SHAPE).astype(np.float32)} for _ in range(8))
-
-        def get_next(self):
-            return next(self.data, None)
-
-    q_path = tmp_path / f"{form}.onnx"
-    quantization.quantize_static(
-        str(float_path), str(q_path), Reader(),
-        quant_format=quantization.QuantFormat.QDQ if form == "qdq_channel" else quantization.QuantFormat.QOperator,
-        activation_type=quantization.QuantType.QUInt8 if form == "qdq_channel" else quantization.QuantType.QInt8,
-        weight_type=quantization.QuantType.QInt8, per_channel=True,
-    )  # fmt: skip
+    pytest.importorskip("onnxruntime.quantization")
+    float_path = save(_net(np.random.default_rng(3)), tmp_path / "float.onnx")
+    q_path = quantise_static(float_path, tmp_path / f"{form}.onnx", form, SHAPE, seed=3)
     if form == "qop":
         assert "QLinearAveragePool" in {n.op_type for n in onnx.load(q_path).graph.node}
     imported = import_onnx(q_path)

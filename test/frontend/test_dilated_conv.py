@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx_builders import Graph, compare, ort_run, rand_w, save
+from onnx_builders import Graph, compare, ort_run, quantise_static, rand_w, save
 
 from fpga_opt.backend.sim import run_functional, simulate
 from fpga_opt.dialects.errors import FpgaOptError
@@ -68,24 +68,9 @@ def test_float_dilated_convs_match_onnxruntime_and_run_as_imported(tmp_path):
 @pytest.mark.parametrize("form", ["qdq_channel", "qop"])
 def test_quantised_dilated_convs_pass_the_trace(tmp_path, form):
     """onnxruntime's quantiser: QDQ (per-channel weights, uint8 asymmetric activations) and QOperator."""
-    quantization = pytest.importorskip("onnxruntime.quantization")
-    rng = np.random.default_rng(4)
-    float_path = save(_dilated_net(rng), tmp_path / "float.onnx")
-
-    class Reader(quantization.CalibrationDataReader):
-        def __init__(self):
-            self.data = iter({"input": rng.standard_normal(SHAPE).astype(np.float32)} for _ in range(8))
-
-        def get_next(self):
-            return next(self.data, None)
-
-    q_path = tmp_path / f"{form}.onnx"
-    quantization.quantize_static(
-        str(float_path), str(q_path), Reader(),
-        quant_format=quantization.QuantFormat.QDQ if form == "qdq_channel" else quantization.QuantFormat.QOperator,
-        activation_type=quantization.QuantType.QUInt8 if form == "qdq_channel" else quantization.QuantType.QInt8,
-        weight_type=quantization.QuantType.QInt8, per_channel=True,
-    )  # fmt: skip
+    pytest.importorskip("onnxruntime.quantization")
+    float_path = save(_dilated_net(np.random.default_rng(4)), tmp_path / "float.onnx")
+    q_path = quantise_static(float_path, tmp_path / f"{form}.onnx", form, SHAPE, seed=4)
     if form == "qop":
         assert "QLinearConv" in {n.op_type for n in onnx.load(q_path).graph.node}
     x = np.random.default_rng(5).standard_normal((24, *SHAPE[1:])).astype(np.float32)
