@@ -163,3 +163,22 @@ def test_an_integer_exclusive_average_without_a_quantize_after_it_is_refused(tmp
     message = str(caught.value)
     assert "\n" not in message and "output 'y'" in message
     assert "an integer AveragePool with pads and count_include_pad = 0 needs a QuantizeLinear after it" in message
+
+
+@pytest.mark.slow
+def test_fpga_compile_end_to_end_with_csim(tmp_path):
+    """The QDQ network through `fpga-compile`: default pipeline, bit-exact check, HLS project, g++ csim."""
+    import json
+
+    from fpga_opt.tools.fpga_compile import build_parser, run
+
+    pytest.importorskip("onnxruntime.quantization")
+    float_path = save(_net(np.random.default_rng(3)), tmp_path / "float.onnx")
+    q_path = quantise_static(float_path, tmp_path / "qdq_channel.onnx", "qdq_channel", SHAPE, seed=3)
+    out = tmp_path / "design"
+    assert run(build_parser().parse_args([str(q_path), "-o", str(out), "--board", "u250", "--frames", "2"])) == 0
+    design = json.loads((out / "report.json").read_text())["design"]
+    assert (
+        design["simulate"]["passed"] and design["simulate"]["exact"]
+    )  # exclude_pad average pools: bit for bit after the passes
+    assert design["csim_passed"] and "bit-exact" in design["csim"]
