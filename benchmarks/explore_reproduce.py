@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fpga_opt.tools.tables import render
+
 TOLERANCE = 0.05
 
 
@@ -49,7 +51,7 @@ def main() -> int:
     within = csim_ok = csim_run = 0
     with tempfile.TemporaryDirectory(prefix="explore-reproduce-") as tmp:
         out_root = opts.out or Path(tmp)
-        print(f"{'id':>4} {'board':<8} {'MHz':>5} {'front FPS':>12} {'fpga-sim FPS':>12} {'diff':>7}  csim")
+        table = []
         for point in points:
             argv = shlex.split(point["compile"])
             argv[1] = str(base / point["design"])  # the design file, relative to the front
@@ -66,15 +68,18 @@ def main() -> int:
                 verdict = "passed" if done.returncode == 0 and report.get("csim_passed") else "FAILED"
                 csim_ok += verdict == "passed"
             if done.returncode != 0 and point["id"] not in simulated:
-                print(f"{point['id']:>4} fpga-compile failed: {done.stderr.strip().splitlines()[-1:]}")
+                table.append([f"{point['id']}", "", "", "", "", "", f"fpga-compile failed: {done.stderr.strip()[-200:]}"])
                 continue
             opt = next(out_dir.glob("*.opt.mlir"))
             timing = simulate(load_module(opt), None, None, frames=opts.frames, base_dir=opt.parent).timing
             fps, front_fps = timing.fps or 0.0, point["objectives"]["throughput"]
             diff = (fps - front_fps) / front_fps
             within += abs(diff) <= TOLERANCE
-            print(f"{point['id']:>4} {point['board']:<8} {point['clock_mhz']:>5g} {front_fps:>12,.1f} {fps:>12,.1f} "
-                  f"{100 * diff:>6.2f}%  {verdict}")  # fmt: skip
+            table.append([f"{point['id']}", point["board"], f"{point['clock_mhz']:g}", f"{front_fps:,.1f}", f"{fps:,.1f}",
+                          f"{100 * diff:.2f}%", verdict])  # fmt: skip
+            print(f"point {point['id']}: {verdict}", file=sys.stderr, flush=True)  # the table comes at the end
+    header = ["id", "board", "MHz", "front FPS", "fpga-sim FPS", "diff", "csim"]
+    print(render(header, table, right={0, 2, 3, 4, 5}))
     print(f"reproduce: {within}/{len(points)} points within 5%, {csim_ok}/{csim_run} csim passed")
     return 0 if within == len(points) and csim_ok == csim_run else 1
 

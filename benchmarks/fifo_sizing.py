@@ -107,30 +107,28 @@ def _f(value, spec: str) -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    header = (
-        f"{'model':22s} {'design':8s} {'interval':>8s} {'d2/model':>8s} {'sized/model':>11s} "
-        f"{'buffers':>7s} {'windows':>7s} {'+BRAM18':>7s} {'+LUT':>6s} {'+FF':>6s} {'FIFO BRAM18/LUT/FF':>18s} "
-        f"{'BRAM%':>5s} {'LUT%':>5s} {'time':>6s}"
-    )
-    print(header)
-    print("-" * len(header))
+    from fpga_opt.tools.tables import render
+
+    header = ["model", "design", "interval", "d2/model", "sized/model", "buffers", "windows", "+BRAM18", "+LUT", "+FF",
+              "FIFO BRAM18/LUT/FF", "BRAM%", "LUT%", "time"]  # fmt: skip
+    table = []
+    for r in rows:
+        if "depth2_vs_model" not in r:  # listed under the table
+            continue
+        u = r["utilisation"]
+        added = ["-"] * 3 if r["refolded"] else [f"{r['bram18_added']}", f"{r['lut_added']}", f"{r['ff_added']}"]
+        table.append(
+            [
+                r["model"], r["design"], f"{r['sized_interval']}" + ("*" if r["refolded"] else ""),
+                _f(r["depth2_vs_model"], ".3f"), _f(r["sized_vs_model"], ".3f"), f"{r['fifos_changed']}",
+                f"{r['windows_deepened']}", *added, f"{r['fifo_bram18']}/{r['fifo_lut']}/{r['fifo_ff']}",
+                f"{100 * u['bram18']:.0f}%", f"{100 * u['lut']:.0f}%", f"{r['size_fifos_s']:.2f}s",
+            ]
+        )  # fmt: skip
+    print(render(header, table, right=set(range(2, len(header)))))
     for r in rows:
         if "depth2_vs_model" not in r:
-            print(f"{r['model']:22s} {r['design']:8s} refused: {r.get('refusal')}")
-            continue
-        interval = f"{r['sized_interval']}" + ("*" if r["refolded"] else "")
-        u = r["utilisation"]
-        added = (
-            f"{'-':>7s} {'-':>6s} {'-':>6s}"
-            if r["refolded"]
-            else f"{r['bram18_added']:7d} {r['lut_added']:6d} {r['ff_added']:6d}"
-        )
-        fifo = f"{r['fifo_bram18']}/{r['fifo_lut']}/{r['fifo_ff']}"
-        print(
-            f"{r['model']:22s} {r['design']:8s} {interval:>8s} {_f(r['depth2_vs_model'], '8.3f')} "
-            f"{_f(r['sized_vs_model'], '11.3f')} {r['fifos_changed']:7d} {r['windows_deepened']:7d} "
-            f"{added} {fifo:>18s} {100 * u['bram18']:4.0f}% {100 * u['lut']:4.0f}% {r['size_fifos_s']:5.2f}s"
-        )
+            print(f"{r['model']} {r['design']}: refused: {r.get('refusal')}")
     print(
         "\nd2/model: fpga-sim with 2-word streams over the model interval ('-': deadlock); sized/model: after"
         "\nsize-fifos.  buffers: dataflow.buffers written or deepened; windows: window streams deepened."

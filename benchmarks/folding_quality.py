@@ -171,27 +171,28 @@ def _f(value, spec: str) -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    header = (
-        f"{'model':14s} {'flow':8s} {'algo':7s} {'search':>7s} {'DSP':>5s} {'BRAM':>5s} {'LUT%':>5s} "
-        f"{'interval':>8s} {'model FPS':>9s} {'unbnd FPS':>9s} {'d2 FPS':>7s} "
-        f"{'sized int':>9s} {'FIFO BRAM':>9s} {'FIFO LUT':>8s} {'sized FPS':>9s} {'sim/mdl':>7s} {'size':>5s} "
-        f"{'roof(used)':>10s} {'roof(board)':>11s} {'published':>9s} {'vs pub':>6s}"
-    )
-    print(header)
-    print("-" * len(header))
+    from fpga_opt.tools.tables import render
+
+    header = [
+        "model", "flow", "algo", "search", "DSP", "BRAM", "LUT%", "interval", "model FPS", "unbnd FPS", "d2 FPS",
+        "sized int", "FIFO BRAM", "FIFO LUT", "sized FPS", "sim/mdl", "size", "roof(used)", "roof(board)",
+        "published", "vs pub",
+    ]  # fmt: skip
+    table = [
+        [
+            r["model"], r["flow"], r["algorithm"], f"{r['search_s']:.2f}s", f"{r['dsp']}", f"{r['bram18']}",
+            f"{100 * r['utilisation']['lut']:.0f}%", f"{r['model_interval']}", f"{r['model_fps']:.0f}",
+            _f(r["sim_fps"], ".0f"), _f(r["sim_depth2_fps"], ".0f"), _f(r["sized_interval"], "d"),
+            _f(r["fifo_bram18"], "d"), _f(r["fifo_lut"], "d"), _f(r["sized_fps"], ".0f"),
+            _f(r["sized_vs_model"], ".3f"), f"{r['size_fifos_s']:.1f}s", _f(r["sim_fraction_used_dsp"], ".3f"),
+            _f(r["sim_fraction_board_dsp"], ".3f"), _f(r["published_fps"], "d"), _f(r["sim_vs_published"], ".2f"),
+        ]
+        for r in rows
+    ]  # fmt: skip
+    print(render(header, table, right=set(range(3, len(header)))))
     for r in rows:
-        print(
-            f"{r['model']:14s} {r['flow']:8s} {r['algorithm']:7s} {r['search_s']:6.2f}s {r['dsp']:5d} {r['bram18']:5d} "
-            f"{100 * r['utilisation']['lut']:4.0f}% {r['model_interval']:8d} {r['model_fps']:9.0f} "
-            f"{_f(r['sim_fps'], '9.0f')} {_f(r['sim_depth2_fps'], '7.0f')} "
-            f"{_f(r['sized_interval'], '9d')} {_f(r['fifo_bram18'], '9d')} {_f(r['fifo_lut'], '8d')} "
-            f"{_f(r['sized_fps'], '9.0f')} {_f(r['sized_vs_model'], '7.3f')} {r['size_fifos_s']:4.1f}s "
-            f"{_f(r['sim_fraction_used_dsp'], '10.3f')} "
-            f"{_f(r['sim_fraction_board_dsp'], '11.3f')} "
-            f"{_f(r['published_fps'], '9d')} {_f(r['sim_vs_published'], '6.2f')}"
-        )
         if r["sized_refusal"]:
-            print(f"    size-fifos refused: {r['sized_refusal']}")
+            print(f"{r['model']} {r['flow']} {r['algorithm']}: size-fifos refused: {r['sized_refusal']}")
     print(
         "\nunbnd FPS: fpga-sim with unbounded FIFOs (the decoupled design the model describes); d2 FPS: with"
         "\ndepth-2 streams on every edge without a dataflow.buffer ('-': deadlock, a skip path without a FIFO)."

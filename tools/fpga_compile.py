@@ -55,6 +55,7 @@ from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.files import check_output_dir, commit_now, staging_directory, write_atomically
 from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.progress import set_quiet
+from fpga_opt.tools.csim_check import run_csim_check
 from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.pipeline import parse_pipeline
 from fpga_opt.tools.run_facts import run_facts
@@ -269,7 +270,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx: Context, stem: str) -> int:
     """The six steps, writing into `work` (which becomes `out`); paths are shown as they will be in `out`."""
-    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
     from fpga_opt.backend.hls.emit import build_project
     from fpga_opt.backend.sim import run_functional
     from fpga_opt.backend.sim.boundary import random_inputs
@@ -393,34 +393,21 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
         f"{timings['emit']:.1f} s"
     )
 
-    shown_verdict = verdict = reason = ""
     equivalence = {
         "name": "equivalence",
         "status": "passed",
         "detail": f"fpga-sim on {args.frames} random input(s): optimised IR vs imported IR: "
         f"{_agreement_text(design['simulate'])}",
     }
-    passed: bool | None = None
-    if args.no_csim:
-        verdict, reason = "skipped (--no-csim)", "--no-csim"
-    elif not have_compiler():
-        verdict, reason = "skipped: no g++/make on PATH", "no g++/make on PATH"
-    elif find_ap_types() is None:
-        reason = f"no ap_int.h/hls_stream.h; {INSTALL_HINT}"
-        verdict = f"skipped: {reason}"
-    else:
-        result = run_csim(project_dir, jobs=args.jobs, opt=args.opt)
-        verdict, passed = result.verdict, result.passed
-        timings["csim_build"] = result.build_seconds
-        timings["csim_run"] = result.run_seconds
-        shown_verdict = f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
-        if not passed:
-            write_atomically(work / "csim.log", result.output)
+    csim = run_csim_check([project_dir], no_csim=args.no_csim, jobs=args.jobs, opt=args.opt, log=work / "csim.log")
+    verdict, passed = csim.verdict, csim.passed  # passed None: skipped, never reported as passed
+    shown_verdict = ""
+    if passed is not None:
+        timings["csim_build"], timings["csim_run"] = csim.build_seconds, csim.run_seconds
+        shown_verdict = f" (build {csim.build_seconds:.1f} s, run {csim.run_seconds:.1f} s)"
     _say(f"[6/{total_steps}] csim      {verdict}{shown_verdict}")
 
-    csim = {"name": "csim", "status": "skipped" if passed is None else ("passed" if passed else "failed")}
-    csim.update({"reason": reason} if passed is None else {"detail": verdict})
-    checks = [equivalence, csim]
+    checks = [equivalence, csim.check]
     design.update(
         {
             "estimate": estimate_summary(module),
@@ -455,6 +442,7 @@ def _run_partitioned(args, module, imported, weights, out: Path, work: Path, boa
     from fpga_opt.backend.target.boards import CLOCK_ATTR, number
     from fpga_opt.tools.compile_partitions import run_partitioned, schedule_summary, schedule_text
 
+    optimised = module.clone()  # for report.html (the projects are lowered from clones, but to be sure)
     entries, passed = run_partitioned(args, module, imported, weights, work, board, _say, total_steps)
     clock = number(module.attributes.get(CLOCK_ATTR)) or board.clock_mhz
     design.update(entries)
@@ -462,11 +450,13 @@ def _run_partitioned(args, module, imported, weights, out: Path, work: Path, boa
     design["schedule"] = schedule_summary(module, clock)
     report = {"design": design, "run": run_facts(model, out, timings)}
     write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    _write_html(optimised, work / "report.html", model.name, entries["checks"])
     lines = ["", "report", f"  board       {board.name} ({board.part}) at {clock:g} MHz"]
     lines += schedule_text(design["schedule"])
-    lines += [f"  csim        {design['csim']}", f"  project     {out / 'hls'}  (README.md: host run order)"]
+    lines += [f"  csim        {design['csim']}", f"  html        {out / 'report.html'}"]
+    lines += [f"  project     {out / 'hls'}  (README.md: host run order)"]
     _say("\n".join(lines))
-    if not passed:
+    if passed is False:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0

@@ -14,13 +14,13 @@ so a seed gives the same archive and front for any engine and number of workers.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 from fpga_opt.tools.explore.evaluate import check_metrics
 from fpga_opt.tools.explore.front import as_minimised, pareto_front
 from fpga_opt.tools.explore.space import Space
@@ -53,17 +53,11 @@ class Archive:
 
 
 class Progress:
-    """A progress bar on stderr (tqdm): evaluations, front size and the best values so far."""
+    """A progress bar on stderr: evaluations, front size and the best values so far."""
 
     def __init__(self, total: int, quiet: bool, label: str) -> None:
-        self.bar = None
-        if quiet or not sys.stderr.isatty():
-            return
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return
-        self.bar = tqdm(total=total, desc=label, unit="eval", file=sys.stderr, dynamic_ncols=True)
+        # the tools' one bar (dialects/progress.py): a terminal only, after 2 s, off with FPGA_OPT_QUIET
+        self.bar = None if quiet else progress(label, total=total, unit=" evals")
 
     def step(self, n: int = 1) -> None:
         if self.bar is not None:

@@ -29,7 +29,7 @@ def test_each_partition_gets_a_project_whose_inputs_are_the_previous_outputs(tmp
     func = next(op for op in module.walk() if isinstance(op, FuncOp))
     h, w, c = func.body.block.args[0].type.dims
     x = np.random.default_rng(1).integers(-128, 128, (2, h, w, c)).astype(np.int8)
-    projects = partition_projects(module, weights, inputs=[x], python=sys.executable)
+    projects = partition_projects(module, weights, inputs=[x])
     names = sorted(k for k in projects if k.startswith("p"))
     assert names == ["p0", "p1", "p2"]
     for before, after in zip(names, names[1:], strict=False):
