@@ -7,7 +7,10 @@ For each point: runs the `compile` command line stored in FRONT.json (into DIR/p
 --no-csim unless the point is among those C-simulated), then fpga-sim's cycle-level timing of
 the optimised IR it wrote, and compares that frame rate with the front's throughput (must be
 within 5%).  `--csim N` C-simulates the first N points (all: every point; goals: the points
-the design goals picked).  Prints one row per
+the design goals picked).  An early-exit point (fpga-compile --exit-data) is timed by the
+fpga-sim run fpga-compile makes on the real samples, each routed by its exit decision
+(report.json's early_exit.exit_design.sim_cycles), since its rate depends on the route; when
+fpga-compile fell back to the design without exits, that design's.  Prints one row per
 point and a closing line `reproduce: N/N points within 5%, C/C csim passed`.
 """
 
@@ -65,14 +68,21 @@ def main() -> int:
             if point["id"] in simulated:
                 csim_run += 1
                 report = json.loads((out_dir / "report.json").read_text()) if (out_dir / "report.json").exists() else {}
-                verdict = "passed" if done.returncode == 0 and report.get("csim_passed") else "FAILED"
+                passed = report.get("design", {}).get("csim_passed")  # report.json: {"design": ..., "run": ...}
+                verdict = "passed" if done.returncode == 0 and passed else "FAILED"
                 csim_ok += verdict == "passed"
             if done.returncode != 0 and point["id"] not in simulated:
                 table.append([f"{point['id']}", "", "", "", "", "", f"fpga-compile failed: {done.stderr.strip()[-200:]}"])
                 continue
-            opt = next(out_dir.glob("*.opt.mlir"))
-            timing = simulate(load_module(opt), None, None, frames=opts.frames, base_dir=opt.parent).timing
-            fps, front_fps = timing.fps or 0.0, point["objectives"]["throughput"]
+            if "exits" in point:
+                section = json.loads((out_dir / "report.json").read_text())["design"]["early_exit"]
+                cycles = section["baseline" if section["fell_back"] else "exit_design"]["sim_cycles"]
+                fps = point["clock_mhz"] * 1e6 / cycles
+            else:
+                opt = next(out_dir.glob("*.opt.mlir"))
+                timing = simulate(load_module(opt), None, None, frames=opts.frames, base_dir=opt.parent).timing
+                fps = timing.fps or 0.0
+            front_fps = point["objectives"]["throughput"]
             diff = (fps - front_fps) / front_fps
             within += abs(diff) <= TOLERANCE
             table.append([f"{point['id']}", point["board"], f"{point['clock_mhz']:g}", f"{front_fps:,.1f}", f"{fps:,.1f}",
