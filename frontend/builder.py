@@ -238,7 +238,7 @@ def _branch_delay(value: SSAValue) -> int:
         if isinstance(owner, WholeFrameOp):
             delay += 1000
         elif isinstance(owner, WindowedOp) and owner.has_line_buffer:
-            delay += owner.kernel_size[0]
+            delay += owner.window_extent[0]
         value = owner.operands[0]
 
 

@@ -115,6 +115,7 @@ def _emit_float(b: FuncBuilder, p: Pending) -> SSAValue:
             stride=p.params["stride"],
             pad=p.params["pad"],
             groups=p.params["groups"],
+            dilation=p.params.get("dilation", (1, 1)),
             weights=b.add_weight(p.layer, "w", p.weights.astype(np.float32, copy=False)),
             bias=b.add_weight(p.layer, "b", p.bias.astype(np.float32, copy=False)) if p.bias is not None else None,
             weight_type=f32,
@@ -170,6 +171,11 @@ def _raw_requant(p: Pending) -> RequantAttr | None:
 
 
 def _emit_int_raw(b: FuncBuilder, p: Pending) -> SSAValue:
+    if p.params.get("exclude_pad"):
+        raise Unsupported(
+            "an integer AveragePool with pads and count_include_pad = 0 needs a QuantizeLinear after it "
+            "(its requant divides each window by its count of real pixels)"
+        )
     if p.per_channel:
         raise Unsupported(
             "an integer layer with per-channel weight scales needs a QuantizeLinear after it "
@@ -267,6 +273,7 @@ def _emit_int_op(
                 stride=p.params["stride"],
                 pad=p.params["pad"],
                 groups=p.params["groups"],
+                dilation=p.params.get("dilation", (1, 1)),
                 **common,
             )
             _set_pad_value(op, p)
@@ -292,6 +299,7 @@ def _emit_int_op(
             stride=p.params["stride"],
             pad=p.params["pad"],
             requant=requant,
+            exclude_pad=p.params.get("exclude_pad", False),
             layer=p.layer,
         )
         _set_pad_value(op, p)

@@ -4,7 +4,7 @@ A node handler raises `Unsupported(reason)`; the importer records the node
 (op type, name, opset) with the reason, marks the node's outputs as poisoned
 and carries on, so that the user sees every problem of a model at once:
 
-    model.onnx: cannot import 2 nodes: Sin 'sin0' (opset 13): unsupported op; Conv 'c1' (opset 13): dilations [2, 2] are not supported (only 1)
+    model.onnx: cannot import 2 nodes: Sin 'sin0' (opset 13): unsupported op; MaxPool 'p1' (opset 13): dilations [2, 2] are not supported for MaxPool (only 1; Conv takes any)
 """
 
 from __future__ import annotations

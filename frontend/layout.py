@@ -41,21 +41,36 @@ def chw_to_hwc_columns(weights: np.ndarray, dims: tuple[int, int, int]) -> np.nd
     return weights.reshape(n, c, h, w).transpose(0, 2, 3, 1).reshape(n, h * w * c)
 
 
+def dilations(attrs: dict) -> list[int]:
+    """The ONNX `dilations` of a 2-D window ([1, 1] when absent)."""
+    return [int(d) for d in attrs.get("dilations", [1, 1])]
+
+
 def window(
-    attrs: dict, in_hw: tuple[int, int], kernel: Sequence[int], what: str, ceil_padding: bool = False
+    attrs: dict,
+    in_hw: tuple[int, int],
+    kernel: Sequence[int],
+    what: str,
+    ceil_padding: bool = False,
+    dilated: bool = False,
 ) -> tuple[list[int], list[int], list[int], tuple[int, int]]:
     """(kernel, stride, pad, output H x W) of a 2-D sliding window, from ONNX attributes.
 
     `ceil_padding`: `ceil_mode = 1` becomes extra end padding (right for max pooling, whose padding
-    never wins); otherwise a ceil mode that changes the output size is refused.
+    never wins); otherwise a ceil mode that changes the output size is refused.  `dilated`: the op
+    takes `dilations` (the caller reads them with `dilations()`); the geometry uses the window's
+    extent, the kernel spread by the dilation.  Otherwise a dilation other than 1 is refused.
     """
-    kernel = [int(k) for k in kernel]
-    if len(kernel) != 2:
-        raise Unsupported(f"{what} has a {len(kernel)}-D kernel; only 2-D windows are supported")
+    taps = [int(k) for k in kernel]
+    if len(taps) != 2:
+        raise Unsupported(f"{what} has a {len(taps)}-D kernel; only 2-D windows are supported")
     strides = [int(s) for s in attrs.get("strides", [1, 1])]
-    dilations = [int(d) for d in attrs.get("dilations", [1, 1])]
-    if any(d != 1 for d in dilations):
-        raise Unsupported(f"dilations {dilations} are not supported (only 1)")
+    spread = dilations(attrs)
+    if len(spread) != 2 or min(spread) < 1:
+        raise Unsupported(f"dilations {spread} are not supported")
+    if any(d != 1 for d in spread) and not dilated:
+        raise Unsupported(f"dilations {spread} are not supported for {what} (only 1; Conv takes any)")
+    kernel = [d * (k - 1) + 1 for k, d in zip(taps, spread, strict=True)]
     auto_pad = attrs.get("auto_pad", b"NOTSET")
     auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else str(auto_pad)
     ceil_mode = int(attrs.get("ceil_mode", 0))
@@ -98,4 +113,4 @@ def window(
         out.append(floor_size)
     if pads[0] >= kernel[0] or pads[2] >= kernel[0] or pads[1] >= kernel[1] or pads[3] >= kernel[1]:
         raise Unsupported(f"pads {pads} are not smaller than the kernel {kernel}")
-    return kernel, strides, pads, (out[0], out[1])
+    return taps, strides, pads, (out[0], out[1])

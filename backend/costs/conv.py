@@ -309,6 +309,8 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     port = conv_result_lanes(layer["c_in"], layer["c_out"], layer["groups"], layer["kh"] * layer["kw"], f)
     base = conv_cost(
         **layer,
+        dilation_h=op.dilation_size[0],
+        dilation_w=op.dilation_size[1],
         coarse_in=f["coarse_in"],
         coarse_out=f["coarse_out"],
         coarse_group=f["coarse_group"],

@@ -6,8 +6,13 @@ from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
 from fpga_opt.backend.costs.blocks import (
+    ADDER_FF_PER_BIT,
+    ADDER_LUT_PER_BIT,
     DSP_MULTIPLY_LATENCY,
     FLOAT32_ADD_LATENCY,
+    FLOAT32_DIV_FF,
+    FLOAT32_DIV_LATENCY,
+    FLOAT32_DIV_LUT,
     FLOAT32_MUL_LATENCY,
     IO_LATENCY,
     adders,
@@ -116,6 +121,16 @@ def global_pool_cost(
     return LayerCost(cycles, depth, accumulators + update + divide + control)
 
 
+def _count_divider(dividend_bits: int, divisor_bits: int, lanes: int) -> tuple[Resources, int]:
+    """exclude_pad's exact division of the requant product by the window's count, per lane.
+
+    A pipelined restoring array divider: one `divisor_bits + 1`-bit subtractor per quotient bit
+    (one stage each), costed as adders (`ADDER_*_PER_BIT`).
+    """
+    bits = dividend_bits * (divisor_bits + 1)
+    return Resources(lut=ADDER_LUT_PER_BIT * bits * lanes, ff=ADDER_FF_PER_BIT * bits * lanes), dividend_bits
+
+
 @COST_MODELS.register(PoolOp)
 def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     """`dataflow.pool`: `pool_cost`; float averages use float adders; integer averages emit the sum, then requant."""
@@ -147,13 +162,22 @@ def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     )
     res, depth = base.resources, base.pipeline_depth
     k2 = kh * kw
+    exclude_pad = kind == "avg" and op.exclude_pad is not None
     if is_float and kind == "avg":
-        res += float_adders(coarse * (k2 - 1)) + float_multipliers(coarse)
-        depth += clog2(k2) * FLOAT32_ADD_LATENCY + FLOAT32_MUL_LATENCY
+        res += float_adders(coarse * (k2 - 1))
+        if exclude_pad:  # the count varies per window: one float divider per lane
+            res += Resources(lut=FLOAT32_DIV_LUT * coarse, ff=FLOAT32_DIV_FF * coarse)
+            depth += clog2(k2) * FLOAT32_ADD_LATENCY + FLOAT32_DIV_LATENCY
+        else:
+            res += float_multipliers(coarse)
+            depth += clog2(k2) * FLOAT32_ADD_LATENCY + FLOAT32_MUL_LATENCY
     if op.requant is not None:
         sum_bits = bits + (clog2(k2) if kind == "avg" else 0)
         r, lat = requant_part(op.requant, sum_bits, out.bitwidth, coarse, ctx)
         res, depth = res + r, depth + lat
+        if exclude_pad:
+            r, lat = _count_divider(sum_bits + 33, clog2(k2 + 1), coarse)
+            res, depth = res + r, depth + lat
     return LayerCost(base.cycles, depth, res + window_fifo_cost(op, ctx))
 
 

@@ -68,6 +68,22 @@ def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
     return np.clip(y, rq.min.data, rq.max.data)
 
 
+def requantize_over_counts(x: np.ndarray, rq: RequantAttr, counts: np.ndarray) -> np.ndarray:
+    """`clamp(round((x + offset) * multiplier / (count * 2**shift)) + zero_point, min, max)`, exact.
+
+    The division by the count (a window's real pixels, broadcast against x) is exact: the rounding
+    sees `2*floor(2p/count) + sticky` (sticky: a non-zero remainder) shifted by `shift + 2`, which
+    keeps the half bit and whether anything lies below it, so ties are decided as `rounding` says.
+    A per-tensor requant only (the verifier).
+    """
+    p = (np.asarray(x, dtype=np.int64) + np.int64(rq.offset.data)) * np.int64(rq.multiplier.data)
+    n = np.asarray(counts, dtype=np.int64)
+    q = (2 * p) // n
+    sticky = (2 * p - q * n != 0).astype(np.int64)
+    y = shift_round(2 * q + sticky, rq.shift.data + 2, rq.rounding.data) + np.int64(rq.zero_point.data)
+    return np.clip(y, rq.min.data, rq.max.data)
+
+
 def activate(x: np.ndarray, act: ActivationAttr, integer: bool) -> np.ndarray:
     """A pointwise activation; on integers only relu and clip exist (bounds are integers)."""
     kind = act.kind.data
@@ -118,13 +134,20 @@ def pad_hw(x: np.ndarray, pad: Sequence[int], value) -> np.ndarray:
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
 
 
-def windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], out_hw: tuple[int, int]) -> np.ndarray:
-    """Sliding windows of a padded (B, Hp, Wp, C) map: a (B, Ho, Wo, C, Kh, Kw) view."""
+def windows(
+    x: np.ndarray,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    out_hw: tuple[int, int],
+    dilation: Sequence[int] = (1, 1),
+) -> np.ndarray:
+    """Sliding windows of a padded (B, Hp, Wp, C) map: a (B, Ho, Wo, C, Kh, Kw) view (taps `dilation` apart)."""
     kh, kw = kernel
     sh, sw = stride
+    dh, dw = dilation
     ho, wo = out_hw
-    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
-    return view[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+    view = np.lib.stride_tricks.sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
+    return view[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, :, ::dh, ::dw]
 
 
 def _exact_in_f64(x: np.ndarray, w: np.ndarray, terms: int) -> bool:
@@ -154,15 +177,16 @@ def conv2d(
     out_hw: tuple[int, int],
     integer: bool,
     pad_value: int = 0,
+    dilation: Sequence[int] = (1, 1),
 ) -> np.ndarray:
-    """Σ w·x over each window (padding holds `pad_value`): x (B, H, W, C_in), w [C_out, C_in/groups, Kh, Kw]
-    -> (B, Ho, Wo, C_out)."""
+    """Σ w·x over each window (padding holds `pad_value`; taps `dilation` apart): x (B, H, W, C_in),
+    w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
     b = x.shape[0]
     c_in = x.shape[3]
     c_out, cg, kh, kw = w.shape
     ho, wo = out_hw
     xp = pad_hw(x, pad, pad_value)
-    win = windows(xp, (kh, kw), stride, out_hw)  # (B, Ho, Wo, C_in, Kh, Kw)
+    win = windows(xp, (kh, kw), stride, out_hw, dilation)  # (B, Ho, Wo, C_in, Kh, Kw)
     cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)
     wg = w.reshape(groups, c_out // groups, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*K, Cog)
     if groups == c_in and cg == 1 and c_out == groups:

@@ -126,6 +126,11 @@ def window_output_size(size: int, kernel: int, stride: int, pad_before: int, pad
     return (size + pad_before + pad_after - kernel) // stride + 1
 
 
+def dilated_extent(kernel: int, dilation: int) -> int:
+    """Input rows (or columns) a window spans: the taps are `dilation` apart."""
+    return dilation * (kernel - 1) + 1
+
+
 def verify_window(op: IRDLOperation, inp: StreamType, out: StreamType) -> None:
     """Check kernel/stride/pad properties and the output H x W they imply."""
     kernel = array_prop(op, "kernel")
@@ -139,18 +144,23 @@ def verify_window(op: IRDLOperation, inp: StreamType, out: StreamType) -> None:
         raise VerifyException(
             f"{who(op)}: pad must be four non-negative integers [top, left, bottom, right], got {list(pad)}"
         )
-    if pad[0] >= kernel[0] or pad[2] >= kernel[0] or pad[1] >= kernel[1] or pad[3] >= kernel[1]:
-        raise VerifyException(f"{who(op)}: pad {list(pad)} must be smaller than the kernel {list(kernel)}")
+    dilation = array_prop(op, "dilation") if op.properties.get("dilation") is not None else [1, 1]
+    if len(dilation) != 2 or min(dilation) < 1:
+        raise VerifyException(f"{who(op)}: dilation must be two positive integers [Dh, Dw], got {list(dilation)}")
+    span = [dilated_extent(k, d) for k, d in zip(kernel, dilation, strict=True)]
+    extent = f"kernel {list(kernel)}" + (f" (dilation {list(dilation)}: spans {span})" if span != list(kernel) else "")
+    if pad[0] >= span[0] or pad[2] >= span[0] or pad[1] >= span[1] or pad[3] >= span[1]:
+        raise VerifyException(f"{who(op)}: pad {list(pad)} must be smaller than the {extent}")
     h, w, _ = inp.dims
-    if kernel[0] > h + pad[0] + pad[2] or kernel[1] > w + pad[1] + pad[3]:
-        raise VerifyException(f"{who(op)}: kernel {list(kernel)} is larger than the padded input {h}x{w}")
+    if span[0] > h + pad[0] + pad[2] or span[1] > w + pad[1] + pad[3]:
+        raise VerifyException(f"{who(op)}: {extent} is larger than the padded input {h}x{w}")
     want = (
-        window_output_size(h, kernel[0], stride[0], pad[0], pad[2]),
-        window_output_size(w, kernel[1], stride[1], pad[1], pad[3]),
+        window_output_size(h, span[0], stride[0], pad[0], pad[2]),
+        window_output_size(w, span[1], stride[1], pad[1], pad[3]),
     )
     if (out.height, out.width) != want:
         raise VerifyException(
-            f"{who(op)}: result is {out.height}x{out.width} but kernel {list(kernel)}, "
+            f"{who(op)}: result is {out.height}x{out.width} but {extent}, "
             f"stride {list(stride)} and pad {list(pad)} on a {h}x{w} input give {want[0]}x{want[1]}"
         )
     pad_value = op.properties.get("pad_value")
@@ -436,6 +446,22 @@ class WindowedOp(DataflowOp):
         return kh, kw
 
     @property
+    def dilation_size(self) -> tuple[int, int]:
+        """Distance between the window's taps, (1, 1) unless the op has a `dilation` property (conv)."""
+        d = self.properties.get("dilation")
+        if d is None:
+            return 1, 1
+        assert isinstance(d, DenseArrayBase)
+        dh, dw = d.get_values()
+        return int(dh), int(dw)
+
+    @property
+    def window_extent(self) -> tuple[int, int]:
+        """Input rows x columns one window spans: the kernel, spread by the dilation."""
+        (kh, kw), (dh, dw) = self.kernel_size, self.dilation_size
+        return dilated_extent(kh, dh), dilated_extent(kw, dw)
+
+    @property
     def stride_size(self) -> tuple[int, int]:
         sh, sw = int_values(self.stride)
         return sh, sw
@@ -470,8 +496,9 @@ class WindowedOp(DataflowOp):
         return self.window_stream.width + left + right
 
     def window_fill_elements(self) -> int:
-        """Elements that enter the line buffer before the first window: ((Kh-1)(W+pads) + (Kw-1)) * C."""
-        kh, kw = self.kernel_size
+        """Elements that enter the line buffer before the first window: ((Kh-1)(W+pads) + (Kw-1)) * C
+        (Kh, Kw: the window's extent, the kernel spread by any dilation)."""
+        kh, kw = self.window_extent
         return ((kh - 1) * self.padded_width + (kw - 1)) * self.window_stream.channels
 
     def window_fill_cycles(self, folding: Folding | None = None) -> int:
@@ -484,7 +511,7 @@ class WindowedOp(DataflowOp):
         That is the window's bottom-right corner, clamped to the frame (a
         corner in the padding needs the last real row / column before it).
         """
-        kh, kw = self.kernel_size
+        kh, kw = self.window_extent
         sh, sw = self.stride_size
         top, left, _, _ = self.padding
         h, w, _ = self.window_stream.dims

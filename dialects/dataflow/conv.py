@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
+    DenseArrayBase,
     IntegerAttr,
     IntegerType,
     StringAttr,
@@ -130,7 +131,9 @@ class ConvOp(WindowedOp):
     weight read once for all of them; it must divide the output width.  The
     optional `window_depth` is the depth, in windows, of the stream between
     the sliding window and the MAC array (absent: the default 2-deep stream);
-    `size-fifos` sets it where bursts of windows need decoupling.
+    `size-fifos` sets it where bursts of windows need decoupling.  The optional
+    `dilation` spreads the Kh x Kw taps Dh rows and Dw columns apart (an atrous
+    conv): the line buffer spans Dh*(Kh-1)+1 rows, the MACs stay Kh*Kw per pixel.
     """
 
     name = "dataflow.conv"
@@ -141,6 +144,8 @@ class ConvOp(WindowedOp):
     side = opt_result_def(StreamType)
 
     groups = prop_def(IntegerAttr[I64], default_value=ONE)
+    dilation = opt_prop_def(DenseArrayBase[I64])
+    """Distance between the kernel's taps [Dh, Dw] (absent: 1, 1): the window spans Dh*(Kh-1)+1 rows."""
     weights = prop_def(StringAttr)
     bias = opt_prop_def(StringAttr)
     weight_type = prop_def(TypeAttribute)
@@ -172,6 +177,7 @@ class ConvOp(WindowedOp):
         stride: Sequence[int] = (1, 1),
         pad: Sequence[int] = (0, 0, 0, 0),
         groups: int = 1,
+        dilation: Sequence[int] = (1, 1),
         bias: str | None = None,
         requant: RequantAttr | None = None,
         activation: ActivationAttr | None = None,
@@ -182,6 +188,7 @@ class ConvOp(WindowedOp):
             "stride": i64_array(stride),
             "pad": i64_array(pad),
             "groups": i64_attr(groups),
+            "dilation": i64_array(dilation) if tuple(dilation) != (1, 1) else None,
             "weights": StringAttr(weights),
             "weight_type": weight_type,
             "bias": StringAttr(bias) if bias is not None else None,
@@ -375,6 +382,10 @@ class ConvOp(WindowedOp):
             return
         side = expect_stream(self.side, self, "side result")
         kh, kw = self.kernel_size
+        if self.dilation_size != (1, 1):
+            raise VerifyException(
+                f"{who(self)}: a side result needs an undilated kernel, got dilation {list(self.dilation_size)}"
+            )
         if kh % 2 == 0 or kw % 2 == 0:
             raise VerifyException(f"{who(self)}: a side result needs an odd kernel with a centre pixel, got {kh}x{kw}")
         pad = array_prop(self, "pad")

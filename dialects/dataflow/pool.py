@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.dialects.builtin import (
     StringAttr,
+    UnitAttr,
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
@@ -46,6 +48,12 @@ class PoolOp(WindowedOp, ChannelParallelOp):
     Max pooling pads with the type's lowest value.  The optional
     `window_depth` is the depth, in windows, of the stream between the
     sliding window and the reduction (absent: the default 2-deep stream).
+
+    `exclude_pad` (average pooling; ONNX `count_include_pad = 0`) divides each
+    window by the real pixels in it (`window_counts()`), not Kh*Kw: floats
+    divide by that count; integers need a per-tensor requant, whose rounding
+    divides by the count exactly: `round((sum + offset) * multiplier /
+    (count * 2**shift))` (the multiplier carries the scale ratio only).
     """
 
     name = "dataflow.pool"
@@ -55,6 +63,7 @@ class PoolOp(WindowedOp, ChannelParallelOp):
 
     mode = prop_def(StringAttr)
     requant = opt_prop_def(RequantAttr)
+    exclude_pad = opt_prop_def(UnitAttr)
 
     assembly_format = STREAM_FORMAT
 
@@ -68,6 +77,7 @@ class PoolOp(WindowedOp, ChannelParallelOp):
         stride: Sequence[int] | None = None,
         pad: Sequence[int] = (0, 0, 0, 0),
         requant: RequantAttr | None = None,
+        exclude_pad: bool = False,
         layer: str | None = None,
     ):
         props: dict[str, Attribute | None] = {
@@ -76,9 +86,24 @@ class PoolOp(WindowedOp, ChannelParallelOp):
             "stride": i64_array(stride if stride is not None else kernel),
             "pad": i64_array(pad),
             "requant": requant,
+            "exclude_pad": UnitAttr() if exclude_pad else None,
             "layer": StringAttr(layer) if layer is not None else None,
         }
         super().__init__(operands=[input], result_types=[result_type], properties=present(props))
+
+    def window_counts(self) -> np.ndarray:
+        """(Ho, Wo): the real (not padding) input pixels in each output pixel's window."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride_size
+        top, left, _, _ = self.padding
+        h, w, _ = self.window_stream.dims
+        out = self.output.type
+        assert isinstance(out, StreamType)
+
+        def span(n_out: int, stride: int, before: int, k: int, size: int) -> np.ndarray:
+            start = np.arange(n_out) * stride - before
+            return np.minimum(start + k, size) - np.maximum(start, 0)
+
+        return np.outer(span(out.height, sh, top, kh, h), span(out.width, sw, left, kw, w))
 
     def verify_(self) -> None:
         inp = expect_stream(self.input, self, "input")
@@ -97,6 +122,16 @@ class PoolOp(WindowedOp, ChannelParallelOp):
                 raise VerifyException(f"{who(self)}: max pooling does not rescale; remove 'requant'")
             if out.element_type != inp.element_type:
                 raise VerifyException(f"{who(self)}: max pooling keeps the element type {inp.element_type}")
+            if self.exclude_pad is not None:
+                raise VerifyException(f"{who(self)}: exclude_pad is for average pooling (max pooling never counts)")
+        if self.exclude_pad is None or not out.is_integer:
+            check_requant(self, self.requant, out)
+            return
+        if self.requant is None:
+            raise VerifyException(
+                f"{who(self)}: an integer average with exclude_pad needs a requant (it divides each window's "
+                "sum by its count of real pixels)"
+            )
         check_requant(self, self.requant, out)
 
 

@@ -13,6 +13,15 @@ KERNELS: dict[str, KernelSpec] = {
         {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
         | {k: INT for k in ("OH", "OW", "C", "L", "KP", "MODE")},
     ),
+    # average pooling that divides each window by its real pixels (ONNX count_include_pad = 0)
+    "pool_exclude_pad": KernelSpec(
+        "pool.h",
+        ("window",),
+        ("out",),
+        (),
+        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
+        | {k: INT for k in ("OH", "OW", "C", "L", "KP", "MODE", "H", "W", "KH", "KW", "SH", "SW", "PT", "PL")},
+    ),
     "global_pool": KernelSpec(
         "pool.h",
         ("in",),

@@ -21,7 +21,7 @@ from fpga_opt.frontend.handlers.inputs import (
 )
 from fpga_opt.frontend.handlers.registry import handles
 from fpga_opt.frontend.issues import Unsupported
-from fpga_opt.frontend.layout import window
+from fpga_opt.frontend.layout import dilations, window
 from fpga_opt.frontend.values import Pending, QConst, Value
 
 
@@ -39,8 +39,8 @@ def conv(ctx: ImportContext, node: Node) -> Value:
         raise Unsupported(f"weights {list(w_shape)} with group = {groups} do not match {x.dims[2]} input channels")
     if "kernel_shape" in node.attrs and list(node.attrs["kernel_shape"]) != [kh, kw]:
         raise Unsupported(f"kernel_shape {list(node.attrs['kernel_shape'])} differs from the weights' {[kh, kw]}")
-    kernel, stride, pad, (ho, wo) = window(node.attrs, (x.dims[0], x.dims[1]), [kh, kw], "Conv")
-    params = {"kernel": kernel, "stride": stride, "pad": pad, "groups": groups}
+    kernel, stride, pad, (ho, wo) = window(node.attrs, (x.dims[0], x.dims[1]), [kh, kw], "Conv", dilated=True)
+    params = {"kernel": kernel, "stride": stride, "pad": pad, "groups": groups, "dilation": dilations(node.attrs)}
     shape, dims = (1, c_out, ho, wo), (ho, wo, c_out)
     layer = ctx.b.layer_name(node.name)
     if x.is_int:

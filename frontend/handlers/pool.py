@@ -5,7 +5,9 @@ Max pooling keeps the type and scale, so it is emitted at once.  Integer
 average pooling sums its window and rescales by `1/(Kh*Kw)` (`1/(H*W)`): it
 is held back as a `Pending` layer until the QuantizeLinear after it gives the
 requant.  Without one it emits its i32 sum, and a Relu/Clip fused into it
-becomes a `dataflow.activation` named `<pool>.act` (emit.py).
+becomes a `dataflow.activation` named `<pool>.act` (emit.py).  AveragePool with pads and
+`count_include_pad = 0` divides each window by its real pixels (`exclude_pad`); on integers the
+requant does that division, so it needs the QuantizeLinear after it.
 """
 
 from __future__ import annotations
@@ -39,21 +41,25 @@ def average_pool(ctx: ImportContext, node: Node) -> Value:
     if not node.attrs.get("kernel_shape"):
         raise Unsupported("AveragePool without kernel_shape")
     kernel, stride, pad, (ho, wo) = window(node.attrs, x.dims[:2], node.attrs["kernel_shape"], "AveragePool")
-    if any(pad) and not node.attr("count_include_pad", 0):
-        raise Unsupported(
-            "pads with count_include_pad = 0 are not supported: dataflow.pool divides by Kh*Kw "
-            "(export with count_include_pad=True, or pad explicitly)"
-        )
+    # count_include_pad = 0 (the default): a window is divided by its real pixels, not Kh*Kw
+    exclude_pad = any(pad) and not node.attr("count_include_pad", 0)
     dims = (ho, wo, x.dims[2])
     shape = (1, x.dims[2], ho, wo)
     layer = ctx.b.layer_name(node.name)
-    params = {"kernel": kernel, "stride": stride, "pad": pad}
+    params = {"kernel": kernel, "stride": stride, "pad": pad, "exclude_pad": exclude_pad}
+    area = kernel[0] * kernel[1]
     if x.is_int:
         _dequantised(x, node)
-        # an input zero point: the padding holds it, and the sum of a window loses Kh*Kw of it
-        params.update(pad_value=x.zero_point, offset=-x.zero_point * kernel[0] * kernel[1])
-        return Pending("pool", layer, shape, dims, [x], scale=x.scale / (kernel[0] * kernel[1]), params=params)
-    op = PoolOp(x.ssa, stream_type(dims, None), mode="avg", kernel=kernel, stride=stride, pad=pad, layer=layer)
+        # an input zero point: the padding holds it, and the sum of a window loses Kh*Kw of it (with
+        # exclude_pad too: the padding's zero points cancel, the real pixels lose theirs)
+        params.update(pad_value=x.zero_point, offset=-x.zero_point * area)
+        # exclude_pad: the requant divides by each window's count itself; its multiplier is the ratio alone
+        scale = x.scale if exclude_pad else x.scale / area
+        return Pending("pool", layer, shape, dims, [x], scale=scale, params=params)
+    op = PoolOp(
+        x.ssa, stream_type(dims, None), mode="avg", kernel=kernel, stride=stride, pad=pad, exclude_pad=exclude_pad,
+        layer=layer,
+    )  # fmt: skip
     ctx.b.append(op)
     return Stream(op.results[0], shape, dims)
 

@@ -97,10 +97,10 @@ def single_user(value: SSAValue) -> Operation | None:
 
 
 def is_same_window(op: WindowedOp) -> bool:
-    """An odd kernel whose top/left padding puts the window centre on an input pixel."""
+    """An odd, undilated kernel whose top/left padding puts the window centre on an input pixel."""
     kh, kw = op.kernel_size
     top, left, _, _ = op.padding
-    return kh % 2 == 1 and kw % 2 == 1 and top == kh // 2 and left == kw // 2
+    return kh % 2 == 1 and kw % 2 == 1 and top == kh // 2 and left == kw // 2 and op.dilation_size == (1, 1)
 
 
 def topological_sort(block: Block) -> None:

@@ -23,7 +23,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
 )
 from fpga_opt.passes.lower_dataflow_to_hls.window import window_input
 
-KERNEL_HEADERS = {"pool.h": ("pool", "global_pool")}
+KERNEL_HEADERS = {"pool.h": ("pool", "pool_exclude_pad", "global_pool")}
 
 
 @LOWERINGS.register(df.PoolOp)
@@ -49,7 +49,14 @@ def lower_pool(lw: Lowering, op: df.PoolOp) -> None:
         "KP": int_attr(kh * kw),
         "MODE": int_attr(0 if is_max else 1),
     }
-    lw.kernels.append(hls.KernelOp("pool", lw.names.fresh(name), [win], [y], params, source=lw.source(op)))
+    kernel = "pool"
+    if op.exclude_pad is not None and not is_max:  # each window divided by its real pixels
+        kernel = "pool_exclude_pad"
+        pt, pl, _, _ = op.padding
+        sh, sw = op.stride_size
+        geometry = dict(H=inp.height, W=inp.width, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl)
+        params |= {k: int_attr(v) for k, v in geometry.items()}
+    lw.kernels.append(hls.KernelOp(kernel, lw.names.fresh(name), [win], [y], params, source=lw.source(op)))
 
 
 @LOWERINGS.register(df.GlobalPoolOp)

@@ -2,7 +2,8 @@
 
 A `sliding_window` kernel (the line buffer) turns the op's input stream, `lanes` channels per
 token, into one window of Kh*Kw pixels per output pixel and channel group, generating the
-padding (zeros, or the type's lowest value for max pooling) instead of reading it.  The
+padding (zeros, or the type's lowest value for max pooling) instead of reading it; a dilated
+conv's window (`dilated_sliding_window`) spans its extent and emits the taps.  The
 op's `window_depth` (set by `size-fifos`) deepens the stream into the compute kernel to that
 many windows (C/lanes tokens each).
 """
@@ -15,7 +16,7 @@ from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.passes.lower_dataflow_to_hls.lowering import Lowering, int_attr, stream_type
 
-KERNEL_HEADERS = {"sliding_window.h": ("sliding_window",)}
+KERNEL_HEADERS = {"sliding_window.h": ("sliding_window", "dilated_sliding_window")}
 
 
 def window_input(lw: Lowering, op: df.WindowedOp, lanes: int, *, line_buffer: bool, pad_lowest: bool) -> SSAValue:
@@ -51,9 +52,12 @@ def _slide(lw: Lowering, op: df.WindowedOp, x: SSAValue, lanes: int, pad_lowest:
         "PAD_LOWEST": int_attr(int(pad_lowest)),
         "PAD_VALUE": int_attr(op.padding_value),
     }
+    dh, dw = op.dilation_size
+    if (dh, dw) != (1, 1):
+        params.update(DH=int_attr(dh), DW=int_attr(dw))
     lw.kernels.append(
         hls.KernelOp(
-            "sliding_window",
+            "sliding_window" if (dh, dw) == (1, 1) else "dilated_sliding_window",
             lw.names.fresh(f"{name}_swg"),
             [x],
             [win],

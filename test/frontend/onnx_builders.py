@@ -104,6 +104,36 @@ def ort_run(model: onnx.ModelProto | Path, feeds: Mapping[str, np.ndarray]) -> l
     return sess.run(None, dict(feeds))
 
 
+def quantise_static(float_path: Path, out: Path, form: str, shape: tuple[int, ...], seed: int) -> Path:
+    """onnxruntime's `quantize_static` of a one-input ("input") model, calibrated on 8 seeded noise images.
+
+    `form`: "qdq_channel" (QDQ, per-channel int8 weights, uint8 asymmetric activations) or "qop"
+    (QOperator: QLinearConv..., per-channel weights, int8 activations).
+    """
+    from onnxruntime import quantization
+
+    rng = np.random.default_rng(seed)
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self):
+            self.data = iter({"input": rng.standard_normal(shape).astype(np.float32)} for _ in range(8))
+
+        def get_next(self):
+            return next(self.data, None)
+
+    qdq = form == "qdq_channel"
+    quantization.quantize_static(
+        str(float_path),
+        str(out),
+        Reader(),
+        quant_format=quantization.QuantFormat.QDQ if qdq else quantization.QuantFormat.QOperator,
+        activation_type=quantization.QuantType.QUInt8 if qdq else quantization.QuantType.QInt8,
+        weight_type=quantization.QuantType.QInt8,
+        per_channel=True,
+    )
+    return out
+
+
 def to_onnx_layout(y: np.ndarray, like: np.ndarray) -> np.ndarray:
     """An H x W x C result in the layout of the ONNX output `like`."""
     if like.ndim == 4:

@@ -168,6 +168,12 @@ class Evaluator:
         groups = op.groups.value.data
         w = self.w(op.weights, integer)
         c_out, cg = w.shape[:2]
+        if op.dilation is not None:  # a dilated kernel is the undilated one with zeros between its taps
+            dh, dw = op.dilation.get_values()
+            kernel = [dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1]
+            spread = np.zeros((*w.shape[:2], *kernel), w.dtype)
+            spread[:, :, ::dh, ::dw] = w
+            w = spread
         win = _window_view(ins[0], kernel, stride, pad, 0)  # Ho, Wo, C, Kh, Kw
         ho, wo = win.shape[:2]
         win = win.reshape(ho, wo, groups, cg, kernel[0], kernel[1])

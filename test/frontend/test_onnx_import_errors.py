@@ -30,7 +30,7 @@ CASES = {
     "empty": ["not a valid ONNX file"],
     "unsupported": [
         "cannot import 3 nodes",
-        "Conv 'conv_dilated' (opset 13): dilations [2, 2] are not supported",
+        "MaxPool 'pool_dilated' (opset 13): dilations [2, 2] are not supported for MaxPool",
         "Sin 'sin_1' (opset 13): unsupported op",
         "Cos 'cos_1' (opset 13): unsupported op",
     ],
@@ -38,7 +38,7 @@ CASES = {
     "external_truncated": ["external data file 'external_truncated.bin' is truncated"],
     "dynamic": ["input 'x' has a dynamic dimension 'height' (axis 2)", "--input-shape x:1x3xNxN"],
     "nonconst": ["Conv 'conv_nonconst' (opset 13): weights 'w' are not constant"],
-    "avgpool_pad": ["AveragePool 'avg_pad' (opset 13): pads with count_include_pad = 0 are not supported"],
+    "avgpool_ceil": ["AveragePool 'avg_ceil' (opset 13): ceil_mode = 1 changes the output size here"],
     "unconvertible": ["cannot convert opset 9 to 13 at Foo 'foo_1'", "re-export the model with opset 11 or newer"],
 }
 

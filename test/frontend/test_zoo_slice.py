@@ -2,8 +2,9 @@
 
 Committed in examples/zoo/models/ (built by examples/zoo/build_zoo.py; CI has no torch): SqueezeNet
 1.1 in all four forms (float, QDQ per tensor, QDQ per channel with uint8 asymmetric activations,
-QOperator), MobileNet-v2 (ReLU6, depthwise, inverted residuals) and GoogLeNet (Concat, MaxPool
-ceil_mode) in QOperator form.  Each must run in fpga-sim as imported (no deadlock, outputs
+QOperator), MobileNet-v2 (ReLU6, depthwise, inverted residuals), GoogLeNet (Concat, MaxPool
+ceil_mode) and ResNet-18 (residual adds, strided 1x1 downsampling) in QOperator form; CI runs the
+SqueezeNet ones, `make test-all` all.  Each must run in fpga-sim as imported (no deadlock, outputs
 returned) and pass fpga-trace's thresholds (issue 13) on generated inputs.
 """
 
@@ -28,6 +29,7 @@ MODELS = [
     pytest.param("squeezenet1_1.qop.onnx", id="squeezenet1_1-qop"),
     pytest.param("mobilenet_v2.qop.onnx", id="mobilenet_v2-qop", marks=pytest.mark.slow),
     pytest.param("googlenet.qop.onnx", id="googlenet-qop", marks=pytest.mark.slow),
+    pytest.param("resnet18.qop.onnx", id="resnet18-qop", marks=pytest.mark.slow),
 ]
 
 

@@ -127,3 +127,26 @@ func.func @float_net(%x: !dataflow.stream<2x2x3xf32>) -> !dataflow.stream<1x1x12
   %s = dataflow.softmax %l {layer = "sm"} : !dataflow.stream<1x1x12xf32> -> !dataflow.stream<1x1x12xf32>
   func.return %s : !dataflow.stream<1x1x12xf32>
 }
+
+// -----
+// A dilated conv: its window is `dilated_sliding_window` (the line buffer spans the 5x7 extent
+// of 3x3 taps two rows and three columns apart) and emits the 9 taps; the MAC kernel is the
+// undilated conv's.
+// CHECK-LABEL: vhls.design @dilated
+// CHECK:         vhls.kernel "dilated_sliding_window" "d_swg" ins(%in0 : !vhls.stream<1xi8>) outs(%d_win : !vhls.stream<9x1xi8>) {params = {in_t = i8, H = 9 : i64, W = 8 : i64, C = 4 : i64, KH = 3 : i64, KW = 3 : i64, SH = 1 : i64, SW = 1 : i64, PT = 2 : i64, PL = 3 : i64, PB = 2 : i64, PR = 3 : i64, L = 1 : i64, PAD_LOWEST = 0 : i64, PAD_VALUE = 0 : i64, DH = 2 : i64, DW = 3 : i64}
+// CHECK:         vhls.kernel "conv" "d" ins(%d_win : !vhls.stream<9x1xi8>)
+func.func @dilated(%x: !dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>, weights = "d.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, layer = "d"} : (!dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8>
+  func.return %c : !dataflow.stream<9x8x4xi8>
+}
+
+// -----
+// Average pooling with exclude_pad: `pool_exclude_pad`, which gets the geometry to count each
+// window's real pixels.
+// CHECK-LABEL: vhls.design @exclude_pad
+// CHECK:         vhls.kernel "sliding_window" "ap_swg"
+// CHECK:         vhls.kernel "pool_exclude_pad" "ap" {{.*}}KP = 9 : i64, MODE = 1 : i64, H = 6 : i64, W = 5 : i64, KH = 3 : i64, KW = 3 : i64, SH = 1 : i64, SW = 1 : i64, PT = 1 : i64, PL = 1 : i64}
+func.func @exclude_pad(%x: !dataflow.stream<6x5x4xi8>) -> !dataflow.stream<6x5x4xi8> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2>, exclude_pad, layer = "ap"} : !dataflow.stream<6x5x4xi8> -> !dataflow.stream<6x5x4xi8>
+  func.return %p : !dataflow.stream<6x5x4xi8>
+}

@@ -25,6 +25,7 @@ def conv_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     groups = op.groups.value.data
     kh, kw = op.kernel_size
     stride = op.stride_size
+    dilation = op.dilation_size
     pad = op.padding
     pad_value = op.padding_value
     c_in, c_out = inp.channels, out.channels
@@ -39,7 +40,15 @@ def conv_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     def run(args: list[np.ndarray]) -> list[np.ndarray]:
         x = args[0]
         acc = sem.conv2d(
-            x, w, stride=stride, pad=pad, groups=groups, out_hw=out_hw, integer=integer, pad_value=pad_value
+            x,
+            w,
+            stride=stride,
+            pad=pad,
+            groups=groups,
+            out_hw=out_hw,
+            integer=integer,
+            pad_value=pad_value,
+            dilation=dilation,
         )
         if bias is not None:
             acc = acc + bias

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 @KERNELS.register(PoolOp)
 def pool_kernel(model: FunctionalModel, op: Operation) -> Kernel:
-    """Max pads with the type's lowest value; avg is the window sum (integers, then requant) or mean (floats)."""
+    """Max pads with the type's lowest value; avg is the window sum (integers, then requant) or mean (floats);
+    with exclude_pad the mean is over the window's real pixels (integers: the requant divides by that count)."""
     assert isinstance(op, PoolOp)
     inp, out = stream_type(op.input), stream_type(op.output)
     integer = out.is_integer
@@ -27,6 +28,9 @@ def pool_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     requant = op.requant
     area = kernel[0] * kernel[1]
     low = lowest(inp)
+    counts = None  # exclude_pad: the real pixels of each window, (1, Ho, Wo, 1)
+    if mode == "avg" and op.exclude_pad is not None:
+        counts = op.window_counts()[None, :, :, None]
 
     def run(args: list[np.ndarray]) -> list[np.ndarray]:
         x = args[0]
@@ -45,10 +49,12 @@ def pool_kernel(model: FunctionalModel, op: Operation) -> Kernel:
         )
         if mode == "avg":
             if integer:
-                if requant is not None:
+                if requant is not None and counts is not None:  # divided by each window's count, exactly
+                    y = sem.requantize_over_counts(y, requant, counts)
+                elif requant is not None:
                     y = sem.requantize(y, requant)
             else:
-                y = y / area
+                y = y / (area if counts is None else counts)
         return [narrow(y, out)]
 
     return run

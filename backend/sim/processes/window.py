@@ -40,8 +40,8 @@ def windowed_processes(
     tol = [0.0, 0.0]
     if resolution == "coarse":  # within one row of input pixels and of windows
         tol = [float(inp.width * inp.channels), float(out.width)]
-    elif resolution == "row":  # within the kernel's width: the runs of one row merge
-        kw = op.kernel_size[1]
+    elif resolution == "row":  # within the window's width: the runs of one row merge
+        kw = op.window_extent[1]
         tol = [float(kw * inp.channels), float(kw)]
     window_sched = coarsen(window_raw, tol, {first, consuming[-1] + 1})
     fill = float(sum(window_raw.dur[:first]))
@@ -103,7 +103,7 @@ def _runs(op: WindowedOp, exact: bool) -> list[tuple[int, int, int]]:
     out = stream_type(op.results[0])
     ho, wo = out.height, out.width
     pt, pl, pb, pr = op.padding
-    kh, kw = op.kernel_size
+    kh, kw = op.window_extent  # a dilated window completes at the bottom-right of its extent
     sh, sw = op.stride_size
     hp, wp = h + pt + pb, w + pl + pr
     c_first = kw - 1

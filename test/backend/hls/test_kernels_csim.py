@@ -293,6 +293,42 @@ INT_CASES: list[tuple[list[str], list[str], str]] = [
             %r1 = dataflow.requantize %t0 {{requant = #dataflow.requant<multiplier = 1, shift = 0, min = 0>}}
               : {_ty("4x4x4xi8")} -> {_ty("4x4x4xi8")}""",
     ),
+    # average pooling with count_include_pad = 0: the requant divides each window by its real pixels
+    (
+        ["6x7x4xi8"],
+        ["6x7x4xi8"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", {K3}, {S1}, {P1},
+              requant = #dataflow.requant<multiplier = 5, shift = 3, offset = -45, zero_point = 2, rounding = "half_even">,
+              exclude_pad, pad_value = 5 : i64, coarse = 2 : i64}} : {_ty("6x7x4xi8")} -> {_ty("6x7x4xi8")}""",
+    ),
+    # the same, 3x2 windows, stride 2, asymmetric pads, rounding half away from zero (negative sums)
+    (
+        ["9x10x2xi8"],
+        ["5x6x2xi8"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", kernel = array<i64: 3, 2>, {S2}, pad = array<i64: 2, 1, 0, 1>,
+              requant = #dataflow.requant<multiplier = 7, shift = 1, rounding = "half_away">, exclude_pad}}
+              : {_ty("9x10x2xi8")} -> {_ty("5x6x2xi8")}""",
+    ),
+    # dilated conv (taps 2 rows, 3 columns apart), asymmetric zero point in the padding, folded
+    (
+        ["9x8x4xi8"],
+        ["9x8x4xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>,
+              pad_value = 3 : i64, weights = "cd1.w", bias = "cd1.b", weight_type = i8,
+              requant = #dataflow.requant<multiplier = 7, shift = 12, rounding = "half_even">,
+              coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 3 : i64}}
+              : ({_ty("9x8x4xi8")}) -> {_ty("9x8x4xi8")}""",
+    ),
+    # dilated depthwise conv, stride 2, end padding cut off, two groups in parallel
+    (
+        ["10x10x4xi8"],
+        ["4x4x4xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S2}, pad = array<i64: 1, 1, 0, 0>, dilation = array<i64: 2, 2>,
+              groups = 4 : i64, weights = "cd2.w", bias = "cd2.b", weight_type = i8,
+              requant = #dataflow.requant<multiplier = 3, shift = 8, rounding = "half_up">,
+              activation = #dataflow.act<kind = "relu">, coarse_group = 2 : i64}}
+              : ({_ty("10x10x4xi8")}) -> {_ty("4x4x4xi8")}""",
+    ),
 ]
 
 FLOAT_CASES: list[tuple[list[str], list[str], str]] = [
@@ -323,6 +359,20 @@ FLOAT_CASES: list[tuple[list[str], list[str], str]] = [
             %t1 = dataflow.activation %t0 {{activation = #dataflow.act<kind = "clip", lo = 0.25, hi = 0.75>}}
               : {_ty("3x3x4xf32")} -> {_ty("3x3x4xf32")}
             %r0 = dataflow.global_pool %t1 {{mode = "avg"}} : {_ty("3x3x4xf32")} -> {_ty("1x1x4xf32")}""",
+    ),
+    # average pooling with count_include_pad = 0: each window divided by its real pixels
+    (
+        ["5x5x3xf32"],
+        ["3x3x3xf32"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", {K3}, {S2}, {P1}, exclude_pad}} : {_ty("5x5x3xf32")} -> {_ty("3x3x3xf32")}""",
+    ),
+    # dilated conv with a non-square kernel, dilation along the rows only
+    (
+        ["7x7x3xf32"],
+        ["4x7x2xf32"],
+        f"""%r0 = dataflow.conv %a0 {{kernel = array<i64: 2, 3>, {S1}, pad = array<i64: 0, 1, 0, 1>,
+              dilation = array<i64: 3, 1>, weights = "fd1.w", bias = "fd1.b", weight_type = f32, fine = 2 : i64}}
+              : ({_ty("7x7x3xf32")}) -> {_ty("4x7x2xf32")}""",
     ),
 ]
 

@@ -247,3 +247,45 @@ func.func @window_depth_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream
   func.return %p : !dataflow.stream<4x4x4xi8>
 }
 // CHECK: error: {{.*}}'dataflow.pool' op: window_depth must be >= 1 window, got 0
+
+// -----
+func.func @dilation_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, dilation = array<i64: 0, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: dilation must be two positive integers [Dh, Dw], got [0, 1]
+
+// -----
+func.func @dilated_output_size(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, dilation = array<i64: 2, 2>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: result is 8x8 but kernel [3, 3] (dilation [2, 2]: spans [5, 5]), stride [1, 1] and pad [1, 1, 1, 1] on a 8x8 input give 6x6
+
+// -----
+func.func @dilated_too_large(%x: !dataflow.stream<4x4x4xi8>) -> !dataflow.stream<1x1x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, dilation = array<i64: 3, 1>, weights = "w", weight_type = i8} : (!dataflow.stream<4x4x4xi8>) -> !dataflow.stream<1x1x4xi32>
+  func.return %c : !dataflow.stream<1x1x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: kernel [3, 3] (dilation [3, 1]: spans [7, 3]) is larger than the padded input 4x4
+
+// -----
+func.func @dilated_side(%x: !dataflow.stream<8x8x4xi8>) -> (!dataflow.stream<8x8x4xi32>, !dataflow.stream<8x8x4xi8>) {
+  %c, %s = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 2, 2, 2>, dilation = array<i64: 2, 2>, weights = "w", weight_type = i8} : (!dataflow.stream<8x8x4xi8>) -> (!dataflow.stream<8x8x4xi32>, !dataflow.stream<8x8x4xi8>)
+  func.return %c, %s : !dataflow.stream<8x8x4xi32>, !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: a side result needs an undilated kernel, got dilation [2, 2]
+
+// -----
+func.func @max_pool_exclude_pad(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %p = dataflow.pool %x {mode = "max", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %p : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: exclude_pad is for average pooling (max pooling never counts)
+
+// -----
+func.func @exclude_pad_needs_requant(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi32>
+  func.return %p : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: an integer average with exclude_pad needs a requant (it divides each window's sum by its count of real pixels)

@@ -119,4 +119,24 @@ func.func @window_depth(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<2x2x
   func.return %p : !dataflow.stream<2x2x8xi8>
 }
 
+// A dilated conv: 3x3 taps two rows and three columns apart span 5x7 input pixels.
+// CHECK-LABEL: func.func @dilated_conv
+func.func @dilated_conv(%x: !dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8> {
+  // CHECK: dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>, weights = "d.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7, zero_point = 0, min = -128, max = 127, rounding = "half_even">} : (!dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8>
+  // GENERIC: "dataflow.conv"(%x) <{kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>,
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 2, 3, 2, 3>, dilation = array<i64: 2, 3>, weights = "d.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>} : (!dataflow.stream<9x8x4xi8>) -> !dataflow.stream<9x8x4xi8>
+  func.return %c : !dataflow.stream<9x8x4xi8>
+}
+
+// Average pooling that divides each window by its real pixels (ONNX count_include_pad = 0).
+// CHECK-LABEL: func.func @exclude_pad_pools
+func.func @exclude_pad_pools(%x: !dataflow.stream<8x8x4xi8>, %f: !dataflow.stream<8x8x4xf32>) -> (!dataflow.stream<8x8x4xi8>, !dataflow.stream<4x4x4xf32>) {
+  // CHECK: dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2, zero_point = 0, min = -128, max = 127, rounding = "half_even">, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  // GENERIC: "dataflow.pool"(%x) <{{{.*}}exclude_pad{{.*}}}>
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2>, exclude_pad} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  // CHECK: dataflow.pool %f {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xf32> -> !dataflow.stream<4x4x4xf32>
+  %q = dataflow.pool %f {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1, 1, 1>, exclude_pad} : !dataflow.stream<8x8x4xf32> -> !dataflow.stream<4x4x4xf32>
+  func.return %p, %q : !dataflow.stream<8x8x4xi8>, !dataflow.stream<4x4x4xf32>
+}
+
 }

@@ -55,7 +55,7 @@ def write_all(out: Path) -> dict[str, Path]:
     # three nodes that cannot be imported, around supported ones
     w = _t("w", np.ones((4, 3, 3, 3), np.float32))
     nodes = [
-        helper.make_node("Conv", ["x", "w"], ["c"], name="conv_dilated", dilations=[2, 2]),
+        helper.make_node("MaxPool", ["x"], ["c"], name="pool_dilated", kernel_shape=[2, 2], dilations=[2, 2]),
         helper.make_node("Sin", ["c"], ["s"], name="sin_1"),
         helper.make_node("Relu", ["s"], ["r"], name="relu_ok"),
         helper.make_node("Cos", ["r"], ["y"], name="cos_1"),
@@ -88,12 +88,11 @@ def write_all(out: Path) -> dict[str, Path]:
     nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu_ok"), helper.make_node("Foo", ["r"], ["y"], name="foo_1")]
     write("unconvertible", _model(nodes, [_vi("x", [1, 3, 8, 8])], [_vi("y", None)], [], opset=9))
 
+    # ceil_mode on an average pool, where it changes the output size (3x3 stride 2 on 8x8: 4x4, not 3x3)
     nodes = [
-        helper.make_node(
-            "AveragePool", ["x"], ["y"], name="avg_pad", kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=0
-        )
+        helper.make_node("AveragePool", ["x"], ["y"], name="avg_ceil", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
     ]
-    write("avgpool_pad", _model(nodes, [_vi("x", [1, 3, 8, 8])], [_vi("y", None)], []))
+    write("avgpool_ceil", _model(nodes, [_vi("x", [1, 3, 8, 8])], [_vi("y", None)], []))
 
     write("opset9", _conv_model(opset=9))
     return files

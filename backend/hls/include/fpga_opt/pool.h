@@ -1,6 +1,9 @@
 // Pooling over windows (after `sliding_window`) and global pooling.
 //
 // pool CFG: in_t, out_t, acc_t, epi_t, rq_t; OH, OW, C, L, KP (= Kh*Kw), MODE.
+// pool_exclude_pad CFG: pool's (MODE is average) plus H, W, KH, KW, SH, SW, PT, PL: each
+// window's count of real pixels (ONNX count_include_pad = 0), which floats divide by and the
+// integer requant divides by exactly (requant::apply_over).
 // global_pool CFG: in_t, out_t, acc_t, epi_t, rq_t; PIX (= H*W), C, L, MODE.
 //
 // MODE_MAX keeps the element type (the window was padded with its lowest
@@ -71,6 +74,49 @@ void pool(hls::stream<window<typename C::in_t, C::KP, C::L> >& in, hls::stream<p
             }
         }
         out.write(y);
+    }
+}
+
+/// Real (not padding) pixels along one axis of the window starting at `start` (may be negative).
+inline int real_span(int start, int k, int size) {
+    const int lo = start < 0 ? 0 : start;
+    const int hi = start + k < size ? start + k : size;
+    return hi - lo;
+}
+
+template <class C>
+void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
+                      hls::stream<pack<typename C::out_t, C::L> >& out) {
+    typedef typename C::in_t T;
+    typedef typename C::acc_t acc_t;
+    typedef typename C::epi_t epi_t;
+    const int L = C::L, KP = C::KP, CK = C::C / L;
+    int oy = 0, ox = 0, k = 0;
+    for (int step = 0; step < C::OH * C::OW * CK; step++) {
+#pragma HLS PIPELINE II=1
+        const window<T, KP, L> token = in.read();
+        const int count = real_span(oy * C::SH - C::PT, C::KH, C::H) * real_span(ox * C::SW - C::PL, C::KW, C::W);
+        pack<typename C::out_t, L> y;
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+            acc_t s = 0;
+            for (int p = 0; p < KP; p++) {
+#pragma HLS UNROLL
+                s += token.data[p][l];
+            }
+            const epi_t sum = widen<epi_t>(s);
+            y.data[l] = is_float_type<epi_t>::value ? (typename C::out_t)(sum / (epi_t)count)
+                                                    : (typename C::out_t)C::rq_t::apply_over(sum, count);
+        }
+        out.write(y);
+        // Advance (k, ox, oy) without division.
+        if (++k == CK) {
+            k = 0;
+            if (++ox == C::OW) {
+                ox = 0;
+                ++oy;
+            }
+        }
     }
 }
 

@@ -16,6 +16,10 @@
 // * window buffer: the previous KW-1 columns of every row, C/L words of
 //   KH*(KW-1)*L values (ARRAY_RESHAPE: one memory);
 // * the window itself: KH*KW*L registers (ARRAY_PARTITION complete).
+//
+// dilated_sliding_window (CFG adds DH, DW: the distance between taps) is the
+// same walk over the window's extent, (DH*(KH-1)+1) x (DW*(KW-1)+1), which is
+// what the line and window buffers hold; it emits the KH x KW taps of it.
 #ifndef FPGA_OPT_SLIDING_WINDOW_H
 #define FPGA_OPT_SLIDING_WINDOW_H
 
@@ -23,11 +27,14 @@
 
 namespace fpga_opt {
 
-template <class C>
-void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
-                    hls::stream<window<typename C::in_t, C::KH * C::KW, C::L> >& out) {
+// The walk shared by both windows: KH x KW taps, DH rows and DW columns apart.
+template <class C, int DH, int DW>
+void sliding_window_taps(hls::stream<pack<typename C::in_t, C::L> >& in,
+                         hls::stream<window<typename C::in_t, C::KH * C::KW, C::L> >& out) {
+#pragma HLS INLINE
     typedef typename C::in_t T;
-    const int L = C::L, KH = C::KH, KW = C::KW;
+    const int L = C::L, TH = C::KH, TW = C::KW;      // taps
+    const int KH = DH * (TH - 1) + 1, KW = DW * (TW - 1) + 1;  // the window's extent
     const int CK = C::C / L;                        // channel groups per pixel
     const int HP = C::H + C::PT + C::PB;            // padded height
     const int WP = C::W + C::PL + C::PR;            // padded width
@@ -104,12 +111,15 @@ void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
         const int top = r - (KH - 1), left = c - (KW - 1);
         if (top >= 0 && left >= 0 && top % C::SH == 0 && left % C::SW == 0 && top / C::SH < OH &&
             left / C::SW < OW) {
-            window<T, KH * KW, L> token;
-            for (int p = 0; p < KH * KW; p++) {
+            window<T, TH * TW, L> token;
+            for (int ty = 0; ty < TH; ty++) {
 #pragma HLS UNROLL
-                for (int l = 0; l < L; l++) {
+                for (int tx = 0; tx < TW; tx++) {
 #pragma HLS UNROLL
-                    token.data[p][l] = win[p][l];
+                    for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+                        token.data[ty * TW + tx][l] = win[ty * DH * KW + tx * DW][l];
+                    }
                 }
             }
             out.write(token);
@@ -123,6 +133,18 @@ void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
             }
         }
     }
+}
+
+template <class C>
+void sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
+                    hls::stream<window<typename C::in_t, C::KH * C::KW, C::L> >& out) {
+    sliding_window_taps<C, 1, 1>(in, out);
+}
+
+template <class C>
+void dilated_sliding_window(hls::stream<pack<typename C::in_t, C::L> >& in,
+                            hls::stream<window<typename C::in_t, C::KH * C::KW, C::L> >& out) {
+    sliding_window_taps<C, C::DH, C::DW>(in, out);
 }
 
 }  // namespace fpga_opt

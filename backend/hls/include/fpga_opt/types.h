@@ -156,6 +156,16 @@ struct requant {
         return q < LO ? LO : (q > HI ? HI : q);
     }
     static long long apply(long long x, int) { return apply(x); }
+    /// round((x + OFF) * M / (n * 2^S)) + Z, clamped: the division by n (an average's count of
+    /// real pixels) is exact; the rounding sees 2*floor(2p/n) + sticky shifted by S + 2.
+    static long long apply_over(long long x, int n) {
+        const long long twice = 2 * (x + OFF) * M;
+        long long q = twice / n;
+        if (twice % n != 0 && twice < 0) q -= 1;  // floor, not C++'s truncation
+        const long long sticky = (twice - q * n) != 0 ? 1 : 0;
+        long long r = shift_round<S + 2, R>(2 * q + sticky) + Z;
+        return r < LO ? LO : (r > HI ? HI : r);
+    }
 };
 
 /// A per-channel requantisation: channel c's multiplier is MT::m(c) (a ROM), the rest is shared.
@@ -177,6 +187,10 @@ struct no_requant {
     }
     template <typename X>
     static X apply(X x, int) {
+        return x;
+    }
+    template <typename X>
+    static X apply_over(X x, int) {
         return x;
     }
 };
