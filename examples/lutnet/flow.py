@@ -109,6 +109,12 @@ class Synthesis:
     per_layer: dict[str, tuple[int, int]]
 
 
+def predicted_cost(model: Compiled) -> tuple[int, int]:
+    """The unrolled cost model's (LUT, FF) for the whole network, without synthesis."""
+    layers = unrolled_network_cost(model.module, model.weights)
+    return sum(layer.lut for layer in layers), sum(layer.ff for layer in layers)
+
+
 def synthesis(model: Compiled) -> Synthesis:
     layers = unrolled_network_cost(model.module, model.weights)
     report = synthesize(emit_verilog(model.module, model.weights))
