@@ -24,6 +24,7 @@
 #ifndef FPGA_OPT_BINARY_H
 #define FPGA_OPT_BINARY_H
 
+#include "linear.h"  // mvau_input: xnor_linear is the MVAU with XNOR gates
 #include "types.h"
 
 namespace fpga_opt {
@@ -68,26 +69,14 @@ void xnor_linear(hls::stream<pack<ap_uint<1>, C::CI> >& in, hls::stream<pack<typ
     int sf = 0, nf = 0;
     for (int step = 0; step < NNF * NSF; step++) {
 #pragma HLS PIPELINE II=1
-        pack<ap_uint<1>, CI> x;
-        if (nf == 0) {
-            x = in.read();
-            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                buf[sf][i] = x.data[i];
-            }
-        } else {
-            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                x.data[i] = buf[sf][i];
-            }
-        }
-        const int waddr = nf * NSF + sf;
+        const pack<ap_uint<1>, CI> x = mvau_input(in, buf, sf, nf);
+        const auto& wrow = w[nf * NSF + sf];  // one read of the word per iteration, as linear.h
         for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
             cnt_t sum = sf == 0 ? cnt_t(0) : acc[o];
             for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                sum += (x.data[i] == (ap_uint<1>)w[waddr][o * CI + i]) ? 1 : 0;
+                sum += (x.data[i] == (ap_uint<1>)wrow[o * CI + i]) ? 1 : 0;
             }
             acc[o] = sum;
         }
