@@ -349,7 +349,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=HERE / "models")
     parser.add_argument("--nets", default="lfc,cnv")
-    parser.add_argument("--epochs", type=int, default=80, help="epochs of each training phase")
+    parser.add_argument(
+        "--epochs", type=int, default=40, help="epochs of each training phase (the committed models: 40)"
+    )
     parser.add_argument("--quick", action="store_true", help="one LUTNet configuration (K=4, P=0.875), fewer epochs")
     parser.add_argument("--sweep", default="", help="LUTNet configurations K:P,... (default: the whole SWEEP)")
     args = parser.parse_args(argv)
