@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, future in futures.items():
             rows[name] = future.result()
             print(f"[{len(rows)}/{len(names)}] {name}: {rows[name]['seconds']:.0f} s", file=sys.stderr, flush=True)
+            if args.json:  # each model's figures as soon as it is measured: a long run that is stopped keeps them
+                args.json.write_text(json.dumps({"models": list(rows.values()), "complete": False}, indent=2) + "\n")
     ordered = [rows[n] for n in names]
     for line in table(ordered, recorded):
         print(line)
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{b['network']}: {b['model']}: {b['ratio']:.2f}x fewer LUTs{source}, {b['points']:+.2f} points")
     if args.json:
-        args.json.write_text(json.dumps({"models": ordered, "best_k4": best}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"models": ordered, "best_k4": best, "complete": True}, indent=2) + "\n")
     winners = [b for b in best if b["model"] is not None]
     if not synth:
         print("LUTNet K=4: no yosys figures in this run (--skip-synthesis)")
