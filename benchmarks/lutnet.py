@@ -46,7 +46,9 @@ import flow  # noqa: E402  (examples/lutnet/flow.py: the example's flow, no torc
 WITHIN_POINTS = 1.0
 
 
-def measure(models: Path, name: str, check_frames: int | None, csim_frames: int, synth: bool = True) -> dict:
+def measure(
+    models: Path, name: str, check_frames: int | None, csim_frames: int, synth: bool = True, verilog_timeout=3600.0
+) -> dict:
     """Every figure of one model (runs in a worker process: synthesis dominates)."""
     from fpga_opt.dialects.errors import FpgaOptError
 
@@ -59,7 +61,9 @@ def measure(models: Path, name: str, check_frames: int | None, csim_frames: int,
     n = len(x) if check_frames is None else min(check_frames, len(x))
     try:
         row["verilog_frames"] = n
-        row["verilog_equal"] = bool(np.array_equal(flow.verilog_logits(model, x[:n]), logits[:n]))
+        row["verilog_equal"] = bool(
+            np.array_equal(flow.verilog_logits(model, x[:n], timeout=verilog_timeout), logits[:n])
+        )
     except FpgaOptError as error:
         row["verilog_equal"], row["verilog_error"] = False, str(error)
     if csim_frames:
@@ -88,6 +92,8 @@ def measure(models: Path, name: str, check_frames: int | None, csim_frames: int,
 def yes_no(row: dict, key: str) -> str:
     if key not in row:
         return "-"
+    if row.get(key.replace("_equal", "_error")):  # the tool failed (a time-out, say): nothing compared
+        return f"ERR/{row[key.replace('_equal', '_frames')]}"
     return f"{'yes' if row[key] else 'NO'}/{row[key.replace('_equal', '_frames')]}"
 
 
@@ -114,6 +120,11 @@ def table(rows: list[dict], recorded: dict) -> list[str]:
             f"{r['synth_seconds']:>7.0f}"
         )
     return lines
+
+
+def agree_ok(rows: list[dict]) -> bool:
+    """No comparison that ran found a difference (failed runs aside)."""
+    return all((r.get("verilog_error") or r.get("verilog_equal", True)) and r.get("csim_equal", True) for r in rows)
 
 
 def best_k4(rows: list[dict], recorded: dict, lut_key: str = "yosys_lut") -> list[dict]:
@@ -152,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csim-frames", type=int, default=540, help="images for the csim check (0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="models measured in parallel")
     parser.add_argument(
+        "--verilog-timeout", type=float, default=3600.0, help="seconds for each Icarus run (540 lfc frames: ~10 min)"
+    )
+    parser.add_argument(
         "--skip-synthesis",
         action="store_true",
         help="accuracy and agreement only; LUTs from the cost model (yosys takes up to ~30 min per lfc model)",
@@ -173,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict] = {}
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
-            name: pool.submit(measure, args.models_dir, name, args.check_frames, args.csim_frames, synth)
+            name: pool.submit(
+                measure, args.models_dir, name, args.check_frames, args.csim_frames, synth, args.verilog_timeout
+            )
             for name in names
         }
         for name, future in futures.items():
@@ -192,7 +208,14 @@ def main(argv: list[str] | None = None) -> int:
             f"cost model vs yosys LUTs: max |error| {100 * max(errors):.1f}%, "
             f"median {100 * float(np.median(errors)):.1f}%"
         )
-    print(f"fpga-sim, Verilog (Icarus) and csim agree bit for bit on every checked image: {'yes' if agree else 'NO'}")
+    for r in ordered:
+        if r.get("verilog_error"):
+            print(f"{r['model']}: Verilog not compared: {r['verilog_error']}")
+    if any(r.get("verilog_error") for r in ordered):
+        agree_text = "not known (a simulation failed, above)" if agree_ok(ordered) else "NO"
+    else:
+        agree_text = "yes" if agree else "NO"
+    print(f"fpga-sim, Verilog (Icarus) and csim agree bit for bit on every checked image: {agree_text}")
     print(f"wall time {time.perf_counter() - start:.0f} s")
     best = best_k4(ordered, recorded, "yosys_lut" if synth else "model_lut")
     source = "" if synth else " (cost model LUTs: synthesis skipped)"

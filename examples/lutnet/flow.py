@@ -71,9 +71,9 @@ def quantised_inputs(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 16), 0, 31).astype(np.int64).transpose(0, 2, 3, 1)
 
 
-def verilog_logits(model: Compiled, x: np.ndarray, workdir: Path | None = None) -> np.ndarray:
+def verilog_logits(model: Compiled, x: np.ndarray, workdir: Path | None = None, timeout: float = 600.0) -> np.ndarray:
     design = emit_verilog(model.module, model.weights)
-    out = simulate_verilog(design, [quantised_inputs(x)], workdir=workdir)[0]
+    out = simulate_verilog(design, [quantised_inputs(x)], workdir=workdir, timeout=timeout)[0]
     return out.reshape(len(x), -1)
 
 
