@@ -134,15 +134,55 @@ def throughput(board: str, ratios: list[float], cache: Path, bandwidth_gbps: flo
     return rows
 
 
-def accuracy(ratios: list[float]) -> list[dict]:
+def _compressed_row(module, weights, x, labels, reference, ratio) -> dict:
+    """Accuracy, agreement, weight error and memory of a compressed digits network."""
     from fpga_opt.backend.sim import run_functional
-    from fpga_opt.dialects import make_context, ovsf
+    from fpga_opt.dialects import ovsf
     from fpga_opt.dialects.dataflow import WeightsGeneratorOp, consumer_of
     from fpga_opt.dialects.dataflow.weights import weight_shape
-    from fpga_opt.frontend.onnx_import import import_onnx
-    from fpga_opt.passes.compress_weights import CompressWeightsPass
+    from fpga_opt.passes.analysis.placement import weight_layers
 
-    data = np.load(REPO / "examples" / "early_exit" / "digits_test.npz")
+    out = run_functional(module, weights, x)[-1].reshape(len(x), -1).argmax(axis=1)
+    errors = []
+    memory = original = 0
+    generated = set()
+    for gen in [op for op in module.walk() if isinstance(op, WeightsGeneratorOp)]:
+        layer = consumer_of(gen)
+        generated.add(layer)
+        w = np.asarray(weights[gen.source.data]).astype(np.int64).reshape(weight_shape(layer))
+        form = gen.compress(w)
+        errors.append(ovsf.approximation_error(w, gen.reconstruct(w)))
+        memory += ovsf.memory_bits(form, gen.coefficient_bits)
+        original += w.size * 8
+    func = next(op for op in module.walk() if isinstance(op, FuncOp))
+    for layer in weight_layers(func):  # layers left on chip count at their int8 size
+        if layer not in generated:
+            size = int(np.prod(weight_shape(layer))) * 8
+            memory += size
+            original += size
+    return {
+        "ratio": ratio,
+        "accuracy": float(np.mean(out == labels)),
+        "agreement": float(np.mean(out == reference)),
+        "error": float(np.mean(errors)) if errors else 0.0,
+        "memory_ratio": memory / original,
+    }
+
+
+def accuracy(ratios: list[float], budget: float = 0.0) -> list[dict]:
+    """Each ratio for every layer, then (budget > 0) each layer's ratio chosen under the accuracy budget."""
+    import subprocess
+    import tempfile
+
+    from fpga_opt.backend.sim import run_functional
+    from fpga_opt.dialects import make_context
+    from fpga_opt.dialects.parsing import load_module
+    from fpga_opt.dialects.weights import WeightStore
+    from fpga_opt.frontend.onnx_import import import_onnx
+    from fpga_opt.passes.compress_weights import BUDGET_ATTR, CompressWeightsPass
+
+    data_path = REPO / "examples" / "early_exit" / "digits_test.npz"
+    data = np.load(data_path)
     x, labels = data["x"], data["y"]
     model = REPO / "examples" / "early_exit" / "digits_blenet_int8.onnx"
     imported = import_onnx(model)
@@ -152,25 +192,20 @@ def accuracy(ratios: list[float]) -> list[dict]:
     for ratio in ratios:
         module = import_onnx(model).module
         CompressWeightsPass(ratio=ratio).apply(make_context(), module)
-        out = run_functional(module, weights, x)[-1].reshape(len(x), -1).argmax(axis=1)
-        errors = []
-        memory = original = 0
-        for gen in [op for op in module.walk() if isinstance(op, WeightsGeneratorOp)]:
-            layer = consumer_of(gen)
-            w = np.asarray(weights[gen.source.data]).astype(np.int64).reshape(weight_shape(layer))
-            form = gen.compress(w)
-            errors.append(ovsf.approximation_error(w, gen.reconstruct(w)))
-            memory += ovsf.memory_bits(form, gen.coefficient_bits)
-            original += w.size * 8
-        rows.append(
-            {
-                "ratio": ratio,
-                "accuracy": float(np.mean(out == labels)),
-                "agreement": float(np.mean(out == reference)),
-                "error": float(np.mean(errors)),
-                "memory_ratio": memory / original,
-            }
-        )
+        rows.append(_compressed_row(module, weights, x, labels, reference, ratio))
+    if budget > 0:
+        with tempfile.TemporaryDirectory() as folder:
+            ir = Path(folder) / "digits.mlir"
+            fpga_opt = Path(sys.executable).parent / "fpga-opt"
+            subprocess.run([str(fpga_opt), str(model), "-o", str(ir)], check=True)
+            module = load_module(ir)
+            t0 = time.perf_counter()
+            CompressWeightsPass(data=str(data_path), budget=budget, weights_dir=folder).apply(make_context(), module)
+            seconds = time.perf_counter() - t0
+            row = _compressed_row(module, WeightStore.for_module(module, folder), x, labels, reference, "per layer")
+        record = module.attributes[BUDGET_ATTR].data
+        row.update(budget=budget, trials=record["trials"].value.data, search_s=round(seconds, 1))
+        rows.append(row)
     return rows
 
 
@@ -186,6 +221,12 @@ def main(argv=None) -> int:
         "streamed weights bind on a KV260, as unzipFPGA evaluates; 0: the board's own)",
     )
     parser.add_argument("--accuracy-ratios", default="0.125,0.25,0.5,0.75,1.0")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=0.02,
+        help="also choose each layer's ratio under this top-1 accuracy budget (compress-weights{data=...}); 0: skip",
+    )
     parser.add_argument("--cache", default=str(REPO / "build" / "models"), help="where the large models are built")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
@@ -212,9 +253,10 @@ def main(argv=None) -> int:
             for r in rows
         ]  # fmt: skip
         print(render(header, table, right={1, 2, 3, *range(5, 13)}))
-    rows = accuracy([float(r) for r in args.accuracy_ratios.split(",") if r])
+    rows = accuracy([float(r) for r in args.accuracy_ratios.split(",") if r], args.budget)
     result["accuracy"] = rows
-    print("\nDigits (scikit-learn, 540 held-out images), final exit, every conv and linear compressed:")
+    print("\nDigits (scikit-learn, 540 held-out images), final exit, every conv and linear compressed at one ratio;")
+    print(f"'per layer': each layer's ratio chosen under a {args.budget:g} accuracy budget (others on chip):")
     header = ["ratio", "accuracy", "agreement", "weight L2 error", "memory/int8"]
     table = [
         [f"{r['ratio']!s}", f"{r['accuracy']:.3f}", f"{r['agreement']:.3f}", f"{r['error']:.3f}",

@@ -15,7 +15,16 @@ amortised over the batch.  The search:
 3. each partition folded by place-weights' search (weights on chip, the
    feature maps in and out through DRAM, sharing the bandwidth);
 4. the batch: `batch=N`, or (0) the smallest batch reaching 90% of the
-   schedule's asymptotic frame rate, at most `max-batch`.
+   schedule's asymptotic frame rate, at most `max-batch`;
+5. with `streaming=true`, the alternatives, all under the same DRAM bandwidth
+   (streamed weights and the partitions' feature maps share it): partitions
+   that may stream weights (a run fits when it fits with every weight large
+   enough to stream streamed; place-weights' search then places each part),
+   and one configuration with weights streamed (place-weights' search; not
+   with `single=false`).  The pass keeps the one with the most frames per
+   second (a tie keeps the fewer reconfigurations) and records every
+   alternative in `dataflow.offchip_choice`.  When the single configuration
+   wins, the network is left as one placed function, not partitioned.
 
 The IR: one function per partition, `@<net>_p<i>`, in run order, each with
 `dataflow.partition`, and `dataflow.schedule` on the module (FPS, batch,
@@ -28,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.dialects.func import FuncOp
 from xdsl.passes import ModulePass
 
@@ -39,6 +48,7 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.progress import progress
 from fpga_opt.passes.analysis.folding_search import FoldingProblem
 from fpga_opt.passes.analysis.partitions import (
+    OFFCHIP_CHOICE_ATTR,
     PARTITION_ATTR,
     SCHEDULE_ATTR,
     PartFigures,
@@ -46,11 +56,13 @@ from fpga_opt.passes.analysis.partitions import (
     body_ops,
     choose_batch,
     cut_points,
+    offchip_choice_attr,
     partition_attr,
     schedule_attr,
     split,
 )
-from fpga_opt.passes.analysis.placement_search import PlacementOptions, PlacementSearch
+from fpga_opt.passes.analysis.placement import set_placement, share_dram
+from fpga_opt.passes.analysis.placement_search import PlacementOptions, PlacementSearch, streamable_layers
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,13 @@ class PartitionPass(ModulePass):
     max_batch: int = 256
     """Upper bound of the chosen batch (the batch's latency grows with it)."""
 
+    streaming: bool = False
+    """Weigh partitions that stream weights from DRAM, and one streamed configuration, against partitions with
+    weights on chip; keep the fastest (dataflow.offchip_choice says all three)."""
+
+    single: bool = True
+    """With streaming: weigh the one streamed configuration too (false: partitions only, with and without streams)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         what = self.name
         if not 0 < self.max_util <= 1:
@@ -88,21 +107,95 @@ class PartitionPass(ModulePass):
         if len(funcs) != 1 or PARTITION_ATTR in funcs[0].attributes:
             raise FpgaOptError(f"{what}: expected one func.func (the network, not yet partitioned), found {len(funcs)}")
         func = funcs[0]
-        ends = self.fewest_partitions(func, board)
+        if not self.streaming:
+            parts, schedule = self.partitioned_design(op, func, board, stream=False)
+            self._finish(op, func, schedule, board, spec)
+            return
+        # the alternatives, each under the same DRAM bandwidth: one streamed configuration, partitions with
+        # their weights on chip, partitions that may stream weights; the fastest is kept
+        streamed = self.streamed_design(op, func, board) if self.single else "not weighed (single=false)"
+        plans: dict[str, tuple[list[FuncOp], Schedule] | str] = {}
+        for key, stream in (("partitions", False), ("streamed_partitions", True)):
+            try:
+                plans[key] = self.partitioned_design(op, func, board, stream=stream)
+            except FpgaOptError as error:
+                plans[key] = str(error)
+        fps = {key: plan[1].fps for key, plan in plans.items() if isinstance(plan, tuple)}
+        if isinstance(streamed, tuple):
+            fps["streaming"] = board.clock_hz / streamed[1].interval
+        if not fps:
+            also = f" (and as one configuration: {streamed})" if self.single else ""
+            raise FpgaOptError(f"{plans['streamed_partitions']}{also}")
+        # the fastest; a tie keeps the fewer reconfigurations (streaming, then partitions without streams)
+        chosen = max(("streaming", "partitions", "streamed_partitions"), key=lambda k: fps.get(k, -1.0))
+        op.attributes[OFFCHIP_CHOICE_ATTR] = offchip_choice_attr(chosen, streamed, plans, board.clock_hz)
+        for key, plan in plans.items():
+            if isinstance(plan, tuple) and key != chosen:
+                for part in plan[0]:
+                    part.detach()
+                    part.erase()
+        if isinstance(streamed, tuple) and chosen != "streaming":
+            streamed[0].detach()
+            streamed[0].erase()
+        if chosen == "streaming":  # one placed function, not partitioned
+            assert isinstance(streamed, tuple)
+            streamed[0].sym_name = func.sym_name
+            func.detach()
+            func.erase()
+            write_target(op, board, spec)
+            return
+        plan = plans[chosen]
+        assert isinstance(plan, tuple)
+        self._finish(op, func, plan[1], board, spec)
+
+    def _finish(self, op: ModuleOp, func: FuncOp, schedule: Schedule, board: Board, spec) -> None:
+        func.detach()
+        func.erase()
+        op.attributes[SCHEDULE_ATTR] = schedule_attr(schedule)
+        write_target(op, board, spec)
+
+    def streamed_design(self, module: ModuleOp, func: FuncOp, board: Board):
+        """One configuration with weights streamed from DRAM as place-weights would choose it: (the placed
+        copy of `func`, inserted in `module`, its cost), or why there is none."""
+        placed = func.clone()
+        placed.sym_name = StringAttr(f"{func.sym_name.data}_streamed")
+        module.body.block.insert_op_before(placed, func)
+        options = PlacementOptions(dram=True, max_util=float(self.max_util))
+        try:
+            outcome = PlacementSearch(placed, board, options, "").run()
+        except FpgaOptError as error:
+            placed.detach()
+            placed.erase()
+            return str(error).removeprefix(": ")
+        assert outcome.cost is not None
+        return placed, outcome.cost
+
+    def partitioned_design(
+        self, module: ModuleOp, func: FuncOp, board: Board, stream: bool
+    ) -> tuple[list[FuncOp], Schedule]:
+        """The fewest partitions, each folded with its weights on chip (or, with `stream`, placed by
+        place-weights' search, which may stream them), inserted before `func`; their schedule."""
+        what = self.name
+        ends = self.fewest_partitions(func, board, stream)
         parts = split(func, ends)
         reconfig = reconfiguration_cycles(board) if len(parts) > 1 else 0
         figures = []
-        with progress(f"{what}: folding partitions", total=len(parts), unit=" partitions") as bar:
+        for part in parts:
+            module.body.block.insert_op_before(part, func)
+        try:
+            with progress(f"{what}: folding partitions", total=len(parts), unit=" partitions") as bar:
+                for part in parts:
+                    options = PlacementOptions(dram=stream, max_util=float(self.max_util))
+                    outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
+                    cost = outcome.cost
+                    assert cost is not None
+                    figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
+                    bar.update(1)
+        except FpgaOptError:
             for part in parts:
-                op.body.block.insert_op_before(part, func)
-                options = PlacementOptions(dram=False, max_util=float(self.max_util))
-                outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
-                cost = outcome.cost
-                assert cost is not None
-                figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
-                bar.update(1)
-        func.detach()
-        func.erase()
+                part.detach()
+                part.erase()
+            raise
         if len(parts) == 1:  # one configuration streams frames without stopping: no batch to amortise
             batch = self.batch or 1
         else:
@@ -111,11 +204,11 @@ class PartitionPass(ModulePass):
             part.attributes[PARTITION_ATTR] = partition_attr(
                 index, len(parts), batch, reconfig, fig.interval, fig.latency
             )
-        op.attributes[SCHEDULE_ATTR] = schedule_attr(Schedule(figures, batch, reconfig, board.clock_hz))
-        write_target(op, board, spec)
+        return parts, Schedule(figures, batch, reconfig, board.clock_hz)
 
-    def fewest_partitions(self, func: FuncOp, board: Board) -> list[int]:
-        """The cut points (op indices) of the fewest partitions that each fit at their smallest folding."""
+    def fewest_partitions(self, func: FuncOp, board: Board, stream: bool = False) -> list[int]:
+        """The cut points (op indices) of the fewest partitions that each fit at their smallest folding (with
+        `stream`: with every weight large enough to stream streamed from DRAM)."""
         ops = body_ops(func)
         candidates = [*cut_points(func), len(ops) - 1]
         ctx = CostContext.for_board(board)
@@ -125,7 +218,7 @@ class PartitionPass(ModulePass):
         while start < len(ops) - 1:
             best, error = None, ""
             for end in (c for c in candidates if c > start):
-                message = self._misfit(func, start, end, board, ctx, costs)
+                message = self._misfit(func, start, end, board, ctx, costs, stream)
                 if message:
                     error = error or message
                     break
@@ -139,11 +232,17 @@ class PartitionPass(ModulePass):
             start = best
         return ends
 
-    def _misfit(self, func: FuncOp, start: int, end: int, board: Board, ctx: CostContext, costs: dict) -> str:
+    def _misfit(
+        self, func: FuncOp, start: int, end: int, board: Board, ctx: CostContext, costs: dict, stream: bool
+    ) -> str:
         """'' when ops start+1..end fit `board` at their smallest folding, else why not."""
         cuts = [c for c in (start, end) if 0 <= c < len(body_ops(func)) - 1]
         parts = split(func, cuts)
         part = parts[1] if start >= 0 else parts[0]
+        if stream:
+            for layer in streamable_layers(part):
+                set_placement(layer, "dram")
+            share_dram(part, board)
         problem = FoldingProblem(part, ctx, board, float(self.max_util), shared_costs=costs)
         try:
             problem.smallest_design("")

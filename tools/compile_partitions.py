@@ -14,16 +14,24 @@ import time
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from fpga_opt.dialects.errors import FpgaOptError
 
 PARTITION_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
     "merge-loops",
+    "minimize-residual-buffers",  # skip FIFOs sized before the cuts: whole-tensor join FIFOs fit no partition
     "partition{board=$board max-util=0.75}",  # headroom as the large-model path leaves for FIFOs
 )
 """The pipeline of `--weights partition`: partition folds each part itself (place-weights' search)."""
+
+WEIGHED_PARTITION_PIPELINE: tuple[str, ...] = (
+    *PARTITION_PIPELINE[:-1],
+    "partition{board=$board max-util=0.75 streaming=true single=false}",
+)
+"""fpga-compile's automatic path: partitions with their weights on chip or streamed, whichever is faster (the
+single streamed configuration is place-weights', weighed by fpga-compile)."""
 
 
 def schedule_summary(module: ModuleOp, clock_mhz: float) -> dict:
@@ -34,7 +42,22 @@ def schedule_summary(module: ModuleOp, clock_mhz: float) -> dict:
     summary = {k: (v.data if hasattr(v, "data") and isinstance(v.data, str) else v.value.data) for k, v in attr.items()}
     summary["batch_latency_ms"] = round(summary["batch_cycles"] / (clock_mhz * 1e3), 3)
     summary["partition_intervals"] = [partition_info(f)["interval"] for f in partition_funcs(module)]
+    summary["streamed_layers"] = sum(
+        1 for f in partition_funcs(module) for op in f.body.block.ops if op.name == "dataflow.weight_stream"
+    )
+    summary.update(choice_summary(module))
     return summary
+
+
+def choice_summary(module: ModuleOp) -> dict:
+    """`partition{streaming=true}`'s `dataflow.offchip_choice` as plain values ({} without it)."""
+    from fpga_opt.passes.analysis.partitions import OFFCHIP_CHOICE_ATTR
+
+    attr = module.attributes.get(OFFCHIP_CHOICE_ATTR)
+    if attr is None:
+        return {}
+    values = {k: (v.data if isinstance(v, StringAttr) else v.value.data) for k, v in attr.data.items()}  # type: ignore
+    return {"offchip_choice": values}
 
 
 def run_partitioned(
@@ -115,4 +138,17 @@ def schedule_text(summary: dict) -> list[str]:
         f"batch latency {summary['batch_latency_ms']:g} ms ({summary['batch_cycles']} cycles, reconfiguration "
         f"{summary['reconfig_cycles']} cycles each); binds: {summary['binds']}",
         f"  intervals   {', '.join(str(i) for i in summary['partition_intervals'])} cycles per frame",
+        *_choice_text(summary),
     ]
+
+
+def _choice_text(summary: dict) -> list[str]:
+    choice = summary.get("offchip_choice")
+    if not choice:
+        return []
+    lines = [f"  weights     {summary['streamed_layers']} layer(s) streamed from DRAM; chosen: {choice['chosen']}"]
+    for key in ("partitions", "streamed_partitions"):
+        if key != choice["chosen"]:
+            figure = f"{choice[key + '_fps']:g} FPS" if choice[key + "_fps"] else choice[key + "_binds"]
+            lines.append(f"              {key.replace('_', ' ')}: {figure}")
+    return lines

@@ -80,8 +80,11 @@ later passes slot in by being added to this list (or given with --pipeline).
 LARGE_MODEL_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
     "merge-loops",
-    "place-weights{board=$board max-util=0.75$generate}",  # headroom for the FIFOs size-fifos adds
+    # skip FIFOs sized before the search: the importer's join FIFOs hold whole tensors (ResNet-50's
+    # first block: 56x56x256 bytes, 375 RAMB18), which no placement of the weights can make fit
     "minimize-residual-buffers",
+    "place-weights{board=$board max-util=0.75$generate}",  # headroom for the FIFOs size-fifos adds
+    "minimize-residual-buffers",  # again, at the folding place-weights chose
     "size-fifos{refold=true}",
     "estimate-resources{board=$board}",
 )
@@ -329,22 +332,19 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
         if args.pipeline is not None or args.weights != "auto" or "even at minimum folding" not in str(error):
             raise
         _say(f"[2/{total_steps}] optimise  the weights do not fit on chip ({error}); large-model path: place-weights")
-        module = imported.clone()
-        passes, skipped = pipeline_specs(_large_model_specs(args), args.board)
         try:
-            for spec in passes:
-                _apply(ctx, module, spec)
+            module, passes, skipped = _optimised(ctx, imported, _large_model_specs(args), args.board)
         except FpgaOptError as placed:
             # No single configuration fits even with the weights off chip: partitions run in turn.
             if "nothing else can be moved off chip" not in str(placed):
                 raise
-            from fpga_opt.tools.compile_partitions import PARTITION_PIPELINE
+            from fpga_opt.tools.compile_partitions import WEIGHED_PARTITION_PIPELINE
 
             _say(f"[2/{total_steps}] optimise  no single configuration fits ({placed}); partitions")
-            module = imported.clone()
-            passes, skipped = pipeline_specs(list(PARTITION_PIPELINE), args.board)
-            for spec in passes:
-                _apply(ctx, module, spec)
+            module, passes, skipped = _optimised(ctx, imported, list(WEIGHED_PARTITION_PIPELINE), args.board)
+        else:
+            placed_run = (module, passes, skipped)
+            module, passes, skipped = _weigh_partitions(ctx, args, placed_run, imported, board, design, total_steps)
         design["pipeline"] = passes
     opt_path = work / f"{stem}.opt.mlir"
     _relocate_sidecar(module, ir_path, opt_path)
@@ -510,6 +510,50 @@ def _sha256(path: Path) -> str:
 
 def _large_model_specs(args: argparse.Namespace) -> list[str]:
     return [spec.replace("$generate", " generate=true" if args.generate else "") for spec in LARGE_MODEL_PIPELINE]
+
+
+def _optimised(ctx: Context, imported: ModuleOp, specs: Sequence[str], board: str):
+    """A copy of the imported module through the passes of `specs` this build has: (module, passes, skipped)."""
+    module = imported.clone()
+    passes, skipped = pipeline_specs(specs, board)
+    for spec in passes:
+        _apply(ctx, module, spec)
+    return module, passes, skipped
+
+
+def _weigh_partitions(ctx, args, placed_run, imported, board, design, total):
+    """The large-model path's streamed design is bandwidth-bound: weigh partitions (their feature maps share the
+    same DRAM, reconfiguration amortised over a batch) against it, keep the faster, say both in one line.
+    `placed_run`: (module, passes, skipped) of the place-weights pipeline; returns the kept one's."""
+    placed = offchip_summary(placed_run[0], board)
+    if placed is None or placed["binding"] != "bandwidth" or not placed["fps"]:
+        return placed_run
+    from fpga_opt.passes.analysis.partitions import SCHEDULE_ATTR
+    from fpga_opt.tools.compile_partitions import WEIGHED_PARTITION_PIPELINE
+
+    try:
+        alternative_run = _optimised(ctx, imported, list(WEIGHED_PARTITION_PIPELINE), args.board)
+    except FpgaOptError as error:
+        design["offchip_choice"] = {"chosen": "streaming", "streaming_fps": placed["fps"], "partitions": str(error)}
+        _say(f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds); partitions: {error}")
+        return placed_run
+    alternative = alternative_run[0]
+    schedule = alternative.attributes[SCHEDULE_ATTR].data  # type: ignore[union-attr]
+    count = schedule["partitions"].value.data
+    fps = float(schedule["fps"].value.data)
+    chosen = "partitions" if fps > placed["fps"] else "streaming"
+    design["offchip_choice"] = {
+        "chosen": chosen,
+        "streaming_fps": placed["fps"],
+        "partitions": count,
+        "partitions_fps": round(fps, 3),
+        "batch": schedule["batch"].value.data,
+    }
+    _say(
+        f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds) vs {count} partition(s): "
+        f"{fps:g} FPS (batch {schedule['batch'].value.data}); {chosen}"
+    )
+    return alternative_run if chosen == "partitions" else placed_run
 
 
 def offchip_summary(module: ModuleOp, board) -> dict | None:

@@ -213,12 +213,19 @@ def _run_schedule(args: argparse.Namespace, module, model_path: Path) -> None:
 
 def format_schedule(report, model_path: str) -> str:
     """The text report of a partitioned design's schedule (a `ScheduleReport`): one row per partition."""
+    from fpga_opt.backend.sim.partitions import batch_done_cycles
+
     lines = [
         f"fpga-sim: {model_path}: {len(report.parts)} partition(s) in turn, batch {report.batch}, "
         f"reconfiguration {report.reconfig_cycles} cycles each, at {report.clock_mhz:g} MHz (unbounded FIFOs)"
     ]
     rows = [
-        (f"@{name}", f"{part.total_cycles:.0f}", f"{part.cycles_per_frame or 0:.1f}", str(part.model_cycles_per_frame))
+        (
+            f"@{name}",
+            f"{batch_done_cycles(part):.0f}",  # the batch's last frame out, not the simulator's guard frame
+            f"{part.cycles_per_frame or 0:.1f}",
+            str(part.model_cycles_per_frame),
+        )
         for name, part in zip(report.names, report.parts, strict=True)
     ]
     header = ("partition", "cycles for the batch", "cycles/frame", "model cycles/frame")

@@ -15,9 +15,9 @@ through partition 0, is reconfigured, runs the batch through partition 1...):
 
 where I_i is partition i's interval (max(slowest op, its DRAM time)), L_i its
 pipeline depth (the cost model's latency: first-frame time = L_i + I_i, the
-whole frame read at the interval's rate, an approximation that fpga-sim
-measures 1.2-2x longer on residual networks; it matters only for small
-batches, since B * I_i dominates at the batches the search picks), R the
+whole frame read at the interval's rate; fpga-sim's first frame on ResNet-8's
+partitions is within 8% of it, and it matters only for small batches, since
+B * I_i dominates at the batches the search picks), R the
 reconfiguration time (backend/target/offchip.py: bitstream bits /
 configuration-port bandwidth).
 """
@@ -35,6 +35,10 @@ from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.partitions import PARTITION_ATTR, SCHEDULE_ATTR, partition_funcs, partition_info
 
 __all__ = ["PARTITION_ATTR", "SCHEDULE_ATTR", "partition_funcs", "partition_info"]
+
+OFFCHIP_CHOICE_ATTR = "dataflow.offchip_choice"
+"""On the module, from `partition{streaming=true}`: which of one streamed configuration and the partitions
+was kept, with both frame rates."""
 
 #: Function attributes that describe the network's input (kept on the first partition) or output (the last).
 INPUT_ATTRS = ("dataflow.input_names", "dataflow.input_scales")
@@ -200,3 +204,23 @@ def partition_attr(index: int, count: int, batch: int, reconfig_cycles: int, int
             "latency": IntegerAttr(latency, i64),
         }
     )
+
+
+def offchip_choice_attr(chosen: str, streamed, plans: dict, clock_hz: float) -> DictionaryAttr:
+    """`dataflow.offchip_choice`: the design kept and each alternative's frame rate and what binds it (an
+    alternative that does not fit has fps 0 and says why).  `streamed`: (function, PlacedCost) or why not;
+    `plans`: "partitions" / "streamed_partitions" -> (parts, Schedule) or why not."""
+    fields: dict = {"chosen": StringAttr(chosen)}
+    if isinstance(streamed, tuple):
+        cost = streamed[1]
+        fields["streaming_fps"] = FloatAttr(round(clock_hz / cost.interval, 3), f64)
+        fields["streaming"] = StringAttr(cost.binding)
+    else:
+        fields["streaming_fps"] = FloatAttr(0.0, f64)
+        fields["streaming"] = StringAttr(streamed)
+    for key, plan in plans.items():
+        schedule = plan[1] if isinstance(plan, tuple) else None
+        fields[key] = IntegerAttr(len(schedule.parts) if schedule else 0, i64)
+        fields[f"{key}_fps"] = FloatAttr(round(schedule.fps, 3) if schedule else 0.0, f64)
+        fields[f"{key}_binds"] = StringAttr(schedule.binding() if schedule else plan)
+    return DictionaryAttr(fields)

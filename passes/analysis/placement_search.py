@@ -81,6 +81,16 @@ def default_block(layer: Operation) -> int:
     return block
 
 
+def streamable_layers(func: FuncOp) -> list[Operation]:
+    """The layers worth streaming: a tensor smaller than a stream's burst buffer frees less memory than
+    streaming it costs."""
+    return [
+        layer
+        for layer in weight_layers(func)
+        if weight_count(layer) * element_bitwidth(layer.weight_type) > MIN_STREAMED_BITS  # type: ignore[attr-defined]
+    ]
+
+
 def _bytes_per_bit(layer: Operation) -> float:
     return weight_reads_per_frame(layer) / 8.0
 
@@ -101,7 +111,8 @@ class PlacementSearch:
         unknown = sorted(set(options.fixed) - set(names))
         if unknown:
             raise FpgaOptError(f"{what}: no conv or linear layer named '{unknown[0]}'")
-        self.fixed = {names[n]: (None if p == "onchip" else p) for n, p in options.fixed.items()}
+        generated = "generated-dram" if options.coefficients == "dram" else "generated"  # coefficients=dram: asked
+        self.fixed = {names[n]: {"onchip": None, "generated": generated}.get(p, p) for n, p in options.fixed.items()}
 
     # ------------------------------------------------------------------ evaluation
 
@@ -135,12 +146,7 @@ class PlacementSearch:
     def run(self) -> Outcome:
         placement: dict[Operation, str | None] = {layer: None for layer in self.layers}
         placement.update(self.fixed)
-        # a tensor smaller than a stream's burst buffer frees less memory than streaming it costs
-        movable = [
-            layer
-            for layer in self.layers
-            if layer not in self.fixed and weight_count(layer) * element_bitwidth(layer.weight_type) > MIN_STREAMED_BITS
-        ]
+        movable = [layer for layer in streamable_layers(self.func) if layer not in self.fixed]
         # fewest DRAM bytes per weight bit first, then the largest tensors
         order = sorted(
             movable, key=lambda op: (_bytes_per_bit(op), -weight_count(op) * element_bitwidth(op.weight_type))
@@ -212,7 +218,7 @@ class PlacementSearch:
     # ------------------------------------------------------------------ refusals
 
     def _refuse(self, outcome: Outcome, placement: dict[Operation, str | None]) -> None:
-        off = sum(1 for p in placement.values() if p in ("dram", "generated"))
+        off = sum(1 for p in placement.values() if p in ("dram", "generated", "generated-dram"))
         detail = outcome.note.split(": ", 1)[-1] if outcome.note else "does not fit"
         where = "with every conv and linear weight off chip" if off == len(self.layers) else "with weights on chip"
         raise FpgaOptError(f"{self.what}: {detail} ({where}; nothing else can be moved off chip)")

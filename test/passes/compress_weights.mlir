@@ -4,6 +4,14 @@
 // RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'compress-weights{layers="c1" block=3}' | filecheck %s --check-prefix=BLOCK
 // RUN: fpga-opt %s --split-input-file -p 'compress-weights{layers="c1" coefficients=dram}' | filecheck %s --check-prefix=DRAM
 // RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'compress-weights{coefficients=disk}' | filecheck %s --check-prefix=WHERE
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'compress-weights{data="%S/Inputs/no_such_samples.npz"}' | filecheck %s --check-prefix=NODATA
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'compress-weights{data="%S/Inputs/no_such_samples.npz" budget=2}' | filecheck %s --check-prefix=BUDGET
+// RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'compress-weights{data="%S/Inputs/no_such_samples.npz" ratios="0.5,2"}' | filecheck %s --check-prefix=RATIOS
+// With data (the per-layer ratio under an accuracy budget, passes/analysis/ovsf_budget.py): bad options and a
+// missing file are one line each (the search itself: test/pytest/offchip/test_ovsf_budget.py).
+// NODATA: {{.*}}no_such_samples.npz: no such data file
+// BUDGET: compress-weights: budget must be in [0, 1], got 2
+// RATIOS: compress-weights: ratios must be in (0, 1], got '0.5,2'
 
 // Every conv gets a generator before it, and names the generated tensor.  Default blocks: one
 // channel for a 3x3 kernel (9 values padded to 16 codes), 4 channels for the 1x1 (its 4 inputs).
