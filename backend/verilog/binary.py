@@ -86,20 +86,32 @@ def _element(net: Netlist, op: df.BinaryLayerOp, hint: str, x: Signal, terms_of,
     return f"{{{{{out_width - wide}{{{y}[{wide - 1}]}}}}, {y}}}" if out_width > wide else y
 
 
-@VERILOG_EMITTERS.register(df.XnorLinearOp)
-def emit_xnor_linear(net: Netlist, op: Operation) -> None:
-    assert isinstance(op, df.XnorLinearOp)
+def _emit_dense(net: Netlist, op: df.XnorLinearOp | df.LutLinearOp, terms_of_output) -> None:
+    """A dense layer: one unit per output, `terms_of_output(unit, o)` its popcount's terms."""
     x = net.signal(op.input)
     tensors = df.load_binary_tensors(op, net.weights)
     name = net.fresh(op.layer_name)
+    out = op.output.type
+    assert isinstance(out, df.StreamType)
     exprs = []
-    for o, row in enumerate(tensors.weights):
+    for o in range(out.channels):
 
-        def terms(unit, row=row):
-            return _xnor_terms([unit.x.elem(i) for i in range(x.count)], row)
+        def terms(unit, o=o):
+            return terms_of_output(unit, tensors, o)
 
         exprs.append(_element(net, op, f"{name}_n{o}", x, terms, _threshold(tensors, o)))
     net.register(op, op.output, exprs, who(op))
+
+
+@VERILOG_EMITTERS.register(df.XnorLinearOp)
+def emit_xnor_linear(net: Netlist, op: Operation) -> None:
+    assert isinstance(op, df.XnorLinearOp)
+    n = op.vector_length
+
+    def terms(unit, tensors, o):
+        return _xnor_terms([unit.x.elem(i) for i in range(n)], tensors.weights[o])
+
+    _emit_dense(net, op, terms)
 
 
 @VERILOG_EMITTERS.register(df.XnorConvOp)
@@ -141,19 +153,13 @@ def _truth_table(bits: np.ndarray) -> str:
 def emit_lut_linear(net: Netlist, op: Operation) -> None:
     """Each operator a constant truth table indexed by its K inputs: one LUT, unless synthesis merges it further."""
     assert isinstance(op, df.LutLinearOp)
-    x = net.signal(op.input)
-    tensors = df.load_binary_tensors(op, net.weights)
-    name = net.fresh(op.layer_name)
-    exprs = []
-    for o in range(tensors.indices.shape[0]):
 
-        def terms(unit, o=o):
-            out = []
-            for m in range(tensors.indices.shape[1]):
-                address = ", ".join(unit.x.elem(int(i)) for i in tensors.indices[o, m][::-1])
-                lut = unit.wire("lut", 1, f"{_truth_table(tensors.tables[o, m])} >> {{{address}}}")
-                out.append(f"{lut}[0]")
-            return out
+    def terms(unit, tensors, o):
+        out = []
+        for m in range(tensors.indices.shape[1]):
+            address = ", ".join(unit.x.elem(int(i)) for i in tensors.indices[o, m][::-1])
+            lut = unit.wire("lut", 1, f"{_truth_table(tensors.tables[o, m])} >> {{{address}}}")
+            out.append(f"{lut}[0]")
+        return out
 
-        exprs.append(_element(net, op, f"{name}_n{o}", x, terms, _threshold(tensors, o)))
-    net.register(op, op.output, exprs, who(op))
+    _emit_dense(net, op, terms)

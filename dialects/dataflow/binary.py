@@ -107,6 +107,59 @@ class BinaryLayerOp(DataflowOp):
         return ("weights", "thresholds", "indices", "tables")
 
 
+class DenseBinaryOp(WholeFrameOp, BinaryLayerOp):
+    """What the dense binarised layers share: the whole input frame as one vector, a 1x1xN result.
+
+    Tiled, `coarse_in` input bits per cycle and `coarse_out` output lanes
+    (FINN's SIMD x PE); `fan_in` terms in each output's popcount.
+    """
+
+    input = operand_def(StreamType)
+    output = result_def(StreamType)
+    coarse_in = prop_def(IntegerAttr[I64], default_value=ONE)
+    coarse_out = prop_def(IntegerAttr[I64], default_value=ONE)
+
+    @property
+    def vector_length(self) -> int:
+        """The input bits of one frame (H*W*C)."""
+        t = self.input.type
+        assert isinstance(t, StreamType)
+        return t.numel
+
+    def folding(self) -> dict[str, int]:
+        return {"coarse_in": self.coarse_in.value.data, "coarse_out": self.coarse_out.value.data}
+
+    def folding_space(self) -> dict[str, list[int]]:
+        out = self.output.type
+        assert isinstance(out, StreamType)
+        return {"coarse_in": divisors(self.vector_length), "coarse_out": divisors(out.channels)}
+
+    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse_in"]
+
+    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse_out"]
+
+    def macs(self) -> int:
+        out = self.output.type
+        assert isinstance(out, StreamType)
+        return self.fan_in * out.channels
+
+    def _verify_dense(self) -> tuple[StreamType, StreamType]:
+        """The checks both dense layers make; returns (input, result) for the op's own checks."""
+        inp = expect_stream(self.input, self, "input")
+        out = expect_stream(self.output, self, "result")
+        _expect_bits(self, inp, "input")
+        if out.height != 1 or out.width != 1:
+            raise VerifyException(f"{who(self)}: result must be 1x1xN, got {'x'.join(map(str, out.dims))}")
+        return inp, out
+
+    def _verify_result_and_folding(self, inp: StreamType, out: StreamType) -> None:
+        _verify_binary_result(self, out, self.fan_in, self.has_thresholds)
+        check_factor(self, "coarse_in", self.coarse_in.value.data, inp.numel, "input features H*W*C")
+        check_factor(self, "coarse_out", self.coarse_out.value.data, out.channels, "output features")
+
+
 @irdl_op_definition
 class ThresholdOp(ChannelParallelOp):
     """Binarise a stream: bit `x >= thresholds[c]` per channel (QONNX MultiThreshold, a sign activation).
@@ -144,7 +197,7 @@ class ThresholdOp(ChannelParallelOp):
 
 
 @irdl_op_definition
-class XnorLinearOp(WholeFrameOp, BinaryLayerOp):
+class XnorLinearOp(DenseBinaryOp):
     """A binarised fully connected layer: per output, popcount(XNOR(x, w)) over the H*W*C input bits.
 
     Weights are bits `[C_out, H*W*C]` (HWC column order).  Hardware (tiled):
@@ -154,11 +207,7 @@ class XnorLinearOp(WholeFrameOp, BinaryLayerOp):
 
     name = "dataflow.xnor_linear"
 
-    input = operand_def(StreamType)
-    output = result_def(StreamType)
     weights = prop_def(StringAttr)
-    coarse_in = prop_def(IntegerAttr[I64], default_value=ONE)
-    coarse_out = prop_def(IntegerAttr[I64], default_value=ONE)
 
     assembly_format = STREAM_FORMAT
 
@@ -180,38 +229,10 @@ class XnorLinearOp(WholeFrameOp, BinaryLayerOp):
 
     @property
     def fan_in(self) -> int:
-        t = self.input.type
-        assert isinstance(t, StreamType)
-        return t.numel
-
-    def folding(self) -> dict[str, int]:
-        return {"coarse_in": self.coarse_in.value.data, "coarse_out": self.coarse_out.value.data}
-
-    def folding_space(self) -> dict[str, list[int]]:
-        out = self.output.type
-        assert isinstance(out, StreamType)
-        return {"coarse_in": divisors(self.fan_in), "coarse_out": divisors(out.channels)}
-
-    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_in"]
-
-    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_out"]
-
-    def macs(self) -> int:
-        out = self.output.type
-        assert isinstance(out, StreamType)
-        return self.fan_in * out.channels
+        return self.vector_length
 
     def verify_(self) -> None:
-        inp = expect_stream(self.input, self, "input")
-        out = expect_stream(self.output, self, "result")
-        _expect_bits(self, inp, "input")
-        if out.height != 1 or out.width != 1:
-            raise VerifyException(f"{who(self)}: result must be 1x1xN, got {'x'.join(map(str, out.dims))}")
-        _verify_binary_result(self, out, self.fan_in, self.has_thresholds)
-        check_factor(self, "coarse_in", self.coarse_in.value.data, inp.numel, "input features H*W*C")
-        check_factor(self, "coarse_out", self.coarse_out.value.data, out.channels, "output features")
+        self._verify_result_and_folding(*self._verify_dense())
 
 
 @irdl_op_definition
@@ -308,7 +329,7 @@ class XnorConvOp(WindowedOp, BinaryLayerOp):
 
 
 @irdl_op_definition
-class LutLinearOp(WholeFrameOp, BinaryLayerOp):
+class LutLinearOp(DenseBinaryOp):
     """A LUTNet layer: output `o` is the popcount of `luts` K-input LUT operators over the input bits.
 
     Operator `(o, m)` reads inputs `indices[o, m, :]` (K of them) and returns
@@ -320,14 +341,10 @@ class LutLinearOp(WholeFrameOp, BinaryLayerOp):
 
     name = "dataflow.lut_linear"
 
-    input = operand_def(StreamType)
-    output = result_def(StreamType)
     k = prop_def(IntegerAttr[I64])
     luts = prop_def(IntegerAttr[I64])
     indices = prop_def(StringAttr)
     tables = prop_def(StringAttr)
-    coarse_in = prop_def(IntegerAttr[I64], default_value=ONE)
-    coarse_out = prop_def(IntegerAttr[I64], default_value=ONE)
 
     assembly_format = STREAM_FORMAT
 
@@ -365,37 +382,8 @@ class LutLinearOp(WholeFrameOp, BinaryLayerOp):
     def fan_in(self) -> int:
         return self.luts_per_output
 
-    @property
-    def vector_length(self) -> int:
-        t = self.input.type
-        assert isinstance(t, StreamType)
-        return t.numel
-
-    def folding(self) -> dict[str, int]:
-        return {"coarse_in": self.coarse_in.value.data, "coarse_out": self.coarse_out.value.data}
-
-    def folding_space(self) -> dict[str, list[int]]:
-        out = self.output.type
-        assert isinstance(out, StreamType)
-        return {"coarse_in": divisors(self.vector_length), "coarse_out": divisors(out.channels)}
-
-    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_in"]
-
-    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_out"]
-
-    def macs(self) -> int:
-        out = self.output.type
-        assert isinstance(out, StreamType)
-        return out.channels * self.luts_per_output
-
     def verify_(self) -> None:
-        inp = expect_stream(self.input, self, "input")
-        out = expect_stream(self.output, self, "result")
-        _expect_bits(self, inp, "input")
-        if out.height != 1 or out.width != 1:
-            raise VerifyException(f"{who(self)}: result must be 1x1xN, got {'x'.join(map(str, out.dims))}")
+        inp, out = self._verify_dense()
         k = self.lut_inputs
         if not 1 <= k <= MAX_LUT_INPUTS:
             raise VerifyException(f"{who(self)}: k must be in [1, {MAX_LUT_INPUTS}] (inputs of one LUT), got {k}")
@@ -403,9 +391,7 @@ class LutLinearOp(WholeFrameOp, BinaryLayerOp):
             raise VerifyException(f"{who(self)}: k = {k} exceeds the {inp.numel} input bits")
         if self.luts_per_output < 1:
             raise VerifyException(f"{who(self)}: luts must be >= 1, got {self.luts_per_output}")
-        _verify_binary_result(self, out, self.fan_in, self.has_thresholds)
-        check_factor(self, "coarse_in", self.coarse_in.value.data, inp.numel, "input features H*W*C")
-        check_factor(self, "coarse_out", self.coarse_out.value.data, out.channels, "output features")
+        self._verify_result_and_folding(inp, out)
 
 
 # --------------------------------------------------------------------------

@@ -71,9 +71,9 @@ def quantised_inputs(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 16), 0, 31).astype(np.int64).transpose(0, 2, 3, 1)
 
 
-def verilog_logits(model: Compiled, x: np.ndarray, workdir: Path | None = None) -> np.ndarray:
+def verilog_logits(model: Compiled, x: np.ndarray, workdir: Path | None = None, timeout: float = 600.0) -> np.ndarray:
     design = emit_verilog(model.module, model.weights)
-    out = simulate_verilog(design, [quantised_inputs(x)], workdir=workdir)[0]
+    out = simulate_verilog(design, [quantised_inputs(x)], workdir=workdir, timeout=timeout)[0]
     return out.reshape(len(x), -1)
 
 
@@ -107,6 +107,12 @@ class Synthesis:
     model_ff: int
     seconds: float
     per_layer: dict[str, tuple[int, int]]
+
+
+def predicted_cost(model: Compiled) -> tuple[int, int]:
+    """The unrolled cost model's (LUT, FF) for the whole network, without synthesis."""
+    layers = unrolled_network_cost(model.module, model.weights)
+    return sum(layer.lut for layer in layers), sum(layer.ff for layer in layers)
 
 
 def synthesis(model: Compiled) -> Synthesis:

@@ -70,7 +70,7 @@ def test_tiled_hls_csim_matches_fpga_sim(tmp_path):
 
 @pytest.mark.skipif(not have_tools("yosys"), reason="yosys not installed (make verilog-tools)")
 def test_cost_model_within_15_percent_of_yosys_on_a_trained_lut_layer():
-    """Six outputs of lfc's first trained LUT layer (64 inputs, 16 4-LUTs each), with their thresholds."""
+    """Six outputs of lfc's trained LUT layer (128 inputs, 16 4-LUTs each), with their thresholds."""
     from xdsl.context import Context
     from xdsl.dialects.builtin import Builtin
     from xdsl.dialects.func import Func
@@ -80,7 +80,7 @@ def test_cost_model_within_15_percent_of_yosys_on_a_trained_lut_layer():
     from fpga_opt.backend.verilog import emit_verilog, synthesize
     from fpga_opt.dialects import dataflow as df
 
-    model = flow.compile_model(flow.MODELS / "lfc_lut_k4_p7500.onnx")
+    model = flow.compile_model(flow.MODELS / "lfc_lut_k4_p8750.onnx")
     lut = next(op for op in model.module.walk() if isinstance(op, df.LutLinearOp))
     tensors = df.load_binary_tensors(lut, model.weights)
     n, k, luts, outputs = lut.vector_length, lut.lut_inputs, lut.luts_per_output, 6

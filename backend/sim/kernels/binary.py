@@ -66,20 +66,25 @@ def threshold_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     return run
 
 
-@KERNELS.register(XnorLinearOp)
-def xnor_linear_kernel(model: FunctionalModel, op: Operation) -> Kernel:
-    """popcount(XNOR(x, w)) over the input flattened in stream (HWC) order."""
-    assert isinstance(op, XnorLinearOp)
+def dense_kernel(model: FunctionalModel, op: XnorLinearOp | LutLinearOp, popcounts) -> Kernel:
+    """A dense binarised layer over the input flattened in stream (HWC) order: `popcounts(bits, tensors)`."""
     tensors = load_binary_tensors(op, model.weights)
     out = stream_type(op.output)
 
     def run(args: list[np.ndarray]) -> list[np.ndarray]:
         x = args[0]
-        p = xnor_popcounts(x.reshape(x.shape[0], -1), tensors.weights)
+        p = popcounts(x.reshape(x.shape[0], -1), tensors)
         y = finish(p, op.fan_in, tensors.thresholds)
         return [narrow(y.reshape(x.shape[0], 1, 1, -1), out)]
 
     return run
+
+
+@KERNELS.register(XnorLinearOp)
+def xnor_linear_kernel(model: FunctionalModel, op: Operation) -> Kernel:
+    """popcount(XNOR(x, w)) over the input flattened in stream (HWC) order."""
+    assert isinstance(op, XnorLinearOp)
+    return dense_kernel(model, op, lambda bits, tensors: xnor_popcounts(bits, tensors.weights))
 
 
 @KERNELS.register(XnorConvOp)
@@ -105,13 +110,4 @@ def xnor_conv_kernel(model: FunctionalModel, op: Operation) -> Kernel:
 def lut_linear_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     """Per output, the number of its LUT operators returning 1 (see `lut_popcounts`)."""
     assert isinstance(op, LutLinearOp)
-    tensors = load_binary_tensors(op, model.weights)
-    out = stream_type(op.output)
-
-    def run(args: list[np.ndarray]) -> list[np.ndarray]:
-        x = args[0]
-        p = lut_popcounts(x.reshape(x.shape[0], -1), tensors.indices, tensors.tables)
-        y = finish(p, op.fan_in, tensors.thresholds)
-        return [narrow(y.reshape(x.shape[0], 1, 1, -1), out)]
-
-    return run
+    return dense_kernel(model, op, lambda bits, tensors: lut_popcounts(bits, tensors.indices, tensors.tables))

@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sim_helpers import dense, parse
+from sim_helpers import BINARY_NET, binary_net_weights, dense, parse
 from xdsl.context import Context
 
 from fpga_opt.backend.sim import run_functional
 from fpga_opt.dialects.weights import WeightStore
 from fpga_opt.passes.lutnet_expand import LutnetExpandPass
-
-NET = """builtin.module {
-  func.func @net(%x: !dataflow.stream<6x6x2xui8>) -> !dataflow.stream<1x1x3xi32> {
-    %b = dataflow.threshold %x {thresholds = "in.t"} : !dataflow.stream<6x6x2xui8> -> !dataflow.stream<6x6x2xui1>
-    %c = dataflow.xnor_conv %b {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "c.w", thresholds = "c.t"} : !dataflow.stream<6x6x2xui1> -> !dataflow.stream<4x4x4xui1>
-    %p = dataflow.pool %c {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>} : !dataflow.stream<4x4x4xui1> -> !dataflow.stream<2x2x4xui1>
-    %l = dataflow.lut_linear %p {k = 4 : i64, luts = 5 : i64, indices = "l.i", tables = "l.tab", thresholds = "l.t"} : !dataflow.stream<2x2x4xui1> -> !dataflow.stream<1x1x8xui1>
-    %y = dataflow.xnor_linear %l {weights = "f.w"} : !dataflow.stream<1x1x8xui1> -> !dataflow.stream<1x1x3xi32>
-    func.return %y : !dataflow.stream<1x1x3xi32>
-  }
-}"""
-
-
-def net_weights(seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "in.t": np.array([100, 150]),
-        "c.w": rng.integers(0, 2, (4, 2, 3, 3)),
-        "c.t": rng.integers(0, 19, 4),
-        "l.i": rng.integers(0, 16, (8, 5, 4)),
-        "l.tab": rng.integers(0, 2, (8, 5, 16)),
-        "l.t": rng.integers(0, 6, 8),
-        "f.w": rng.integers(0, 2, (3, 8)),
-    }
 
 
 def pm(bits):
@@ -66,9 +42,9 @@ def reference(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def test_binary_network_matches_pm1_arithmetic():
-    w = net_weights()
+    w = binary_net_weights()
     x = np.random.default_rng(1).integers(0, 256, (64, 6, 6, 2)).astype(np.uint8)
-    got = run_functional(parse(NET), w, x, layout="hwc")[0].reshape(64, 3)
+    got = run_functional(parse(BINARY_NET), w, x, layout="hwc")[0].reshape(64, 3)
     expected = reference(x, w)
     assert np.array_equal(got, expected)
     assert len({tuple(r) for r in expected.tolist()}) >= 5  # the inputs exercise the network (7 distinct outputs)

@@ -6,62 +6,31 @@ tests say so and are skipped.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, ModuleOp
-from xdsl.dialects.func import Func
-from xdsl.parser import Parser
 
 from fpga_opt.backend.costs.binary import unrolled_network_cost
 from fpga_opt.backend.sim import run_functional
 from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize
 from fpga_opt.backend.verilog.tools import have_tools
-from fpga_opt.dialects.dataflow import Dataflow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
+from sim_helpers import BINARY_NET, parse  # noqa: E402  (test/backend/sim: the binary family's test network)
+from sim_helpers import binary_net_weights as net_weights  # noqa: E402
 
 needs_iverilog = pytest.mark.skipif(
     not have_tools("iverilog", "vvp"), reason="iverilog not installed (make verilog-tools)"
 )
 needs_yosys = pytest.mark.skipif(not have_tools("yosys"), reason="yosys not installed (make verilog-tools)")
 
-NET = """builtin.module {
-  func.func @net(%x: !dataflow.stream<6x6x2xui8>) -> !dataflow.stream<1x1x3xi32> {
-    %b = dataflow.threshold %x {thresholds = "in.t"} : !dataflow.stream<6x6x2xui8> -> !dataflow.stream<6x6x2xui1>
-    %c = dataflow.xnor_conv %b {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "c.w", thresholds = "c.t"} : !dataflow.stream<6x6x2xui1> -> !dataflow.stream<4x4x4xui1>
-    %p = dataflow.pool %c {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>} : !dataflow.stream<4x4x4xui1> -> !dataflow.stream<2x2x4xui1>
-    %l = dataflow.lut_linear %p {k = 4 : i64, luts = 5 : i64, indices = "l.i", tables = "l.tab", thresholds = "l.t"} : !dataflow.stream<2x2x4xui1> -> !dataflow.stream<1x1x8xui1>
-    %y = dataflow.xnor_linear %l {weights = "f.w"} : !dataflow.stream<1x1x8xui1> -> !dataflow.stream<1x1x3xi32>
-    func.return %y : !dataflow.stream<1x1x3xi32>
-  }
-}"""
-
-
-def parse(text: str) -> ModuleOp:
-    ctx = Context()
-    for dialect in (Builtin, Func, Dataflow):
-        ctx.load_dialect(dialect)
-    module = Parser(ctx, text).parse_module()
-    module.verify()
-    return module
-
-
-def net_weights(seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "in.t": np.array([100, 150]),
-        "c.w": rng.integers(0, 2, (4, 2, 3, 3)),
-        "c.t": rng.integers(3, 16, 4),
-        "l.i": rng.integers(0, 16, (8, 5, 4)),
-        "l.tab": rng.integers(0, 2, (8, 5, 16)),
-        "l.t": rng.integers(1, 5, 8),
-        "f.w": rng.integers(0, 2, (3, 8)),
-    }
-
 
 @needs_iverilog
 @pytest.mark.parametrize("seed", [0, 1])
 def test_icarus_matches_fpga_sim(seed, tmp_path):
-    module, w = parse(NET), net_weights(seed)
+    module, w = parse(BINARY_NET), net_weights(seed)
     x = np.random.default_rng(seed + 5).integers(0, 256, (60, 6, 6, 2)).astype(np.uint8)
     expected = run_functional(module, w, x, layout="hwc")[0]
     got = simulate_verilog(emit_verilog(module, w), [x], workdir=tmp_path)[0]
@@ -72,7 +41,7 @@ def test_icarus_matches_fpga_sim(seed, tmp_path):
 
 def test_emission_is_deterministic():
     w = net_weights(0)
-    assert emit_verilog(parse(NET), w).text == emit_verilog(parse(NET), w).text
+    assert emit_verilog(parse(BINARY_NET), w).text == emit_verilog(parse(BINARY_NET), w).text
 
 
 DENSE = """builtin.module {

@@ -24,9 +24,16 @@
 #ifndef FPGA_OPT_BINARY_H
 #define FPGA_OPT_BINARY_H
 
+#include "linear.h"  // mvau_input: xnor_linear is the MVAU with XNOR gates
 #include "types.h"
 
 namespace fpga_opt {
+
+// Bytes of a value in the integer tables (types.h `table_at`): thresholds and LUT indices are
+// i32 (passes/lower_dataflow_to_hls/binary.py THRESHOLD_TYPE, INDEX_TYPE), weights and truth
+// tables bits (one byte each).
+const int TB = 4;
+const int BB = 1;
 
 /// The result of a binarised output from its popcount.
 template <class C>
@@ -47,7 +54,7 @@ void threshold(hls::stream<pack<typename C::in_t, C::L> >& in, hls::stream<pack<
         pack<ap_uint<1>, C::L> y;
         for (int l = 0; l < C::L; l++) {
 #pragma HLS UNROLL
-            y.data[l] = (cmp_t)x.data[l] >= (cmp_t)t[g][l] ? 1 : 0;
+            y.data[l] = (cmp_t)x.data[l] >= table_at<cmp_t, TB, C::L>(t, g, l) ? 1 : 0;
         }
         out.write(y);
         if (++g == NG) g = 0;
@@ -68,26 +75,15 @@ void xnor_linear(hls::stream<pack<ap_uint<1>, C::CI> >& in, hls::stream<pack<typ
     int sf = 0, nf = 0;
     for (int step = 0; step < NNF * NSF; step++) {
 #pragma HLS PIPELINE II=1
-        pack<ap_uint<1>, CI> x;
-        if (nf == 0) {
-            x = in.read();
-            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                buf[sf][i] = x.data[i];
-            }
-        } else {
-            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                x.data[i] = buf[sf][i];
-            }
-        }
+        const pack<ap_uint<1>, CI> x = mvau_input(in, buf, sf, nf);
         const int waddr = nf * NSF + sf;
+        const auto wrow = table_row(w, waddr);  // one read of the word per iteration, as linear.h
         for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
             cnt_t sum = sf == 0 ? cnt_t(0) : acc[o];
             for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                sum += (x.data[i] == (ap_uint<1>)w[waddr][o * CI + i]) ? 1 : 0;
+                sum += (x.data[i] == table_at<ap_uint<1>, BB, CO * CI>(wrow, waddr, o * CI + i)) ? 1 : 0;
             }
             acc[o] = sum;
         }
@@ -95,7 +91,7 @@ void xnor_linear(hls::stream<pack<ap_uint<1>, C::CI> >& in, hls::stream<pack<typ
             pack<typename C::out_t, CO> y;
             for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
-                y.data[o] = binary_result<C>((long long)acc[o], (long long)t[nf][o]);
+                y.data[o] = binary_result<C>((long long)acc[o], table_at<long long, TB, CO>(t, nf, o));
             }
             out.write(y);
         }
@@ -142,7 +138,7 @@ void xnor_conv(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::CO> >
 #pragma HLS UNROLL
                 for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                    sum += (win[f * FINE + p][i] == (ap_uint<1>)w[waddr][(o * FINE + p) * CI + i]) ? 1 : 0;
+                    sum += (win[f * FINE + p][i] == table_at<ap_uint<1>, BB, CO * FINE * CI>(w, waddr, (o * FINE + p) * CI + i)) ? 1 : 0;
                 }
             }
             acc[o] = sum;
@@ -152,7 +148,7 @@ void xnor_conv(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::CO> >
                 pack<typename C::out_t, CO> y;
                 for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
-                    y.data[o] = binary_result<C>((long long)acc[o], (long long)t[j][o]);
+                    y.data[o] = binary_result<C>((long long)acc[o], table_at<long long, TB, CO>(t, j, o));
                 }
                 out.write(y);
             } else {
@@ -196,11 +192,11 @@ void lut_linear(hls::stream<pack<ap_uint<1>, C::CI> >& in, hls::stream<pack<type
                 int addr = 0;
                 for (int b = 0; b < K; b++) {
 #pragma HLS UNROLL
-                    addr |= (int)x[idx[nf][(o * LUTS + m) * K + b]] << b;
+                    addr |= (int)x[table_at<int, TB, CO * LUTS * K>(idx, nf, (o * LUTS + m) * K + b)] << b;
                 }
-                count += (cnt_t)tab[nf][(o * LUTS + m) * TS + addr];
+                count += (cnt_t)table_at<ap_uint<1>, BB, CO * LUTS * TS>(tab, nf, (o * LUTS + m) * TS + addr);
             }
-            y.data[o] = binary_result<C>((long long)count, (long long)t[nf][o]);
+            y.data[o] = binary_result<C>((long long)count, table_at<long long, TB, CO>(t, nf, o));
         }
         out.write(y);
     }

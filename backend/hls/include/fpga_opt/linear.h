@@ -18,6 +18,27 @@
 
 namespace fpga_opt {
 
+/// The MVAU's input schedule (also binary.h's xnor_linear): during the first output fold (nf == 0)
+/// read the next CI inputs and keep them in buf[sf]; during the others replay buf[sf].
+template <class T, int CI, int NSF>
+inline pack<T, CI> mvau_input(hls::stream<pack<T, CI> >& in, T (&buf)[NSF][CI], int sf, int nf) {
+#pragma HLS INLINE
+    pack<T, CI> x;
+    if (nf == 0) {
+        x = in.read();
+        for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+            buf[sf][i] = x.data[i];
+        }
+    } else {
+        for (int i = 0; i < CI; i++) {
+#pragma HLS UNROLL
+            x.data[i] = buf[sf][i];
+        }
+    }
+    return x;
+}
+
 template <class C, class WA, class BA>
 void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<typename C::out_t, C::CO> >& out,
             const WA& w, const BA& b) {
@@ -34,19 +55,7 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
     int sf = 0, nf = 0;
     for (int step = 0; step < NNF * NSF; step++) {
 #pragma HLS PIPELINE II=1
-        pack<T, CI> x;
-        if (nf == 0) {
-            x = in.read();
-            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                buf[sf][i] = x.data[i];
-            }
-        } else {
-            for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                x.data[i] = buf[sf][i];
-            }
-        }
+        const pack<T, CI> x = mvau_input(in, buf, sf, nf);
         const int waddr = nf * NSF + sf;
         const auto wrow = table_row(w, waddr);  // one read of the word per iteration (a stream_table reads its stream)
         for (int o = 0; o < CO; o++) {
