@@ -325,7 +325,7 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         what="fpga-compile",
     )
     sizer = _fifo_sizer(args.board, max_util, say)
-    found = search.run(size_fifos=sizer)
+    found = search.run(size_fifos=sizer, beat=base_cycles)
     if found.moves:
         sizer(module)  # the folding moved: size again (never smaller)
     EstimateResourcesPass(board=args.board).apply(Context(), module)

@@ -330,14 +330,20 @@ class ExitSearch:
                 best, best_key = k, key
         return best
 
-    def refine(self, model_cycles: int, target_cycles: int = 0) -> ExitDesign:
-        """Step 2: moves that the simulation on the real route says help, until none does."""
+    def refine(self, model_cycles: int, target_cycles: int = 0, beat: float | None = None) -> ExitDesign:
+        """Step 2: moves that the simulation on the real route says help, until none does.
+
+        `beat`: a rate the design must not be slower than (the baseline's cycles per sample): within
+        `SLACK` of the model is not done while the simulation is still above it (a design tied with the
+        baseline in the model, a few hard samples behind it in fpga-sim).
+        """
         measured = self.measure()
         result = ExitDesign(model_cycles, measured, self.backlog, sims=1)
         goal = target_cycles or model_cycles
         while result.sims < self.max_sims:
             cur = result.measured
-            if cur.cycles is not None and cur.cycles <= goal * (1 + SLACK):
+            behind = beat is not None and cur.cycles is not None and cur.cycles > beat
+            if cur.cycles is not None and cur.cycles <= goal * (1 + SLACK) and not behind:
                 break
             problem = self._problem()
             improved = False
@@ -396,20 +402,25 @@ class ExitSearch:
             f"({goal:,}) needs {label} {need} > {budget}"
         )
 
-    def run(self, target_cycles: int = 0, size_fifos: Callable[[ModuleOp], None] | None = None) -> ExitDesign:
+    def run(
+        self,
+        target_cycles: int = 0,
+        size_fifos: Callable[[ModuleOp], None] | None = None,
+        beat: float | None = None,
+    ) -> ExitDesign:
         """Steps 1 and 2 (throughput, or the cheapest design meeting `target_cycles` per sample).
 
         `size_fifos` (the `size-fifos` pass on the module): run after the model search, so that the
         refinement simulates the FIFOs as built (2-word streams elsewhere), where the conditional
         buffer and the backlog fill in a burst; without it every other stream is unbounded, which
-        hides exactly those stalls.
+        hides exactly those stalls.  `beat`: see `refine`.
         """
         model = self.model_search(target_cycles)
         self.log(f"  joint search: {model} cycles/sample (model)")
         if size_fifos is not None:
             size_fifos(self.module)
             self.fifo_depth = DEFAULT_FIFO_WORDS
-        return self.refine(model, target_cycles)
+        return self.refine(model, target_cycles, beat)
 
 
 def _fmt(cycles: float | None) -> str:
