@@ -40,13 +40,16 @@ verilog-tools:
 
 # Everything, the heavy tests too (a fresh-venv install of the package, the whole README).
 test-all: lit browser
-	FPGA_OPT_HEAVY=1 $(BIN)/python -m pytest test
+	FPGA_OPT_HEAVY=1 $(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile test
 
 lit: $(STAMP)
 	$(BIN)/lit -q test
 
+# One pytest worker per core (2 in CI): whole test files go to one worker, so a module's fixtures are
+# built once.
+PYTEST_JOBS ?= auto
 pytest: $(STAMP) browser
-	$(BIN)/python -m pytest test
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile test
 
 # The reliability fuzzer (docs/reliability.md): N hostile cases over all families, fixed seed,
 # a per-family table; exit 1 if any broke the promise.  `make test` runs a fixed slice of it.

@@ -140,11 +140,9 @@ HEAD = [
 
 
 def print_table(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [HEAD, *rows]) for i in range(len(HEAD))]
-    print("  ".join(h.ljust(w) for h, w in zip(HEAD, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    from fpga_opt.tools.tables import render
+
+    print(render(HEAD, rows))
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -1,33 +1,66 @@
 #!/usr/bin/env python3
 """fpga-explore's quality and speed: hypervolume against random search and select-folding, and scaling.
 
-    python benchmarks/explore.py [--model examples/ecg/ecg_cnn.onnx] [--budget 60] [--seed 0] [--objectives a,b,c]
+    python benchmarks/explore.py [--model examples/ecg/ecg_cnn.onnx] [--budget 60] [--seeds 0,1,2,3,4]
+                                 [--objectives a,b,c] [--skip-scaling]
 
 From one run, on the same model, board, space and evaluation budget:
 
-1. NSGA-II (the explorer) on a Dask LocalCluster of 2 workers;
-2. random search (the same number of distinct evaluations, the same space);
-3. the single-objective design: select-folding's throughput-optimal folding of the model at
-   8-bit weights and activations, at the board's clock and max-util 0.85 (one design);
-4. NSGA-II again on a Dask LocalCluster of 1 worker: the speed-up of 2 workers over 1 (the
-   cluster start-up is excluded, the search timed alone) and a check that the front is the same.
+1. quality, for every seed: NSGA-II (the explorer) and random search (the same number of distinct
+   evaluations of the same space, starting from the same reference design), and the single-objective
+   design: select-folding's throughput-optimal folding at 8-bit weights and activations, the board's
+   clock and max-util 0.85 (one design).  Hypervolumes are over the objectives searched, each
+   normalised to [0, 1] by the ideal and nadir of every feasible point any run found (reference 1.1
+   in each).  The figure is the median over the seeds of NSGA-II's hypervolume / random search's.
+   Evaluations are deterministic functions of the settings, so the runs share one memo of results
+   (a design two runs both visit is measured once); the searches do not see it.
+2. speed, on the distributed engine (a Dask LocalCluster): the same fixed batch of distinct candidates
+   (uncached) evaluated by 1 worker and by 2 workers, alternately, `--repeats` times each; the speed-up
+   is the median 1-worker time over the median 2-worker time (cluster start-up excluded; a warm-up batch
+   first).  Evaluations per second are the 2-worker median's.  The load average is printed around
+   every timed batch: two cores shared with other work cannot give 2x.
 
-Hypervolumes are over all objectives, each normalised to [0, 1] by the ideal and nadir of every
-feasible point the three searches found (reference point 1.1 in each).  The machine's load
-average is printed before and after: the 2-worker speed-up needs two idle cores.
 Ends with the line `explore: hypervolume <R>x random search, <S>x speed-up on 2 workers`.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class Memo:
+    """An engine that measures each distinct settings once and hands back copies after that."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.results: dict[str, dict] = {}
+        self.measured = 0
+
+    def map(self, batch, done=None):
+        keys = [json.dumps(s, sort_keys=True) for s in batch]
+        missing = [k for k in dict.fromkeys(keys) if k not in self.results]
+        if missing:
+            for k, r in zip(missing, self.engine.map([json.loads(k) for k in missing]), strict=True):
+                self.results[k] = r
+            self.measured += len(missing)
+        out = []
+        for i, k in enumerate(keys):
+            out.append(copy.deepcopy(self.results[k]))
+            if done:
+                done(i, out[-1])
+        return out
 
 
 def main() -> None:
@@ -37,77 +70,111 @@ def main() -> None:
     parser.add_argument("--train-data", default=str(ROOT / "examples/ecg/ecg_train.npz"))
     parser.add_argument("--board", default="kv260")
     parser.add_argument("--budget", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="search seeds; the figure is the median over them")
+    parser.add_argument("--population", type=int, default=0, help="NSGA-II population (default fpga-explore's)")
     parser.add_argument("--eval-samples", type=int, default=200)
     parser.add_argument("--objectives", default=None, help="the objectives searched and measured (default: all six)")
-    parser.add_argument("--skip-scaling", action="store_true", help="leave out the 1-worker run")
+    parser.add_argument("--batch", type=int, default=16, help="candidates in the timed batch")
+    parser.add_argument("--repeats", type=int, default=3, help="timed batches per worker count")
+    parser.add_argument("--skip-scaling", action="store_true", help="leave out the speed-up measurement")
     opts = parser.parse_args()
+    seeds = [int(s) for s in opts.seeds.split(",") if s.strip()]
 
+    from fpga_opt.backend.target.boards import resolve_board
     from fpga_opt.tools import fpga_explore
-    from fpga_opt.tools.explore.engines import DaskEngine, PoolEngine
+    from fpga_opt.tools.explore.engines import DaskEngine
     from fpga_opt.tools.explore.front import bounds, hypervolume, pareto_front
-    from fpga_opt.tools.explore.search import Archive, nsga2, random_search
+    from fpga_opt.tools.explore.search import Archive, nsga2, population_for, random_search
 
     argv = [opts.model, "--board", opts.board, "--data", opts.data, "--budget", str(opts.budget),
-            "--seed", str(opts.seed), "--eval-samples", str(opts.eval_samples), "-o", "unused.json", "--quiet"]  # fmt: skip
+            "--eval-samples", str(opts.eval_samples), "-o", "unused.json", "--quiet"]  # fmt: skip
     if opts.train_data:
         argv += ["--train-data", opts.train_data]
     if opts.objectives:
         argv += ["--objectives", opts.objectives]
     args = fpga_explore.build_parser().parse_args(argv)
-    population = max(4, min(16, opts.budget // 4))
+    population = opts.population or population_for(opts.budget)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (1 min) before the runs")
     with tempfile.TemporaryDirectory(prefix="explore-bench-") as workdir:
         _, evaluator, space, objectives, _, n = fpga_explore.prepare(args, workdir)
         print(f"model {Path(opts.model).name} on {opts.board}: {space.size} genes, {space.cardinality():.3g} designs; "
-              f"objectives {', '.join(objectives)}; accuracy on {n} samples; budget {opts.budget}")  # fmt: skip
+              f"objectives {', '.join(objectives)}; accuracy on {n} samples; budget {opts.budget}, "
+              f"NSGA-II population {population}; seeds {seeds}")  # fmt: skip
 
-        def timed(label, run, engine):
-            load_before = os.getloadavg()[0]
-            try:
-                start = time.perf_counter()
-                archive = run(engine)
-                seconds = time.perf_counter() - start
-            finally:
-                engine.close()
-            print(f"{label:<28} {len(archive.records):>4} evaluations in {seconds:7.1f} s "
-                  f"({len(archive.records) / seconds:.2f} evaluations/s; load average "
-                  f"{load_before:.1f} -> {os.getloadavg()[0]:.1f})")  # fmt: skip
-            return archive, seconds
-
-        def run_nsga(engine):
-            return nsga2(space, objectives, engine, opts.budget, opts.seed, population, True)
-
-        explorer, t2 = timed("NSGA-II, Dask 2 workers", run_nsga, DaskEngine(evaluator, "local", 2))
-        random, _ = timed("random search, 2 processes", lambda e: random_search(
-            space, objectives, e, opts.budget, opts.seed, population, True), PoolEngine(evaluator, 2))  # fmt: skip
-        single = Archive(space, tuple(objectives))
-        board_clock = None
-        eight = {"bits": {layer: [8, 8] for layer in space.layers}} if space.layers else {}
-        from fpga_opt.backend.target.boards import resolve_board
-
-        board_clock = resolve_board(opts.board).clock_mhz
-        settings = {"board": opts.board, "clock_mhz": board_clock, "max_util": 0.85, **eight}
-        single.add((-1,), evaluator(settings))
-        lower, upper = bounds([explorer.records, random.records, single.records], objectives)
-        hv = {name: hypervolume(a.records, objectives, lower, upper)
-              for name, a in (("nsga2", explorer), ("random", random), ("select-folding", single))}  # fmt: skip
-        front = pareto_front(explorer.records, objectives)
-        print(f"front: {len(front)} non-dominated points of {len(explorer.records)}")
-        print(f"hypervolume NSGA-II        {hv['nsga2']:.4f}")
-        print(f"hypervolume random search  {hv['random']:.4f}")
+        # 1. Quality.
+        engine = DaskEngine(evaluator, "local", 2)
+        memo = Memo(engine)
+        runs: dict[int, dict[str, Archive]] = {}
+        start = time.perf_counter()
+        try:
+            for seed in seeds:
+                runs[seed] = {
+                    "nsga2": nsga2(space, objectives, memo, opts.budget, seed, population, True),
+                    "random": random_search(space, objectives, memo, opts.budget, seed, population, True),
+                }
+                print(f"  seed {seed}: done ({memo.measured} distinct designs measured so far, "
+                      f"{time.perf_counter() - start:.0f} s, load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+            board_clock = resolve_board(opts.board).clock_mhz
+            eight = {"bits": {layer: [8, 8] for layer in space.layers}} if space.layers else {}
+            single = Archive(space, tuple(objectives))
+            single.add((-1,), memo.map([{"board": opts.board, "clock_mhz": board_clock, "max_util": 0.85, **eight}])[0])
+        finally:
+            engine.close()
+        every = [a.records for r in runs.values() for a in r.values()] + [single.records]
+        lower, upper = bounds(every, objectives)
+        hv_single = hypervolume(single.records, objectives, lower, upper)
         print(
-            f"hypervolume select-folding {hv['select-folding']:.4f} (one design: 8-bit, {board_clock:g} MHz, max-util 0.85)"
+            f"{'seed':>4}  {'NSGA-II HV':>10}  {'random HV':>10}  {'ratio':>6}  {'front':>5}  {'NSGA-II/select-folding':>22}"
         )
-        ratio = hv["nsga2"] / hv["random"] if hv["random"] > 0 else float("inf")
-        over_single = hv["nsga2"] / hv["select-folding"] if hv["select-folding"] > 0 else float("inf")
-        print(f"NSGA-II / random search: {ratio:.2f}x; NSGA-II / select-folding: {over_single:.2f}x")
+        ratios, over_single = [], []
+        for seed, r in runs.items():
+            hv_n = hypervolume(r["nsga2"].records, objectives, lower, upper)
+            hv_r = hypervolume(r["random"].records, objectives, lower, upper)
+            ratios.append(hv_n / hv_r if hv_r > 0 else float("inf"))
+            over_single.append(hv_n / hv_single if hv_single > 0 else float("inf"))
+            front = pareto_front(r["nsga2"].records, objectives)
+            print(
+                f"{seed:>4}  {hv_n:>10.4f}  {hv_r:>10.4f}  {ratios[-1]:>5.2f}x  {len(front):>5}  {over_single[-1]:>21.2f}x"
+            )
+        ratio = statistics.median(ratios)
+        print(f"hypervolume select-folding {hv_single:.4f} (one design: 8-bit, {board_clock:g} MHz, max-util 0.85)")
+        print(f"median over {len(seeds)} seeds: NSGA-II / random search {ratio:.2f}x "
+              f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x); NSGA-II / select-folding "
+              f"{statistics.median(over_single):.2f}x")  # fmt: skip
+
+        # 2. Speed.
         speedup = float("nan")
         if not opts.skip_scaling:
-            one, t1 = timed("NSGA-II, Dask 1 worker", run_nsga, DaskEngine(evaluator, "local", 1))
-            same = [r["result"]["metrics"] for r in one.records] == [r["result"]["metrics"] for r in explorer.records]
+            rng = np.random.default_rng(12345)
+            xl, xu = space.bounds()
+            batch: list[dict] = []
+            while len(batch) < opts.batch + 2:
+                s = space.decode(tuple(int(v) for v in rng.integers(np.array(xl), np.array(xu) + 1)))
+                if s not in batch:
+                    batch.append(s)
+            warm, timed_batch = batch[:2], batch[2:]
+            clusters = {w: DaskEngine(evaluator, "local", w) for w in (1, 2)}
+            times: dict[int, list[float]] = {1: [], 2: []}
+            try:
+                for engine in clusters.values():
+                    engine.map(warm)
+                for _ in range(opts.repeats):
+                    for w, engine in clusters.items():
+                        load = os.getloadavg()[0]
+                        t0 = time.perf_counter()
+                        results = engine.map(timed_batch)
+                        times[w].append(time.perf_counter() - t0)
+                        assert all(r.get("feasible") is not None for r in results)
+                        print(f"  {len(timed_batch)} evaluations on {w} Dask worker(s): {times[w][-1]:6.1f} s "
+                              f"(load average {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+            finally:
+                for engine in clusters.values():
+                    engine.close()
+            t1, t2 = statistics.median(times[1]), statistics.median(times[2])
             speedup = t1 / t2
-            print(f"speed-up 2 workers / 1 worker: {speedup:.2f}x (same archive with 1 and 2 workers: {same})")
+            print(f"evaluations per second: {len(timed_batch) / t2:.2f} on 2 workers, {len(timed_batch) / t1:.2f} on 1")
+            print(f"speed-up 2 workers / 1 worker: {speedup:.2f}x (medians of {opts.repeats} batches of "
+                  f"{len(timed_batch)} evaluations, {t1:.1f} s against {t2:.1f} s)")  # fmt: skip
     print(f"machine: load average {os.getloadavg()[0]:.2f} (1 min) after the runs")
     print(f"explore: hypervolume {ratio:.2f}x random search, {speedup:.2f}x speed-up on 2 workers")
     sys.stdout.flush()

@@ -7,7 +7,10 @@ For each point: runs the `compile` command line stored in FRONT.json (into DIR/p
 --no-csim unless the point is among those C-simulated), then fpga-sim's cycle-level timing of
 the optimised IR it wrote, and compares that frame rate with the front's throughput (must be
 within 5%).  `--csim N` C-simulates the first N points (all: every point; goals: the points
-the design goals picked).  Prints one row per
+the design goals picked).  An early-exit point (fpga-compile --exit-data) is timed by the
+fpga-sim run fpga-compile makes on the real samples, each routed by its exit decision
+(report.json's early_exit.exit_design.sim_cycles), since its rate depends on the route; when
+fpga-compile fell back to the design without exits, that design's.  Prints one row per
 point and a closing line `reproduce: N/N points within 5%, C/C csim passed`.
 """
 
@@ -20,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from fpga_opt.tools.tables import render
 
 TOLERANCE = 0.05
 
@@ -49,7 +54,7 @@ def main() -> int:
     within = csim_ok = csim_run = 0
     with tempfile.TemporaryDirectory(prefix="explore-reproduce-") as tmp:
         out_root = opts.out or Path(tmp)
-        print(f"{'id':>4} {'board':<8} {'MHz':>5} {'front FPS':>12} {'fpga-sim FPS':>12} {'diff':>7}  csim")
+        table = []
         for point in points:
             argv = shlex.split(point["compile"])
             argv[1] = str(base / point["design"])  # the design file, relative to the front
@@ -63,18 +68,28 @@ def main() -> int:
             if point["id"] in simulated:
                 csim_run += 1
                 report = json.loads((out_dir / "report.json").read_text()) if (out_dir / "report.json").exists() else {}
-                verdict = "passed" if done.returncode == 0 and report.get("csim_passed") else "FAILED"
+                passed = report.get("design", {}).get("csim_passed")  # report.json: {"design": ..., "run": ...}
+                verdict = "passed" if done.returncode == 0 and passed else "FAILED"
                 csim_ok += verdict == "passed"
             if done.returncode != 0 and point["id"] not in simulated:
-                print(f"{point['id']:>4} fpga-compile failed: {done.stderr.strip().splitlines()[-1:]}")
+                table.append([f"{point['id']}", "", "", "", "", "", f"fpga-compile failed: {done.stderr.strip()[-200:]}"])
                 continue
-            opt = next(out_dir.glob("*.opt.mlir"))
-            timing = simulate(load_module(opt), None, None, frames=opts.frames, base_dir=opt.parent).timing
-            fps, front_fps = timing.fps or 0.0, point["objectives"]["throughput"]
+            if "exits" in point:
+                section = json.loads((out_dir / "report.json").read_text())["design"]["early_exit"]
+                cycles = section["baseline" if section["fell_back"] else "exit_design"]["sim_cycles"]
+                fps = point["clock_mhz"] * 1e6 / cycles
+            else:
+                opt = next(out_dir.glob("*.opt.mlir"))
+                timing = simulate(load_module(opt), None, None, frames=opts.frames, base_dir=opt.parent).timing
+                fps = timing.fps or 0.0
+            front_fps = point["objectives"]["throughput"]
             diff = (fps - front_fps) / front_fps
             within += abs(diff) <= TOLERANCE
-            print(f"{point['id']:>4} {point['board']:<8} {point['clock_mhz']:>5g} {front_fps:>12,.1f} {fps:>12,.1f} "
-                  f"{100 * diff:>6.2f}%  {verdict}")  # fmt: skip
+            table.append([f"{point['id']}", point["board"], f"{point['clock_mhz']:g}", f"{front_fps:,.1f}", f"{fps:,.1f}",
+                          f"{100 * diff:.2f}%", verdict])  # fmt: skip
+            print(f"point {point['id']}: {verdict}", file=sys.stderr, flush=True)  # the table comes at the end
+    header = ["id", "board", "MHz", "front FPS", "fpga-sim FPS", "diff", "csim"]
+    print(render(header, table, right={0, 2, 3, 4, 5}))
     print(f"reproduce: {within}/{len(points)} points within 5%, {csim_ok}/{csim_run} csim passed")
     return 0 if within == len(points) and csim_ok == csim_run else 1
 

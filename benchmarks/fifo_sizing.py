@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What size-fifos buys and costs: fpga-sim against the model on every corpus network, before and after.
 
-    python benchmarks/fifo_sizing.py [--board kv260] [--models a,b] [--frames 4] [--json FILE]
+    python benchmarks/fifo_sizing.py [--boards kv260|all|a,b] [--models a,b] [--designs default,selected]
+                                     [--frames 4] [--json FILE]
 
 For each corpus network (examples/models/*.onnx, imported by the ONNX frontend), two designs:
 
@@ -12,8 +13,16 @@ and for each: the model's interval (the cost models), fpga-sim's cycles per fram
 streams ("-": deadlock) and after `size-fifos` (refold=true for the selected design, as fpga-compile
 runs it; the board's budget applies), their ratios to the model, what the FIFOs cost (BRAM18, LUT
 and FF the pass adds, over the design's total), how many buffers it wrote or deepened and window
-streams it deepened, and how long the pass took.  Figures only: nothing here asserts
-(test/pytest/passes/test_size_fifos.py does).  docs/passes/folding.md records a run.
+streams it deepened, and how long the pass took.
+
+*No loss to sizing* (issue 16): for every selected design, the frames per second at the board
+clock of the select-folding design before sizing, simulated with unbounded FIFOs (the most any
+FIFO depths can give it), against the sized design's in fpga-sim as it would be built (2-word
+streams elsewhere), and whether sizing kept it: the sized design runs within size-fifos'
+`tolerance` (2%) of the unsized one and no refold gave up a level of folding.  `--boards all`
+runs every built-in board; the summary names every design that lost and why.  Figures only:
+nothing here asserts (test/pytest/passes/test_size_fifos.py does).  docs/passes/folding.md
+records a run.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+#: size-fifos' default tolerance: a sized design may run this much slower than with unbounded FIFOs.
+TOLERANCE = 0.02
 MODELS = REPO / "examples" / "models"
 
 
@@ -63,6 +74,7 @@ def measure(model: str, kind: str, board_name: str, frames: int) -> dict[str, ob
         return row
     before = analyse_network(module, ctx)
     plain = simulate_timing(elaborate(module), frames=frames)
+    unbounded = simulate_timing(elaborate(module), frames=frames, fifo_depth=None)
     start = time.perf_counter()
     try:
         done = SizeFifosPass(frames=frames, refold=kind == "selected").size(module)
@@ -76,7 +88,15 @@ def measure(model: str, kind: str, board_name: str, frames: int) -> dict[str, ob
     changed = sum(len(d.depths) for d in done)
     windows = sum(1 for d in done for name in d.depths if name.endswith("(window)"))
     d2 = plain.cycles_per_frame
+    clock = board.clock_mhz * 1e6
+    unsized_fps = clock / unbounded.cycles_per_frame if unbounded.cycles_per_frame else None
+    sized_fps = clock / sized.cycles_per_frame if sized.cycles_per_frame and not sized.deadlock else None
+    kept_ratio = sized_fps / unsized_fps if sized_fps and unsized_fps else None
     row.update(
+        unsized_fps=unsized_fps,
+        sized_fps=sized_fps,
+        sized_vs_unsized=kept_ratio,
+        kept=kept_ratio is not None and kept_ratio >= 1 - TOLERANCE and after.interval <= before.interval,
         model_interval=before.interval,
         depth2_cycles=d2,
         depth2_vs_model=d2 / before.interval if d2 else None,
@@ -107,54 +127,84 @@ def _f(value, spec: str) -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    header = (
-        f"{'model':22s} {'design':8s} {'interval':>8s} {'d2/model':>8s} {'sized/model':>11s} "
-        f"{'buffers':>7s} {'windows':>7s} {'+BRAM18':>7s} {'+LUT':>6s} {'+FF':>6s} {'FIFO BRAM18/LUT/FF':>18s} "
-        f"{'BRAM%':>5s} {'LUT%':>5s} {'time':>6s}"
-    )
-    print(header)
-    print("-" * len(header))
+    from fpga_opt.tools.tables import render
+
+    header = ["model", "board", "design", "interval", "d2/model", "sized/model", "buffers", "windows", "+BRAM18",
+              "+LUT", "+FF", "FIFO BRAM18/LUT/FF", "BRAM%", "LUT%", "time", "unsized FPS", "sized FPS", "kept"]  # fmt: skip
+    table = []
+    for r in rows:
+        if "depth2_vs_model" not in r:  # listed under the table
+            continue
+        u = r["utilisation"]
+        added = ["-"] * 3 if r["refolded"] else [f"{r['bram18_added']}", f"{r['lut_added']}", f"{r['ff_added']}"]
+        table.append(
+            [
+                r["model"], r["board"], r["design"], f"{r['sized_interval']}" + ("*" if r["refolded"] else ""),
+                _f(r["depth2_vs_model"], ".3f"), _f(r["sized_vs_model"], ".3f"), f"{r['fifos_changed']}",
+                f"{r['windows_deepened']}", *added, f"{r['fifo_bram18']}/{r['fifo_lut']}/{r['fifo_ff']}",
+                f"{100 * u['bram18']:.0f}%", f"{100 * u['lut']:.0f}%", f"{r['size_fifos_s']:.2f}s",
+                _f(r["unsized_fps"], ".0f"), _f(r["sized_fps"], ".0f"), "yes" if r["kept"] else "NO",
+            ]
+        )  # fmt: skip
+    print(render(header, table, right=set(range(3, len(header)))))
     for r in rows:
         if "depth2_vs_model" not in r:
-            print(f"{r['model']:22s} {r['design']:8s} refused: {r.get('refusal')}")
-            continue
-        interval = f"{r['sized_interval']}" + ("*" if r["refolded"] else "")
-        u = r["utilisation"]
-        added = (
-            f"{'-':>7s} {'-':>6s} {'-':>6s}"
-            if r["refolded"]
-            else f"{r['bram18_added']:7d} {r['lut_added']:6d} {r['ff_added']:6d}"
-        )
-        fifo = f"{r['fifo_bram18']}/{r['fifo_lut']}/{r['fifo_ff']}"
-        print(
-            f"{r['model']:22s} {r['design']:8s} {interval:>8s} {_f(r['depth2_vs_model'], '8.3f')} "
-            f"{_f(r['sized_vs_model'], '11.3f')} {r['fifos_changed']:7d} {r['windows_deepened']:7d} "
-            f"{added} {fifo:>18s} {100 * u['bram18']:4.0f}% {100 * u['lut']:4.0f}% {r['size_fifos_s']:5.2f}s"
-        )
+            print(f"{r['model']} {r['board']} {r['design']}: refused: {r.get('refusal')}")
     print(
         "\nd2/model: fpga-sim with 2-word streams over the model interval ('-': deadlock); sized/model: after"
         "\nsize-fifos.  buffers: dataflow.buffers written or deepened; windows: window streams deepened."
         "\n+BRAM18/+LUT/+FF: what the pass adds (FF can fall: a sized edge's buffer replaces its 2-word"
         "\nregister stream); FIFO: every FIFO of the sized design, 2-word streams included.  *: size-fifos"
         "\nrefolded (the FIFOs did not fit; the interval is the new one, and the design is another)."
+        "\nunsized FPS: the design before size-fifos in fpga-sim with unbounded FIFOs; sized FPS: the sized"
+        f"\ndesign in fpga-sim as built; kept: sized >= {1 - TOLERANCE:.2f} x unsized and the interval not refolded."
     )
+
+
+def print_loss_summary(rows: list[dict[str, object]]) -> None:
+    """Issue 16's 'no loss to sizing' over the selected designs: how many kept their throughput, and the others."""
+    selected = [r for r in rows if r["design"] == "selected"]
+    if not selected:
+        return
+    measured = [r for r in selected if "kept" in r]
+    kept = [r for r in measured if r["kept"]]
+    boards = sorted({r["board"] for r in selected})
+    print(
+        f"\nNo loss to sizing: {len(kept)} of {len(measured)} selected designs kept their throughput "
+        f"({len(selected) - len(measured)} refused before sizing) over {len(boards)} board(s): {', '.join(boards)}"
+    )
+    for r in selected:
+        if "kept" not in r:
+            print(f"  {r['model']} on {r['board']}: not sized: {r.get('refusal')}")
+        elif not r["kept"]:
+            why = (
+                "size-fifos refolded to a slower interval"
+                if r["sized_interval"] > r["model_interval"]
+                else f"sized design at {_f(r['sized_vs_unsized'], '.3f')} of the unsized one in fpga-sim"
+            )
+            print(f"  {r['model']} on {r['board']}: {why}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--board", default="kv260")
+    parser.add_argument("--boards", "--board", default="kv260", help="a board, a comma list, or 'all' (built-in)")
     parser.add_argument("--models", default=",".join(sorted(p.stem for p in MODELS.glob("*.onnx"))))
     parser.add_argument("--designs", default="default,selected")
     parser.add_argument("--frames", type=int, default=4)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args(argv)
+    from fpga_opt.backend.target.boards import BOARDS
+
+    boards = list(BOARDS) if args.boards == "all" else args.boards.split(",")
     rows = []
-    for model in args.models.split(","):
-        for kind in args.designs.split(","):
-            rows.append(measure(model, kind, args.board, args.frames))
-            print(f"  measured {model} {kind}", file=sys.stderr, flush=True)
-    print(f"board {args.board}, fpga-sim at its default resolution (row), {args.frames} frames\n")
+    for board in boards:
+        for model in args.models.split(","):
+            for kind in args.designs.split(","):
+                rows.append(measure(model, kind, board, args.frames))
+                print(f"  measured {model} {kind} on {board}", file=sys.stderr, flush=True)
+    print(f"boards {', '.join(boards)}, fpga-sim at its default resolution (row), {args.frames} frames\n")
     print_table(rows)
+    print_loss_summary(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

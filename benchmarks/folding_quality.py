@@ -27,7 +27,12 @@ parallelism is kept busy; target >= 0.85) and all of the board's DSPs (how
 much of the device the design turns into throughput).  The published
 figures of the ResNet HLS flow (Minnella et al., arXiv:2309.15631: 30153 FPS
 ResNet-8 and 7601 FPS ResNet-20 on KV260) are compared at the board clock.
-Figures only: nothing here asserts.  docs/passes/folding.md records a run.
+Below the table: issue 16's targets read off the same run (the `pipeline` flow, fpga-compile's
+order, with the default greedy search: sized FPS >= 37,500 and >= 0.75 of the board roofline for
+ResNet-8, >= 10,000 for ResNet-20, and no interval lost to sizing), then the resource model's
+calibration error table against published implementations (benchmarks/cost_calibration.py;
+skip it with --no-calibration).  Figures only: nothing here asserts.  docs/passes/folding.md
+records a run.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO / "examples" / "models"
 
 PUBLISHED_FPS = {"resnet8_int8": 30153, "resnet20_int8": 7601}
+#: Issue 16's targets for the sized design (FPS at the board clock; fraction of the board roofline).
+TARGET_FPS = {"resnet8_int8": 37_500, "resnet20_int8": 10_000}
+TARGET_ROOFLINE = {"resnet8_int8": 0.75}
 MACS_PER_DSP_PER_CYCLE = 2  # int8 packing on a DSP48E2
 
 FLOWS = {
@@ -171,27 +179,28 @@ def _f(value, spec: str) -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    header = (
-        f"{'model':14s} {'flow':8s} {'algo':7s} {'search':>7s} {'DSP':>5s} {'BRAM':>5s} {'LUT%':>5s} "
-        f"{'interval':>8s} {'model FPS':>9s} {'unbnd FPS':>9s} {'d2 FPS':>7s} "
-        f"{'sized int':>9s} {'FIFO BRAM':>9s} {'FIFO LUT':>8s} {'sized FPS':>9s} {'sim/mdl':>7s} {'size':>5s} "
-        f"{'roof(used)':>10s} {'roof(board)':>11s} {'published':>9s} {'vs pub':>6s}"
-    )
-    print(header)
-    print("-" * len(header))
+    from fpga_opt.tools.tables import render
+
+    header = [
+        "model", "flow", "algo", "search", "DSP", "BRAM", "LUT%", "interval", "model FPS", "unbnd FPS", "d2 FPS",
+        "sized int", "FIFO BRAM", "FIFO LUT", "sized FPS", "sim/mdl", "size", "roof(used)", "roof(board)",
+        "published", "vs pub",
+    ]  # fmt: skip
+    table = [
+        [
+            r["model"], r["flow"], r["algorithm"], f"{r['search_s']:.2f}s", f"{r['dsp']}", f"{r['bram18']}",
+            f"{100 * r['utilisation']['lut']:.0f}%", f"{r['model_interval']}", f"{r['model_fps']:.0f}",
+            _f(r["sim_fps"], ".0f"), _f(r["sim_depth2_fps"], ".0f"), _f(r["sized_interval"], "d"),
+            _f(r["fifo_bram18"], "d"), _f(r["fifo_lut"], "d"), _f(r["sized_fps"], ".0f"),
+            _f(r["sized_vs_model"], ".3f"), f"{r['size_fifos_s']:.1f}s", _f(r["sim_fraction_used_dsp"], ".3f"),
+            _f(r["sim_fraction_board_dsp"], ".3f"), _f(r["published_fps"], "d"), _f(r["sim_vs_published"], ".2f"),
+        ]
+        for r in rows
+    ]  # fmt: skip
+    print(render(header, table, right=set(range(3, len(header)))))
     for r in rows:
-        print(
-            f"{r['model']:14s} {r['flow']:8s} {r['algorithm']:7s} {r['search_s']:6.2f}s {r['dsp']:5d} {r['bram18']:5d} "
-            f"{100 * r['utilisation']['lut']:4.0f}% {r['model_interval']:8d} {r['model_fps']:9.0f} "
-            f"{_f(r['sim_fps'], '9.0f')} {_f(r['sim_depth2_fps'], '7.0f')} "
-            f"{_f(r['sized_interval'], '9d')} {_f(r['fifo_bram18'], '9d')} {_f(r['fifo_lut'], '8d')} "
-            f"{_f(r['sized_fps'], '9.0f')} {_f(r['sized_vs_model'], '7.3f')} {r['size_fifos_s']:4.1f}s "
-            f"{_f(r['sim_fraction_used_dsp'], '10.3f')} "
-            f"{_f(r['sim_fraction_board_dsp'], '11.3f')} "
-            f"{_f(r['published_fps'], '9d')} {_f(r['sim_vs_published'], '6.2f')}"
-        )
         if r["sized_refusal"]:
-            print(f"    size-fifos refused: {r['sized_refusal']}")
+            print(f"{r['model']} {r['flow']} {r['algorithm']}: size-fifos refused: {r['sized_refusal']}")
     print(
         "\nunbnd FPS: fpga-sim with unbounded FIFOs (the decoupled design the model describes); d2 FPS: with"
         "\ndepth-2 streams on every edge without a dataflow.buffer ('-': deadlock, a skip path without a FIFO)."
@@ -203,6 +212,31 @@ def print_table(rows: list[dict[str, object]]) -> None:
     )
 
 
+def print_targets(rows: list[dict[str, object]]) -> None:
+    """Issue 16's targets against the `pipeline` flow's greedy rows (fpga-compile's design)."""
+    picked = [r for r in rows if r["flow"] == "pipeline" and r["algorithm"] == "greedy"]
+    if not picked:
+        return
+    print("\nTargets (pipeline flow, greedy: the design fpga-compile builds; sized = FIFOs sized, fpga-sim measured)")
+    for r in picked:
+        checks = []
+        target = TARGET_FPS.get(r["model"])
+        if target is not None:
+            ok = r["sized_fps"] is not None and r["sized_fps"] >= target
+            checks.append(f"sized FPS {_f(r['sized_fps'], ',.0f')} >= {target:,}: {'yes' if ok else 'NO'}")
+        roof = TARGET_ROOFLINE.get(r["model"])
+        if roof is not None:
+            frac = r["sim_fraction_board_dsp"]
+            checks.append(
+                f"roof(board) {_f(frac, '.3f')} >= {roof}: {'yes' if frac is not None and frac >= roof else 'NO'}"
+            )
+        kept = r["sized_interval"] is not None and r["sized_interval"] <= r["model_interval"]
+        checks.append(
+            f"interval kept by sizing ({r['model_interval']} -> {_f(r['sized_interval'], 'd')}): {'yes' if kept else 'NO'}"
+        )
+        print(f"  {r['model']:14s} " + "; ".join(checks))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--board", default="kv260")
@@ -211,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algorithms", default="greedy,anneal")
     parser.add_argument("--frames", type=int, default=4, help="frames fpga-sim simulates per design")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument("--no-calibration", action="store_true", help="leave out the calibration error table")
     args = parser.parse_args(argv)
     rows = []
     for model in args.models.split(","):
@@ -220,8 +255,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  measured {model} {flow} {algorithm}", file=sys.stderr, flush=True)
     print(f"board {args.board}, MACs per DSP per cycle = {MACS_PER_DSP_PER_CYCLE} (int8 packing)\n")
     print_table(rows)
+    print_targets(rows)
+    calibration = None
+    if not args.no_calibration:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import cost_calibration
+
+        calibration = cost_calibration.rows()
+        print()
+        cost_calibration.print_table(calibration)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        args.json.write_text(json.dumps({"designs": rows, "calibration": calibration}, indent=2) + "\n")
     return 0
 
 

@@ -59,14 +59,21 @@ def measure(path: Path, repeat: int, out_dir: Path) -> dict[str, object]:
 
 
 def table(rows: list[dict[str, object]]) -> str:
-    header = f"| {'model':<22} | {'ONNX MB':>8} | {'ops':>4} | {'params':>11} | {'import s':>8} | {'write s':>7} |"
-    lines = [header, "|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|"]
-    for r in rows:
-        lines.append(
-            f"| {r['model']:<22} | {r['MB']:>8.2f} | {r['ops']:>4} | {r['params']:>11,} | "
-            f"{r['import_s']:>8.3f} | {r['write_s']:>7.3f} |"
-        )
-    return "\n".join(lines)
+    from fpga_opt.tools.tables import render
+
+    header = ["model", "ONNX MB", "ops", "params", "import s", "write s"]
+    body = [
+        [
+            f"{r['model']}",
+            f"{r['MB']:.2f}",
+            f"{r['ops']}",
+            f"{r['params']:,}",
+            f"{r['import_s']:.3f}",
+            f"{r['write_s']:.3f}",
+        ]
+        for r in rows
+    ]
+    return render(header, body, right=set(range(1, 6)), markdown=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,20 +87,22 @@ def yes_no(row: dict, key: str) -> str:
 
 
 def table(rows: list[dict], recorded: dict) -> list[str]:
-    head = (
-        f"{'model':<20} {'K':>2} {'prune':>6} {'acc sim':>8} {'acc torch':>9} {'verilog=sim':>11} "
-        f"{'csim=sim':>9} {'yosys LUT':>9} {'model LUT':>9} {'err':>6} {'yosys FF':>8} {'synth s':>7}"
-    )
-    lines = [head, "-" * len(head)]
+    from fpga_opt.tools.tables import render
+
+    head = ["model", "K", "prune", "acc sim", "acc torch", "verilog=sim", "csim=sim", "yosys LUT", "model LUT", "err",
+            "yosys FF", "synth s"]  # fmt: skip
+    body = []
     for r in rows:
         rec = recorded[r["model"]]
-        lines.append(
-            f"{r['model']:<20} {rec['k'] or '-':>2} {rec['prune']:>6.4f} {100 * r['sim_accuracy']:>7.2f}% "
-            f"{100 * rec['torch_accuracy']:>8.2f}% {yes_no(r, 'verilog_equal'):>11} {yes_no(r, 'csim_equal'):>9} "
-            f"{r['yosys_lut']:>9} {r['model_lut']:>9} {100 * r['lut_error']:>+5.1f}% {r['yosys_ff']:>8} "
-            f"{r['synth_seconds']:>7.0f}"
-        )
-    return lines
+        body.append(
+            [
+                r["model"], f"{rec['k'] or '-'}", f"{rec['prune']:.4f}", f"{100 * r['sim_accuracy']:.2f}%",
+                f"{100 * rec['torch_accuracy']:.2f}%", yes_no(r, "verilog_equal"), yes_no(r, "csim_equal"),
+                f"{r['yosys_lut']}", f"{r['model_lut']}", f"{100 * r['lut_error']:+.1f}%", f"{r['yosys_ff']}",
+                f"{r['synth_seconds']:.0f}",
+            ]
+        )  # fmt: skip
+    return render(head, body, right=set(range(1, len(head)))).splitlines()
 
 
 def best_k4(rows: list[dict], recorded: dict) -> list[dict]:

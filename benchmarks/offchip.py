@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.func import FuncOp
 
+from fpga_opt.tools.tables import render
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "examples" / "models"))
 
@@ -198,27 +200,28 @@ def main(argv=None) -> int:
         print(
             f"ResNet-18 int8 224x224 on {args.board}{setting}: DRAM streaming vs on-chip OVSF generation (same budget)"
         )
-        print(
-            f"{'design':<12} {'ratio':>5} {'compute':>10} {'DRAM':>10} {'binds':<28} {'model FPS':>9} "
-            f"{'sim/model':>9} {'speed-up':>8} {'DRAM MB/f':>9} {'DSP':>5} {'BRAM18':>6} {'URAM':>4} {'LUT':>7}  placement"
-        )
-        for r in rows:
-            res = r["resources"]
-            print(
-                f"{r['design']:<12} {r['ratio'] if r['ratio'] else '-':>5} {r['compute_interval']:>10} "
-                f"{r['dram_cycles']:>10} {r['binding'][:28]:<28} {r['model_fps']:>9.1f} "
-                f"{(r['sim_over_model'] or 0):>9.3f} {r['speedup_model']:>7.2f}x {r['dram_mb_per_frame']:>9.1f} "
-                f"{res['dsp']:>5} {res['bram18']:>6} {res['uram']:>4} {res['lut']:>7}  {r['placements']}"
-            )
+        header = ["design", "ratio", "compute", "DRAM", "binds", "model FPS", "sim/model", "speed-up", "DRAM MB/f",
+                  "DSP", "BRAM18", "URAM", "LUT", "placement"]  # fmt: skip
+        table = [
+            [
+                r["design"], f"{r['ratio'] if r['ratio'] else '-'}", f"{r['compute_interval']}", f"{r['dram_cycles']}",
+                r["binding"], f"{r['model_fps']:.1f}", f"{(r['sim_over_model'] or 0):.3f}", f"{r['speedup_model']:.2f}x",
+                f"{r['dram_mb_per_frame']:.1f}", *(f"{r['resources'][k]}" for k in ("dsp", "bram18", "uram", "lut")),
+                f"{r['placements']}",
+            ]
+            for r in rows
+        ]  # fmt: skip
+        print(render(header, table, right={1, 2, 3, *range(5, 13)}))
     rows = accuracy([float(r) for r in args.accuracy_ratios.split(",") if r])
     result["accuracy"] = rows
     print("\nDigits (scikit-learn, 540 held-out images), final exit, every conv and linear compressed:")
-    print(f"{'ratio':>12} {'accuracy':>8} {'agreement':>9} {'weight L2 error':>15} {'memory/int8':>11}")
-    for r in rows:
-        print(
-            f"{r['ratio']!s:>12} {r['accuracy']:>8.3f} {r['agreement']:>9.3f} {r['error']:>15.3f} "
-            f"{r.get('memory_ratio', 1.0):>11.3f}"
-        )
+    header = ["ratio", "accuracy", "agreement", "weight L2 error", "memory/int8"]
+    table = [
+        [f"{r['ratio']!s}", f"{r['accuracy']:.3f}", f"{r['agreement']:.3f}", f"{r['error']:.3f}",
+         f"{r.get('memory_ratio', 1.0):.3f}"]
+        for r in rows
+    ]  # fmt: skip
+    print(render(header, table, right=set(range(5))))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -121,19 +121,19 @@ def _fmt(value, spec: str) -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    header = (
-        f"{'model':14s} {'design':11s} {'ops':>4s} {'skip bits':>10s} {'of full':>8s} {'skip BRAM18':>11s} "
-        f"{'DSP':>5s} {'BRAM18':>6s} {'LUT':>7s} {'model FPS':>10s} {'sim cyc/frame':>13s} {'sim FPS':>9s}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(
-            f"{r['model']:14s} {r['design']:11s} {r['ops']:4d} {r['skip_bits']:10d} {r['skip_share']:8.1%} "
-            f"{r['skip_bram18']:11d} {r['dsp']:5d} {r['bram18']:6d} {r['lut']:7d} {r['model_fps']:10.0f} "
-            f"{_fmt(r['sim_cycles_per_frame'], '13.0f')} {_fmt(r['sim_fps'], '9.0f')}"
-            + ("  DEADLOCK" if r["deadlock"] else "")
-        )
+    from fpga_opt.tools.tables import render
+
+    header = ["model", "design", "ops", "skip bits", "of full", "skip BRAM18", "DSP", "BRAM18", "LUT", "model FPS",
+              "sim cyc/frame", "sim FPS", ""]  # fmt: skip
+    table = [
+        [
+            r["model"], r["design"], f"{r['ops']}", f"{r['skip_bits']}", f"{r['skip_share']:.1%}", f"{r['skip_bram18']}",
+            f"{r['dsp']}", f"{r['bram18']}", f"{r['lut']}", f"{r['model_fps']:.0f}",
+            _fmt(r["sim_cycles_per_frame"], ".0f"), _fmt(r["sim_fps"], ".0f"), "DEADLOCK" if r["deadlock"] else "",
+        ]
+        for r in rows
+    ]  # fmt: skip
+    print(render(header, table, right=set(range(2, 12))))
 
 
 def print_savings(rows: list[dict[str, object]]) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How long select-folding searches: greedy and anneal on ResNet-8/20 int8 (median of 3).
+"""How long select-folding searches, and fpga-compile's whole optimisation pipeline takes (median of 3).
 
     python benchmarks/search_time.py [--board kv260] [--repeat 3] [--models resnet8_int8,resnet20_int8] [--json FILE]
 
@@ -8,8 +8,15 @@ Each model is imported once by the ONNX frontend; every run then applies
 the pass alone is measured (the search, its cost evaluations and writing the
 factors back), plus the end-to-end `fpga-opt` command line for reference
 (interpreter start, parse, search, print).  The targets are < 2 s (greedy)
-and < 30 s (anneal) for ResNet-20 on a 2-core machine.  Figures only:
-nothing here asserts a time.
+and < 30 s (anneal) for ResNet-20 on a 2-core machine.
+
+Then the *default pipeline*: fpga-compile's optimisation step
+(`tools/fpga_compile.py` DEFAULT_PIPELINE: dataflow-canonicalize, select-folding,
+merge-loops, minimize-residual-buffers, size-fifos{refold=true},
+estimate-resources) applied to a fresh parse, timed as a whole and pass by pass
+(median of the runs per pass, wall and CPU).  Issue 16's target: < 3 s for ResNet-20 int8 on
+KV260.  The machine's load average is printed beside it (other work on the
+cores slows every figure).  Figures only: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -65,6 +72,41 @@ def time_pass(text: str, board: str, algorithm: str, repeat: int) -> tuple[float
     return statistics.median(times), times, interval
 
 
+def time_pipeline(text: str, board: str, repeat: int) -> dict[str, object]:
+    """fpga-compile's default optimisation pipeline on fresh parses: wall and CPU medians, runs, median per pass.
+
+    The CPU time (this process's) is printed beside the wall time: on a machine shared with other
+    work the wall time grows with the load, the CPU time much less."""
+    from xdsl.context import Context
+    from xdsl.passes import PassPipeline
+
+    from fpga_opt.passes import registry
+    from fpga_opt.tools.fpga_compile import DEFAULT_PIPELINE, pipeline_specs
+
+    specs, _ = pipeline_specs(DEFAULT_PIPELINE, board)
+    totals, cpus = [], []
+    per_pass: dict[str, list[float]] = {spec.split("{", 1)[0]: [] for spec in specs}
+    per_pass_cpu: dict[str, list[float]] = {name: [] for name in per_pass}
+    for _ in range(repeat):
+        module = parse(text)
+        start, cpu = time.perf_counter(), time.process_time()
+        for spec in specs:
+            begin, begin_cpu = time.perf_counter(), time.process_time()
+            PassPipeline.parse_spec(registry(), spec).apply(Context(), module)
+            per_pass[spec.split("{", 1)[0]].append(time.perf_counter() - begin)
+            per_pass_cpu[spec.split("{", 1)[0]].append(time.process_time() - begin_cpu)
+        totals.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return {
+        "median_s": statistics.median(totals),
+        "cpu_median_s": statistics.median(cpus),
+        "runs_s": totals,
+        "cpu_runs_s": cpus,
+        "per_pass_s": {name: statistics.median(t) for name, t in per_pass.items()},
+        "per_pass_cpu_s": {name: statistics.median(t) for name, t in per_pass_cpu.items()},
+    }
+
+
 def time_cli(text: str, board: str, algorithm: str, repeat: int) -> float:
     fpga_opt = Path(sys.executable).with_name("fpga-opt")
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,11 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algorithms", default="greedy,anneal")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end fpga-opt timing")
+    parser.add_argument("--no-pipeline", action="store_true", help="skip the default-pipeline timing")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args(argv)
-    rows = []
+    rows, pipelines = [], []
     for model in args.models.split(","):
         text = ir_text(model)
+        if not args.no_pipeline:
+            pipelines.append({"model": model, "board": args.board, **time_pipeline(text, args.board, args.repeat)})
+            print(f"  timed {model} default pipeline", file=sys.stderr, flush=True)
         n_ops = sum(1 for line in text.splitlines() if "= dataflow." in line)
         for algorithm in args.algorithms.split(","):
             median, times, interval = time_pass(text, args.board, algorithm, args.repeat)
@@ -124,8 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r['model']:14s} {r['ops']:4d} {r['algorithm']:9s} {r['pass_median_s']:7.2f}s {cli:>9s} {r['interval']:9d}"
         )
+    if pipelines:
+        print(f"\nfpga-compile's default pipeline (median of {args.repeat}; load average {os.getloadavg()[0]:.1f}):")
+        for p in pipelines:
+            passes = "  ".join(
+                f"{name} {sec:.2f}s (cpu {p['per_pass_cpu_s'][name]:.2f}s)" for name, sec in p["per_pass_s"].items()
+            )
+            print(f"{p['model']:14s} wall {p['median_s']:6.2f}s  cpu {p['cpu_median_s']:6.2f}s   {passes}")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        args.json.write_text(json.dumps({"select_folding": rows, "default_pipeline": pipelines}, indent=2) + "\n")
     return 0
 
 

@@ -60,6 +60,7 @@ from xdsl.irdl import (
     ParsePropInAttrDict,
     irdl_attr_definition,
     irdl_op_definition,
+    opt_prop_def,
     prop_def,
     region_def,
     result_def,
@@ -451,7 +452,10 @@ class WeightsOp(HlsOp):
     reshaped to `view`, transposed by `permutation` and reshaped to `shape`
     = [words, lanes]: word `a` holds the `lanes` values the kernel reads in
     one cycle at address `a` (numpy: `w.reshape(view).transpose(permutation)
-    .reshape(shape)`).  `element` is the value type; the C array uses the
+    .reshape(shape)`); with `grid` and `padded`, the tensor is first reshaped
+    to `grid` and zero-padded at the end of each dimension to `padded` (the
+    padded passes of a kernel whose lanes do not divide a dimension), and `view`
+    splits the padded tensor.  `element` is the value type; the C array uses the
     smallest of int8_t/int16_t/int32_t (or float) that holds it, never ap_int
     initialisers.  `pragmas` are printed in the top function with
     `variable=<name>` (ARRAY_RESHAPE makes each word one memory word;
@@ -469,6 +473,8 @@ class WeightsOp(HlsOp):
     shape = prop_def(DenseArrayBase[I64])
     storage = prop_def(StringAttr, default_value=StringAttr("auto"))
     pragmas = prop_def(ArrayAttr[StringAttr], default_value=ArrayAttr([]))
+    grid = opt_prop_def(DenseArrayBase[I64])
+    padded = opt_prop_def(DenseArrayBase[I64])
 
     traits = traits_def(HasParent(DesignOp), SymbolOpInterface())
 
@@ -486,9 +492,18 @@ class WeightsOp(HlsOp):
         shape: Sequence[int],
         storage: str = "auto",
         pragmas: Iterable[str] = (),
+        grid: Sequence[int] | None = None,
+        padded: Sequence[int] | None = None,
     ):
+        padding = {}
+        if grid is not None and padded is not None:
+            padding = {
+                "grid": DenseArrayBase.from_list(i64, list(grid)),
+                "padded": DenseArrayBase.from_list(i64, list(padded)),
+            }
         super().__init__(
             properties={
+                **padding,
                 "sym_name": StringAttr(sym_name),
                 "source": StringAttr(source),
                 "element": element,
@@ -513,6 +528,20 @@ class WeightsOp(HlsOp):
             raise VerifyException(f"{who}: element must be an integer or float type, got {self.element}")
         src, view, perm, shape = (self.values(n) for n in ("source_shape", "view", "permutation", "shape"))
         size = _prod(src)
+        if (self.grid is None) != (self.padded is None):
+            raise VerifyException(f"{who}: grid and padded go together")
+        if self.grid is not None:
+            grid, padded = self.values("grid"), self.values("padded")
+            if (
+                _prod(grid) != size
+                or len(padded) != len(grid)
+                or any(p < g for g, p in zip(grid, padded, strict=False))
+            ):
+                raise VerifyException(
+                    f"{who}: grid {list(grid)} must hold the source's {size} values and padded {list(padded)} "
+                    "must be at least as large in every dimension"
+                )
+            size = _prod(padded)
         if _prod(view) != size or _prod(shape) != size:
             raise VerifyException(
                 f"{who}: source_shape {list(src)}, view {list(view)} and shape {list(shape)} must hold the same number of values"

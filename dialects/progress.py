@@ -51,3 +51,13 @@ def fraction_reporter(bar: tqdm, steps: int = 100) -> Callable[[float], None]:
         bar.update(max(0, round(fraction * steps) - bar.n))
 
     return report
+
+
+def step_reporter(bar: tqdm) -> Callable[[str], None]:
+    """A `report(text)` callback for a search that takes steps of unknown number: one step, `text` beside it."""
+
+    def report(text: str) -> None:
+        bar.set_postfix_str(text, refresh=False)
+        bar.update(1)
+
+    return report

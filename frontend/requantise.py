@@ -58,6 +58,21 @@ def quantisable_layers(model: onnx.ModelProto) -> list[str]:
     return [name for node, name in _layer_names(model) if len(node.input) > 1 and node.input[1] in inits]
 
 
+def output_layers(model: onnx.ModelProto) -> list[str]:
+    """The last layer before each graph output, in output order (found through single-input ops such as
+    Relu, Flatten or Softmax): the layers whose activation bits set an output's element type."""
+    names = {node.output[0]: name for node, name in _layer_names(model)}  # a layer by the tensor it makes
+    producer = {out: node for node in model.graph.node for out in node.output}
+    found = []
+    for output in model.graph.output:
+        tensor = output.name
+        while tensor not in names and tensor in producer and producer[tensor].input:
+            tensor = producer[tensor].input[0]
+        if tensor in names:
+            found.append(names[tensor])
+    return found
+
+
 def _layer_names(model: onnx.ModelProto) -> list[tuple[onnx.NodeProto, str]]:
     """(node, name) of every Conv/Gemm/MatMul; an unnamed one is `<op>_<k>`, k counting layers only
     (so folding a BatchNormalization away does not rename it)."""

@@ -545,14 +545,15 @@ def set_reuse(module: ModuleOp, reuse: int) -> None:
     """Set `reuse` on every conv whose output width it divides and whose compute it speeds up.
 
     A conv already limited by its input (H*W*C_in / coarse_in cycles) gains
-    nothing from computing more pixels at once, so it is left alone.
+    nothing from computing more pixels at once, so it is left alone, and so is
+    one whose folding rules refuse it (`ConvOp.folding_error`: a merged side conv).
     """
     for op in module.walk():
         if not isinstance(op, ConvOp):
             continue
         out = op.output.type
         assert isinstance(out, StreamType)
-        if out.width % reuse:
+        if out.width % reuse or op.folding_error({"reuse": reuse}) is not None:
             continue
         before = op_cost(op).cycles
         op.reuse = _i64(reuse)

@@ -36,6 +36,7 @@ from fpga_opt.backend.costs import CostContext
 from fpga_opt.backend.target.boards import Board, resolve_target, write_target
 from fpga_opt.backend.target.offchip import reconfiguration_cycles
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 from fpga_opt.passes.analysis.folding_search import FoldingProblem
 from fpga_opt.passes.analysis.partitions import (
     PARTITION_ATTR,
@@ -91,13 +92,15 @@ class PartitionPass(ModulePass):
         parts = split(func, ends)
         reconfig = reconfiguration_cycles(board) if len(parts) > 1 else 0
         figures = []
-        for part in parts:
-            op.body.block.insert_op_before(part, func)
-            options = PlacementOptions(dram=False, max_util=float(self.max_util))
-            outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
-            cost = outcome.cost
-            assert cost is not None
-            figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
+        with progress(f"{what}: folding partitions", total=len(parts), unit=" partitions") as bar:
+            for part in parts:
+                op.body.block.insert_op_before(part, func)
+                options = PlacementOptions(dram=False, max_util=float(self.max_util))
+                outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
+                cost = outcome.cost
+                assert cost is not None
+                figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
+                bar.update(1)
         func.detach()
         func.erase()
         if len(parts) == 1:  # one configuration streams frames without stopping: no batch to amortise

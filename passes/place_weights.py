@@ -31,7 +31,8 @@ from xdsl.passes import ModulePass
 from fpga_opt.backend.target.boards import resolve_target, write_target
 from fpga_opt.dialects.dataflow import PLACEMENTS
 from fpga_opt.dialects.errors import FpgaOptError
-from fpga_opt.passes.analysis.placement_search import PlacementOptions, PlacementSearch, progress_printer
+from fpga_opt.dialects.progress import progress, step_reporter
+from fpga_opt.passes.analysis.placement_search import PlacementOptions, PlacementSearch
 
 
 def parse_layer_placements(text: str, what: str) -> dict[str, str]:
@@ -116,5 +117,6 @@ class PlaceWeightsPass(ModulePass):
             target_cycles=max(1, math.floor(board.clock_hz / self.target_fps)) if self.target_fps else 0,
             fixed=parse_layer_placements(self.layers, what),
         )
-        PlacementSearch(funcs[0], board, options, what, progress_printer(what)).run()
+        with progress(f"{what}: search", unit=" moves") as bar:  # on a terminal, after 2 s; off with --quiet
+            PlacementSearch(funcs[0], board, options, what, step_reporter(bar)).run()
         write_target(op, board, spec)

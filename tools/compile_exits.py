@@ -526,7 +526,6 @@ def report_lines(section: dict) -> list[str]:
 
 def run(args, hooks: Hooks) -> int:
     """The whole `--exit-data` flow: steps 1 to 5, then lower, emit and csim on real samples; the report."""
-    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
     from fpga_opt.backend.hls.emit import build_project, find_design
     from fpga_opt.backend.sim import run_functional
     from fpga_opt.backend.target.boards import resolve_board
@@ -560,17 +559,10 @@ def run(args, hooks: Hooks) -> int:
     project_dir = out / "hls"
     project.write(project_dir)
     say(f"[7/8] emit      {project_dir}/ with {count} real samples  {time.perf_counter() - t0:.1f} s")
-    if args.no_csim:
-        verdict, passed = "skipped (--no-csim)", True
-    elif not have_compiler():
-        verdict, passed = "skipped: no g++/make on PATH", True
-    elif find_ap_types() is None:
-        verdict, passed = f"skipped: no ap_int.h/hls_stream.h; {INSTALL_HINT}", True
-    else:
-        result = run_csim(project_dir, jobs=args.jobs, opt=args.opt)
-        verdict, passed = result.verdict, result.passed
-        if not passed:
-            write_atomically(out / "csim.log", result.output)
+    from fpga_opt.tools.csim_check import run_csim_check
+
+    csim = run_csim_check([project_dir], no_csim=args.no_csim, jobs=args.jobs, opt=args.opt, log=out / "csim.log")
+    verdict, passed = csim.verdict, csim.passed  # passed None: skipped, never reported as passed
     say(f"[8/8] csim      {verdict}")
 
     estimate = design.attributes.get("dataflow.estimate")
@@ -584,6 +576,7 @@ def run(args, hooks: Hooks) -> int:
         "estimate": summary,
         "csim": verdict,
         "csim_passed": passed,
+        "checks": [csim.check],
         "project": "hls",
         "ir": Path(opt_path).name,
         "early_exit": section,
@@ -604,7 +597,7 @@ def run(args, hooks: Hooks) -> int:
     lines.append(f"  csim        {verdict}")
     lines.append(f"  project     {project_dir}  (vitis_hls -f run_hls.tcl for csynth/cosim/export)")
     say("\n".join(lines))
-    if not passed:
+    if passed is False:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0

@@ -10,7 +10,6 @@ report gives the schedule's FPS, the batch's latency and what binds.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -47,13 +46,13 @@ def run_partitioned(
     board,
     say,
     total_steps: int,
-) -> tuple[dict, bool]:
-    """Steps 3-6 for a partitioned module; (report entries, csim passed)."""
-    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
+) -> tuple[dict, bool | None]:
+    """Steps 3-6 for a partitioned module; (report entries, csim passed: None when skipped)."""
     from fpga_opt.backend.hls.partitions import write_partition_projects
     from fpga_opt.backend.sim import run_functional
     from fpga_opt.backend.sim.boundary import random_inputs
     from fpga_opt.backend.sim.partitions import run_schedule
+    from fpga_opt.tools.csim_check import run_csim_check
 
     t0 = time.perf_counter()
     inputs = random_inputs(imported, args.frames, args.seed)
@@ -66,39 +65,35 @@ def run_partitioned(
         f"== imported IR, bit for bit  {time.perf_counter() - t0:.1f} s"
     )
     t0 = time.perf_counter()
-    projects = partition_projects(module, weights, inputs=inputs, python=sys.executable)
+    projects = partition_projects(module, weights, inputs=inputs)
     count = sum(1 for k in projects if k.startswith("p"))
     say(
         f"[4/{total_steps}] lower     lower-dataflow-to-hls on each of {count} partitions  {time.perf_counter() - t0:.1f} s"
     )
     project_dir = out / "hls"
     write_partition_projects(projects, project_dir)
-    say(f"[5/{total_steps}] emit      {project_dir}/p0..p{count - 1}/ and README.md (host run order)")
+    shown = Path(args.output) / "hls"  # where it will be: `out` is fpga-compile's staging folder until the end
+    say(f"[5/{total_steps}] emit      {shown}/p0..p{count - 1}/ and README.md (host run order)")
     report: dict = {"project": str(project_dir)}
-    if args.no_csim:
-        verdict, passed = "skipped (--no-csim)", True
-    elif not have_compiler():
-        verdict, passed = "skipped: no g++/make on PATH", True
-    elif find_ap_types() is None:
-        verdict, passed = f"skipped: no ap_int.h/hls_stream.h; {INSTALL_HINT}", True
-    else:
-        verdicts, passed = [], True
-        for index in range(count):
-            result = run_csim(project_dir / f"p{index}", jobs=args.jobs, opt=args.opt)
-            verdicts.append(f"p{index}: {result.verdict}")
-            if not result.passed:
-                passed = False
-                from fpga_opt.dialects.files import write_atomically
-
-                write_atomically(out / "csim.log", result.output)
-                break
-        verdict = "; ".join(verdicts)
+    csim = run_csim_check(
+        [project_dir / f"p{index}" for index in range(count)],
+        no_csim=args.no_csim,
+        jobs=args.jobs,
+        opt=args.opt,
+        log=out / "csim.log",
+    )
+    verdict, passed = csim.verdict, csim.passed
     say(f"[6/{total_steps}] csim      {verdict}")
-    report.update({"csim": verdict, "csim_passed": passed})
+    equivalence = {
+        "name": "equivalence",
+        "status": "passed",
+        "detail": f"fpga-sim on {args.frames} random input(s), partitions in turn: == imported IR, bit for bit",
+    }
+    report.update({"csim": verdict, "csim_passed": passed, "checks": [equivalence, csim.check]})
     return report, passed
 
 
-def partition_projects(module: ModuleOp, weights, *, inputs=None, python: str | None = None) -> dict:
+def partition_projects(module: ModuleOp, weights, *, inputs=None) -> dict:
     """Each partition lowered alone (lower-dataflow-to-hls), then its project (backend/hls/partitions.py)."""
     from fpga_opt.backend.hls.partitions import build_partition_projects, partition_module
     from fpga_opt.dialects import make_context
@@ -111,7 +106,7 @@ def partition_projects(module: ModuleOp, weights, *, inputs=None, python: str | 
         LowerDataflowToHlsPass().apply(make_context(), single)
         single.verify()
         lowered.append(single)
-    return build_partition_projects(module, lowered, weights, inputs=inputs, python=python)
+    return build_partition_projects(module, lowered, weights, inputs=inputs)
 
 
 def schedule_text(summary: dict) -> list[str]:

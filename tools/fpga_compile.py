@@ -13,7 +13,8 @@ named build steps):
               a `.mlir` input is taken as already imported)
 2. optimise   `<model>.opt.mlir`: `DEFAULT_PIPELINE`, the passes that exist in this build
 3. simulate   fpga-sim on `--frames` random inputs (normal images quantised with the
-              input scale), checking that the optimised IR computes what the imported one does
+              input scale; by default 20, fewer for large networks: CHECK_MACS), checking that
+              the optimised IR computes what the imported one does
 4. lower      `<model>.hls.mlir`: lower-dataflow-to-hls
 5. emit       `hls/`: the Vitis HLS project with inputs.bin / expected.bin from step 3
 6. csim       `make csim` in `hls/` with g++ -O1, when g++ and the ap_types headers exist
@@ -55,6 +56,7 @@ from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.files import check_output_dir, commit_now, staging_directory, write_atomically
 from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.progress import set_quiet
+from fpga_opt.tools.csim_check import run_csim_check
 from fpga_opt.tools.diagnostics import tool_main
 from fpga_opt.tools.pipeline import parse_pipeline
 from fpga_opt.tools.run_facts import run_facts
@@ -92,6 +94,18 @@ DEFAULT_FRAMES = 20
 MAX_FRAMES = 10_000
 """Upper bound of --frames: every frame is simulated twice and checked by csim; 10^4 is minutes."""
 MAX_JOBS = 256
+#: With --frames left out, the check runs DEFAULT_FRAMES frames, or as many as fit this many
+#: multiply-accumulates (at least one): a ResNet-50 (4 GMAC a frame) is checked on one frame
+#: instead of twenty, which would take the C simulation and fpga-sim minutes.
+CHECK_MACS = 2_000_000_000
+
+
+def auto_frames(module: ModuleOp) -> int:
+    """Frames to check and simulate when --frames is not given (see CHECK_MACS); within [1, MAX_FRAMES]."""
+    from fpga_opt.backend.costs import macs_per_frame
+
+    macs = macs_per_frame(module)
+    return max(1, min(DEFAULT_FRAMES, MAX_FRAMES, CHECK_MACS // max(macs, 1)))
 
 
 def _say(text: str) -> None:
@@ -230,7 +244,8 @@ def run(args: argparse.Namespace) -> int:
         raise FpgaOptError(f"{model}: {'is a directory, not a model' if model.is_dir() else 'no such file'}")
     out = check_output_dir(args.output, "-o")
     board = resolve_board(args.board)
-    check_range("--frames", "the frame count", args.frames, 1, MAX_FRAMES)
+    if args.frames is not None:  # left out: auto_frames chooses, within the same bound
+        check_range("--frames", "the frame count", args.frames, 1, MAX_FRAMES)
     check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
     if args.jobs is not None:
         check_range("--jobs", "the job count", args.jobs, 1, MAX_JOBS)
@@ -240,6 +255,8 @@ def run(args: argparse.Namespace) -> int:
 
         if args.pipeline is not None:
             raise FpgaOptError("--exit-data chooses its own passes; it does not take --pipeline")
+        if args.frames is None:  # the exit flow picks real samples: DEFAULT_FRAMES of them
+            args.frames = DEFAULT_FRAMES
         # Its steps read back what they wrote: they write into the staging folder that becomes -o.
         staged = argparse.Namespace(**{**vars(args), "output": str(staging_directory(out)), "final_output": str(out)})
         try:
@@ -269,7 +286,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx: Context, stem: str) -> int:
     """The six steps, writing into `work` (which becomes `out`); paths are shown as they will be in `out`."""
-    from fpga_opt.backend.hls.csim import INSTALL_HINT, find_ap_types, have_compiler, run_csim
     from fpga_opt.backend.hls.emit import build_project
     from fpga_opt.backend.sim import run_functional
     from fpga_opt.backend.sim.boundary import random_inputs
@@ -295,6 +311,9 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
     timings["import"] = time.perf_counter() - t0
     shown_ir = shown(ir_path) if ir_path.is_relative_to(work) else ir_path
     _say(f"[1/{total_steps}] import    {model} -> {shown_ir} ({n_layers} ops)  {timings['import']:.1f} s")
+    if args.frames is None:  # the partitioned path reads args.frames too
+        args.frames = auto_frames(module)
+        design["frames"] = args.frames
     from fpga_opt.tools.compile_exits import unsplit_note
 
     if (note := unsplit_note(module, passes)) is not None:
@@ -343,7 +362,8 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
         return _run_partitioned(args, module, imported, weights, out, work, board, total_steps, design, timings, model)
     offchip = offchip_summary(module, board)
     t0 = time.perf_counter()
-    inputs = random_inputs(module, args.frames, args.seed)
+    frames = args.frames
+    inputs = random_inputs(module, frames, args.seed)
     expected = run_functional(module, weights, inputs, layout="hwc")
     reference = run_functional(imported, weights, inputs, layout="hwc")
     from fpga_opt.tools.compile_exits import split_check
@@ -362,7 +382,7 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
         raise FpgaOptError(f"fpga-sim: {culprit} (compare {shown_ir} and {shown(opt_path)}, kept with --keep)")
     timings["simulate"] = time.perf_counter() - t0
     _say(
-        f"[3/{total_steps}] simulate  fpga-sim on {args.frames} random input(s): optimised IR vs imported IR: "
+        f"[3/{total_steps}] simulate  fpga-sim on {frames} random input(s): optimised IR vs imported IR: "
         f"{_agreement_text(agreement)}{' (each sample at the exit it took)' if split else ''}  "
         f"{timings['simulate']:.1f} s"
     )
@@ -382,8 +402,8 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
     )
 
     t0 = time.perf_counter()
-    frames_in = [[b[i] for b in inputs] for i in range(args.frames)]
-    frames_out = [[b[i] for b in expected] for i in range(args.frames)]
+    frames_in = [[b[i] for b in inputs] for i in range(frames)]
+    frames_out = [[b[i] for b in expected] for i in range(frames)]
     project = build_project(module, weights, inputs=frames_in, expected=frames_out)
     project_dir = work / "hls"
     project.write(project_dir)
@@ -393,34 +413,21 @@ def _steps(args, model: Path, out: Path, work: Path, board, passes, skipped, ctx
         f"{timings['emit']:.1f} s"
     )
 
-    shown_verdict = verdict = reason = ""
     equivalence = {
         "name": "equivalence",
         "status": "passed",
-        "detail": f"fpga-sim on {args.frames} random input(s): optimised IR vs imported IR: "
+        "detail": f"fpga-sim on {frames} random input(s): optimised IR vs imported IR: "
         f"{_agreement_text(design['simulate'])}",
     }
-    passed: bool | None = None
-    if args.no_csim:
-        verdict, reason = "skipped (--no-csim)", "--no-csim"
-    elif not have_compiler():
-        verdict, reason = "skipped: no g++/make on PATH", "no g++/make on PATH"
-    elif find_ap_types() is None:
-        reason = f"no ap_int.h/hls_stream.h; {INSTALL_HINT}"
-        verdict = f"skipped: {reason}"
-    else:
-        result = run_csim(project_dir, jobs=args.jobs, opt=args.opt)
-        verdict, passed = result.verdict, result.passed
-        timings["csim_build"] = result.build_seconds
-        timings["csim_run"] = result.run_seconds
-        shown_verdict = f" (build {result.build_seconds:.1f} s, run {result.run_seconds:.1f} s)"
-        if not passed:
-            write_atomically(work / "csim.log", result.output)
+    csim = run_csim_check([project_dir], no_csim=args.no_csim, jobs=args.jobs, opt=args.opt, log=work / "csim.log")
+    verdict, passed = csim.verdict, csim.passed  # passed None: skipped, never reported as passed
+    shown_verdict = ""
+    if passed is not None:
+        timings["csim_build"], timings["csim_run"] = csim.build_seconds, csim.run_seconds
+        shown_verdict = f" (build {csim.build_seconds:.1f} s, run {csim.run_seconds:.1f} s)"
     _say(f"[6/{total_steps}] csim      {verdict}{shown_verdict}")
 
-    csim = {"name": "csim", "status": "skipped" if passed is None else ("passed" if passed else "failed")}
-    csim.update({"reason": reason} if passed is None else {"detail": verdict})
-    checks = [equivalence, csim]
+    checks = [equivalence, csim.check]
     design.update(
         {
             "estimate": estimate_summary(module),
@@ -447,7 +454,25 @@ def _write_html(module: ModuleOp, path: Path, title: str, checks: list[dict]) ->
     from fpga_opt.tools.fpga_report import report_data
     from fpga_opt.tools.report.build import html_report
 
-    write_atomically(path, html_report(module, report_data(module), title=title, checks=checks))
+    data = report_data(module)
+    sim = None if data.get("partitions") else report_simulation(module)  # partitions: one short run each
+    write_atomically(path, html_report(module, data, title=title, sim=sim, checks=checks))
+
+
+def report_simulation(module: ModuleOp) -> dict:
+    """The page's timing simulation, at size-fifos' automatic resolution: row for small frames (what
+    `fpga-report --html` shows), coarse above 64 rows, where the row resolution would make a
+    ResNet-50's page the bulk of the compile (minutes, against seconds)."""
+    from fpga_opt.backend.sim import simulate
+    from fpga_opt.passes.analysis.fifo_sizing import auto_resolution
+    from fpga_opt.tools.report.build import DEFAULT_SIM_FRAMES
+    from fpga_opt.tools.report.graph import design_function
+
+    func = design_function(module)
+    result = simulate(
+        module, None, None, frames=DEFAULT_SIM_FRAMES, func=func.sym_name.data, resolution=auto_resolution(func)
+    )
+    return result.timing.as_dict()
 
 
 def _run_partitioned(args, module, imported, weights, out: Path, work: Path, board, total_steps: int, design: dict,
@@ -455,6 +480,7 @@ def _run_partitioned(args, module, imported, weights, out: Path, work: Path, boa
     from fpga_opt.backend.target.boards import CLOCK_ATTR, number
     from fpga_opt.tools.compile_partitions import run_partitioned, schedule_summary, schedule_text
 
+    optimised = module.clone()  # for report.html (the projects are lowered from clones, but to be sure)
     entries, passed = run_partitioned(args, module, imported, weights, work, board, _say, total_steps)
     clock = number(module.attributes.get(CLOCK_ATTR)) or board.clock_mhz
     design.update(entries)
@@ -462,11 +488,13 @@ def _run_partitioned(args, module, imported, weights, out: Path, work: Path, boa
     design["schedule"] = schedule_summary(module, clock)
     report = {"design": design, "run": run_facts(model, out, timings)}
     write_atomically(work / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    _write_html(optimised, work / "report.html", model.name, entries["checks"])
     lines = ["", "report", f"  board       {board.name} ({board.part}) at {clock:g} MHz"]
     lines += schedule_text(design["schedule"])
-    lines += [f"  csim        {design['csim']}", f"  project     {out / 'hls'}  (README.md: host run order)"]
+    lines += [f"  csim        {design['csim']}", f"  html        {out / 'report.html'}"]
+    lines += [f"  project     {out / 'hls'}  (README.md: host run order)"]
     _say("\n".join(lines))
-    if not passed:
+    if passed is False:
         print(f"fpga-compile: error: C simulation failed; see {out / 'csim.log'}", file=sys.stderr)
         return 1
     return 0
@@ -601,8 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--frames",
         type=int,
-        default=DEFAULT_FRAMES,
-        help=f"random test inputs for csim, 1-{MAX_FRAMES} (default {DEFAULT_FRAMES})",
+        default=None,
+        help=f"random test inputs for the check and csim, 1-{MAX_FRAMES} (default {DEFAULT_FRAMES}, fewer "
+        f"for networks over {CHECK_MACS // DEFAULT_FRAMES:,} MACs a frame)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs, 0 to 2^63-1")
     parser.add_argument(

@@ -82,7 +82,13 @@ def prepare(args: argparse.Namespace, workdir: str):
     from fpga_opt.backend.target.boards import resolve_board
     from fpga_opt.tools.explore.evaluate import OBJECTIVES, Evaluator, float_predictions
     from fpga_opt.tools.explore.model import ModelSource
-    from fpga_opt.tools.explore.space import BIT_CHOICES, BUDGET_CHOICES, build_space
+    from fpga_opt.tools.explore.space import (
+        BIT_CHOICES,
+        BUDGET_CHOICES,
+        CLOCK_FRACTIONS,
+        THRESHOLD_CHOICES,
+        build_space,
+    )
 
     boards = _csv_list(args.board, str, "--board")
     if not boards:
@@ -133,19 +139,51 @@ def prepare(args: argparse.Namespace, workdir: str):
     if any(not 0 < b <= 1 for b in budgets):
         raise FpgaOptError(f"--budgets: every resource budget must be in (0, 1], got {budgets}")
     clocks = _csv_list(args.clocks, float, "--clocks") if args.clocks else None
+    early_exits = source.outputs - 1
+    thresholds = _csv_list(args.thresholds, float, "--thresholds") if args.thresholds else list(THRESHOLD_CHOICES)
+    if early_exits:
+        # An early-exit network: thresholds are genes, measured on labelled samples; fpga-compile --exit-data
+        # (which rebuilds its points) targets the board's own clock, so the clock is not a gene here.
+        if accuracy_kind != "labels":
+            raise FpgaOptError(
+                f"{args.model}: {source.outputs} outputs (an early-exit network): its exit thresholds are chosen on "
+                "labelled samples: give --data x.npz with labels y"
+            )
+        if clocks:
+            raise FpgaOptError(
+                "--clocks: an early-exit network is built at the board's clock (fpga-compile --exit-data)"
+            )
+        if source.kind == "builder":
+            raise FpgaOptError(f"{args.model}: early exits from a model builder are not supported")
+    elif args.thresholds:
+        raise FpgaOptError(f"--thresholds: {args.model} has one output (exit thresholds are for early-exit networks)")
     space = build_space(
-        boards=boards, clocks=clocks, layers=source.layers(), bit_choices=bits, budgets=budgets, knobs=source.knobs()
+        boards=boards,
+        clocks=clocks,
+        layers=source.layers(),
+        bit_choices=bits,
+        budgets=budgets,
+        knobs=source.knobs(),
+        early_exits=early_exits,
+        thresholds=thresholds,
+        clock_fractions=(1.0,) if early_exits else CLOCK_FRACTIONS,
+        tied=source.exit_layers() if early_exits else (),
     )
     evaluator = Evaluator(source, data_x, data_y, accuracy_kind)
     return source, evaluator, space, objectives, accuracy_kind, (0 if data_x is None else len(data_x))
 
 
-def _compile_command(point: dict, model: str, out_dir: str) -> str:
+def _compile_command(point: dict, model: str, out_dir: str, data: str | None = None) -> str:
     result = point["result"]
+    settings = result["settings"]
+    if settings.get("thresholds"):  # an early-exit network: fpga-compile's early-exit flow at these thresholds
+        thresholds = "/".join(f"{t:g}" for t in settings["thresholds"])
+        return shlex.join(
+            ["fpga-compile", model, "--board", settings["board"], "--exit-data", str(data), "--inputs-key", "x",
+             "--labels-key", "y", "--thresholds", thresholds, "--max-util", f"{settings['max_util']:g}", "-o", out_dir]
+        )  # fmt: skip
     pipeline = ",".join(result["pipeline"])
-    return shlex.join(
-        ["fpga-compile", model, "--board", result["settings"]["board"], "--pipeline", pipeline, "-o", out_dir]
-    )
+    return shlex.join(["fpga-compile", model, "--board", settings["board"], "--pipeline", pipeline, "-o", out_dir])
 
 
 def _what(objective: str, accuracy_kind: str) -> str:
@@ -187,7 +225,8 @@ def write_front(args, source, archive, objectives, accuracy_kind, n_samples, spa
                 "utilisation": res["utilisation"],
                 "power": res["power_w"],
                 "design": rel,
-                "compile": _compile_command(record, str(design), str(designs / f"point-{record['id']}")),
+                **({"exits": res["exits"]} if "exits" in res else {}),
+                "compile": _compile_command(record, str(design), str(designs / f"point-{record['id']}"), args.data),
             }
         )
     goals = design_goals(front, args.accuracy_tolerance, args.accuracy_target)
@@ -263,7 +302,7 @@ def emit(document: dict, which: str, out_dir: str | None, no_csim: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from fpga_opt.tools.explore.engines import make_engine
-    from fpga_opt.tools.explore.search import nsga2, random_search
+    from fpga_opt.tools.explore.search import nsga2, population_for, random_search
 
     if args.budget < 1:
         raise FpgaOptError(f"--budget must be >= 1, got {args.budget}")
@@ -281,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with scratch_directory("fpga-explore-") as workdir:
         source, evaluator, space, objectives, accuracy_kind, n_samples = prepare(args, str(workdir))
-        population = args.population or max(4, min(16, args.budget // 4))
+        population = args.population or population_for(args.budget)
         engine = make_engine(evaluator, args.workers, args.cluster)
         try:
             if args.random:
@@ -335,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--bits", help="bit widths to choose from (default 2,3,4,5,6,7,8)")
     p.add_argument("--clocks", help="clocks in MHz to choose from (default: 40/60/80/100%% of each board's clock)")
+    p.add_argument(
+        "--thresholds", help="early-exit networks: exit thresholds to choose from (default 0.5,0.6,...,0.999)"
+    )
     p.add_argument("--budgets", help="resource budgets (select-folding max-util) to choose from (default 0.05..0.85)")
     p.add_argument("--eval-samples", type=int, default=DEFAULT_EVAL_SAMPLES, help="samples of --data for accuracy")
     p.add_argument("--builder-epochs", type=int, default=3, help="training epochs per builder candidate")

@@ -422,12 +422,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="write the full report as JSON ('-': to stdout, no table)")
     p.add_argument("--write-ir", metavar="OUT", help="write the model with the chosen thresholds/probabilities")
     p.add_argument("--choose", help="accuracy-within=POINTS (default 1.0, needs labels) or threshold=T")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     return p
 
 
 @tool_main(TOOL)
 def main(argv: list[str]) -> None:
-    run(build_parser().parse_args(argv))
+    from fpga_opt.dialects.progress import set_quiet
+
+    args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
+    run(args)
 
 
 def run(args: argparse.Namespace) -> None:

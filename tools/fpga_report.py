@@ -103,8 +103,40 @@ def report_data(module: ModuleOp, board: str = "", clock_mhz: float = 0.0) -> di
         "exit_rates": summary.get("exit_rates"),
         "layers": layers,
     }
-    data["power"] = power_data(module, totals, summary.get("fps"))
+    _add_offchip(module, data, board, clock_mhz)
+    data["power"] = power_data(module, data["totals"], data["fps"])
     return data
+
+
+def _add_offchip(module: ModuleOp, data: dict[str, Any], board: str, clock_mhz: float) -> None:
+    """Off-chip weights and partitions (tools/report/offchip.py): each layer's weight placement when off chip;
+    `offchip` for a design with a DRAM; for a partitioned design the schedule, each partition's figures, the
+    schedule's frame rate, and as totals the largest partition's use of each resource (they run one at a time)."""
+    from fpga_opt.backend.target.boards import resolve_target
+    from fpga_opt.dialects.dataflow import weight_placement
+    from fpga_opt.tools.report.offchip import dram_funcs, function_figures, partition_figures, schedule_figures
+
+    for entry, op in zip(data["layers"], design_ops(module), strict=True):
+        placement = weight_placement(op) if isinstance(op, DataflowOp) else None
+        if placement:
+            entry["weights"] = placement
+    target, _ = resolve_target(module, board, "", clock_mhz, "fpga-report")
+    schedule = schedule_figures(module, target)
+    if schedule is None:
+        funcs = dram_funcs(module)
+        if len(funcs) == 1:
+            data["offchip"] = function_figures(funcs[0], target)
+        return
+    parts = partition_figures(module, target)
+    rows = iter(data["layers"])
+    for part in parts:
+        for _ in range(part["ops"]):
+            next(rows)["partition"] = part["index"]
+    data["schedule"] = schedule
+    data["partitions"] = parts
+    data["fps"] = schedule["fps"]
+    data["totals"] = {name: max(p["totals"][name] for p in parts) for name in RESOURCE_NAMES}
+    data["utilisation"] = {name: max(p["utilisation"][name] for p in parts) for name in RESOURCE_NAMES}
 
 
 def power_data(module: ModuleOp, totals: dict[str, int], fps: float | None) -> dict[str, Any]:
@@ -119,19 +151,21 @@ def power_data(module: ModuleOp, totals: dict[str, int], fps: float | None) -> d
 
 
 def _folding_text(folding: dict[str, int]) -> str:
-    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c"}
-    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k == "coarse_group" and v == 1))
+    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c", "reuse": "r"}
+    hidden = ("coarse_group", "reuse")  # shown only when not 1
+    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k in hidden and v == 1))
 
 
 def format_table(data: dict[str, Any]) -> str:
     """The human-readable report."""
     exits = data.get("exit_rates") is not None
+    parts = data.get("partitions")
     per = ["per sample"] if exits else []  # early exits: reach x cycles, what sets the interval
     headers = ["", "layer", "op", "folding", "cycles", *per, "DSP", "BRAM18", "URAM", "LUT", "FF"]
     rows = [
         [
             "*" if e["bottleneck"] else "",
-            e["layer"],
+            f"p{e['partition']} {e['layer']}" if "partition" in e else e["layer"],
             e["op"],
             _folding_text(e["folding"]),
             f"{e['cycles']:,}",
@@ -160,7 +194,8 @@ def format_table(data: dict[str, Any]) -> str:
     totals = data["totals"]
     rows.append(RULE)
     interval = f"{data['interval_cycles']:,}"
-    rows.append(["", "total", "", "", *([""] if exits else []), interval, *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
+    total = "largest partition" if parts else "total"  # partitions run one at a time
+    rows.append(["", total, "", "", *([""] if exits else []), interval, *(f"{totals[r]:,}" for r in RESOURCE_NAMES)])
     out = [render(headers, rows, right=set(range(4, len(headers))))]
     util = data["utilisation"]
     out.append("")
@@ -170,10 +205,15 @@ def format_table(data: dict[str, Any]) -> str:
     )
     fps = data["fps"] or 0.0
     per_sample = " per sample" if exits else ""
-    out.append(
-        f"interval {data['interval_cycles']:,} cycles{per_sample} (bottleneck: {data['bottleneck']}), "
-        f"latency {data['latency_cycles']:,} cycles, predicted {fps:,.1f} FPS"
-    )
+    if parts:
+        out += _partition_lines(data["schedule"], parts)
+    elif data.get("offchip"):
+        out += _offchip_lines(data["offchip"])
+    if not parts:
+        out.append(
+            f"interval {data['interval_cycles']:,} cycles{per_sample} (bottleneck: {data['bottleneck']}), "
+            f"latency {data['latency_cycles']:,} cycles, predicted {fps:,.1f} FPS"
+        )
     if exits and data["exit_rates"] == "none":
         out.append(
             "warning: early-exit network without exit probabilities: the interval assumes every sample reaches "
@@ -191,6 +231,31 @@ def format_table(data: dict[str, Any]) -> str:
             + (f"energy {energy * 1e6:,.2f} uJ per inference" if energy is not None else "energy n/a (no frame rate)")
         )
     return "\n".join(out) + "\n"
+
+
+def _offchip_lines(fig: dict[str, Any]) -> list[str]:
+    placed = ", ".join(f"{n} {k}" for k, n in sorted(fig["placements"].items()))
+    return [
+        f"DRAM {fig['dram_bytes_per_frame']:,} bytes/frame: {fig['dram_cycles']:,} cycles against compute "
+        f"{fig['compute_interval']:,}, {fig['dram_gbps_needed']} of {fig['dram_gbps_available']} GB/s; "
+        f"binds: {fig['binding']}; weights {placed}"
+    ]
+
+
+def _partition_lines(schedule: dict[str, Any], parts: list[dict[str, Any]]) -> list[str]:
+    """The schedule, then one line per partition (its interval, DRAM use, busiest resource)."""
+    lines = [
+        f"{schedule['partitions']} partitions run in turn, batch {schedule['batch']}: predicted "
+        f"{schedule['fps']:,.1f} FPS, batch latency {schedule['batch_latency_ms']:g} ms "
+        f"(reconfiguration {schedule['reconfig_cycles']:,} cycles each); binds: {schedule['binds']}"
+    ]
+    for part in parts:
+        lines.append(
+            f"  p{part['index']} @{part['function']}: interval {part['interval']:,} cycles ({part['binding']}), "
+            f"DRAM {part['dram_bytes_per_frame']:,} bytes/frame, {part['dram_gbps_needed']} of "
+            f"{part['dram_gbps_available']} GB/s; busiest {part['binding_resource']}"
+        )
+    return lines
 
 
 def _require_matplotlib():

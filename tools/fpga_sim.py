@@ -197,7 +197,7 @@ def main(argv: list[str]) -> None:
 
 
 def _run_schedule(args: argparse.Namespace, module, model_path: Path) -> None:
-    from fpga_opt.backend.sim.partitions import format_schedule, simulate_schedule
+    from fpga_opt.backend.sim.partitions import simulate_schedule
     from fpga_opt.dialects.errors import FpgaOptError
 
     if args.input:
@@ -209,6 +209,25 @@ def _run_schedule(args: argparse.Namespace, module, model_path: Path) -> None:
         write_atomically(args.report_json, json.dumps(data, indent=2) + "\n")
     if not args.quiet:
         sys.stdout.write(format_schedule(report, str(model_path)))
+
+
+def format_schedule(report, model_path: str) -> str:
+    """The text report of a partitioned design's schedule (a `ScheduleReport`): one row per partition."""
+    lines = [
+        f"fpga-sim: {model_path}: {len(report.parts)} partition(s) in turn, batch {report.batch}, "
+        f"reconfiguration {report.reconfig_cycles} cycles each, at {report.clock_mhz:g} MHz (unbounded FIFOs)"
+    ]
+    rows = [
+        (f"@{name}", f"{part.total_cycles:.0f}", f"{part.cycles_per_frame or 0:.1f}", str(part.model_cycles_per_frame))
+        for name, part in zip(report.names, report.parts, strict=True)
+    ]
+    header = ("partition", "cycles for the batch", "cycles/frame", "model cycles/frame")
+    lines += ["  " + line for line in render(header, rows, right={1, 2, 3}).splitlines()]
+    lines.append(f"cycles/batch   {report.batch_cycles:.0f}")
+    lines.append(f"cycles/frame   {report.cycles_per_frame:.1f}")
+    lines.append(f"fps            {report.fps:.1f}")
+    lines.append(f"batch latency  {report.latency_s * 1e3:.3f} ms")
+    return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> None:

@@ -31,7 +31,9 @@ import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.files import check_output_file, write_atomically
+from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.tables import render
 
 MIN_EQUAL = 0.999
 MAX_LSB = 1.0
@@ -46,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fpga-trace", description="Per-layer comparison of an imported ONNX model with onnxruntime."
     )
     p.add_argument("model", help="an ONNX model (float, QDQ, QOperator or QONNX)")
-    p.add_argument("--input", "-i", help="input images: .npy (batch, NCHW) or .npz keyed by input name")
+    p.add_argument(
+        "--input",
+        "-i",
+        help="input images: .npy (batch, NCHW) or .npz (by input name, else 'input'/'x', else the only array)",
+    )
     p.add_argument("--samples", "-n", type=int, default=8, help="generated inputs without --input (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (default 0)")
     p.add_argument("--json", help="write the trace to this .json file")
@@ -54,20 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--input-shape", action="append", default=[], metavar="NAME:1xCxHxW", help="static shape of a dynamic input"
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no per-layer table, only the summary")
+    p.add_argument("--quiet", "-q", action="store_true", help="no per-layer table (only the summary) and no progress bar")
     return p
 
 
 def _inputs(args, names: list[str], shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     if args.input:
-        from fpga_opt.backend.sim.boundary import load_inputs
+        from fpga_opt.backend.sim.boundary import load_inputs, select_arrays
 
         data = load_inputs(args.input)
         arrays = data if isinstance(data, dict) else {names[0]: data}
-        missing = [n for n in names if n not in arrays]
-        if missing:
-            raise FpgaOptError(f"{args.input}: no array for input(s) {', '.join(missing)}")
-        return {n: np.asarray(arrays[n], dtype=np.float32) for n in names}
+        # the tools' .npz convention: by input name, else input<i>, else (one input) input, x or the only array
+        chosen = select_arrays(arrays, len(names), str(args.input), names)
+        return {n: np.asarray(a, dtype=np.float32) for n, a in zip(names, chosen, strict=True)}
     if args.samples < 1:
         raise FpgaOptError(f"--samples must be at least 1, got {args.samples}")
     rng = np.random.default_rng(args.seed)
@@ -178,21 +183,13 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
         f"reference {summary['reference']}"
     ]
     if not quiet:
-        rows = [("layer", "op", "kind", "iso equal%", "iso max", "chain equal%", "chain max", "onnx tensor")]
-        for t in summary["layers"]:
-            rows.append(
-                (t["layer"], t["op"].split(".")[-1], t["kind"], *_fmt(t["isolated"], t["kind"]),
-                 *_fmt(t["chained"], t["kind"]), t["tensor"])
-            )  # fmt: skip
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        for k, r in enumerate(rows):
-            lines.append(
-                "  ".join(
-                    c.rjust(w) if 3 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-                )
-            )
-            if k == 0:
-                lines.append("  ".join("-" * w for w in widths))
+        header = ("layer", "op", "kind", "iso equal%", "iso max", "chain equal%", "chain max", "onnx tensor")
+        rows = [
+            (t["layer"], t["op"].split(".")[-1], t["kind"], *_fmt(t["isolated"], t["kind"]),
+             *_fmt(t["chained"], t["kind"]), t["tensor"])
+            for t in summary["layers"]
+        ]  # fmt: skip
+        lines.append(render(header, rows, right={3, 4, 5, 6}))
         lines.append("(max: integers in LSBs of the layer's output scale, floats relative to the largest value)")
     first = summary["first_divergence"]
     lines.append(f"first layer that diverges: isolated {first['isolated'] or '-'}, chained {first['chained'] or '-'}")
@@ -210,6 +207,7 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
 @tool_main("fpga-trace")
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
     check_range("--samples", "the sample count", args.samples, 1, MAX_SAMPLES)
     check_range("--seed", "the seed", args.seed, 0, 2**63 - 1)
     if args.json is not None:

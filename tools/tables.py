@@ -16,8 +16,11 @@ from tabulate import SEPARATING_LINE, tabulate
 RULE = SEPARATING_LINE
 
 
-def render(header: Sequence[str], rows: Sequence[Sequence[str] | str], right: Collection[int] = ()) -> str:
-    """`rows` under `header`, columns two spaces apart, without trailing blanks."""
+def render(
+    header: Sequence[str], rows: Sequence[Sequence[str] | str], right: Collection[int] = (), markdown: bool = False
+) -> str:
+    """`rows` under `header`, columns two spaces apart, without trailing blanks (`markdown`: a pipe table, for
+    figures pasted into the docs)."""
     align = ["right" if column in right else "left" for column in range(len(header))]
     # tabulate widens every column by 2 beyond its header (MIN_PADDING, a module setting): columns as
     # wide as their widest cell, while this table is drawn.
@@ -26,7 +29,7 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str] | str], right: Co
         text = tabulate(
             [row if row is RULE else list(row) for row in rows],
             headers=list(header),
-            tablefmt="simple",
+            tablefmt="pipe" if markdown else "simple",
             colalign=align,
             disable_numparse=True,
         )

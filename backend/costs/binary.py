@@ -163,7 +163,7 @@ def xnor_conv_cost(op: Operation, ctx: CostContext) -> LayerCost:
     compute = out.height * out.width * out.channels * op.fan_in // (ci * co * fine)
     cycles = max(in_cycles, compute)
     lanes = ci * fine
-    window = sliding_window(kh=kh, kw=kw, row_words=w, c=c, lanes=ci, bits=1, allow_uram=ctx.allow_uram)
+    window = sliding_window(kh=kh, kw=kw, row_words=w, c=c, lanes=ci, bits=1)
     weights = memory_resources(lanes * co, out.channels * op.fan_in // (lanes * co), ctx.allow_uram)
     partial = Resources()
     if c // ci > 1:

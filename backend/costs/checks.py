@@ -29,6 +29,11 @@ def divides(factor_name: str, factor: int, dim_name: str, dim: int) -> None:
         raise ValueError(f"{factor_name}={factor} does not divide {dim_name}={dim}")
 
 
+def at_most(factor_name: str, factor: int, dim_name: str, dim: int) -> None:
+    if factor > dim:
+        raise ValueError(f"{factor_name}={factor} exceeds {dim_name}={dim}")
+
+
 def known_dsp_type(dsp_type: str) -> None:
     if dsp_type not in DSP_MULTIPLIER_WIDTHS:
         raise ValueError(f"unknown DSP type '{dsp_type}'")

@@ -10,8 +10,6 @@ from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
 from fpga_opt.backend.costs.blocks import (
-    CONTROL_FF,
-    CONTROL_LUT,
     DSP_MULTIPLY_LATENCY,
     FLOAT32_ADD_FF,
     FLOAT32_ADD_LATENCY,
@@ -29,11 +27,10 @@ from fpga_opt.backend.costs.blocks import (
     FLOAT32_MUL_LATENCY,
     FLOAT32_MUL_LUT,
     IO_LATENCY,
-    SIMPLE_CONTROL_FF,
-    SIMPLE_CONTROL_LUT,
     adders,
     clog2,
     float_adders,
+    kernel_control,
 )
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.parts import activation_part, const_multiply_part, requant_part
@@ -80,7 +77,7 @@ def add_cost(*, h: int, w: int, c: int, bits: int = 8, coarse: int = 1, n_inputs
         raise ValueError(f"n_inputs must be an int >= 2, got {n_inputs!r}")
     checks.divides("coarse", coarse, "C", c)
     levels = clog2(n_inputs)
-    resources = adders(coarse * (n_inputs - 1), bits + levels) + Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+    resources = adders(coarse * (n_inputs - 1), bits + levels) + kernel_control(h * w * c // coarse, ports=n_inputs + 1)
     return LayerCost(h * w * c // coarse, levels + IO_LATENCY, resources)
 
 
@@ -96,7 +93,6 @@ def requantise_cost(
     coarse: int = 1,
     per_channel: bool = True,
     use_dsp: bool = True,
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
 ) -> LayerCost:
     """Requantisation y = saturate(round((x * m) >> s)) per element.
@@ -127,8 +123,8 @@ def requantise_cost(
     clamp = Resources(lut=coarse * 3 * out_bits, ff=coarse * out_bits)  # two compares + a mux
     params = Resources()
     if per_channel:
-        params = memory_resources((mult_bits + shift_bits) * coarse, c // coarse, allow_uram)
-    control = Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+        params = memory_resources((mult_bits + shift_bits) * coarse, c // coarse)
+    control = kernel_control(h * w * c // coarse)
     depth = mul_latency + 1 + (1 if shifter_levels else 0) + 1 + IO_LATENCY
     return LayerCost(h * w * c // coarse, depth, multiply + rounding + shifter + clamp + params + control)
 
@@ -142,7 +138,6 @@ def activation_cost(
     out_bits: int | None = None,
     coarse: int = 1,
     kind: str = "relu",
-    allow_uram: bool = False,
 ) -> LayerCost:
     """An elementwise activation on integers: cycles = H*W*C / coarse.
 
@@ -163,12 +158,12 @@ def activation_cost(
     elif kind in TABLE_ACTIVATIONS:
         if bits > 16:
             raise ValueError(f"a lookup-table activation needs at most 16 input bits, got {bits}")
-        logic = memory_resources(out_bits, 2**bits, allow_uram).scale(coarse) + Resources(ff=coarse * out_bits)
+        logic = memory_resources(out_bits, 2**bits).scale(coarse) + Resources(ff=coarse * out_bits)
         depth = 2
     else:
         known = sorted({"relu"} | CLIP_ACTIVATIONS | TABLE_ACTIVATIONS)
         raise ValueError(f"unknown activation '{kind}' (known: {', '.join(known)})")
-    resources = logic + Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+    resources = logic + kernel_control(h * w * c // coarse)
     return LayerCost(h * w * c // coarse, depth + IO_LATENCY, resources)
 
 
@@ -216,7 +211,7 @@ def requantize_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     coarse = ctx.folding(op)["coarse"]
     inp, out = stream_type(op.input), stream_type(op.output)
     r, lat = requant_part(op.requant, inp.bitwidth, out.bitwidth, coarse, ctx)
-    res = r + Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+    res = r + kernel_control(stream_cycles(inp, coarse))
     return LayerCost(stream_cycles(inp, coarse), lat + IO_LATENCY, res)
 
 
@@ -227,7 +222,7 @@ def activation_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     coarse = ctx.folding(op)["coarse"]
     inp = stream_type(op.input)
     r, lat = activation_part(op.activation, value_bits(inp), coarse, not inp.is_integer)
-    res = r + Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+    res = r + kernel_control(stream_cycles(inp, coarse))
     return LayerCost(stream_cycles(inp, coarse), lat + IO_LATENCY, res)
 
 
@@ -244,14 +239,14 @@ def softmax_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     coarse = ctx.folding(op)["coarse"]
     t = stream_type(op.input)
     words = t.channels // coarse
-    buffers = memory_resources(32 * coarse, 2 * words, ctx.allow_uram, dual_port=True).scale(2)
+    buffers = memory_resources(32 * coarse, 2 * words, dual_port=True).scale(2)
     per_lane = Resources(
         dsp=FLOAT32_EXP_DSP + dsp_for_float32(1, 1),
         lut=FLOAT32_CMP_LUT + FLOAT32_EXP_LUT + FLOAT32_ADD_LUT + FLOAT32_MUL_LUT,
         ff=FLOAT32_CMP_FF + FLOAT32_EXP_FF + FLOAT32_ADD_FF + FLOAT32_MUL_FF,
     ).scale(coarse)
     divider = Resources(lut=FLOAT32_DIV_LUT, ff=FLOAT32_DIV_FF)
-    res = buffers + per_lane + divider + Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    res = buffers + per_lane + divider + kernel_control(stream_cycles(t, coarse), words)
     depth = (
         2 * words + FLOAT32_EXP_LATENCY + FLOAT32_ADD_LATENCY + FLOAT32_DIV_LATENCY + FLOAT32_MUL_LATENCY + IO_LATENCY
     )

@@ -12,10 +12,9 @@ from fpga_opt.backend.costs.blocks import (
     FLOAT32_EXP_LATENCY,
     FLOAT32_EXP_LUT,
     IO_LATENCY,
-    SIMPLE_CONTROL_FF,
-    SIMPLE_CONTROL_LUT,
     adders,
     float_adders,
+    kernel_control,
 )
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
@@ -40,10 +39,10 @@ def exit_decision_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     t = stream_type(op.input)
     n = t.numel
     bits = t.bitwidth
-    store = memory_resources(bits, n, ctx.allow_uram, dual_port=True)
+    store = memory_resources(bits, n, dual_port=True)
     rule = op.rule()
     if rule is not None:
-        table = memory_resources(rule.frac_bits + 1, len(rule.table), ctx.allow_uram)
+        table = memory_resources(rule.frac_bits + 1, len(rule.table))
         logic = table + adders(1, 32) + Resources(lut=2 * bits, ff=bits)
         lat = TABLE_DECISION_LATENCY
     else:
@@ -51,7 +50,7 @@ def exit_decision_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
             1
         )
         lat = FLOAT32_EXP_LATENCY + FLOAT32_ADD_LATENCY
-    res = store + logic + Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+    res = store + logic + kernel_control(n)
     return LayerCost(n, n + lat + IO_LATENCY, res)
 
 
@@ -60,7 +59,7 @@ def conditional_buffer_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     """`dataflow.conditional_buffer`: a FIFO of `depth` elements that drops or forwards each frame."""
     assert isinstance(op, ConditionalBufferOp)
     cycles = stream_cycles(stream_type(op.input), stream_lanes(op.input, ctx))
-    res = fifo_cost(op.input, op.fifo_depth, ctx) + Resources(lut=SIMPLE_CONTROL_LUT, ff=SIMPLE_CONTROL_FF)
+    res = fifo_cost(op.input, op.fifo_depth, ctx) + kernel_control(cycles)
     return LayerCost(cycles, 1, res)
 
 
@@ -71,4 +70,5 @@ def exit_merge_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
     out = stream_type(op.output)
     bits = out.bitwidth
     mux_lut = bits * -(-(op.num_exits - 1) // 3)  # a LUT6 is a 4:1 mux
-    return LayerCost(out.numel, IO_LATENCY, Resources(lut=mux_lut + SIMPLE_CONTROL_LUT, ff=bits + SIMPLE_CONTROL_FF))
+    control = kernel_control(out.numel, ports=op.num_exits + 1)
+    return LayerCost(out.numel, IO_LATENCY, Resources(lut=mux_lut, ff=bits) + control)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
-from fpga_opt.backend.costs.blocks import ACC_BITS, BIAS_BITS, CONTROL_FF, CONTROL_LUT, IO_LATENCY, mac_array
+from fpga_opt.backend.costs.blocks import ACC_BITS, BIAS_BITS, IO_LATENCY, kernel_control, mac_array
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.parts import activation_part, requant_part
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
-from fpga_opt.backend.costs.streams import stream_type, value_bits
-from fpga_opt.backend.target.resources import Resources, memory_resources, placed_memory
+from fpga_opt.backend.costs.streams import is_unsigned, stream_type, value_bits
+from fpga_opt.backend.target.resources import Resources, memory_resources, placed_memory, rom_resources
 from fpga_opt.dialects.dataflow import LinearOp, element_bitwidth, weight_placement
 
 
@@ -26,9 +26,10 @@ def linear_cost(
     coarse_out: int = 1,
     n_vectors: int = 1,
     packing: bool = True,
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
     float32: bool = False,
+    in_unsigned: bool = False,
+    lut_per_bram18: float = 0.0,
     weight_placement: str | None = None,
 ) -> LayerCost:
     """A fully connected layer as FINN's matrix-vector unit (MVAU).
@@ -36,7 +37,8 @@ def linear_cost(
     cycles = n_vectors * (C_out/coarse_out) * (C_in/coarse_in)   [FINN: (MH/PE)*(MW/SIMD)*N]
     coarse_in is FINN's SIMD, coarse_out its PE.  The input vector is kept in a
     buffer of C_in/coarse_in words (reused for every output fold); the weights
-    are one memory of coarse_in*coarse_out weights per word, C_in*C_out/(that) deep.
+    are one memory of coarse_in*coarse_out weights per word, C_in*C_out/(that) deep (a ROM:
+    block RAM or LUTRAM, never URAM, which the bitstream cannot initialise).
     """
     checks.positive(
         c_in=c_in,
@@ -67,16 +69,20 @@ def linear_cost(
         packing=packing,
         dsp_type=dsp_type,
         float32=float32,
+        in_unsigned=in_unsigned,
     )
     lanes = coarse_in * coarse_out
-    weights = placed_memory(weight_bits * lanes, c_in * c_out // lanes, allow_uram, weight_placement)
+    if weight_placement is None:
+        weights = rom_resources(weight_bits * lanes, c_in * c_out // lanes, lut_per_bram18)
+    else:
+        weights = placed_memory(weight_bits * lanes, c_in * c_out // lanes, False, weight_placement)
     bias = Resources()
     if bias_bits:
-        bias = memory_resources(bias_bits * coarse_out, neuron_fold, allow_uram)
+        bias = rom_resources(bias_bits * coarse_out, neuron_fold, lut_per_bram18)
     input_buffer = Resources()
     if neuron_fold > 1:
-        input_buffer = memory_resources(in_bits * coarse_in, synapse_fold, allow_uram, dual_port=True)
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+        input_buffer = memory_resources(in_bits * coarse_in, synapse_fold, dual_port=True)
+    control = kernel_control(cycles, synapse_fold, neuron_fold)
     depth = synapse_fold + mac_latency + IO_LATENCY
     return LayerCost(cycles, depth, mac + weights + bias + input_buffer + control)
 
@@ -99,9 +105,10 @@ def linear_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         coarse_in=f["coarse_in"],
         coarse_out=f["coarse_out"],
         packing=ctx.packing,
-        allow_uram=ctx.allow_uram,
         dsp_type=ctx.dsp_type,
         float32=is_float,
+        in_unsigned=is_unsigned(inp),
+        lut_per_bram18=ctx.lut_per_bram18,
         weight_placement=weight_placement(op),
     )
     res, depth = base.resources, base.pipeline_depth

@@ -6,8 +6,6 @@ from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
 from fpga_opt.backend.costs.blocks import (
-    CONTROL_FF,
-    CONTROL_LUT,
     DSP_MULTIPLY_LATENCY,
     FLOAT32_ADD_LATENCY,
     FLOAT32_MUL_LATENCY,
@@ -16,6 +14,7 @@ from fpga_opt.backend.costs.blocks import (
     clog2,
     float_adders,
     float_multipliers,
+    kernel_control,
     sliding_window,
     window_fill,
 )
@@ -46,7 +45,6 @@ def pool_cost(
     bits: int = 8,
     coarse: int = 1,
     kind: str = "max",
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
 ) -> LayerCost:
     """Max or average pooling: a sliding window and a comparator/adder tree per lane.
@@ -68,7 +66,7 @@ def pool_cost(
 
     cycles = h_in * w_in * c // coarse
     row_words = w_in + pad_l + pad_r
-    window = sliding_window(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse, bits=bits, allow_uram=allow_uram)
+    window = sliding_window(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse, bits=bits, rows=h_in + pad_t + pad_b)
     k2 = kh * kw
     levels = clog2(k2)
     reduce_bits = bits if kind == "max" else bits + levels
@@ -76,7 +74,7 @@ def pool_cost(
     divide = Resources()
     if kind == "avg" and k2 & (k2 - 1):
         divide = Resources(dsp=dsp_for_multipliers(coarse, reduce_bits, RECIPROCAL_BITS, dsp_type=dsp_type))
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    control = kernel_control(h_out * w_out * c // coarse, c // coarse)
 
     fill = window_fill(kh=kh, kw=kw, row_words=row_words, c=c, lanes=coarse)
     per_pixel = -(-cycles // (h_out * w_out))
@@ -92,7 +90,6 @@ def global_pool_cost(
     bits: int = 8,
     coarse: int = 1,
     kind: str = "avg",
-    allow_uram: bool = False,
     dsp_type: str = "DSP48E2",
 ) -> LayerCost:
     """Global max/average pooling: one running max/sum per channel.
@@ -109,12 +106,12 @@ def global_pool_cost(
 
     cycles = h * w * c // coarse
     acc_bits = bits if kind == "max" else bits + clog2(h * w)
-    accumulators = memory_resources(acc_bits * coarse, c // coarse, allow_uram, dual_port=True)
+    accumulators = memory_resources(acc_bits * coarse, c // coarse, dual_port=True)
     update = adders(coarse, acc_bits)
     divide = Resources()
     if kind == "avg" and (h * w) & (h * w - 1):
         divide = Resources(dsp=dsp_for_multipliers(coarse, acc_bits, RECIPROCAL_BITS, dsp_type=dsp_type))
-    control = Resources(lut=CONTROL_LUT, ff=CONTROL_FF)
+    control = kernel_control(cycles, c // coarse)
     depth = (h * w - 1) * c // coarse + 1 + (DSP_MULTIPLY_LATENCY if divide.dsp else 0) + IO_LATENCY
     return LayerCost(cycles, depth, accumulators + update + divide + control)
 
@@ -146,7 +143,6 @@ def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         bits=bits,
         coarse=coarse,
         kind=kind,
-        allow_uram=ctx.allow_uram,
         dsp_type=ctx.dsp_type,
     )
     res, depth = base.resources, base.pipeline_depth
@@ -177,7 +173,6 @@ def global_pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         bits=bits,
         coarse=coarse,
         kind=kind,
-        allow_uram=ctx.allow_uram,
         dsp_type=ctx.dsp_type,
     )
     res, depth = base.resources, base.pipeline_depth

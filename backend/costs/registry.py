@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from xdsl.ir import Operation
 
@@ -22,7 +23,8 @@ from fpga_opt.dialects.registry import OpRegistry
 
 @dataclass
 class CostContext:
-    """What the models need besides the op: the board's DSP slice, int8 packing, URAM.
+    """What the models need besides the op: the board's DSP slice, int8 packing, URAM, and its
+    LUTs per RAMB18 (`lut_per_bram18`, the rate at which a table trades block RAM for LUTs).
 
     `overrides` maps an op to a folding (`{"coarse_in": 4, ...}`) to cost
     instead of the factors written on the op; missing factors keep the op's
@@ -32,20 +34,39 @@ class CostContext:
     dsp_type: str = DSP48E2
     packing: bool = True
     allow_uram: bool = False
+    lut_per_bram18: float = 0.0
     overrides: dict[Operation, Mapping[str, int]] = field(default_factory=dict)
 
     @classmethod
     def for_board(cls, board: Board) -> CostContext:
         """DSP48E2 boards pack two int8 multiplies per DSP; URAM is used where the board has it."""
-        return cls(dsp_type=board.dsp_type, packing=board.int8_packing, allow_uram=board.uram > 0)
+        return cls(
+            dsp_type=board.dsp_type,
+            packing=board.int8_packing,
+            allow_uram=board.uram > 0,
+            lut_per_bram18=board.lut / board.bram18 if board.bram18 else 0.0,
+        )
 
-    def folding(self, op: Operation) -> dict[str, int]:
+    #: When a dict, models may keep what does not depend on the folding here, per op
+    #: (`static_facts`); only a caller that changes nothing but `overrides` while it asks
+    #: (the folding search) turns it on.
+    static: dict | None = None
+
+    def folding(self, op: Operation) -> Mapping[str, int]:
         """The op's folding factors, with this context's override applied."""
-        own = op.folding() if isinstance(op, DataflowOp) else {}
-        override = self.overrides.get(op)
-        if override:
-            own = {**own, **override}
-        return own
+        if not isinstance(op, DataflowOp):
+            return {}
+        return op.factors(self.overrides.get(op))
+
+    def static_facts(self, key: Any, compute: Callable[[Any], Any]) -> Any:
+        """`compute(key)` (an op or a stream), remembered per key when `static` is on: facts that
+        no folding changes (shapes, bit widths, which op drives a stream)."""
+        if self.static is None:
+            return compute(key)
+        facts = self.static.get(key)
+        if facts is None:
+            facts = self.static[key] = compute(key)
+        return facts
 
 
 #: Rates and depths do not depend on the board; this context stands for "any board".

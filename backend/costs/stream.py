@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import checks
-from fpga_opt.backend.costs.blocks import IO_LATENCY, SIMPLE_CONTROL_FF, SIMPLE_CONTROL_LUT
+from fpga_opt.backend.costs.blocks import IO_LATENCY, kernel_control
 from fpga_opt.backend.costs.layer_cost import LayerCost
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
 from fpga_opt.backend.costs.streams import fifo_cost, stream_cycles, stream_lanes, stream_type
@@ -33,7 +33,8 @@ def concat_cost(*, h: int, w: int, channels: Sequence[int], bits: int = 8, coars
         checks.divides("coarse", coarse, f"channels[{i}]", ci)
     n = len(channels)
     mux_lut = coarse * bits * -(-(n - 1) // 3) if n > 1 else 0  # a LUT6 is a 4:1 mux
-    resources = Resources(lut=mux_lut + SIMPLE_CONTROL_LUT, ff=coarse * bits + SIMPLE_CONTROL_FF)
+    control = kernel_control(h * w * sum(channels) // coarse, ports=n + 1)
+    resources = Resources(lut=mux_lut, ff=coarse * bits) + control
     return LayerCost(h * w * sum(channels) // coarse, IO_LATENCY, resources)
 
 
@@ -48,13 +49,11 @@ def fork_cost(*, h: int, w: int, c: int, bits: int = 8, coarse: int = 1, n_outpu
     return LayerCost(h * w * c // coarse, 1, resources)
 
 
-def buffer_cost(
-    *, h: int, w: int, c: int, depth: int, bits: int = 8, coarse: int = 1, allow_uram: bool = False
-) -> LayerCost:
+def buffer_cost(*, h: int, w: int, c: int, depth: int, bits: int = 8, coarse: int = 1) -> LayerCost:
     """A FIFO/buffer of `depth` words, each `coarse` elements of `bits` (see `fifo_resources`)."""
     checks.positive(h=h, w=w, c=c, depth=depth, bits=bits, coarse=coarse)
     checks.divides("coarse", coarse, "C", c)
-    return LayerCost(h * w * c // coarse, 1, fifo_resources(bits * coarse, depth, allow_uram))
+    return LayerCost(h * w * c // coarse, 1, fifo_resources(bits * coarse, depth))
 
 
 @COST_MODELS.register(ConcatOp)

@@ -15,7 +15,7 @@ from xdsl.ir import OpResult, SSAValue
 
 from fpga_opt.backend.costs.registry import REFERENCE_CONTEXT, CostContext
 from fpga_opt.backend.target.resources import Resources, fifo_resources
-from fpga_opt.dialects.dataflow import DataflowOp, FifoOp, StreamType, WindowedOp
+from fpga_opt.dialects.dataflow import DataflowOp, FifoOp, StreamType, WindowedOp, int_range
 
 #: Depth of the `hls::stream` Vitis HLS creates for an edge without a `dataflow.buffer`.
 DEFAULT_FIFO_DEPTH = 2
@@ -30,6 +30,11 @@ def stream_type(value: SSAValue) -> StreamType:
 def value_bits(t: StreamType) -> int:
     """Bits of one value of `t` in a datapath: 32 for floats (float32 operators), else the element width."""
     return 32 if not t.is_integer else t.bitwidth
+
+
+def is_unsigned(t: StreamType) -> bool:
+    """Whether the stream's elements are unsigned integers (an 8-bit one reaches 255, not 127)."""
+    return t.is_integer and int_range(t.element_type)[0] == 0  # type: ignore[arg-type]
 
 
 def stream_cycles(t: StreamType, lanes: int) -> int:
@@ -78,17 +83,26 @@ def lanes_driver(value: SSAValue) -> DataflowOp | None:
 
 def stream_lanes(value: SSAValue, ctx: CostContext = REFERENCE_CONTEXT) -> int:
     """Elements per cycle on stream `value`: the lanes of the op that drives it, at `ctx`'s folding."""
-    driver = lanes_driver(value)
+    driver, port = ctx.static_facts(value, _driver_port) if ctx.static is not None else _driver_port(value)
     if driver is None:
         return 1
+    kind, index = port
     folding = ctx.folding(driver)
+    return driver.output_lanes(index, folding) if kind == "result" else driver.input_lanes(index, folding)
+
+
+def _driver_port(value: SSAValue) -> tuple[DataflowOp | None, tuple[str, int]]:
+    """The op whose lanes `value` carries, and which of its ports: ("result", j) or ("operand", i)."""
+    driver = lanes_driver(value)
+    if driver is None:
+        return None, ("result", 0)
     origin = _upstream_origin(value)
     if isinstance(origin, OpResult) and origin.op is driver:
-        return driver.output_lanes(origin.index, folding)
+        return driver, ("result", origin.index)
     for index, operand in enumerate(driver.operands):
         if _upstream_origin(operand) is origin:
-            return driver.input_lanes(index, folding)
-    return 1
+            return driver, ("operand", index)
+    return None, ("result", 0)
 
 
 def fifo_cost(value: SSAValue, depth: int, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:
@@ -96,12 +110,12 @@ def fifo_cost(value: SSAValue, depth: int, ctx: CostContext = REFERENCE_CONTEXT)
     if depth <= 0:
         return Resources()
     lanes = stream_lanes(value, ctx)
-    return fifo_resources(lanes * stream_type(value).bitwidth, -(-depth // lanes), ctx.allow_uram)
+    return fifo_resources(lanes * stream_type(value).bitwidth, -(-depth // lanes))
 
 
 def default_fifo_cost(value: SSAValue, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:
     """The implicit `DEFAULT_FIFO_DEPTH`-deep stream of `stream_lanes(value)` elements per word."""
-    return fifo_resources(stream_lanes(value, ctx) * stream_type(value).bitwidth, DEFAULT_FIFO_DEPTH, ctx.allow_uram)
+    return fifo_resources(stream_lanes(value, ctx) * stream_type(value).bitwidth, DEFAULT_FIFO_DEPTH)
 
 
 def window_fifo_cost(op: WindowedOp, ctx: CostContext = REFERENCE_CONTEXT) -> Resources:
@@ -117,4 +131,4 @@ def window_fifo_cost(op: WindowedOp, ctx: CostContext = REFERENCE_CONTEXT) -> Re
     inp = op.window_stream
     lanes = op.input_lanes(0, ctx.folding(op))
     width = op.window_positions * lanes * value_bits(inp)
-    return fifo_resources(width, op.window_depth.value.data * (inp.channels // lanes), ctx.allow_uram)
+    return fifo_resources(width, op.window_depth.value.data * (inp.channels // lanes))

@@ -226,6 +226,9 @@ def table_values(op: hls.WeightsOp, tensors: Mapping[str, np.ndarray]) -> np.nda
         array = values
     else:
         array = array.astype(numpy_dtype(element))
+    if op.grid is not None:  # padded passes: zeros at the end of each dimension of the grid
+        grid, padded = op.values("grid"), op.values("padded")
+        array = np.pad(array.reshape(grid), [(0, p - g) for g, p in zip(grid, padded, strict=True)])
     laid = array.reshape(op.values("view")).transpose(op.values("permutation")).reshape(op.values("shape"))
     return np.ascontiguousarray(laid)
 
@@ -534,7 +537,9 @@ def _value_names(design: hls.DesignOp) -> dict:
 def _weights_files(design: hls.DesignOp, tensors: Mapping[str, np.ndarray]) -> tuple[str, str]:
     header = [
         GENERATED,
-        "// Weight and bias tables: plain C arrays; word [a] holds what a kernel reads in one cycle.",
+        "// Weight and bias tables.  Integer tables are byte strings (types.h `table_at`): value i of",
+        "// word a is the little-endian bytes from ((a * lanes + i) * bytes); float tables are arrays",
+        "// [words][lanes], as are an OVSF generator's tables.  A word holds what a kernel reads in one cycle.",
         "#ifndef WEIGHTS_H",
         "#define WEIGHTS_H",
         "",
@@ -546,15 +551,50 @@ def _weights_files(design: hls.DesignOp, tensors: Mapping[str, np.ndarray]) -> t
         if wop.storage.data == "dram":  # written to dram_<name>.bin, an m_axi argument
             continue
         words, lanes = wop.values("shape")
-        ctype = plain_ctype(wop.element)
         name = wop.sym_name.data
-        header.append(f"// {wop.source.data}: {list(wop.values('source_shape'))} {wop.element} on {wop.storage.data}")
-        header.append(f"extern const {ctype} {name}[{words}][{lanes}];")
+        layout = f"{list(wop.values('source_shape'))} {wop.element} on {wop.storage.data}"
         values = table_values(wop, tensors)
-        source.append(f"const {ctype} {name}[{words}][{lanes}] = {{\n    {_format_values(values, wop.element)}\n}};")
+        # An OVSF generator's coefficient and code tables stay [rows][K] arrays (weights.h reads them
+        # as 2-D tables, on chip or as an m_axi pointer).
+        if isinstance(wop.element, IntegerType) and OVSF_TABLE_ATTR not in wop.attributes:
+            data = np.ascontiguousarray(values.astype(numpy_dtype(wop.element)).astype(f"<{plain_bytes_dtype(wop)}"))
+            size = data.nbytes + 1  # and the string's terminating NUL
+            header.append(f"// {wop.source.data}: {layout}; {words} words x {lanes} values x {data.itemsize} bytes")
+            header.append(f"extern const unsigned char {name}[{size}];")
+            source.append(f'const unsigned char {name}[{size}] =\n    "{_byte_string(data.tobytes())}";')
+        else:
+            ctype = plain_ctype(wop.element)
+            header.append(f"// {wop.source.data}: {layout}")
+            header.append(f"extern const {ctype} {name}[{words}][{lanes}];")
+            source.append(
+                f"const {ctype} {name}[{words}][{lanes}] = {{\n    {_format_values(values, wop.element)}\n}};"
+            )
         source.append("")
     header += ["", "#endif  // WEIGHTS_H", ""]
     return "\n".join(header), "\n".join(source)
+
+
+def plain_bytes_dtype(wop: hls.WeightsOp) -> str:
+    """The numpy dtype code ("i1", "u2", ...) of an integer table's values as stored."""
+    return numpy_dtype(wop.element).str[1:]
+
+
+#: Octal escape of every byte value: exactly three digits, so no following character is absorbed.
+_OCTAL = np.array([f"\\{b:03o}".encode() for b in range(256)], dtype="S4")
+#: Escaped bytes per line of the string literal.
+_BYTES_PER_LINE = 256
+
+
+def _byte_string(data: bytes) -> str:
+    """The body of a C string literal holding `data`, split into adjacent literals of one line each.
+
+    Vectorised (a table lookup over the bytes): a ResNet-50's 25 M weights take about a second,
+    and g++ reads the result as a handful of string tokens instead of millions of numbers.
+    """
+    escaped = _OCTAL[np.frombuffer(data, dtype=np.uint8)].tobytes()
+    step = 4 * _BYTES_PER_LINE
+    lines = [escaped[i : i + step] for i in range(0, len(escaped), step)]
+    return b'"\n    "'.join(lines).decode("ascii")
 
 
 # ----- test vectors and testbench ---------------------------------------------

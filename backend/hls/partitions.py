@@ -37,7 +37,6 @@ def build_partition_projects(
     tensors: Mapping[str, np.ndarray],
     *,
     inputs: Sequence[np.ndarray] | None = None,
-    python: str | None = None,
     layout: str = "hwc",
 ) -> dict[str, Project | str]:
     """{"p0": Project, ..., "README.md": text, "Makefile": text} from the partitioned `module` and each

@@ -29,6 +29,7 @@ from fpga_opt.backend.sim.dtypes import numpy_dtype, stream_type
 from fpga_opt.backend.sim.functional import FunctionalModel, _call, _single_threaded_blas
 from fpga_opt.dialects.dataflow import FifoOp, ForkOp, StreamType
 from fpga_opt.dialects.dataflow.types import int_range
+from fpga_opt.dialects.progress import progress
 
 FLOAT_TOLERANCE = 1e-5
 """A float value counts as equal when within this much of the largest reference value (relative)."""
@@ -155,8 +156,10 @@ def trace(model: FunctionalModel, inputs: Sequence[np.ndarray], references: Refe
         layer = net.name(op)
         if layer in references and op.results:
             ref_of[op.results[0]] = references[layer]
-    with _single_threaded_blas():
+    bar = progress("trace: layers", total=len(model.kernels), unit=" layers")  # silent off a terminal
+    with _single_threaded_blas(), bar:
         for op, kernel in model.kernels:
+            bar.update(1)
             args = []
             for v in op.operands:
                 src = _source(v)

@@ -22,6 +22,7 @@ from fpga_opt.backend.sim.graph import Network
 from fpga_opt.backend.sim.kernels import KERNELS, Kernel
 from fpga_opt.dialects.dataflow import WeightProviderOp
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 
 
 class FunctionalModel:
@@ -66,8 +67,11 @@ class FunctionalModel:
     def evaluate(self, inputs: Sequence[np.ndarray]) -> dict[SSAValue, np.ndarray]:
         """Run batches like `run`; the batch of every value of the network (for tracing, as `exits.py` does)."""
         values: dict[SSAValue, np.ndarray] = dict(zip(self.network.inputs, inputs, strict=True))
-        with _single_threaded_blas():
+        samples = len(inputs[0]) if inputs else 0
+        bar = progress(f"functional simulation of {samples} sample(s)", total=len(self.kernels), unit=" layers")
+        with _single_threaded_blas(), bar:
             for op, kernel in self.kernels:
+                bar.update(1)
                 results = _call(op, kernel, [values[v] for v in op.operands])
                 for value, array in zip(op.results, results, strict=True):
                     values[value] = array

@@ -90,21 +90,3 @@ def run_schedule(module: ModuleOp, weights: Mapping[str, np.ndarray] | None, inp
         )
         values = outputs[0] if index < len(funcs) - 1 else outputs
     return values
-
-
-def format_schedule(report: ScheduleReport, model_path: str) -> str:
-    """fpga-sim's text report of a partitioned design's schedule."""
-    lines = [
-        f"fpga-sim: {model_path}: {len(report.parts)} partition(s) in turn, batch {report.batch}, "
-        f"reconfiguration {report.reconfig_cycles} cycles each, at {report.clock_mhz:g} MHz (unbounded FIFOs)"
-    ]
-    for name, part in zip(report.names, report.parts, strict=True):
-        lines.append(
-            f"  @{name:<24} {part.total_cycles:>14.0f} cycles for the batch  "
-            f"({part.cycles_per_frame or 0:.1f} cycles/frame, model {part.model_cycles_per_frame})"
-        )
-    lines.append(f"cycles/batch   {report.batch_cycles:.0f}")
-    lines.append(f"cycles/frame   {report.cycles_per_frame:.1f}")
-    lines.append(f"fps            {report.fps:.1f}")
-    lines.append(f"batch latency  {report.latency_s * 1e3:.3f} ms")
-    return "\n".join(lines) + "\n"

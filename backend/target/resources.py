@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,17 +39,36 @@ class Resources:
     ff: int = 0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"Resources.{f.name} must be an int, got {value!r}")
+        if (
+            type(self.dsp) is int  # noqa: E721 -- the fast path: plain non-negative ints
+            and type(self.bram18) is int  # noqa: E721
+            and type(self.uram) is int  # noqa: E721
+            and type(self.lut) is int  # noqa: E721
+            and type(self.ff) is int  # noqa: E721
+            and min(self.dsp, self.bram18, self.uram, self.lut, self.ff) >= 0
+        ):
+            return
+        for name in RESOURCE_NAMES:
+            value = getattr(self, name)
+            if type(value) is not int:  # noqa: E721 -- bool and int subclasses are refused too
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise TypeError(f"Resources.{name} must be an int, got {value!r}")
             if value < 0:
-                raise ValueError(f"Resources.{f.name} must not be negative, got {value}")
+                raise ValueError(f"Resources.{name} must not be negative, got {value}")
 
     def __add__(self, other: Resources) -> Resources:
         if not isinstance(other, Resources):
             return NotImplemented
-        return Resources(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+        # Sums of valid amounts are valid: skip the checks (the cost models add thousands).
+        total = object.__new__(Resources)
+        total.__dict__.update(
+            dsp=self.dsp + other.dsp,
+            bram18=self.bram18 + other.bram18,
+            uram=self.uram + other.uram,
+            lut=self.lut + other.lut,
+            ff=self.ff + other.ff,
+        )
+        return total
 
     def __radd__(self, other: object) -> Resources:
         # `sum(costs)` starts from the int 0.
@@ -178,6 +198,7 @@ def lutram_luts(width_bits: int, depth: int, dual_port: bool = False) -> int:
     return banks * per_bank
 
 
+@lru_cache(maxsize=65536)
 def memory_resources(width_bits: int, depth: int, allow_uram: bool = False, dual_port: bool = False) -> Resources:
     """The cheapest mapping of a `width_bits` x `depth` on-chip memory.
 
@@ -204,42 +225,56 @@ def memory_resources(width_bits: int, depth: int, allow_uram: bool = False, dual
     return Resources(bram18=bram)
 
 
+@lru_cache(maxsize=65536)
+def rom_resources(width_bits: int, depth: int, lut_per_bram18: float = 0.0) -> Resources:
+    """A read-only table (weights, biases): block RAM or LUT ROM, whichever the board can spare.
+
+    A ROM is never URAM: UltraScale+ UltraRAM is not initialised by the bitstream (UG573; only
+    Versal's is, UG1273).  The HLS lowering binds each table to the implementation chosen here
+    (BIND_STORAGE), so the choice is the cost model's: with `lut_per_bram18` (the board's LUTs
+    per RAMB18, an equal share of the device) a table too wide for its depth takes LUTs
+    (ROM64X1: one LUT per bit per 64 words, UG574) when they are a smaller share of the device
+    than the RAMB18s it would need; without it, `memory_resources`' rule.
+    """
+    base = memory_resources(width_bits, depth)
+    if base.bram18 and lut_per_bram18 > 0:
+        luts = lutram_luts(width_bits, depth)
+        if luts < base.bram18 * lut_per_bram18:
+            return Resources(lut=luts)
+    return base
+
+
 # --------------------------------------------------------------------------------------
 # FIFOs (hls::stream)
 # --------------------------------------------------------------------------------------
 
-#: Depths up to this are registers (a depth-1/2 stream is a pipeline register pair).
-FIFO_REGISTER_MAX_DEPTH = 2
-#: Depths up to this are shift registers: one SRLC32E LUT per bit.
-FIFO_SRL_MAX_DEPTH = 32
-#: Control estimate (pointers, full/empty, handshake): constant + per address bit.
-FIFO_CONTROL_LUT, FIFO_CONTROL_FF = 8, 4
-FIFO_CONTROL_LUT_PER_ADDR_BIT, FIFO_CONTROL_FF_PER_ADDR_BIT = 2, 2
+#: Vitis HLS's default FIFO binding (UG1399, config_storage / syn.storage: impl=autosrl,
+#: auto_srl_max_bits=1024): a stream of at most this many bits (width x depth) is a shift
+#: register, a larger one a memory.
+FIFO_SRL_MAX_BITS = 1024
+#: SRLC32E (UG574): one LUT is a shift register of up to 32 bits.
+SRL_DEPTH = 32
 
 
-def fifo_resources(width_bits: int, depth: int, allow_uram: bool = False) -> Resources:
-    """Resources of a `width_bits` wide, `depth` deep FIFO (an hls::stream).
+@lru_cache(maxsize=65536)
+def fifo_resources(width_bits: int, depth: int) -> Resources:
+    """Resources of a `width_bits` wide, `depth` deep FIFO (an hls::stream), as Vitis HLS binds it.
 
-    depth <= 2: registers (width*depth FF).  depth <= 32: shift register
-    (one SRLC32E LUT per bit plus an output register).  Deeper: a simple
-    dual-port memory by `memory_resources` (LUTRAM below 1 Kbit, else BRAM,
-    or URAM if allowed and as full).  Control logic is added for all but the
-    register FIFO; its size is an estimate.
+    Up to FIFO_SRL_MAX_BITS (1 Kbit) a shift register: ceil(depth/32) SRLC32E LUTs per bit, an
+    output register, and one address counter (its incrementer and compare on the carry chain)
+    with the empty/full flags.  Larger: a simple dual-port memory by `memory_resources` (LUTRAM
+    when at most 64 deep, else block RAM; never URAM, which no kernel binds), an output
+    register, and two address counters (read and write) with the flags.
     """
     _check_dims(width_bits=width_bits, depth=depth)
     if width_bits == 0 or depth == 0:
         return Resources()
-    if depth <= FIFO_REGISTER_MAX_DEPTH:
-        return Resources(lut=FIFO_CONTROL_LUT // 2, ff=width_bits * depth + 2)
-    addr_bits = math.ceil(math.log2(depth))
-    control = Resources(
-        lut=FIFO_CONTROL_LUT + FIFO_CONTROL_LUT_PER_ADDR_BIT * addr_bits,
-        ff=FIFO_CONTROL_FF + FIFO_CONTROL_FF_PER_ADDR_BIT * addr_bits,
-    )
-    if depth <= FIFO_SRL_MAX_DEPTH:
-        return control + Resources(lut=width_bits, ff=width_bits)
-    # Memory-based FIFOs have an output register (BRAM/URAM read latency).
-    return control + memory_resources(width_bits, depth, allow_uram, dual_port=True) + Resources(ff=width_bits)
+    addr = max(1, (depth - 1).bit_length())
+    if width_bits * depth <= FIFO_SRL_MAX_BITS:
+        srl = width_bits * -(-depth // SRL_DEPTH)
+        return Resources(lut=srl + 2 * addr + 2, ff=width_bits + addr + 2)
+    memory = memory_resources(width_bits, depth, dual_port=True)
+    return memory + Resources(lut=4 * addr + 2, ff=width_bits + 2 * addr + 2)
 
 
 # --------------------------------------------------------------------------------------
@@ -260,6 +295,7 @@ def _limbs(bits: int, port: int) -> int:
     return 1 if bits <= port else 1 + -(-(bits - port) // (port - 1))
 
 
+@lru_cache(maxsize=65536)
 def dsp_per_multiply(a_bits: int, b_bits: int, dsp_type: str = "DSP48E2") -> int:
     """DSP slices for one signed a x b multiply with the full product.
 
@@ -304,6 +340,35 @@ def dsp_for_multipliers(
     if packing and shared_operand and dsp_type == "DSP48E2" and max(a_bits, b_bits) <= PACKING_MAX_BITS:
         return -(-n // 2)
     return n * per
+
+
+#: WP486: the low product of a packed pair sits in the low 18 bits of the DSP48E2's P register.
+PACKED_LOW_FIELD_BITS = 18
+
+
+@lru_cache(maxsize=65536)
+def packed_chain_length(a_bits: int, b_bits: int, a_unsigned: bool = False, b_unsigned: bool = False) -> int:
+    """Packed products one DSP48E2 cascade chain may sum before the low product's field overflows.
+
+    WP486 packs two products sharing an operand into one DSP ((a << 18) + b) * c; summed
+    through the cascade (PCIN, UG579), the low sums must stay inside the signed 18-bit field:
+    K products of magnitude at most |a|max*|b|max fit while K*that < 2^17.  For int8 x int8
+    (|product| <= 2^14) that is 7, WP486's figure; an unsigned 8-bit activation halves it to 4.
+    """
+    _check_dims(a_bits=a_bits, b_bits=b_bits)
+    largest_a = (1 << a_bits) - 1 if a_unsigned else 1 << (a_bits - 1)
+    largest_b = (1 << b_bits) - 1 if b_unsigned else 1 << (b_bits - 1)
+    return max(1, ((1 << (PACKED_LOW_FIELD_BITS - 1)) - 1) // (largest_a * largest_b))
+
+
+def packs(a_bits: int, b_bits: int, packing: bool, dsp_type: str) -> bool:
+    """Whether two products sharing an operand go into one DSP: int8 packing on DSP48E2 (WP486)."""
+    return packing and dsp_type == "DSP48E2" and 1 < min(a_bits, b_bits) and max(a_bits, b_bits) <= PACKING_MAX_BITS
+
+
+def pack_chain(a_bits: int, b_bits: int, packing: bool, dsp_type: str, a_unsigned: bool = False) -> int:
+    """`packed_chain_length` where products pack (`packs`), else 0: what the HLS kernels are told."""
+    return packed_chain_length(a_bits, b_bits, a_unsigned=a_unsigned) if packs(a_bits, b_bits, packing, dsp_type) else 0
 
 
 def dsp_for_float32(n_mul: int, n_add: int) -> int:

@@ -56,9 +56,12 @@ from fpga_opt.dialects.dataflow.base import (
     Folding,
     WholeFrameOp,
     WindowedOp,
+    chunks,
     divisors,
     fine_values,
     is_off_chip,
+    padded_values,
+    port_lanes,
     weight_placement,
     window_output_size,
 )
@@ -75,6 +78,8 @@ from fpga_opt.dialects.dataflow.binary import (
 )
 from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
+    conv_passes,
+    conv_result_lanes,
 )
 from fpga_opt.dialects.dataflow.eltwise import (
     ActivationOp,
@@ -193,6 +198,9 @@ __all__ = [
     "StreamType",
     "WholeFrameOp",
     "WindowedOp",
+    "chunks",
+    "conv_passes",
+    "conv_result_lanes",
     "divisors",
     "element_bitwidth",
     "exit_rule",
@@ -200,6 +208,8 @@ __all__ = [
     "float_exit_decision",
     "int_range",
     "is_decision_stream",
+    "padded_values",
+    "port_lanes",
     "window_output_size",
     "OFF_CHIP_PLACEMENTS",
     "ON_CHIP_PLACEMENTS",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from math import gcd
+from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -50,6 +52,22 @@ def int_prop(op: IRDLOperation, name: str, default: int = 1) -> int:
         return default
     assert isinstance(attr, IntegerAttr)
     return attr.value.data
+
+
+_INT_VALUES: dict[int, tuple[DenseArrayBase, tuple[int, ...]]] = {}
+
+
+def int_values(attr: DenseArrayBase) -> tuple[int, ...]:
+    """The integers of an (immutable) dense array attribute, decoded once: the search and the
+    simulator ask for kernels and strides many thousand times.  Keyed by identity (hashing an
+    attribute costs more than decoding it); the entry keeps the attribute alive."""
+    hit = _INT_VALUES.get(id(attr))
+    if hit is not None and hit[0] is attr:
+        return hit[1]
+    values = tuple(attr.get_values())  # type: ignore[arg-type]
+    if len(_INT_VALUES) < 65536:
+        _INT_VALUES[id(attr)] = (attr, values)
+    return values
 
 
 def array_prop(op: IRDLOperation, name: str) -> tuple[int, ...]:
@@ -197,6 +215,11 @@ Folding = Mapping[str, int]
 
 def divisors(n: int) -> list[int]:
     """The positive divisors of `n`, ascending."""
+    return list(_divisors(n))
+
+
+@lru_cache(maxsize=4096)
+def _divisors(n: int) -> tuple[int, ...]:
     small, large = [], []
     d = 1
     while d * d <= n:
@@ -205,12 +228,41 @@ def divisors(n: int) -> list[int]:
             if d * d != n:
                 large.append(n // d)
         d += 1
-    return small + large[::-1]
+    return (*small, *large[::-1])
 
 
 def fine_values(kh: int, kw: int) -> list[int]:
-    """`fine` values the HLS flow implements: 1, one kernel row (Kw) or column (Kh), the whole Kh*Kw."""
+    """`fine` values the ResNet HLS flow implements: 1, one kernel row (Kw) or column (Kh), the whole Kh*Kw."""
     return sorted({1, kw, kh, kh * kw})
+
+
+def chunks(total: int, lanes: int) -> int:
+    """How many passes of `lanes` cover `total` (the last one padded when `lanes` does not divide it)."""
+    return -(-total // lanes)
+
+
+#: Padded lane counts are offered for up to this many passes (`padded_values`).
+PADDED_MAX_PASSES = 16
+
+
+def padded_values(total: int) -> list[int]:
+    """The lane counts worth trying for a dimension of `total` when lanes need not divide it, ascending.
+
+    With padded lanes a rate step is a number of passes k = ceil(total/lanes); for each k the
+    fewest lanes that reach it, ceil(total/k), is the cheapest way there (for 16 channels:
+    1, 2, 3, 4, 6, 8, 16 -- 6 lanes take 3 passes, where divisors jump from 2 to 4).  Padded
+    values are offered up to PADDED_MAX_PASSES passes, where one pass more or less moves the
+    rate by 1/16 or more; beyond, the divisors (and the other factors) step finely enough,
+    and a 2048-channel layer keeps 28 values instead of 90.
+    """
+    padded = {chunks(total, k) for k in range(1, min(total, PADDED_MAX_PASSES) + 1)}
+    return sorted(padded | set(_divisors(total)))
+
+
+def port_lanes(total: int, lanes: int) -> int:
+    """The width of a stream carrying `total` channels per pixel from `lanes`-wide passes: the
+    smallest divisor of `total` that is at least `lanes` (`lanes` itself when it divides)."""
+    return next(d for d in _divisors(total) if d >= lanes)
 
 
 class DataflowOp(IRDLOperation):
@@ -245,8 +297,47 @@ class DataflowOp(IRDLOperation):
         """The legal values of each folding factor (empty when it has none)."""
         return {}
 
-    def factors(self, folding: Folding | None = None) -> dict[str, int]:
-        """The op's folding with `folding`'s factors (a search's candidate) put over it."""
+    def folding_error(self, folding: Folding) -> str | None:
+        """Why `folding` (a point of `folding_space()`) cannot be built, or None when it can.
+
+        The space is a product of per-factor values; a rule that ties factors
+        together (a factor that only some values of another allow) lives here,
+        so the verifier and the search apply the same rule.
+        """
+        return None
+
+    def worth_searching(self, folding: Folding) -> bool:
+        """Whether a search should cost `folding` (a legal point of the space): False for
+        foldings another one beats at the same rate (the op knows which of its factors is
+        the last resort)."""
+        return True
+
+    def searched_foldings(self, names: Sequence[str], configs: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The points of `configs` (values of `names`) a search should cost: legal
+        (`folding_error`) and worth it (`worth_searching`); the all-ones folding always."""
+        kept = []
+        for config in configs:
+            folding = dict(zip(names, config, strict=True))
+            if all(v == 1 for v in config) or (self.folding_error(folding) is None and self.worth_searching(folding)):
+                kept.append(config)
+        return kept
+
+    def set_folding(self, folding: Folding) -> None:
+        """Write `folding`'s factors on the op (what `select-folding` chose)."""
+        for name, value in folding.items():
+            self.properties[name] = IntegerAttr(value, i64)
+
+    #: The names of the op's folding factors (the keys of `folding()`).
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ()
+
+    def factors(self, folding: Folding | None = None) -> Mapping[str, int]:
+        """The op's folding with `folding`'s factors (a search's candidate) put over it.
+
+        A complete candidate (every name of `FOLDING_NAMES`) is returned as it is: the search
+        asks thousands of times, and reading the op's own properties is the slow part.
+        """
+        if folding and all(name in folding for name in self.FOLDING_NAMES):
+            return folding
         own = self.folding()
         return own if not folding else {**own, **folding}
 
@@ -278,6 +369,8 @@ class DataflowOp(IRDLOperation):
 
 class ChannelParallelOp(DataflowOp):
     """An op that processes `coarse` channels in parallel on every port."""
+
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse",)
 
     coarse = prop_def(IntegerAttr[I64], default_value=ONE)
 
@@ -339,18 +432,18 @@ class WindowedOp(DataflowOp):
 
     @property
     def kernel_size(self) -> tuple[int, int]:
-        kh, kw = self.kernel.get_values()
+        kh, kw = int_values(self.kernel)
         return kh, kw
 
     @property
     def stride_size(self) -> tuple[int, int]:
-        sh, sw = self.stride.get_values()
+        sh, sw = int_values(self.stride)
         return sh, sw
 
     @property
     def padding(self) -> tuple[int, int, int, int]:
         """[top, left, bottom, right]."""
-        top, left, bottom, right = self.pad.get_values()
+        top, left, bottom, right = int_values(self.pad)
         return top, left, bottom, right
 
     @property

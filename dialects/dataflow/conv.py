@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import gcd
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -11,6 +12,7 @@ from xdsl.dialects.builtin import (
     IntegerType,
     StringAttr,
     TypeAttribute,
+    i64,
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
@@ -36,11 +38,13 @@ from fpga_opt.dialects.dataflow.base import (
     check_placement,
     check_requant,
     check_same_kind,
+    chunks,
     divisors,
     expect_stream,
-    fine_values,
     i64_array,
     i64_attr,
+    padded_values,
+    port_lanes,
     present,
     verify_window,
     who,
@@ -50,6 +54,59 @@ from fpga_opt.dialects.dataflow.types import StreamType
 # --------------------------------------------------------------------------
 # Compute layers
 # --------------------------------------------------------------------------
+
+
+def conv_passes(c_in: int, c_out: int, groups: int, positions: int, folding: Folding) -> dict[str, int]:
+    """Loop trip counts of a conv's MAC array at a folding.
+
+    Group chunks `ng`, input-channel passes `nk`, output-channel passes `nj` (the last one
+    padded when coarse_out does not divide), kernel-position passes `nf` (likewise for fine),
+    and `steps`: the cycles one group of `reuse` output pixels takes (its passes, or reading
+    its windows if that is slower).
+    """
+    ng = groups // folding["coarse_group"]
+    nk = c_in // groups // folding["coarse_in"]
+    nj = chunks(c_out // groups, folding["coarse_out"])
+    nf = chunks(positions, folding["fine"])
+    steps = max(ng * nk * nj * nf, folding["reuse"] * ng * nk)
+    return {"ng": ng, "nk": nk, "nj": nj, "nf": nf, "steps": steps}
+
+
+def _conv_folding_error(facts: dict, f: Folding) -> str | None:
+    """`ConvOp.folding_error` on the op's `_folding_facts`."""
+    cout_g, positions, side = facts["cout_g"], facts["positions"], facts["side"]
+    co, cg, reuse = f["coarse_out"], f["coarse_group"], f["reuse"]
+    if not 1 <= co <= cout_g:
+        return f"coarse_out = {co} must be in [1, {cout_g}] (output channels per group)"
+    if not 1 <= f["fine"] <= positions:
+        return f"fine = {f['fine']} must be in [1, {positions}] (kernel size Kh*Kw)"
+    if cg > 1 and cout_g % co:
+        return f"coarse_out = {co} must divide output channels per group = {cout_g} when coarse_group > 1"
+    if side is not None:
+        if cout_g % co or side % co:
+            return f"coarse_out = {co} must divide the output channels ({cout_g}) and the side result's ({side})"
+        if reuse > 1:
+            return f"reuse = {reuse} cannot be combined with a merged side conv"
+    return None
+
+
+def _conv_worth_searching(facts: dict, f: Folding) -> bool:
+    """`ConvOp.worth_searching` on the op's `_folding_facts`."""
+    return f["reuse"] <= 2 or (f["coarse_in"] == facts["cin_g"] and f["fine"] == facts["positions"])
+
+
+def conv_result_lanes(c_in: int, c_out: int, groups: int, positions: int, folding: Folding) -> int:
+    """Lanes of a conv's result stream at a folding.
+
+    coarse_out*coarse_group when the passes fill whole tokens; with padded passes the smallest
+    divisor of the channels per group at least coarse_out wide (`port_lanes`); with temporal
+    reuse the narrowest divisor of the channels that drains `reuse` pixels in one group's steps.
+    """
+    reuse = folding["reuse"]
+    if reuse == 1:
+        return port_lanes(c_out // groups, folding["coarse_out"]) * folding["coarse_group"]
+    steps = conv_passes(c_in, c_out, groups, positions, folding)["steps"]
+    return next(d for d in divisors(c_out) if reuse * c_out // d <= steps)
 
 
 @irdl_op_definition
@@ -138,47 +195,113 @@ class ConvOp(WindowedOp):
             properties=present(props),
         )
 
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse_in", "coarse_out", "fine", "coarse_group", "reuse")
+
     def folding(self) -> dict[str, int]:
         return {
             "coarse_in": self.coarse_in.value.data,
             "coarse_out": self.coarse_out.value.data,
             "fine": self.fine.value.data,
             "coarse_group": self.coarse_group.value.data,
+            "reuse": self.reuse_factor,
         }
 
     def folding_space(self) -> dict[str, list[int]]:
-        """coarse_in | C_in/groups, coarse_out | C_out/groups (and the side conv's channels),
-        fine in {1, Kh, Kw, Kh*Kw}, coarse_group | groups."""
+        """coarse_in | C_in/groups; coarse_out any of `padded_values(C_out/groups)` (passes of
+        coarse_out filters, the last one padded), or a divisor of the side conv's channels too;
+        fine any of `padded_values(Kh*Kw)` (for 3x3: 1, 2, 3, 5, 9 positions a pass);
+        coarse_group | groups; reuse | the output width.  `folding_error` says which combinations
+        are not built."""
         inp, out = self.window_stream, self.output.type
         assert isinstance(out, StreamType)
         g = self.groups.value.data
-        co_dim = out.channels // g
+        cout_g = out.channels // g
+        kh, kw = self.kernel_size
         if self.side is not None and not self.has_forward:
             side = self.side.type
             assert isinstance(side, StreamType)
-            co_dim = gcd(co_dim, side.channels)
-        kh, kw = self.kernel_size
+            coarse_out = divisors(gcd(cout_g, side.channels))
+        else:
+            coarse_out = padded_values(cout_g)
         return {
             "coarse_in": divisors(inp.channels // g),
-            "coarse_out": divisors(co_dim),
-            "fine": fine_values(kh, kw),
+            "coarse_out": coarse_out,
+            "fine": padded_values(kh * kw),
             "coarse_group": divisors(g),
+            "reuse": divisors(out.width),
         }
 
+    def folding_error(self, folding: Folding) -> str | None:
+        """Padded output passes need whole groups per pass (coarse_out | C_out/groups when
+        coarse_group > 1); temporal reuse (reuse > 1) cannot be combined with a merged side conv
+        (the side conv's outputs would need a second output buffer)."""
+        return _conv_folding_error(self._folding_facts(), self.factors(folding))
+
+    def worth_searching(self, folding: Folding) -> bool:
+        """Temporal reuse beyond two pixels is the last resort: R pixels side by side cost R
+        windows and an output buffer, while more input channels or kernel positions per pass
+        reach the same rate with neither; so reuse > 2 is searched only once a pass takes every
+        input channel of its group and every kernel position.  Reuse 2 is always searched: it
+        packs an odd coarse_out two products to a DSP and doubles a pass's products without
+        widening its weight word."""
+        return _conv_worth_searching(self._folding_facts(), self.factors(folding))
+
+    def searched_foldings(self, names, configs):
+        """`DataflowOp.searched_foldings`, reading the op's shapes once for all the points."""
+        facts = self._folding_facts()
+        kept = []
+        for config in configs:
+            f = dict(zip(names, config, strict=True))
+            if all(v == 1 for v in config) or (
+                _conv_folding_error(facts, f) is None and _conv_worth_searching(facts, f)
+            ):
+                kept.append(config)
+        return kept
+
+    def _folding_facts(self) -> dict[str, int | None]:
+        """What the folding rules read: channels per group, kernel positions, the merged side conv's channels."""
+        c_in, c_out, groups, positions = self.shape_facts()
+        side_channels = None
+        if self.side is not None and not self.has_forward:
+            side = self.side.type
+            assert isinstance(side, StreamType)
+            side_channels = side.channels
+        return {"cin_g": c_in // groups, "cout_g": c_out // groups, "positions": positions, "side": side_channels}
+
+    def set_folding(self, folding: Folding) -> None:
+        """Write the factors; reuse = 1 is the default and is left unwritten."""
+        for name, value in folding.items():
+            if name == "reuse" and value == 1:
+                self.properties.pop("reuse", None)
+            else:
+                self.properties[name] = IntegerAttr(value, i64)
+
+    def passes(self, folding: Folding | None = None) -> dict[str, int]:
+        """Loop trip counts of the MAC array at a folding (`conv_passes`)."""
+        c_in, c_out, groups, positions = self.shape_facts()
+        return conv_passes(c_in, c_out, groups, positions, self.factors(folding))
+
+    def shape_facts(self) -> tuple[int, int, int, int]:
+        """(C_in, C_out, groups, Kh*Kw): what the pass counts and lanes of a folding depend on."""
+        out = self.output.type
+        assert isinstance(out, StreamType)
+        kh, kw = self.kernel_size
+        return self.window_stream.channels, out.channels, self.groups.value.data, kh * kw
+
     def input_lanes(self, index: int, folding: Folding | None = None) -> int:
-        """The window's input: coarse_in*coarse_group; the skip stream (operand 1): coarse_out*coarse_group."""
+        """The window's input: coarse_in*coarse_group; the skip stream (operand 1): the result's lanes."""
         f = self.factors(folding)
         if index == 1 and self.skip is not None:
-            return f["coarse_out"] * f["coarse_group"]
+            return self.output_lanes(0, f)
         return f["coarse_in"] * f["coarse_group"]
 
     def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        """The result: coarse_out*coarse_group; the side result: the forwarded centre pixel at the
+        """The result: `conv_result_lanes`; the side result: the forwarded centre pixel at the
         input's lanes, a merged 1x1 conv at coarse_out."""
         f = self.factors(folding)
         if index == 1:
             return f["coarse_in"] * f["coarse_group"] if self.has_forward else f["coarse_out"]
-        return f["coarse_out"] * f["coarse_group"]
+        return conv_result_lanes(*self.shape_facts(), f)
 
     def macs(self) -> int:
         inp, out = self.window_stream, self.output.type
@@ -211,12 +334,12 @@ class ConvOp(WindowedOp):
             raise VerifyException(
                 f"{who(self)}: groups = {groups} must divide both input channels ({c_in}) and output channels ({c_out})"
             )
-        kh, kw = self.kernel_size
         check_factor(self, "coarse_in", self.coarse_in.value.data, c_in // groups, "input channels per group")
-        check_factor(self, "coarse_out", self.coarse_out.value.data, c_out // groups, "output channels per group")
-        check_factor(self, "fine", self.fine.value.data, kh * kw, "kernel size Kh*Kw")
         check_factor(self, "coarse_group", self.coarse_group.value.data, groups, "groups")
         check_factor(self, "reuse", self.reuse_factor, out.width, "output width")
+        error = self.folding_error(self.folding())
+        if error is not None:
+            raise VerifyException(f"{who(self)}: {error}")
         check_same_kind(self, inp, out, "input and result")
         if isinstance(inp.element_type, IntegerType) != isinstance(self.weight_type, IntegerType):
             raise VerifyException(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from xdsl.dialects.builtin import (
     I64,
     IntegerAttr,
@@ -89,6 +91,8 @@ class LinearOp(WholeFrameOp):
             result_types=[result_type],
             properties=present(props),
         )
+
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse_in", "coarse_out")
 
     def folding(self) -> dict[str, int]:
         return {"coarse_in": self.coarse_in.value.data, "coarse_out": self.coarse_out.value.data}

@@ -10,8 +10,8 @@ KERNELS: dict[str, KernelSpec] = {
         ("in",),
         ("out",),
         ("weights", "bias?"),
-        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "rq_t": REQUANT}
-        | {k: INT for k in ("NIN", "NOUT", "CI", "CO")}
+        {"in_t": TYPE, "out_t": TYPE, "acc_t": TYPE, "epi_t": TYPE, "wt_t": TYPE, "rq_t": REQUANT}
+        | {k: INT for k in ("NIN", "NOUT", "CI", "CO", "PACK", "WB", "BB")}
         | ACT_PARAMS,
     ),
 }

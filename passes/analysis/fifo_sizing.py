@@ -71,7 +71,7 @@ from fpga_opt.backend.costs import REFERENCE_CONTEXT, analyse_network, window_fi
 from fpga_opt.backend.sim import elaborate, simulate_timing
 from fpga_opt.backend.sim.exits import exit_routing
 from fpga_opt.backend.target.resources import Resources
-from fpga_opt.dialects.dataflow import BufferOp, DataflowOp, WindowedOp
+from fpga_opt.dialects.dataflow import BufferOp, DataflowOp, StreamType, WindowedOp
 from fpga_opt.dialects.errors import FpgaOptError
 
 #: Depth, in words, of a stream without a `dataflow.buffer` (fpga-sim's and Vitis HLS's default).
@@ -197,6 +197,18 @@ class Run:
     cycles_per_frame: float | None
     deadlock: str | None
     stats: dict[int, SiteStats] = field(default_factory=dict)  # site key -> stats
+
+
+#: `auto_resolution` simulates at row resolution up to this frame height, coarse above.
+AUTO_ROW_MAX_HEIGHT = 64
+
+
+def auto_resolution(func: FuncOp) -> str:
+    """fpga-sim's resolution for timing runs of `func`: row up to AUTO_ROW_MAX_HEIGHT-row frames, coarse
+    above (its FIFO levels are within a row of the row resolution's; a ResNet-50's 224-row frames cost
+    about 7x less)."""
+    heights = [v.type.height for op in func.body.block.ops for v in op.operands if isinstance(v.type, StreamType)]
+    return "row" if max(heights, default=0) <= AUTO_ROW_MAX_HEIGHT else "coarse"
 
 
 def functions(module: ModuleOp) -> list[FuncOp]:

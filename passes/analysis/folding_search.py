@@ -40,10 +40,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 
-from xdsl.dialects.builtin import IntegerAttr, i64
+import numpy as np
 from xdsl.ir import Operation
 
 from fpga_opt.backend.costs import (
@@ -78,15 +78,36 @@ def _sub(a: Vector, b: Vector) -> Vector:
 
 
 @dataclass
+class Table:
+    """The legal foldings of one kind of op group and what each costs (shared by ops of the same shape).
+
+    `cycles[k]` and `res[k]` (dsp, bram18, uram, lut, ff) of folding `configs[k]`, filled the
+    first time the search asks: the searches look at every folding of an op, so they are
+    costed together and compared as arrays.
+    """
+
+    configs: list[tuple[int, ...]]
+    index: dict[tuple[int, ...], int]
+    cycles: np.ndarray | None = None
+    res: np.ndarray | None = None
+
+
+@dataclass
 class Choice:
-    """One op with folding factors: its legal foldings and the cost of each (cached)."""
+    """One op with folding factors: its legal foldings and the cost of each (cached in `table`)."""
 
     op: Operation
     names: tuple[str, ...]
     values: tuple[tuple[int, ...], ...]
-    configs: list[tuple[int, ...]]
-    costs: dict[int, tuple[int, Vector]]
-    index: dict[tuple[int, ...], int]
+    table: Table
+
+    @property
+    def configs(self) -> list[tuple[int, ...]]:
+        return self.table.configs
+
+    @property
+    def index(self) -> dict[tuple[int, ...], int]:
+        return self.table.index
 
     @property
     def name(self) -> str:
@@ -109,8 +130,16 @@ class Design:
         return Design(list(self.picks), list(self.cycles), list(self.groups), self.total)
 
 
+#: Cycles of a folding a layer model refuses: never worth picking.
+_REFUSED = 1 << 62
+
+
 class FoldingProblem:
-    """The folding search space of one design (a module or a function) on one board."""
+    """The folding search space of one design (a module or a function) on one board.
+
+    `reserve` is what the design must leave free besides its ops and FIFOs (resources a later
+    step will need, e.g. FIFOs measured by `size-fifos`): it counts like a constant cost.
+    """
 
     def __init__(
         self,
@@ -119,33 +148,35 @@ class FoldingProblem:
         board: Board,
         max_util: float,
         reach: Mapping[Operation, float] | None = None,
+        reserve: Resources | None = None,
         shared_costs: dict | None = None,
     ):
         self.root = root
         # Early exits (backend/costs/exit_rates.py): an op that only the fraction q of the samples reach
         # needs only q of its cycles per network sample, so its cycles count scaled by q.
         self.reach: Mapping[Operation, float] = reach or {}
-        self.ctx = ctx
+        # The search changes nothing but the context's overrides while it asks: the models may keep
+        # what does not depend on the folding (`CostContext.static_facts`).
+        self.ctx = replace(ctx, overrides={}, static={})
         self.board = board
         self.max_util = max_util
         self.budget: Vector = tuple(Resources.budget(board, r, max_util) for r in RESOURCE_NAMES)  # type: ignore[assignment]
+        self._budget = np.array(self.budget, dtype=np.int64)
         ops = list(design_ops(root))
-        self.choices: list[Choice] = []
+        spaces: list[tuple[Operation, tuple[str, ...], tuple[tuple[int, ...], ...]]] = []
         owner_of: dict[Operation, int] = {}
         for op in ops:
             space = op.folding_space() if isinstance(op, DataflowOp) else {}
             if not space:
                 continue
             names = tuple(space)
-            values = tuple(tuple(space[n]) for n in names)
-            configs = list(product(*values))
-            owner_of[op] = len(self.choices)
-            self.choices.append(Choice(op, names, values, configs, {}, {c: i for i, c in enumerate(configs)}))
+            owner_of[op] = len(spaces)
+            spaces.append((op, names, tuple(tuple(space[n]) for n in names)))
 
         # Group every cost item under the choice whose folding it depends on (None: constant).
-        self._layers: list[list[Operation]] = [[] for _ in self.choices]
-        self._fifos: list[list] = [[] for _ in self.choices]
-        const_res = Resources()
+        self._layers: list[list[Operation]] = [[] for _ in spaces]
+        self._fifos: list[list] = [[] for _ in spaces]
+        const_res = reserve or Resources()
         const_cycles = 0
         for op in ops:
             if op in owner_of:
@@ -155,7 +186,7 @@ class FoldingProblem:
             if driver in owner_of:
                 self._layers[owner_of[driver]].append(op)
             else:
-                cost = op_cost(op, ctx)
+                cost = op_cost(op, self.ctx)
                 const_res += cost.resources
                 const_cycles = max(const_cycles, self._scaled(op, cost.cycles))
         for value, _consumer in design_edges(root):
@@ -163,22 +194,27 @@ class FoldingProblem:
             if driver in owner_of:
                 self._fifos[owner_of[driver]].append(value)
             else:
-                const_res += default_fifo_cost(value, ctx)
+                const_res += default_fifo_cost(value, self.ctx)
         self.const_res: Vector = _vec(const_res)
         self.const_cycles = const_cycles
-        # Ops of the same shape driving the same kind of streams cost the same: share their caches
-        # (a ResNet-20 has 21 convs but 8 conv shapes).
-        # (`shared_costs`: a cache kept across problems on the same board, as place-weights' search does)
-        shared: dict[tuple, dict[int, tuple[int, Vector]]] = {} if shared_costs is None else shared_costs
-        for i, choice in enumerate(self.choices):
+        # Ops of the same shape driving the same kind of streams cost the same: share their tables
+        # (a ResNet-20 has 21 convs but 8 conv shapes), legal foldings included.
+        # (`shared_costs`: tables kept across problems on the same board, as place-weights' search does)
+        shared: dict[tuple, Table] = {} if shared_costs is None else shared_costs
+        self.choices: list[Choice] = []
+        for i, (op, names, values) in enumerate(spaces):
             key = (
-                tuple(_signature(op) for op in self._layers[i]),
-                tuple(_fifo_signature(v, choice.op) for v in self._fifos[i]),
-                choice.names,
-                choice.values,
-                tuple(self.reach.get(op, 1.0) for op in self._layers[i]),
+                tuple(_signature(o) for o in self._layers[i]),
+                tuple(_fifo_signature(v, op) for v in self._fifos[i]),
+                names,
+                values,
+                tuple(self.reach.get(o, 1.0) for o in self._layers[i]),
             )
-            choice.costs = shared.setdefault(key, {})
+            table = shared.get(key)
+            if table is None:
+                configs = op.searched_foldings(names, list(product(*values)))
+                table = shared[key] = Table(configs, {c: k for k, c in enumerate(configs)})
+            self.choices.append(Choice(op, names, values, table))
 
     # ------------------------------------------------------------------ costing
 
@@ -186,12 +222,24 @@ class FoldingProblem:
     def minimum_pick(choice: Choice) -> int:
         return choice.index[tuple(1 for _ in choice.names)]
 
+    def table(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cycles, resources) of every legal folding of choice `i`'s group, as arrays."""
+        table = self.choices[i].table
+        if table.cycles is None:
+            costs = [self._cost_of(i, k) for k in range(len(table.configs))]
+            table.cycles = np.array([c for c, _ in costs], dtype=np.int64)
+            table.res = np.array([r for _, r in costs], dtype=np.int64).reshape(-1, 5)
+        assert table.res is not None
+        return table.cycles, table.res
+
     def cost(self, i: int, k: int) -> tuple[int, Vector]:
-        """(cycles, resources) of choice `i`'s group at folding `k`, cached."""
+        """(cycles, resources) of choice `i`'s group at folding `k`."""
+        cycles, res = self.table(i)
+        r = res[k]
+        return int(cycles[k]), (int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))
+
+    def _cost_of(self, i: int, k: int) -> tuple[int, Vector]:
         choice = self.choices[i]
-        hit = choice.costs.get(k)
-        if hit is not None:
-            return hit
         self.ctx.overrides[choice.op] = choice.folding(k)
         try:
             cycles = 0
@@ -203,12 +251,10 @@ class FoldingProblem:
             for value in self._fifos[i]:
                 res += default_fifo_cost(value, self.ctx)
         except ValueError:  # a layer model rejects this folding: make it never worth picking
-            cycles, res = 1 << 62, Resources(dsp=1 << 40)
+            cycles, res = _REFUSED, Resources(dsp=1 << 40)
         finally:
             del self.ctx.overrides[choice.op]
-        hit = (cycles, _vec(res))
-        choice.costs[k] = hit
-        return hit
+        return cycles, _vec(res)
 
     def _scaled(self, op: Operation, cycles: int) -> int:
         """Cycles per network sample: `cycles` times the fraction of samples reaching `op` (rounded up)."""
@@ -261,7 +307,8 @@ class FoldingProblem:
             for step in (-1, 1):
                 if 0 <= pos + step < len(vals):
                     new = config[:f] + (vals[pos + step],) + config[f + 1 :]
-                    result.append(choice.index[new])
+                    if new in choice.index:  # a combination the op does not build is no neighbour
+                        result.append(choice.index[new])
         return result
 
     # ------------------------------------------------------------------ start
@@ -308,42 +355,50 @@ class FoldingProblem:
 
     def _repair_step(self, d: Design, r: int) -> tuple[int, int] | None:
         """The (choice, folding) that lowers resource `r` most per share of the other resources' headroom."""
-        headroom = [max(b - t, 1) for b, t in zip(self.budget, d.total, strict=True)]
+        headroom = np.maximum(self._budget - np.array(d.total), 1)
+        total = np.array(d.total, dtype=np.int64)
+        others = [s for s in range(5) if s != r]
         best, best_key = None, None
         for i in range(len(self.choices)):
-            base = _sub(d.total, d.groups[i])
-            for k in range(len(self.choices[i].configs)):
-                c, res = self.cost(i, k)
-                delta = _sub(res, d.groups[i])
-                if delta[r] >= 0:
-                    continue
-                new = _add(base, res)
-                if any(new[s] > self.budget[s] and new[s] > d.total[s] for s in range(5) if s != r):
-                    continue
-                spend = sum(max(delta[s], 0) / headroom[s] for s in range(5) if s != r)
-                key = (spend / -delta[r], c, i, k)
+            cycles, res = self.table(i)
+            delta = res - np.array(d.groups[i], dtype=np.int64)
+            new = total + delta
+            over = (new > self._budget) & (new > total)
+            ok = (delta[:, r] < 0) & ~over[:, others].any(axis=1)
+            if not ok.any():
+                continue
+            spend = (np.maximum(delta[:, others], 0) / headroom[others]).sum(axis=1) / -np.minimum(delta[:, r], -1)
+            for k in np.flatnonzero(ok):
+                key = (float(spend[k]), int(cycles[k]), i, int(k))
                 if best_key is None or key < best_key:
-                    best, best_key = (i, k), key
+                    best, best_key = (i, int(k)), key
         return best
 
-    def _cheapest(self, i: int, max_cycles: int | None) -> int:
-        """The folding of choice `i` with the least budget share (ties: fewer cycles) within `max_cycles`."""
-        best, best_key = None, None
-        for k in range(len(self.choices[i].configs)):
-            c, r = self.cost(i, k)
-            if max_cycles is not None and c > max_cycles:
-                continue
-            key = (self.weight(r), c, k)
-            if best_key is None or key < best_key:
-                best, best_key = k, key
-        if best is None:
+    def _shares(self, res: np.ndarray, prices: np.ndarray | None = None) -> np.ndarray:
+        """`weight` of every row of `res` (the summed share of the budget; infinite on a zero budget),
+        each resource's share times its price when `prices` is given."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts = np.where(res > 0, res / np.where(self._budget > 0, self._budget, 0), 0.0)
+        if prices is not None:
+            parts = parts * prices
+        return parts.sum(axis=1)
+
+    def _cheapest(self, i: int, max_cycles: int | None, prices: np.ndarray | None = None) -> int:
+        """The folding of choice `i` with the least budget share (ties: fewer cycles) within `max_cycles`;
+        `prices` weighs each resource's share (default: all 1)."""
+        cycles, res = self.table(i)
+        ok = np.ones(len(cycles), dtype=bool) if max_cycles is None else cycles <= max_cycles
+        if not ok.any():
             return self.fastest(i)
-        return best
+        shares = self._shares(res, prices)
+        candidates = np.flatnonzero(ok)
+        order = np.lexsort((candidates, cycles[candidates], shares[candidates]))
+        return int(candidates[order[0]])
 
     def fastest(self, i: int) -> int:
-        return min(
-            range(len(self.choices[i].configs)), key=lambda k: (self.cost(i, k)[0], self.weight(self.cost(i, k)[1]))
-        )
+        cycles, res = self.table(i)
+        order = np.lexsort((np.arange(len(cycles)), self._shares(res), cycles))
+        return int(order[0])
 
     # ------------------------------------------------------------------ algorithms
 
@@ -366,34 +421,31 @@ class FoldingProblem:
     def _lift(self, d: Design, i: int) -> int | None:
         """The next folding for bottleneck choice `i`, or None when no faster folding fits.
 
-        The goal is the larger of the next-slowest op's cycles and the op's
-        next rate step below its current cycles: going further would only
-        make another op the bottleneck.  Among the foldings meeting the goal
-        that fit, the one spending the smallest share of the remaining budget
-        (summed over resources; a scarce resource is expensive) wins; ties go
-        to the faster one.
+        The goal is the larger of the next-slowest op's cycles and the op's next rate step
+        below its current cycles: going further would only make another op the bottleneck.
+        Among the foldings meeting the goal that fit, the one spending the smallest share of
+        the remaining budget (summed over resources; a scarce resource is expensive) wins;
+        ties go to the faster one.
         """
         cur_c = d.cycles[i]
-        costs = [self.cost(i, k) for k in range(len(self.choices[i].configs))]
-        faster = [c for c, _ in costs if c < cur_c]
-        if not faster:
+        cycles, res = self.table(i)
+        faster = cycles[cycles < cur_c]
+        if not len(faster):
             return None
         others = max((c for j, c in enumerate(d.cycles) if j != i), default=0)
-        goal = max(others, self.const_cycles, max(faster))
+        goal = max(others, self.const_cycles, int(faster.max()))
         if goal >= cur_c:
-            goal = max(faster)
-        base = _sub(d.total, d.groups[i])
-        headroom = [max(b - t, 1) for b, t in zip(self.budget, d.total, strict=True)]
-        best, best_key = None, None
-        for k, (c, r) in enumerate(costs):
-            if c > goal or not self.fits(_add(base, r)):
-                continue
-            delta = _sub(r, d.groups[i])
-            spend = sum(x / h for x, h in zip(delta, headroom, strict=True))
-            key = (spend, c, k)
-            if best_key is None or key < best_key:
-                best, best_key = k, key
-        return best
+            goal = int(faster.max())
+        group = np.array(d.groups[i], dtype=np.int64)
+        base = np.array(d.total, dtype=np.int64) - group
+        headroom = np.maximum(self._budget - np.array(d.total, dtype=np.int64), 1)
+        ok = (cycles <= goal) & (base + res <= self._budget).all(axis=1)
+        if not ok.any():
+            return None
+        candidates = np.flatnonzero(ok)
+        spend = ((res[candidates] - group) / headroom).sum(axis=1)
+        order = np.lexsort((candidates, cycles[candidates], spend))
+        return int(candidates[order[0]])
 
     def bottleneck(self, d: Design) -> int | None:
         """The slowest choice (the first in program order on ties)."""
@@ -417,18 +469,58 @@ class FoldingProblem:
                 lifted(d)
 
     def greedy(self, d: Design, target_cycles: int = 0, lifted: Callable[[Design], None] | None = None) -> Design:
-        """Rounds of lift-until-stuck then trim, while a round improves the interval."""
+        """Rounds of lift-until-stuck then trim, while a round improves the interval; then a
+        `sweep` below the interval it reached, kept when it finds a faster design that fits."""
         while True:
             before = self.interval(d)
             self.lift_until_stuck(d, target_cycles, lifted)
             self.trim(d, max(self.interval(d), target_cycles))
             after = self.interval(d)
             if after >= before or after <= target_cycles:
-                return d
+                break
+        if self.interval(d) > max(target_cycles, self.const_cycles):
+            faster = self.sweep(self.interval(d))
+            if faster is not None and self.interval(faster) >= target_cycles:
+                self.trim(faster, self.interval(faster))
+                return faster
+        return d
 
-    def min_resources(self, target_cycles: int) -> Design:
-        """Every op at its cheapest folding with at most `target_cycles` cycles."""
-        return self.design([self._cheapest(i, target_cycles) for i in range(len(self.choices))])
+    def min_resources(self, target_cycles: int, rounds: int = 8) -> Design:
+        """Every op at its cheapest folding with at most `target_cycles` cycles.
+
+        Cheapest by summed budget share, priced: when the design exceeds a resource, that
+        resource's price rises by how far it is over and every op chooses again (a few
+        rounds), so ops move their cost to the resources the design has left.  Returns the
+        first design that fits, else the last one tried.
+        """
+        prices = np.ones(5)
+        design = self.design([self._cheapest(i, target_cycles) for i in range(len(self.choices))])
+        for _ in range(rounds - 1):
+            if self.fits(design.total):
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                over = np.where(self._budget > 0, np.array(design.total) / np.maximum(self._budget, 1), 1.0)
+            prices = prices * np.where(over > 1, over * 2, 1.0)
+            design = self.design([self._cheapest(i, target_cycles, prices) for i in range(len(self.choices))])
+        return design
+
+    def sweep(self, below: int) -> Design | None:
+        """The fastest design `min_resources` fits at a rate step below `below` cycles, if any.
+
+        The rate steps are every op's cycles at any folding; feasibility grows with the
+        interval, so a binary search over them finds the smallest that fits.
+        """
+        floor = max([self.const_cycles] + [int(self.table(i)[0].min()) for i in range(len(self.choices))])
+        steps = sorted({int(c) for i in range(len(self.choices)) for c in self.table(i)[0] if floor <= c < below})
+        best, lo, hi = None, 0, len(steps) - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            design = self.min_resources(steps[mid])
+            if self.fits(design.total) and self.interval(design) <= steps[mid]:
+                best, hi = design, mid - 1
+            else:
+                lo = mid + 1
+        return best
 
     def anneal(
         self,
@@ -523,8 +615,7 @@ class FoldingProblem:
     def write(self, d: Design) -> None:
         """Write the design's folding factors onto the ops."""
         for choice, k in zip(self.choices, d.picks, strict=True):
-            for name, value in choice.folding(k).items():
-                choice.op.properties[name] = IntegerAttr(value, i64)
+            choice.op.set_folding(choice.folding(k))  # type: ignore[attr-defined]
 
 
 #: Properties that only name things (weights in the sidecar, the layer): irrelevant to the cost.

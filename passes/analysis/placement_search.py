@@ -21,7 +21,6 @@ refused in one line naming what binds.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -237,13 +236,6 @@ class PlacementSearch:
             f"{self.what}: the target frame rate needs {target} cycles per frame; the best design takes "
             f"{cost.interval} ({cost.binding})"
         )
-
-
-def progress_printer(label: str) -> Callable[[str], None]:
-    """Progress lines on stderr when it is a terminal."""
-    if not sys.stderr.isatty():
-        return lambda text: None
-    return lambda text: print(f"{label}: {text}", file=sys.stderr, flush=True)
 
 
 def fps(board: Board, cycles: int) -> float:

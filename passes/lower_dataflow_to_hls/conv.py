@@ -6,10 +6,12 @@ The kernel is `conv`, plus `_skip` with a skip operand (a residual add folded in
 stride-1 conv has no line buffer: each window is one input pixel.
 
 Weight word `((G*NK + k)*NJ + j)*NF + f` holds `[gi][o][p][i]`: the
-`coarse_group*coarse_out*fine*coarse_in` weights one cycle multiplies.  Folding several
+`coarse_group*coarse_out*fine*coarse_in` weights one cycle multiplies, zeros in a padded
+pass (NJ = ceil(C_out/groups / coarse_out), NF = ceil(Kh*Kw / fine)).  Folding several
 groups (`coarse_group > 1`) needs each group's channels whole (`coarse_in = C_in/groups`,
 `coarse_out = C_out/groups`), so that the channels of the groups processed together are
-contiguous in the stream.
+contiguous in the stream.  The kernel packs two int8 products per DSP48E2 exactly where the
+cost model does (`PACK`: `backend/target/resources.pack_chain`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from xdsl.dialects.builtin import IntegerType, UnitAttr
 from xdsl.ir import Attribute, SSAValue
 
+from fpga_opt.backend.target.resources import pack_chain
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.dataflow.base import who
@@ -31,6 +34,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     check_requant_input,
     max_abs,
     or_none,
+    table_bytes,
 )
 from fpga_opt.passes.lower_dataflow_to_hls.weights import weight_words
 from fpga_opt.passes.lower_dataflow_to_hls.window import window_input
@@ -64,7 +68,7 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
     tables, words = _tables(lw, op, name, side_kind, c_side)
     if words is not None:
         ins.append(words)
-    acc_t, epi_t, side_acc_t = _accumulators(op, skip_t, side_kind)
+    acc_t, epi_t, side_acc_t, sum_t = _accumulators(op, skip_t, side_kind)
     centre = (kh // 2) * kw + kw // 2
     params: dict[str, Attribute] = {
         "in_t": inp.element_type,
@@ -88,6 +92,13 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
         "COUT_G": int_attr(cout_g),
         "CO": int_attr(op.coarse_out.value.data),
         "FINE": int_attr(op.fine.value.data),
+        "wt_t": op.weight_type if inp.is_integer else FLOAT_TYPE,
+        "sum_t": sum_t,
+        "PL": int_attr(op.output_lanes(0)),
+        "R": int_attr(op.reuse_factor),
+        "PACK": int_attr(_pack(lw, op)),
+        "WB": int_attr(table_bytes(op.weight_type)),
+        "BB": int_attr(table_bytes(bias_type(inp.is_integer))),
         "HAS_SKIP": int_attr(1 if op.skip is not None else 0),
         "ACC_MULT": int_attr(op.acc_mult.value.data),
         "SKIP_MULT": int_attr(op.skip_mult.value.data),
@@ -105,11 +116,6 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
 def _check(op: df.ConvOp, cin_g: int, cout_g: int) -> str | None:
     """Refuse what the conv kernel cannot do; the side result's kind (None, "forward" or "merged")."""
     ci, co, cg = op.coarse_in.value.data, op.coarse_out.value.data, op.coarse_group.value.data
-    if op.reuse_factor > 1:
-        raise FpgaOptError(
-            f"{who(op)}: temporal reuse (reuse = {op.reuse_factor}) has no HLS conv kernel yet; "
-            "run merge-loops without reuse for HLS emission"
-        )
     if cg > 1 and (ci != cin_g or co != cout_g):
         raise FpgaOptError(
             f"{who(op)}: coarse_group = {cg} needs coarse_in = C_in/groups ({cin_g}) and coarse_out = "
@@ -124,6 +130,16 @@ def _check(op: df.ConvOp, cin_g: int, cout_g: int) -> str | None:
     return "merged"
 
 
+def _pack(lw: Lowering, op: df.ConvOp) -> int:
+    """Terms per packed DSP chain when the cost model packs this conv's products, else 0."""
+    inp = stream_type(op.input)
+    if not inp.is_integer:
+        return 0
+    in_bits, weight_bits = inp.bitwidth, df.element_bitwidth(op.weight_type)
+    unsigned = df.int_range(inp.element_type)[0] == 0  # type: ignore[arg-type]
+    return pack_chain(in_bits, weight_bits, lw.board.int8_packing, lw.board.dsp_type, a_unsigned=unsigned)
+
+
 def _tables(
     lw: Lowering, op: df.ConvOp, name: str, side_kind: str | None, c_side: int
 ) -> tuple[list[str | None], SSAValue | None]:
@@ -136,19 +152,26 @@ def _tables(
     ci, co = op.coarse_in.value.data, op.coarse_out.value.data
     fine, cg = op.fine.value.data, op.coarse_group.value.data
     cin_g, cout_g = inp.channels // groups, out.channels // groups
-    ng, nk, nj, nf = groups // cg, cin_g // ci, cout_g // co, kh * kw // fine
+    p = op.passes()
+    ng, nk, nj, nf = p["ng"], p["nk"], p["nj"], p["nf"]
     layout = (
         [out.channels, cin_g, kh, kw],
         [ng, cg, nj, co, nk, ci, nf, fine],
         [0, 4, 2, 6, 1, 3, 7, 5],
         [ng * nk * nj * nf, cg * co * fine * ci],
     )
+    grid, padded = [groups, cout_g, cin_g, kh * kw], [groups, nj * co, cin_g, nf * fine]
     words = None
     if df.is_off_chip(op):
+        if grid != padded:
+            raise FpgaOptError(
+                f"{who(op)}: off-chip weights need whole passes (coarse_out divides {cout_g}, fine divides "
+                f"{kh * kw}); padded passes are on-chip only"
+            )
         words = weight_words(lw, op, f"{name}_w", op.weight_type, *layout)
         tables: list[str | None] = [None, None]
     else:
-        tables = [lw.table(f"{name}_w", op.weights.data, op.weight_type, *layout), None]
+        tables = [lw.table(f"{name}_w", op.weights.data, op.weight_type, *layout, grid=grid, padded=padded), None]
     if op.bias is not None:
         tables[1] = lw.table(
             f"{name}_b",
@@ -158,6 +181,8 @@ def _tables(
             [ng, cg, nj, co],
             [0, 2, 1, 3],
             [ng * nj, cg * co],
+            grid=[groups, cout_g],
+            padded=[groups, nj * co],
         )
     if side_kind == "merged":
         assert op.side_weights is not None
@@ -181,11 +206,14 @@ def _tables(
     return tables, words
 
 
-def _accumulators(op: df.ConvOp, skip_t: Attribute, side_kind: str | None) -> tuple[Attribute, Attribute, Attribute]:
-    """(acc_t, epi_t, side_acc_t): exact accumulators, after checking every requant's input fits 32 bits."""
+def _accumulators(
+    op: df.ConvOp, skip_t: Attribute, side_kind: str | None
+) -> tuple[Attribute, Attribute, Attribute, Attribute]:
+    """(acc_t, epi_t, side_acc_t, sum_t): exact accumulators (sum_t: accumulator plus bias), after
+    checking every requant's input fits 32 bits."""
     inp = stream_type(op.input)
     if not inp.is_integer:
-        return FLOAT_TYPE, FLOAT_TYPE, FLOAT_TYPE
+        return FLOAT_TYPE, FLOAT_TYPE, FLOAT_TYPE, FLOAT_TYPE
     w_max = max_abs(op.weight_type)
     side_acc_t: Attribute = EPILOGUE_TYPE
     if side_kind == "merged":
@@ -206,4 +234,4 @@ def _accumulators(op: df.ConvOp, skip_t: Attribute, side_kind: str | None) -> tu
         skip_bound = max_abs(skip_t) if isinstance(skip_t, IntegerType) else 0
         sum_bound = max(abs(lo), abs(hi)) * abs(op.acc_mult.value.data) + skip_bound * abs(op.skip_mult.value.data)
         check_requant_input(sum_bound, f"{who(op)} skip epilogue")
-    return acc_t, EPILOGUE_TYPE, side_acc_t
+    return acc_t, EPILOGUE_TYPE, side_acc_t, acc_type(value_bound, who(op))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from xdsl.dialects.builtin import UnitAttr
 from xdsl.ir import Attribute
 
+from fpga_opt.backend.target.resources import pack_chain
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.dataflow.base import who
@@ -22,6 +23,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
     check_requant_input,
     max_abs,
     or_none,
+    table_bytes,
 )
 from fpga_opt.passes.lower_dataflow_to_hls.weights import weight_words
 
@@ -52,6 +54,11 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
             check_requant_input(bound + (BIAS_BOUND if b else 0), who(op))
     else:
         acc_t = epi_t = FLOAT_TYPE
+    pack = 0
+    if integer:
+        unsigned = df.int_range(inp.element_type)[0] == 0  # type: ignore[arg-type]
+        bits = (inp.bitwidth, df.element_bitwidth(op.weight_type))
+        pack = pack_chain(*bits, lw.board.int8_packing, lw.board.dsp_type, a_unsigned=unsigned)
     params = {
         "in_t": inp.element_type,
         "out_t": out.element_type,
@@ -62,6 +69,10 @@ def lower_linear(lw: Lowering, op: df.LinearOp) -> None:
         "NOUT": int_attr(nout),
         "CI": int_attr(ci),
         "CO": int_attr(co),
+        "wt_t": op.weight_type if integer else FLOAT_TYPE,
+        "PACK": int_attr(pack),
+        "WB": int_attr(table_bytes(op.weight_type)),
+        "BB": int_attr(table_bytes(bias_type(integer))),
         "act": or_none(op.activation),
     }
     instance = hls.KernelOp(

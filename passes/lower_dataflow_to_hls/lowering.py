@@ -21,15 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, StringAttr, i64
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, IntegerType, StringAttr, i64
 from xdsl.ir import Attribute, Operation, SSAValue, Use
 
 from fpga_opt.backend.target.boards import Board
-from fpga_opt.backend.target.resources import memory_resources
+from fpga_opt.backend.target.resources import rom_resources
 from fpga_opt.dialects import dataflow as df
 from fpga_opt.dialects import hls
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.registry import OpRegistry
+from fpga_opt.passes.lower_dataflow_to_hls.numerics import table_bytes
 
 LowerFn = Callable[["Lowering", Operation], None]
 FinishFn = Callable[["Lowering", hls.DesignOp], None]
@@ -312,16 +313,28 @@ class Lowering:
         view: Sequence[int],
         permutation: Sequence[int],
         shape: Sequence[int],
+        grid: Sequence[int] | None = None,
+        padded: Sequence[int] | None = None,
     ) -> str:
         """A weight table: the sidecar tensor `source`, reshaped to `view`, permuted, as `shape` = [words, lanes].
 
-        A word holds what the kernel reads in one cycle; it lives in LUTRAM or BRAM as the
-        cost model's `memory_resources` decides (never URAM: the bitstream cannot initialise it).
+        With `grid` and `padded` the tensor is first reshaped to `grid` and zero-padded to
+        `padded` (padded passes).  A word holds what the kernel reads in one cycle; it lives in
+        LUTRAM or BRAM as the cost model's `rom_resources` decides for this board (never URAM:
+        the bitstream cannot initialise it).
         """
         sym = self.names.fresh(name)
+        if grid is not None and padded is not None and list(grid) == list(padded):
+            grid = padded = None  # nothing to pad: the plain reshape says it all
         words, lanes = shape
-        mem = memory_resources(df.element_bitwidth(element) * lanes, words, allow_uram=False)
+        ratio = self.board.lut / self.board.bram18 if self.board.bram18 else 0.0
+        mem = rom_resources(df.element_bitwidth(element) * lanes, words, ratio)
         storage = "bram" if mem.bram18 else "lutram"
+        # An integer table is emitted as one byte string (types.h): a word is lanes * bytes
+        # consecutive bytes; a float table stays a [words][lanes] array.
+        reshape = "ARRAY_RESHAPE complete dim=2"
+        if isinstance(element, IntegerType):
+            reshape = f"ARRAY_RESHAPE cyclic factor={lanes * table_bytes(element)} dim=1"
         self.weights.append(
             hls.WeightsOp(
                 sym,
@@ -332,7 +345,9 @@ class Lowering:
                 permutation=permutation,
                 shape=shape,
                 storage=storage,
-                pragmas=["ARRAY_RESHAPE complete dim=2", f"BIND_STORAGE type=rom_1p impl={storage}"],
+                pragmas=[reshape, f"BIND_STORAGE type=rom_1p impl={storage}"],
+                grid=grid,
+                padded=padded,
             )
         )
         return sym

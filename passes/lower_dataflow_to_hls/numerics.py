@@ -56,6 +56,14 @@ def bias_type(integer: bool) -> Attribute:
     return IntegerType(32) if integer else FLOAT_TYPE
 
 
+def table_bytes(element: Attribute) -> int:
+    """Bytes one value of an integer weight table takes in the emitted byte string (types.h
+    `table_at`): the smallest of 1, 2, 4, 8 that holds it (4 for a float, read from a float table)."""
+    if not isinstance(element, IntegerType):
+        return 4
+    return next(b for b in (1, 2, 4, 8) if element.width.data <= 8 * b)
+
+
 def or_none(attr: Attribute | None) -> Attribute:
     """An optional kernel parameter (requant, activation): the attribute, or `none` when absent."""
     return attr if attr is not None else NoneType()

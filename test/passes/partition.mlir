@@ -22,8 +22,10 @@
 // CHECK-NEXT: func.return %y
 // fpga-sim runs the schedule: each partition on the batch, then the reconfigurations (2 x 2330974).
 // SIM: fpga-sim: {{.*}}: 2 partition(s) in turn, batch 4, reconfiguration 2330974 cycles each, at 250 MHz
-// SIM-NEXT: @mlp3_p0 {{.*}} cycles for the batch (512.0 cycles/frame, model 512)
-// SIM-NEXT: @mlp3_p1 {{.*}} cycles for the batch (512.0 cycles/frame, model 512)
+// SIM-NEXT: partition cycles for the batch cycles/frame model cycles/frame
+// SIM-NEXT: ---------
+// SIM-NEXT: @mlp3_p0 {{[0-9]+}} 512.0 512
+// SIM-NEXT: @mlp3_p1 {{[0-9]+}} 512.0 512
 // SIM-NEXT: cycles/batch 466{{[0-9][0-9][0-9][0-9]$}}
 // BATCH: dataflow.schedule = {partitions = 2 : i64, batch = 8 : i64
 // On a KV260 everything fits: one partition, batch 1, no reconfiguration.

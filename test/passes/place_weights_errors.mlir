@@ -3,8 +3,9 @@
 // RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'place-weights{layers="fc9:dram"}' | filecheck %s --check-prefix=NAME
 // RUN: fpga-opt %s --split-input-file --verify-diagnostics -p 'place-weights{layers="fc1:sram"}' | filecheck %s --check-prefix=KIND
 
-// Without DRAM the classifier cannot fit the 34 RAMB18s; one line names the resource.
-// NODRAM: place-weights: design does not fit kv260 even at minimum folding: bram18 needs {{[0-9]+}}, board allows 34 (85% of 40) (with weights on chip; nothing else can be moved off chip)
+// Without DRAM the classifier cannot fit on chip (34 RAMB18s, or 34k LUTs as LUT ROM: rom_resources
+// picks the LUTs, the smaller share); one line names the resource.
+// NODRAM: place-weights: design does not fit kv260 even at minimum folding: lut needs {{[0-9]+}}, board allows 34000 (85% of 40000) (with weights on chip; nothing else can be moved off chip)
 // 100,000 fps needs 2500 cycles per frame; the weights alone need 524288 B per frame, 52.5 GB/s.
 // SLOW: place-weights: bandwidth: 52.5 GB/s needed for the target frame rate at the smallest traffic this search found, board gives 14.4 (19.2 GB/s peak derated)
 // NAME: place-weights: no conv or linear layer named 'fc9'

@@ -8,13 +8,16 @@
 // PYNQ: fpga-opt: error: select-folding: design does not fit pynqz2 even at minimum folding: bram18 needs 260, board allows 238 (85% of 280)
 // PYNQ-NOT: Traceback
 //
-// The same conv fits the KV260 (its weights go to URAM).
-// RUN: fpga-opt %s -p 'select-folding{board=kv260}' | filecheck %s --check-prefix=KV260
+// The same conv fits on a KV260.  256 RAMB18s are more than its 244, and a ROM cannot be URAM
+// (UltraScale+ UltraRAM is not initialised by the bitstream, UG573), so the weights become a
+// LUT ROM (rom_resources), about 74k of its 117k LUTs; the search spends the rest on speed.
+// RUN: fpga-opt %s -p 'select-folding{board=kv260},estimate-resources' | filecheck %s --check-prefix=KV260
 // KV260: dataflow.board = "kv260"
+// KV260: bram18 = {{[0-9]}} : i64, uram = 0 : i64, lut = {{[0-9]+}} : i64
 //
-// max-util tightens every budget: at 0.5 the KV260 has 144 RAMB18 and 32 URAM.
-// RUN: fpga-opt %s -p 'select-folding{board=kv260 max-util=0.5},estimate-resources' | filecheck %s --check-prefix=HALF
-// HALF: bram18 = {{([0-9]|[0-9][0-9]|1[0-3][0-9]|14[0-4])}} : i64, uram = {{([0-9]|[12][0-9]|3[0-2])}} : i64,
+// max-util tightens every budget: at 0.5 the KV260 allows 58,560 LUTs, too few for that ROM.
+// RUN: not fpga-opt %s -p 'select-folding{board=kv260 max-util=0.5}' 2>&1 | filecheck %s --check-prefix=HALF
+// HALF: fpga-opt: error: select-folding: design does not fit kv260 even at minimum folding: lut needs {{[0-9]+}}, board allows 58560 (50% of 117120)
 //
 // RUN: not fpga-opt %s -p 'select-folding{board=nexys}' 2>&1 | filecheck %s --check-prefix=BOARD
 // BOARD: fpga-opt: error: select-folding: unknown board 'nexys': known boards are kv260, pynqz2, u250, ultra96v2, zc706, zcu102 (or give the path of a .toml board file)
@@ -35,10 +38,11 @@
 // RUN: not fpga-opt %s -p 'select-folding{board=kv260 objective=resources target-fps=10000000}' 2>&1 | filecheck %s --check-prefix=REACH
 // REACH: fpga-opt: error: select-folding: target-fps 1e+07 is out of reach on kv260 at 250 MHz: layer 'big' reaches at most {{[0-9.]+}} fps at its highest folding
 //
-// A board file works like a built-in board (here: a KV260 without URAM, where the conv cannot fit).
-// RUN: printf 'base = "kv260"\nname = "kv260-no-uram"\nuram = 0\n' > %t.toml
+// A board file works like a built-in board (here: a KV260 with half its LUTs: LUTs are then the
+// dearer share of the device, so the weights stay in block RAM, 257 RAMB18s for 244).
+// RUN: printf 'base = "kv260"\nname = "kv260-half-lut"\nlut = 58560\n' > %t.toml
 // RUN: not fpga-opt %s -p 'select-folding{board-file="%t.toml"}' 2>&1 | filecheck %s --check-prefix=FILE
-// FILE: fpga-opt: error: select-folding: design does not fit kv260-no-uram even at minimum folding: bram18 needs {{[0-9]+}}, board allows 244 (85% of 288)
+// FILE: fpga-opt: error: select-folding: design does not fit kv260-half-lut even at minimum folding: bram18 needs 257, board allows 244 (85% of 288)
 func.func @too_big(%x: !dataflow.stream<8x8x256xi8>) -> !dataflow.stream<8x8x256xi8> {
   %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "big.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 9>, layer = "big"} : (!dataflow.stream<8x8x256xi8>) -> !dataflow.stream<8x8x256xi8>
   func.return %y : !dataflow.stream<8x8x256xi8>

@@ -27,16 +27,20 @@
 // EXIT:       layer = "c1", coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 9 : i64}
 // EXIT:       layer = "exit0.results"
 
-// BASE:       layer = "c0", coarse_in = 2 : i64, coarse_out = 4 : i64, fine = 9 : i64}
-// BASE:       layer = "c1", coarse_in = 2 : i64, coarse_out = 4 : i64, fine = 9 : i64}
+// (Which shape carries a multiplier count -- 4x2x9 or 2x4x9 for 72 -- is the model's cheapest.)
+// BASE:       layer = "c0", coarse_in = 4 : i64, coarse_out = 2 : i64, fine = 9 : i64}
+// BASE:       layer = "c1", coarse_in = 4 : i64, coarse_out = 2 : i64, fine = 9 : i64}
 
-// HALF:       layer = "c0", coarse_in = 4 : i64, coarse_out = 8 : i64, fine = 3 : i64}
+// q = 0.5: c1 gets half of c0's multipliers (48 vs 96).
+// HALF:       layer = "c0", coarse_in = 8 : i64, coarse_out = 4 : i64, fine = 3 : i64}
 // HALF:       layer = "c1", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 3 : i64}
 
-// CHEAP:      layer = "c0", coarse_in = 4 : i64, coarse_out = 8 : i64}
+// 20,000 fps at 100 MHz is 5000 cycles: c0 needs 30 multipliers or more (36: 2x2x9), c1 a quarter
+// of that (9: one kernel's positions), the baseline 36 for both.
+// CHEAP:      layer = "c0", coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 9 : i64}
 // CHEAP:      layer = "c1", fine = 9 : i64}
-// CHEAPBASE:  layer = "c0", coarse_in = 4 : i64, coarse_out = 8 : i64}
-// CHEAPBASE:  layer = "c1", coarse_in = 4 : i64, coarse_out = 8 : i64}
+// CHEAPBASE:  layer = "c0", coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 9 : i64}
+// CHEAPBASE:  layer = "c1", coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 9 : i64}
 
 // COUNT:      select-folding: @early_exit: exit probabilities: 1 exit probabilities for 2 exits; give one per exit
 // SUM:        select-folding: @early_exit: exit probabilities: exit probabilities must sum to 1, got 1.1

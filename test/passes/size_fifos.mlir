@@ -55,10 +55,10 @@ func.func @balanced_chain(%x: !dataflow.stream<4x4x8xi8>) -> !dataflow.stream<4x
 // 8x8 pixels x 4 channels / 4 lanes, and 16 windows x 4 x 8 x 9 MACs / (4 x 2 x 9) multipliers) gets
 // windows only on every other padded row, so with the default 2-window stream its compute unit idles
 // through the rows without windows and the layer takes 77 cycles per frame.  Fed at 64 cycles per frame,
-// its window stream holds up to 9 windows: size-fifos sets window_depth (docs/dialects/dataflow.md), and
+// its window stream holds up to 10 windows: size-fifos sets window_depth (docs/dialects/dataflow.md), and
 // fpga-sim gives 64 cycles.  Nothing waits in front of the sliding window: the input is a port.
 // CHECK-LABEL: func.func @stride_two
-// CHECK-NEXT:    dataflow.conv %x {{{.*}}layer = "down", window_depth = 9 : i64}
+// CHECK-NEXT:    dataflow.conv %x {{{.*}}layer = "down", window_depth = 10 : i64}
 // NOWIN-LABEL: func.func @stride_two
 // NOWIN-NOT:     window_depth
 func.func @stride_two(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x8xi8> {

@@ -12,6 +12,14 @@ For a candidate's settings (board, clock, resource budget, bit widths, topology 
 4. accuracy: fpga-sim's functional (bit-exact) model on the labelled samples; without labels,
    agreement with the float model's top-1 class.
 
+An early-exit network (settings with `thresholds`) goes through fpga-compile's early-exit steps
+instead (tools/compile_exits.py): after import, the labelled samples run through every exit
+(bit-exact), each takes the first exit whose decision rule (`dataflow.exit_decision`) lets it
+leave at the candidate's thresholds, which gives the accuracy and the exit rates; the rates are
+recorded on the function (as fpga-profile-exits does), `split-exit-branches` builds the exit
+hardware, and select-folding sizes each stage for the samples that reach it.  The throughput is
+the exit-aware one: clock / max over ops of (fraction reaching the op x its cycles).
+
 Everything is deterministic: the same settings give the same numbers in any process.
 """
 
@@ -88,10 +96,20 @@ class Evaluator:
         module = imported.module
         passes, _ = pipeline_specs(pipeline_for(settings, clock), settings["board"])
         ctx = make_context()
+        exits = None
+        if settings.get("thresholds"):
+            _apply(ctx, module, passes[0])  # dataflow-canonicalize, as the early-exit flow does first
+            exits = self._split_exits(module, dict(imported.weights), settings["thresholds"])
+            passes = passes[1:]
         for spec in passes:
             _apply(ctx, module, spec)
         est = estimate_summary(module)
         fps = float(est.get("fps") or 0.0)
+        if exits is not None:
+            from fpga_opt.backend.costs import CostContext
+            from fpga_opt.passes.analysis.exit_search import model_interval
+
+            fps = clock * 1e6 / model_interval(module, CostContext.for_board(with_clock(board, clock)))
         if fps <= 0:
             raise FpgaOptError("the design has no frame rate (estimate-resources did not run)")
         used = Resources(**{name: int(est.get(name) or 0) for name in RESOURCE_NAMES})
@@ -104,9 +122,13 @@ class Evaluator:
             "energy": power.energy_per_inference_j(fps) * 1e6,
             "resources": max(util.values()) if util else 0.0,
         }
-        if self.accuracy_kind:
+        if exits is not None:
+            metrics["accuracy"] = float(exits.accuracy)
+        elif self.accuracy_kind:
             metrics["accuracy"] = self._accuracy(module, dict(imported.weights))
+        extra = {} if exits is None else {"exits": exits.as_dict()}
         return {
+            **extra,
             "feasible": True,
             "metrics": metrics,
             "clock_mhz": clock,
@@ -117,6 +139,29 @@ class Evaluator:
             "model": str(path),
             "pipeline": passes,
         }
+
+    def _split_exits(self, module, weights, thresholds):
+        """Route the labelled samples through the exits at these thresholds, record the rates, split.
+
+        Returns the profile (exit counts and fractions, accuracy of the decisions)."""
+        from fpga_opt.backend.sim import run_functional
+        from fpga_opt.passes.split_exit_branches import split_function
+        from fpga_opt.tools import fpga_profile_exits as prof
+
+        if self.accuracy_kind != "labels":
+            raise FpgaOptError("exit thresholds are measured on labelled samples: give --data with labels")
+        assert self.data_x is not None and self.data_y is not None
+        func = prof.select_func(module, None)
+        model = prof.exit_model(func, f"@{func.sym_name.data}")
+        if len(thresholds) != model.num_exits - 1:
+            raise FpgaOptError(f"{len(thresholds)} thresholds for {model.num_exits - 1} early exit(s)")
+        outputs = run_functional(module, weights, self.data_x, layout="nchw")
+        logits = [o.reshape(len(self.data_x), -1) for o in outputs]
+        profile = prof.profile(logits, model, thresholds, self.data_y)
+        final = float(np.mean(logits[-1].argmax(axis=1) == self.data_y))
+        prof.record(func, profile, model, final)
+        split_function(func, thresholds, "fpga-explore")
+        return profile
 
     def _accuracy(self, module, weights) -> float:
         from fpga_opt.backend.sim import run_functional

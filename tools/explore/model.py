@@ -20,7 +20,7 @@ import onnx
 
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
-from fpga_opt.frontend.requantise import LayerBits, is_float_model, quantisable_layers, requantise
+from fpga_opt.frontend.requantise import LayerBits, is_float_model, output_layers, quantisable_layers, requantise
 
 #: Calibration samples for re-quantisation (max |x| per tensor over these).
 CALIBRATION_SAMPLES = 64
@@ -66,6 +66,8 @@ class ModelSource:
     train: dict[str, np.ndarray] | None = None
     builder_epochs: int = 4
     seed: int = 0
+    outputs: int = 1
+    """Graph outputs: more than one is an early-exit network (one output per exit, the last one final)."""
     _bytes_digest: str = field(default="", repr=False)
 
     @staticmethod
@@ -81,19 +83,22 @@ class ModelSource:
             model = onnx.load(str(p), load_external_data=False)
         except Exception as error:
             raise FpgaOptError(f"{path}: not a readable ONNX model ({type(error).__name__})") from None
-        if len(model.graph.output) > 1:
-            raise FpgaOptError(
-                f"{path}: {len(model.graph.output)} outputs (an early-exit network?); fpga-explore takes one-output "
-                "models: exit thresholds are not genes yet (docs/explore.md, Limits)"
-            )
         kind = "float" if is_float_model(model) else "quantised"
-        return ModelSource(str(p), kind, workdir, calibration, train, builder_epochs, seed)
+        outputs = len(model.graph.output)
+        return ModelSource(str(p), kind, workdir, calibration, train, builder_epochs, seed, outputs)
 
     def layers(self) -> list[str]:
         """The layers whose bit widths are genes (none for a quantised model or a builder)."""
         if self.kind != "float":
             return []
         return quantisable_layers(onnx.load(self.path))
+
+    def exit_layers(self) -> list[str]:
+        """Early-exit networks: the last layer of each exit.  The exits' logits merge into one stream
+        (`exit_merge`), so these layers share one activation bit width."""
+        if self.kind != "float" or self.outputs < 2:
+            return []
+        return output_layers(onnx.load(self.path))
 
     def knobs(self) -> dict[str, list]:
         return dict(load_builder(self.path).KNOBS) if self.kind == "builder" else {}

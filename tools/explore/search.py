@@ -2,25 +2,37 @@
 
 Both keep every evaluated candidate in an archive (the front is taken over the archive, not
 only the last population), never evaluate the same gene vector twice, and stop after `budget`
-distinct evaluations.  NSGA-II (Deb et al., 2002) runs generations of `population` candidates
-starting from the reference design (the widest bits, highest clock and budget: what
-select-folding alone would build) and random ones, with simulated binary crossover and
-polynomial mutation with rounding (pymoo's recipe for integer variables); a design that does not fit the board
-is infeasible (one constraint violated) and loses every comparison with a feasible one.
+distinct evaluations.  Random search starts from the reference design (the widest bits, highest
+clock and budget: what select-folding alone would build) and samples the box uniformly.
 
-The batch of a generation goes to the engine at once; results come back in candidate order,
-so a seed gives the same archive and front for any engine and number of workers.
+NSGA-II (Deb et al., 2002) is given what a designer knows about this space:
+
+* **seeded start**: the reference design, then a Latin hypercube over the design-wide genes
+  (board, clock, budget, thresholds, knobs) and one weight and one activation width shared by
+  every layer (the usual hand-made precision choice).  A random per-layer mix almost always has
+  a 2- or 3-bit layer somewhere, which ruins the accuracy; the hypercube spans every clock,
+  budget and precision level in the first generation instead;
+* **integer operators**: simulated binary crossover with rounding (pymoo's recipe for ordinal
+  integers) and a mutation that steps a gene to a neighbouring choice or, less often, to any
+  choice (polynomial mutation with rounding mostly rounds back to the parent on 4-11 choices);
+* **novelty repair**: an offspring already evaluated, or twice in its generation, is mutated
+  again until it is new, so every evaluation of the budget explores.
+
+A design that does not fit the board is infeasible (one constraint violated) and loses every
+comparison with a feasible one.  The batch of a generation goes to the engine at once; results
+come back in candidate order, so a seed gives the same archive and front for any engine and
+number of workers.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.dialects.progress import progress
 from fpga_opt.tools.explore.evaluate import check_metrics
 from fpga_opt.tools.explore.front import as_minimised, pareto_front
 from fpga_opt.tools.explore.space import Space
@@ -53,17 +65,11 @@ class Archive:
 
 
 class Progress:
-    """A progress bar on stderr (tqdm): evaluations, front size and the best values so far."""
+    """A progress bar on stderr: evaluations, front size and the best values so far."""
 
     def __init__(self, total: int, quiet: bool, label: str) -> None:
-        self.bar = None
-        if quiet or not sys.stderr.isatty():
-            return
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return
-        self.bar = tqdm(total=total, desc=label, unit="eval", file=sys.stderr, dynamic_ncols=True)
+        # the tools' one bar (dialects/progress.py): a terminal only, after 2 s, off with FPGA_OPT_QUIET
+        self.bar = None if quiet else progress(label, total=total, unit=" evals")
 
     def step(self, n: int = 1) -> None:
         if self.bar is not None:
@@ -98,6 +104,80 @@ def _evaluate(archive: Archive, engine, genes: Sequence[tuple[int, ...]], progre
     return [archive.by_genes[g] for g in genes]
 
 
+#: Probability that a mutated gene jumps to any choice rather than a neighbouring one.
+RESET_PROBABILITY = 0.25
+
+
+def population_for(budget: int) -> int:
+    """Candidates per NSGA-II generation: about budget / 4, within [4, 16]."""
+    return max(4, min(16, budget // 4))
+
+
+def mutate(x: Sequence[int], upper: Sequence[int], rng: np.random.Generator, rate: float) -> tuple[int, ...]:
+    """Each gene, with probability `rate`, moves one choice up or down, or (RESET_PROBABILITY) to any choice."""
+    out = list(x)
+    for i, hi in enumerate(upper):
+        if hi == 0 or rng.random() >= rate:
+            continue
+        if rng.random() < RESET_PROBABILITY:
+            out[i] = int(rng.integers(0, hi + 1))
+        else:
+            step = int(rng.choice((-1, 1)))
+            out[i] = out[i] + step if 0 <= out[i] + step <= hi else out[i] - step
+    return tuple(out)
+
+
+def first_population(space: Space, population: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    """The reference design, then a Latin hypercube over the design-wide choices (all distinct).
+
+    Every gene other than the per-layer bit widths (board, clock, budget, thresholds, knobs) and one
+    weight and one activation width shared by every layer are each cut into strata, one per design,
+    visited in a random order: the first population spans every clock, budget and precision level
+    evenly instead of leaving corners of the space to chance."""
+    _, xu = space.bounds()
+    first = [space.reference()]
+    n = min(population, space.cardinality()) - 1
+    if n <= 0:
+        return first
+    bit_choices = next((len(g.choices) for g in space.genes if g.name.startswith("bits.")), 0)
+
+    def strata(choices: int) -> np.ndarray:
+        return ((rng.permutation(n) + rng.random(n)) * choices / n).astype(int)
+
+    columns = {i: strata(hi + 1) for i, (g, hi) in enumerate(zip(space.genes, xu, strict=True))
+               if not g.name.startswith("bits.")}  # fmt: skip
+    w, a = (strata(bit_choices), strata(bit_choices)) if bit_choices else (None, None)
+    for k in range(n):
+        genes = []
+        for i, g in enumerate(space.genes):
+            if g.name.startswith("bits."):
+                genes.append(int((w if g.name.endswith(".w") else a)[k]))  # type: ignore[index]
+            else:
+                genes.append(int(columns[i][k]))
+        g = tuple(genes)
+        while g in first:  # a repeat (a small space): a random neighbour instead
+            g = mutate(g, xu, rng, 0.5)
+        first.append(g)
+    return first
+
+
+def novel(
+    genes: list[tuple[int, ...]], seen, upper: Sequence[int], rng: np.random.Generator, tries: int = 50
+) -> list[tuple[int, ...]]:
+    """The offspring with every already-evaluated or repeated vector mutated until it is new (or `tries` run out)."""
+    out: list[tuple[int, ...]] = []
+    taken = set()
+    rate = max(1.0 / len(upper), 0.1)
+    for g in genes:
+        for _ in range(tries):
+            if g not in seen and g not in taken:
+                break
+            g = mutate(g, upper, rng, rate)
+        out.append(g)
+        taken.add(g)
+    return out
+
+
 def nsga2(
     space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
 ) -> Archive:
@@ -108,7 +188,6 @@ def nsga2(
         from pymoo.core.problem import Problem
         from pymoo.core.termination import NoTermination
         from pymoo.operators.crossover.sbx import SBX
-        from pymoo.operators.mutation.pm import PM
         from pymoo.operators.repair.rounding import RoundingRepair
         from pymoo.problems.static import StaticProblem
     except ImportError:
@@ -121,18 +200,13 @@ def nsga2(
     problem = Problem(
         n_var=space.size, n_obj=len(objectives), n_ieq_constr=1, xl=np.array(xl), xu=np.array(xu), vtype=int
     )
-    # The first population: the reference design (space.reference()) and random ones.
     rng = np.random.default_rng(seed)
-    first = [space.reference()]
-    while len(first) < min(population, space.cardinality()):
-        g = tuple(int(v) for v in rng.integers(np.array(xl), np.array(xu) + 1))
-        if g not in first:
-            first.append(g)
+    first = first_population(space, population, rng)
     algorithm = NSGA2(
-        pop_size=population,
+        pop_size=len(first),
         sampling=np.array(first, dtype=float),
         crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
-        mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),
+        mutation=_IntegerMutation(xu, seed),
         eliminate_duplicates=True,
     )
     algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
@@ -144,6 +218,8 @@ def nsga2(
             if pop is None or len(pop) == 0:
                 break  # no new offspring can be made: the (small) space is exhausted
             genes = [tuple(int(v) for v in np.rint(x)) for x in pop.get("X")]
+            genes = novel(genes, archive.by_genes, xu, rng)
+            pop.set("X", np.array(genes, dtype=float))
             fresh = [g for g in dict.fromkeys(genes) if g not in archive.by_genes]
             room = budget - len(archive.records)
             if len(fresh) > room:  # the last generation: only what the budget allows
@@ -162,6 +238,22 @@ def nsga2(
     finally:
         progress.close()
     return archive
+
+
+def _IntegerMutation(upper: Sequence[int], seed: int):
+    """`mutate` as a pymoo mutation operator (its own seeded generator: the run stays deterministic)."""
+    from pymoo.core.mutation import Mutation
+
+    class IntegerMutation(Mutation):
+        def __init__(self) -> None:
+            super().__init__(prob=1.0)
+            self.rng = np.random.default_rng([seed, 1])
+
+        def _do(self, problem, X, *args, **kwargs):
+            rate = 1.0 / len(upper)
+            return np.array([mutate(tuple(int(v) for v in np.rint(x)), upper, self.rng, rate) for x in X], dtype=float)
+
+    return IntegerMutation()
 
 
 def random_search(

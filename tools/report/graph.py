@@ -4,9 +4,13 @@ One node per design op (`dataflow.*`), per function argument (an input port)
 and per function result (an output port); one edge per stream, from its
 producer to each reader.  Every node carries what the drawing shows, taken
 from the IR and the report data: its kind (`layer`, `fifo`, `skip`,
-`exit_buffer`, `fork`, `decision`, `merge`, `input`, `output`), its cost
-annotation, folding, FIFO depth and, in an early-exit network, the fraction
-of samples that reach it.
+`exit_buffer`, `fork`, `decision`, `merge`, `weight_stream`, `generator`,
+`input`, `output`), its cost annotation, folding, FIFO depth, where a
+layer's weights come from and, in an early-exit network, the fraction of
+samples that reach it.  A weight provider (a DRAM stream or an on-chip
+generator, docs/passes/offchip.md) has no stream operand: its edge goes to
+the layer that reads its words.  A partitioned design is drawn one
+partition (one function) at a time.
 """
 
 from __future__ import annotations
@@ -30,7 +34,12 @@ from fpga_opt.dialects.dataflow import (
     FifoOp,
     ForkOp,
     StreamType,
+    WeightProviderOp,
+    WeightsGeneratorOp,
+    WeightStreamOp,
+    weight_placement,
 )
+from fpga_opt.dialects.dataflow.weights import consumer_of
 
 
 @dataclass
@@ -56,6 +65,10 @@ class NodeInfo:
     """Exit decisions and exit buffers: which exit."""
     leave: float | None = None
     """Exit decisions: the fraction of network samples leaving at this exit (the merge: at the final exit)."""
+    placement: str | None = None
+    """Layers: where the weights come from when not the cost model's on-chip memory (`dram`, `generated`...)."""
+    provider: dict[str, Any] = field(default_factory=dict)
+    """Weight providers: what the drawing says of them (reads per frame, DRAM bytes per frame, ratio...)."""
     bottleneck: bool = False
     """The op with the most cycles per network sample (the first of equals): it sets the interval."""
 
@@ -87,6 +100,10 @@ def _feeds_residual_join(fifo: Operation) -> bool:
 
 
 def _kind(op: Operation) -> str:
+    if isinstance(op, WeightStreamOp):
+        return "weight_stream"
+    if isinstance(op, WeightsGeneratorOp):
+        return "generator"
     if isinstance(op, ConditionalBufferOp):
         return "exit_buffer"
     if isinstance(op, FifoOp):
@@ -123,9 +140,10 @@ def _port_names(func: FuncOp, attr: str, count: int, default: str) -> list[str]:
     return texts
 
 
-def design_graph(module: ModuleOp, layers: list[dict[str, Any]]) -> nx.DiGraph:
-    """The drawn graph of the module's design function; `layers` are fpga-report's rows, in op order."""
-    func = design_function(module)
+def design_graph(module: ModuleOp, layers: list[dict[str, Any]], func: FuncOp | None = None) -> nx.DiGraph:
+    """The drawn graph of `func` (default: the module's design function); `layers` are fpga-report's rows of
+    its ops, in op order."""
+    func = func or design_function(module)
     graph = nx.DiGraph()
     block = func.body.block
     inputs = _port_names(func, "dataflow.input_names", len(block.args), "input")
@@ -146,6 +164,10 @@ def design_graph(module: ModuleOp, layers: list[dict[str, Any]]) -> nx.DiGraph:
         info.reach = reach.get(op)
         if isinstance(op, FifoOp):
             info.depth = op.fifo_depth
+        if isinstance(op, WeightProviderOp):
+            info.provider = _provider_facts(op)
+        else:
+            info.placement = weight_placement(op)
         if isinstance(op, ExitDecisionOp):
             info.threshold = op.threshold_value
             info.exit_index = decisions
@@ -163,10 +185,34 @@ def design_graph(module: ModuleOp, layers: list[dict[str, Any]]) -> nx.DiGraph:
         source = _source_key(value, keys)
         if source is not None:
             graph.add_edge(source, f"out{i}", shape=_stream_shape(value))
+    for op, key in keys.items():  # a provider's words go to the layer that reads them
+        layer = consumer_of(op) if isinstance(op, WeightProviderOp) else None
+        if layer is not None and layer in keys:
+            graph.add_edge(key, keys[layer], shape=str(op.weight_type), weights=True)
     _number_exit_buffers(graph)
     _mark_exit_rates(graph, _probabilities(func))
     graph.graph["interval"] = _mark_bottleneck(graph)
     return graph
+
+
+def _provider_facts(op: WeightProviderOp) -> dict[str, Any]:
+    """Reads per frame and DRAM bytes per frame of a weight stream; ratio, block and where the coefficients
+    live for a generator (its DRAM bytes when they are read from DRAM)."""
+    from fpga_opt.backend.costs.weights import generator_bytes_per_frame, stream_bytes_per_frame
+
+    layer = consumer_of(op)
+    facts: dict[str, Any] = {"tensor": op.tensor}
+    if isinstance(op, WeightStreamOp):
+        facts.update(reads=op.reads_per_frame, bytes_per_cycle=op.share)
+        if layer is not None:
+            facts["dram_bytes_per_frame"] = stream_bytes_per_frame(op, layer)
+    elif isinstance(op, WeightsGeneratorOp):
+        facts.update(ratio=op.ratio_value, block=op.block_channels, coefficients=op.coefficients.data)
+        if op.coefficients_in_dram:
+            facts["bytes_per_cycle"] = op.share
+            if layer is not None:
+                facts["dram_bytes_per_frame"] = generator_bytes_per_frame(op, layer)
+    return facts
 
 
 def _mark_bottleneck(graph: nx.DiGraph) -> float:

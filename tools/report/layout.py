@@ -1,7 +1,7 @@
 """A layered (Sugiyama-style) layout of a DAG, top to bottom, for drawing dataflow graphs.
 
 Ranks come from the longest path from the sources (networkx orders the
-nodes), so every edge points down.  An edge that spans several ranks gets a
+nodes), sources sitting just above their first reader, so every edge points down.  An edge that spans several ranks gets a
 bend point in each rank it crosses, which takes a slot in that rank's order
 and keeps skip connections beside the layers instead of through them.  The
 order within each rank comes from a few barycentre sweeps (Sugiyama, Tagawa
@@ -57,10 +57,15 @@ class _Bend:
 
 
 def ranks(graph: nx.DiGraph) -> dict[Hashable, int]:
-    """Each node's rank: the longest path (in edges) from any source to it."""
+    """Each node's rank: the longest path (in edges) from any source to it; then each source moves down to
+    the rank just above its earliest reader (a weight provider is drawn beside the op before the layer it
+    feeds, not at the top of the drawing; the network's inputs stay at rank 0)."""
     rank: dict[Hashable, int] = {}
     for node in nx.topological_sort(graph):
         rank[node] = max((rank[p] + 1 for p in graph.predecessors(node)), default=0)
+    for node in graph.nodes:
+        if graph.in_degree(node) == 0 and graph.out_degree(node) > 0:
+            rank[node] = max(0, min(rank[s] for s in graph.successors(node)) - 1)
     return rank
 
 

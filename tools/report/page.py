@@ -13,9 +13,8 @@ from typing import Any
 
 import networkx as nx
 
-from fpga_opt.tools.report.graph import NodeInfo
+from fpga_opt.tools.report.svg import PLACEMENT_TEXT, compact, draw_graph, folding_text
 from fpga_opt.tools.report.svg import STYLE as GRAPH_STYLE
-from fpga_opt.tools.report.svg import compact, draw_graph, folding_text
 
 RESOURCES = (("dsp", "DSP"), ("bram18", "BRAM18"), ("uram", "URAM"), ("lut", "LUT"), ("ff", "FF"))
 
@@ -32,6 +31,9 @@ h2 { font-size: 15px; margin: 0 0 10px; }
 .side { display: flex; flex-direction: column; gap: 18px; }
 .graph { overflow: auto; max-height: 1900px; }
 .graph svg { display: block; margin: 0 auto; }
+.drawings { display: flex; flex-direction: column; gap: 18px; min-width: 0; }
+.drawings .graph { max-height: 1400px; }
+#schedule td, #dram td { white-space: normal; }
 .cards { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 .card { background: #f4f6f9; border-radius: 6px; padding: 8px 10px; }
 .card .v { font-size: 19px; font-weight: 650; }
@@ -57,15 +59,34 @@ tr.bottleneck td { background: #fff1f0; font-weight: 600; }
 
 def render_page(
     data: dict[str, Any],
-    graph: nx.DiGraph,
+    graph: nx.DiGraph | list[nx.DiGraph],
     *,
     title: str,
     capacity: dict[str, int] | None = None,
-    sim: dict[str, Any] | None = None,
+    sim: dict[str, Any] | list[dict[str, Any] | None] | None = None,
     checks: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The whole page. `data` is fpga-report's report data, `sim` fpga-sim's timing report (`as_dict`), if run."""
+    """The whole page. `data` is fpga-report's report data, `sim` fpga-sim's timing report (`as_dict`), if run.
+
+    A partitioned design (`data["partitions"]`) gives one graph and one simulation per partition, in run
+    order: the page then shows the schedule, and each partition's graph with its own DRAM use and resources.
+    """
+    from fpga_opt.tools.report.offchip_page import dram_section, partition_sections, schedule_section
+
+    graphs = graph if isinstance(graph, list) else [graph]
+    sims = sim if isinstance(sim, list) else [sim]
+    parts = data.get("partitions")
     board = f"{data.get('board')} at {float(data.get('clock_mhz') or 0):g} MHz"
+    simulated = any(s is not None for s in sims)
+    if parts:
+        drawings = partition_sections(parts, graphs, _legend())
+        side = [schedule_section(data["schedule"], parts, sims), _utilisation(data, capacity)]
+    else:
+        drawings = ['<section class="graph" id="graph"><h2>Dataflow graph</h2>', _legend(), draw_graph(graphs[0])]
+        drawings.append("</section>")
+        offchip = data.get("offchip")
+        side = [_headline(data, sims[0]), _utilisation(data, capacity)]
+        side += [dram_section(offchip) if offchip else "", _sim_table(data, sims[0])]
     body = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -73,20 +94,17 @@ def render_page(
         f"<title>{escape(title)}: fpga-report</title>",
         f"<style>{PAGE_STYLE}{GRAPH_STYLE}</style></head><body>",
         f"<header><h1>{escape(title)}</h1><p>{escape(board)}: the design as estimate-resources"
-        f"{' and fpga-sim see' if sim else ' sees'} it</p></header>",
+        f"{' and fpga-sim see' if simulated else ' sees'} it</p></header>",
         "<main>",
-        '<section class="graph" id="graph"><h2>Dataflow graph</h2>',
-        _legend(),
-        draw_graph(graph),
-        "</section>",
+        '<div class="drawings">' if parts else "",
+        *drawings,
+        "</div>" if parts else "",
         '<div class="side">',
-        _headline(data, sim),
-        _utilisation(data, capacity),
-        _sim_table(data, sim),
+        *side,
         _checks(checks) if checks else "",
         "</div>",
-        _layer_table(data, graph, sim),
-        _fifo_table(graph, sim),
+        _layer_table(data, graphs, sims),
+        _fifo_table(graphs, sims),
         "</main></body></html>",
     ]
     return "\n".join(part for part in body if part) + "\n"
@@ -100,6 +118,8 @@ def _legend() -> str:
         ("#eaf5ee", "#3f8f5b", "skip buffer"),
         ("#f1eaf8", "#7b52ab", "exit buffer"),
         ("#fff7dc", "#b88a00", "exit decision / merge"),
+        ("#eef7fb", "#1f7a99", "weights from DRAM"),
+        ("#f3f8ec", "#5f8a1f", "weights generator"),
     ]
     spans = "".join(f'<span><i style="background:{bg};border-color:{fg}"></i>{escape(t)}</span>' for bg, fg, t in items)
     return f'<p class="legend">{spans}<span>edges without a box: stream FIFOs of the default depth</span></p>'
@@ -200,27 +220,32 @@ def _checks(checks: list[dict[str, Any]]) -> str:
     return f'<section id="checks"><h2>Checks</h2><table><tr><th>check</th><th>status</th><th></th></tr>{rows}</table></section>'
 
 
-def _sim_ops(sim: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+def _sim_ops(sims: list[dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
     ops: dict[str, dict[str, Any]] = {}
-    for entry in (sim or {}).get("ops", []):
-        ops.setdefault(entry.get("name"), entry)
+    for sim in sims:
+        for entry in (sim or {}).get("ops", []):
+            ops.setdefault(entry.get("name"), entry)
     return ops
 
 
-def _layer_table(data: dict[str, Any], graph: nx.DiGraph, sim: dict[str, Any] | None) -> str:
-    interval = float(graph.graph.get("interval", 0.0))
-    simulated = _sim_ops(sim)
-    infos: list[NodeInfo] = [d["info"] for _, d in graph.nodes(data=True) if d["info"].layer]
-    exits = any(info.reach is not None for info in infos)
-    head = ["layer", "op", "folding", "cycles"] + (["reach", "per sample"] if exits else [])
+def _layer_table(data: dict[str, Any], graphs: list[nx.DiGraph], sims: list[dict[str, Any] | None]) -> str:
+    simulated = _sim_ops(sims)
+    partitioned = len(graphs) > 1
+    measured = [(float(g.graph.get("interval", 0.0)), index, d["info"]) for index, g in enumerate(graphs)
+                for _, d in g.nodes(data=True) if d["info"].layer]  # fmt: skip
+    exits = any(info.reach is not None for _, _, info in measured)
+    head = (["partition"] if partitioned else []) + ["layer", "op", "folding", "weights", "cycles"]
+    head += ["reach", "per sample"] if exits else []
     head += ["% interval", "sim busy %", *(label for _, label in RESOURCES)]
-    numeric = {h for h in head if h not in ("layer", "op", "folding")}
+    numeric = {h for h in head if h not in ("partition", "layer", "op", "folding", "weights")}
     header = "".join(f"<th class='{'n' if h in numeric else ''}'>{escape(h)}</th>" for h in head)
     rows = []
-    for info in infos:
+    for interval, index, info in measured:
         layer = info.layer
         busy = simulated.get(info.name, {}).get("busy_pct")
-        cells = [info.name, info.op, folding_text(layer.get("folding", {})), f"{layer.get('cycles', 0):,}"]
+        where = PLACEMENT_TEXT.get(info.placement or "", info.placement or "")
+        cells = [f"p{index}"] if partitioned else []
+        cells += [info.name, info.op, folding_text(layer.get("folding", {})), where, f"{layer.get('cycles', 0):,}"]
         if exits:
             cells += ["-" if info.reach is None else f"{100 * info.reach:.1f}%", f"{info.per_sample:,.0f}"]
         share = info.per_sample / interval if interval > 0 else 0.0
@@ -233,8 +258,9 @@ def _layer_table(data: dict[str, Any], graph: nx.DiGraph, sim: dict[str, Any] | 
         rows.append(f"<tr{css}>{tds}</tr>")
     fifo = data.get("default_fifos") or {}
     totals = data.get("totals") or {}
+    totals_of = "The largest partition's use of each resource (they run one at a time)" if partitioned else "Totals"
     note = (
-        f"Totals include the default stream FIFOs (BRAM18 {fifo.get('bram18', 0):,}, LUT {fifo.get('lut', 0):,}, "
+        f"{totals_of} include the default stream FIFOs (BRAM18 {fifo.get('bram18', 0):,}, LUT {fifo.get('lut', 0):,}, "
         f"FF {fifo.get('ff', 0):,}): "
         + ", ".join(f"{label} {int(totals.get(key) or 0):,}" for key, label in RESOURCES)
         + "."
@@ -245,11 +271,11 @@ def _layer_table(data: dict[str, Any], graph: nx.DiGraph, sim: dict[str, Any] | 
     )
 
 
-def _fifo_table(graph: nx.DiGraph, sim: dict[str, Any] | None) -> str:
-    simulated = _sim_ops(sim)
+def _fifo_table(graphs: list[nx.DiGraph], sims: list[dict[str, Any] | None]) -> str:
+    simulated = _sim_ops(sims)
     rows = []
-    for _, d in graph.nodes(data=True):
-        info: NodeInfo = d["info"]
+    infos = [d["info"] for graph in graphs for _, d in graph.nodes(data=True)]
+    for info in infos:
         if info.depth is None:
             continue
         peak = simulated.get(info.name, {}).get("max_fifo_occupancy")

@@ -3,7 +3,9 @@
 Each layer box shows its name, op and folding, a bar of its share of the
 interval (the bottleneck's is full and red), and its resources; FIFO, skip
 and exit buffers show their depth (and the simulated peak when there is
-one); exit decisions show their threshold and how many samples leave there.
+one); exit decisions show their threshold and how many samples leave there;
+a weight provider (DRAM stream, OVSF generator) shows its cycles like a layer
+and the DRAM bytes it moves per frame, with a dashed edge into its layer.
 Every box has a `<title>`, the browser's tooltip, with the full figures.
 """
 
@@ -22,6 +24,8 @@ CHAR_WIDTH = 6.4
 
 SIZES: dict[str, tuple[float, float]] = {
     "layer": (236.0, 84.0),
+    "weight_stream": (236.0, 84.0),
+    "generator": (236.0, 84.0),
     "fifo": (200.0, 38.0),
     "skip": (200.0, 38.0),
     "exit_buffer": (196.0, 44.0),
@@ -44,6 +48,8 @@ STYLE = """
 .g-fork rect.box { fill: #eef1f4; stroke: #8a96a3; }
 .g-decision rect.box { fill: #fff7dc; stroke: #b88a00; stroke-width: 1.4; }
 .g-merge rect.box { fill: #fff7dc; stroke: #b88a00; }
+.g-weight_stream rect.box { fill: #eef7fb; stroke: #1f7a99; stroke-width: 1.4; stroke-dasharray: 6 2; }
+.g-generator rect.box { fill: #f3f8ec; stroke: #5f8a1f; stroke-width: 1.4; stroke-dasharray: 6 2; }
 .g-input rect.box, .g-output rect.box { fill: #e9eef5; stroke: #34495e; stroke-width: 1.4; }
 rect.track { fill: #e7ebf0; }
 rect.share { fill: #7fa7d6; }
@@ -51,6 +57,7 @@ rect.share.busy { fill: #e0a526; }
 rect.share.full { fill: #d63a3a; }
 path.edge { fill: none; stroke: #7d8a98; stroke-width: 1.3; }
 path.edge.exit { stroke: #b88a00; stroke-dasharray: 5 3; }
+path.edge.weights { stroke: #1f7a99; stroke-dasharray: 2 3; stroke-width: 1.6; }
 """
 
 
@@ -89,7 +96,10 @@ def _edge(graph: nx.DiGraph, layout: Layout, u: Hashable, v: Hashable) -> str:
         mid = (y0 + y1) / 2
         path += f" C{x0:.1f},{mid:.1f} {x1:.1f},{mid:.1f} {x1:.1f},{y1:.1f}"
     kinds = {graph.nodes[u]["info"].kind, graph.nodes[v]["info"].kind}
-    css = "edge exit" if kinds & {"decision", "merge"} else "edge"
+    if graph.edges[u, v].get("weights"):
+        css = "edge weights"
+    else:
+        css = "edge exit" if kinds & {"decision", "merge"} else "edge"
     shape = escape(graph.edges[u, v].get("shape", ""))
     return f'<path class="{css}" d="{path}" marker-end="url(#arrow)"><title>{shape}</title></path>'
 
@@ -105,9 +115,10 @@ def _text(x: float, y: float, text: str, width: float, css: str = "", anchor: st
 
 
 def folding_text(folding: dict[str, int]) -> str:
-    """`ci=4 co=8 f=9`: the folding factors, short (a grouped conv's coarse_group only when not 1)."""
-    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c"}
-    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k == "coarse_group" and v == 1))
+    """`ci=4 co=8 f=9`: the folding factors, short (coarse_group and reuse only when not 1, as fpga-report)."""
+    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c", "reuse": "r"}
+    hidden = ("coarse_group", "reuse")
+    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k in hidden and v == 1))
 
 
 def compact(n: float) -> str:
@@ -129,7 +140,7 @@ def _node(info: NodeInfo, box: Box, interval: float) -> str:
         f'<rect class="box" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6"/>',
     ]
     inner = w - 14
-    if info.kind == "layer":
+    if info.kind in ("layer", "weight_stream", "generator"):
         body += _layer_body(info, left, top, w, interval, bottleneck)
     elif info.kind in ("fifo", "skip", "exit_buffer"):
         label = {"fifo": "FIFO", "skip": "skip buffer", "exit_buffer": "exit buffer"}[info.kind]
@@ -159,7 +170,8 @@ def _layer_body(info: NodeInfo, left: float, top: float, w: float, interval: flo
     bar_css = "share full" if bottleneck or share >= 0.999 else ("share busy" if share >= 0.75 else "share")
     fold = folding_text(layer.get("folding", {}))
     reach = f" \u00b7 reach {100 * info.reach:.1f}%" if info.reach is not None and info.reach < 1.0 else ""
-    kind = f"{info.op}  {fold}".rstrip() + reach
+    placed = f" \u00b7 w: {PLACEMENT_SHORT.get(info.placement, info.placement)}" if info.placement else ""
+    kind = provider_text(info) if info.provider else f"{info.op}  {fold}".rstrip() + reach + placed
     resources = " ".join(
         f"{label} {compact(layer.get(key, 0))}"
         for key, label in (("dsp", "DSP"), ("bram18", "BRAM"), ("uram", "URAM"), ("lut", "LUT"), ("ff", "FF"))
@@ -173,6 +185,32 @@ def _layer_body(info: NodeInfo, left: float, top: float, w: float, interval: flo
         _text(x, top + 59, f"{layer.get('cycles', 0):,} cyc \u00b7 {100 * share:.0f}% of interval", inner, "", "start"),
         _text(x, top + 75, resources, inner, "dim", "start"),
     ]
+
+
+PLACEMENT_TEXT = {"dram": "DRAM", "generated": "generated", "bram": "BRAM", "uram": "URAM", "lutram": "LUTRAM"}
+"""Where a layer's weights are, as the tooltips and the layer table say it."""
+PLACEMENT_SHORT = {**PLACEMENT_TEXT, "generated": "gen."}
+"""The same in a layer's box (`conv ci=2 co=1 f=9 · w: gen.`), where room is short."""
+
+
+def provider_text(info: NodeInfo) -> str:
+    """`DRAM 36.9 KB/frame (16 reads)` or `OVSF rho=0.25, coefficients on chip`: a provider in one short line."""
+    facts = info.provider
+    dram = facts.get("dram_bytes_per_frame")
+    if info.kind == "weight_stream":
+        moved = f" {compact_bytes(dram)}/frame" if dram is not None else ""
+        return f"DRAM{moved} ({facts.get('reads', 0):,} reads)"
+    if facts.get("coefficients") == "dram":
+        return f"OVSF \u03c1={facts.get('ratio', 0):g}, DRAM {compact_bytes(dram or 0)}/frame"
+    return f"OVSF \u03c1={facts.get('ratio', 0):g}, coefficients on chip"
+
+
+def compact_bytes(n: float) -> str:
+    """1234 -> 1.2 KB, 2_500_000 -> 2.5 MB (decimal units, as DRAM bandwidth is quoted)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:,.0f} B"
 
 
 def _decision_line(info: NodeInfo) -> str:
@@ -204,4 +242,10 @@ def _tooltip(info: NodeInfo, interval: float) -> str:
         )
     if info.depth is not None:
         lines.append(f"depth {info.depth:,} elements")
+    if info.provider:
+        lines.append(f"provides '{info.provider.get('tensor', '')}': {provider_text(info)}")
+        if info.provider.get("bytes_per_cycle"):
+            lines.append(f"its share of the DRAM bandwidth: {info.provider['bytes_per_cycle']:.2f} bytes/cycle")
+    if info.placement:
+        lines.append(f"weights: {PLACEMENT_TEXT.get(info.placement, info.placement)}")
     return "\n".join(lines)

@@ -19,14 +19,11 @@ def conv_processes(op: Operation, rate: OpRate, resolution: str, frame_overlap: 
 
 
 def mac_array_cycles(op: ConvOp) -> float:
-    """Cycles per frame of the conv's MAC array alone: its MACs over its multipliers.
+    """Cycles per frame of the conv's MAC array alone: its passes per group of `reuse` output
+    pixels (`ConvOp.passes`, padded passes included) times the groups.
 
-    The array has coarse_in*coarse_out*coarse_group*fine multipliers.  Only the
-    main conv counts: a merged 1x1 conv (`side_weights`) has multipliers of its
-    own, working on the same windows in parallel.
+    Only the main conv counts: a merged 1x1 conv (`side_weights`) has multipliers of its own,
+    working on the same windows in parallel.
     """
-    inp, out = op.window_stream, stream_type(op.output)
-    kh, kw = op.kernel_size
-    macs = out.height * out.width * (inp.channels // op.groups.value.data) * out.channels * kh * kw
-    f = op.folding()
-    return macs / (f["coarse_in"] * f["coarse_out"] * f["coarse_group"] * f["fine"])
+    out = stream_type(op.output)
+    return out.height * out.width // op.reuse_factor * op.passes()["steps"]

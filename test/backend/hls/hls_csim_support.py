@@ -54,6 +54,8 @@ def random_inputs(module: ModuleOp, frames: int, seed: int = 0) -> list[np.ndarr
             lo, hi = int_range(t.element_type)
             lo, hi = max(lo, -(2**31)), min(hi, 2**31 - 1)
             dtype = {8: np.int8, 16: np.int16, 32: np.int32}.get(t.element_type.width.data, np.int64)
+            if lo == 0:  # unsigned: one size up so that the top half of the range survives
+                dtype = {np.int8: np.int16, np.int16: np.int32}.get(dtype, np.int64)
             batches.append(rng.integers(lo, hi + 1, size=shape).astype(dtype))
         else:
             assert isinstance(t.element_type, AnyFloat)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from hls_csim_support import REPO, context
 from test_kernels_csim import INT_CASES, assemble, random_weights
@@ -52,6 +53,12 @@ def lowered(module: ModuleOp) -> ModuleOp:
     LowerDataflowToHlsPass().apply(context(), module)
     module.verify()
     return module
+
+
+def corpus_weights(name: str) -> dict:
+    from fpga_opt.frontend.onnx_import import import_onnx
+
+    return dict(import_onnx(MODELS / f"{name}.onnx").weights)
 
 
 def corpus_project(name: str):
@@ -110,7 +117,9 @@ def test_top_function_pragmas(projects, name):
         assert f"#pragma HLS STREAM variable={name_} depth={stream.depth.value.data}\n" in top
     for table in design.weights():
         sym = table.sym_name.data
-        assert f"#pragma HLS ARRAY_RESHAPE variable={sym} complete dim=2\n" in top
+        words, lanes = table.values("shape")
+        reshape = f"cyclic factor={lanes * int_table_bytes(table.element)} dim=1"  # an integer byte string
+        assert f"#pragma HLS ARRAY_RESHAPE variable={sym} {reshape}\n" in top
         assert f"#pragma HLS BIND_STORAGE variable={sym} type=rom_1p impl={table.storage.data}\n" in top
     # Every instance names the layer it comes from.
     for kernel in design.kernels():
@@ -204,15 +213,29 @@ def test_static_loop_bounds():
             assert not re.search(r"\b[a-z]\w*\s*\(", bound), f"{header}: loop bound '{cond.strip()}' calls a function"
 
 
-def test_weights_are_plain_c_arrays(projects):
-    for project in projects.values():
+def int_table_bytes(element) -> int:
+    return next(b for b in (1, 2, 4, 8) if element.width.data <= 8 * b)
+
+
+def test_integer_weights_are_byte_strings_holding_every_value(projects):
+    """Integer tables are one string literal of little-endian bytes (fast for g++), and decode to
+    exactly the values the lowering laid out."""
+    from fpga_opt.backend.hls.emit import table_values
+
+    for name, project in projects.items():
         source = project.files["weights.cpp"]
         assert "ap_int" not in source and "ap_uint" not in source
         for table in project.design.weights():
             words, lanes = table.values("shape")
-            assert re.search(
-                rf"const (int8_t|int16_t|int32_t|float) {table.sym_name.data}\[{words}\]\[{lanes}\] = {{", source
-            )
+            size = words * lanes * int_table_bytes(table.element)
+            match = re.search(rf"const unsigned char {table.sym_name.data}\[{size + 1}\] =((?:\s*\"[^\"]*\")+);", source)
+            assert match, f"{name}: {table.sym_name.data} is not a byte string of {size} bytes"
+            body = "".join(re.findall(r'"([^"]*)"', match.group(1)))
+            data = bytes(int(o, 8) for o in re.findall(r"\\([0-7]{3})", body))
+            assert len(data) == size
+            stored = np.frombuffer(data, dtype=f"<i{int_table_bytes(table.element)}")
+            tensors = corpus_weights(name)
+            assert np.array_equal(stored.reshape(words, lanes), table_values(table, tensors))
 
 
 def test_make_csim_without_headers_says_what_to_install(tmp_path):

@@ -327,6 +327,126 @@ FLOAT_CASES: list[tuple[list[str], list[str], str]] = [
 ]
 
 
+RQ = 'requant = #dataflow.requant<multiplier = 3, shift = 9, rounding = "half_up">'
+
+# Padded passes (coarse_out / fine that do not divide) and temporal reuse: every kernel path of
+# conv.h that the folding search can pick, against fpga-sim.
+FOLDING_CASES: list[tuple[list[str], list[str], str]] = [
+    # 16 channels in passes of 3 (the last one padded; 4-lane result), 9 positions in passes of 5
+    (
+        ["6x6x4xi8"],
+        ["6x6x16xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "p1.w", bias = "p1.b", weight_type = i8, {RQ},
+              activation = #dataflow.act<kind = "relu">, coarse_in = 2 : i64, coarse_out = 3 : i64, fine = 5 : i64}}
+              : ({_ty("6x6x4xi8")}) -> {_ty("6x6x16xi8")}""",
+    ),
+    # 10 channels in passes of 4 (5-lane result), positions in passes of 2
+    (
+        ["5x5x8xi8"],
+        ["5x5x10xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "p2.w", weight_type = i8, {RQ},
+              coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 2 : i64}}
+              : ({_ty("5x5x8xi8")}) -> {_ty("5x5x10xi8")}""",
+    ),
+    # padded passes with a skip input (unpacked from 6-lane tokens into passes of 5)
+    (
+        ["5x5x4xi8", "5x5x12xi8"],
+        ["5x5x12xi8"],
+        f"""%r0 = dataflow.conv %a0, %a1 {{{K3}, {S1}, {P1}, weights = "p3.w", bias = "p3.b", weight_type = i8,
+              requant = #dataflow.requant<multiplier = 1, shift = 8>, acc_mult = 3 : i64, skip_mult = -2 : i64,
+              skip_requant = #dataflow.requant<multiplier = 1, shift = 1, rounding = "floor">,
+              coarse_in = 2 : i64, coarse_out = 5 : i64, fine = 3 : i64}}
+              : ({_ty("5x5x4xi8")}, {_ty("5x5x12xi8")}) -> {_ty("5x5x12xi8")}""",
+    ),
+    # grouped conv, 5 channels a group in passes of 2
+    (
+        ["5x5x8xi8"],
+        ["5x5x10xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, groups = 2 : i64, weights = "p4.w", bias = "p4.b",
+              weight_type = i8, {RQ}, coarse_in = 2 : i64, coarse_out = 2 : i64}}
+              : ({_ty("5x5x8xi8")}) -> {_ty("5x5x10xi8")}""",
+    ),
+    # 1x1 conv, 7 channels in passes of 3
+    (
+        ["4x4x8xi8"],
+        ["4x4x7xi8"],
+        f"""%r0 = dataflow.conv %a0 {{kernel = array<i64: 1, 1>, {S1}, {P0}, weights = "p5.w", bias = "p5.b",
+              weight_type = i8, {RQ}, coarse_in = 8 : i64, coarse_out = 3 : i64}}
+              : ({_ty("4x4x8xi8")}) -> {_ty("4x4x7xi8")}""",
+    ),
+    # temporal reuse 2 with two input passes (two window tokens a pixel)
+    (
+        ["6x6x4xi8"],
+        ["6x6x6xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "p6.w", bias = "p6.b", weight_type = i8, {RQ},
+              coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 3 : i64, reuse = 2 : i64}}
+              : ({_ty("6x6x4xi8")}) -> {_ty("6x6x6xi8")}""",
+    ),
+    # reuse 2 with an odd coarse_out (the last lane pairs across the two pixels), padded passes
+    (
+        ["4x4x4xi8"],
+        ["4x4x8xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "p7.w", bias = "p7.b", weight_type = i8, {RQ},
+              coarse_in = 4 : i64, coarse_out = 3 : i64, fine = 9 : i64, reuse = 2 : i64}}
+              : ({_ty("4x4x4xi8")}) -> {_ty("4x4x8xi8")}""",
+    ),
+    # reuse 3 (odd) with one output lane
+    (
+        ["6x6x2xi8"],
+        ["6x6x4xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "p8.w", weight_type = i8, {RQ},
+              coarse_in = 2 : i64, fine = 9 : i64, reuse = 3 : i64}}
+              : ({_ty("6x6x2xi8")}) -> {_ty("6x6x4xi8")}""",
+    ),
+    # reuse with a skip input and a forwarded centre pixel
+    (
+        ["4x4x4xi8", "4x4x4xi8"],
+        ["4x4x4xi8", "4x4x4xi8"],
+        f"""%r0, %r1 = dataflow.conv %a0, %a1 {{{K3}, {S1}, {P1}, weights = "p9.w", weight_type = i8,
+              requant = #dataflow.requant<multiplier = 1, shift = 8>,
+              skip_requant = #dataflow.requant<multiplier = 1, shift = 0, min = 0>,
+              coarse_in = 4 : i64, coarse_out = 2 : i64, fine = 3 : i64, reuse = 2 : i64}}
+              : ({_ty("4x4x4xi8")}, {_ty("4x4x4xi8")}) -> ({_ty("4x4x4xi8")}, {_ty("4x4x4xi8")})""",
+    ),
+    # reuse 2 on a stride-2 conv, and a depthwise conv with two groups in parallel
+    (
+        ["8x8x4xi8"],
+        ["4x4x8xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S2}, {P1}, weights = "p10.w", bias = "p10.b", weight_type = i8, {RQ},
+              coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64, reuse = 2 : i64}}
+              : ({_ty("8x8x4xi8")}) -> {_ty("4x4x8xi8")}""",
+    ),
+    (
+        ["6x6x4xi8"],
+        ["6x6x4xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, groups = 4 : i64, weights = "p11.w", weight_type = i8, {RQ},
+              coarse_group = 2 : i64, fine = 9 : i64, reuse = 2 : i64}}
+              : ({_ty("6x6x4xi8")}) -> {_ty("6x6x4xi8")}""",
+    ),
+    # unsigned 8-bit activations: packed chains of 4 (255 * 128 per product)
+    (
+        ["6x6x3xui8"],
+        ["6x6x4xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "p12.w", bias = "p12.b", weight_type = i8, {RQ},
+              coarse_in = 3 : i64, coarse_out = 2 : i64, fine = 9 : i64}}
+              : ({_ty("6x6x3xui8")}) -> {_ty("6x6x4xi8")}""",
+    ),
+]
+
+FLOAT_FOLDING_CASES: list[tuple[list[str], list[str], str]] = [
+    (
+        ["4x4x3xf32"],
+        ["4x4x5xf32", "4x4x6xf32"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "q1.w", bias = "q1.b", weight_type = f32,
+              coarse_in = 3 : i64, coarse_out = 2 : i64, fine = 5 : i64}}
+              : ({_ty("4x4x3xf32")}) -> {_ty("4x4x5xf32")}
+            %r1 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "q2.w", weight_type = f32,
+              coarse_out = 3 : i64, fine = 2 : i64, reuse = 2 : i64}}
+              : ({_ty("4x4x3xf32")}) -> {_ty("4x4x6xf32")}""",
+    ),
+]
+
+
 def assemble(cases: list[tuple[list[str], list[str], str]], name: str) -> str:
     """One function holding every case, with unique value names."""
     args, results, body = [], [], []
@@ -383,3 +503,24 @@ def test_a_wrong_expectation_fails_with_its_location(tmp_path):
     result = csim(module, weights, inputs, tmp_path / "mismatch", expected=expected)
     assert result.returncode != 0
     assert "FAIL: 1 of 432 values differ; first at frame 1, output 'out0' index 94 (h=2 w=3 c=4)" in result.stdout
+
+
+@pytest.mark.slow
+def test_padded_passes_and_reuse_bit_exact(tmp_path):
+    """Padded passes, temporal reuse and int8 packing in the conv kernel agree with fpga-sim bit for bit."""
+    module = parse(assemble(FOLDING_CASES, "folding_kernels"))
+    weights = random_weights(module, seed=3)
+    inputs = random_inputs(module, frames=3, seed=4)
+    result = csim(module, weights, inputs, tmp_path / "folding_kernels")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout and "bit-exact" in result.stdout
+
+
+@pytest.mark.slow
+def test_float_padded_passes_and_reuse(tmp_path):
+    module = parse(assemble(FLOAT_FOLDING_CASES, "float_folding_kernels"))
+    weights = random_weights(module, seed=5)
+    inputs = random_inputs(module, frames=2, seed=6)
+    result = csim(module, weights, inputs, tmp_path / "float_folding_kernels")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout

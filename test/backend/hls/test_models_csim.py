@@ -10,6 +10,7 @@ for bit with fpga-sim.  ResNet-8 is checked twice: after the default pipeline
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -76,3 +77,30 @@ def test_fpga_compile_csim_is_bit_exact(tmp_path, model, extra):
         hls_ir = (tmp_path / "resnet8_int8.hls.mlir").read_text()
         assert 'vhls.kernel "conv_skip"' in hls_ir and 'vhls.kernel "conv_fwd"' in hls_ir
         assert 'vhls.kernel "conv_merged"' in hls_ir
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("FPGA_OPT_HEAVY") != "1",
+    reason="a ResNet-50 compile and csim (25.5 M weights) takes far over 10 minutes; `make test-all` (FPGA_OPT_HEAVY=1) runs it",
+)
+def test_resnet50_sized_int8_project_builds_and_passes_csim(tmp_path):
+    """Issue 16's scale check: an onnxruntime-quantised int8 ResNet-50 (random weights,
+    examples/models/build_models.py's resnet50_like) compiles on a large board file, and its
+    emitted project (25.5 M weights as byte strings) builds and runs one frame bit-exact in csim.
+    benchmarks/compile_scale.py times the same compile step by step."""
+    skip_without_csim()
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import compile_scale
+
+    model, board = compile_scale.build_resnet50_int8(tmp_path / "model")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "fpga_opt.tools.fpga_compile", str(model), "--board", str(board), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS: 1 frame(s), 1000 output values bit-exact against expected.bin" in result.stdout
+    assert json.loads((out / "report.json").read_text())["csim_passed"] is True

@@ -8,18 +8,36 @@ func.func @coarse_in_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.st
 // CHECK: error: {{.*}}invalid.mlir:5:3: 'dataflow.conv' op "conv0": coarse_in = 3 does not divide input channels per group = 4
 
 // -----
-func.func @coarse_out_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32> {
-  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_out = 4 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32>
+// coarse_out need not divide the output channels (the last pass is padded), but a pass cannot be
+// wider than the channels.
+func.func @coarse_out_too_wide(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_out = 7 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi32>
   func.return %c : !dataflow.stream<8x8x6xi32>
 }
-// CHECK: error: {{.*}}invalid.mlir:12:3: 'dataflow.conv' op: coarse_out = 4 does not divide output channels per group = 6
+// CHECK: error: {{.*}}invalid.mlir:14:3: 'dataflow.conv' op: coarse_out = 7 must be in [1, 6] (output channels per group)
 
 // -----
-func.func @fine_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
-  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, fine = 2 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+// Likewise fine: any number of kernel positions a pass up to Kh*Kw.
+func.func @fine_too_large(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, fine = 10 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
   func.return %c : !dataflow.stream<8x8x4xi32>
 }
-// CHECK: error: {{.*}}'dataflow.conv' op: fine = 2 does not divide kernel size Kh*Kw = 9
+// CHECK: error: {{.*}}'dataflow.conv' op: fine = 10 must be in [1, 9] (kernel size Kh*Kw)
+
+// -----
+// Padded output passes hold whole groups: with coarse_group > 1, coarse_out must divide.
+func.func @padded_passes_with_groups(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x12xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, groups = 2 : i64, weights = "w", weight_type = i8, coarse_out = 4 : i64, coarse_group = 2 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x12xi32>
+  func.return %c : !dataflow.stream<8x8x12xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: coarse_out = 4 must divide output channels per group = 6 when coarse_group > 1
+
+// -----
+func.func @reuse_not_divisor(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, reuse = 3 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: reuse = 3 does not divide output width = 8
 
 // -----
 func.func @wrong_output_size(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
@@ -166,7 +184,7 @@ func.func @requant_rounding(%x: !dataflow.stream<8x8x4xi32>) -> !dataflow.stream
   %r = dataflow.requantize %x {requant = #dataflow.requant<multiplier = 1, shift = 4, rounding = "stochastic">} : !dataflow.stream<8x8x4xi32> -> !dataflow.stream<8x8x4xi8>
   func.return %r : !dataflow.stream<8x8x4xi8>
 }
-// CHECK: error: {{.*}}invalid.mlir:166:3: #dataflow.requant rounding must be one of half_even, half_up, half_away, floor, got 'stochastic'
+// CHECK: error: {{.*}}invalid.mlir:184:3: #dataflow.requant rounding must be one of half_even, half_up, half_away, floor, got 'stochastic'
 
 // -----
 func.func @requant_float(%x: !dataflow.stream<8x8x4xf32>) -> !dataflow.stream<8x8x4xi8> {
@@ -200,7 +218,7 @@ func.func @bad_threshold(%x: !dataflow.stream<1x1x4xf32>) -> !dataflow.stream<1x
 func.func @bad_stream(%x: !dataflow.stream<8x8xi8>) -> !dataflow.stream<8x8xi8> {
   func.return %x : !dataflow.stream<8x8xi8>
 }
-// CHECK: error: {{.*}}invalid.mlir:200:1: !dataflow.stream needs exactly 3 dimensions (H x W x C), got 2
+// CHECK: error: {{.*}}invalid.mlir:218:1: !dataflow.stream needs exactly 3 dimensions (H x W x C), got 2
 
 // -----
 func.func @unknown_requant_field(%x: !dataflow.stream<8x8x4xi32>) -> !dataflow.stream<8x8x4xi8> {

@@ -52,7 +52,7 @@ vhls.design @d attributes {part = "p", clock_mhz = 200.0 : f64, board = "kv260",
 vhls.design @d attributes {part = "p", clock_mhz = 200.0 : f64, board = "kv260", pragmas = ["DATAFLOW"]} {
   %x = vhls.port "x" "in" {shape = array<i64: 2, 2, 2>} : !vhls.stream<2xi8>
   %y = vhls.port "y" "out" {shape = array<i64: 2, 2, 2>} : !vhls.stream<2xi8>
-  vhls.kernel "linear" "fc" ins(%x : !vhls.stream<2xi8>) outs(%y : !vhls.stream<2xi8>) {params = {in_t = i8, out_t = i8, acc_t = i20, epi_t = i64, rq_t = none, NIN = 8 : i64, NOUT = 8 : i64, CI = 2 : i64, CO = 2 : i64, act = none}, tables = [none, none]}
+  vhls.kernel "linear" "fc" ins(%x : !vhls.stream<2xi8>) outs(%y : !vhls.stream<2xi8>) {params = {in_t = i8, out_t = i8, acc_t = i20, epi_t = i64, wt_t = i8, rq_t = none, NIN = 8 : i64, NOUT = 8 : i64, CI = 2 : i64, CO = 2 : i64, PACK = 0 : i64, WB = 1 : i64, BB = 4 : i64, act = none}, tables = [none, none]}
 }
 // CHECK: error: {{.*}}'vhls.kernel' op "fc": table 'weights' is required
 
@@ -60,7 +60,7 @@ vhls.design @d attributes {part = "p", clock_mhz = 200.0 : f64, board = "kv260",
 vhls.design @d attributes {part = "p", clock_mhz = 200.0 : f64, board = "kv260", pragmas = ["DATAFLOW"]} {
   %x = vhls.port "x" "in" {shape = array<i64: 2, 2, 2>} : !vhls.stream<2xi8>
   %y = vhls.port "y" "out" {shape = array<i64: 2, 2, 2>} : !vhls.stream<2xi8>
-  vhls.kernel "linear" "fc" ins(%x : !vhls.stream<2xi8>) outs(%y : !vhls.stream<2xi8>) {params = {in_t = i8, out_t = i8, acc_t = i20, epi_t = i64, rq_t = none, NIN = 8 : i64, NOUT = 8 : i64, CI = 2 : i64, CO = 2 : i64, act = none}, tables = [@missing, none]}
+  vhls.kernel "linear" "fc" ins(%x : !vhls.stream<2xi8>) outs(%y : !vhls.stream<2xi8>) {params = {in_t = i8, out_t = i8, acc_t = i20, epi_t = i64, wt_t = i8, rq_t = none, NIN = 8 : i64, NOUT = 8 : i64, CI = 2 : i64, CO = 2 : i64, PACK = 0 : i64, WB = 1 : i64, BB = 4 : i64, act = none}, tables = [@missing, none]}
 }
 // CHECK: error: {{.*}}'vhls.kernel' op "fc": table 'weights' names @missing, which is not an vhls.weights
 

@@ -64,8 +64,11 @@ def test_grouped_conv_cycles():
 
 
 def test_conv_illegal_folding():
-    with pytest.raises(ValueError, match="fine=2"):
-        conv_cost(**STAGE1, fine=2)
+    # fine need not divide Kh*Kw (the last pass is padded), but cannot exceed it.
+    # 32*32 pixels x 16 input x 16 output channels x ceil(9/2) = 5 position passes of 2.
+    assert conv_cost(**STAGE1, fine=2).cycles == 32 * 32 * 16 * 16 * 5
+    with pytest.raises(ValueError, match="fine=10 exceeds"):
+        conv_cost(**STAGE1, fine=10)
     with pytest.raises(ValueError, match="coarse_in=3"):
         conv_cost(**STAGE1, coarse_in=3)
     with pytest.raises(ValueError, match="groups=3"):
@@ -106,14 +109,17 @@ def test_conv_pipeline_depth():
     cost = conv_cost(**STAGE1, coarse_in=4, coarse_out=4, fine=3)
     fill = ((3 - 1) * (32 + 2) + (3 - 1)) * 16 // 4  # 280
     per_pixel = 49_152 // (32 * 32)  # 48
-    tree = 4  # ceil(log2(coarse_in * fine = 12))
-    assert cost.pipeline_depth == fill + per_pixel + DSP_MULTIPLY_LATENCY + tree + 1 + IO_LATENCY
+    # 12 packed products an output: two cascade chains (7 for int8, WP486), 7 deep, then one adder
+    # level over the chains and the accumulator.
+    macs = DSP_MULTIPLY_LATENCY + 7 + 1 + 1
+    assert cost.pipeline_depth == fill + per_pixel + macs + IO_LATENCY
 
 
 def test_pointwise_conv_depth_has_no_window_fill():
     cost = conv_cost(h_in=8, w_in=8, c_in=64, c_out=32, kh=1, kw=1)
     assert cost.cycles == 8 * 8 * 64 * 32
-    assert cost.pipeline_depth == 64 * 32 + DSP_MULTIPLY_LATENCY + 0 + 1 + IO_LATENCY
+    # one product an output: the multiply, one cascade step, the accumulator
+    assert cost.pipeline_depth == 64 * 32 + DSP_MULTIPLY_LATENCY + 1 + 1 + IO_LATENCY
 
 
 # ----------------------------------------------------------------------------- conv memory
@@ -125,13 +131,14 @@ def test_conv_memory_mapping():
     # -> 1; window buffer (48 x 64) and partial sums (32 x 64) are shallow -> LUTRAM.
     r = conv_cost(**base).resources
     assert (r.bram18, r.uram) == (19, 0)
-    # URAM allowed but 8-bit weights would fill a 72-bit URAM word to 1/9: stay in BRAM.
-    assert conv_cost(**base, allow_uram=True).resources.bram18 == 19
-    # fine = 9: 72-bit weight words x 4096 = 16 RAMB18 or exactly one URAM.
+    # fine = 9: 72-bit weight words x 4096 = 16 RAMB18; never URAM, which a ROM cannot be
+    # (UltraScale+ UltraRAM has no bitstream initialisation, UG573).
     r = conv_cost(**base, fine=9).resources
     assert (r.bram18, r.uram) == (17, 0)
-    r = conv_cost(**base, fine=9, allow_uram=True).resources
-    assert (r.bram18, r.uram) == (1, 1)
+    # With the board's LUTs per RAMB18 (KV260: 117,120 / 288 = 406) a table goes to a LUT ROM when
+    # that is the smaller share: 72 bits x 4096 words = 72 * 64 = 4608 LUTs < 16 * 406.
+    r = conv_cost(**base, fine=9, lut_per_bram18=117_120 / 288).resources
+    assert (r.bram18, r.uram) == (1, 0)
     # coarse 8x8: 64 weights per word = 512 bits x 576 -> ceil(512/18) * 1 = 29 RAMB18
     # (not 64 separate 8 x 576 banks of one block each); line buffer 128 x 64 is LUTRAM.
     r = conv_cost(**base, coarse_in=8, coarse_out=8).resources

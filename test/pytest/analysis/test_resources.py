@@ -91,15 +91,20 @@ def test_memory_resources_choice():
 # ----------------------------------------------------------------------------- FIFOs
 
 
-def test_fifo_resources_registers_srl_lutram_bram():
-    # depth <= 2: registers only.
-    assert fifo_resources(8, 2) == Resources(lut=4, ff=8 * 2 + 2)
-    # depth 32: SRL, 1 LUT + 1 output FF per bit; control 8 + 2*5 LUT, 4 + 2*5 FF.
-    assert fifo_resources(8, 32) == Resources(lut=8 + 18, ff=8 + 14)
-    # depth 33: 264 bits, dual-port LUTRAM 4 * ceil(8/3) = 12 LUTs; control 8 + 2*6, 4 + 2*6; out reg 8.
-    assert fifo_resources(8, 33) == Resources(lut=12 + 20, ff=16 + 8)
-    # 32 x 512: one RAMB18 (36 x 512); control 8 + 2*9, 4 + 2*9; output register 32.
-    assert fifo_resources(32, 512) == Resources(bram18=1, lut=26, ff=22 + 32)
+def test_fifo_resources_bound_as_vitis_binds_streams():
+    """Up to 1 Kbit a shift register (Vitis' auto_srl_max_bits), above it a memory (UG1399)."""
+    # 8 x 2: 8 SRLC32E LUTs + a 1-bit address counter (2) + 2 flag LUTs; 8 output FF + 1 + 2.
+    assert fifo_resources(8, 2) == Resources(lut=8 + 2 + 2, ff=8 + 1 + 2)
+    # 8 x 32: still one SRLC32E per bit; a 5-bit counter.
+    assert fifo_resources(8, 32) == Resources(lut=8 + 10 + 2, ff=8 + 5 + 2)
+    # 8 x 33: two SRLC32E per bit.
+    assert fifo_resources(8, 33) == Resources(lut=16 + 12 + 2, ff=8 + 6 + 2)
+    # 8 x 128 = 1024 bits: the largest shift register, four SRLC32E per bit.
+    assert fifo_resources(8, 128) == Resources(lut=32 + 14 + 2, ff=8 + 7 + 2)
+    # 8 x 129 = 1032 bits: a memory (one RAMB18), two 8-bit counters (4*8 + 2 LUT, 2*8 FF).
+    assert fifo_resources(8, 129) == Resources(bram18=1, lut=34, ff=8 + 16 + 2)
+    # 32 x 512: one RAMB18 (36 x 512).
+    assert fifo_resources(32, 512) == Resources(bram18=1, lut=4 * 9 + 2, ff=32 + 18 + 2)
     assert fifo_resources(8, 0) == Resources()
 
 

@@ -65,7 +65,7 @@ def test_conv_builder_verifies_and_reports_folding():
         layer="conv1",
     )
     conv.verify()
-    assert conv.folding() == {"coarse_in": 1, "coarse_out": 1, "fine": 1, "coarse_group": 1}
+    assert conv.folding() == {"coarse_in": 1, "coarse_out": 1, "fine": 1, "coarse_group": 1, "reuse": 1}
     assert conv.kernel_size == (3, 3)
     assert conv.layer_name == "conv1"
     assert not conv.has_forward
@@ -75,7 +75,10 @@ def test_conv_rejects_bad_coarse_out_with_layer_name():
     x = block_arg(stream(8, 8, 4))
     conv = ConvOp(x, stream(8, 8, 6, i32), kernel=(3, 3), pad=(1, 1, 1, 1), weights="w", weight_type=i8, layer="c7")
     conv.coarse_out = conv.coarse_in.__class__(4, conv.coarse_in.type)
-    with pytest.raises(VerifyException, match=r'"c7": coarse_out = 4 does not divide output channels per group = 6'):
+    conv.verify()  # padded passes: 6 channels in passes of 4, the last one padded
+    assert conv.output_lanes(0) == 6  # the result stream: the smallest divisor of 6 that is >= 4
+    conv.coarse_out = conv.coarse_in.__class__(7, conv.coarse_in.type)
+    with pytest.raises(VerifyException, match=r'"c7": coarse_out = 7 must be in \[1, 6\]'):
         conv.verify()
 
 

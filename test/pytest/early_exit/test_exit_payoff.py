@@ -291,8 +291,9 @@ def test_fpga_compile_exit_data_end_to_end(tmp_path, capsys):
     assert ee["gain"] > 1.5 and not ee["fell_back"]
     # fpga-report's interval is fpga-sim's within 5%
     assert report["estimate"]["interval"] == pytest.approx(ee["exit_design"]["sim_cycles"], rel=0.05)
-    assert report["csim_passed"], report["csim"]
-    assert "PASS" in report["csim"] or "skipped" in report["csim"]
+    # csim passed, or was skipped (no g++ or headers here) and says so: never a skip counted as a pass
+    assert report["csim_passed"] is (True if "PASS" in report["csim"] else None), report["csim"]
+    assert report["checks"][0]["status"] == ("passed" if "PASS" in report["csim"] else "skipped")
     assert "every output equals the unsplit network's at the exit taken" in text
     module = load_module(out / "digits_blenet_int8.opt.mlir")
     assert any(isinstance(op, ExitMergeOp) for op in module.walk())

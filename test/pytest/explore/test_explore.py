@@ -88,7 +88,8 @@ def test_quantised_model_has_no_bit_genes_and_no_accuracy_without_data(tmp_path)
         ([str(LENET), "--board", "kv260", "--bits", "1,4"], "--bits: bit widths must be in [2, 8]"),
         ([str(LENET), "--board", "kv260", "--data", "nodata.npz"], "--data nodata.npz: no such file"),
         ([str(LENET), "--board", "kv260", "--workers", "0"], "--workers must be >= 1"),
-        ([str(EARLY_EXIT), "--board", "kv260"], "2 outputs (an early-exit network?)"),
+        ([str(EARLY_EXIT), "--board", "kv260"], "2 outputs (an early-exit network): its exit thresholds are chosen"),
+        ([str(LENET), "--board", "kv260", "--thresholds", "0.9"], "has one output (exit thresholds are for early-exit"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1_with_nothing_written(tmp_path, capsys, monkeypatch, argv, message):
@@ -100,6 +101,53 @@ def test_bad_input_is_one_line_and_exit_1_with_nothing_written(tmp_path, capsys,
     assert len(err) == 1 and err[0].startswith("fpga-explore: error: ") and message in err[0], err
     assert not (tmp_path / "out" / "front.json").exists()
     assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+
+
+def test_exit_thresholds_are_genes_of_an_early_exit_network(tmp_path):
+    """The B-LeNet's exit threshold is a gene; each point's accuracy and exit rates are those of its thresholds
+    (checked here with onnxruntime on the point's re-quantised model and softmax confidences)."""
+    import onnxruntime as ort
+
+    data = np.load(ROOT / "examples" / "early_exit" / "digits_test.npz")
+    x, y = data["x"][:96], data["y"][:96]
+    np.savez(tmp_path / "d.npz", x=x, y=y)
+    out = tmp_path / "front.json"
+    main([str(EARLY_EXIT), "--board", "pynqz2", "--data", str(tmp_path / "d.npz"), "--train-data",
+          str(tmp_path / "d.npz"), "--eval-samples", "96", "--bits", "8", "--budgets", "0.5",
+          "--thresholds", "0.5,0.999", "--budget", "2", "--population", "2", "--workers", "1", "--quiet",
+          "--all-evaluations", "-o", str(out)])  # fmt: skip
+    doc = json.loads(out.read_text())
+    names = [g["name"] for g in doc["genes"]]
+    assert "threshold.0" in names and "clock_fraction" not in names and "clock_mhz" not in names
+    # the two exits' last layers share one activation gene (their logits merge into one stream)
+    assert "bits.exit0:Gemm.a" in names and "bits.exit1:Gemm.a" not in names
+    every = json.loads((tmp_path / "front.all.json").read_text())
+    assert sorted(r["settings"]["thresholds"][0] for r in every) == [0.5, 0.999]
+    on_front = {p["id"]: p for p in doc["points"]}
+    assert on_front
+    for r in every:
+        assert r["feasible"], r.get("error")
+        point = on_front.get(r["id"])
+        if point is None:
+            continue
+        session = ort.InferenceSession(str(tmp_path / point["design"]), providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        logits = [np.concatenate(o) for o in zip(*[session.run(None, {name: x[i : i + 1]}) for i in range(len(x))], strict=True)]
+        confidence = [
+            np.max(np.exp(lg - lg.max(1, keepdims=True)), 1) / np.exp(lg - lg.max(1, keepdims=True)).sum(1)
+            for lg in logits
+        ]
+        leave = confidence[0] >= r["settings"]["thresholds"][0]
+        pred = np.where(leave, logits[0].argmax(1), logits[1].argmax(1))
+        assert r["exits"]["exit_fractions"][0] == pytest.approx(leave.mean(), abs=0.03)
+        assert r["metrics"]["accuracy"] == pytest.approx(float(np.mean(pred == y)), abs=0.03)
+        argv = shlex.split(point["compile"])
+        assert argv[argv.index("--thresholds") + 1] == f"{r['settings']['thresholds'][0]:g}"
+        assert argv[argv.index("--exit-data") + 1] == str(tmp_path / "d.npz") and "--pipeline" not in argv
+    # a low threshold lets more samples leave early, and the exit-aware folding turns that into frames per second
+    low, high = sorted(every, key=lambda r: r["settings"]["thresholds"][0])
+    assert low["exits"]["exit_fractions"][0] > high["exits"]["exit_fractions"][0]
+    assert low["metrics"]["throughput"] >= high["metrics"]["throughput"]
 
 
 def test_data_without_labels_is_refused(tmp_path, capsys):

@@ -76,7 +76,7 @@ def partitioned(tmp_path_factory):
     reconfiguration of 40,000 cycles (a 1 Mbit bitstream at 6.4 Gb/s) so the compute shows in the schedule."""
     module, func, weights, x = _load("resnet8_int8")
     reference = run_functional(module, weights, x, layout="hwc")
-    keys = {"bram18": 23, "uram": 0, "lut": 30000, "bitstream_bits": 1_024_000, "config_gbps": 6.4}
+    keys = {"bram18": 23, "uram": 0, "lut": 12000, "bitstream_bits": 1_024_000, "config_gbps": 6.4}
     path = _board_file(tmp_path_factory.mktemp("board"), **keys)
     PartitionPass(board_file=str(path)).apply(make_context(), module)
     module.verify()
@@ -95,7 +95,7 @@ def test_partition_pass_writes_one_function_per_partition_in_run_order(partition
     assert "dataflow.input_scales" in parts[0].attributes and "dataflow.input_scales" not in parts[1].attributes
     for f in parts:  # each fits the cut-down board at its own folding
         res = placed_cost(f, board).resources
-        assert res.bram18 <= int(0.85 * 23) and res.lut <= int(0.85 * 30000)
+        assert res.bram18 <= int(0.85 * 23) and res.lut <= int(0.85 * 12000)
     out = run_schedule(module, weights, x, layout="hwc")
     assert all(np.array_equal(a, b) for a, b in zip(out, reference, strict=True))
 

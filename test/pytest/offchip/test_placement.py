@@ -114,14 +114,14 @@ def test_place_weights_streams_what_does_not_fit(tmp_path):
     module, func, weights = _load("lenet5_int8")
     x = _inputs(func)
     reference = run_functional(module, weights, x, layout="hwc")
-    board_file = _small_board(tmp_path, bram18=20, uram=0, lut=20000)
+    board_file = _small_board(tmp_path, bram18=20, uram=0, lut=10000)
     PlaceWeightsPass(board_file=board_file).apply(make_context(), module)
     module.verify()
     placed = {layer.layer_name: weight_placement(layer) for layer in weight_layers(func)}
     assert "dram" in placed.values() and None in placed.values()
     out = run_functional(module, weights, x, layout="hwc")
     assert all(np.array_equal(a, b) for a, b in zip(out, reference, strict=True))
-    board = dataclasses.replace(get_board("kv260"), bram18=20, uram=0, lut=20000)
+    board = dataclasses.replace(get_board("kv260"), bram18=20, uram=0, lut=10000)
     assert placed_cost(func, board).resources.bram18 <= int(0.85 * 20)
     assert _agree(module, func, board, None) == pytest.approx(1.0, abs=0.05)
 
@@ -134,7 +134,7 @@ def test_place_weights_keeps_a_design_that_fits_on_chip():
 
 def test_bandwidth_refusal_names_what_binds(tmp_path):
     module, _, _ = _load("lenet5_int8")
-    board_file = _small_board(tmp_path, bram18=20, uram=0, lut=20000, bandwidth_gbps=0.05)
+    board_file = _small_board(tmp_path, bram18=20, uram=0, lut=10000, bandwidth_gbps=0.05)
     with pytest.raises(FpgaOptError, match=r"^place-weights: bandwidth: [0-9.]+ GB/s needed .* board gives 0\.0"):
         PlaceWeightsPass(board_file=board_file, target_fps=5000).apply(make_context(), module)
 

@@ -76,9 +76,10 @@ def test_rates_do_not_depend_on_the_board():
 
 
 def test_packing_and_uram_follow_the_board():
-    assert CostContext.for_board(get_board("kv260")) == CostContext("DSP48E2", True, True)
-    assert CostContext.for_board(get_board("zcu102")) == CostContext("DSP48E2", True, False)
-    assert CostContext.for_board(get_board("pynqz2")) == CostContext("DSP48E1", False, False)
+    # ... and the board's LUTs per RAMB18, the rate at which a ROM trades block RAM for LUTs.
+    assert CostContext.for_board(get_board("kv260")) == CostContext("DSP48E2", True, True, 117_120 / 288)
+    assert CostContext.for_board(get_board("zcu102")) == CostContext("DSP48E2", True, False, 274_080 / 1824)
+    assert CostContext.for_board(get_board("pynqz2")) == CostContext("DSP48E1", False, False, 53_200 / 280)
     conv = by_layer(parse(TWO_CONVS))["conv2"]
     ctx_e2 = CostContext.for_board(get_board("kv260"))
     ctx_e1 = CostContext.for_board(get_board("pynqz2"))
@@ -91,7 +92,7 @@ def test_overrides_cost_a_folding_without_touching_the_ir():
     conv = by_layer(parse(TWO_CONVS))["conv1"]
     ctx = CostContext()
     ctx.overrides[conv] = {"coarse_out": 16, "fine": 9}
-    assert ctx.folding(conv) == {"coarse_in": 1, "coarse_out": 16, "fine": 9, "coarse_group": 1}
+    assert ctx.folding(conv) == {"coarse_in": 1, "coarse_out": 16, "fine": 9, "coarse_group": 1, "reuse": 1}
     assert op_cost(conv, ctx).cycles == 16 * 16 * 8  # input bound: 8 channels per pixel, one per cycle
     assert conv.folding()["coarse_out"] == 1
     assert op_rate(conv)[0] == 16 * 16 * 8 * 16 * 9
@@ -121,14 +122,14 @@ def test_fused_parts_are_costed():
         coarse_in=4,
         coarse_out=4,
         fine=9,
-        allow_uram=True,
+        lut_per_bram18=117_120 / 288,
     )
     assert plain.cycles == 1024
     assert c2.cycles == 2048
     assert c2.resources.dsp > plain.resources.dsp
     # The side conv's coarse_out must divide both outputs (16 and 32).
     assert ops["c2"].folding_space()["coarse_out"] == [1, 2, 4, 8, 16]
-    assert ops["c2"].folding_space()["fine"] == [1, 3, 9]
+    assert ops["c2"].folding_space()["fine"] == [1, 2, 3, 5, 9]  # ceil(9/k) for k passes, and the divisors
     assert macs_per_frame(parse(FUSED)) == 3 * 8 * 8 * 16 * 16 * 9 + 8 * 8 * 16 * 32
 
 
@@ -173,9 +174,11 @@ def test_folding_spaces():
     ops = by_layer(parse(TWO_CONVS))
     assert ops["conv1"].folding_space() == {
         "coarse_in": [1, 2, 4, 8],
-        "coarse_out": [1, 2, 4, 8, 16],
-        "fine": [1, 3, 9],
+        # padded passes: the fewest lanes for each number of passes (16 / 3 passes -> 6 lanes), and the divisors
+        "coarse_out": [1, 2, 3, 4, 6, 8, 16],
+        "fine": [1, 2, 3, 5, 9],
         "coarse_group": [1],
+        "reuse": [1, 2, 4, 8, 16],
     }
     assert ops["fc"].folding_space() == {"coarse_in": [1, 2, 4, 8, 16], "coarse_out": [1, 2, 5, 10]}
     assert ops["gap"].folding_space() == {"coarse": [1, 2, 4, 8, 16]}

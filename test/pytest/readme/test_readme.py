@@ -82,6 +82,8 @@ def test_readme_block_runs_without_its_c_simulations(tmp_path):
     work = fresh_copy(tmp_path)
     run_block(fast, work, timeout=900)
     assert (work / "build/r8.html").stat().st_size > 10_000
+    assert 'class="edge weights"' in (work / "build/sq.placed.html").read_text()  # a DRAM stream drawn
+    assert 'id="partition-1"' in (work / "build/sq.parts.html").read_text()
     assert (work / "build/digits.html").is_file() and (work / "build/r8.hls.xdsl.mlir").is_file()
 
 

@@ -59,3 +59,25 @@ def test_fpga_profile_exits_asks_for_the_imported_ir(tmp_path):
     with pytest.raises(SystemExit) as stop:
         fpga_profile_exits.main([str(LENET), "--data", str(tmp_path / "d.npz")])
     assert stop.value.code == 1
+
+
+def test_fpga_trace_reads_npz_x_as_the_other_tools_do(tmp_path):
+    """An x/y data set (fpga-profile-exits' layout) feeds fpga-trace as it feeds fpga-sim: the same samples as
+    the .npy of x (the model's input is named `input`, not `x`)."""
+    import json
+
+    from fpga_opt.tools import fpga_trace
+
+    x = np.random.default_rng(5).normal(size=(3, 1, 28, 28)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.savez(tmp_path / "data.npz", x=x, y=np.array([1, 2, 3]))
+    reports = []
+    for name in ("x.npy", "data.npz"):
+        out = tmp_path / f"{name}.json"
+        fpga_trace.main([str(LENET), "-i", str(tmp_path / name), "--json", str(out), "-q"])
+        reports.append(json.loads(out.read_text()))
+    assert reports[0]["layers"] == reports[1]["layers"] and len(reports[0]["layers"]) > 3
+    np.savez(tmp_path / "two.npz", a=x, b=x)
+    with pytest.raises(SystemExit) as stop:  # which array is the input is not guessed
+        fpga_trace.main([str(LENET), "-i", str(tmp_path / "two.npz"), "-q"])
+    assert stop.value.code == 1

@@ -77,3 +77,43 @@ def test_short_work_stays_silent_through_the_delay():
     )
     assert done.returncode == 0 and done.stderr == ""
     assert progress_module.DELAY_S >= 1.0
+
+
+def test_place_weights_and_partition_show_their_searches(terminal, tmp_path):
+    from fpga_opt.tools import fpga_opt
+
+    stderr = terminal()
+    model = str(REPO / "examples/models/lenet5_int8.onnx")
+    fpga_opt.main([model, "-p", "place-weights{board=kv260}", "-o", str(tmp_path / "placed.mlir")])
+    assert "place-weights: search" in stderr.getvalue() and "moves" in stderr.getvalue()
+    fpga_opt.main([model, "-p", "partition{board=kv260}", "-o", str(tmp_path / "parts.mlir")])
+    assert "partition: folding partitions" in stderr.getvalue() and "1/1" in stderr.getvalue()
+    before = stderr.getvalue()
+    fpga_opt.main([model, "-p", "partition{board=kv260}", "-o", str(tmp_path / "again.mlir"), "--quiet"])
+    assert stderr.getvalue() == before
+
+
+def test_fpga_explore_counts_its_evaluations(terminal, tmp_path):
+    from fpga_opt.tools.fpga_explore import main
+
+    stderr = terminal()
+    small = ["--bits", "8", "--budgets", "0.5", "--clocks", "200", "--population", "4", "--budget", "4"]
+    main([str(REPO / "examples/models/lenet5.onnx"), "--board", "kv260", "-o", str(tmp_path / "f.json"), *small])
+    assert "fpga-explore" in stderr.getvalue() and "/4 [" in stderr.getvalue() and "evals" in stderr.getvalue()
+
+
+def test_functional_runs_and_fpga_trace_count_layers(terminal, tmp_path):
+    import numpy as np
+
+    from fpga_opt.tools import fpga_trace
+
+    stderr = terminal()
+    lenet = str(REPO / "examples/models/lenet5_int8.onnx")
+    np.save(tmp_path / "x.npy", np.zeros((3, 1, 28, 28), np.float32))
+    fpga_sim.main([lenet, "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npz"), "--frames", "2"])
+    assert "functional simulation of 3 sample(s)" in stderr.getvalue() and "layers" in stderr.getvalue()
+    fpga_trace.main([lenet, "--samples", "2"])
+    assert "trace: layers" in stderr.getvalue()
+    before = stderr.getvalue()
+    fpga_trace.main([lenet, "--samples", "2", "--quiet"])
+    assert stderr.getvalue() == before

@@ -7,20 +7,39 @@
 //
 // CFG: in_t, out_t, acc_t (exact-width accumulator), epi_t (long long or float),
 //      rq_t; OH, OW; KP, CENTRE (the window centre's position); GROUPS, CG,
-//      CIN_G, CI, COUT_G, CO, FINE; HAS_SKIP, skip_t, ACC_MULT, SKIP_MULT, skip_rq_t;
-//      SIDE (0 none, 1 forward the centre pixel, 2 merged 1x1 conv), side_t,
-//      side_acc_t, side_rq_t, C_SIDE; ACT, ACT_LO, ACT_HI, ACT_FLO, ACT_FHI, ACT_ALPHA.
+//      CIN_G, CI, COUT_G, CO, FINE; wt_t (weights), sum_t (accumulator + bias);
+//      WB, BB (bytes of a weight and of a bias in an integer table, types.h);
+//      PL (lanes of the result stream), R (temporal reuse), PACK (terms per packed
+//      DSP chain, 0: no packing); HAS_SKIP, skip_t,
+//      ACC_MULT, SKIP_MULT, skip_rq_t; SIDE (0 none, 1 forward the centre pixel,
+//      2 merged 1x1 conv), side_t, side_acc_t, side_rq_t, C_SIDE; ACT, ACT_LO,
+//      ACT_HI, ACT_FLO, ACT_FHI, ACT_ALPHA.
 //
 // Schedule (fpgaConvNet): per output pixel, per group chunk, per input-channel
-// chunk k, NIT = max(COUT_G/CO * KP/FINE, C_SIDE/CO) iterations at II=1.  An
-// iteration multiplies FINE positions x CI channels by CO filters in each of CG
-// groups: CG*CI*CO*FINE multipliers.  Partial sums wait in `psum` between input
-// chunks; after the last one the epilogue (bias, requant, skip add, skip
-// requant, activation) emits CG*CO output channels.
+// pass k, NIT = max(NJ*NF, C_SIDE/CO) iterations at II=1, with NJ = ceil(COUT_G/CO)
+// output passes and NF = ceil(KP/FINE) kernel-position passes: when CO or FINE
+// does not divide, the last pass is padded (its weights are zero).  An iteration
+// multiplies FINE positions x CI channels by CO filters in each of CG groups.
+// Partial sums wait in `psum` between input passes; after the last one the
+// epilogue (bias, requant, skip add, skip requant, activation) emits the pass's
+// output channels.  Products are summed as the DSPs do (types.h `dot`,
+// `dot_pair`): two output lanes sharing an activation share a DSP (PACK > 0).
+//
+// Padded output passes: the result stream is PL lanes wide (the smallest divisor
+// of the channels >= CO); each pass's valid channels are repacked into PL-lane
+// tokens, and the skip stream (PL lanes) is unpacked to the pass's channels.
+//
+// Temporal reuse (R > 1, `conv_reuse_impl`): R consecutive output pixels of a row
+// are computed side by side, each weight word read once for all of them.  The
+// windows of the next R pixels are read while the current ones are computed
+// (two banks), the accumulators (plus bias) of the R pixels are kept in two banks
+// and drained PL lanes a token, pixel by pixel, through the epilogue while the
+// next group computes.  Per frame: R*NG*NK (first windows) + OH*OW/R * S
+// (S = max(NG*NK*NJ*NF, R*NG*NK)) + R*C/PL (last drain) cycles.
 //
 // Weights (one ROM, word = CG*CO*FINE*CI values, read at one address per cycle):
 //   w[((G*NK + k)*NJ + j)*NF + f][((gi*CO + o)*FINE + p)*CI + i]
-//     = W[(G*CG+gi)*COUT_G + j*CO + o][k*CI + i][position f*FINE + p]
+//     = W[(G*CG+gi)*COUT_G + j*CO + o][k*CI + i][position f*FINE + p]   (0 when padded)
 // bias b[G*NJ + j][gi*CO + o]; merged side weights sw[k*NSJ + t][o*CI + i] =
 // SW[t*CO + o][k*CI + i], side bias sb[t][o].  The emitter writes them so.
 #ifndef FPGA_OPT_CONV_H
@@ -49,22 +68,100 @@ struct side_write<KIND, KIND> {
     }
 };
 
+/// The pass sizes every conv kernel derives from its configuration.
+template <class C>
+struct conv_shape {
+    static const int OL = C::CG * C::CO;                      // output lanes of a pass
+    static const int NG = C::GROUPS / C::CG;                  // group chunks
+    static const int NK = C::CIN_G / C::CI;                   // input-channel passes
+    static const int NJ = (C::COUT_G + C::CO - 1) / C::CO;    // output passes (last one padded)
+    static const int NF = (C::KP + C::FINE - 1) / C::FINE;    // kernel-position passes (last one padded)
+    static const int KPP = NF * C::FINE;                      // positions, padded
+    static const int TERMS = C::FINE * C::CI;                 // products per output lane and cycle
+    static const int PACK = C::PACK > 0 ? C::PACK : 1;
+};
+
+/// Weight `lane` of word `word` (a word: the CG*CO*FINE*CI weights of one cycle).
+template <class C, class WA>
+inline typename C::wt_t weight(const WA& w, int word, int lane) {
+#pragma HLS INLINE
+    return table_at<typename C::wt_t, C::WB, C::CG * C::CO * C::FINE * C::CI>(w, word, lane);
+}
+
+/// Bias `lane` of word `word` (a word: the CG*CO biases of one output pass), in the epilogue's type.
+template <class C, class BA>
+inline typename C::epi_t bias(const BA& b, int word, int lane) {
+#pragma HLS INLINE
+    return table_at<typename C::epi_t, C::BB, C::CG * C::CO>(b, word, lane);
+}
+
+/// The epilogue of one output value: bias-added accumulator -> requant (of output `channel`,
+/// which a per-channel requant reads) -> skip add -> activation.
+template <class C>
+inline typename C::out_t epilogue(typename C::epi_t v, typename C::skip_t s, int channel) {
+    if (C::rq_t::enabled) v = C::rq_t::apply(v, channel);
+    if (C::HAS_SKIP) {
+        v = v * C::ACC_MULT + widen<typename C::epi_t>(s) * C::SKIP_MULT;
+        if (C::skip_rq_t::enabled) v = C::skip_rq_t::apply(v);
+    }
+    return (typename C::out_t)activate<C>(v);
+}
+
+/// One pass of the multiplier array on one pixel's window `win`: acc[o] += its products for
+/// the OL output lanes, two lanes of a group sharing each DSP when C::PACK > 0.  With
+/// SKIP_LAST, a group's unpaired last lane (odd CO) is left to the caller.
+template <class C, bool SKIP_LAST, class WIN, class WA>
+inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, const WA& w, int waddr, int f) {
+#pragma HLS INLINE
+    typedef conv_shape<C> S;
+    const int TERMS = S::TERMS;
+    for (int gi = 0; gi < C::CG; gi++) {
+#pragma HLS UNROLL
+        typename C::in_t x[S::TERMS];
+        for (int p = 0; p < C::FINE; p++) {
+#pragma HLS UNROLL
+            for (int i = 0; i < C::CI; i++) {
+#pragma HLS UNROLL
+                x[p * C::CI + i] = win[f * C::FINE + p][gi * C::CI + i];
+            }
+        }
+        for (int c = 0; c < C::CO; c += 2) {
+#pragma HLS UNROLL
+            const int o = gi * C::CO + c;
+            const bool pair = c + 1 < C::CO;
+            typename C::wt_t wa[S::TERMS], wb[S::TERMS];
+            for (int q = 0; q < TERMS; q++) {
+#pragma HLS UNROLL
+                const int p = q / C::CI, i = q % C::CI;
+                wa[q] = weight<C>(w, waddr, (o * C::FINE + p) * C::CI + i);
+                wb[q] = pair ? weight<C>(w, waddr, ((o + 1) * C::FINE + p) * C::CI + i) : (typename C::wt_t)0;
+            }
+            if (C::PACK > 0 && pair) {
+                dot_pair<S::PACK, S::TERMS>(acc[o], acc[o + 1], x, wa, wb);
+            } else if (!(SKIP_LAST && !pair)) {
+                dot<S::TERMS>(acc[o], x, wa);
+                if (pair) dot<S::TERMS>(acc[o + 1], x, wb);
+            }
+        }
+    }
+}
+
+/// The conv without temporal reuse (R = 1).
 template <class C, class IN, class SKIP, class SIDE, class WA, class BA, class SWA, class SBA>
-void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out,
-               SIDE& side, const WA& w, const BA& b, const SWA& sw, const SBA& sb) {
+void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out, SIDE& side,
+               const WA& w, const BA& b, const SWA& sw, const SBA& sb) {
     typedef typename C::acc_t acc_t;
     typedef typename C::epi_t epi_t;
     typedef typename C::side_acc_t side_acc_t;
-    const int CG = C::CG, CI = C::CI, CO = C::CO, FINE = C::FINE;
-    const int OL = CG * CO;                      // output lanes
-    const int NG = C::GROUPS / CG;               // group chunks
-    const int NK = C::CIN_G / CI;                // input-channel chunks
-    const int NJ = C::COUT_G / CO;               // output-channel chunks
-    const int NF = C::KP / FINE;                 // kernel-position chunks
+    typedef conv_shape<C> S;
+    const int CG = C::CG, CI = C::CI, CO = C::CO, PL = C::PL;
+    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF, KPP = S::KPP;
     const int NMAIN = NJ * NF;
     const int NSJ = C::SIDE == SIDE_MERGED ? C::C_SIDE / CO : 0;
     const int NIT = NMAIN > NSJ ? NMAIN : NSJ;
     const int NSJ_MEM = NSJ > 0 ? NSJ : 1;
+    // Every pass fills one result token exactly: no repacking (CO divides the channels).
+    const bool DIRECT = PL == OL && C::COUT_G % CO == 0;
 
     acc_t psum[NJ][OL];
 #pragma HLS ARRAY_RESHAPE variable=psum complete dim=2
@@ -72,19 +169,24 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=1
     side_acc_t spsum[NSJ_MEM][CO];
 #pragma HLS ARRAY_RESHAPE variable=spsum complete dim=2
-    typename C::in_t win[C::KP][CG * CI];  // the current window, in registers
+    typename C::in_t win[S::KPP][CG * CI];  // the current window, in registers (padded positions 0)
 #pragma HLS ARRAY_PARTITION variable=win complete dim=0
+    typename C::out_t pend[PL + CO];  // results waiting for a full token (padded passes)
+#pragma HLS ARRAY_PARTITION variable=pend complete dim=1
+    typename C::skip_t held[PL + CO];  // skip values waiting for their pass (padded passes)
+#pragma HLS ARRAY_PARTITION variable=held complete dim=1
+    int npend = 0, nheld = 0;
 
     int t = 0, k = 0, g = 0;
     for (int step = 0; step < C::OH * C::OW * NG * NK * NIT; step++) {
 #pragma HLS PIPELINE II=1
         if (t == 0) {
             const IN token = in.read();
-            for (int p = 0; p < C::KP; p++) {
+            for (int p = 0; p < KPP; p++) {
 #pragma HLS UNROLL
                 for (int l = 0; l < CG * CI; l++) {
 #pragma HLS UNROLL
-                    win[p][l] = elem(token, p, l);
+                    win[p][l] = p < C::KP ? elem(token, p, l) : typename C::in_t(0);
                 }
             }
             if (C::SIDE == SIDE_FORWARD) {
@@ -99,37 +201,61 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
         if (t < NMAIN) {
             const int j = t / NF, f = t % NF;
             const int waddr = (g * NK + k) * NMAIN + t;
-            const auto& wrow = w[waddr];  // one read of the word per iteration (a stream_table reads its stream)
+            const auto wrow = table_row(w, waddr);  // one read of the word per iteration (a stream_table reads its stream)
             for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
-                const int gi = o / CO;
-                acc_t sum = (f != 0) ? acc[o] : (k != 0 ? psum[j][o] : acc_t(0));
-                for (int p = 0; p < FINE; p++) {
-#pragma HLS UNROLL
-                    for (int i = 0; i < CI; i++) {
-#pragma HLS UNROLL
-                        sum += win[f * FINE + p][gi * CI + i] * wrow[(o * FINE + p) * CI + i];
-                    }
-                }
-                acc[o] = sum;
+                acc[o] = (f != 0) ? acc[o] : (k != 0 ? psum[j][o] : acc_t(0));
             }
+            mac_pass<C, false>(acc, win, wrow, waddr, f);
             if (f == NF - 1) {
-                if (k == NK - 1) {
-                    pack<typename C::out_t, OL> y;
-                    pack<typename C::skip_t, OL> s;
+                if (k == NK - 1 && DIRECT) {
+                    pack<typename C::out_t, PL> y;
+                    pack<typename C::skip_t, PL> s;
                     if (C::HAS_SKIP) s = skip.read();
                     for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
-                        const int gi = o / CO;
-                        epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[g * NJ + j][o]);
-                        if (C::rq_t::enabled) v = C::rq_t::apply(v, (g * CG + gi) * C::COUT_G + j * CO + o % CO);
-                        if (C::HAS_SKIP) {
-                            v = v * C::ACC_MULT + widen<epi_t>(s.data[o]) * C::SKIP_MULT;
-                            if (C::skip_rq_t::enabled) v = C::skip_rq_t::apply(v);
-                        }
-                        y.data[o] = (typename C::out_t)activate<C>(v);
+                        const epi_t v = widen<epi_t>(acc[o]) + bias<C>(b, g * NJ + j, o);
+                        y.data[o] = epilogue<C>(v, s.data[o], (g * CG + o / CO) * C::COUT_G + j * CO + o % CO);
                     }
                     out.write(y);
+                } else if (k == NK - 1) {
+                    // Padded passes (CG = 1): the pass's valid channels, repacked into PL lanes.
+                    const int rest = C::COUT_G - j * CO;
+                    const int valid = rest < CO ? rest : CO;
+                    if (C::HAS_SKIP && nheld < valid) {
+                        const pack<typename C::skip_t, PL> s = skip.read();
+                        for (int l = 0; l < PL; l++) {
+#pragma HLS UNROLL
+                            held[nheld + l] = s.data[l];
+                        }
+                        nheld += PL;
+                    }
+                    for (int o = 0; o < CO; o++) {
+#pragma HLS UNROLL
+                        const epi_t v = widen<epi_t>(acc[o]) + bias<C>(b, g * NJ + j, o);
+                        if (o < valid) pend[npend + o] = epilogue<C>(v, held[o], g * C::COUT_G + j * CO + o);
+                    }
+                    if (C::HAS_SKIP) {
+                        for (int l = 0; l < PL + CO; l++) {
+#pragma HLS UNROLL
+                            if (l + valid < PL + CO) held[l] = held[l + valid];
+                        }
+                        nheld -= valid;
+                    }
+                    npend += valid;
+                    if (npend >= PL) {
+                        pack<typename C::out_t, PL> y;
+                        for (int l = 0; l < PL; l++) {
+#pragma HLS UNROLL
+                            y.data[l] = pend[l];
+                        }
+                        for (int l = 0; l < CO; l++) {
+#pragma HLS UNROLL
+                            pend[l] = pend[l + PL];
+                        }
+                        npend -= PL;
+                        out.write(y);
+                    }
                 } else {
                     for (int o = 0; o < OL; o++) {
 #pragma HLS UNROLL
@@ -145,10 +271,11 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
                 side_acc_t sum = k != 0 ? spsum[t][o] : side_acc_t(0);
                 for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                    sum += win[C::CENTRE][i] * sw[k * NSJ + t][o * CI + i];
+                    sum += win[C::CENTRE][i] *
+                           table_at<typename C::wt_t, C::WB, C::CO * C::CI>(sw, k * NSJ + t, o * CI + i);
                 }
                 if (k == NK - 1) {
-                    epi_t v = widen<epi_t>(sum) + widen<epi_t>(sb[t][o]);
+                    epi_t v = widen<epi_t>(sum) + table_at<epi_t, C::BB, C::CO>(sb, t, o);
                     if (C::side_rq_t::enabled) v = C::side_rq_t::apply(v, t * CO + o);
                     y.data[o] = (typename C::side_t)v;
                 } else {
@@ -168,53 +295,225 @@ void conv_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out
     }
 }
 
+/// Read one window token into bank slot `dst` (padded positions 0); forward its centre pixel.
+template <class C, class IN, class SIDE, class DST>
+inline void take_window(hls::stream<IN>& in, SIDE& side, DST& dst) {
+#pragma HLS INLINE
+    const IN token = in.read();
+    const int KPP = conv_shape<C>::KPP;
+    for (int p = 0; p < KPP; p++) {
+#pragma HLS UNROLL
+        for (int l = 0; l < C::CG * C::CI; l++) {
+#pragma HLS UNROLL
+            dst[p][l] = p < C::KP ? elem(token, p, l) : typename C::in_t(0);
+        }
+    }
+    if (C::SIDE == SIDE_FORWARD) {
+        pack<typename C::side_t, C::CG * C::CI> centre;
+        for (int l = 0; l < C::CG * C::CI; l++) {
+#pragma HLS UNROLL
+            centre.data[l] = dst[C::CENTRE][l];
+        }
+        side_write<C::SIDE, SIDE_FORWARD>::write(side, centre);
+    }
+}
+
+/// The conv with temporal reuse (R > 1): R pixels of a row share every weight word.
+template <class C, class IN, class SKIP, class SIDE, class WA, class BA>
+void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out,
+                     SIDE& side, const WA& w, const BA& b) {
+    typedef typename C::acc_t acc_t;
+    typedef typename C::epi_t epi_t;
+    typedef conv_shape<C> S;
+    const int R = C::R, CG = C::CG, CI = C::CI, CO = C::CO, PL = C::PL;
+    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF, TERMS = S::TERMS;
+    const int NIT = NJ * NF;
+    const int T = NG * NK;                            // window tokens per pixel
+    const int STEPS = T * NIT > R * T ? T * NIT : R * T;  // cycles per group of R pixels
+    const int GROUPS = C::OH * C::OW / R;
+    const int C_OUT = C::GROUPS * C::COUT_G;
+    const int PIXEL = C::GROUPS * NJ * CO;            // accumulators of a pixel, padded passes included
+    const int DRAIN = R * C_OUT / PL;                 // result tokens of a group
+    static_assert(DRAIN <= STEPS, "the result lanes must drain a group while the next one computes");
+
+    typename C::in_t wins[2][R][T][S::KPP][CG * CI];  // two banks of the windows of R pixels
+#pragma HLS ARRAY_PARTITION variable=wins complete dim=2
+#pragma HLS ARRAY_PARTITION variable=wins complete dim=4
+#pragma HLS ARRAY_PARTITION variable=wins complete dim=5
+    typename C::sum_t held[2][R][PIXEL];  // two banks of the group's biased accumulators
+#pragma HLS ARRAY_PARTITION variable=held complete dim=0
+    acc_t psum[NJ][R][OL];
+#pragma HLS ARRAY_RESHAPE variable=psum complete dim=2
+#pragma HLS ARRAY_RESHAPE variable=psum complete dim=3
+    acc_t acc[R][OL];
+#pragma HLS ARRAY_PARTITION variable=acc complete dim=0
+
+    for (int s = 0; s < R * T; s++) {  // the first group's windows
+#pragma HLS PIPELINE II=1
+        take_window<C>(in, side, wins[0][s / T][s % T]);
+    }
+    int s = 0, grp = 0;
+    for (int step = 0; step < GROUPS * STEPS; step++) {
+#pragma HLS PIPELINE II=1
+        const int cur = grp & 1;
+        if (grp + 1 < GROUPS && s < R * T) take_window<C>(in, side, wins[cur ^ 1][s / T][s % T]);
+        if (s < T * NIT) {
+            const int t = s % NIT, gk = s / NIT;
+            const int k = gk % NK, g = gk / NK;
+            const int j = t / NF, f = t % NF;
+            const int waddr = (gk * NJ + j) * NF + f;
+            const auto wrow = table_row(w, waddr);  // read once for the R pixels (a stream_table reads its stream)
+            for (int r = 0; r < R; r++) {
+#pragma HLS UNROLL
+                for (int o = 0; o < OL; o++) {
+#pragma HLS UNROLL
+                    acc[r][o] = (f != 0) ? acc[r][o] : (k != 0 ? psum[j][r][o] : acc_t(0));
+                }
+            }
+            if (CO % 2 == 0 || C::PACK == 0) {
+                for (int r = 0; r < R; r++) {
+#pragma HLS UNROLL
+                    mac_pass<C, false>(acc[r], wins[cur][r][gk], wrow, waddr, f);
+                }
+            } else {
+                // An odd CO: the lanes pair up within each pixel, and the last lane of each
+                // group pairs across pixels (two pixels sharing its weights).
+                for (int r = 0; r < R; r++) {
+#pragma HLS UNROLL
+                    mac_pass<C, true>(acc[r], wins[cur][r][gk], wrow, waddr, f);
+                }
+                for (int gi = 0; gi < CG; gi++) {
+#pragma HLS UNROLL
+                    const int last = gi * CO + CO - 1;
+                    typename C::wt_t wl[S::TERMS];
+                    typename C::in_t xs[R][S::TERMS];
+                    for (int q = 0; q < TERMS; q++) {
+#pragma HLS UNROLL
+                        const int p = q / CI, i = q % CI;
+                        wl[q] = weight<C>(wrow, waddr, (last * C::FINE + p) * CI + i);
+                        for (int r = 0; r < R; r++) {
+#pragma HLS UNROLL
+                            xs[r][q] = wins[cur][r][gk][f * C::FINE + p][gi * CI + i];
+                        }
+                    }
+                    for (int r = 0; r + 1 < R; r += 2) {
+#pragma HLS UNROLL
+                        dot_pair<S::PACK, S::TERMS>(acc[r][last], acc[r + 1][last], wl, xs[r], xs[r + 1]);
+                    }
+                    if (R % 2) dot<S::TERMS>(acc[R - 1][last], xs[R - 1], wl);
+                }
+            }
+            if (f == NF - 1) {
+                for (int r = 0; r < R; r++) {
+#pragma HLS UNROLL
+                    for (int o = 0; o < OL; o++) {
+#pragma HLS UNROLL
+                        if (k == NK - 1) {
+                            const int gi = o / CO, oc = o % CO;
+                            held[cur][r][(g * CG + gi) * NJ * CO + j * CO + oc] =
+                                (typename C::sum_t)(widen<epi_t>(acc[r][o]) + bias<C>(b, g * NJ + j, o));
+                        } else {
+                            psum[j][r][o] = acc[r][o];
+                        }
+                    }
+                }
+            }
+        }
+        if (grp > 0 && s < DRAIN) {
+            // Drain token s of the previous group: PL channels of one of its pixels.
+            const int first = s * PL;
+            const int r = first / C_OUT, c0 = first % C_OUT;
+            pack<typename C::out_t, PL> y;
+            pack<typename C::skip_t, PL> sk;
+            if (C::HAS_SKIP) sk = skip.read();
+            for (int l = 0; l < PL; l++) {
+#pragma HLS UNROLL
+                const int c = c0 + l;
+                const typename C::sum_t v = held[cur ^ 1][r][(c / C::COUT_G) * NJ * CO + c % C::COUT_G];
+                y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l], c);
+            }
+            out.write(y);
+        }
+        if (++s == STEPS) {
+            s = 0;
+            ++grp;
+        }
+    }
+    for (int d = 0; d < DRAIN; d++) {  // the last group's results
+#pragma HLS PIPELINE II=1
+        const int first = d * PL;
+        const int r = first / C_OUT, c0 = first % C_OUT;
+        pack<typename C::out_t, PL> y;
+        pack<typename C::skip_t, PL> sk;
+        if (C::HAS_SKIP) sk = skip.read();
+        for (int l = 0; l < PL; l++) {
+#pragma HLS UNROLL
+            const int c = c0 + l;
+            const typename C::sum_t v = held[(GROUPS - 1) & 1][r][(c / C::COUT_G) * NJ * CO + c % C::COUT_G];
+            y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l], c);
+        }
+        out.write(y);
+    }
+}
+
+/// Dispatch on temporal reuse (a merged side conv is never combined with reuse).
+template <class C, class IN, class SKIP, class SIDE, class WA, class BA, class SWA, class SBA>
+void conv_any(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out, SIDE& side,
+              const WA& w, const BA& b, const SWA& sw, const SBA& sb) {
+    if (C::R > 1) {
+        conv_reuse_impl<C>(in, skip, out, side, w, b);
+    } else {
+        conv_impl<C>(in, skip, out, side, w, b, sw, sb);
+    }
+}
+
 }  // namespace detail
 
 /// Plain convolution.
 template <class C, class IN, class WA, class BA>
-void conv(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out, const WA& w, const BA& b) {
-    no_stream<pack<typename C::skip_t, C::CG * C::CO> > skip;
+void conv(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::PL> >& out, const WA& w, const BA& b) {
+    no_stream<pack<typename C::skip_t, C::PL> > skip;
     no_stream<pack<typename C::side_t, 1> > side;
-    detail::conv_impl<C>(in, skip, out, side, w, b, no_table(), no_table());
+    detail::conv_any<C>(in, skip, out, side, w, b, no_table(), no_table());
 }
 
 /// Convolution whose epilogue adds a residual stream (an add merged into the conv).
 template <class C, class IN, class WA, class BA>
-void conv_skip(hls::stream<IN>& in, hls::stream<pack<typename C::skip_t, C::CG * C::CO> >& skip,
-               hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out, const WA& w, const BA& b) {
+void conv_skip(hls::stream<IN>& in, hls::stream<pack<typename C::skip_t, C::PL> >& skip,
+               hls::stream<pack<typename C::out_t, C::PL> >& out, const WA& w, const BA& b) {
     no_stream<pack<typename C::side_t, 1> > side;
-    detail::conv_impl<C>(in, skip, out, side, w, b, no_table(), no_table());
+    detail::conv_any<C>(in, skip, out, side, w, b, no_table(), no_table());
 }
 
 /// Convolution that forwards each window's centre pixel on a side stream.
 template <class C, class IN, class WA, class BA>
-void conv_fwd(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out,
+void conv_fwd(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::PL> >& out,
               hls::stream<pack<typename C::side_t, C::CG * C::CI> >& side, const WA& w, const BA& b) {
-    no_stream<pack<typename C::skip_t, C::CG * C::CO> > skip;
-    detail::conv_impl<C>(in, skip, out, side, w, b, no_table(), no_table());
+    no_stream<pack<typename C::skip_t, C::PL> > skip;
+    detail::conv_any<C>(in, skip, out, side, w, b, no_table(), no_table());
 }
 
 /// Skip input and forwarded centre pixel.
 template <class C, class IN, class WA, class BA>
-void conv_skip_fwd(hls::stream<IN>& in, hls::stream<pack<typename C::skip_t, C::CG * C::CO> >& skip,
-                   hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out,
+void conv_skip_fwd(hls::stream<IN>& in, hls::stream<pack<typename C::skip_t, C::PL> >& skip,
+                   hls::stream<pack<typename C::out_t, C::PL> >& out,
                    hls::stream<pack<typename C::side_t, C::CG * C::CI> >& side, const WA& w, const BA& b) {
-    detail::conv_impl<C>(in, skip, out, side, w, b, no_table(), no_table());
+    detail::conv_any<C>(in, skip, out, side, w, b, no_table(), no_table());
 }
 
 /// Convolution with a merged 1x1 conv of the centre pixel on the side stream.
 template <class C, class IN, class WA, class BA, class SWA, class SBA>
-void conv_merged(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out,
+void conv_merged(hls::stream<IN>& in, hls::stream<pack<typename C::out_t, C::PL> >& out,
                  hls::stream<pack<typename C::side_t, C::CO> >& side, const WA& w, const BA& b, const SWA& sw,
                  const SBA& sb) {
-    no_stream<pack<typename C::skip_t, C::CG * C::CO> > skip;
+    no_stream<pack<typename C::skip_t, C::PL> > skip;
     detail::conv_impl<C>(in, skip, out, side, w, b, sw, sb);
 }
 
 /// Skip input and merged 1x1 side conv.
 template <class C, class IN, class WA, class BA, class SWA, class SBA>
-void conv_skip_merged(hls::stream<IN>& in, hls::stream<pack<typename C::skip_t, C::CG * C::CO> >& skip,
-                      hls::stream<pack<typename C::out_t, C::CG * C::CO> >& out,
+void conv_skip_merged(hls::stream<IN>& in, hls::stream<pack<typename C::skip_t, C::PL> >& skip,
+                      hls::stream<pack<typename C::out_t, C::PL> >& out,
                       hls::stream<pack<typename C::side_t, C::CO> >& side, const WA& w, const BA& b,
                       const SWA& sw, const SBA& sb) {
     detail::conv_impl<C>(in, skip, out, side, w, b, sw, sb);

@@ -1,10 +1,13 @@
 // Fully connected layer: FINN's matrix-vector-activation unit (MVAU).
 //
-// CFG: in_t, out_t, acc_t, epi_t, rq_t; NIN (= H*W*C, the input vector in HWC
-// order), NOUT, CI (SIMD: inputs per cycle), CO (PE: outputs in parallel);
-// ACT, ACT_LO, ACT_HI, ACT_FLO, ACT_FHI, ACT_ALPHA.
+// CFG: in_t, out_t, acc_t, epi_t, wt_t, rq_t; NIN (= H*W*C, the input vector in
+// HWC order), NOUT, CI (SIMD: inputs per cycle), CO (PE: outputs in parallel),
+// PACK (terms per packed DSP chain, 0: none), WB, BB (bytes of a weight and of a bias
+// in an integer table, types.h); ACT, ACT_LO, ACT_HI, ACT_FLO,
+// ACT_FHI, ACT_ALPHA.
 //
-// (NOUT/CO) * (NIN/CI) iterations at II=1, CI*CO multipliers.  The input
+// (NOUT/CO) * (NIN/CI) iterations at II=1, CI*CO multipliers summed as the DSPs
+// do (types.h `dot`, `dot_pair`: two outputs sharing an input share a DSP).  The input
 // vector is read once, during the first output fold, and kept in `buf` for
 // the others.  Weights: one ROM, word = CO*CI values,
 //   w[nf*(NIN/CI) + sf][o*CI + i] = W[nf*CO + o][sf*CI + i];  bias b[nf][o].
@@ -45,21 +48,33 @@ void linear(hls::stream<pack<typename C::in_t, C::CI> >& in, hls::stream<pack<ty
             }
         }
         const int waddr = nf * NSF + sf;
-        const auto& wrow = w[waddr];  // one read of the word per iteration (a stream_table reads its stream)
+        const auto wrow = table_row(w, waddr);  // one read of the word per iteration (a stream_table reads its stream)
         for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
-            acc_t sum = sf == 0 ? acc_t(0) : acc[o];
+            acc[o] = sf == 0 ? acc_t(0) : acc[o];
+        }
+        for (int o = 0; o < CO; o += 2) {  // two outputs share the input: one DSP (PACK > 0)
+#pragma HLS UNROLL
+            const bool pair = o + 1 < CO;
+            typename C::wt_t wa[CI], wb[CI];
             for (int i = 0; i < CI; i++) {
 #pragma HLS UNROLL
-                sum += x.data[i] * wrow[o * CI + i];
+                wa[i] = table_at<typename C::wt_t, C::WB, CO * CI>(wrow, waddr, o * CI + i);
+                wb[i] = pair ? table_at<typename C::wt_t, C::WB, CO * CI>(wrow, waddr, (o + 1) * CI + i)
+                             : (typename C::wt_t)0;
             }
-            acc[o] = sum;
+            if (C::PACK > 0 && pair) {
+                dot_pair<(C::PACK > 0 ? C::PACK : 1), CI>(acc[o], acc[o + 1], x.data, wa, wb);
+            } else {
+                dot<CI>(acc[o], x.data, wa);
+                if (pair) dot<CI>(acc[o + 1], x.data, wb);
+            }
         }
         if (sf == NSF - 1) {
             pack<typename C::out_t, CO> y;
             for (int o = 0; o < CO; o++) {
 #pragma HLS UNROLL
-                epi_t v = widen<epi_t>(acc[o]) + widen<epi_t>(b[nf][o]);
+                epi_t v = widen<epi_t>(acc[o]) + table_at<epi_t, C::BB, CO>(b, nf, o);
                 if (C::rq_t::enabled) v = C::rq_t::apply(v, nf * CO + o);
                 y.data[o] = (typename C::out_t)activate<C>(v);
             }

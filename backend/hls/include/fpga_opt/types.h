@@ -67,6 +67,64 @@ struct no_table {
 };
 
 // ---------------------------------------------------------------------------
+// Weight tables (weights.cpp)
+// ---------------------------------------------------------------------------
+//
+// An integer table is one byte string: value i of word a (LANES values a word) is the
+// BYTES bytes from ((a * LANES + i) * BYTES), little-endian two's complement, so that
+// g++ and Vitis read a table of millions of values as one string literal.  The top
+// function reshapes it (ARRAY_RESHAPE cyclic, factor LANES * BYTES): one memory word per
+// address, as a 2-D table would be.  Float tables stay float arrays [words][lanes].
+
+/// Value `lane` of word `word` of an integer table of LANES values of BYTES bytes each.
+template <typename T, int BYTES, int LANES, int N>
+inline T table_at(const unsigned char (&t)[N], int word, int lane) {
+#pragma HLS INLINE
+    const long first = ((long)word * LANES + lane) * BYTES;
+    const int SIZE = BYTES;
+    ap_uint<8 * BYTES> bits = 0;
+    for (int k = 0; k < SIZE; k++) {
+#pragma HLS UNROLL
+        bits(8 * k + 7, 8 * k) = t[first + k];
+    }
+    return (T)(ap_int<8 * BYTES>)bits;
+}
+
+/// Value `lane` of word `word` of a float table.
+template <typename T, int BYTES, int LANES, int W, int L>
+inline T table_at(const float (&t)[W][L], int word, int lane) {
+#pragma HLS INLINE
+    return (T)t[word][lane];
+}
+
+/// An absent table reads 0.
+template <typename T, int BYTES, int LANES>
+inline T table_at(const no_table&, int, int) {
+    return (T)0;
+}
+
+/// One word of a table, taken once per use (`table_row`) and read lane by lane with
+/// table_at(row, word, lane): a ROM's word is its address; a stream_table's (weights.h) is
+/// the token read from its stream, so a kernel reads each streamed word exactly once.
+template <typename TAB>
+struct rom_row {
+    const TAB& t;
+    int word;
+};
+
+template <typename TAB>
+inline rom_row<TAB> table_row(const TAB& t, int word) {
+#pragma HLS INLINE
+    return rom_row<TAB>{t, word};
+}
+
+template <typename T, int BYTES, int LANES, typename TAB>
+inline T table_at(const rom_row<TAB>& r, int, int lane) {
+#pragma HLS INLINE
+    return table_at<T, BYTES, LANES>(r.t, r.word, lane);
+}
+
+// ---------------------------------------------------------------------------
 // #dataflow.requant: clamp(round((x + OFF) * M / 2^S) + Z, LO, HI), M per channel or not
 // ---------------------------------------------------------------------------
 
@@ -156,6 +214,49 @@ inline long long activate(long long y) {
 template <class C>
 inline float activate(float y) {
     return activate_float<C::ACT>(y, (float)C::ACT_FLO, (float)C::ACT_FHI, (float)C::ACT_ALPHA);
+}
+
+// ---------------------------------------------------------------------------
+// Dot products as the DSP slices compute them
+// ---------------------------------------------------------------------------
+
+/// s += sum_q a[q] * b[q]: one multiply per term, summed down a DSP cascade through
+/// the post-adders (UG579), so no adder tree in the fabric.
+template <int N, typename S, typename A, typename B>
+inline void dot(S& s, const A a[N], const B b[N]) {
+#pragma HLS INLINE
+#pragma HLS EXPRESSION_BALANCE off
+    const int TERMS = N;
+    for (int q = 0; q < TERMS; q++) {
+#pragma HLS UNROLL
+        s += a[q] * b[q];
+    }
+}
+
+/// Two dot products sharing one operand, two terms per DSP48E2 (WP486):
+/// hi_sum += sum_q hi[q] * shared[q] and lo_sum += sum_q lo[q] * shared[q], computed as
+/// ((hi << 18) + lo) * shared summed in cascade chains of at most K terms; each chain's
+/// 48-bit sum splits into its two fields (the low one sign-extended from 18 bits).  Exact
+/// while K * max|lo * shared| < 2^17: the lowering's PACK (backend/target/resources.py).
+template <int K, int N, typename S, typename X, typename W>
+inline void dot_pair(S& hi_sum, S& lo_sum, const X shared[N], const W hi[N], const W lo[N]) {
+#pragma HLS INLINE
+    const int TERMS = N, CHAIN = K;
+    for (int c0 = 0; c0 < TERMS; c0 += CHAIN) {
+#pragma HLS UNROLL
+        ap_int<48> chain = 0;
+        for (int d = 0; d < CHAIN; d++) {
+#pragma HLS UNROLL
+            const int q = c0 + d;
+            if (q < TERMS) {
+                const ap_int<27> packed = (ap_int<27>)hi[q] * 262144 + (ap_int<27>)lo[q];
+                chain += packed * (ap_int<18>)shared[q];
+            }
+        }
+        const ap_int<48> low = ((chain & 0x3FFFF) ^ 0x20000) - 0x20000;
+        hi_sum += (S)((chain - low) >> 18);
+        lo_sum += (S)low;
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -39,6 +39,17 @@ struct stream_table {
     }
 };
 
+/// The word a kernel multiplies this cycle: the next token of the stream (types.h, table_row).
+template <typename TOK>
+inline table_word<TOK> table_row(const stream_table<TOK>& t, int word) {
+    return t[word];
+}
+
+template <typename T, int BYTES, int LANES, typename TOK>
+inline T table_at(const table_word<TOK>& r, int, int lane) {
+    return (T)r[lane];
+}
+
 template <typename TOK>
 stream_table<TOK> from_stream(hls::stream<TOK>& s) {
     return stream_table<TOK>(s);
