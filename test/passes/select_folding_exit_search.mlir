@@ -16,7 +16,7 @@
 
 // NONE-LABEL: func.func @early_exit
 // NONE:       layer = "c0", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64}
-// NONE:       depth = 4204 : i64, layer = "exit0.buffer"
+// NONE:       depth = 4206 : i64, layer = "exit0.buffer"
 // NONE:       depth = 2048 : i64, layer = "exit0.backlog"
 // NONE:       layer = "c1"} :
 // NONE:       depth = 1176 : i64, layer = "exit0.results"
@@ -24,7 +24,7 @@
 
 // NOBACKLOG-LABEL: func.func @early_exit
 // NOBACKLOG:       layer = "c0", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64}
-// NOBACKLOG:       %exit0_continue = dataflow.conditional_buffer {{.*}}depth = 4204 : i64, layer = "exit0.buffer"
+// NOBACKLOG:       %exit0_continue = dataflow.conditional_buffer {{.*}}depth = 4206 : i64, layer = "exit0.buffer"
 // NOBACKLOG-NOT:   exit0.backlog
 // NOBACKLOG:       dataflow.conv %exit0_continue {{.*}}layer = "c1", coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 9 : i64}
 // NOBACKLOG:       depth = 36 : i64, layer = "exit0.results"
