@@ -37,6 +37,7 @@ from fpga_opt.backend.target.boards import resolve_target, write_target
 from fpga_opt.backend.target.resources import RESOURCE_NAMES
 from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.progress import fraction_reporter, progress
+from fpga_opt.passes.analysis.exit_search import exit_reach, resize_exit_buffers
 from fpga_opt.passes.analysis.folding_search import FoldingProblem
 
 OBJECTIVES = ("throughput", "resources")
@@ -107,7 +108,7 @@ class SelectFoldingPass(ModulePass):
         if self.objective == "resources" and self.target_fps <= 0:
             raise FpgaOptError(f"{what}: objective=resources needs target-fps > 0")
         board, spec = resolve_target(op, self.board, self.board_file, float(self.clock_mhz), what)
-        exit_funcs, reach = _early_exits(op, self, what)
+        exit_funcs, reach = exit_reach(op, self.exit_probabilities, self.exit_aware, self.exit_backlog, what)
         problem = FoldingProblem(op, CostContext.for_board(board), board, float(self.max_util), reach=reach)
         start = problem.smallest_design(what)
 
@@ -151,66 +152,5 @@ class SelectFoldingPass(ModulePass):
         assert problem.fits(design.total), {n: v for n, v in zip(RESOURCE_NAMES, design.total, strict=True)}
         problem.write(design)
         if exit_funcs:
-            _resize_exit_buffers(op, exit_funcs, problem, self.exit_backlog, what)
+            resize_exit_buffers(op, exit_funcs, problem, self.exit_backlog, what)
         write_target(op, board, spec)
-
-
-def _early_exits(module: ModuleOp, opts: SelectFoldingPass, what: str):
-    """The split early-exit functions of the module, and each op's reach (None: no exits or not exit-aware).
-
-    The exit buffers are sized for the current folding first, so the search counts their resources.
-    """
-    from xdsl.dialects.func import FuncOp
-
-    from fpga_opt.backend.costs.exit_rates import (
-        func_exit_structure,
-        missing_rates_message,
-        op_reach,
-        parse_probabilities,
-        recorded_probabilities,
-    )
-    from fpga_opt.passes.size_exit_buffers import size_exit_buffers
-
-    if opts.exit_backlog < 0:
-        raise FpgaOptError(f"{what}: exit-backlog must be >= 0 frames, got {opts.exit_backlog}")
-    funcs = []
-    reach = {}
-    for func in [f for f in module.walk() if isinstance(f, FuncOp) and not f.is_declaration]:
-        structure = func_exit_structure(func)
-        if structure is None:
-            continue
-        funcs.append(func)
-        size_exit_buffers(func, opts.exit_backlog)
-        structure = func_exit_structure(func)
-        assert structure is not None
-        given = [float(p) for p in opts.exit_probabilities] or recorded_probabilities(func)
-        if not opts.exit_aware:
-            continue
-        if given is None:  # never a silent worst case: say so, and how to fix it (exit-aware=false opts in)
-            raise FpgaOptError(
-                missing_rates_message(f"{what}: @{func.sym_name.data}") + ", or exit-aware=false to size every stage "
-                "for every sample"
-            )
-        where = f"{what}: @{func.sym_name.data}: exit probabilities"
-        reach.update(op_reach(structure, parse_probabilities(given, structure.num_exits, where)))
-    if opts.exit_probabilities and not funcs:
-        raise FpgaOptError(f"{what}: exit-probabilities given but the module has no split early-exit network")
-    return funcs, (reach or None)
-
-
-def _resize_exit_buffers(module: ModuleOp, funcs, problem: FoldingProblem, backlog: int, what: str) -> None:
-    """Re-size the exit buffers for the chosen folding; the design must still fit."""
-    from fpga_opt.backend.costs import analyse_network
-    from fpga_opt.passes.size_exit_buffers import size_exit_buffers
-
-    for func in funcs:
-        size_exit_buffers(func, backlog)
-    total = analyse_network(module, problem.ctx).resources
-    vector = tuple(getattr(total, n) for n in RESOURCE_NAMES)
-    bad = problem.violation(vector)  # type: ignore[arg-type]
-    if bad is not None:
-        name, need, budget = bad
-        raise FpgaOptError(
-            f"{what}: with its exit buffers sized for the chosen folding the design needs {need} {name}, the budget "
-            f"is {budget}; lower exit-backlog or max-util"
-        )

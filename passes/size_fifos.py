@@ -328,6 +328,12 @@ class SizeFifosPass(ModulePass):
         return self._finish(module, journal, done)
 
     def _size_all(self, module: ModuleOp, journal: _Journal) -> list[SizedFunction]:
+        from fpga_opt.backend.costs.exit_rates import every_sample_leaving_first
+
+        for func in functions(module):  # early exits: stage 0 at the rate of every sample, then the route
+            with every_sample_leaving_first(func) as early:
+                if early:
+                    self._size_function(module, func, journal)
         done = [self._size_function(module, f, journal) for f in functions(module)]
         if self.shrink == "always":
             self._shrink(module, journal, done, None)

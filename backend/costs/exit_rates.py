@@ -30,10 +30,11 @@ the buffer sizing (`size-exit-buffers`) and the HLS lowering:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntegerAttr
+from xdsl.dialects.builtin import ArrayAttr, FloatAttr, IntegerAttr, f64
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Operation, OpResult, SSAValue
 
@@ -217,6 +218,32 @@ def recorded_probabilities(func: FuncOp) -> list[float] | None:
     if isinstance(attr, ArrayAttr) and all(isinstance(a, FloatAttr | IntegerAttr) for a in attr.data):
         return [float(a.value.data) for a in attr.data]  # type: ignore[union-attr]
     raise FpgaOptError(f"@{func.sym_name.data}: {PROBABILITIES_ATTR} must be a list of numbers, got {attr}")
+
+
+@contextmanager
+def every_sample_leaving_first(func: FuncOp) -> Iterator[bool]:
+    """While open, `func`'s recorded exit probabilities send every sample out at exit 0; yields whether it did.
+
+    Stage 0 and the first exit's branch process every sample whatever the route, so the FIFOs between
+    them must carry the rate of a run in which every sample leaves there.  A run on the recorded rates
+    spread evenly does not show it when a later stage is rare: one hard sample in the run is more
+    than its share (1 in 128 for 0.6 %), its stage then paces the run, and stage 0's FIFOs are
+    sized for that slower pace (the B-LeNet at t = 0.5 on KV260: 333 cycles per sample on the easy
+    samples with them, 256 with the FIFOs sized here; size-fifos sizes on both, never shrinking).
+    Yields False, and changes nothing, for a function without split exits or without recorded rates
+    (it is sized for every sample taking the final exit: the worst case, with a warning).
+    """
+    structure = func_exit_structure(func)
+    before = func.attributes.get(PROBABILITIES_ATTR)
+    if structure is None or before is None or recorded_probabilities(func) is None:
+        yield False
+        return
+    first = [1.0] + [0.0] * (structure.num_exits - 1)
+    func.attributes[PROBABILITIES_ATTR] = ArrayAttr([FloatAttr(p, f64) for p in first])
+    try:
+        yield True
+    finally:
+        func.attributes[PROBABILITIES_ATTR] = before
 
 
 def reach_fractions(probabilities: Sequence[float]) -> list[float]:
@@ -419,6 +446,7 @@ __all__ = [
     "backbone_ops",
     "decision_source",
     "effective_interval",
+    "every_sample_leaving_first",
     "exit_interval",
     "exit_structure",
     "func_exit_structure",

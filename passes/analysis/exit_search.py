@@ -25,6 +25,10 @@ fpga-sim on the real samples:
 
 Comparing with the baseline and falling back to it is the caller's (`fpga-compile --exit-data`):
 this module returns what it found and what the simulation measured.
+
+`select-folding` searches an early-exit network through this module's hooks too: `exit_reach` (each
+op's reach from the recorded or given rates; missing rates are an error, never a silent worst case)
+and `resize_exit_buffers` (the exit buffers re-sized for the folding chosen, which must still fit).
 """
 
 from __future__ import annotations
@@ -326,14 +330,20 @@ class ExitSearch:
                 best, best_key = k, key
         return best
 
-    def refine(self, model_cycles: int, target_cycles: int = 0) -> ExitDesign:
-        """Step 2: moves that the simulation on the real route says help, until none does."""
+    def refine(self, model_cycles: int, target_cycles: int = 0, beat: float | None = None) -> ExitDesign:
+        """Step 2: moves that the simulation on the real route says help, until none does.
+
+        `beat`: a rate the design must not be slower than (the baseline's cycles per sample): within
+        `SLACK` of the model is not done while the simulation is still above it (a design tied with the
+        baseline in the model, a few hard samples behind it in fpga-sim).
+        """
         measured = self.measure()
         result = ExitDesign(model_cycles, measured, self.backlog, sims=1)
         goal = target_cycles or model_cycles
         while result.sims < self.max_sims:
             cur = result.measured
-            if cur.cycles is not None and cur.cycles <= goal * (1 + SLACK):
+            behind = beat is not None and cur.cycles is not None and cur.cycles > beat
+            if cur.cycles is not None and cur.cycles <= goal * (1 + SLACK) and not behind:
                 break
             problem = self._problem()
             improved = False
@@ -392,20 +402,25 @@ class ExitSearch:
             f"({goal:,}) needs {label} {need} > {budget}"
         )
 
-    def run(self, target_cycles: int = 0, size_fifos: Callable[[ModuleOp], None] | None = None) -> ExitDesign:
+    def run(
+        self,
+        target_cycles: int = 0,
+        size_fifos: Callable[[ModuleOp], None] | None = None,
+        beat: float | None = None,
+    ) -> ExitDesign:
         """Steps 1 and 2 (throughput, or the cheapest design meeting `target_cycles` per sample).
 
         `size_fifos` (the `size-fifos` pass on the module): run after the model search, so that the
         refinement simulates the FIFOs as built (2-word streams elsewhere), where the conditional
         buffer and the backlog fill in a burst; without it every other stream is unbounded, which
-        hides exactly those stalls.
+        hides exactly those stalls.  `beat`: see `refine`.
         """
         model = self.model_search(target_cycles)
         self.log(f"  joint search: {model} cycles/sample (model)")
         if size_fifos is not None:
             size_fifos(self.module)
             self.fifo_depth = DEFAULT_FIFO_WORDS
-        return self.refine(model, target_cycles)
+        return self.refine(model, target_cycles, beat)
 
 
 def _fmt(cycles: float | None) -> str:
@@ -417,4 +432,78 @@ def gain_ceiling(baseline_cycles: float, floor_cycles: float) -> float:
     return baseline_cycles / floor_cycles if floor_cycles > 0 else math.inf
 
 
-__all__ = ["ExitDesign", "ExitSearch", "Measured", "gain_ceiling", "model_interval", "simulate_route"]
+# ---------------------------------------------------------------------- select-folding's exit hooks
+
+
+def exit_reach(
+    module: ModuleOp, exit_probabilities: Sequence[float], exit_aware: bool, backlog: int, what: str
+) -> tuple[list[FuncOp], dict | None]:
+    """The split early-exit functions of `module` and each op's reach, for one folding search (None: no exits,
+    or `exit_aware` false).
+
+    `exit_probabilities`: one per exit (empty: each function's `dataflow.exit_probabilities`).  Neither is
+    an error (never a silent worst case) unless `exit_aware` is false.  The exit buffers are sized for
+    the current folding first (`backlog` frames), so the search counts their resources.
+    """
+    from fpga_opt.backend.costs.exit_rates import (
+        missing_rates_message,
+        op_reach,
+        parse_probabilities,
+        recorded_probabilities,
+    )
+    from fpga_opt.passes.size_exit_buffers import size_exit_buffers
+
+    if backlog < 0:
+        raise FpgaOptError(f"{what}: exit-backlog must be >= 0 frames, got {backlog}")
+    funcs = []
+    reach: dict = {}
+    for func in [f for f in module.walk() if isinstance(f, FuncOp) and not f.is_declaration]:
+        if func_exit_structure(func) is None:
+            continue
+        funcs.append(func)
+        size_exit_buffers(func, backlog)
+        structure = func_exit_structure(func)
+        assert structure is not None
+        given = [float(p) for p in exit_probabilities] or recorded_probabilities(func)
+        if not exit_aware:
+            continue
+        if given is None:
+            raise FpgaOptError(
+                missing_rates_message(f"{what}: @{func.sym_name.data}") + ", or exit-aware=false to size every stage "
+                "for every sample"
+            )
+        where = f"{what}: @{func.sym_name.data}: exit probabilities"
+        reach.update(op_reach(structure, parse_probabilities(given, structure.num_exits, where)))
+    if exit_probabilities and not funcs:
+        raise FpgaOptError(f"{what}: exit-probabilities given but the module has no split early-exit network")
+    return funcs, (reach or None)
+
+
+def resize_exit_buffers(
+    module: ModuleOp, funcs: Sequence[FuncOp], problem: FoldingProblem, backlog: int, what: str
+) -> None:
+    """Re-size the exit buffers of `funcs` for the folding chosen; the design must still fit (one-line error)."""
+    from fpga_opt.passes.size_exit_buffers import size_exit_buffers
+
+    for func in funcs:
+        size_exit_buffers(func, backlog)
+    total = analyse_network(module, problem.ctx).resources
+    bad = problem.violation(tuple(getattr(total, n) for n in RESOURCE_NAMES))  # type: ignore[arg-type]
+    if bad is not None:
+        name, need, budget = bad
+        raise FpgaOptError(
+            f"{what}: with its exit buffers sized for the chosen folding the design needs {need} {name}, the budget "
+            f"is {budget}; lower exit-backlog or max-util"
+        )
+
+
+__all__ = [
+    "ExitDesign",
+    "ExitSearch",
+    "Measured",
+    "exit_reach",
+    "gain_ceiling",
+    "model_interval",
+    "resize_exit_buffers",
+    "simulate_route",
+]
