@@ -81,9 +81,9 @@ def main() -> None:
             row = measure(model, Path(tmp), args.repeat, args.jobs, args.opt)
             rows.append(row)
             print(
-                f"{row['model']:<24} build {row['build_s_median']:6.1f} s (median of {args.repeat}, "
-                f"make -j{args.jobs}, {args.opt}; {row['build_s_all']})   run {row['run_s']:5.2f} s   "
-                f"{row['kernels']} kernels   {row['verdict']}",
+                f"{row['model']}: build {row['build_s_median']:.1f} s (median of {args.repeat}, "
+                f"make -j{args.jobs}, {args.opt}; {row['build_s_all']}), run {row['run_s']:.2f} s, "
+                f"{row['kernels']} kernels, {row['verdict']}",
                 flush=True,
             )
     print(f"machine: {os.cpu_count()} CPUs; target: ResNet-8 build < 60 s with -O1 on 2 cores")

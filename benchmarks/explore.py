@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fpga_opt.tools.tables import render
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -123,19 +125,17 @@ def main() -> None:
         every = [a.records for r in runs.values() for a in r.values()] + [single.records]
         lower, upper = bounds(every, objectives)
         hv_single = hypervolume(single.records, objectives, lower, upper)
-        print(
-            f"{'seed':>4}  {'NSGA-II HV':>10}  {'random HV':>10}  {'ratio':>6}  {'front':>5}  {'NSGA-II/select-folding':>22}"
-        )
-        ratios, over_single = [], []
+        ratios, over_single, table = [], [], []
         for seed, r in runs.items():
             hv_n = hypervolume(r["nsga2"].records, objectives, lower, upper)
             hv_r = hypervolume(r["random"].records, objectives, lower, upper)
             ratios.append(hv_n / hv_r if hv_r > 0 else float("inf"))
             over_single.append(hv_n / hv_single if hv_single > 0 else float("inf"))
             front = pareto_front(r["nsga2"].records, objectives)
-            print(
-                f"{seed:>4}  {hv_n:>10.4f}  {hv_r:>10.4f}  {ratios[-1]:>5.2f}x  {len(front):>5}  {over_single[-1]:>21.2f}x"
-            )
+            table.append([str(seed), f"{hv_n:.4f}", f"{hv_r:.4f}", f"{ratios[-1]:.2f}x", str(len(front)),
+                          f"{over_single[-1]:.2f}x"])  # fmt: skip
+        print(render(["seed", "NSGA-II HV", "random HV", "ratio", "front", "NSGA-II/select-folding"], table,
+                     right=range(6)))  # fmt: skip
         ratio = statistics.median(ratios)
         print(f"hypervolume select-folding {hv_single:.4f} (one design: 8-bit, {board_clock:g} MHz, max-util 0.85)")
         print(f"median over {len(seeds)} seeds: NSGA-II / random search {ratio:.2f}x "

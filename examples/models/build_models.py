@@ -713,7 +713,7 @@ def serialize(model: onnx.ModelProto) -> bytes:
 
 def build_all(out_dir: Path, verbose: bool = True) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
+    written, summary = {}, []
     for name in MODELS:
         fm, fe = build_float(name)
         qm, qe = build_int8(name, fm, fe)
@@ -726,8 +726,12 @@ def build_all(out_dir: Path, verbose: bool = True) -> dict[str, Path]:
             if verbose:
                 extra = ""
                 if isinstance(e, QDQEmitter):
-                    extra = f"  worst-case |acc| 2^{math.log2(e.max_acc):.1f}"
-                print(f"{fname:22s} params {count_params(m):>9,d}  MACs {e.macs:>12,d}  size {len(data):>9,d} B{extra}")
+                    extra = f"2^{math.log2(e.max_acc):.1f}"
+                summary.append([fname, f"{count_params(m):,d}", f"{e.macs:,d}", f"{len(data):,d}", extra])
+    if verbose:
+        from fpga_opt.tools.tables import render
+
+        print(render(["model", "params", "MACs", "bytes", "worst-case |acc|"], summary, right={1, 2, 3}))
     return written
 
 
