@@ -30,6 +30,7 @@ import numpy as np
 from fpga_opt.dialects.errors import FpgaOptError, check_range
 from fpga_opt.dialects.files import (
     check_output_file,
+    commit_now,
     load_arrays,
     scratch_directory,
     staging_directory,
@@ -371,6 +372,9 @@ def run(args: argparse.Namespace) -> int:
         for path in plot_front(archive.records, written["front"], written["goals"], out.with_suffix(""), title):
             print(f"fpga-explore: wrote {path}")
     if args.emit:
+        # The search is done and its front complete: it is written now, so the compile reads FRONT.designs
+        # where its command says, and a failed compile discards only its own outputs.
+        commit_now()
         return emit(document, args.emit, args.emit_dir, args.no_csim)
     return 0
 

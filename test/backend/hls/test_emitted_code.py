@@ -23,7 +23,9 @@ MODELS = REPO / "examples" / "models"
 
 # Kernel function -> pragmas its body must carry (the folding factors become these).
 KERNEL_PRAGMAS = {
-    "sliding_window": [
+    # sliding_window and dilated_sliding_window are this walk with their tap spacing (checked below).
+    "sliding_window_taps": [
+        "INLINE",
         "PIPELINE II=1",
         "ARRAY_RESHAPE variable=line complete dim=2",
         "ARRAY_RESHAPE variable=cols",
@@ -134,6 +136,8 @@ def test_kernel_pragmas():
         assert kernel in bodies, f"kernel {kernel} not found in the header library"
         for pragma in pragmas:
             assert f"#pragma HLS {pragma}" in bodies[kernel], f"{kernel} lacks '#pragma HLS {pragma}'"
+    assert "sliding_window_taps<C, 1, 1>(in, out);" in bodies["sliding_window"]
+    assert "sliding_window_taps<C, C::DH, C::DW>(in, out);" in bodies["dilated_sliding_window"]
 
 
 def test_every_kernel_used_by_the_lowering_exists():

@@ -4,7 +4,7 @@ The model is SqueezeNet 1.1 as torch's exporter wrote it and onnxruntime's
 quantiser quantised it (examples/zoo/models, committed: nothing is built or
 downloaded here).  Two designs: place-weights with two layers streamed from
 DRAM and one generated (OVSF), drawn by fpga-report; and fpga-compile
-`--weights partition` on a KV260 cut down to 26 RAMB18s (examples/boards/kv260_cut.toml: two partitions),
+`--weights partition` on a KV260 cut down to 10 RAMB18s (examples/boards/kv260_cut.toml: two partitions),
 whose output folder holds report.json and report.html.
 """
 
@@ -20,7 +20,7 @@ from browser import chromium, dump_dom, screenshot
 from test_report_html import NO_BROWSER, REPO, node, read_page, tool
 
 MODEL = REPO / "examples/zoo/models/squeezenet1_1.qdq_tensor.onnx"
-BOARD = REPO / "examples/boards/kv260_cut.toml"  # 26 RAMB18s, no URAM, 30k LUTs: two partitions
+BOARD = REPO / "examples/boards/kv260_cut.toml"  # 10 RAMB18s, no URAM, 30k LUTs: two partitions
 STREAMED = ("features.features.12.e3.e3.0.Conv", "classifier.classifier.1.Conv")
 GENERATED = "features.features.3.e3.e3.0.Conv"
 
