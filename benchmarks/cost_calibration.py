@@ -180,17 +180,18 @@ def rows() -> list[dict[str, object]]:
 
 
 def print_table(table: list[dict[str, object]]) -> None:
+    from fpga_opt.tools.tables import render
+
     print("Resource model against published implementations (error = model / measured - 1)\n")
-    header = f"{'design':52s} {'resource':8s} {'measured':>9s} {'model':>9s} {'error':>8s}"
-    print(header)
-    print("-" * len(header))
+    rows = []
     last = None
     for r in table:
         name = r["design"] if r["design"] != last else ""
         last = r["design"]
         measured = "-" if r["measured"] is None else f"{r['measured']:,}"
         error = "-" if r["error"] is None else f"{100 * r['error']:+.0f}%"
-        print(f"{name:52s} {r['resource']:8s} {measured:>9s} {r['model']:>9,} {error:>8s}")
+        rows.append([name, r["resource"], measured, f"{r['model']:,}", error])
+    print(render(["design", "resource", "measured", "model", "error"], rows, right={2, 3, 4}))
     sources = sorted({(r["design"], r["source"]) for r in table})
     print()
     for design, source in sources:

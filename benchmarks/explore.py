@@ -165,7 +165,7 @@ def main() -> None:
                         results = engine.map(timed_batch)
                         times[w].append(time.perf_counter() - t0)
                         assert all(r.get("feasible") is not None for r in results)
-                        print(f"  {len(timed_batch)} evaluations on {w} Dask worker(s): {times[w][-1]:6.1f} s "
+                        print(f"  {len(timed_batch)} evaluations on {w} Dask worker(s): {times[w][-1]:.1f} s "
                               f"(load average {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
             finally:
                 for engine in clusters.values():

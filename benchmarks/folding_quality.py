@@ -214,27 +214,27 @@ def print_table(rows: list[dict[str, object]]) -> None:
 
 def print_targets(rows: list[dict[str, object]]) -> None:
     """Issue 16's targets against the `pipeline` flow's greedy rows (fpga-compile's design)."""
+    from fpga_opt.tools.tables import render
+
     picked = [r for r in rows if r["flow"] == "pipeline" and r["algorithm"] == "greedy"]
     if not picked:
         return
     print("\nTargets (pipeline flow, greedy: the design fpga-compile builds; sized = FIFOs sized, fpga-sim measured)")
+    table = []
     for r in picked:
-        checks = []
+        checks = []  # (target, met)
         target = TARGET_FPS.get(r["model"])
         if target is not None:
             ok = r["sized_fps"] is not None and r["sized_fps"] >= target
-            checks.append(f"sized FPS {_f(r['sized_fps'], ',.0f')} >= {target:,}: {'yes' if ok else 'NO'}")
+            checks.append((f"sized FPS {_f(r['sized_fps'], ',.0f')} >= {target:,}", ok))
         roof = TARGET_ROOFLINE.get(r["model"])
         if roof is not None:
             frac = r["sim_fraction_board_dsp"]
-            checks.append(
-                f"roof(board) {_f(frac, '.3f')} >= {roof}: {'yes' if frac is not None and frac >= roof else 'NO'}"
-            )
+            checks.append((f"roof(board) {_f(frac, '.3f')} >= {roof}", frac is not None and frac >= roof))
         kept = r["sized_interval"] is not None and r["sized_interval"] <= r["model_interval"]
-        checks.append(
-            f"interval kept by sizing ({r['model_interval']} -> {_f(r['sized_interval'], 'd')}): {'yes' if kept else 'NO'}"
-        )
-        print(f"  {r['model']:14s} " + "; ".join(checks))
+        checks.append((f"interval kept by sizing ({r['model_interval']} -> {_f(r['sized_interval'], 'd')})", kept))
+        table += [[r["model"] if i == 0 else "", what, "yes" if ok else "NO"] for i, (what, ok) in enumerate(checks)]
+    print("\n".join("  " + line for line in render(["model", "target", "met"], table).splitlines()))
 
 
 def main(argv: list[str] | None = None) -> int:

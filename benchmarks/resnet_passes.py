@@ -136,37 +136,52 @@ def print_table(rows: list[dict[str, object]]) -> None:
     print(render(header, table, right=set(range(2, 12))))
 
 
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
 def print_savings(rows: list[dict[str, object]]) -> None:
+    from fpga_opt.tools.tables import render
+
     print("\nagainst the naive design (same model):")
     by = {(r["model"], r["design"]): r for r in rows}
+    table = []
     for r in rows:
         base = by.get((r["model"], "naive"))
         if base is None or r["design"] == "naive":
             continue
         d_fps = (r["sim_fps"] / base["sim_fps"] - 1) if r["sim_fps"] and base["sim_fps"] else None
-        print(
-            f"  {r['model']:14s} {r['design']:11s} skip bits {r['skip_bits'] - base['skip_bits']:+9d} "
-            f"skip BRAM18 {r['skip_bram18'] - base['skip_bram18']:+4d}  DSP {r['dsp'] - base['dsp']:+5d} "
-            f"LUT {r['lut'] - base['lut']:+7d}  BRAM18 {r['bram18'] - base['bram18']:+4d}  "
-            f"sim FPS {_fmt(d_fps, '+.2%')}"
-        )
+        table.append(
+            [
+                r["model"], r["design"], f"{r['skip_bits'] - base['skip_bits']:+d}",
+                f"{r['skip_bram18'] - base['skip_bram18']:+d}", f"{r['dsp'] - base['dsp']:+d}",
+                f"{r['lut'] - base['lut']:+d}", f"{r['bram18'] - base['bram18']:+d}", _fmt(d_fps, "+.2%"),
+            ]
+        )  # fmt: skip
+    header = ["model", "design", "skip bits", "skip BRAM18", "DSP", "LUT", "BRAM18", "sim FPS"]
+    print(_indented(render(header, table, right=set(range(2, 8)))))
 
 
 def print_merge_savings(rows: list[dict[str, object]]) -> None:
     """The merges alone: fold-merge against sized (the same select-folding result)."""
+    from fpga_opt.tools.tables import render
+
     by = {(r["model"], r["design"]): r for r in rows}
-    lines = []
+    table = []
     for model in dict.fromkeys(r["model"] for r in rows):
         merged, sized = by.get((model, "fold-merge")), by.get((model, "sized"))
         if merged is None or sized is None:
             continue
-        lines.append(
-            f"  {model:14s} ops {merged['ops'] - sized['ops']:+4d}  DSP saved {sized['dsp'] - merged['dsp']:+5d}  "
-            f"LUT saved {sized['lut'] - merged['lut']:+7d}  BRAM18 saved {sized['bram18'] - merged['bram18']:+4d}"
-        )
-    if lines:
+        table.append(
+            [
+                model, f"{merged['ops'] - sized['ops']:+d}", f"{sized['dsp'] - merged['dsp']:+d}",
+                f"{sized['lut'] - merged['lut']:+d}", f"{sized['bram18'] - merged['bram18']:+d}",
+            ]
+        )  # fmt: skip
+    if table:
         print("\nthe merges (fold-merge against sized, same folding):")
-        print("\n".join(lines))
+        header = ["model", "ops", "DSP saved", "LUT saved", "BRAM18 saved"]
+        print(_indented(render(header, table, right={1, 2, 3, 4})))
 
 
 def main(argv: list[str] | None = None) -> int:

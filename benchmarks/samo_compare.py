@@ -148,6 +148,23 @@ def run_select_folding(model: Path, board_name: str, max_util: float) -> dict:
     return result
 
 
+def format_table(rows: list[dict]) -> str:
+    """One row per model: each optimiser's predicted frame rate and search time."""
+    from fpga_opt.tools.tables import render
+
+    def cell(r: dict) -> str:
+        if "error" in r:
+            return f"error: {r['error']}"
+        return f"{r['fps']:.0f} FPS {r['search_s']:.2f}s"
+
+    header = ["model", "SAMO (annealing)", "select-folding greedy", "select-folding anneal"]
+    table = [
+        [r["model"], cell(r["samo"]), cell(r["select_folding"]["greedy"]), cell(r["select_folding"]["anneal"])]
+        for r in rows
+    ]
+    return render(header, table, right={1, 2, 3})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samo-python", help="a Python interpreter with samo and fpgaconvnet-model installed")
@@ -180,16 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"model": name, "board": board.name, "samo": samo, "select_folding": ours})
             print(f"  compared {name}", file=sys.stderr, flush=True)
 
-    def cell(r: dict) -> str:
-        if "error" in r:
-            return f"error: {r['error']}"
-        return f"{r['fps']:10.0f} FPS {r['search_s']:7.2f}s"
-
     print(f"board {board.name} at {board.clock_mhz:g} MHz, budgets {args.max_util:.0%} of every resource\n")
-    print(f"{'model':10s}  {'SAMO (annealing)':26s}  {'select-folding greedy':26s}  {'select-folding anneal':26s}")
-    for r in rows:
-        print(f"{r['model']:10s}  {cell(r['samo']):26s}  {cell(r['select_folding']['greedy']):26s}  "
-              f"{cell(r['select_folding']['anneal']):26s}")  # fmt: skip
+    print(format_table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

@@ -130,6 +130,29 @@ def time_cli(text: str, board: str, algorithm: str, repeat: int) -> float:
     return statistics.median(times)
 
 
+def print_tables(rows: list[dict], pipelines: list[dict], repeat: int) -> None:
+    from fpga_opt.tools.tables import render
+
+    header = ["model", "ops", "algorithm", "pass", "fpga-opt", "interval"]
+    table = [
+        [
+            r["model"], f"{r['ops']}", r["algorithm"], f"{r['pass_median_s']:.2f}s",
+            "-" if r["cli_median_s"] is None else f"{r['cli_median_s']:.2f}s", f"{r['interval']}",
+        ]
+        for r in rows
+    ]  # fmt: skip
+    print(render(header, table, right={1, 3, 4, 5}))
+    if pipelines:
+        print(f"\nfpga-compile's default pipeline (median of {repeat}; load average {os.getloadavg()[0]:.1f}):")
+        table = []
+        for p in pipelines:
+            table.append([p["model"], "whole pipeline", f"{p['median_s']:.2f}s", f"{p['cpu_median_s']:.2f}s"])
+            table += [
+                ["", name, f"{sec:.2f}s", f"{p['per_pass_cpu_s'][name]:.2f}s"] for name, sec in p["per_pass_s"].items()
+            ]
+        print(render(["model", "pass", "wall", "cpu"], table, right={2, 3}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--board", default="kv260")
@@ -164,19 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  timed {model} {algorithm}", file=sys.stderr, flush=True)
     print(f"board {args.board}, median of {args.repeat} runs, {os.cpu_count()} CPUs\n")
-    print(f"{'model':14s} {'ops':>4s} {'algorithm':9s} {'pass':>8s} {'fpga-opt':>9s} {'interval':>9s}")
-    for r in rows:
-        cli = "-" if r["cli_median_s"] is None else f"{r['cli_median_s']:8.2f}s"
-        print(
-            f"{r['model']:14s} {r['ops']:4d} {r['algorithm']:9s} {r['pass_median_s']:7.2f}s {cli:>9s} {r['interval']:9d}"
-        )
-    if pipelines:
-        print(f"\nfpga-compile's default pipeline (median of {args.repeat}; load average {os.getloadavg()[0]:.1f}):")
-        for p in pipelines:
-            passes = "  ".join(
-                f"{name} {sec:.2f}s (cpu {p['per_pass_cpu_s'][name]:.2f}s)" for name, sec in p["per_pass_s"].items()
-            )
-            print(f"{p['model']:14s} wall {p['median_s']:6.2f}s  cpu {p['cpu_median_s']:6.2f}s   {passes}")
+    print_tables(rows, pipelines, args.repeat)
     if args.json:
         args.json.write_text(json.dumps({"select_folding": rows, "default_pipeline": pipelines}, indent=2) + "\n")
     return 0

@@ -88,7 +88,10 @@ class FpgaOptMain(xDSLOptMain):
                 action.help = "pass pipeline in xDSL's syntax: 'a{x=1},b' (fpga-opt's passes below)"
             if "--frontend" in action.option_strings:
                 action.help = "input format (default: from the file's extension: .mlir, .onnx)"
-        passes = "\n".join(f"  {name:28} {summary(load_pass(name))}" for name in pass_names())
+        from fpga_opt.tools.tables import render
+
+        table = render(None, [(name, summary(load_pass(name))) for name in pass_names()])
+        passes = "\n".join("  " + line for line in table.splitlines())
         arg_parser.epilog = (
             f"fpga-opt passes (options: --list-passes):\n{passes}\n\n"
             "xDSL's own passes, targets and options work too: fpga-opt --help-all"

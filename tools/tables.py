@@ -17,19 +17,23 @@ RULE = SEPARATING_LINE
 
 
 def render(
-    header: Sequence[str], rows: Sequence[Sequence[str] | str], right: Collection[int] = (), markdown: bool = False
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str] | str],
+    right: Collection[int] = (),
+    markdown: bool = False,
 ) -> str:
     """`rows` under `header`, columns two spaces apart, without trailing blanks (`markdown`: a pipe table, for
-    figures pasted into the docs)."""
-    align = ["right" if column in right else "left" for column in range(len(header))]
+    figures pasted into the docs; `header=None`, not with `markdown`: the rows alone, without header or rules)."""
+    columns = len(header) if header is not None else max((len(row) for row in rows if row is not RULE), default=0)
+    align = ["right" if column in right else "left" for column in range(columns)]
     # tabulate widens every column by 2 beyond its header (MIN_PADDING, a module setting): columns as
     # wide as their widest cell, while this table is drawn.
     padding, tabulate_module.MIN_PADDING = tabulate_module.MIN_PADDING, 0
     try:
         text = tabulate(
             [row if row is RULE else list(row) for row in rows],
-            headers=list(header),
-            tablefmt="pipe" if markdown else "simple",
+            headers=list(header) if header is not None else (),
+            tablefmt="pipe" if markdown else "simple" if header is not None else "plain",
             colalign=align,
             disable_numparse=True,
         )

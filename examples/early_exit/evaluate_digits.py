@@ -133,18 +133,25 @@ def report(directory: Path = HERE, thresholds=DEFAULT_THRESHOLDS) -> str:
 
 
 def format_report(r: dict) -> str:
-    """The results of `evaluate` as a small table."""
+    """The results of `evaluate` as two small tables."""
+    from fpga_opt.tools.tables import render
+
     lines = [f"digits B-LeNet on {r['test_samples']} held-out test images"]
-    for kind in ("float", "int8"):
-        acc = r[kind]["exit_accuracy"]
-        lines.append(f"{kind:5s}  exit0 alone {acc['exit0']:.2%}   exit1 alone {acc['exit1']:.2%}")
+    alone = [
+        [kind, f"{r[kind]['exit_accuracy']['exit0']:.2%}", f"{r[kind]['exit_accuracy']['exit1']:.2%}"]
+        for kind in ("float", "int8")
+    ]
+    lines.append(render(["model", "exit0 alone", "exit1 alone"], alone, right={1, 2}))
     lines.append("")
-    lines.append("threshold | float: exit0 share  accuracy | int8: exit0 share  accuracy")
-    for fr, qr in zip(r["float"]["early_exit"], r["int8"]["early_exit"], strict=True):
-        lines.append(
-            f"{fr['threshold']:9g} | {fr['exit_fractions'][0]:17.1%} {fr['accuracy']:9.2%} |"
-            f" {qr['exit_fractions'][0]:16.1%} {qr['accuracy']:9.2%}"
-        )
+    header = ["threshold", "float: exit0 share", "float: accuracy", "int8: exit0 share", "int8: accuracy"]
+    table = [
+        [
+            f"{fr['threshold']:g}", f"{fr['exit_fractions'][0]:.1%}", f"{fr['accuracy']:.2%}",
+            f"{qr['exit_fractions'][0]:.1%}", f"{qr['accuracy']:.2%}",
+        ]
+        for fr, qr in zip(r["float"]["early_exit"], r["int8"]["early_exit"], strict=True)
+    ]  # fmt: skip
+    lines.append(render(header, table, right={0, 1, 2, 3, 4}))
     return "\n".join(lines)
 
 

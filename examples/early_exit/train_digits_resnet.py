@@ -148,7 +148,7 @@ def train(x_train: np.ndarray, y_train: np.ndarray, log=print):
             total += loss.item() * len(idx)
         sched.step()
         if epoch % 10 == 9 or epoch == EPOCHS - 1:
-            log(f"epoch {epoch + 1:3d}  joint loss {total / len(xs):.4f}")
+            log(f"epoch {epoch + 1}  joint loss {total / len(xs):.4f}")
     net.eval()
     return net
 

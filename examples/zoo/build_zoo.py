@@ -98,7 +98,7 @@ def build_all(out: Path, sizes: list[str], nets: list[str], forms: tuple[str, ..
                 if form != "float":
                     quantise(float_path, form, model_path(out, size, net, form), images)
                     written.append(model_path(out, size, net, form))
-            print(f"{size:8s} {net:14s} {', '.join(forms)}  {time.perf_counter() - t0:.1f} s", flush=True)
+            print(f"{size} {net} {', '.join(forms)}  {time.perf_counter() - t0:.1f} s", flush=True)
     return written
 
 
