@@ -260,6 +260,13 @@ def _wait(pid: int, timeout: float) -> int | None:
         delay = min(delay * 2, 0.05)
 
 
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _script(tool: str) -> str:
     return str(Path(sys.executable).parent / tool)
 
@@ -279,6 +286,7 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=limit,
+        start_new_session=True,  # its own process group: a timeout kills the workers too, which hold its pipes
     )
     if case.signal is not None or case.rerun is not None:
         try:
@@ -289,7 +297,7 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
         out, err = process.communicate(timeout=timeout * WALL_FACTOR)
         code: int | None = process.returncode
     except subprocess.TimeoutExpired:
-        process.kill()
+        _kill_group(process.pid)
         out, err = process.communicate()
         code = None
     if code == -signal.SIGXCPU:

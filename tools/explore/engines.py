@@ -21,8 +21,11 @@ The evaluator is sent to each worker once (pool initialiser; Dask `scatter(broad
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -34,9 +37,26 @@ Done = Callable[[int, dict], None]
 _WORKER_EVALUATOR = None
 
 
-def _init_worker(evaluator) -> None:
+def _end_with_parent(parent: int) -> None:
+    """Linux: the kernel sends this worker SIGTERM when the tool's process dies, even by SIGKILL.
+
+    Without it a killed tool leaves its idle workers blocked for ever on the task queue, whose
+    write end they inherited (a hang the fuzzer's signals family found).
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() != parent:  # the tool died before the line above ran
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _init_worker(evaluator, parent: int) -> None:
     global _WORKER_EVALUATOR
     _WORKER_EVALUATOR = evaluator
+    _end_with_parent(parent)
     # A forked worker inherits the tool's handlers, which raise to unwind the *tool*: here Ctrl-C is
     # the parent's to handle (it stops the pool), and SIGTERM ends the worker at once.  The signals
     # were blocked across the fork (`_signals_held`); one that came meanwhile is delivered now.
@@ -94,7 +114,7 @@ class PoolEngine:
         # fork: workers inherit the imported modules (fpga-opt takes ~2 s to import).
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self.pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context(method), initializer=_init_worker, initargs=(evaluator,)
+            workers, mp_context=multiprocessing.get_context(method), initializer=_init_worker, initargs=(evaluator, os.getpid())
         )
 
     def map(self, batch: Sequence[dict], done: Done | None = None) -> list[dict]:

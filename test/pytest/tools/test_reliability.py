@@ -415,6 +415,44 @@ def test_a_signal_stops_fpga_explore_and_its_workers(signum, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_sigkilled_fpga_explore_leaves_no_workers(tmp_path):
+    """kill -9 of the tool alone: its pool workers end too (they hung for ever on the task queue, and held
+    the tool's stdout open, so the caller never saw it end)."""
+    if not Path("/proc/self/task").exists():
+        pytest.skip("needs /proc to find the worker processes")
+    argv = [str(MODELS / "lenet5_int8.onnx"), "--board", "kv260", "--budget", "40", "--workers", "2", "--quiet"]
+    script = "from fpga_opt.tools.launch import fpga_explore\nfpga_explore()\n"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *argv, "-o", "f.json"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        for _ in range(600):  # until the pool's workers run (import + set-up: a few seconds)
+            workers = _children(process.pid)
+            if process.poll() is not None or len(workers) >= 2:
+                break
+            time.sleep(0.1)
+        assert process.poll() is None and len(workers) >= 2
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+            time.sleep(0.1)
+        alive = [w for w in workers if Path(f"/proc/{w}").exists()]
+    finally:
+        os.killpg(process.pid, signal.SIGKILL) if process.poll() is None else None
+        for w in workers:
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert alive == [], f"workers {alive} outlived the killed tool"
+
+
 # ----------------------------------------------------------------------------------------------
 # Messages of more than one line
 # ----------------------------------------------------------------------------------------------
