@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.save_failures:
             save_failure(o, Path(args.save_failures), i)
     if args.json:
-        Path(args.json).write_text(
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)  # build/ is not there on a fresh clone
+    Path(args.json).write_text(
             json.dumps(
                 {
                     "runs": len(outcomes),
