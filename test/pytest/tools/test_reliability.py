@@ -383,27 +383,30 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_stops_fpga_explore_and_its_workers(signum, tmp_path):
-    """Ctrl-C or `timeout` (the whole process group) while pool workers evaluate: it hung in the pool's shutdown."""
-    pytest.importorskip("pymoo", reason="fpga-explore needs the explore extra (make installs it)")
+def _explore_with_running_workers(tmp_path: Path, **pipes) -> tuple[subprocess.Popen, list[int]]:
+    """fpga-explore in its own process group, returned once its two pool workers run (import + set-up: seconds)."""
     if not Path("/proc/self/task").exists():
         pytest.skip("needs /proc to find the worker processes")
     argv = [str(MODELS / "lenet5_int8.onnx"), "--board", "kv260", "--budget", "40", "--workers", "2", "--quiet"]
     script = "from fpga_opt.tools.launch import fpga_explore\nfpga_explore()\n"
     process = subprocess.Popen(
-        [sys.executable, "-c", script, *argv, "-o", "f.json"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        [sys.executable, "-c", script, *argv, "-o", "f.json"], cwd=tmp_path, start_new_session=True, **pipes
     )
+    workers: list[int] = []
+    for _ in range(600):
+        workers = _children(process.pid)
+        if process.poll() is not None or len(workers) >= 2:
+            break
+        time.sleep(0.1)
+    return process, workers
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_fpga_explore_and_its_workers(signum, tmp_path):
+    """Ctrl-C or `timeout` (the whole process group) while pool workers evaluate: it hung in the pool's shutdown."""
+    pytest.importorskip("pymoo", reason="fpga-explore needs the explore extra (make installs it)")
+    process, _ = _explore_with_running_workers(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(600):  # until the pool's workers run (import + set-up: a few seconds)
-            if process.poll() is not None or len(_children(process.pid)) >= 2:
-                break
-            time.sleep(0.1)
         assert process.poll() is None, process.communicate()
         os.killpg(process.pid, signum)
         _, err = process.communicate(timeout=60)
@@ -418,24 +421,8 @@ def test_a_signal_stops_fpga_explore_and_its_workers(signum, tmp_path):
 def test_a_sigkilled_fpga_explore_leaves_no_workers(tmp_path):
     """kill -9 of the tool alone: its pool workers end too (they hung for ever on the task queue, and held
     the tool's stdout open, so the caller never saw it end)."""
-    if not Path("/proc/self/task").exists():
-        pytest.skip("needs /proc to find the worker processes")
-    argv = [str(MODELS / "lenet5_int8.onnx"), "--board", "kv260", "--budget", "40", "--workers", "2", "--quiet"]
-    script = "from fpga_opt.tools.launch import fpga_explore\nfpga_explore()\n"
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, *argv, "-o", "f.json"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    workers: list[int] = []
+    process, workers = _explore_with_running_workers(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(600):  # until the pool's workers run (import + set-up: a few seconds)
-            workers = _children(process.pid)
-            if process.poll() is not None or len(workers) >= 2:
-                break
-            time.sleep(0.1)
         assert process.poll() is None and len(workers) >= 2
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
@@ -444,10 +431,9 @@ def test_a_sigkilled_fpga_explore_leaves_no_workers(tmp_path):
             time.sleep(0.1)
         alive = [w for w in workers if Path(f"/proc/{w}").exists()]
     finally:
-        os.killpg(process.pid, signal.SIGKILL) if process.poll() is None else None
-        for w in workers:
+        for pid in [process.pid, *workers]:
             try:
-                os.kill(w, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
     assert alive == [], f"workers {alive} outlived the killed tool"
