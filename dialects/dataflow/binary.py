@@ -106,6 +106,13 @@ class BinaryLayerOp(DataflowOp):
     def tensor_properties(self) -> tuple[str, ...]:
         return ("weights", "thresholds", "indices", "tables")
 
+    # coarse_in input bits and coarse_out outputs per cycle, dense and windowed alike
+    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse_in"]
+
+    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
+        return self.factors(folding)["coarse_out"]
+
 
 class DenseBinaryOp(WholeFrameOp, BinaryLayerOp):
     """What the dense binarised layers share: the whole input frame as one vector, a 1x1xN result.
@@ -133,12 +140,6 @@ class DenseBinaryOp(WholeFrameOp, BinaryLayerOp):
         out = self.output.type
         assert isinstance(out, StreamType)
         return {"coarse_in": divisors(self.vector_length), "coarse_out": divisors(out.channels)}
-
-    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_in"]
-
-    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_out"]
 
     def macs(self) -> int:
         out = self.output.type
@@ -299,12 +300,6 @@ class XnorConvOp(WindowedOp, BinaryLayerOp):
             "coarse_out": divisors(out.channels),
             "fine": fine_values(kh, kw),
         }
-
-    def input_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_in"]
-
-    def output_lanes(self, index: int, folding: Folding | None = None) -> int:
-        return self.factors(folding)["coarse_out"]
 
     def macs(self) -> int:
         out = self.output.type
