@@ -14,8 +14,10 @@ network `<net>_xnor` and LUTNet at several K and pruning levels), one run:
    (`--check-frames`, all by default) and the tiled HLS project's g++ C
    simulation (`--csim-frames`) must equal fpga-sim bit for bit.
 3. **Area**: yosys `synth_xilinx` of the unrolled Verilog (LUT1..LUT6 and FDs,
-   hierarchy kept) beside the unrolled cost model's prediction
-   (backend/costs/binary.py) and its error.  `--skip-synthesis` leaves yosys
+   hierarchy kept; unit by unit, a batch of units per yosys run, each unit's
+   counts cached by content hash in `--synth-cache`) beside the unrolled cost
+   model's prediction (backend/costs/binary.py) and its error.  "synth s" is
+   the time yosys took in this run (a cached unit takes none).  `--skip-synthesis` leaves yosys
    out (steps 1 and 2 only, the cost model's LUTs shown, no final claim line).
 
 It ends with the LUT ratio and accuracy difference of the best K=4
@@ -47,7 +49,13 @@ WITHIN_POINTS = 1.0
 
 
 def measure(
-    models: Path, name: str, check_frames: int | None, csim_frames: int, synth: bool = True, verilog_timeout=3600.0
+    models: Path,
+    name: str,
+    check_frames: int | None,
+    csim_frames: int,
+    synth: bool = True,
+    verilog_timeout=3600.0,
+    synth_cache: Path | None = None,
 ) -> dict:
     """Every figure of one model (runs in a worker process: synthesis dominates)."""
     from fpga_opt.dialects.errors import FpgaOptError
@@ -76,7 +84,7 @@ def measure(
         predicted = flow.predicted_cost(model)
         row.update(model_lut=predicted[0], model_ff=predicted[1], seconds=time.perf_counter() - start)
         return row
-    report = flow.synthesis(model)
+    report = flow.synthesis(model, synth_cache, lambda line: print(f"synthesis {line}", file=sys.stderr, flush=True))
     row.update(
         yosys_lut=report.yosys_lut,
         yosys_ff=report.yosys_ff,
@@ -165,7 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-synthesis",
         action="store_true",
-        help="accuracy and agreement only; LUTs from the cost model (yosys takes up to ~30 min per lfc model)",
+        help="accuracy and agreement only; LUTs from the cost model (yosys: ~5-20 CPU min per lfc model)",
+    )
+    parser.add_argument(
+        "--synth-cache",
+        type=Path,
+        default=REPO / "build" / "yosys-cache",
+        help="folder of each synthesised unit's cell counts, by content hash (a rerun synthesises only what changed)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--models-dir", type=Path, default=flow.MODELS, help="train.py's output folder")
@@ -185,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
             name: pool.submit(
-                measure, args.models_dir, name, args.check_frames, args.csim_frames, synth, args.verilog_timeout
+                measure,
+                args.models_dir,
+                name,
+                args.check_frames,
+                args.csim_frames,
+                synth,
+                args.verilog_timeout,
+                args.synth_cache,
             )
             for name in names
         }

@@ -8,7 +8,8 @@ Every function takes a committed model (models/*.onnx) and the held-out split
   classifier, integers) for every test image, and `accuracy` of their argmax;
 * `verilog_logits`: the same images through the unrolled Verilog in Icarus;
 * `csim_check`: the tiled HLS project's g++ C simulation against fpga-sim;
-* `synthesis`: yosys `synth_xilinx` LUT/FF counts beside the unrolled cost model's.
+* `synthesis`: yosys `synth_xilinx` LUT/FF counts (unit by unit, cached) beside the
+  unrolled cost model's.
 
 benchmarks/lutnet.py and test/examples/test_lutnet_example.py use these.
 """
@@ -25,7 +26,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from fpga_opt.backend.costs.binary import unrolled_network_cost
 from fpga_opt.backend.sim import run_functional
-from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize
+from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize_per_module
 from fpga_opt.frontend.onnx_import import import_onnx
 from fpga_opt.passes import load_pass
 
@@ -115,9 +116,10 @@ def predicted_cost(model: Compiled) -> tuple[int, int]:
     return sum(layer.lut for layer in layers), sum(layer.ff for layer in layers)
 
 
-def synthesis(model: Compiled) -> Synthesis:
+def synthesis(model: Compiled, cache: Path | None = None, progress=None) -> Synthesis:
+    """yosys's counts (unit by unit, `cache` the folder of each unit's counts) beside the cost model's."""
     layers = unrolled_network_cost(model.module, model.weights)
-    report = synthesize(emit_verilog(model.module, model.weights))
+    report = synthesize_per_module(emit_verilog(model.module, model.weights), cache=cache, progress=progress)
     return Synthesis(
         report.lut,
         report.ff,
