@@ -10,6 +10,8 @@ network `<net>_xnor` and LUTNet at several K and pruning levels), one run:
 1. **Accuracy**: fpga-sim's bit-exact outputs for the whole held-out split (540
    digits), argmax against the labels; beside it the accuracy torch measured
    when training (the two should match: the exported graph is the trained one).
+   "learned" is the share of LUT operators whose table uses two or more of its
+   K inputs (near 0: the tables never left the XNOR they started from).
 2. **Agreement**: the unrolled Verilog in Icarus on the same images
    (`--check-frames`, all by default) and the tiled HLS project's g++ C
    simulation (`--csim-frames`) must equal fpga-sim bit for bit.
@@ -65,7 +67,12 @@ def measure(
     model = flow.compile_model(flow.MODELS / f"{name}.onnx")
     x, y = flow.test_split()
     logits = flow.sim_logits(model, x)
-    row: dict = {"model": name, "sim_accuracy": flow.accuracy(logits, y), "frames": len(x)}
+    row: dict = {
+        "model": name,
+        "sim_accuracy": flow.accuracy(logits, y),
+        "frames": len(x),
+        "learned": flow.learned_share(model),
+    }
     n = len(x) if check_frames is None else min(check_frames, len(x))
     try:
         row["verilog_frames"] = n
@@ -108,7 +115,7 @@ def yes_no(row: dict, key: str) -> str:
 def table(rows: list[dict], recorded: dict) -> list[str]:
     from fpga_opt.tools.tables import render
 
-    head = ["model", "K", "prune", "acc sim", "acc torch", "verilog=sim", "csim=sim", "yosys LUT", "model LUT", "err",
+    head = ["model", "K", "prune", "learned", "acc sim", "acc torch", "verilog=sim", "csim=sim", "yosys LUT", "model LUT", "err",
             "yosys FF", "synth s"]  # fmt: skip
     body = []
     for r in rows:
@@ -117,7 +124,8 @@ def table(rows: list[dict], recorded: dict) -> list[str]:
             r = {**r, "yosys_lut": "-", "yosys_ff": "-", "lut_error": None, "synth_seconds": None}
         body.append(
             [
-                r["model"], f"{rec['k'] or '-'}", f"{rec['prune']:.4f}", f"{100 * r['sim_accuracy']:.2f}%",
+                r["model"], f"{rec['k'] or '-'}", f"{rec['prune']:.4f}",
+                "-" if r.get("learned") is None else f"{100 * r['learned']:.1f}%", f"{100 * r['sim_accuracy']:.2f}%",
                 f"{100 * rec['torch_accuracy']:.2f}%", yes_no(r, "verilog_equal"), yes_no(r, "csim_equal"),
                 f"{r['yosys_lut']}", f"{r['model_lut']}",
                 "-" if r["lut_error"] is None else f"{100 * r['lut_error']:+.1f}%", f"{r['yosys_ff']}",

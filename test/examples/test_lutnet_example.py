@@ -5,6 +5,8 @@
   network is the trained one;
 * the smallest LUTNet model's unrolled Verilog (Icarus) and tiled HLS project
   (g++ csim) agree with fpga-sim bit for bit on a slice of the held-out set;
+* the LUTNet models trained with small initial tables really learned: their
+  operators compute more than the XNOR of one input they started from;
 * the unrolled cost model is within 15% of yosys on a slice of a trained LUT
   layer (the benchmark checks whole networks: minutes of synthesis each).
 """
@@ -44,6 +46,22 @@ def test_fpga_sim_accuracy_is_the_trained_accuracy(name):
     print(f"{name}: fpga-sim accuracy {100 * accuracy:.2f}% on {len(y)} held-out digits")
     assert abs(accuracy - flow.recorded()[name]["torch_accuracy"]) <= 1e-4  # models.json keeps 4 digits
     assert accuracy > 0.7
+
+
+LEARNED = sorted(n for n, r in flow.recorded().items() if r["k"] is not None and r.get("table_init_scale", 1) < 1)
+"""The LUTNet models whose tables started at TABLE_INIT_SCALE < 1 (train.py): their tables must have learned."""
+
+
+def test_the_k4_models_were_trained_with_small_initial_tables():
+    assert any(flow.recorded()[n]["k"] == 4 for n in LEARNED)
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_lut_tables_learned_more_than_xnors(name):
+    """A quarter of the operators at least use two or more of their K inputs (the 1x tables: under 1%)."""
+    share = flow.learned_share(flow.compile_model(flow.MODELS / f"{name}.onnx"))
+    print(f"{name}: {100 * share:.1f}% of the LUT operators use two inputs or more")
+    assert share is not None and share >= 0.25
 
 
 @pytest.mark.skipif(not have_tools("iverilog", "vvp"), reason="iverilog not installed (make verilog-tools)")
