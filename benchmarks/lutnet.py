@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     nets = set(args.nets.split(","))
     wanted = set(filter(None, args.models.split(",")))
     names = [n for n, rec in recorded.items() if rec["network"] in nets and (not wanted or n in wanted)]
+    if wanted:  # in the order asked for
+        order = list(filter(None, args.models.split(",")))
+        names.sort(key=order.index)
     if not names:
         print(f"lutnet.py: error: no model of {sorted(nets)} in {flow.MODELS / 'models.json'}", file=sys.stderr)
         return 1
