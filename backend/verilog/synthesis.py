@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -139,9 +140,9 @@ def synthesize_per_module(
     ]
     known: dict[str, dict[str, int]] = {}
     for key in set(keys):
-        entry = folder / f"{key}.json" if folder is not None else None
-        if entry is not None and entry.exists():
-            known[key] = json.loads(entry.read_text())
+        entry = _read_entry(folder / f"{key}.json") if folder is not None else None
+        if entry is not None:
+            known[key] = entry
     todo = sorted({key: unit for key, unit in zip(keys, units, strict=True) if key not in known}.items())
     seconds = 0.0
     with tempfile.TemporaryDirectory(prefix="fpga-opt-synth-") as tmp:
@@ -158,8 +159,10 @@ def synthesize_per_module(
             seconds += took
             for key, _ in chunk:
                 known[key] = _cells(stat, "modules", f"u_{key}")
-                if folder is not None:
-                    (folder / f"{key}.json").write_text(json.dumps(known[key], sort_keys=True) + "\n")
+                if folder is not None:  # written whole or not at all: a stopped run leaves no torn entry
+                    part = folder / f"{key}.json.part"
+                    part.write_text(json.dumps(known[key], sort_keys=True) + "\n")
+                    os.replace(part, folder / f"{key}.json")
             if progress is not None:
                 progress(f"{design.top}: {min(first + batch, len(todo))}/{len(todo)} units synthesised ({took:.0f} s)")
         names = frozenset(name for name, _, _ in units)
@@ -174,6 +177,17 @@ def synthesize_per_module(
             cells[cell] = cells.get(cell, 0) + n
     report = count_cells(cells)
     return SynthesisReport(report.lut, report.ff, report.carry, report.muxf, report.cells, seconds)
+
+
+def _read_entry(path: Path) -> dict[str, int] | None:
+    """A cached unit's cell counts; None if missing or unreadable (it is synthesised again)."""
+    try:
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or not all(isinstance(n, int) for n in entry.values()):
+        return None
+    return entry
 
 
 def _port_widths(port_list: str) -> tuple[int, str]:

@@ -97,3 +97,7 @@ def test_per_module_synthesis_sums_to_the_whole_design(tmp_path):
     assert len(lines) == 2  # 5 distinct units in batches of 3
     again = synthesize_per_module(design, cache=tmp_path / "cache", progress=lines.append)
     assert (again.lut, again.ff) == (pieces.lut, pieces.ff) and len(lines) == 2  # all from the cache
+    sorted((tmp_path / "cache").glob("*.json"))[0].write_text('{"LUT6": ')  # a torn entry: synthesised again
+    third = synthesize_per_module(design, cache=tmp_path / "cache", progress=lines.append)
+    assert (third.lut, third.ff) == (pieces.lut, pieces.ff)
+    assert len(lines) == 3 and "1/1 units" in lines[-1]
