@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-synthesis",
         action="store_true",
-        help="accuracy and agreement only; LUTs from the cost model (yosys: ~5-20 CPU min per lfc model)",
+        help="accuracy and agreement only; LUTs from the cost model (yosys: minutes per lfc model, first time)",
     )
     parser.add_argument(
         "--synth-cache",
