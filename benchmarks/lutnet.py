@@ -263,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"LUTNet K=4: {top['ratio']:.2f}x fewer LUTs than the XNOR baseline at {top['points']:+.2f} points accuracy"
         )
+    elif not any(b["model"] is None for b in best):
+        print("LUTNet K=4: no XNOR baseline measured in this run to compare with (add <net>_xnor to --models)")
     else:
         print(f"LUTNet K=4: no configuration within {WITHIN_POINTS:g} point of the XNOR baseline accuracy")
     return 0

@@ -118,3 +118,27 @@ def test_cost_model_within_15_percent_of_yosys_on_a_trained_lut_layer():
     print(f"cost model {predicted} LUTs, yosys {report.lut}")
     assert report.lut > outputs
     assert abs(predicted - report.lut) <= 0.15 * report.lut, (predicted, report.lut)
+
+
+def test_the_claim_line_picks_the_fewest_luts_within_a_point():
+    """benchmarks/lutnet.py's final figure: the K=4 model with the fewest LUTs among those within 1 point."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lutnet_bench", EXAMPLE.parents[1] / "benchmarks" / "lutnet.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    recorded = {
+        "n_xnor": {"network": "n", "k": None},
+        "n_a": {"network": "n", "k": 4},
+        "n_b": {"network": "n", "k": 4},
+        "n_c": {"network": "n", "k": 2},
+    }
+    rows = [
+        {"model": "n_xnor", "sim_accuracy": 0.90, "yosys_lut": 100},
+        {"model": "n_a", "sim_accuracy": 0.895, "yosys_lut": 40},
+        {"model": "n_b", "sim_accuracy": 0.885, "yosys_lut": 30},  # 1.5 points down: out
+        {"model": "n_c", "sim_accuracy": 0.95, "yosys_lut": 10},  # K=2: not a K=4 configuration
+    ]
+    (best,) = bench.best_k4(rows, recorded)
+    assert best["model"] == "n_a" and best["ratio"] == 2.5 and abs(best["points"] + 0.5) < 1e-9
+    assert bench.best_k4(rows[1:], recorded) == []  # no baseline, no claim
