@@ -91,6 +91,26 @@ inline int real_span(int start, int k, int size) {
     return hi - lo;
 }
 
+/// Where an exclude-pad kernel is (output pixel oy, ox; channel pack k): each window's count of
+/// real pixels, and the step to the next token without division.
+template <class C>
+struct window_cursor {
+    int oy, ox, k;
+    window_cursor() : oy(0), ox(0), k(0) {}
+    int count() const {
+        return real_span(oy * C::SH - C::PT, C::KH, C::H) * real_span(ox * C::SW - C::PL, C::KW, C::W);
+    }
+    void advance() {
+        if (++k == C::C / C::L) {
+            k = 0;
+            if (++ox == C::OW) {
+                ox = 0;
+                ++oy;
+            }
+        }
+    }
+};
+
 template <class C>
 void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
                       hls::stream<pack<typename C::out_t, C::L> >& out) {
@@ -98,11 +118,11 @@ void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
     typedef typename C::acc_t acc_t;
     typedef typename C::epi_t epi_t;
     const int L = C::L, KP = C::KP, CK = C::C / L;
-    int oy = 0, ox = 0, k = 0;
+    window_cursor<C> at;
     for (int step = 0; step < C::OH * C::OW * CK; step++) {
 #pragma HLS PIPELINE II=1
         const window<T, KP, L> token = in.read();
-        const int count = real_span(oy * C::SH - C::PT, C::KH, C::H) * real_span(ox * C::SW - C::PL, C::KW, C::W);
+        const int count = at.count();
         pack<typename C::out_t, L> y;
         for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
@@ -116,14 +136,7 @@ void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
                                                     : (typename C::out_t)C::rq_t::apply_over(sum, count);
         }
         out.write(y);
-        // Advance (k, ox, oy) without division.
-        if (++k == CK) {
-            k = 0;
-            if (++ox == C::OW) {
-                ox = 0;
-                ++oy;
-            }
-        }
+        at.advance();
     }
 }
 
@@ -142,11 +155,11 @@ void pool_exclude_pad_qdq(hls::stream<window<typename C::in_t, C::KP, C::L> >& i
     typedef typename C::in_t T;
     const int L = C::L, KP = C::KP, CK = C::C / L;
     const float s_in = (float)C::S_IN, s_out = (float)C::S_OUT;
-    int oy = 0, ox = 0, k = 0;
+    window_cursor<C> at;
     for (int step = 0; step < C::OH * C::OW * CK; step++) {
 #pragma HLS PIPELINE II=1
         const window<T, KP, L> token = in.read();
-        const int count = real_span(oy * C::SH - C::PT, C::KH, C::H) * real_span(ox * C::SW - C::PL, C::KW, C::W);
+        const int count = at.count();
         pack<typename C::out_t, L> y;
         for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
@@ -166,13 +179,7 @@ void pool_exclude_pad_qdq(hls::stream<window<typename C::in_t, C::KP, C::L> >& i
             y.data[l] = (typename C::out_t)(q < C::LO ? C::LO : (q > C::HI ? C::HI : q));
         }
         out.write(y);
-        if (++k == CK) {
-            k = 0;
-            if (++ox == C::OW) {
-                ox = 0;
-                ++oy;
-            }
-        }
+        at.advance();
     }
 }
 
