@@ -372,12 +372,12 @@ class ExitSearch:
     def next_step_blocker(self) -> str | None:
         """Why the model interval cannot improve, when a folding step is what stops it (else None).
 
-        The design's slowest op's next faster folding, with every other op at its cheapest folding meeting
-        that new interval: if even that exceeds the budget, the legal folding steps (not the multipliers
-        the board has) cap the gain; the text names the op, the step and the resource.
+        The interval's next step down (the slowest op's next faster folding), with every op at its cheapest
+        folding meeting it: if even that exceeds the budget, the legal folding steps (not the multipliers
+        the board has) cap the gain.  The text names the ops whose step costs the overflowing resource the
+        most, with the resource and the cycles before and after (`step_jumps`), e.g. the two 3x3 convs of 8
+        channels whose folding goes from 72 multipliers at 2,048 cycles straight to 96 at 1,536.
         """
-        from fpga_opt.backend.costs import layer_name
-        from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
         problem = self._problem()
         design = problem.design(self._picks(problem))
@@ -395,11 +395,19 @@ class ExitSearch:
         if problem.interval(trial) > goal or problem.fits(trial.total):
             return None
         name, need, budget = problem.violation(trial.total)  # type: ignore[misc]
-        label = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}[name]
-        assert name in RESOURCE_NAMES
+        label = RESOURCE_LABELS[name]
+        jumps = step_jumps(problem, design, trial, RESOURCE_NAMES.index(name), need - budget)
+        groups: dict[tuple[int, int, int, int], list[str]] = {}
+        for text, before, after, c0, c1 in jumps:
+            groups.setdefault((before, after, c0, c1), []).append(text)
+        ops = "; ".join(
+            f"{' and '.join(names)} step from {c0:,} cycles ({before:,} {label}) to {c1:,} ({after:,} {label}), "
+            f"{'their' if len(names) > 1 else 'its'} cheapest folding within {goal:,}"
+            for (before, after, c0, c1), names in groups.items()
+        )
         return (
-            f"folding steps: {layer_name(problem.choices[i].op)} at {current:,} cycles/sample, its next step "
-            f"({goal:,}) needs {label} {need} > {budget}"
+            f"folding steps: {current:,} cycles/sample; the next step ({goal:,}) needs {label} {need:,} > {budget:,}: "
+            f"{ops}"
         )
 
     def run(
@@ -425,6 +433,35 @@ class ExitSearch:
 
 def _fmt(cycles: float | None) -> str:
     return "deadlock" if cycles is None else f"{cycles:,.1f}"
+
+
+RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
+
+
+def step_jumps(
+    problem: FoldingProblem, design: Design, trial: Design, resource: int, overflow: int, most: int = 3
+) -> list[tuple[str, int, int, int, int]]:
+    """The ops that the step from `design` to `trial` costs the most of `resource` (index into
+    RESOURCE_NAMES): (name, before, after, cycles before, cycles after), largest increase first; at most
+    `most`, and only as many as it takes to explain `overflow` (ties kept: equal ops step together)."""
+    from fpga_opt.backend.costs import layer_name
+
+    grown = []
+    for j, choice in enumerate(problem.choices):
+        before, after = design.groups[j][resource], trial.groups[j][resource]
+        if after > before:
+            grown.append((after - before, j, before, after))
+    grown.sort(key=lambda g: (-g[0], g[1]))
+    kept: list[tuple[int, int, int, int]] = []
+    covered = 0
+    for g in grown:
+        if len(kept) >= most or (covered >= overflow and g[0] < kept[-1][0]):
+            break
+        kept.append(g)
+        covered += g[0]
+    return [
+        (layer_name(problem.choices[j].op), before, after, design.cycles[j], trial.cycles[j]) for _, j, before, after in kept
+    ]
 
 
 def gain_ceiling(baseline_cycles: float, floor_cycles: float) -> float:

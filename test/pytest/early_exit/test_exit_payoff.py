@@ -211,18 +211,68 @@ def test_the_limit_names_the_floor_as_fpga_sim_runs_it_or_the_folding_step():
         "ideal_gain": 3.15,
         "gain": 640 / 287.4,
         "gain_vs_ideal": 640 / 287.4 / 3.15,
-        "floor": {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 2.5},
+        "floor": {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 2.5, "input": None},
         "exit_design": {"model_cycles": 256, "sim_cycles": 287.4},
         "blocked_by": None,
     }
     assert limit(on_floor) == (
-        "conv1.conv_Conv at its fastest folding: 256 cycles/sample in the model, 287 in fpga-sim (gain at most 2.23x)"
+        "conv1.conv_Conv at its fastest folding: 256 cycles/sample; 287 in fpga-sim (gain at most 2.23x)"
     )
+    on_input = {**on_floor, "floor": {**on_floor["floor"], "input": "the 1x16x16 input at 1 pixel/cycle"}}
+    assert limit(on_input) == (
+        "input rate: 256 cycles/frame for the 1x16x16 input at 1 pixel/cycle (conv1.conv_Conv at its fastest "
+        "folding); 287 in fpga-sim (gain at most 2.23x)"
+    )
+    above = {**on_input, "exit_design": {"model_cycles": 300, "sim_cycles": 301.0}, "gain_vs_ideal": 0.95}
+    assert limit({**above, "ideal_gain": 2.4}) is None  # the floor allows 2.5x: not what caps this one
+    assert limit({**above, "ideal_gain": 3.15}).endswith("(gain at most 2.50x)")
     stepped = {**on_floor, "exit_design": {"model_cycles": 576, "sim_cycles": 579.0}, "gain": 2.76}
     stepped.update(gain_vs_ideal=2.76 / 3.15, blocked_by="folding steps: exit0 ...")
     stepped["floor"] = {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 6.25}
     assert limit(stepped) == "folding steps: exit0 ..."
     assert limit({**stepped, "gain_vs_ideal": 0.95}) is None  # compute binds and the gain is there
+
+
+@pytest.fixture(scope="module")
+def resnet_split(tmp_path_factory):
+    """The committed residual network as fpga-compile imports it, split at 0.5 with its measured rates (534 of
+    the 540 test images leave at exit 0)."""
+    from xdsl.dialects.builtin import ArrayAttr, FloatAttr, f64
+
+    from fpga_opt.tools import fpga_compile as fc
+
+    module, _weights, _ir = fc.import_model(EXAMPLE / "digits_resnet_int8.onnx", tmp_path_factory.mktemp("resnet"), [])
+    fc._apply(Context(), module, "dataflow-canonicalize")
+    func = next(iter(module.body.block.ops))
+    func.attributes["dataflow.exit_probabilities"] = ArrayAttr([FloatAttr(p, f64) for p in (534 / 540, 6 / 540)])
+    split_function(func, [0.5])
+    return module
+
+
+def test_the_input_rate_is_named_by_the_input_it_streams(resnet_split):
+    from fpga_opt.tools.compile_exits import input_rate, speed_floor
+
+    floor, op = speed_floor(resnet_split, get_board("pynqz2"), 0.85)
+    assert (floor, op) == (256.0, "stem.conv_Conv")
+    assert input_rate(resnet_split, floor, op) == "the 1x16x16 input at 1 pixel/cycle"
+    assert input_rate(resnet_split, floor, "b1c1.conv_Conv") is None  # not the op reading the input
+
+
+def test_the_folding_step_names_the_ops_that_cannot_step_finer(resnet_split):
+    """The ResNet on Pynq-Z2 at the exit design's 2,048 cycles per sample: block 1's two 3x3 convs of 8 channels
+    have nothing between 72 multipliers (2,048 cycles) and 96 (1,536), and two times 96 is over the budget."""
+    module = resnet_split.clone()
+    search = ExitSearch(module, get_board("pynqz2"), 0.85, [0] * 8)
+    problem = search._problem()
+    picks = []
+    for i, choice in enumerate(problem.choices):  # every op at its cheapest folding within 2,048 cycles
+        picks.append(problem._cheapest(i, 2048))
+    search._write(problem, problem.design(picks))
+    assert model_interval(module, search.ctx) == 2048
+    text = search.next_step_blocker()
+    assert text is not None and text.startswith("folding steps: 2,048 cycles/sample; the next step (")
+    assert "b1c1.conv_Conv and b1c2.conv_Conv step from 2,048 cycles (72 DSP) to 1,536 (96 DSP)" in text
+    assert "needs DSP" in text and "> 187" in text
 
 
 def test_picked_samples_hold_every_exit_in_order():
