@@ -447,7 +447,7 @@ def step_jumps(
     from fpga_opt.backend.costs import layer_name
 
     grown = []
-    for j, choice in enumerate(problem.choices):
+    for j in range(len(problem.choices)):
         before, after = design.groups[j][resource], trial.groups[j][resource]
         if after > before:
             grown.append((after - before, j, before, after))
@@ -460,7 +460,8 @@ def step_jumps(
         kept.append(g)
         covered += g[0]
     return [
-        (layer_name(problem.choices[j].op), before, after, design.cycles[j], trial.cycles[j]) for _, j, before, after in kept
+        (layer_name(problem.choices[j].op), before, after, design.cycles[j], trial.cycles[j])
+        for _, j, before, after in kept
     ]
 
 

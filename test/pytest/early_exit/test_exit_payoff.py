@@ -264,9 +264,7 @@ def test_the_folding_step_names_the_ops_that_cannot_step_finer(resnet_split):
     module = resnet_split.clone()
     search = ExitSearch(module, get_board("pynqz2"), 0.85, [0] * 8)
     problem = search._problem()
-    picks = []
-    for i, choice in enumerate(problem.choices):  # every op at its cheapest folding within 2,048 cycles
-        picks.append(problem._cheapest(i, 2048))
+    picks = [problem._cheapest(i, 2048) for i in range(len(problem.choices))]  # each op's cheapest within 2,048
     search._write(problem, problem.design(picks))
     assert model_interval(module, search.ctx) == 2048
     text = search.next_step_blocker()
