@@ -446,3 +446,30 @@ def test_split_check_takes_each_sample_at_its_exit(digits_ir):
     func.attributes["dataflow.exit_thresholds"] = ArrayAttr([FloatAttr(0.99, f64)])
     applies, problem = split_check(imported, module, outputs, reference)
     assert applies and "the decision rule on the unsplit network's logits says 1" in problem
+
+
+def test_the_conditional_buffer_keeps_up_at_the_input_rate(resnet_split):
+    """The ResNet's exit sits after block 1 at 16x16x8: folded for 256 cycles per sample (the 1x16x16 input
+    rate), its conditional buffer streams a frame (2,048 values) in 256 cycles.  Reading the decision with the first
+    word, fpga-sim's frame takes those 256 cycles; a separate decision cycle made it 257, and once the buffer's
+    FIFO had filled (some 700 frames) every ResNet design ran a cycle per sample behind its model (2,049, 513,
+    257: the ZCU102 design fell back to the baseline).  The HLS kernel reads it the same way (csim:
+    test/backend/hls/test_exits_hls.py)."""
+    from fpga_opt.backend.sim.processes.exits import conditional_buffer_processes
+    from fpga_opt.backend.sim.rates import op_rate
+    from fpga_opt.dialects.dataflow import ConditionalBufferOp
+
+    module = resnet_split.clone()
+    search = ExitSearch(module, get_board("zcu102"), 0.85, [0] * 8)
+    problem = search._problem()
+    assert search._write(problem, problem.min_resources(256))  # every op at its cheapest folding within 256
+    assert model_interval(module, search.ctx) == 256
+    buffer = next(op for op in module.walk() if isinstance(op, ConditionalBufferOp))
+    rate = op_rate(buffer)
+    assert rate.cycles == 256
+    (spec,) = conditional_buffer_processes(buffer, rate, "coarse", False)
+    for sched in (spec.program.first, spec.program.steady):
+        assert sum(sched.dur) == 256
+        assert sum(c[1] for c in sched.cons) == 1  # the decision
+        assert sum(c[0] for c in sched.cons) == sum(p[0] for p in sched.prod) == 16 * 16 * 8  # the frame
+        assert sched.cons[0][1] == 1  # read in the first cycle, before any word leaves
