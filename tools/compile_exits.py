@@ -420,7 +420,9 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
     )
     if getattr(args, "match_baseline", False):
         target = matching_target(base_cycles, floor)
-        section["matched"] = match_baseline(module, board, max_util, prof["route"], target, base_res, args)
+        section["matched"] = match_baseline(
+            module, board, max_util, prof["route"], target, base_res, args, beat=max(base_cycles, floor)
+        )
     if section["fell_back"]:
         say(
             f"          the early-exit design is slower than the network without exits ({exit_cycles:,.1f} against "
@@ -469,16 +471,21 @@ def matching_target(base_cycles: float, floor_cycles: float) -> int:
     return max(1, math.floor(base_cycles + 1e-6), math.ceil(floor_cycles - 1e-6))
 
 
-def match_baseline(module, board, max_util, route, target_cycles: int, base_res, args) -> dict:
+def match_baseline(
+    module, board, max_util, route, target_cycles: int, base_res, args, beat: float | None = None
+) -> dict:
     """The cheapest early-exit design whose model interval meets `target_cycles` (`matching_target`), refined
-    in fpga-sim on the real route; its resources as a share of the baseline's."""
+    in fpga-sim on the real route until it is not slower than `beat` (the baseline's simulated cycles, or the
+    floor when the baseline is below it); its resources as a share of the baseline's."""
     from fpga_opt.passes.analysis.exit_search import ExitSearch
 
     cheap = module.clone()
     search = ExitSearch(
         cheap, board, max_util, route.tolist(), board_spec=args.board, resolution=SIM_RESOLUTION, what="fpga-compile"
     )
-    found = search.run(target_cycles=target_cycles, size_fifos=_fifo_sizer(args.board, max_util, lambda _t: None))
+    found = search.run(
+        target_cycles=target_cycles, size_fifos=_fifo_sizer(args.board, max_util, lambda _t: None), beat=beat
+    )
     res = _resources(cheap, board)
     share = {r: (res[r] / base_res[r] if base_res[r] else None) for r in RESOURCES}
     return {"sim_cycles": found.measured.cycles, "resources": res, "share": share, "moves": found.moves}
