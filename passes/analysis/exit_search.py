@@ -14,9 +14,9 @@ fpga-sim on the real samples:
 2. **Refinement on the real route.**  The model assumes the hard samples come evenly; real ones
    come in bursts, and a later stage built for the average then stalls the backbone.  fpga-sim
    runs the design on the route the real samples take (`route`: the exit of each, in order); while
-   it is slower than the model, resource-feasible moves are tried, the most promising first: one
-   folding step up for the busiest ops of the later stages (in the simulation), one more backlog
-   frame after every conditional buffer.  A move is kept when the simulated interval improves by
+   it is slower than the model, resource-feasible moves are tried, the most promising first: every
+   later stage twice as fast, its slowest ops one folding step up, one more backlog frame after every
+   conditional buffer, one folding step up for the busiest single ops (in the simulation).  A move is kept when the simulated interval improves by
    more than `MIN_GAIN`; the refinement stops when no move does (or after `max_sims`
    simulations).
 3. **Resource matching** (`objective="resources"`): the cheapest design whose simulated interval
@@ -248,8 +248,9 @@ class ExitSearch:
         """Moves worth a simulation, the most promising first.
 
         A burst of hard samples backs up into the conditional buffer when the later stage cannot drain it:
-        first, every later stage's slowest ops one folding step up together (a stage is as fast as its
-        slowest op), then one more backlog frame, then single ops, the busiest in the simulation first.
+        first, every later stage twice as fast (each of its ops at its cheapest folding within half the stage's
+        slowest cycles), then its slowest ops one folding step up together (a stage is as fast as its slowest
+        op), then one more backlog frame, then single ops, the busiest in the simulation first.
         """
         from fpga_opt.backend.costs import layer_name
 
@@ -270,6 +271,9 @@ class ExitSearch:
         for s in later:
             members = [i for i, c in enumerate(problem.choices) if stages.get(c.op, 0) == s]
             slowest = max(design.cycles[i] for i in members)
+            doubled = self._within(problem, design, members, slowest // 2)
+            if doubled:
+                moves.append((f"stage {s} twice as fast", lift(doubled)))
             steps = []
             for i in members:
                 if design.cycles[i] == slowest:
@@ -306,6 +310,21 @@ class ExitSearch:
         for _busy, i, k in sorted(scored)[:3]:
             moves.append((f"lift {problem.choices[i].name} to {problem.choices[i].folding(k)}", lift([(i, k)])))
         return moves
+
+    @staticmethod
+    def _within(problem: FoldingProblem, design: Design, members: list[int], bound: int) -> list[tuple[int, int]]:
+        """Every op of `members` slower than `bound` cycles at its cheapest folding within it (empty when one has
+        none).  A stage folded for the average rate of its samples and swamped by a burst of them may need several
+        folding steps: halving its interval per simulation gets there in a few, one step per simulation may not."""
+        steps = []
+        for i in members:
+            if design.cycles[i] <= bound:
+                continue
+            k = problem._cheapest(i, bound)
+            if bound < 1 or problem.cost(i, k)[0] > bound:
+                return []
+            steps.append((i, k))
+        return steps
 
     @staticmethod
     def _picks(problem: FoldingProblem) -> list[int]:
