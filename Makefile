@@ -10,7 +10,7 @@ DEMO_OUT ?= build/demo
 # The same extras a user installs with `pip install 'fpga-opt[all]'` (csim headers, plotting), plus
 # the test tools and fpga-explore's extra (pymoo, distributed) for its tests.  `[csim]` is the hls4ml
 # wheel, for its Apache-2.0 ap_int.h / hls_stream.h.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard tools/launchers/fpga-*)
 	$(PYTHON) .ci/bootstrap_venv.py $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all,test,explore]'

@@ -78,12 +78,16 @@ def placed_design(path: Path, board_name: str, generate: bool, ratio: float, boa
     from fpga_opt.passes.analysis.placement import dram_traffic, placed_cost, weight_layers
     from fpga_opt.passes.dataflow_canonicalize import DataflowCanonicalizePass
     from fpga_opt.passes.merge_loops import MergeLoopsPass
+    from fpga_opt.passes.minimize_residual_buffers import MinimizeResidualBuffersPass
     from fpga_opt.passes.place_weights import PlaceWeightsPass
 
     module = import_onnx(path).module
     ctx = make_context()
     DataflowCanonicalizePass().apply(ctx, module)
     MergeLoopsPass().apply(ctx, module)
+    # the skip FIFOs sized first, as fpga-compile's large-model path does: the importer's join FIFOs hold whole
+    # tensors, which leave no room for any placement (docs/passes/offchip.md, section 5)
+    MinimizeResidualBuffersPass().apply(ctx, module)
     t0 = time.perf_counter()
     where = {"board_file": str(board_file)} if board_file else {"board": board_name}
     PlaceWeightsPass(**where, generate=generate, ratio=ratio).apply(ctx, module)

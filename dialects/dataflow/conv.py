@@ -44,6 +44,7 @@ from fpga_opt.dialects.dataflow.base import (
     expect_stream,
     i64_array,
     i64_attr,
+    is_off_chip,
     padded_values,
     port_lanes,
     present,
@@ -83,6 +84,12 @@ def _conv_folding_error(facts: dict, f: Folding) -> str | None:
         return f"fine = {f['fine']} must be in [1, {positions}] (kernel size Kh*Kw)"
     if cg > 1 and cout_g % co:
         return f"coarse_out = {co} must divide output channels per group = {cout_g} when coarse_group > 1"
+    if facts.get("off_chip") and (cout_g % co or positions % f["fine"]):
+        # the burst reader and the generator send whole weight words in the order the passes read them
+        return (
+            f"off-chip weights need whole passes: coarse_out = {co} must divide {cout_g} and fine = {f['fine']} "
+            f"must divide {positions} (padded passes are on-chip only)"
+        )
     if side is not None:
         if cout_g % co or side % co:
             return f"coarse_out = {co} must divide the output channels ({cout_g}) and the side result's ({side})"
@@ -240,7 +247,8 @@ class ConvOp(WindowedOp):
 
     def folding_error(self, folding: Folding) -> str | None:
         """Padded output passes need whole groups per pass (coarse_out | C_out/groups when
-        coarse_group > 1); temporal reuse (reuse > 1) cannot be combined with a merged side conv
+        coarse_group > 1), and so do weights off chip (a DRAM stream or a generator sends whole
+        words: fine | Kh*Kw too); temporal reuse (reuse > 1) cannot be combined with a merged side conv
         (the side conv's outputs would need a second output buffer)."""
         return _conv_folding_error(self._folding_facts(), self.factors(folding))
 
@@ -273,7 +281,13 @@ class ConvOp(WindowedOp):
             side = self.side.type
             assert isinstance(side, StreamType)
             side_channels = side.channels
-        return {"cin_g": c_in // groups, "cout_g": c_out // groups, "positions": positions, "side": side_channels}
+        return {
+            "cin_g": c_in // groups,
+            "cout_g": c_out // groups,
+            "positions": positions,
+            "side": side_channels,
+            "off_chip": is_off_chip(self),
+        }
 
     def set_folding(self, folding: Folding) -> None:
         """Write the factors; reuse = 1 is the default and is left unwritten."""

@@ -9,9 +9,12 @@ and each runs with `fuzz_runner.run_case`.  The table counts, per family, the
 runs, how they ended (exit 0 / error exit), and every broken promise:
 tracebacks, bugs (the boundary's "internal error" line), hangs, leftover
 files, changed inputs, error messages that are not one line, and unexpected
-exit codes.  "python start-up" counts signals that landed while the Python
-interpreter itself was starting (before the first line of fpga-opt ran: its
-report is the interpreter's); they are not failures, but must leave nothing.  Every failing case is listed with a command to reproduce it, and
+exit codes.  "killed silently" counts signal cases that the signal itself
+ended before any handler was in place, with nothing printed (before the
+console script's `trap`, or a SIGTERM before the launcher's first line): not
+failures, and checked like any other run for leftovers and changed inputs.
+A KeyboardInterrupt traceback counts as a traceback, whenever the signal
+landed.  Every failing case is listed with a command to reproduce it, and
 with `--save-failures` its sandbox (inputs and `repro.sh`) is kept.
 Exit code 1 if any promise broke.
 """
@@ -106,7 +109,7 @@ COLUMNS = (
     "changed inputs",
     "multi-line",
     "bad exit",
-    "python start-up",
+    "killed silently",
     "seconds",
 )
 PROBLEM_COLUMN = {
@@ -127,7 +130,7 @@ def table(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
         row["runs"] += 1
         row["exit 0"] += o.code == 0
         row["exit 1"] += o.code not in (0, None)
-        row["python start-up"] += o.before_start
+        row["killed silently"] += o.killed_silently
         row["seconds"] += o.seconds
         for problem in o.problems:
             row[PROBLEM_COLUMN[problem]] += 1
@@ -232,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             save_failure(o, Path(args.save_failures), i)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)  # build/ is not there on a fresh clone
-    Path(args.json).write_text(
+        Path(args.json).write_text(
             json.dumps(
                 {
                     "runs": len(outcomes),

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import resource
 import shutil
 import signal
@@ -37,7 +36,6 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 8 << 30
 """Address-space limit of a case (bytes): an absurd allocation fails inside the case, not the machine."""
 WALL_FACTOR = 5
@@ -78,8 +76,10 @@ class Outcome:
     seconds: float
     problems: list[str] = field(default_factory=list)
     """Names of broken promises: traceback, bug, hang, leftover, changed-input, multi-line, exit-code."""
-    before_start: bool = False
-    """The signal landed while the Python interpreter itself was starting, before any fpga-opt code ran."""
+    killed_silently: bool = False
+    """Ended by the case's own signal before any handler was in place, having printed nothing (a
+    signal before the console script's shell launcher ran its `trap`, or a SIGTERM before the
+    launcher's first line): what a shell reports for any program, and no broken promise."""
 
     @property
     def ok(self) -> bool:
@@ -160,12 +160,14 @@ def run_case(case: Case, timeout: float) -> Outcome:
         sandbox, tmp = _prepare(case, root)
         before = _snapshot(sandbox)
         start = time.perf_counter()
+        killed = False
         if case.signal is None and case.rerun is None:
             code, out, err = _run_forked(case, sandbox, tmp, timeout)
         else:
-            code, out, err = _run_subprocess(case, sandbox, tmp, timeout)
+            code, out, err, killed = _run_subprocess(case, sandbox, tmp, timeout)
         seconds = time.perf_counter() - start
         outcome = Outcome(case, code, out, err, seconds)
+        outcome.killed_silently = killed and not (out + err).strip()
         _check(outcome, before, _snapshot(sandbox), tmp)
         return outcome
     finally:
@@ -271,7 +273,8 @@ def _script(tool: str) -> str:
     return str(Path(sys.executable).parent / tool)
 
 
-def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tuple[int | None, str, str]:
+def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tuple[int | None, str, str, bool]:
+    """Exit code (None: a hang), stdout, stderr, and whether the process was killed by a signal."""
     env = dict(os.environ, TMPDIR=str(tmp))
     env.pop("FPGA_OPT_DEBUG", None)
 
@@ -302,7 +305,8 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
         code = None
     if code == -signal.SIGXCPU:
         code = None  # past its CPU time: a hang
-    if code is not None and code < 0:
+    killed = code is not None and code < 0
+    if killed:
         code = 128 - code  # killed by the signal itself, reported as a shell does
     if case.rerun is not None and code != 0:
         # A SIGKILL cannot be cleaned up after; the promise is that the next run cleans up.
@@ -315,9 +319,10 @@ def _run_subprocess(case: Case, sandbox: Path, tmp: Path, timeout: float) -> tup
             preexec_fn=limit,
         )
         if again.returncode != 0:
-            return again.returncode, again.stdout.decode(errors="replace"), again.stderr.decode(errors="replace")
-        code = 0
-    return code, out.decode(errors="replace"), err.decode(errors="replace")
+            out, err = again.stdout, again.stderr
+            return again.returncode, out.decode(errors="replace"), err.decode(errors="replace"), again.returncode < 0
+        code, killed = 0, False
+    return code, out.decode(errors="replace"), err.decode(errors="replace"), killed
 
 
 def _read(path: Path) -> str:
@@ -340,21 +345,14 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
     allowed = {0, 1}
     if case.signal is not None:
         allowed.add(128 + case.signal)
-        o.before_start = _before_start(o)
     if o.code not in allowed:
         o.problems.append("exit-code")
-    if o.before_start:
-        # Python's own start-up (site, the editable-install finder) ran no fpga-opt code: its
-        # KeyboardInterrupt report is the interpreter's.  What remains checkable: nothing left behind.
-        if [p for p in after if p not in before] or _tmp_leftovers(tmp):
-            o.problems.append("leftover")
-        return
     text = o.stdout + o.stderr
     if "Traceback (most recent call last)" in text:
         o.problems.append("traceback")
     if "internal error (" in o.stderr or "out of memory (" in o.stderr:
         o.problems.append("bug")
-    if o.code != 0:
+    if o.code != 0 and not o.killed_silently:
         lines = [line for line in o.stderr.splitlines() if line.strip()]
         if len(lines) != 1 or not lines[0].startswith(f"{case.tool}: error: "):
             o.problems.append("multi-line")
@@ -366,25 +364,6 @@ def _check(o: Outcome, before: dict[str, str], after: dict[str, str], tmp: Path)
     changed = [p for p, h in before.items() if p not in may_write and after.get(p) != h and h != "dir"]
     if changed:
         o.problems.append("changed-input")
-
-
-def _before_start(o: Outcome) -> bool:
-    """Whether the signal landed before the first line of fpga-opt ran (Python's own start-up).
-
-    Three signs: killed by the signal with nothing said (before Python installed its handler);
-    Python's "init_import_site" failure (during `site`, the editable install's import hook); or a
-    KeyboardInterrupt raised in the console-script shim's own `from fpga_opt.tools.launch import`
-    line with no frame of fpga-opt's code below it (the import system was still finding the module).
-    """
-    silent_kill = o.code == 128 + (o.case.signal or 0) and not o.stderr.strip() and not o.stdout.strip()
-    if silent_kill or "Fatal Python error: init_import_site" in o.stderr:
-        return True
-    if "KeyboardInterrupt" not in o.stderr:
-        return False
-    files = re.findall(r'File "([^"]+)"', o.stderr)
-    in_shim = bool(files) and files[0].endswith(f"/bin/{o.case.tool}")
-    ours = [f for f in files[1:] if f.startswith(str(_PACKAGE)) and "/.venv/" not in f]
-    return in_shim and not ours
 
 
 def _inside(path: str, roots: set[str]) -> bool:

@@ -48,3 +48,11 @@ func.func @bad_method() {
   func.return
 }
 // CHECK: 'dataflow.weights_generator' op "g": method must be one of ovsf, got 'pca'
+
+// -----
+// A DRAM stream or a generator sends whole weight words: padded passes (coarse_out = 3 of 8 channels) are on chip only.
+func.func @padded_off_chip(%i: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi32> {
+  %c = dataflow.conv %i {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c.w", weight_type = i8, weight_placement = "dram", coarse_out = 3 : i64, layer = "c"} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi32>
+  func.return %c : !dataflow.stream<8x8x8xi32>
+}
+// CHECK: 'dataflow.conv' op "c": off-chip weights need whole passes: coarse_out = 3 must divide 8 and fine = 1 must divide 9 (padded passes are on-chip only)

@@ -2,7 +2,7 @@
 
 Each case builds the model (examples/models/large_models.py), runs fpga-compile's
 large-model path (place-weights), fpga-sim against the imported IR and g++ csim
-on one frame: minutes to tens of minutes on 2 cores, so they run only with
+on two frames: minutes to tens of minutes on 2 cores, so they run only with
 FPGA_OPT_LARGE=1 (`make test-large`); CI's share of the off-chip work is the
 small-model tests next to this file.
 """
@@ -43,15 +43,25 @@ def models(tmp_path_factory):
     return build
 
 
+#: MobileNet-v2's 3.5 M int8 weights fit a ZCU102's 1824 RAMB18 at the smallest folding with the residual
+#: FIFOs sized (docs/passes/offchip.md, section 5): fpga-compile keeps every weight on chip.
+FITS_ON_CHIP = {("mobilenet_v2", "zcu102")}
+
+
 @pytest.mark.parametrize("board", ["kv260", "zcu102"])
 @pytest.mark.parametrize("name", ["mobilenet_v2", "resnet18", "resnet50"])
 def test_large_model_compiles_with_fps_binding_and_csim(models, tmp_path, name, board):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "fpga_opt.tools.fpga_compile", str(models(name)), "--board", board]
-    result = subprocess.run([*cmd, "-o", str(out), "--frames", "1"], capture_output=True, text=True)
+    result = subprocess.run([*cmd, "-o", str(out), "--frames", "2"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     report = json.loads((out / "report.json").read_text())["design"]
     assert report["csim_passed"] and report["csim"].startswith("PASS"), report["csim"]
+    if (name, board) in FITS_ON_CHIP:  # the default pipeline's design: a bottleneck op, a resource at the cap
+        estimate = report["estimate"]
+        assert "offchip" not in report and estimate["fps"] > 0 and estimate["bottleneck"]
+        assert max(estimate["util"].values()) > 0.8
+        return
     off = report["offchip"]  # these networks do not fit on chip: the placement path ran
     assert off["fps"] > 0 and off["binding"] and off["binding_resource"]
     assert off["placements"].get("dram", 0) + off["placements"].get("generated", 0) > 0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 from xdsl.dialects.func import FuncOp
+from xdsl.utils.exceptions import VerifyException
 
 from fpga_opt.backend.sim import elaborate, run_functional, simulate_timing
 from fpga_opt.backend.target.boards import get_board
@@ -166,3 +168,24 @@ def test_links_are_checked():
     layer.properties["weight_placement"] = type(layer.properties["weights"])("dram")
     with pytest.raises(FpgaOptError, match="no dataflow.weight_stream or dataflow.weights_generator provides"):
         check_weight_links(func)
+
+
+def test_off_chip_convs_are_folded_in_whole_passes_only():
+    """The burst reader and the generator send whole weight words: a padded pass (coarse_out not dividing the
+    output channels, fine not dividing the kernel positions) is on-chip only, for the search and the verifier."""
+    module, func, _ = _load("lenet5_int8")
+    conv = weight_layers(func)[1]  # 5x5, 6 -> 16 channels
+    space = conv.folding_space()
+    names, configs = tuple(space), list(itertools.product(*space.values()))
+    co, fine = names.index("coarse_out"), names.index("fine")
+
+    def padded(config):
+        return 16 % config[co] != 0 or 25 % config[fine] != 0
+
+    assert any(padded(c) for c in conv.searched_foldings(names, configs))  # on chip: padded passes searched
+    set_placement(conv, "dram")
+    kept = conv.searched_foldings(names, configs)
+    assert kept and not any(padded(c) for c in kept)
+    conv.set_folding({"coarse_out": 5, "fine": 1})
+    with pytest.raises(VerifyException, match="off-chip weights need whole passes: coarse_out = 5 must divide 16"):
+        conv.verify()

@@ -21,14 +21,28 @@ from fpga_opt.tools.diagnostics import DEBUG_ENV, tool_main
 REPO = Path(__file__).resolve().parents[3]
 
 
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+LAUNCHERS = REPO / "tools" / "launchers"
+
+
+def _launcher_text(tool: str) -> str:
+    """The shell launcher of `tool`: fpga-opt's, with the name changed (one text, eight names)."""
+    return (LAUNCHERS / "fpga-opt").read_text().replace("fpga-opt", tool)
+
+
 def test_every_console_script_starts_through_the_launcher():
     """A script that bypassed `launch` would import xDSL outside the boundary (Ctrl-C: a traceback)."""
-    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert set(scripts) == set(launch.TOOLS)
-    for tool, target in scripts.items():
-        module, function = target.split(":")
-        assert module == "fpga_opt.tools.launch", target
-        assert function == tool.replace("-", "_") and callable(getattr(launch, function)), target
+    assert PYPROJECT["project"]["scripts"] == {launch.LAUNCHER: "fpga_opt.tools.launch:main"}
+    script_files = PYPROJECT["tool"]["setuptools"]["script-files"]
+    assert sorted(script_files) == sorted(f"tools/launchers/{tool}" for tool in launch.TOOLS)
+    assert sorted(p.name for p in LAUNCHERS.iterdir()) == sorted(launch.TOOLS)
+    for tool in launch.TOOLS:
+        text = (LAUNCHERS / tool).read_text()
+        assert text == _launcher_text(tool), f"tools/launchers/{tool} differs from fpga-opt's"
+        assert os.access(LAUNCHERS / tool, os.X_OK), f"tools/launchers/{tool} is not executable"
+    lines = _launcher_text("fpga-opt").splitlines()
+    assert lines[0] == "#!/bin/sh"
+    assert lines.index("trap '' INT") < lines.index('exec "${self%/*}/fpga-launch" fpga-opt "$@"')
 
 
 @pytest.mark.parametrize("tool", sorted(launch.TOOLS))
@@ -37,8 +51,8 @@ def test_every_tool_main_runs_inside_the_boundary(tool):
     assert getattr(main, "tool_name", None) == tool
 
 
-SCRIPTS = sorted(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"])
-"""Every console script the package installs (pyproject.toml [project.scripts])."""
+SCRIPTS = sorted(Path(p).name for p in PYPROJECT["tool"]["setuptools"]["script-files"])
+"""Every console script the package installs (pyproject.toml `script-files`: the shell launchers)."""
 
 MISSING_INPUT = {
     "fpga-opt": ["missing.mlir", "-o", "out.mlir"],
@@ -106,6 +120,115 @@ def test_every_console_script_interrupted_while_loading_is_one_line(tool, tmp_pa
     assert err.strip() == f"{tool}: error: interrupted by SIGINT", err
     assert "Traceback" not in out
     assert list(tmp_path.iterdir()) == []
+
+
+def _installed(tool: str) -> Path:
+    """The console script as installed: the shell launcher (an older install has Python shims)."""
+    script = Path(sys.executable).parent / tool
+    assert script.exists(), f"{script}: not installed (pip install -e . installs the console scripts)"
+    assert script.read_text().startswith("#!/bin/sh\n"), f"{script}: not the shell launcher; reinstall (make install)"
+    return script
+
+
+def test_python_started_with_sigint_ignored_installs_no_keyboardinterrupt_handler():
+    """The CPython behaviour the launchers rest on (Modules/signalmodule.c): its KeyboardInterrupt
+    handler replaces only the default disposition, so an inherited SIG_IGN stays for start-up."""
+    code = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+    ignored = subprocess.run(
+        ["/bin/sh", "-c", f"trap '' INT; exec \"$0\" -c '{code}'", sys.executable],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (ignored.stdout.strip(), default.stdout.strip()) == ("True", "False"), ignored.stderr + default.stderr
+
+
+def test_a_launcher_execs_fpga_launch_beside_it_with_sigint_ignored(tmp_path):
+    """Through a relative symbolic link too, and with every argument passed on as it was given."""
+    bin_dir, elsewhere = tmp_path / "bin", tmp_path / "elsewhere"
+    bin_dir.mkdir()
+    elsewhere.mkdir()
+    launcher = bin_dir / "fpga-opt"
+    launcher.write_text(_launcher_text("fpga-opt"))
+    fake = bin_dir / launch.LAUNCHER
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, signal, sys\n"
+        "print(json.dumps([sys.argv[1:], signal.getsignal(signal.SIGINT) == signal.SIG_IGN]))\n"
+    )
+    for script in (launcher, fake):
+        script.chmod(0o755)
+    (elsewhere / "fo").symlink_to(Path("..") / "bin" / "fpga-opt")
+    args = ["a b", "", "--x=*", "$HOME"]
+    for started_as in (launcher, elsewhere / "fo"):
+        done = subprocess.run([str(started_as), *args], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == [["fpga-opt", *args], True], started_as
+
+
+def test_fpga_launch_without_a_tool_is_one_line():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv[0] = 'fpga-launch'; from fpga_opt.tools import launch; launch.main()",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("fpga-launch: error: expected a tool name, got 'x'")
+
+
+SWEEP_OFFSETS = [i * 0.025 for i in range(21)]
+"""When SIGINT is sent, in seconds after the start: every 25 ms of the first half second (the
+shell, the interpreter's start-up, the launcher's first lines, xDSL, numpy and onnx loading)."""
+
+
+def test_sigint_at_any_moment_of_start_up_is_never_a_traceback(tmp_path):
+    """The installed script, interrupted at fixed moments: it ends in one of three clean ways.
+
+    One line and exit 130 (from the launcher's first line on); its own one-line error, exit 1 (a
+    Ctrl-C while the interpreter starts is ignored: the tool runs on, to the missing input); or
+    dead by the signal with nothing said (before the shell's `trap`).  Never a traceback.
+    """
+    tool = "fpga-report"  # the lightest to import: the runs that ignore the signal load all of it
+    script = _installed(tool)
+    endings = []
+    for offset in SWEEP_OFFSETS:
+        work = tmp_path / f"at-{offset:.3f}"
+        work.mkdir()
+        process = subprocess.Popen(
+            [str(script), *MISSING_INPUT[tool]], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            process.wait(timeout=offset)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+        try:
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        code, lines = process.returncode, err.strip().splitlines()
+        seen = f"SIGINT after {offset:.3f} s: exit {code}, stdout {out!r}, stderr {err!r}"
+        assert "Traceback" not in out + err and "KeyboardInterrupt" not in out + err, seen
+        assert list(work.iterdir()) == [], seen
+        if code == -signal.SIGINT:
+            endings.append("killed silently")
+            assert out == err == "", seen
+        else:
+            assert len(lines) == 1 and lines[0].startswith(f"{tool}: error: "), seen
+            if code == 128 + signal.SIGINT:
+                endings.append("interrupted")
+                assert lines[0] == f"{tool}: error: interrupted by SIGINT", seen
+            else:
+                endings.append("its own error")
+                assert code == 1 and "missing.mlir" in lines[0], seen
+    assert "interrupted" in endings, f"no SIGINT landed while the tool loaded ({endings}): the test checked nothing"
 
 
 def test_the_launcher_modules_import_only_the_standard_library():

@@ -345,7 +345,7 @@ def test_sigint_while_the_tool_loads_is_one_line(tmp_path):
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
         "from fpga_opt.tools import launch\n"
         "launch.TOOLS['fpga-opt'] = 'slow_tool'\n"
-        "launch.fpga_opt()\n"
+        "launch.launch('fpga-opt')\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 128 + signal.SIGINT
@@ -388,7 +388,7 @@ def _explore_with_running_workers(tmp_path: Path, **pipes) -> tuple[subprocess.P
     if not Path("/proc/self/task").exists():
         pytest.skip("needs /proc to find the worker processes")
     argv = [str(MODELS / "lenet5_int8.onnx"), "--board", "kv260", "--budget", "40", "--workers", "2", "--quiet"]
-    script = "from fpga_opt.tools.launch import fpga_explore\nfpga_explore()\n"
+    script = "from fpga_opt.tools.launch import launch\nlaunch('fpga-explore')\n"
     process = subprocess.Popen(
         [sys.executable, "-c", script, *argv, "-o", "f.json"], cwd=tmp_path, start_new_session=True, **pipes
     )
