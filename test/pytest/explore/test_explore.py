@@ -206,3 +206,21 @@ def test_builder_needs_training_data(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(builder), "--board", "kv260", "-o", str(tmp_path / "f.json"), "--quiet"])
     assert "needs --train-data" in capsys.readouterr().err
+
+
+def _double(settings: dict) -> dict:
+    return {"x": settings["a"] * 2}
+
+
+def test_dask_cluster_keeps_its_info_logs_off_stderr(capfd):
+    """A LocalCluster logs every start, connection and close at INFO: pages on stderr, left at WARNING."""
+    pytest.importorskip("distributed")
+    from fpga_opt.tools.explore.engines import DaskEngine
+
+    engine = DaskEngine(_double, "local", 2)
+    try:
+        assert engine.map([{"a": i} for i in range(4)]) == [{"x": 2 * i} for i in range(4)]
+    finally:
+        engine.close()
+    err = capfd.readouterr().err
+    assert not [line for line in err.splitlines() if "distributed." in line and " INFO " in line], err
