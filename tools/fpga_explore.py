@@ -241,7 +241,7 @@ def write_front(args, source, archive, objectives, accuracy_kind, n_samples, spa
         "tool": "fpga-explore",
         "model": args.model,
         "boards": _csv_list(args.board, str, "--board"),
-        "algorithm": "random" if args.random else "nsga2",
+        "algorithm": "random" if args.random else args.algorithm,
         "seed": args.seed,
         "budget": args.budget,
         "evaluations": len(archive.records),
@@ -337,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.model}: no such file" if not Path(args.model).exists() else f"{args.model}: not a file"
         )
     from fpga_opt.tools.explore.engines import make_engine
-    from fpga_opt.tools.explore.search import nsga2, population_for, random_search
+    from fpga_opt.tools.explore.search import evolve, population_for, random_search
 
     out = check_output_file(args.output)
     if out.suffix != ".json":
@@ -355,7 +355,9 @@ def run(args: argparse.Namespace) -> int:
             if args.random:
                 archive = random_search(space, objectives, engine, args.budget, args.seed, population, args.quiet)
             else:
-                archive = nsga2(space, objectives, engine, args.budget, args.seed, population, args.quiet)
+                archive = evolve(
+                    space, objectives, engine, args.budget, args.seed, population, args.quiet, args.algorithm
+                )
         except BaseException:
             engine.close(abort=True)  # an error or Ctrl-C/SIGTERM: stop the workers, do not wait for them
             raise
@@ -380,6 +382,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fpga_opt.tools.explore.search import ALGORITHMS
+
     p = argparse.ArgumentParser(prog="fpga-explore", description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="a float or quantised ONNX model, or a model builder .py (KNOBS, build_onnx)")
     p.add_argument(
@@ -425,6 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="design goals pick among points with at least this accuracy (default: best - tolerance)",
     )
     p.add_argument("--random", action="store_true", help="random search instead of NSGA-II (the baseline)")
+    p.add_argument(
+        "--algorithm",
+        choices=ALGORITHMS,
+        default="nsga2",
+        help="the evolutionary algorithm (pymoo's): nsga2 (default), smsemoa (hypervolume-based selection) or nsga3 "
+        "(reference directions); docs/explore.md compares them",
+    )
     p.add_argument(
         "--plots", action="store_true", help="write FRONT.throughput_energy.png and FRONT.accuracy_resources.png"
     )

@@ -178,17 +178,53 @@ def novel(
     return out
 
 
-def nsga2(
-    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
-) -> Archive:
-    """NSGA-II for `budget` distinct evaluations (see the module docstring)."""
-    try:
+#: The evolutionary algorithms `--algorithm` offers (pymoo's implementations, one loop below).
+ALGORITHMS = ("nsga2", "smsemoa", "nsga3")
+
+
+def _pymoo_algorithm(name: str, objectives: int, first: list, upper: Sequence[int], seed: int):
+    """The pymoo algorithm `name`, seeded with the first population and the integer operators."""
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.repair.rounding import RoundingRepair
+
+    common = dict(
+        sampling=np.array(first, dtype=float),
+        crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
+        mutation=_IntegerMutation(upper, seed),
+        eliminate_duplicates=True,
+    )
+    if name == "nsga2":
         from pymoo.algorithms.moo.nsga2 import NSGA2
+
+        return NSGA2(pop_size=len(first), **common)
+    if name == "smsemoa":
+        from pymoo.algorithms.moo.sms import SMSEMOA
+
+        return SMSEMOA(pop_size=len(first), **common)
+    if name == "nsga3":
+        from pymoo.algorithms.moo.nsga3 import NSGA3
+        from pymoo.util.ref_dirs import get_reference_directions
+
+        ref_dirs = get_reference_directions("energy", objectives, len(first), seed=seed)
+        return NSGA3(ref_dirs=ref_dirs, pop_size=len(first), **common)
+    raise FpgaOptError(f"unknown search algorithm '{name}' (one of {', '.join(ALGORITHMS)})")
+
+
+def evolve(
+    space: Space,
+    objectives: Sequence[str],
+    engine,
+    budget: int,
+    seed: int,
+    population: int,
+    quiet: bool,
+    algorithm: str = "nsga2",
+) -> Archive:
+    """An evolutionary multi-objective search for `budget` distinct evaluations (see the module docstring)."""
+    try:
         from pymoo.core.evaluator import Evaluator
         from pymoo.core.problem import Problem
         from pymoo.core.termination import NoTermination
-        from pymoo.operators.crossover.sbx import SBX
-        from pymoo.operators.repair.rounding import RoundingRepair
         from pymoo.problems.static import StaticProblem
     except ImportError:
         raise FpgaOptError(
@@ -202,19 +238,13 @@ def nsga2(
     )
     rng = np.random.default_rng(seed)
     first = first_population(space, population, rng)
-    algorithm = NSGA2(
-        pop_size=len(first),
-        sampling=np.array(first, dtype=float),
-        crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
-        mutation=_IntegerMutation(xu, seed),
-        eliminate_duplicates=True,
-    )
-    algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
+    solver = _pymoo_algorithm(algorithm, len(objectives), first, xu, seed)
+    solver.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
     progress = Progress(budget, quiet, "fpga-explore")
     stale = 0
     try:
         while len(archive.records) < budget:
-            pop = algorithm.ask()
+            pop = solver.ask()
             if pop is None or len(pop) == 0:
                 break  # no new offspring can be made: the (small) space is exhausted
             genes = [tuple(int(v) for v in np.rint(x)) for x in pop.get("X")]
@@ -234,10 +264,17 @@ def nsga2(
             F = np.stack([v for v, _ in vectors])
             G = np.array([[g] for _, g in vectors])
             Evaluator().eval(StaticProblem(problem, F=F, G=G), pop)
-            algorithm.tell(infills=pop)
+            solver.tell(infills=pop)
     finally:
         progress.close()
     return archive
+
+
+def nsga2(
+    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
+) -> Archive:
+    """NSGA-II for `budget` distinct evaluations."""
+    return evolve(space, objectives, engine, budget, seed, population, quiet, "nsga2")
 
 
 def _IntegerMutation(upper: Sequence[int], seed: int):

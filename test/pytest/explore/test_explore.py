@@ -53,14 +53,18 @@ def test_front_holds_non_dominated_points_with_settings(tmp_path, capsys):
     assert "points on the front" in out and "goal low-energy" in out
 
 
-def test_same_front_for_a_seed_whatever_the_engine(tmp_path):
-    """In process, a 2-process pool and a 2-worker Dask LocalCluster started here: identical bytes."""
+def test_same_front_for_a_seed_whatever_the_engine(tmp_path, capfd):
+    """In process, a 2-process pool and a 2-worker Dask LocalCluster started here: identical bytes.
+
+    And the cluster keeps its INFO logs (every start, connection and close: pages) off stderr."""
     pytest.importorskip("distributed")
     fronts = []
     for engine in (["--workers", "1"], ["--workers", "2"], ["--workers", "2", "--cluster", "local"]):
         explore(tmp_path, *engine)
         fronts.append(((tmp_path / "front.json").read_bytes(), (tmp_path / "front.csv").read_bytes()))
     assert fronts[0] == fronts[1] == fronts[2]
+    err = capfd.readouterr().err
+    assert not [line for line in err.splitlines() if "distributed." in line and " INFO " in line], err
 
 
 def test_another_seed_explores_differently(tmp_path):
@@ -207,20 +211,3 @@ def test_builder_needs_training_data(tmp_path, capsys):
         main([str(builder), "--board", "kv260", "-o", str(tmp_path / "f.json"), "--quiet"])
     assert "needs --train-data" in capsys.readouterr().err
 
-
-def _double(settings: dict) -> dict:
-    return {"x": settings["a"] * 2}
-
-
-def test_dask_cluster_keeps_its_info_logs_off_stderr(capfd):
-    """A LocalCluster logs every start, connection and close at INFO: pages on stderr, left at WARNING."""
-    pytest.importorskip("distributed")
-    from fpga_opt.tools.explore.engines import DaskEngine
-
-    engine = DaskEngine(_double, "local", 2)
-    try:
-        assert engine.map([{"a": i} for i in range(4)]) == [{"x": 2 * i} for i in range(4)]
-    finally:
-        engine.close()
-    err = capfd.readouterr().err
-    assert not [line for line in err.splitlines() if "distributed." in line and " INFO " in line], err
