@@ -86,7 +86,7 @@ def main() -> None:
     from fpga_opt.tools import fpga_explore
     from fpga_opt.tools.explore.engines import DaskEngine
     from fpga_opt.tools.explore.front import bounds, hypervolume, pareto_front
-    from fpga_opt.tools.explore.search import Archive, evolve, first_population, population_for, random_search
+    from fpga_opt.tools.explore.search import Archive, explore, first_population, population_for, random_search
 
     argv = [opts.model, "--board", opts.board, "--data", opts.data, "--budget", str(opts.budget),
             "--eval-samples", str(opts.eval_samples), "-o", "unused.json", "--quiet"]  # fmt: skip
@@ -111,7 +111,7 @@ def main() -> None:
         try:
             for seed in seeds:
                 runs[seed] = {
-                    "nsga2": evolve(space, objectives, memo, opts.budget, seed, population, True, opts.algorithm),
+                    "nsga2": explore(space, objectives, memo, opts.budget, seed, population, True, opts.algorithm),
                     "random": random_search(space, objectives, memo, opts.budget, seed, population, True),
                 }
                 print(f"  seed {seed}: done ({memo.measured} distinct designs measured so far, "

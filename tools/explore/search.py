@@ -277,6 +277,84 @@ def nsga2(
     return evolve(space, objectives, engine, budget, seed, population, quiet, "nsga2")
 
 
+#: Share of `--budget` kept for refining the design goals' picks after the evolutionary search.
+GOAL_SHARE = 0.1
+#: The genes a design goal's pick is stepped along: design-wide hardware choices that leave the
+#: network (its bit widths, hence its accuracy) as it is.
+HARDWARE_GENES = ("clock_mhz", "clock_fraction", "max_util")
+
+
+def goal_reserve(budget: int) -> int:
+    """Evaluations kept for `refine_goals` out of `budget` (none for budgets under 10)."""
+    return int(budget * GOAL_SHARE)
+
+
+def refine_goals(
+    archive: Archive,
+    engine,
+    budget: int,
+    accuracy_tolerance: float,
+    accuracy_target: float | None,
+    quiet: bool,
+) -> None:
+    """Step the clock and resource budget of each HALF design goal's pick while evaluations remain.
+
+    The goals pick one design each from the front (`front.design_goals`); the evolutionary search
+    spreads its evaluations over the whole front and seldom tries the clock or budget next to a
+    pick, which is where a goal's own objective moves: the same network one budget step smaller
+    can be a little slower for much less power, and so the lower-energy design.  A hill climb:
+    every round evaluates the not yet evaluated one-step neighbours of the current picks along
+    `HARDWARE_GENES` (bit widths, and so accuracy, unchanged), then picks again; it stops when the
+    picks have no new neighbour or after `budget` evaluations.
+    """
+    from fpga_opt.tools.explore.front import GOALS, design_goals
+
+    space = archive.space
+    steps = [i for i, g in enumerate(space.genes) if g.name in HARDWARE_GENES]
+    _, upper = space.bounds()
+    progress = Progress(budget, quiet, "design goals")
+    spent = 0
+    try:
+        while spent < budget and steps:
+            picks = design_goals(pareto_front(archive.records, archive.objectives), accuracy_tolerance, accuracy_target)
+            batch: list[tuple[int, ...]] = []
+            for goal in GOALS:
+                if goal not in picks:
+                    continue
+                genes = tuple(archive.records[picks[goal]["id"]]["genes"])
+                for i in steps:
+                    for step in (-1, 1):
+                        if 0 <= genes[i] + step <= upper[i]:
+                            n = genes[:i] + (genes[i] + step,) + genes[i + 1 :]
+                            if n not in archive.by_genes and n not in batch:
+                                batch.append(n)
+            batch = batch[: budget - spent]
+            if not batch:
+                break
+            _evaluate(archive, engine, batch, progress)
+            spent += len(batch)
+    finally:
+        progress.close()
+
+
+def explore(
+    space: Space,
+    objectives: Sequence[str],
+    engine,
+    budget: int,
+    seed: int,
+    population: int,
+    quiet: bool,
+    algorithm: str = "nsga2",
+    accuracy_tolerance: float = 0.02,
+    accuracy_target: float | None = None,
+) -> Archive:
+    """fpga-explore's search: the evolutionary algorithm, then `refine_goals` with the reserved share."""
+    archive = evolve(space, objectives, engine, budget - goal_reserve(budget), seed, population, quiet, algorithm)
+    refine_goals(archive, engine, budget - len(archive.records), accuracy_tolerance, accuracy_target, quiet)
+    return archive
+
+
 def _IntegerMutation(upper: Sequence[int], seed: int):
     """`mutate` as a pymoo mutation operator (its own seeded generator: the run stays deterministic)."""
     from pymoo.core.mutation import Mutation

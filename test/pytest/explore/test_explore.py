@@ -210,4 +210,3 @@ def test_builder_needs_training_data(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(builder), "--board", "kv260", "-o", str(tmp_path / "f.json"), "--quiet"])
     assert "needs --train-data" in capsys.readouterr().err
-

@@ -52,3 +52,57 @@ def test_novelty_repair_leaves_no_evaluated_or_repeated_vector():
     seen = {ref: {}}
     out = novel([ref, ref, ref], seen, upper, np.random.default_rng(1))
     assert len(set(out)) == 3 and ref not in out
+
+
+class _Toy:
+    """A deterministic stand-in for the evaluator: accuracy from the bits, hardware from clock and budget.
+
+    Energy is lowest one budget step below the largest (a design that is a little slower for much
+    less power), which a search that never steps the budget of its picks does not find."""
+
+    def map(self, batch, done=None):
+        out = []
+        for s in batch:
+            bits = min(w for w, _ in s["bits"].values())
+            u = s["max_util"]
+            fps = 1e5 * s["clock_fraction"] * (u / 0.7 if u <= 0.7 else 1 + (u - 0.7))
+            power = 0.3 + 0.5 * s["clock_fraction"] * u**2
+            metrics = {"throughput": fps, "latency": 1e6 / fps, "power": power, "energy": power / fps * 1e6,
+                       "resources": s["max_util"], "accuracy": 0.5 + bits / 20}  # fmt: skip
+            out.append({"feasible": True, "metrics": metrics, "settings": s})
+        return out
+
+
+def test_refine_goals_steps_the_picks_clock_and_budget_within_its_budget():
+    from fpga_opt.tools.explore.front import design_goals, pareto_front
+    from fpga_opt.tools.explore.search import Archive, goal_reserve, refine_goals
+
+    sp = space()
+    objectives = ("throughput", "power", "energy", "accuracy")
+    archive = Archive(sp, objectives)
+    ref = sp.reference()  # 8 bits, the highest clock and budget (0.85): the energy pick, not the best energy
+    for genes in (ref,):
+        archive.add(genes, _Toy().map([sp.decode(genes)])[0])
+    refine_goals(archive, _Toy(), 6, 0.02, None, True)
+    assert len(archive.records) == 1 + 6  # its budget, all new designs
+    assert len({tuple(r["genes"]) for r in archive.records}) == 7
+    for r in archive.records[1:]:  # only the clock and budget genes moved: the bits (the accuracy) are the pick's
+        assert r["result"]["settings"]["bits"] == sp.decode(ref)["bits"]
+    picks = design_goals(pareto_front(archive.records, objectives), 0.02)
+    best = archive.records[picks["low-energy"]["id"]]["result"]["settings"]
+    assert best["max_util"] == 0.7 and best["clock_fraction"] == 1.0  # found by stepping the budget down
+    assert picks["high-throughput"]["id"] != picks["low-energy"]["id"]
+    assert goal_reserve(60) == 6 and goal_reserve(9) == 0
+
+
+def test_refine_goals_stops_at_a_local_optimum():
+    from fpga_opt.tools.explore.search import Archive, refine_goals
+
+    sp = space()
+    objectives = ("throughput", "power", "energy", "accuracy")
+    archive = Archive(sp, objectives)
+    ref = sp.reference()
+    archive.add(ref, _Toy().map([sp.decode(ref)])[0])
+    refine_goals(archive, _Toy(), 1000, 0.02, None, True)
+    # clock x budget of the one precision is 4 x 7 designs: the climb never needs all of them, nor more
+    assert 1 < len(archive.records) <= 28
