@@ -279,14 +279,27 @@ def nsga2(
 
 #: Share of `--budget` kept for refining the design goals' picks after the evolutionary search.
 GOAL_SHARE = 0.1
-#: The genes a design goal's pick is stepped along: design-wide hardware choices that leave the
-#: network (its bit widths, hence its accuracy) as it is.
+#: The genes a design goal's pick is stepped up and down along: design-wide hardware choices
+#: that leave the network (its bit widths, hence its accuracy) as it is.
 HARDWARE_GENES = ("clock_mhz", "clock_fraction", "max_util")
 
 
 def goal_reserve(budget: int) -> int:
     """Evaluations kept for `refine_goals` out of `budget` (none for budgets under 10)."""
     return int(budget * GOAL_SHARE)
+
+
+def goal_neighbours(space: Space, genes: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The one-step moves a goal's pick is tried with: each hardware gene one choice up and down, then
+    each layer's weight or activation width one choice narrower (cheaper, and often as accurate)."""
+    _, upper = space.bounds()
+    moves = [(i, step) for i, g in enumerate(space.genes) if g.name in HARDWARE_GENES for step in (-1, 1)]
+    moves += [(i, -1) for i, g in enumerate(space.genes) if g.name.startswith("bits.")]
+    out = []
+    for i, step in moves:
+        if 0 <= genes[i] + step <= upper[i]:
+            out.append(genes[:i] + (genes[i] + step,) + genes[i + 1 :])
+    return out
 
 
 def refine_goals(
@@ -297,37 +310,33 @@ def refine_goals(
     accuracy_target: float | None,
     quiet: bool,
 ) -> None:
-    """Step the clock and resource budget of each HALF design goal's pick while evaluations remain.
+    """Try the neighbours of each HALF design goal's pick while evaluations remain (a hill climb).
 
     The goals pick one design each from the front (`front.design_goals`); the evolutionary search
-    spreads its evaluations over the whole front and seldom tries the clock or budget next to a
-    pick, which is where a goal's own objective moves: the same network one budget step smaller
-    can be a little slower for much less power, and so the lower-energy design.  A hill climb:
-    every round evaluates the not yet evaluated one-step neighbours of the current picks along
-    `HARDWARE_GENES` (bit widths, and so accuracy, unchanged), then picks again; it stops when the
-    picks have no new neighbour or after `budget` evaluations.
+    spreads its evaluations over the whole front and seldom tries the designs next to a pick, which
+    is where a goal's own objective moves: the same network one resource-budget step smaller can be
+    a little slower for much less power (so the lower-energy design), a layer one bit narrower can
+    keep the accuracy above the floor for fewer LUTs.  Every round evaluates the not yet evaluated
+    `goal_neighbours` of the current picks, taken in turn from each goal, then picks again; it stops
+    when the picks have no new neighbour (a local optimum) or after `budget` evaluations.
     """
     from fpga_opt.tools.explore.front import GOALS, design_goals
 
-    space = archive.space
-    steps = [i for i, g in enumerate(space.genes) if g.name in HARDWARE_GENES]
-    _, upper = space.bounds()
     progress = Progress(budget, quiet, "design goals")
     spent = 0
     try:
-        while spent < budget and steps:
+        while spent < budget:
             picks = design_goals(pareto_front(archive.records, archive.objectives), accuracy_tolerance, accuracy_target)
+            per_goal = [
+                [n for n in goal_neighbours(archive.space, tuple(archive.records[picks[goal]["id"]]["genes"]))
+                 if n not in archive.by_genes]
+                for goal in GOALS if goal in picks
+            ]  # fmt: skip
             batch: list[tuple[int, ...]] = []
-            for goal in GOALS:
-                if goal not in picks:
-                    continue
-                genes = tuple(archive.records[picks[goal]["id"]]["genes"])
-                for i in steps:
-                    for step in (-1, 1):
-                        if 0 <= genes[i] + step <= upper[i]:
-                            n = genes[:i] + (genes[i] + step,) + genes[i + 1 :]
-                            if n not in archive.by_genes and n not in batch:
-                                batch.append(n)
+            for turn in range(max((len(n) for n in per_goal), default=0)):  # one from each goal in turn
+                for neighbours in per_goal:
+                    if turn < len(neighbours) and neighbours[turn] not in batch:
+                        batch.append(neighbours[turn])
             batch = batch[: budget - spent]
             if not batch:
                 break

@@ -83,11 +83,12 @@ def test_refine_goals_steps_the_picks_clock_and_budget_within_its_budget():
     ref = sp.reference()  # 8 bits, the highest clock and budget (0.85): the energy pick, not the best energy
     for genes in (ref,):
         archive.add(genes, _Toy().map([sp.decode(genes)])[0])
-    refine_goals(archive, _Toy(), 6, 0.02, None, True)
-    assert len(archive.records) == 1 + 6  # its budget, all new designs
-    assert len({tuple(r["genes"]) for r in archive.records}) == 7
-    for r in archive.records[1:]:  # only the clock and budget genes moved: the bits (the accuracy) are the pick's
-        assert r["result"]["settings"]["bits"] == sp.decode(ref)["bits"]
+    refine_goals(archive, _Toy(), 8, 0.02, None, True)
+    assert len(archive.records) == 1 + 8  # its budget, all new designs
+    assert len({tuple(r["genes"]) for r in archive.records}) == 9
+    for r in archive.records[1:]:  # one step from a pick: a hardware gene, or one layer one bit narrower
+        moved = [i for i, (x, y) in enumerate(zip(r["genes"], ref, strict=True)) if x != y]
+        assert len(moved) <= 2
     picks = design_goals(pareto_front(archive.records, objectives), 0.02)
     best = archive.records[picks["low-energy"]["id"]]["result"]["settings"]
     assert best["max_util"] == 0.7 and best["clock_fraction"] == 1.0  # found by stepping the budget down
@@ -104,5 +105,5 @@ def test_refine_goals_stops_at_a_local_optimum():
     ref = sp.reference()
     archive.add(ref, _Toy().map([sp.decode(ref)])[0])
     refine_goals(archive, _Toy(), 1000, 0.02, None, True)
-    # clock x budget of the one precision is 4 x 7 designs: the climb never needs all of them, nor more
-    assert 1 < len(archive.records) <= 28
+    # the climb ends at a local optimum long before the 7^6 x 28 designs of the space
+    assert 1 < len(archive.records) < 200
