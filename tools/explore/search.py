@@ -1,4 +1,4 @@
-"""The searches: NSGA-II (pymoo, ask and tell) and random search, over a `Space`, within a budget.
+"""The searches: NSGA-II (pymoo, ask and tell), then goal refinement; random search; within a budget.
 
 Both keep every evaluated candidate in an archive (the front is taken over the archive, not
 only the last population), never evaluate the same gene vector twice, and stop after `budget`
@@ -17,6 +17,11 @@ NSGA-II (Deb et al., 2002) is given what a designer knows about this space:
   choice (polynomial mutation with rounding mostly rounds back to the parent on 4-11 choices);
 * **novelty repair**: an offspring already evaluated, or twice in its generation, is mutated
   again until it is new, so every evaluation of the budget explores.
+* **goal refinement** (`refine_goals`, the last tenth of the budget): a hill climb from each HALF
+  design goal's pick over its clock, resource budget and one-bit-narrower layers.
+
+`--algorithm smsemoa` or `nsga3` swaps pymoo's NSGA-II for SMS-EMOA or NSGA-III in the same loop
+(same start, operators and repair).
 
 A design that does not fit the board is infeasible (one constraint violated) and loses every
 comparison with a feasible one.  The batch of a generation goes to the engine at once; results
@@ -268,13 +273,6 @@ def evolve(
     finally:
         progress.close()
     return archive
-
-
-def nsga2(
-    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
-) -> Archive:
-    """NSGA-II for `budget` distinct evaluations."""
-    return evolve(space, objectives, engine, budget, seed, population, quiet, "nsga2")
 
 
 #: Share of `--budget` kept for refining the design goals' picks after the evolutionary search.

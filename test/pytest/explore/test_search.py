@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fpga_opt.tools.explore.search import first_population, mutate, novel
 from fpga_opt.tools.explore.space import BUDGET_CHOICES, CLOCK_FRACTIONS, build_space
@@ -107,3 +108,25 @@ def test_refine_goals_stops_at_a_local_optimum():
     refine_goals(archive, _Toy(), 1000, 0.02, None, True)
     # the climb ends at a local optimum long before the 7^6 x 28 designs of the space
     assert 1 < len(archive.records) < 200
+
+
+@pytest.mark.parametrize("algorithm", ["nsga2", "smsemoa", "nsga3"])
+def test_every_algorithm_spends_the_budget_on_distinct_designs_deterministically(algorithm):
+    pytest.importorskip("pymoo", reason="the search needs the explore extra")
+    from fpga_opt.tools.explore.search import evolve
+
+    sp = space()
+    objectives = ("throughput", "power", "energy", "accuracy")
+    runs = [evolve(sp, objectives, _Toy(), 20, 7, 5, True, algorithm) for _ in range(2)]
+    genes = [tuple(r["genes"]) for r in runs[0].records]
+    assert len(genes) == len(set(genes)) == 20 and genes[0] == sp.reference()
+    assert genes == [tuple(r["genes"]) for r in runs[1].records]
+
+
+def test_an_unknown_algorithm_is_one_error():
+    pytest.importorskip("pymoo", reason="the search needs the explore extra")
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.tools.explore.search import evolve
+
+    with pytest.raises(FpgaOptError, match="unknown search algorithm 'moead'"):
+        evolve(space(), ("throughput", "power"), _Toy(), 4, 0, 4, True, "moead")
