@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
@@ -136,7 +137,8 @@ class FpgaOptMain(xDSLOptMain):
                 raise FpgaOptError("give either --pass-pipeline or -p/--passes, not both")
             spec = mlir_to_xdsl_pipeline(self.args.pass_pipeline)
         option = "--pass-pipeline" if self.args.pass_pipeline is not None else "-p"
-        self.pipeline = parse_pipeline(spec, self.available_passes, self._between_passes, option)
+        pipeline = parse_pipeline(spec, self.available_passes, self._between_passes, option)
+        self.pipeline = weights_beside_input(pipeline, self.args.input_file)
         self._check_arguments()
 
     def _check_arguments(self) -> None:
@@ -205,6 +207,22 @@ class FpgaOptMain(xDSLOptMain):
     def defer_until_written(self, write: Callable[[], None]) -> None:
         """Run `write` (e.g. a frontend's weight sidecar) only after the IR was written."""
         self._deferred.append(write)
+
+
+def weights_beside_input(pipeline, input_file: str | None):
+    """Passes that read weights (a `weights_dir` option left at ".") look next to the IR file.
+
+    The IR names its weights sidecar relative to its own folder, as fpga-sim and
+    fpga-translate read it; the working folder is only right when the IR is in it.
+    """
+    if not input_file or input_file == "-":
+        return pipeline
+    folder = str(Path(input_file).parent)
+    passes = tuple(
+        dataclasses.replace(p, weights_dir=folder) if getattr(p, "weights_dir", None) == "." else p
+        for p in pipeline.passes
+    )
+    return dataclasses.replace(pipeline, passes=passes)
 
 
 def list_passes() -> str:

@@ -209,18 +209,26 @@ def random_shift(x, gen):
 
 
 def train(x_train: np.ndarray, y_train: np.ndarray, log=print):
+    return train_two_exits(torch_blenet, x_train, y_train, EPOCHS, log)
+
+
+def train_two_exits(build, x_train: np.ndarray, y_train: np.ndarray, epochs: int, log=print):
+    """Train a two-exit net built by `build()` on the joint loss of both exits (BranchyNet's recipe).
+
+    Seeded and single-threaded before the net is built, so the same call gives the same weights.
+    """
     import torch
 
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    net = torch_blenet()
+    net = build()
     opt = torch.optim.Adam(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     xs, ys = torch.from_numpy(x_train), torch.from_numpy(y_train)
     gen = torch.Generator().manual_seed(SEED)
     loss_fn = torch.nn.CrossEntropyLoss()
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         net.train()
         order = torch.randperm(len(xs), generator=gen)
         total = 0.0
@@ -233,7 +241,7 @@ def train(x_train: np.ndarray, y_train: np.ndarray, log=print):
             opt.step()
             total += loss.item() * len(idx)
         sched.step()
-        if epoch % 10 == 9 or epoch == EPOCHS - 1:
+        if epoch % 10 == 9 or epoch == epochs - 1:
             log(f"epoch {epoch + 1}  joint loss {total / len(xs):.4f}")
     net.eval()
     return net

@@ -42,13 +42,9 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-SEED = 0
-EPOCHS = 60
-BATCH = 32
-LR = 2e-3
-WEIGHT_DECAY = 1e-4
-EXIT_WEIGHTS = (1.0, 1.0)
-INPUT_SHAPE = (1, 1, 16, 16)
+from train_digits import EXIT_WEIGHTS, INPUT_SHAPE, LR, SEED, WEIGHT_DECAY, train_two_exits  # noqa: E402
+
+EPOCHS = 60  # its own schedule (the B-LeNet trains for 100)
 
 FLOAT_MODEL = "digits_resnet.onnx"
 INT8_MODEL = "digits_resnet_int8.onnx"
@@ -122,35 +118,8 @@ def torch_resnet():
 
 
 def train(x_train: np.ndarray, y_train: np.ndarray, log=print):
-    import torch
-    from train_digits import random_shift
-
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    net = torch_resnet()
-    opt = torch.optim.Adam(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    xs, ys = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    gen = torch.Generator().manual_seed(SEED)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    for epoch in range(EPOCHS):
-        net.train()
-        order = torch.randperm(len(xs), generator=gen)
-        total = 0.0
-        for start in range(0, len(xs), BATCH):
-            idx = order[start : start + BATCH]
-            e0, e1 = net(random_shift(xs[idx], gen))
-            loss = EXIT_WEIGHTS[0] * loss_fn(e0, ys[idx]) + EXIT_WEIGHTS[1] * loss_fn(e1, ys[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        if epoch % 10 == 9 or epoch == EPOCHS - 1:
-            log(f"epoch {epoch + 1}  joint loss {total / len(xs):.4f}")
-    net.eval()
-    return net
+    """The B-LeNet example's recipe (train_digits.py: seed, optimiser, batch, shifts), for EPOCHS."""
+    return train_two_exits(torch_resnet, x_train, y_train, EPOCHS, log)
 
 
 def export_float(net, path: Path) -> None:

@@ -102,8 +102,11 @@ def test_exit_kernels_carry_their_pragmas():
     from test_emitted_code import function_bodies
 
     bodies = function_bodies(header_text("exits.h"))
-    for kernel in ("exit_decision", "conditional_buffer", "exit_merge", "exit_merge_chain"):
+    for kernel in ("exit_decision", "conditional_buffer", "merge_frame"):
         assert "#pragma HLS PIPELINE II=1" in bodies[kernel], kernel
+    for merge in ("exit_merge", "exit_merge_chain"):  # both pass frames on through the pipelined loop
+        assert "merge_frame<C>(" in bodies[merge], merge
+    assert "#pragma HLS INLINE" in bodies["merge_frame"]
     assert "conditional_buffer_gated" in bodies
     assert '#include "exits.h"' in header_text("kernels.h")
 

@@ -318,6 +318,28 @@ inline void take_window(hls::stream<IN>& in, SIDE& side, DST& dst) {
     }
 }
 
+/// Result token `t` of a reuse group: PL channels of one of its R pixels, through the epilogue.
+/// `held` is the group's bank of biased accumulators; both the overlapped drain and the last
+/// group's drain write their tokens here, so the two cannot drift apart.
+template <class C, class HELD, class SKIP>
+inline void drain_token(const HELD& held, int t, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out) {
+#pragma HLS INLINE
+    typedef conv_shape<C> S;
+    const int PL = C::PL, C_OUT = C::GROUPS * C::COUT_G;
+    const int first = t * PL;
+    const int r = first / C_OUT, c0 = first % C_OUT;
+    pack<typename C::out_t, PL> y;
+    pack<typename C::skip_t, PL> sk;
+    if (C::HAS_SKIP) sk = skip.read();
+    for (int l = 0; l < PL; l++) {
+#pragma HLS UNROLL
+        const int c = c0 + l;
+        const typename C::sum_t v = held[r][(c / C::COUT_G) * S::NJ * C::CO + c % C::COUT_G];
+        y.data[l] = epilogue<C>(widen<typename C::epi_t>(v), sk.data[l], c);
+    }
+    out.write(y);
+}
+
 /// The conv with temporal reuse (R > 1): R pixels of a row share every weight word.
 template <class C, class IN, class SKIP, class SIDE, class WA, class BA>
 void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out,
@@ -419,21 +441,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                 }
             }
         }
-        if (grp > 0 && s < DRAIN) {
-            // Drain token s of the previous group: PL channels of one of its pixels.
-            const int first = s * PL;
-            const int r = first / C_OUT, c0 = first % C_OUT;
-            pack<typename C::out_t, PL> y;
-            pack<typename C::skip_t, PL> sk;
-            if (C::HAS_SKIP) sk = skip.read();
-            for (int l = 0; l < PL; l++) {
-#pragma HLS UNROLL
-                const int c = c0 + l;
-                const typename C::sum_t v = held[cur ^ 1][r][(c / C::COUT_G) * NJ * CO + c % C::COUT_G];
-                y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l], c);
-            }
-            out.write(y);
-        }
+        if (grp > 0 && s < DRAIN) drain_token<C>(held[cur ^ 1], s, skip, out);  // the previous group's
         if (++s == STEPS) {
             s = 0;
             ++grp;
@@ -441,18 +449,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
     }
     for (int d = 0; d < DRAIN; d++) {  // the last group's results
 #pragma HLS PIPELINE II=1
-        const int first = d * PL;
-        const int r = first / C_OUT, c0 = first % C_OUT;
-        pack<typename C::out_t, PL> y;
-        pack<typename C::skip_t, PL> sk;
-        if (C::HAS_SKIP) sk = skip.read();
-        for (int l = 0; l < PL; l++) {
-#pragma HLS UNROLL
-            const int c = c0 + l;
-            const typename C::sum_t v = held[(GROUPS - 1) & 1][r][(c / C::COUT_G) * NJ * CO + c % C::COUT_G];
-            y.data[l] = epilogue<C>(widen<epi_t>(v), sk.data[l], c);
-        }
-        out.write(y);
+        drain_token<C>(held[(GROUPS - 1) & 1], d, skip, out);
     }
 }
 

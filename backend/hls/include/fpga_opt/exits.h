@@ -109,10 +109,13 @@ void conditional_buffer_gated(hls::stream<pack<typename C::T, C::L> >& in, hls::
     conditional_buffer<C>(in, decision, out, gates...);
 }
 
+/// Pass one frame on from the exit's branch or from the later stages, as the decision says.
+/// The early branch is read either way (it always computes), so its FIFO never fills.
+/// Returns whether the frame left at this exit.
 template <class C>
-void exit_merge(hls::stream<pack<typename C::T, 1> >& early, hls::stream<flag_t>& decision,
-                hls::stream<pack<typename C::T, 1> >& later, hls::stream<pack<typename C::T, 1> >& out,
-                hls::stream<pack<typename C::IDX_T, 1> >& index) {
+inline bool merge_frame(hls::stream<pack<typename C::T, 1> >& early, hls::stream<flag_t>& decision,
+                        hls::stream<pack<typename C::T, 1> >& later, hls::stream<pack<typename C::T, 1> >& out) {
+#pragma HLS INLINE
     const bool leave = decision.read().data[0] != 0;
     for (int i = 0; i < C::N; i++) {
 #pragma HLS PIPELINE II=1
@@ -123,6 +126,14 @@ void exit_merge(hls::stream<pack<typename C::T, 1> >& early, hls::stream<flag_t>
             out.write(later.read());
         }
     }
+    return leave;
+}
+
+template <class C>
+void exit_merge(hls::stream<pack<typename C::T, 1> >& early, hls::stream<flag_t>& decision,
+                hls::stream<pack<typename C::T, 1> >& later, hls::stream<pack<typename C::T, 1> >& out,
+                hls::stream<pack<typename C::IDX_T, 1> >& index) {
+    const bool leave = merge_frame<C>(early, decision, later, out);
     pack<typename C::IDX_T, 1> k;
     k.data[0] = leave ? C::EXIT : C::LATER;
     index.write(k);
@@ -132,16 +143,7 @@ template <class C>
 void exit_merge_chain(hls::stream<pack<typename C::T, 1> >& early, hls::stream<flag_t>& decision,
                       hls::stream<pack<typename C::T, 1> >& later, hls::stream<pack<typename C::IDX_T, 1> >& later_index,
                       hls::stream<pack<typename C::T, 1> >& out, hls::stream<pack<typename C::IDX_T, 1> >& index) {
-    const bool leave = decision.read().data[0] != 0;
-    for (int i = 0; i < C::N; i++) {
-#pragma HLS PIPELINE II=1
-        const pack<typename C::T, 1> x = early.read();
-        if (leave) {
-            out.write(x);
-        } else {
-            out.write(later.read());
-        }
-    }
+    const bool leave = merge_frame<C>(early, decision, later, out);
     pack<typename C::IDX_T, 1> k;
     if (leave) {
         k.data[0] = C::EXIT;
