@@ -16,19 +16,22 @@ the table gives:
 * **gain**: fpga-sim's throughput of the early-exit design on the real samples, each routed by its
   real decision, against the network without its early exits folded for the same resource cap
   (`max-util`), both with the FIFO depths size-fifos gave them (2-word streams elsewhere);
-* **exit model, exit sim, report-sim**: the early-exit design's cycles per sample in the cost model and
-  in fpga-sim on the real route, and how far the interval `fpga-report` prints is from fpga-sim's;
-* **of ideal**: gain / ideal; `(baseline emitted)`: the early-exit design is slower than the baseline,
+* **exit model, exit sim, exit report, report-sim**: the early-exit design's cycles per sample in the cost
+  model, in fpga-sim on the real route and in `fpga-report`, and how far fpga-report's is from fpga-sim's;
+* **of ideal, of reachable**: gain / ideal, and gain / the smaller of the ideal and the gain the
+  floor allows (baseline cycles / the fastest any folding runs: the input rate); `(baseline emitted)`: the early-exit design is slower than the baseline,
   so fpga-compile emits the baseline (its gain is then 1.00);
-* **limit**: `compute` when every op could go faster than the ideal needs, else what caps the
-  gain: the op whose fastest folding is the floor (the first conv reads one pixel per cycle: the
-  input rate), with its cycles per sample and the gain it allows; or, below 90 % of the ideal, the
-  folding step that does not fit (the slowest op's next legal folding, every other op at its
-  cheapest for that interval, exceeds the budget: the folding space, not the board, stops it);
+* **limit**: `compute` when nothing else caps the gain (or it is >= 90 % of the ideal), else what
+  does, with its number: the input rate (the first conv at its fastest folding reads one pixel per
+  cycle: "input rate: 256 cycles/frame for the 1x16x16 input at 1 pixel/cycle"), with fpga-sim's
+  interval and the gain it allows; or, below 90 % of the ideal, the folding step that does not fit
+  (the interval's next step down, every op at its cheapest folding for it, exceeds the budget: the
+  ops whose step costs the most are named, with their cycles and resources before and after);
 * **DSP, LUT**: the early-exit design's resources against the baseline's;
 * **match**: the cheapest early-exit design whose simulated rate meets the baseline's (ATHEENA's
-  second figure): its DSP share of the baseline's, its largest share over DSP, LUT, FF and BRAM,
-  and its simulated cycles per sample.
+  second figure): its DSP and LUT shares of the baseline's, its BRAM18 against the baseline's (the
+  exit buffers are BRAM where a baseline may have almost none, so a share would mislead), and its
+  simulated cycles per sample.
 
 Figures only: nothing here asserts.  docs/passes/early_exit.md records a run.
 """
@@ -84,6 +87,12 @@ def limit_text(s: dict) -> str:
     return limit(s) or "compute"
 
 
+def reachable(s: dict) -> float:
+    """The gain any folding could reach: the ideal, or less where the input rate (the floor) caps it."""
+    cap = s["floor"]["gain_cap"]
+    return s["ideal_gain"] if cap is None else min(s["ideal_gain"], cap)
+
+
 def row(name: str, board: str, s: dict) -> list[str]:
     base, ed = s["baseline"], s["exit_design"]
     share = lambda r: f"{100 * ed['resources'][r] / base['resources'][r]:.0f}%" if base["resources"][r] else "-"  # noqa: E731
@@ -96,22 +105,24 @@ def row(name: str, board: str, s: dict) -> list[str]:
         f"{base['sim_cycles']:,.0f}",
         f"{ed['model_cycles']:,.0f}",
         f"{ed['sim_cycles']:,.0f}",
+        "-" if ed.get("report_cycles") is None else f"{ed['report_cycles']:,}",
         "-" if ed.get("report_cycles") is None else f"{100 * (ed['report_cycles'] / ed['sim_cycles'] - 1):+.1f}%",
         f"{s['ideal_gain']:.2f}x",
         f"{s['gain']:.2f}x" + (" (baseline emitted)" if s["fell_back"] else ""),
         f"{100 * s['gain_vs_ideal']:.0f}%",
+        f"{100 * s['gain'] / reachable(s):.0f}%",
         limit_text(s),
         share("dsp"),
         share("lut"),
     ]
     m = s.get("matched")
     if m is None:
-        cells += ["-", "-", "-"]
+        cells += ["-", "-", "-", "-"]
     else:
-        shares = [v for v in m["share"].values() if v is not None]
         cells += [
             f"{100 * m['share']['dsp']:.0f}%",
-            f"{100 * max(shares):.0f}%",
+            f"{100 * m['share']['lut']:.0f}%",
+            f"{m['resources']['bram18']}/{base['resources']['bram18']}",
             "-" if m["sim_cycles"] is None else f"{m['sim_cycles']:,.0f}",
         ]
     return cells
@@ -126,15 +137,18 @@ HEAD = [
     "base cyc",
     "exit model",
     "exit sim",
+    "exit report",
     "report-sim",
     "ideal",
     "gain",
     "of ideal",
+    "of reachable",
     "limit",
     "DSP",
     "LUT",
     "match DSP",
-    "match max",
+    "match LUT",
+    "match BRAM18",
     "match cyc",
 ]
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import IntegerAttr, f32, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, f32, i64
 from xdsl.ir import SSAValue
 
 from fpga_opt.dialects.dataflow import (
@@ -222,7 +222,11 @@ def _emit_int_final(b: FuncBuilder, p: Pending, final: Final) -> SSAValue:
                 )
                 parts.append(b.append(op).results[0])
         return b.append(ConcatOp(parts, out, layer=p.layer)).results[0]
-    return _emit_int_op(b, p, out, requant_attr(p.scale, final, p.lo, p.hi, p.params.get("offset", 0)), None)
+    value = _emit_int_op(b, p, out, requant_attr(p.scale, final, p.lo, p.hi, p.params.get("offset", 0)), None)
+    if p.kind == "pool" and "qdq_scale_in" in p.params and final.rounding == "half_even":
+        # an exclude-pad mean between DQ and Q: computed as the reference computes it (dataflow.pool)
+        value.owner.properties["qdq_scales"] = DenseArrayBase.from_list(f32, [p.params["qdq_scale_in"], final.scale])
+    return value
 
 
 def _set_pad_value(op: ConvOp | PoolOp, p: Pending) -> None:

@@ -43,6 +43,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp
 
+from fpga_opt.dialects.dataflow import DataflowOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
 
@@ -186,6 +187,27 @@ def speed_floor(module: ModuleOp, board, max_util: float) -> tuple[float, str]:
         if fastest > floor:
             floor, name = float(fastest), layer_name(choice.op)
     return floor, name
+
+
+def input_rate(module: ModuleOp, floor_cycles: float, floor_op: str) -> str | None:
+    """When the floor is the rate the network input streams at, that input: "the 1x16x16 input at 1 pixel/cycle".
+
+    That is when the op at its fastest folding (`speed_floor`) reads a network input directly: the first
+    conv's fastest folding takes one window, so one input pixel, per cycle.  Else None."""
+    from xdsl.ir import BlockArgument
+
+    from fpga_opt.backend.costs import layer_name
+    from fpga_opt.dialects.dataflow.types import StreamType
+
+    for op in module.walk():
+        if not isinstance(op, DataflowOp) or layer_name(op) != floor_op:
+            continue
+        for operand in op.operands:
+            if isinstance(operand, BlockArgument) and isinstance(operand.type, StreamType) and floor_cycles:
+                h, w, c = operand.type.dims
+                per_cycle = h * w / floor_cycles
+                return f"the {c}x{h}x{w} input at {per_cycle:g} pixel{'' if per_cycle == 1 else 's'}/cycle"
+    return None
 
 
 def slower_than_baseline(exit_cycles: float, base_cycles: float) -> bool:
@@ -382,7 +404,12 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
         },
         "gain": gain,
         "gain_vs_ideal": gain / ideal if ideal else None,
-        "floor": {"cycles": floor, "op": floor_op, "gain_cap": base_cycles / floor if floor else None},
+        "floor": {
+            "cycles": floor,
+            "op": floor_op,
+            "input": input_rate(module, floor, floor_op),
+            "gain_cap": base_cycles / floor if floor else None,
+        },
         "blocked_by": blocker,
         "fell_back": slower_than_baseline(exit_cycles, base_cycles),
     }
@@ -393,7 +420,9 @@ def run_exit_flow(args, hooks: Hooks) -> tuple[ModuleOp, dict, dict, Path, dict]
     )
     if getattr(args, "match_baseline", False):
         target = matching_target(base_cycles, floor)
-        section["matched"] = match_baseline(module, board, max_util, prof["route"], target, base_res, args)
+        section["matched"] = match_baseline(
+            module, board, max_util, prof["route"], target, base_res, args, beat=max(base_cycles, floor)
+        )
     if section["fell_back"]:
         say(
             f"          the early-exit design is slower than the network without exits ({exit_cycles:,.1f} against "
@@ -442,16 +471,21 @@ def matching_target(base_cycles: float, floor_cycles: float) -> int:
     return max(1, math.floor(base_cycles + 1e-6), math.ceil(floor_cycles - 1e-6))
 
 
-def match_baseline(module, board, max_util, route, target_cycles: int, base_res, args) -> dict:
+def match_baseline(
+    module, board, max_util, route, target_cycles: int, base_res, args, beat: float | None = None
+) -> dict:
     """The cheapest early-exit design whose model interval meets `target_cycles` (`matching_target`), refined
-    in fpga-sim on the real route; its resources as a share of the baseline's."""
+    in fpga-sim on the real route until it is not slower than `beat` (the baseline's simulated cycles, or the
+    floor when the baseline is below it); its resources as a share of the baseline's."""
     from fpga_opt.passes.analysis.exit_search import ExitSearch
 
     cheap = module.clone()
     search = ExitSearch(
         cheap, board, max_util, route.tolist(), board_spec=args.board, resolution=SIM_RESOLUTION, what="fpga-compile"
     )
-    found = search.run(target_cycles=target_cycles, size_fifos=_fifo_sizer(args.board, max_util, lambda _t: None))
+    found = search.run(
+        target_cycles=target_cycles, size_fifos=_fifo_sizer(args.board, max_util, lambda _t: None), beat=beat
+    )
     res = _resources(cheap, board)
     share = {r: (res[r] / base_res[r] if base_res[r] else None) for r in RESOURCES}
     return {"sim_cycles": found.measured.cycles, "resources": res, "share": share, "moves": found.moves}
@@ -464,21 +498,23 @@ def _cycles(c: float | None) -> str:
 def limit(section: dict) -> str | None:
     """What caps the gain, with its number; None when nothing does (compute binds, or >= 90 % of the ideal).
 
-    An op at its fastest folding (usually the first conv, reading one pixel per cycle): the model's floor
-    caps the gain below the ideal, or the design sits on it, and then fpga-sim's interval is the floor as it
-    runs (it can be above the model's: docs/passes/early_exit.md, Not done).  Else, below 90 % of the ideal,
-    the folding step that does not fit (`ExitSearch.next_step_blocker`).
+    An op at its fastest folding: the model's floor caps the gain below the ideal, or the design sits on it,
+    and then fpga-sim's interval is the floor as it runs.  When that floor is the network input's rate (the
+    first conv reads one pixel per cycle: `input_rate`) it is named so: "input rate: 256 cycles/frame for
+    the 1x16x16 input at 1 pixel/cycle".  Else, below 90 % of the ideal, the folding step that does not fit
+    (`ExitSearch.next_step_blocker`).
     """
     floor, ed = section["floor"], section["exit_design"]
     cap = floor["gain_cap"]
     at_floor = bool(floor["cycles"]) and ed["model_cycles"] <= floor["cycles"] * (1 + 1e-9)
+    if floor.get("input"):
+        what = f"input rate: {floor['cycles']:,.0f} cycles/frame for {floor['input']} ({floor['op']} at its fastest folding)"
+    else:
+        what = f"{floor['op']} at its fastest folding: {floor['cycles']:,.0f} cycles/sample"
     if cap is not None and at_floor:
-        return (
-            f"{floor['op']} at its fastest folding: {floor['cycles']:,.0f} cycles/sample in the model, "
-            f"{ed['sim_cycles']:,.0f} in fpga-sim (gain at most {section['gain']:.2f}x)"
-        )
+        return f"{what}; {ed['sim_cycles']:,.0f} in fpga-sim (gain at most {section['gain']:.2f}x)"
     if cap is not None and cap < section["ideal_gain"] * 0.999:
-        return f"{floor['op']} at its fastest folding: {floor['cycles']:,.0f} cycles/sample (gain at most {cap:.2f}x)"
+        return f"{what} (gain at most {cap:.2f}x)"
     if section.get("blocked_by") and section["gain_vs_ideal"] < 0.9:
         return section["blocked_by"]
     return None

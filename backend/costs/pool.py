@@ -171,6 +171,15 @@ def pool_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         else:
             res += float_multipliers(coarse)
             depth += clog2(k2) * FLOAT32_ADD_LATENCY + FLOAT32_MUL_LATENCY
+    if exclude_pad and op.reference_scales is not None and op.requant is not None:
+        # qdq_scales: the reference's float32 mean (pool.h's pool_exclude_pad_qdq), per lane: one
+        # multiplier per tap (dequantise), KH*KW adders in the column-then-row order (the columns in
+        # parallel: KH + KW adds deep), two dividers in series (the count, the output scale), then an
+        # integer clamp; no integer requant
+        res += float_multipliers(coarse * k2) + float_adders(coarse * k2)
+        res += Resources(lut=2 * FLOAT32_DIV_LUT * coarse, ff=2 * FLOAT32_DIV_FF * coarse)
+        depth += FLOAT32_MUL_LATENCY + (kh + kw) * FLOAT32_ADD_LATENCY + 2 * FLOAT32_DIV_LATENCY
+        return LayerCost(base.cycles, depth, res + window_fifo_cost(op, ctx))
     if op.requant is not None:
         sum_bits = bits + (clog2(k2) if kind == "avg" else 0)
         r, lat = requant_part(op.requant, sum_bits, out.bitwidth, coarse, ctx)

@@ -814,7 +814,7 @@ def _makefile(design: hls.DesignOp) -> str:
 #   make hls             vitis_hls -f run_hls.tcl (csim, csynth, cosim, export)
 CXX      ?= g++
 OPT      ?= -O1
-CXXFLAGS ?= $(OPT) -std=c++14
+CXXFLAGS ?= $(OPT) -std=c++14 -ffp-contract=off
 PYTHON   ?= python3
 FRAMES   ?=
 FIND_AP_TYPES = import importlib.util, os; s = importlib.util.find_spec("hls4ml"); d = os.path.join(os.path.dirname(s.origin), "templates", "vivado", "ap_types") if s else ""; print(d if d and os.path.isfile(os.path.join(d, "ap_int.h")) else "")

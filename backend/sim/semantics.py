@@ -84,6 +84,39 @@ def requantize_over_counts(x: np.ndarray, rq: RequantAttr, counts: np.ndarray) -
     return np.clip(y, rq.min.data, rq.max.data)
 
 
+def qdq_float32_mean(
+    x: np.ndarray,
+    rq: RequantAttr,
+    *,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pad: Sequence[int],
+    out_hw: tuple[int, int],
+    zero_in: int,
+    scales: tuple[float, float],
+    counts: np.ndarray,
+) -> np.ndarray:
+    """An exclude-pad average of integers in the QDQ reference's float32 arithmetic (`dataflow.pool`'s
+    qdq_scales): `(q - zero_in) * s_in` per pixel (the padding, holding `zero_in`, is 0.0), each window
+    column summed top to bottom, the column sums left to right (onnxruntime's pooling order), `/ count`,
+    `/ s_out`, rounded half to even, then the requant's zero point and saturation, as int64."""
+    f32 = np.float32
+    s_in, s_out = f32(scales[0]), f32(scales[1])
+    xp = pad_hw(np.asarray(x, dtype=np.int64), pad, zero_in)
+    real = (xp - np.int64(zero_in)).astype(f32) * s_in  # exact integer difference, one float32 rounding
+    win = windows(real, kernel, stride, out_hw)  # (B, Ho, Wo, C, Kh, Kw)
+    kh, kw = kernel
+    total = np.zeros(win.shape[:4], dtype=f32)
+    for c in range(kw):
+        column = np.zeros(win.shape[:4], dtype=f32)
+        for r in range(kh):
+            column = column + win[..., r, c]
+        total = total + column
+    mean = total / np.asarray(counts, dtype=f32)
+    y = np.rint(mean / s_out).astype(np.int64) + np.int64(rq.zero_point.data)
+    return np.clip(y, rq.min.data, rq.max.data)
+
+
 def activate(x: np.ndarray, act: ActivationAttr, integer: bool) -> np.ndarray:
     """A pointwise activation; on integers only relu and clip exist (bounds are integers)."""
     kind = act.kind.data

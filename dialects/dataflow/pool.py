@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    DenseArrayBase,
     StringAttr,
     UnitAttr,
+    f32,
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
@@ -54,6 +56,13 @@ class PoolOp(WindowedOp, ChannelParallelOp):
     divide by that count; integers need a per-tensor requant, whose rounding
     divides by the count exactly: `round((sum + offset) * multiplier /
     (count * 2**shift))` (the multiplier carries the scale ratio only).
+
+    `qdq_scales = array<f32: s_in, s_out>` (with exclude_pad, on integers) makes
+    the mean the QDQ reference's own float32 arithmetic instead of the exact
+    one, so that ties (x.5) land where onnxruntime puts them: each pixel
+    `(q - pad_value) * s_in`, each window column summed top to bottom, the
+    column sums left to right, `/ count`, `/ s_out`, rounded half to even, then
+    the requant's zero point and saturation (its multiplier is not used).
     """
 
     name = "dataflow.pool"
@@ -64,6 +73,7 @@ class PoolOp(WindowedOp, ChannelParallelOp):
     mode = prop_def(StringAttr)
     requant = opt_prop_def(RequantAttr)
     exclude_pad = opt_prop_def(UnitAttr)
+    qdq_scales = opt_prop_def(DenseArrayBase)
 
     assembly_format = STREAM_FORMAT
 
@@ -78,6 +88,7 @@ class PoolOp(WindowedOp, ChannelParallelOp):
         pad: Sequence[int] = (0, 0, 0, 0),
         requant: RequantAttr | None = None,
         exclude_pad: bool = False,
+        qdq_scales: tuple[float, float] | None = None,
         layer: str | None = None,
     ):
         props: dict[str, Attribute | None] = {
@@ -87,6 +98,7 @@ class PoolOp(WindowedOp, ChannelParallelOp):
             "pad": i64_array(pad),
             "requant": requant,
             "exclude_pad": UnitAttr() if exclude_pad else None,
+            "qdq_scales": DenseArrayBase.from_list(f32, list(qdq_scales)) if qdq_scales is not None else None,
             "layer": StringAttr(layer) if layer is not None else None,
         }
         super().__init__(operands=[input], result_types=[result_type], properties=present(props))
@@ -104,6 +116,14 @@ class PoolOp(WindowedOp, ChannelParallelOp):
             return np.minimum(start + k, size) - np.maximum(start, 0)
 
         return np.outer(span(out.height, sh, top, kh, h), span(out.width, sw, left, kw, w))
+
+    @property
+    def reference_scales(self) -> tuple[float, float] | None:
+        """(s_in, s_out) of a mean computed in the QDQ reference's float32 arithmetic, or None."""
+        if self.qdq_scales is None:
+            return None
+        s_in, s_out = self.qdq_scales.get_values()
+        return float(s_in), float(s_out)
 
     def verify_(self) -> None:
         inp = expect_stream(self.input, self, "input")
@@ -124,6 +144,7 @@ class PoolOp(WindowedOp, ChannelParallelOp):
                 raise VerifyException(f"{who(self)}: max pooling keeps the element type {inp.element_type}")
             if self.exclude_pad is not None:
                 raise VerifyException(f"{who(self)}: exclude_pad is for average pooling (max pooling never counts)")
+        self._check_qdq_scales(out)
         if self.exclude_pad is None or not out.is_integer:
             check_requant(self, self.requant, out)
             return
@@ -133,6 +154,22 @@ class PoolOp(WindowedOp, ChannelParallelOp):
                 "sum by its count of real pixels)"
             )
         check_requant(self, self.requant, out)
+
+    def _check_qdq_scales(self, out: StreamType) -> None:
+        if self.qdq_scales is None:
+            return
+        if self.exclude_pad is None or not out.is_integer or self.requant is None:
+            raise VerifyException(
+                f"{who(self)}: qdq_scales is for an integer average with exclude_pad and a requant "
+                "(it computes that mean in the QDQ reference's float32 arithmetic)"
+            )
+        values = self.qdq_scales.get_values()
+        if self.qdq_scales.get_element_type() != f32 or len(values) != 2:
+            raise VerifyException(f"{who(self)}: qdq_scales must be array<f32: s_in, s_out>")
+        if not all(np.isfinite(v) and v > 0 for v in values):
+            raise VerifyException(f"{who(self)}: qdq_scales must be positive and finite, got {list(values)}")
+        if self.requant.per_channel:
+            raise VerifyException(f"{who(self)}: qdq_scales needs a per-tensor requant")
 
 
 @irdl_op_definition

@@ -4,7 +4,8 @@
     python examples/zoo/evaluate_zoo.py --zoo build/zoo resnet18 vgg11 --forms qop --samples 200
     python examples/zoo/evaluate_zoo.py --zoo build/zoo --csim --board u250 --json zoo.json
 
-Per model (network x form) it prints one row of a Markdown table:
+Per model (network x form) it prints one row of a Markdown table (the last column is the model's
+wall time, on whatever machine and load it ran: not a figure to compare):
 
 * **import**: `fpga-translate --import-onnx` (the op count), or the one-line refusal;
 * **sim**: fpga-sim (timing and functional model, default FIFOs) straight after import on one
@@ -111,14 +112,15 @@ def evaluate(path: Path, samples: int, seed: int, csim: bool, board: str, work: 
 
 def table(rows: list[dict], samples: int) -> str:
     head = (
-        "| network | form | import | sim as imported | worst layer (isolated) | top-1 agree "
-        f"({samples} inputs) | thresholds | csim |"
+        "| network | form | import | sim as imported | layers traced | worst layer (isolated) | top-1 agree "
+        f"({samples} inputs) | thresholds | csim | time |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         net, form = r["net"], r["form"]
+        seconds = f"{r['seconds']:.0f} s" if "seconds" in r else "-"
         if not r.get("imported"):
-            lines.append(f"| {net} | {form} | refused: {r.get('refused', '?')} | | | | | |")
+            lines.append(f"| {net} | {form} | refused: {r.get('refused', '?')} | | | | | | | {seconds} |")
             continue
         sim = r.get("sim", {})
         sim_text = (
@@ -135,7 +137,10 @@ def table(rows: list[dict], samples: int) -> str:
         top1 = "-" if t["top1_agree"] is None else f"{100 * t['top1_agree']:.1f}%"
         ok = "pass" if not t["failures"] else "FAIL: " + "; ".join(t["failures"])[:120]
         csim = r.get("csim", {}).get("verdict", "-")
-        lines.append(f"| {net} | {form} | {r['ops']} ops | {sim_text} | {worst} | {top1} | {ok} | {csim} |")
+        lines.append(
+            f"| {net} | {form} | {r['ops']} ops | {sim_text} | {t['layers']} | {worst} | {top1} | {ok} | {csim} "
+            f"| {seconds} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -172,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             row["seconds"] = round(time.perf_counter() - t0, 1)
             rows.append(row)
-            print(table([row], args.samples).splitlines()[-1], f"({row['seconds']} s)", file=sys.stderr, flush=True)
+            print(table([row], args.samples).splitlines()[-1], file=sys.stderr, flush=True)
     sys.stdout.write(table(rows, args.samples))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str) + "\n")

@@ -7,7 +7,9 @@ is held back as a `Pending` layer until the QuantizeLinear after it gives the
 requant.  Without one it emits its i32 sum, and a Relu/Clip fused into it
 becomes a `dataflow.activation` named `<pool>.act` (emit.py).  AveragePool with pads and
 `count_include_pad = 0` divides each window by its real pixels (`exclude_pad`); on integers the
-requant does that division, so it needs the QuantizeLinear after it.
+requant does that division, so it needs the QuantizeLinear after it; between a DequantizeLinear
+and a QuantizeLinear the mean is then computed in float32 as the QDQ reference does (`qdq_scales`:
+its exact ties, x.5, land where onnxruntime's float32 sum puts them).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def average_pool(ctx: ImportContext, node: Node) -> Value:
         params.update(pad_value=x.zero_point, offset=-x.zero_point * area)
         # exclude_pad: the requant divides by each window's count itself; its multiplier is the ratio alone
         scale = x.scale if exclude_pad else x.scale / area
+        if exclude_pad:  # DQ -> AveragePool -> Q: the mean in the reference's float32 arithmetic (emit.py)
+            params["qdq_scale_in"] = x.scale
         return Pending("pool", layer, shape, dims, [x], scale=scale, params=params)
     op = PoolOp(
         x.ssa, stream_type(dims, None), mode="avg", kernel=kernel, stride=stride, pad=pad, exclude_pad=exclude_pad,

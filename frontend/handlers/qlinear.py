@@ -146,7 +146,10 @@ def qlinear_average_pool(ctx: ImportContext, node: Node) -> Value:
         raise Unsupported("channels_last = 1 is not supported")
     x = _int_input(ctx, node, 0)
     inner = _as_node(node, "AveragePool", [x], [node.input_name(0)])
-    return _close(node, pool.average_pool(ctx, inner), 3)
+    value = pool.average_pool(ctx, inner)
+    if isinstance(value, Pending):  # QLinearAveragePool is not DQ -> AveragePool -> Q: the exact integer mean
+        value.params.pop("qdq_scale_in", None)
+    return _close(node, value, 3)
 
 
 @handles("QLinearGlobalAveragePool", produces=[GlobalPoolOp])

@@ -14,9 +14,9 @@ fpga-sim on the real samples:
 2. **Refinement on the real route.**  The model assumes the hard samples come evenly; real ones
    come in bursts, and a later stage built for the average then stalls the backbone.  fpga-sim
    runs the design on the route the real samples take (`route`: the exit of each, in order); while
-   it is slower than the model, resource-feasible moves are tried, the most promising first: one
-   folding step up for the busiest ops of the later stages (in the simulation), one more backlog
-   frame after every conditional buffer.  A move is kept when the simulated interval improves by
+   it is slower than the model, resource-feasible moves are tried, the most promising first: every
+   later stage twice as fast, its slowest ops one folding step up, one more backlog frame after every
+   conditional buffer, one folding step up for the busiest single ops (in the simulation).  A move is kept when the simulated interval improves by
    more than `MIN_GAIN`; the refinement stops when no move does (or after `max_sims`
    simulations).
 3. **Resource matching** (`objective="resources"`): the cheapest design whose simulated interval
@@ -248,8 +248,9 @@ class ExitSearch:
         """Moves worth a simulation, the most promising first.
 
         A burst of hard samples backs up into the conditional buffer when the later stage cannot drain it:
-        first, every later stage's slowest ops one folding step up together (a stage is as fast as its
-        slowest op), then one more backlog frame, then single ops, the busiest in the simulation first.
+        first, every later stage twice as fast (each of its ops at its cheapest folding within half the stage's
+        slowest cycles), then its slowest ops one folding step up together (a stage is as fast as its slowest
+        op), then one more backlog frame, then single ops, the busiest in the simulation first.
         """
         from fpga_opt.backend.costs import layer_name
 
@@ -270,6 +271,9 @@ class ExitSearch:
         for s in later:
             members = [i for i, c in enumerate(problem.choices) if stages.get(c.op, 0) == s]
             slowest = max(design.cycles[i] for i in members)
+            doubled = self._within(problem, design, members, slowest // 2)
+            if doubled:
+                moves.append((f"stage {s} twice as fast", lift(doubled)))
             steps = []
             for i in members:
                 if design.cycles[i] == slowest:
@@ -306,6 +310,21 @@ class ExitSearch:
         for _busy, i, k in sorted(scored)[:3]:
             moves.append((f"lift {problem.choices[i].name} to {problem.choices[i].folding(k)}", lift([(i, k)])))
         return moves
+
+    @staticmethod
+    def _within(problem: FoldingProblem, design: Design, members: list[int], bound: int) -> list[tuple[int, int]]:
+        """Every op of `members` slower than `bound` cycles at its cheapest folding within it (empty when one has
+        none).  A stage folded for the average rate of its samples and swamped by a burst of them may need several
+        folding steps: halving its interval per simulation gets there in a few, one step per simulation may not."""
+        steps = []
+        for i in members:
+            if design.cycles[i] <= bound:
+                continue
+            k = problem._cheapest(i, bound)
+            if bound < 1 or problem.cost(i, k)[0] > bound:
+                return []
+            steps.append((i, k))
+        return steps
 
     @staticmethod
     def _picks(problem: FoldingProblem) -> list[int]:
@@ -372,12 +391,12 @@ class ExitSearch:
     def next_step_blocker(self) -> str | None:
         """Why the model interval cannot improve, when a folding step is what stops it (else None).
 
-        The design's slowest op's next faster folding, with every other op at its cheapest folding meeting
-        that new interval: if even that exceeds the budget, the legal folding steps (not the multipliers
-        the board has) cap the gain; the text names the op, the step and the resource.
+        The interval's next step down (the slowest op's next faster folding), with every op at its cheapest
+        folding meeting it: if even that exceeds the budget, the legal folding steps (not the multipliers
+        the board has) cap the gain.  The text names the ops whose step costs the overflowing resource the
+        most, with the resource and the cycles before and after (`step_jumps`), e.g. the two 3x3 convs of 8
+        channels whose folding goes from 72 multipliers at 2,048 cycles straight to 96 at 1,536.
         """
-        from fpga_opt.backend.costs import layer_name
-        from fpga_opt.backend.target.resources import RESOURCE_NAMES
 
         problem = self._problem()
         design = problem.design(self._picks(problem))
@@ -395,11 +414,19 @@ class ExitSearch:
         if problem.interval(trial) > goal or problem.fits(trial.total):
             return None
         name, need, budget = problem.violation(trial.total)  # type: ignore[misc]
-        label = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}[name]
-        assert name in RESOURCE_NAMES
+        label = RESOURCE_LABELS[name]
+        jumps = step_jumps(problem, design, trial, RESOURCE_NAMES.index(name), need - budget)
+        groups: dict[tuple[int, int, int, int], list[str]] = {}
+        for text, before, after, c0, c1 in jumps:
+            groups.setdefault((before, after, c0, c1), []).append(text)
+        ops = "; ".join(
+            f"{' and '.join(names)} step from {c0:,} cycles ({before:,} {label}) to {c1:,} ({after:,} {label}), "
+            f"{'their' if len(names) > 1 else 'its'} cheapest folding within {goal:,}"
+            for (before, after, c0, c1), names in groups.items()
+        )
         return (
-            f"folding steps: {layer_name(problem.choices[i].op)} at {current:,} cycles/sample, its next step "
-            f"({goal:,}) needs {label} {need} > {budget}"
+            f"folding steps: {current:,} cycles/sample; the next step ({goal:,}) needs {label} {need:,} > {budget:,}: "
+            f"{ops}"
         )
 
     def run(
@@ -425,6 +452,36 @@ class ExitSearch:
 
 def _fmt(cycles: float | None) -> str:
     return "deadlock" if cycles is None else f"{cycles:,.1f}"
+
+
+RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
+
+
+def step_jumps(
+    problem: FoldingProblem, design: Design, trial: Design, resource: int, overflow: int, most: int = 3
+) -> list[tuple[str, int, int, int, int]]:
+    """The ops that the step from `design` to `trial` costs the most of `resource` (index into
+    RESOURCE_NAMES): (name, before, after, cycles before, cycles after), largest increase first; at most
+    `most`, and only as many as it takes to explain `overflow` (ties kept: equal ops step together)."""
+    from fpga_opt.backend.costs import layer_name
+
+    grown = []
+    for j in range(len(problem.choices)):
+        before, after = design.groups[j][resource], trial.groups[j][resource]
+        if after > before:
+            grown.append((after - before, j, before, after))
+    grown.sort(key=lambda g: (-g[0], g[1]))
+    kept: list[tuple[int, int, int, int]] = []
+    covered = 0
+    for g in grown:
+        if len(kept) >= most or (covered >= overflow and g[0] < kept[-1][0]):
+            break
+        kept.append(g)
+        covered += g[0]
+    return [
+        (layer_name(problem.choices[j].op), before, after, design.cycles[j], trial.cycles[j])
+        for _, j, before, after in kept
+    ]
 
 
 def gain_ceiling(baseline_cycles: float, floor_cycles: float) -> float:

@@ -7,6 +7,7 @@ buffer (its kernel reads windows, even a 1x1 one).
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import FloatAttr, f64
 from xdsl.ir import Attribute
 
 from fpga_opt.dialects import dataflow as df
@@ -23,7 +24,7 @@ from fpga_opt.passes.lower_dataflow_to_hls.numerics import (
 )
 from fpga_opt.passes.lower_dataflow_to_hls.window import window_input
 
-KERNEL_HEADERS = {"pool.h": ("pool", "pool_exclude_pad", "global_pool")}
+KERNEL_HEADERS = {"pool.h": ("pool", "pool_exclude_pad", "pool_exclude_pad_qdq", "global_pool")}
 
 
 @LOWERINGS.register(df.PoolOp)
@@ -56,6 +57,14 @@ def lower_pool(lw: Lowering, op: df.PoolOp) -> None:
         sh, sw = op.stride_size
         geometry = dict(H=inp.height, W=inp.width, KH=kh, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl)
         params |= {k: int_attr(v) for k, v in geometry.items()}
+        if op.reference_scales is not None and op.requant is not None:  # the QDQ reference's float32 mean
+            kernel = "pool_exclude_pad_qdq"
+            rq = op.requant
+            s_in, s_out = op.reference_scales
+            params = {k: params[k] for k in ("in_t", "out_t", "OH", "OW", "C", "L", "KP")}
+            params |= {k: int_attr(v) for k, v in geometry.items()} | {"ZP_IN": int_attr(op.padding_value)}
+            params |= {"S_IN": FloatAttr(s_in, f64), "S_OUT": FloatAttr(s_out, f64)}
+            params |= {"ZP_OUT": int_attr(rq.zero_point.data), "LO": int_attr(rq.min.data), "HI": int_attr(rq.max.data)}
     lw.kernels.append(hls.KernelOp(kernel, lw.names.fresh(name), [win], [y], params, source=lw.source(op)))
 
 

@@ -150,3 +150,13 @@ func.func @exclude_pad(%x: !dataflow.stream<6x5x4xi8>) -> !dataflow.stream<6x5x4
   %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2>, exclude_pad, layer = "ap"} : !dataflow.stream<6x5x4xi8> -> !dataflow.stream<6x5x4xi8>
   func.return %p : !dataflow.stream<6x5x4xi8>
 }
+
+// -----
+// With qdq_scales: `pool_exclude_pad_qdq`, the reference's float32 mean (scales, zero points, bounds).
+// CHECK-LABEL: vhls.design @exclude_pad_qdq
+// CHECK:         vhls.kernel "sliding_window" "apq_swg"
+// CHECK:         vhls.kernel "pool_exclude_pad_qdq" "apq" {{.*}}KP = 9 : i64, H = 6 : i64, W = 5 : i64, KH = 3 : i64, KW = 3 : i64, SH = 1 : i64, SW = 1 : i64, PT = 1 : i64, PL = 1 : i64, ZP_IN = 130 : i64, S_IN = 0.13102272152900696 : f64, S_OUT = 0.05000000074505806 : f64, ZP_OUT = 7 : i64, LO = 0 : i64, HI = 255 : i64}
+func.func @exclude_pad_qdq(%x: !dataflow.stream<6x5x4xui8>) -> !dataflow.stream<6x5x4xui8> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 2, zero_point = 7, min = 0, max = 255>, exclude_pad, pad_value = 130 : i64, qdq_scales = array<f32: 0.131022722, 0.05>, layer = "apq"} : !dataflow.stream<6x5x4xui8> -> !dataflow.stream<6x5x4xui8>
+  func.return %p : !dataflow.stream<6x5x4xui8>
+}

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 @KERNELS.register(PoolOp)
 def pool_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     """Max pads with the type's lowest value; avg is the window sum (integers, then requant) or mean (floats);
-    with exclude_pad the mean is over the window's real pixels (integers: the requant divides by that count)."""
+    with exclude_pad the mean is over the window's real pixels (integers: the requant divides by that count,
+    or, with qdq_scales, the mean is computed in the QDQ reference's float32 arithmetic)."""
     assert isinstance(op, PoolOp)
     inp, out = stream_type(op.input), stream_type(op.output)
     integer = out.is_integer
@@ -32,8 +33,17 @@ def pool_kernel(model: FunctionalModel, op: Operation) -> Kernel:
     if mode == "avg" and op.exclude_pad is not None:
         counts = op.window_counts()[None, :, :, None]
 
+    reference = op.reference_scales  # the mean in the QDQ reference's float32 arithmetic
+    out_hw = (out.height, out.width)
+
     def run(args: list[np.ndarray]) -> list[np.ndarray]:
         x = args[0]
+        if reference is not None and integer and requant is not None and counts is not None:
+            y = sem.qdq_float32_mean(
+                x, requant, kernel=kernel, stride=stride, pad=pad, out_hw=out_hw, zero_in=op.padding_value,
+                scales=reference, counts=counts,
+            )  # fmt: skip
+            return [narrow(y, out)]
         if not integer:
             x = x.astype(np.float64)
         y = sem.pool2d(

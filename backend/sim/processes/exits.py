@@ -24,16 +24,24 @@ PROCESSES.register(ExitDecisionOp)(pointwise_processes)
 def conditional_buffer_processes(
     op: Operation, rate: OpRate, resolution: str, frame_overlap: bool
 ) -> list[ProcessSpec]:
-    """Wait for the sample's decision (one element), then stream its frame out, or drop it, `lanes` per cycle.
+    """Stream the frame out, or drop it, `lanes` per cycle, its first cycle reading the sample's decision.
 
-    The frame waits meanwhile in the buffer's own FIFO of `depth` elements (its `fifo_depth`: the
-    timing simulation adds it to the FIFO in front of it).
+    The decision is read with the frame's first word (the HLS kernel reads it in the first iteration of its
+    pipelined loop), so a frame takes the op's `cycles` and no more: the buffer keeps up with a backbone at
+    the same rate (a separate decision cycle made it the bottleneck of every design whose exit sits at the
+    design's interval: 257 cycles a frame at the 1x16x16 input rate of 256).  The frame waits meanwhile in
+    the buffer's own FIFO of `depth` elements (its `fifo_depth`: the timing simulation adds it to the FIFO in
+    front of it).
     """
     assert isinstance(op, ConditionalBufferOp)
     frame = float(stream_type(op.input).numel)
     lanes = rate.in_lanes[0] if rate.in_lanes else 1
     cycles = float(rate.cycles)
-    sched = Schedule([1.0, cycles], [[0.0, 1.0], [frame, 0.0]], [[0.0], [frame]])
+    if cycles > 1:
+        first = frame / cycles
+        sched = Schedule([1.0, cycles - 1.0], [[first, 1.0], [frame - first, 0.0]], [[first], [frame - first]])
+    else:
+        sched = Schedule([1.0], [[frame, 1.0]], [[frame]])
     return [
         ProcessSpec(
             "main",

@@ -309,6 +309,24 @@ INT_CASES: list[tuple[list[str], list[str], str]] = [
               requant = #dataflow.requant<multiplier = 7, shift = 1, rounding = "half_away">, exclude_pad}}
               : {_ty("9x10x2xi8")} -> {_ty("5x6x2xi8")}""",
     ),
+    # the same mean in the QDQ reference's float32 arithmetic (qdq_scales: ties land where onnxruntime
+    # puts them), uint8 with a zero point, 2 lanes; then 3x2 windows, stride 2, asymmetric pads, int8
+    (
+        ["6x7x4xui8"],
+        ["6x7x4xui8"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", {K3}, {S1}, {P1},
+              requant = #dataflow.requant<multiplier = 1, shift = 0, offset = -1170, zero_point = 130, rounding = "half_even", min = 0, max = 255>,
+              exclude_pad, pad_value = 130 : i64, qdq_scales = array<f32: 0.131022722, 0.131022722>, coarse = 2 : i64}}
+              : {_ty("6x7x4xui8")} -> {_ty("6x7x4xui8")}""",
+    ),
+    (
+        ["9x10x2xi8"],
+        ["5x6x2xi8"],
+        f"""%r0 = dataflow.pool %a0 {{mode = "avg", kernel = array<i64: 3, 2>, {S2}, pad = array<i64: 2, 1, 0, 1>,
+              requant = #dataflow.requant<multiplier = 3, shift = 2, zero_point = -3, rounding = "half_even">,
+              exclude_pad, qdq_scales = array<f32: 0.0126129379, 0.00547560444>}}
+              : {_ty("9x10x2xi8")} -> {_ty("5x6x2xi8")}""",
+    ),
     # dilated conv (taps 2 rows, 3 columns apart), asymmetric zero point in the padding, folded
     (
         ["9x8x4xi8"],

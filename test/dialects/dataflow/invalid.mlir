@@ -289,3 +289,24 @@ func.func @exclude_pad_needs_requant(%x: !dataflow.stream<8x8x4xi8>) -> !dataflo
   func.return %p : !dataflow.stream<8x8x4xi32>
 }
 // CHECK: error: {{.*}}'dataflow.pool' op: an integer average with exclude_pad needs a requant (it divides each window's sum by its count of real pixels)
+
+// -----
+func.func @qdq_scales_without_exclude_pad(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 5>, qdq_scales = array<f32: 0.5, 0.5>} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %p : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: qdq_scales is for an integer average with exclude_pad and a requant (it computes that mean in the QDQ reference's float32 arithmetic)
+
+// -----
+func.func @qdq_scales_two_f32(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 5>, exclude_pad, qdq_scales = array<f32: 0.5>} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %p : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: qdq_scales must be array<f32: s_in, s_out>
+
+// -----
+func.func @qdq_scales_positive(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi8> {
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 3, shift = 5>, exclude_pad, qdq_scales = array<f32: 0.5, 0.0>} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>
+  func.return %p : !dataflow.stream<8x8x4xi8>
+}
+// CHECK: error: {{.*}}'dataflow.pool' op: qdq_scales must be positive and finite, got [0.5, 0.0]

@@ -139,4 +139,13 @@ func.func @exclude_pad_pools(%x: !dataflow.stream<8x8x4xi8>, %f: !dataflow.strea
   func.return %p, %q : !dataflow.stream<8x8x4xi8>, !dataflow.stream<4x4x4xf32>
 }
 
+// The same mean in the QDQ reference's float32 arithmetic: qdq_scales = [s_in, s_out] as f32.
+// CHECK-LABEL: func.func @exclude_pad_qdq_scales
+func.func @exclude_pad_qdq_scales(%x: !dataflow.stream<8x8x4xui8>) -> !dataflow.stream<8x8x4xui8> {
+  // CHECK: dataflow.pool %x {mode = "avg", {{.*}}, exclude_pad, pad_value = 130 : i64, qdq_scales = array<f32: 0.131022722, 5.000000e-02>} : !dataflow.stream<8x8x4xui8> -> !dataflow.stream<8x8x4xui8>
+  // GENERIC: "dataflow.pool"(%x) <{{{.*}}qdq_scales = array<f32: 0.131022722, 5.000000e-02>{{.*}}}>
+  %p = dataflow.pool %x {mode = "avg", kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, requant = #dataflow.requant<multiplier = 1, shift = 0, zero_point = 130, min = 0, max = 255>, exclude_pad, pad_value = 130 : i64, qdq_scales = array<f32: 0.131022722, 0.05>} : !dataflow.stream<8x8x4xui8> -> !dataflow.stream<8x8x4xui8>
+  func.return %p : !dataflow.stream<8x8x4xui8>
+}
+
 }

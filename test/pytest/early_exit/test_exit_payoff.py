@@ -211,18 +211,66 @@ def test_the_limit_names_the_floor_as_fpga_sim_runs_it_or_the_folding_step():
         "ideal_gain": 3.15,
         "gain": 640 / 287.4,
         "gain_vs_ideal": 640 / 287.4 / 3.15,
-        "floor": {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 2.5},
+        "floor": {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 2.5, "input": None},
         "exit_design": {"model_cycles": 256, "sim_cycles": 287.4},
         "blocked_by": None,
     }
     assert limit(on_floor) == (
-        "conv1.conv_Conv at its fastest folding: 256 cycles/sample in the model, 287 in fpga-sim (gain at most 2.23x)"
+        "conv1.conv_Conv at its fastest folding: 256 cycles/sample; 287 in fpga-sim (gain at most 2.23x)"
     )
+    on_input = {**on_floor, "floor": {**on_floor["floor"], "input": "the 1x16x16 input at 1 pixel/cycle"}}
+    assert limit(on_input) == (
+        "input rate: 256 cycles/frame for the 1x16x16 input at 1 pixel/cycle (conv1.conv_Conv at its fastest "
+        "folding); 287 in fpga-sim (gain at most 2.23x)"
+    )
+    above = {**on_input, "exit_design": {"model_cycles": 300, "sim_cycles": 301.0}, "gain_vs_ideal": 0.95}
+    assert limit({**above, "ideal_gain": 2.4}) is None  # the floor allows 2.5x: not what caps this one
+    assert limit({**above, "ideal_gain": 3.15}).endswith("(gain at most 2.50x)")
     stepped = {**on_floor, "exit_design": {"model_cycles": 576, "sim_cycles": 579.0}, "gain": 2.76}
     stepped.update(gain_vs_ideal=2.76 / 3.15, blocked_by="folding steps: exit0 ...")
     stepped["floor"] = {"cycles": 256.0, "op": "conv1.conv_Conv", "gain_cap": 6.25}
     assert limit(stepped) == "folding steps: exit0 ..."
     assert limit({**stepped, "gain_vs_ideal": 0.95}) is None  # compute binds and the gain is there
+
+
+@pytest.fixture(scope="module")
+def resnet_split(tmp_path_factory):
+    """The committed residual network as fpga-compile imports it, split at 0.5 with its measured rates (534 of
+    the 540 test images leave at exit 0)."""
+    from xdsl.dialects.builtin import ArrayAttr, FloatAttr, f64
+
+    from fpga_opt.tools import fpga_compile as fc
+
+    module, _weights, _ir = fc.import_model(EXAMPLE / "digits_resnet_int8.onnx", tmp_path_factory.mktemp("resnet"), [])
+    fc._apply(Context(), module, "dataflow-canonicalize")
+    func = next(iter(module.body.block.ops))
+    func.attributes["dataflow.exit_probabilities"] = ArrayAttr([FloatAttr(p, f64) for p in (534 / 540, 6 / 540)])
+    split_function(func, [0.5])
+    return module
+
+
+def test_the_input_rate_is_named_by_the_input_it_streams(resnet_split):
+    from fpga_opt.tools.compile_exits import input_rate, speed_floor
+
+    floor, op = speed_floor(resnet_split, get_board("pynqz2"), 0.85)
+    assert (floor, op) == (256.0, "stem.conv_Conv")
+    assert input_rate(resnet_split, floor, op) == "the 1x16x16 input at 1 pixel/cycle"
+    assert input_rate(resnet_split, floor, "b1c1.conv_Conv") is None  # not the op reading the input
+
+
+def test_the_folding_step_names_the_ops_that_cannot_step_finer(resnet_split):
+    """The ResNet on Pynq-Z2 at the exit design's 2,048 cycles per sample: block 1's two 3x3 convs of 8 channels
+    have nothing between 72 multipliers (2,048 cycles) and 96 (1,536), and two times 96 is over the budget."""
+    module = resnet_split.clone()
+    search = ExitSearch(module, get_board("pynqz2"), 0.85, [0] * 8)
+    problem = search._problem()
+    picks = [problem._cheapest(i, 2048) for i in range(len(problem.choices))]  # each op's cheapest within 2,048
+    search._write(problem, problem.design(picks))
+    assert model_interval(module, search.ctx) == 2048
+    text = search.next_step_blocker()
+    assert text is not None and text.startswith("folding steps: 2,048 cycles/sample; the next step (")
+    assert "b1c1.conv_Conv and b1c2.conv_Conv step from 2,048 cycles (72 DSP) to 1,536 (96 DSP)" in text
+    assert "needs DSP" in text and "> 187" in text
 
 
 def test_picked_samples_hold_every_exit_in_order():
@@ -398,3 +446,30 @@ def test_split_check_takes_each_sample_at_its_exit(digits_ir):
     func.attributes["dataflow.exit_thresholds"] = ArrayAttr([FloatAttr(0.99, f64)])
     applies, problem = split_check(imported, module, outputs, reference)
     assert applies and "the decision rule on the unsplit network's logits says 1" in problem
+
+
+def test_the_conditional_buffer_keeps_up_at_the_input_rate(resnet_split):
+    """The ResNet's exit sits after block 1 at 16x16x8: folded for 256 cycles per sample (the 1x16x16 input
+    rate), its conditional buffer streams a frame (2,048 values) in 256 cycles.  Reading the decision with the first
+    word, fpga-sim's frame takes those 256 cycles; a separate decision cycle made it 257, and once the buffer's
+    FIFO had filled (some 700 frames) every ResNet design ran a cycle per sample behind its model (2,049, 513,
+    257: the ZCU102 design fell back to the baseline).  The HLS kernel reads it the same way (csim:
+    test/backend/hls/test_exits_hls.py)."""
+    from fpga_opt.backend.sim.processes.exits import conditional_buffer_processes
+    from fpga_opt.backend.sim.rates import op_rate
+    from fpga_opt.dialects.dataflow import ConditionalBufferOp
+
+    module = resnet_split.clone()
+    search = ExitSearch(module, get_board("zcu102"), 0.85, [0] * 8)
+    problem = search._problem()
+    assert search._write(problem, problem.min_resources(256))  # every op at its cheapest folding within 256
+    assert model_interval(module, search.ctx) == 256
+    buffer = next(op for op in module.walk() if isinstance(op, ConditionalBufferOp))
+    rate = op_rate(buffer)
+    assert rate.cycles == 256
+    (spec,) = conditional_buffer_processes(buffer, rate, "coarse", False)
+    for sched in (spec.program.first, spec.program.steady):
+        assert sum(sched.dur) == 256
+        assert sum(c[1] for c in sched.cons) == 1  # the decision
+        assert sum(c[0] for c in sched.cons) == sum(p[0] for p in sched.prod) == 16 * 16 * 8  # the frame
+        assert sched.cons[0][1] == 1  # read in the first cycle, before any word leaves

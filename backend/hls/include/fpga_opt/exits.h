@@ -13,9 +13,11 @@
 //     d_i = q_max - q_i; E_i = TABLE(d_i >> SHIFT) if (d_i >> SHIFT) < TABLE_LEN else 0;
 //     S = sum E_i; leave <=> S <= LIMIT.
 //   Two passes over the N logits at II=1 (max, then the sum); one decision out.
-// conditional_buffer CFG: T, L, N (tokens per frame).  Reads the decision, then
-//   the frame: forwarded when the decision is 0 (continue), dropped when 1;
-//   writes the decision's complement to every gate output first.  Its input
+// conditional_buffer CFG: T, L, N (tokens per frame).  Reads the decision with
+//   the frame's first token (one pipelined loop of N iterations, so N cycles a
+//   frame), then the frame: forwarded when the decision is 0 (continue),
+//   dropped when 1; writes the decision's complement to every gate output in
+//   that first iteration.  Its input
 //   stream is the buffer (depth set by the lowering from the op's depth).
 // conditional_buffer_gated: the same for an exit after the first, which itself
 //   runs only for the samples that reach it: a 0 on `reach` writes 0 gates.
@@ -83,13 +85,16 @@ void exit_decision_float(hls::stream<pack<typename C::in_t, 1> >& in, hls::strea
 template <class C, class... GATES>
 void conditional_buffer(hls::stream<pack<typename C::T, C::L> >& in, hls::stream<flag_t>& decision,
                         hls::stream<pack<typename C::T, C::L> >& out, GATES&... gates) {
-    const bool leave = decision.read().data[0] != 0;
-    flag_t go;
-    go.data[0] = leave ? 0 : 1;
-    const int written[] = {(gates.write(go), 0)...};
-    (void)written;
+    bool leave = false;
     for (int t = 0; t < C::N; t++) {
 #pragma HLS PIPELINE II=1
+        if (t == 0) {  // the decision with the frame's first word: N cycles a frame, as fpga-sim times it
+            leave = decision.read().data[0] != 0;
+            flag_t go;
+            go.data[0] = leave ? 0 : 1;
+            const int written[] = {(gates.write(go), 0)...};
+            (void)written;
+        }
         const pack<typename C::T, C::L> x = in.read();
         if (!leave) out.write(x);
     }

@@ -4,6 +4,13 @@
 // pool_exclude_pad CFG: pool's (MODE is average) plus H, W, KH, KW, SH, SW, PT, PL: each
 // window's count of real pixels (ONNX count_include_pad = 0), which floats divide by and the
 // integer requant divides by exactly (requant::apply_over).
+// pool_exclude_pad_qdq CFG: in_t, out_t; OH, OW, C, L, KP, H, W, KH, KW, SH, SW, PT, PL as
+// pool_exclude_pad; ZP_IN, S_IN, S_OUT, ZP_OUT, LO, HI: an integer exclude-pad mean in the QDQ
+// reference's float32 arithmetic (dataflow.pool's qdq_scales; fpga-sim's qdq_float32_mean): each
+// tap (x - ZP_IN) * S_IN (the padding holds ZP_IN: 0.0), each window column summed top to bottom,
+// the columns left to right, / count, / S_OUT, rounded half to even, + ZP_OUT, clamped to
+// [LO, HI].  Bit for bit with fpga-sim only if float operations are not contracted (the csim
+// Makefile builds with -ffp-contract=off; Vitis HLS keeps the order of float additions).
 // global_pool CFG: in_t, out_t, acc_t, epi_t, rq_t; PIX (= H*W), C, L, MODE.
 //
 // MODE_MAX keeps the element type (the window was padded with its lowest
@@ -84,6 +91,26 @@ inline int real_span(int start, int k, int size) {
     return hi - lo;
 }
 
+/// Where an exclude-pad kernel is (output pixel oy, ox; channel pack k): each window's count of
+/// real pixels, and the step to the next token without division.
+template <class C>
+struct window_cursor {
+    int oy, ox, k;
+    window_cursor() : oy(0), ox(0), k(0) {}
+    int count() const {
+        return real_span(oy * C::SH - C::PT, C::KH, C::H) * real_span(ox * C::SW - C::PL, C::KW, C::W);
+    }
+    void advance() {
+        if (++k == C::C / C::L) {
+            k = 0;
+            if (++ox == C::OW) {
+                ox = 0;
+                ++oy;
+            }
+        }
+    }
+};
+
 template <class C>
 void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
                       hls::stream<pack<typename C::out_t, C::L> >& out) {
@@ -91,11 +118,11 @@ void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
     typedef typename C::acc_t acc_t;
     typedef typename C::epi_t epi_t;
     const int L = C::L, KP = C::KP, CK = C::C / L;
-    int oy = 0, ox = 0, k = 0;
+    window_cursor<C> at;
     for (int step = 0; step < C::OH * C::OW * CK; step++) {
 #pragma HLS PIPELINE II=1
         const window<T, KP, L> token = in.read();
-        const int count = real_span(oy * C::SH - C::PT, C::KH, C::H) * real_span(ox * C::SW - C::PL, C::KW, C::W);
+        const int count = at.count();
         pack<typename C::out_t, L> y;
         for (int l = 0; l < L; l++) {
 #pragma HLS UNROLL
@@ -109,14 +136,50 @@ void pool_exclude_pad(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
                                                     : (typename C::out_t)C::rq_t::apply_over(sum, count);
         }
         out.write(y);
-        // Advance (k, ox, oy) without division.
-        if (++k == CK) {
-            k = 0;
-            if (++ox == C::OW) {
-                ox = 0;
-                ++oy;
+        at.advance();
+    }
+}
+
+/// Round half to even, as QuantizeLinear (and numpy's rint) do, without the FPU rounding mode.
+inline long long round_half_even(float v) {
+    const float f = v < 0 ? -v : v;
+    long long q = (long long)f;  // truncation of |v|
+    const float rest = f - (float)q;  // exact: |v| < 2^24 here, so f and q share their exponent range
+    if (rest > 0.5f || (rest == 0.5f && (q & 1))) q += 1;
+    return v < 0 ? -q : q;
+}
+
+template <class C>
+void pool_exclude_pad_qdq(hls::stream<window<typename C::in_t, C::KP, C::L> >& in,
+                          hls::stream<pack<typename C::out_t, C::L> >& out) {
+    typedef typename C::in_t T;
+    const int L = C::L, KP = C::KP, CK = C::C / L;
+    const float s_in = (float)C::S_IN, s_out = (float)C::S_OUT;
+    window_cursor<C> at;
+    for (int step = 0; step < C::OH * C::OW * CK; step++) {
+#pragma HLS PIPELINE II=1
+        const window<T, KP, L> token = in.read();
+        const int count = at.count();
+        pack<typename C::out_t, L> y;
+        for (int l = 0; l < L; l++) {
+#pragma HLS UNROLL
+            float total = 0.0f;
+            for (int c = 0; c < C::KW; c++) {
+#pragma HLS UNROLL
+                float column = 0.0f;
+                for (int r = 0; r < C::KH; r++) {
+#pragma HLS UNROLL
+                    const float tap = (float)((long long)token.data[r * C::KW + c][l] - C::ZP_IN) * s_in;
+                    column = column + tap;
+                }
+                total = total + column;
             }
+            const float mean = total / (float)count;
+            const long long q = round_half_even(mean / s_out) + C::ZP_OUT;
+            y.data[l] = (typename C::out_t)(q < C::LO ? C::LO : (q > C::HI ? C::HI : q));
         }
+        out.write(y);
+        at.advance();
     }
 }
 
