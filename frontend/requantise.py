@@ -29,6 +29,7 @@ calibration data give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -132,8 +133,24 @@ def _fold_batchnorm(model: onnx.ModelProto) -> None:
         graph.node.remove(bn)
 
 
+#: Calibrations already run in this process, by (float model, tensors, inputs).  The maxima do not
+#: depend on the bit widths, so an exploration re-quantising one model to hundreds of bit-width
+#: choices runs onnxruntime over the calibration inputs once per worker, not once per candidate.
+_CALIBRATED: dict[str, dict[str, float]] = {}
+
+
 def _calibrate(model: onnx.ModelProto, names: Sequence[str], inputs: np.ndarray) -> dict[str, float]:
     """max |x| of each named tensor over the calibration inputs (onnxruntime on the float model)."""
+    h = hashlib.sha256(model.SerializeToString(deterministic=True))
+    h.update("\0".join(names).encode())
+    h.update(np.ascontiguousarray(inputs, dtype=np.float32).tobytes())
+    key = h.hexdigest()
+    if key not in _CALIBRATED:
+        _CALIBRATED[key] = _run_calibration(model, names, inputs)
+    return dict(_CALIBRATED[key])
+
+
+def _run_calibration(model: onnx.ModelProto, names: Sequence[str], inputs: np.ndarray) -> dict[str, float]:
     import onnxruntime as ort
 
     probe = onnx.ModelProto()

@@ -7,7 +7,8 @@ MODEL is a float ONNX model (its per-layer weight and activation bit widths beco
 is re-quantised per candidate), a quantised ONNX model (bit widths fixed), or a model builder
 `.py` (KNOBS + build_onnx: topology knobs become genes, each candidate trained briefly on
 --train-data).  NSGA-II (pymoo) searches bit widths, board, clock and resource budget; the
-folding is select-folding's, run as the inner step.  Objectives: throughput, latency, power,
+folding is select-folding's, run as the inner step; the last tenth of the budget steps the
+clock and budget of the three design goals' picks (low energy, low power, high throughput).  Objectives: throughput, latency, power,
 energy per inference, resources and accuracy (fpga-sim's functional model on --data).
 
 Writes front.json (every non-dominated point: objective values, settings, the re-quantised
@@ -241,7 +242,7 @@ def write_front(args, source, archive, objectives, accuracy_kind, n_samples, spa
         "tool": "fpga-explore",
         "model": args.model,
         "boards": _csv_list(args.board, str, "--board"),
-        "algorithm": "random" if args.random else "nsga2",
+        "algorithm": "random" if args.random else args.algorithm,
         "seed": args.seed,
         "budget": args.budget,
         "evaluations": len(archive.records),
@@ -337,7 +338,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.model}: no such file" if not Path(args.model).exists() else f"{args.model}: not a file"
         )
     from fpga_opt.tools.explore.engines import make_engine
-    from fpga_opt.tools.explore.search import nsga2, population_for, random_search
+    from fpga_opt.tools.explore.search import explore, population_for, random_search
 
     out = check_output_file(args.output)
     if out.suffix != ".json":
@@ -355,7 +356,10 @@ def run(args: argparse.Namespace) -> int:
             if args.random:
                 archive = random_search(space, objectives, engine, args.budget, args.seed, population, args.quiet)
             else:
-                archive = nsga2(space, objectives, engine, args.budget, args.seed, population, args.quiet)
+                archive = explore(
+                    space, objectives, engine, args.budget, args.seed, population, args.quiet, args.algorithm,
+                    args.accuracy_tolerance, args.accuracy_target,
+                )  # fmt: skip
         except BaseException:
             engine.close(abort=True)  # an error or Ctrl-C/SIGTERM: stop the workers, do not wait for them
             raise
@@ -380,6 +384,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fpga_opt.tools.explore.search import ALGORITHMS
+
     p = argparse.ArgumentParser(prog="fpga-explore", description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="a float or quantised ONNX model, or a model builder .py (KNOBS, build_onnx)")
     p.add_argument(
@@ -391,7 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="labelled samples .npz (x, y) for the accuracy objective")
     p.add_argument("--train-data", help="labelled .npz to train builder candidates and calibrate re-quantisation")
     p.add_argument(
-        "--budget", type=int, default=DEFAULT_BUDGET, help=f"distinct candidates to evaluate (default {DEFAULT_BUDGET})"
+        "--budget",
+        type=int,
+        default=DEFAULT_BUDGET,
+        help=f"distinct candidates to evaluate (default {DEFAULT_BUDGET}; the last tenth refines the design goals' picks)",
     )
     p.add_argument("--population", type=int, default=0, help="NSGA-II population (default: budget/4, 4..16)")
     p.add_argument(
@@ -425,6 +434,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="design goals pick among points with at least this accuracy (default: best - tolerance)",
     )
     p.add_argument("--random", action="store_true", help="random search instead of NSGA-II (the baseline)")
+    p.add_argument(
+        "--algorithm",
+        choices=ALGORITHMS,
+        default="nsga2",
+        help="the evolutionary algorithm (pymoo's): nsga2 (default), smsemoa (hypervolume-based selection) or nsga3 "
+        "(reference directions); docs/explore.md compares them",
+    )
     p.add_argument(
         "--plots", action="store_true", help="write FRONT.throughput_energy.png and FRONT.accuracy_resources.png"
     )

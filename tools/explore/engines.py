@@ -22,6 +22,7 @@ The evaluator is sent to each worker once (pool initialiser; Dask `scatter(broad
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -155,6 +156,10 @@ class DaskEngine:
             raise FpgaOptError(
                 "--cluster needs Dask's distributed scheduler, which is not installed: pip install 'fpga-opt[explore]'"
             ) from None
+        # Dask logs every worker, client and connection it starts and stops at INFO on stderr (pages
+        # of them in a benchmark); a user sees its warnings and errors only.  Its loggers are all
+        # under "distributed"; the workers' own processes get the level through `silence_logs`.
+        logging.getLogger("distributed").setLevel(logging.WARNING)
         self.cluster = None
         if address == "local":
             import dask
@@ -171,7 +176,7 @@ class DaskEngine:
                     dashboard_address=None,
                     # its HTTP server (health routes) on a free port: 8787 may be taken, and said so
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    silence_logs=40,
+                    silence_logs=logging.WARNING,
                 )
                 self.client = Client(self.cluster)
         else:

@@ -49,12 +49,12 @@ def plot_front(records: list[dict], front: list[dict], goals: dict, prefix: Path
                    s=12, color="0.7", label="evaluated")  # fmt: skip
         ax.scatter([r["result"]["metrics"][x_key] for r in front], [r["result"]["metrics"][y_key] for r in front],
                    s=28, color="tab:red", label="Pareto front (all objectives)")  # fmt: skip
-        for r in front:
-            if r["id"] in goal_of:
-                m = r["result"]["metrics"]
-                ax.annotate(
-                    goal_of[r["id"]], (m[x_key], m[y_key]), textcoords="offset points", xytext=(6, 4), fontsize=8
-                )
+        labelled = [r for r in front if r["id"] in goal_of]
+        for k, r in enumerate(labelled):  # one label a line: two goals' picks can sit a pixel apart
+            m = r["result"]["metrics"]
+            ax.annotate(
+                goal_of[r["id"]], (m[x_key], m[y_key]), textcoords="offset points", xytext=(6, 4 - 11 * k), fontsize=8
+            )
         if x_key == "energy":
             ax.set_xscale("log")
             ax.set_yscale("log")

@@ -1,4 +1,4 @@
-"""The searches: NSGA-II (pymoo, ask and tell) and random search, over a `Space`, within a budget.
+"""The searches: NSGA-II (pymoo, ask and tell), then goal refinement; random search; within a budget.
 
 Both keep every evaluated candidate in an archive (the front is taken over the archive, not
 only the last population), never evaluate the same gene vector twice, and stop after `budget`
@@ -17,6 +17,11 @@ NSGA-II (Deb et al., 2002) is given what a designer knows about this space:
   choice (polynomial mutation with rounding mostly rounds back to the parent on 4-11 choices);
 * **novelty repair**: an offspring already evaluated, or twice in its generation, is mutated
   again until it is new, so every evaluation of the budget explores.
+* **goal refinement** (`refine_goals`, the last tenth of the budget): a hill climb from each HALF
+  design goal's pick over its clock, resource budget and one-bit-narrower layers.
+
+`--algorithm smsemoa` or `nsga3` swaps pymoo's NSGA-II for SMS-EMOA or NSGA-III in the same loop
+(same start, operators and repair).
 
 A design that does not fit the board is infeasible (one constraint violated) and loses every
 comparison with a feasible one.  The batch of a generation goes to the engine at once; results
@@ -178,17 +183,53 @@ def novel(
     return out
 
 
-def nsga2(
-    space: Space, objectives: Sequence[str], engine, budget: int, seed: int, population: int, quiet: bool
-) -> Archive:
-    """NSGA-II for `budget` distinct evaluations (see the module docstring)."""
-    try:
+#: The evolutionary algorithms `--algorithm` offers (pymoo's implementations, one loop below).
+ALGORITHMS = ("nsga2", "smsemoa", "nsga3")
+
+
+def _pymoo_algorithm(name: str, objectives: int, first: list, upper: Sequence[int], seed: int):
+    """The pymoo algorithm `name`, seeded with the first population and the integer operators."""
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.repair.rounding import RoundingRepair
+
+    common = dict(
+        sampling=np.array(first, dtype=float),
+        crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
+        mutation=_IntegerMutation(upper, seed),
+        eliminate_duplicates=True,
+    )
+    if name == "nsga2":
         from pymoo.algorithms.moo.nsga2 import NSGA2
+
+        return NSGA2(pop_size=len(first), **common)
+    if name == "smsemoa":
+        from pymoo.algorithms.moo.sms import SMSEMOA
+
+        return SMSEMOA(pop_size=len(first), **common)
+    if name == "nsga3":
+        from pymoo.algorithms.moo.nsga3 import NSGA3
+        from pymoo.util.ref_dirs import get_reference_directions
+
+        ref_dirs = get_reference_directions("energy", objectives, len(first), seed=seed)
+        return NSGA3(ref_dirs=ref_dirs, pop_size=len(first), **common)
+    raise FpgaOptError(f"unknown search algorithm '{name}' (one of {', '.join(ALGORITHMS)})")
+
+
+def evolve(
+    space: Space,
+    objectives: Sequence[str],
+    engine,
+    budget: int,
+    seed: int,
+    population: int,
+    quiet: bool,
+    algorithm: str = "nsga2",
+) -> Archive:
+    """An evolutionary multi-objective search for `budget` distinct evaluations (see the module docstring)."""
+    try:
         from pymoo.core.evaluator import Evaluator
         from pymoo.core.problem import Problem
         from pymoo.core.termination import NoTermination
-        from pymoo.operators.crossover.sbx import SBX
-        from pymoo.operators.repair.rounding import RoundingRepair
         from pymoo.problems.static import StaticProblem
     except ImportError:
         raise FpgaOptError(
@@ -202,19 +243,13 @@ def nsga2(
     )
     rng = np.random.default_rng(seed)
     first = first_population(space, population, rng)
-    algorithm = NSGA2(
-        pop_size=len(first),
-        sampling=np.array(first, dtype=float),
-        crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
-        mutation=_IntegerMutation(xu, seed),
-        eliminate_duplicates=True,
-    )
-    algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
+    solver = _pymoo_algorithm(algorithm, len(objectives), first, xu, seed)
+    solver.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
     progress = Progress(budget, quiet, "fpga-explore")
     stale = 0
     try:
         while len(archive.records) < budget:
-            pop = algorithm.ask()
+            pop = solver.ask()
             if pop is None or len(pop) == 0:
                 break  # no new offspring can be made: the (small) space is exhausted
             genes = [tuple(int(v) for v in np.rint(x)) for x in pop.get("X")]
@@ -234,9 +269,96 @@ def nsga2(
             F = np.stack([v for v, _ in vectors])
             G = np.array([[g] for _, g in vectors])
             Evaluator().eval(StaticProblem(problem, F=F, G=G), pop)
-            algorithm.tell(infills=pop)
+            solver.tell(infills=pop)
     finally:
         progress.close()
+    return archive
+
+
+#: Share of `--budget` kept for refining the design goals' picks after the evolutionary search.
+GOAL_SHARE = 0.1
+#: The genes a design goal's pick is stepped up and down along: design-wide hardware choices
+#: that leave the network (its bit widths, hence its accuracy) as it is.
+HARDWARE_GENES = ("clock_mhz", "clock_fraction", "max_util")
+
+
+def goal_reserve(budget: int) -> int:
+    """Evaluations kept for `refine_goals` out of `budget` (none for budgets under 10)."""
+    return int(budget * GOAL_SHARE)
+
+
+def goal_neighbours(space: Space, genes: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The one-step moves a goal's pick is tried with: each hardware gene one choice up and down, then
+    each layer's weight or activation width one choice narrower (cheaper, and often as accurate)."""
+    _, upper = space.bounds()
+    moves = [(i, step) for i, g in enumerate(space.genes) if g.name in HARDWARE_GENES for step in (-1, 1)]
+    moves += [(i, -1) for i, g in enumerate(space.genes) if g.name.startswith("bits.")]
+    out = []
+    for i, step in moves:
+        if 0 <= genes[i] + step <= upper[i]:
+            out.append(genes[:i] + (genes[i] + step,) + genes[i + 1 :])
+    return out
+
+
+def refine_goals(
+    archive: Archive,
+    engine,
+    budget: int,
+    accuracy_tolerance: float,
+    accuracy_target: float | None,
+    quiet: bool,
+) -> None:
+    """Try the neighbours of each HALF design goal's pick while evaluations remain (a hill climb).
+
+    The goals pick one design each from the front (`front.design_goals`); the evolutionary search
+    spreads its evaluations over the whole front and seldom tries the designs next to a pick, which
+    is where a goal's own objective moves: the same network one resource-budget step smaller can be
+    a little slower for much less power (so the lower-energy design), a layer one bit narrower can
+    keep the accuracy above the floor for fewer LUTs.  Every round evaluates the not yet evaluated
+    `goal_neighbours` of the current picks, taken in turn from each goal, then picks again; it stops
+    when the picks have no new neighbour (a local optimum) or after `budget` evaluations.
+    """
+    from fpga_opt.tools.explore.front import GOALS, design_goals
+
+    progress = Progress(budget, quiet, "design goals")
+    spent = 0
+    try:
+        while spent < budget:
+            picks = design_goals(pareto_front(archive.records, archive.objectives), accuracy_tolerance, accuracy_target)
+            per_goal = [
+                [n for n in goal_neighbours(archive.space, tuple(archive.records[picks[goal]["id"]]["genes"]))
+                 if n not in archive.by_genes]
+                for goal in GOALS if goal in picks
+            ]  # fmt: skip
+            batch: list[tuple[int, ...]] = []
+            for turn in range(max((len(n) for n in per_goal), default=0)):  # one from each goal in turn
+                for neighbours in per_goal:
+                    if turn < len(neighbours) and neighbours[turn] not in batch:
+                        batch.append(neighbours[turn])
+            batch = batch[: budget - spent]
+            if not batch:
+                break
+            _evaluate(archive, engine, batch, progress)
+            spent += len(batch)
+    finally:
+        progress.close()
+
+
+def explore(
+    space: Space,
+    objectives: Sequence[str],
+    engine,
+    budget: int,
+    seed: int,
+    population: int,
+    quiet: bool,
+    algorithm: str = "nsga2",
+    accuracy_tolerance: float = 0.02,
+    accuracy_target: float | None = None,
+) -> Archive:
+    """fpga-explore's search: the evolutionary algorithm, then `refine_goals` with the reserved share."""
+    archive = evolve(space, objectives, engine, budget - goal_reserve(budget), seed, population, quiet, algorithm)
+    refine_goals(archive, engine, budget - len(archive.records), accuracy_tolerance, accuracy_target, quiet)
     return archive
 
 

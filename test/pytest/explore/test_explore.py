@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,35 @@ def test_same_front_for_a_seed_whatever_the_engine(tmp_path):
         explore(tmp_path, *engine)
         fronts.append(((tmp_path / "front.json").read_bytes(), (tmp_path / "front.csv").read_bytes()))
     assert fronts[0] == fronts[1] == fronts[2]
+
+
+#: Two LocalClusters at once, as benchmarks/explore.py runs its 1- and 2-worker ones, each closed in turn.
+TWO_CLUSTERS = """
+from fpga_opt.tools.explore.engines import DaskEngine
+
+
+def double(settings):
+    return {"x": 2 * settings["a"]}
+
+
+if __name__ == "__main__":
+    first, second = DaskEngine(double, "local", 1), DaskEngine(double, "local", 1)
+    print(first.map([{"a": 1}]), second.map([{"a": 2}]))
+    first.close()
+    second.close()
+"""
+
+
+def test_dask_clusters_keep_their_info_logs_off_stderr(tmp_path):
+    """Closing the first cluster put Dask's loggers back to INFO, and closing the second printed its every
+    client, worker and stream on stderr (pages in the benchmark).  Its own process: pytest holds stderr."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "two_clusters.py"
+    script.write_text(TWO_CLUSTERS)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[{'x':", "2}]", "[{'x':", "4}]"]
+    assert not [line for line in done.stderr.splitlines() if "distributed." in line and " INFO " in line], done.stderr
 
 
 def test_another_seed_explores_differently(tmp_path):

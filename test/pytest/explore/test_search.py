@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fpga_opt.tools.explore.search import first_population, mutate, novel
 from fpga_opt.tools.explore.space import BUDGET_CHOICES, CLOCK_FRACTIONS, build_space
@@ -52,3 +53,80 @@ def test_novelty_repair_leaves_no_evaluated_or_repeated_vector():
     seen = {ref: {}}
     out = novel([ref, ref, ref], seen, upper, np.random.default_rng(1))
     assert len(set(out)) == 3 and ref not in out
+
+
+class _Toy:
+    """A deterministic stand-in for the evaluator: accuracy from the bits, hardware from clock and budget.
+
+    Energy is lowest one budget step below the largest (a design that is a little slower for much
+    less power), which a search that never steps the budget of its picks does not find."""
+
+    def map(self, batch, done=None):
+        out = []
+        for s in batch:
+            bits = min(w for w, _ in s["bits"].values())
+            u = s["max_util"]
+            fps = 1e5 * s["clock_fraction"] * (u / 0.7 if u <= 0.7 else 1 + (u - 0.7))
+            power = 0.3 + 0.5 * s["clock_fraction"] * u**2
+            metrics = {"throughput": fps, "latency": 1e6 / fps, "power": power, "energy": power / fps * 1e6,
+                       "resources": s["max_util"], "accuracy": 0.5 + bits / 20}  # fmt: skip
+            out.append({"feasible": True, "metrics": metrics, "settings": s})
+        return out
+
+
+def test_refine_goals_steps_the_picks_clock_and_budget_within_its_budget():
+    from fpga_opt.tools.explore.front import design_goals, pareto_front
+    from fpga_opt.tools.explore.search import Archive, goal_reserve, refine_goals
+
+    sp = space()
+    objectives = ("throughput", "power", "energy", "accuracy")
+    archive = Archive(sp, objectives)
+    ref = sp.reference()  # 8 bits, the highest clock and budget (0.85): the energy pick, not the best energy
+    for genes in (ref,):
+        archive.add(genes, _Toy().map([sp.decode(genes)])[0])
+    refine_goals(archive, _Toy(), 8, 0.02, None, True)
+    assert len(archive.records) == 1 + 8  # its budget, all new designs
+    assert len({tuple(r["genes"]) for r in archive.records}) == 9
+    for r in archive.records[1:]:  # one step from a pick: a hardware gene, or one layer one bit narrower
+        moved = [i for i, (x, y) in enumerate(zip(r["genes"], ref, strict=True)) if x != y]
+        assert len(moved) <= 2
+    picks = design_goals(pareto_front(archive.records, objectives), 0.02)
+    best = archive.records[picks["low-energy"]["id"]]["result"]["settings"]
+    assert best["max_util"] == 0.7 and best["clock_fraction"] == 1.0  # found by stepping the budget down
+    assert picks["high-throughput"]["id"] != picks["low-energy"]["id"]
+    assert goal_reserve(60) == 6 and goal_reserve(9) == 0
+
+
+def test_refine_goals_stops_at_a_local_optimum():
+    from fpga_opt.tools.explore.search import Archive, refine_goals
+
+    sp = space()
+    objectives = ("throughput", "power", "energy", "accuracy")
+    archive = Archive(sp, objectives)
+    ref = sp.reference()
+    archive.add(ref, _Toy().map([sp.decode(ref)])[0])
+    refine_goals(archive, _Toy(), 1000, 0.02, None, True)
+    # the climb ends at a local optimum long before the 7^6 x 28 designs of the space
+    assert 1 < len(archive.records) < 200
+
+
+@pytest.mark.parametrize("algorithm", ["nsga2", "smsemoa", "nsga3"])
+def test_every_algorithm_spends_the_budget_on_distinct_designs_deterministically(algorithm):
+    pytest.importorskip("pymoo", reason="the search needs the explore extra")
+    from fpga_opt.tools.explore.search import evolve
+
+    sp = space()
+    objectives = ("throughput", "power", "energy", "accuracy")
+    runs = [evolve(sp, objectives, _Toy(), 20, 7, 5, True, algorithm) for _ in range(2)]
+    genes = [tuple(r["genes"]) for r in runs[0].records]
+    assert len(genes) == len(set(genes)) == 20 and genes[0] == sp.reference()
+    assert genes == [tuple(r["genes"]) for r in runs[1].records]
+
+
+def test_an_unknown_algorithm_is_one_error():
+    pytest.importorskip("pymoo", reason="the search needs the explore extra")
+    from fpga_opt.dialects.errors import FpgaOptError
+    from fpga_opt.tools.explore.search import evolve
+
+    with pytest.raises(FpgaOptError, match="unknown search algorithm 'moead'"):
+        evolve(space(), ("throughput", "power"), _Toy(), 4, 0, 4, True, "moead")
