@@ -10,12 +10,16 @@ network `<net>_xnor` and LUTNet at several K and pruning levels), one run:
 1. **Accuracy**: fpga-sim's bit-exact outputs for the whole held-out split (540
    digits), argmax against the labels; beside it the accuracy torch measured
    when training (the two should match: the exported graph is the trained one).
+   "learned" is the share of LUT operators whose table uses two or more of its
+   K inputs (near 0: the tables never left the XNOR they started from).
 2. **Agreement**: the unrolled Verilog in Icarus on the same images
    (`--check-frames`, all by default) and the tiled HLS project's g++ C
    simulation (`--csim-frames`) must equal fpga-sim bit for bit.
 3. **Area**: yosys `synth_xilinx` of the unrolled Verilog (LUT1..LUT6 and FDs,
-   hierarchy kept) beside the unrolled cost model's prediction
-   (backend/costs/binary.py) and its error.  `--skip-synthesis` leaves yosys
+   hierarchy kept; unit by unit, a batch of units per yosys run, each unit's
+   counts cached by content hash in `--synth-cache`) beside the unrolled cost
+   model's prediction (backend/costs/binary.py) and its error.  "synth s" is
+   the time yosys took in this run (a cached unit takes none).  `--skip-synthesis` leaves yosys
    out (steps 1 and 2 only, the cost model's LUTs shown, no final claim line).
 
 It ends with the LUT ratio and accuracy difference of the best K=4
@@ -47,7 +51,13 @@ WITHIN_POINTS = 1.0
 
 
 def measure(
-    models: Path, name: str, check_frames: int | None, csim_frames: int, synth: bool = True, verilog_timeout=3600.0
+    models: Path,
+    name: str,
+    check_frames: int | None,
+    csim_frames: int,
+    synth: bool = True,
+    verilog_timeout=3600.0,
+    synth_cache: Path | None = None,
 ) -> dict:
     """Every figure of one model (runs in a worker process: synthesis dominates)."""
     from fpga_opt.dialects.errors import FpgaOptError
@@ -57,7 +67,12 @@ def measure(
     model = flow.compile_model(flow.MODELS / f"{name}.onnx")
     x, y = flow.test_split()
     logits = flow.sim_logits(model, x)
-    row: dict = {"model": name, "sim_accuracy": flow.accuracy(logits, y), "frames": len(x)}
+    row: dict = {
+        "model": name,
+        "sim_accuracy": flow.accuracy(logits, y),
+        "frames": len(x),
+        "learned": flow.learned_share(model),
+    }
     n = len(x) if check_frames is None else min(check_frames, len(x))
     try:
         row["verilog_frames"] = n
@@ -76,7 +91,7 @@ def measure(
         predicted = flow.predicted_cost(model)
         row.update(model_lut=predicted[0], model_ff=predicted[1], seconds=time.perf_counter() - start)
         return row
-    report = flow.synthesis(model)
+    report = flow.synthesis(model, synth_cache, lambda line: print(f"synthesis {line}", file=sys.stderr, flush=True))
     row.update(
         yosys_lut=report.yosys_lut,
         yosys_ff=report.yosys_ff,
@@ -100,7 +115,7 @@ def yes_no(row: dict, key: str) -> str:
 def table(rows: list[dict], recorded: dict) -> list[str]:
     from fpga_opt.tools.tables import render
 
-    head = ["model", "K", "prune", "acc sim", "acc torch", "verilog=sim", "csim=sim", "yosys LUT", "model LUT", "err",
+    head = ["model", "K", "prune", "learned", "acc sim", "acc torch", "verilog=sim", "csim=sim", "yosys LUT", "model LUT", "err",
             "yosys FF", "synth s"]  # fmt: skip
     body = []
     for r in rows:
@@ -109,7 +124,8 @@ def table(rows: list[dict], recorded: dict) -> list[str]:
             r = {**r, "yosys_lut": "-", "yosys_ff": "-", "lut_error": None, "synth_seconds": None}
         body.append(
             [
-                r["model"], f"{rec['k'] or '-'}", f"{rec['prune']:.4f}", f"{100 * r['sim_accuracy']:.2f}%",
+                r["model"], f"{rec['k'] or '-'}", f"{rec['prune']:.4f}",
+                "-" if r.get("learned") is None else f"{100 * r['learned']:.1f}%", f"{100 * r['sim_accuracy']:.2f}%",
                 f"{100 * rec['torch_accuracy']:.2f}%", yes_no(r, "verilog_equal"), yes_no(r, "csim_equal"),
                 f"{r['yosys_lut']}", f"{r['model_lut']}",
                 "-" if r["lut_error"] is None else f"{100 * r['lut_error']:+.1f}%", f"{r['yosys_ff']}",
@@ -165,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-synthesis",
         action="store_true",
-        help="accuracy and agreement only; LUTs from the cost model (yosys takes up to ~30 min per lfc model)",
+        help="accuracy and agreement only; LUTs from the cost model (yosys: minutes per lfc model, first time)",
+    )
+    parser.add_argument(
+        "--synth-cache",
+        type=Path,
+        default=REPO / "build" / "yosys-cache",
+        help="folder of each synthesised unit's cell counts, by content hash (a rerun synthesises only what changed)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--models-dir", type=Path, default=flow.MODELS, help="train.py's output folder")
@@ -176,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     nets = set(args.nets.split(","))
     wanted = set(filter(None, args.models.split(",")))
     names = [n for n, rec in recorded.items() if rec["network"] in nets and (not wanted or n in wanted)]
+    if wanted:  # in the order asked for
+        order = list(filter(None, args.models.split(",")))
+        names.sort(key=order.index)
     if not names:
         print(f"lutnet.py: error: no model of {sorted(nets)} in {flow.MODELS / 'models.json'}", file=sys.stderr)
         return 1
@@ -185,7 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
             name: pool.submit(
-                measure, args.models_dir, name, args.check_frames, args.csim_frames, synth, args.verilog_timeout
+                measure,
+                args.models_dir,
+                name,
+                args.check_frames,
+                args.csim_frames,
+                synth,
+                args.verilog_timeout,
+                args.synth_cache,
             )
             for name in names
         }
@@ -231,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"LUTNet K=4: {top['ratio']:.2f}x fewer LUTs than the XNOR baseline at {top['points']:+.2f} points accuracy"
         )
+    elif not any(b["model"] is None for b in best):
+        print("LUTNet K=4: no XNOR baseline measured in this run to compare with (add <net>_xnor to --models)")
     else:
         print(f"LUTNet K=4: no configuration within {WITHIN_POINTS:g} point of the XNOR baseline accuracy")
     return 0

@@ -211,7 +211,7 @@ class UnrolledLayer:
     ff: int
 
 
-def _depends_on(table: np.ndarray, k: int) -> list[int]:
+def table_inputs(table: np.ndarray, k: int) -> list[int]:
     """The inputs a truth table of 2^K entries really depends on."""
     t = table.reshape((2,) * k)  # axis j of the reshape is address bit k-1-j
     used = []
@@ -248,7 +248,7 @@ def _binary_terms(op: Operation, tensors: df.BinaryTensors) -> tuple[list[list[i
         inputs: set[int] = set()
         live = 0
         for m in range(tensors.indices.shape[1]):
-            used = _depends_on(tensors.tables[o, m], k)
+            used = table_inputs(tensors.tables[o, m], k)
             inputs.update(int(tensors.indices[o, m, b]) for b in used)
             live += bool(used)
         reads.append(sorted(inputs))
@@ -335,7 +335,7 @@ def _unrolled_layer(op: df.DataflowOp, plan: tuple) -> UnrolledLayer:
     if isinstance(op, df.LutLinearOp):
         k = op.lut_inputs
         per_output = [
-            sum(len(_depends_on(tensors.tables[o, m], k)) >= 2 for m in range(op.luts_per_output))
+            sum(len(table_inputs(tensors.tables[o, m], k)) >= 2 for m in range(op.luts_per_output))
             for o in range(len(terms))
         ]
     for e in np.flatnonzero(alive):

@@ -10,13 +10,14 @@ design takes one frame per clock.
   each op's logic comes from `VERILOG_EMITTERS` (registry.py), one module per
   op family (`binary.py`, `stream.py`);
 * `simulate_verilog(design, inputs)` runs it in Icarus Verilog (simulate.py);
-* `synthesize(design)` runs yosys `synth_xilinx` and counts LUTs and FFs (synthesis.py).
+* `synthesize(design)` runs yosys `synth_xilinx` and counts LUTs and FFs (synthesis.py);
+  `synthesize_per_module(design, cache=...)` the same counts unit by unit, cached.
 """
 
 from fpga_opt.backend.verilog.emit import Port, VerilogDesign, emit_verilog
 from fpga_opt.backend.verilog.registry import VERILOG_EMITTERS
 from fpga_opt.backend.verilog.simulate import simulate_verilog
-from fpga_opt.backend.verilog.synthesis import SynthesisReport, synthesize
+from fpga_opt.backend.verilog.synthesis import SynthesisReport, synthesize, synthesize_per_module
 
 __all__ = [
     "VERILOG_EMITTERS",
@@ -26,4 +27,5 @@ __all__ = [
     "emit_verilog",
     "simulate_verilog",
     "synthesize",
+    "synthesize_per_module",
 ]

@@ -41,6 +41,10 @@ class VerilogDesign:
     text: str
     inputs: list[Port]
     outputs: list[Port]
+    units: tuple[str, ...] = ()
+    """The sub-modules' texts (one per output element of a binarised layer), in `text` before the top."""
+    top_text: str = ""
+    """The top module's text alone (it instantiates the units)."""
 
     @property
     def latency(self) -> int:
@@ -96,5 +100,6 @@ def emit_verilog(module: ModuleOp, weights: Mapping[str, np.ndarray], top: str |
         *[f"  output [{p.bits - 1}:0] {p.name}{',' if k < len(outputs) - 1 else ''}" for k, p in enumerate(outputs)],
         ");",
     ]
-    text = "\n".join([*net.modules, *header, *net.body, *assigns, "endmodule", ""])
-    return VerilogDesign(name, text, inputs, outputs)
+    top_text = "\n".join([*header, *net.body, *assigns, "endmodule", ""])
+    text = "\n".join([*net.modules, top_text])
+    return VerilogDesign(name, text, inputs, outputs, tuple(net.modules), top_text)

@@ -8,7 +8,9 @@ Every function takes a committed model (models/*.onnx) and the held-out split
   classifier, integers) for every test image, and `accuracy` of their argmax;
 * `verilog_logits`: the same images through the unrolled Verilog in Icarus;
 * `csim_check`: the tiled HLS project's g++ C simulation against fpga-sim;
-* `synthesis`: yosys `synth_xilinx` LUT/FF counts beside the unrolled cost model's.
+* `learned_share`: how many LUT operators compute more than an XNOR of one input;
+* `synthesis`: yosys `synth_xilinx` LUT/FF counts (unit by unit, cached) beside the
+  unrolled cost model's.
 
 benchmarks/lutnet.py and test/examples/test_lutnet_example.py use these.
 """
@@ -23,9 +25,9 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 
-from fpga_opt.backend.costs.binary import unrolled_network_cost
+from fpga_opt.backend.costs.binary import table_inputs, unrolled_network_cost
 from fpga_opt.backend.sim import run_functional
-from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize
+from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize_per_module
 from fpga_opt.frontend.onnx_import import import_onnx
 from fpga_opt.passes import load_pass
 
@@ -115,9 +117,10 @@ def predicted_cost(model: Compiled) -> tuple[int, int]:
     return sum(layer.lut for layer in layers), sum(layer.ff for layer in layers)
 
 
-def synthesis(model: Compiled) -> Synthesis:
+def synthesis(model: Compiled, cache: Path | None = None, progress=None) -> Synthesis:
+    """yosys's counts (unit by unit, `cache` the folder of each unit's counts) beside the cost model's."""
     layers = unrolled_network_cost(model.module, model.weights)
-    report = synthesize(emit_verilog(model.module, model.weights))
+    report = synthesize_per_module(emit_verilog(model.module, model.weights), cache=cache, progress=progress)
     return Synthesis(
         report.lut,
         report.ff,
@@ -126,6 +129,22 @@ def synthesis(model: Compiled) -> Synthesis:
         report.seconds,
         {layer.layer: (layer.lut, layer.ff) for layer in layers},
     )
+
+
+def learned_share(model: Compiled) -> float | None:
+    """The share of LUT operators whose truth table depends on two or more of its K inputs (None: no LUT layer).
+
+    An operator still computing its initial XNOR of one input (or a constant) is 0: a share near 0 means the
+    tables did not learn and the model is a pruned XNOR network written as LUTs.
+    """
+    from fpga_opt.dialects import dataflow as df
+
+    used = []
+    for op in model.module.walk():
+        if isinstance(op, df.LutLinearOp):
+            tables = df.load_binary_tensors(op, model.weights).tables
+            used += [len(table_inputs(t, op.lut_inputs)) >= 2 for t in tables.reshape(-1, tables.shape[-1])]
+    return float(np.mean(used)) if used else None
 
 
 def recorded() -> dict:

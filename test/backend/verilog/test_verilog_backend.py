@@ -14,7 +14,7 @@ import pytest
 
 from fpga_opt.backend.costs.binary import unrolled_network_cost
 from fpga_opt.backend.sim import run_functional
-from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize
+from fpga_opt.backend.verilog import emit_verilog, simulate_verilog, synthesize, synthesize_per_module
 from fpga_opt.backend.verilog.tools import have_tools
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sim"))
@@ -74,3 +74,30 @@ def test_unrolled_cost_model_within_15_percent_of_yosys(kind):
     report = synthesize(emit_verilog(module, w))
     assert report.lut > 6  # real logic was mapped
     assert abs(predicted - report.lut) <= 0.15 * report.lut, (predicted, report.lut)
+
+
+@needs_yosys
+def test_per_module_synthesis_sums_to_the_whole_design(tmp_path):
+    """Unit by unit (a batch per yosys run) plus the top with black boxes = one whole-design run; the cache
+    synthesises a unit met twice once, and a rerun synthesises only the top."""
+    rng = np.random.default_rng(3)
+    weights = rng.integers(0, 2, (6, 48))
+    weights[4] = weights[1]  # two identical output elements: one cache entry
+    thresholds = rng.integers(16, 33, 6)
+    thresholds[4] = thresholds[1]
+    module, w = parse(DENSE.replace("OP", XNOR)), {"w": weights, "t": thresholds}
+    design = emit_verilog(module, w)
+    assert len(design.units) == 6 and design.text.endswith(design.top_text)
+    whole = synthesize(design)
+    lines: list[str] = []
+    pieces = synthesize_per_module(design, cache=tmp_path / "cache", batch=3, progress=lines.append)
+    assert (pieces.lut, pieces.ff, pieces.carry) == (whole.lut, whole.ff, whole.carry)
+    assert pieces.ff == 6 and pieces.lut > 6
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 5
+    assert len(lines) == 2  # 5 distinct units in batches of 3
+    again = synthesize_per_module(design, cache=tmp_path / "cache", progress=lines.append)
+    assert (again.lut, again.ff) == (pieces.lut, pieces.ff) and len(lines) == 2  # all from the cache
+    sorted((tmp_path / "cache").glob("*.json"))[0].write_text('{"LUT6": ')  # a torn entry: synthesised again
+    third = synthesize_per_module(design, cache=tmp_path / "cache", progress=lines.append)
+    assert (third.lut, third.ff) == (pieces.lut, pieces.ff)
+    assert len(lines) == 3 and "1/1 units" in lines[-1]
