@@ -94,6 +94,7 @@ def error_boundary(tool: str, argv: Sequence[str] = ()) -> Iterator[None]:
     """Run a tool's body: one-line errors, clean signals, held warnings, transactional outputs."""
     debug = debugging(argv)
     _RECEIVED.clear()
+    _SWALLOWED.clear()
     previous = _install_signal_handlers()
     held: list[warnings.WarningMessage] = []
     try:
@@ -103,6 +104,8 @@ def error_boundary(tool: str, argv: Sequence[str] = ()) -> Iterator[None]:
 
             with output_transaction():
                 yield
+                if _SWALLOWED:  # interrupted inside a callback, and the resent signal has not landed yet
+                    raise Interrupted(_SWALLOWED[0][0])
         for warning in held:
             print(f"{tool}: warning: {printable(_warning_text(warning))}", file=sys.stderr)
     except SystemExit as done:
@@ -115,6 +118,8 @@ def error_boundary(tool: str, argv: Sequence[str] = ()) -> Iterator[None]:
         code = _report(tool, error, debug)
         raise SystemExit(code) from None
     finally:
+        for _, resend in _SWALLOWED:
+            resend.cancel()  # type: ignore[attr-defined]  # the run is over: nothing more to interrupt
         _restore_signal_handlers(previous)
 
 
@@ -232,12 +237,39 @@ def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+_SWALLOWED: list[tuple[int, object]] = []
+"""Interruptions raised where Python could not pass them on (see `_redeliver_swallowed_interrupt`)."""
+
+
+def _redeliver_swallowed_interrupt(unraisable) -> None:
+    """An `Interrupted` raised where Python cannot pass it on is sent again, not printed.
+
+    A signal handler runs wherever the main thread is; inside a weakref callback
+    (the import system's module locks) or a `__del__`, its exception is
+    "ignored" and Python prints it with a traceback.  Instead the signal is sent
+    again a moment later from another thread, when the main thread is back in
+    ordinary code (re-raising it here would run the handler inside this hook);
+    should it still not have landed when the tool ends, the boundary reports it.
+    """
+    if not isinstance(unraisable.exc_value, Interrupted):
+        sys.__unraisablehook__(unraisable)
+        return
+    import threading
+
+    signum = unraisable.exc_value.signum
+    resend = threading.Timer(0.01, os.kill, (os.getpid(), signum))
+    resend.daemon = True
+    _SWALLOWED.append((signum, resend))
+    resend.start()
+
+
 def _install_signal_handlers() -> dict[int, object]:
     """SIGINT/SIGTERM raise `Interrupted` (only the main thread can set handlers)."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return {}
+    sys.unraisablehook = _redeliver_swallowed_interrupt
     return {signum: signal.signal(signum, _raise_interrupted) for signum in HANDLED_SIGNALS}
 
 
@@ -253,6 +285,8 @@ def _ignore_signals() -> None:
 def _restore_signal_handlers(previous: dict[int, object]) -> None:
     for signum, handler in previous.items():
         signal.signal(signum, handler)  # type: ignore[arg-type]
+    if previous:
+        sys.unraisablehook = sys.__unraisablehook__
 
 
 def _discard_outputs() -> None:

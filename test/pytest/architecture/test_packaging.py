@@ -24,12 +24,17 @@ def _folder(package: str) -> Path:
     raise AssertionError(f"{package} is under no package-dir mapping")
 
 
+SCRIPTS = {REPO / path for path in CONFIG.get("script-files", [])}
+"""The console scripts (shell launchers): installed into the environment's bin/, not into the package."""
+
+
 def _source_folders() -> set[Path]:
     found = set()
     for folder in CONFIG["package-dir"].values():
         for path in (REPO / folder).rglob("*"):
             if path.is_file() and "__pycache__" not in path.parts and "Output" not in path.parts:
-                found.add(path.parent)
+                if path not in SCRIPTS:
+                    found.add(path.parent)
     return found
 
 
