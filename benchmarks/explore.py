@@ -188,7 +188,8 @@ def main() -> None:
             print(f"speed-up 2 workers / 1 worker: {speedup:.2f}x (medians of {opts.repeats} batches of "
                   f"{len(timed_batch)} evaluations, {t1:.1f} s against {t2:.1f} s)")  # fmt: skip
     print(f"machine: load average {os.getloadavg()[0]:.2f} (1 min) after the runs")
-    print(f"explore: hypervolume {ratio:.2f}x random search, {speedup:.2f}x speed-up on 2 workers")
+    scaling = "speed-up not measured (--skip-scaling)" if opts.skip_scaling else f"{speedup:.2f}x speed-up on 2 workers"
+    print(f"explore: hypervolume {ratio:.2f}x random search, {scaling}")
     sys.stdout.flush()
 
 
