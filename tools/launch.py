@@ -43,16 +43,20 @@ def _started_as_launcher() -> bool:
     return bool(sys.argv) and os.path.basename(sys.argv[0]) == LAUNCHER
 
 
-def _stopped_while_loading(signum: int, _frame: object) -> None:
-    # Nothing has been written yet: say so in one line and stop.
-    tool = sys.argv[1] if _started_as_launcher() and len(sys.argv) > 1 else LAUNCHER
-    os.write(2, f"{tool}: error: interrupted by {_SIGNAL_NAMES.get(signum, signum)}\n".encode())
-    os._exit(128 + signum)
+def _stop_in_one_line(tool: str):
+    """A SIGINT/SIGTERM handler for while nothing has been written yet: say so in one line and stop."""
+
+    def stop(signum: int, _frame: object) -> None:
+        os.write(2, f"{tool}: error: interrupted by {_SIGNAL_NAMES.get(signum, signum)}\n".encode())
+        os._exit(128 + signum)
+
+    return stop
 
 
 if _started_as_launcher():  # a console script, not an import
+    _stop_while_loading = _stop_in_one_line(sys.argv[1] if len(sys.argv) > 1 else LAUNCHER)
     for _signum in _SIGNAL_NAMES:
-        _signal.signal(_signum, _stopped_while_loading)
+        _signal.signal(_signum, _stop_while_loading)
 
 import importlib  # noqa: E402 - after the handlers, so a Ctrl-C while these load is one line
 import signal  # noqa: E402
@@ -88,13 +92,9 @@ def main() -> None:
 def launch(tool: str) -> None:
     """Import the tool and run its `main` (which has its own boundary) inside the boundary."""
 
-    def stopped_during_start_up(signum: int, _frame: object) -> None:
-        # Until the boundary takes over nothing has been written: say so in one line and stop.
-        os.write(2, f"{tool}: error: interrupted by {signal.Signals(signum).name}\n".encode())
-        os._exit(128 + signum)
-
+    stop_until_the_boundary = _stop_in_one_line(tool)  # nothing is written until the boundary takes over
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stopped_during_start_up)
+        signal.signal(signum, stop_until_the_boundary)
     from fpga_opt.tools.diagnostics import error_boundary
 
     argv = sys.argv[1:]
