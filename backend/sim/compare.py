@@ -60,6 +60,13 @@ class Agreement:
     """Share of values equal (integers: the same integer; floats: within FLOAT_TOLERANCE)."""
     values: int
 
+    @staticmethod
+    def combine(parts: Sequence[Agreement]) -> Agreement:
+        """The agreement over all of `parts`' values (the same layer on several chunks of inputs)."""
+        total = sum(a.values for a in parts)
+        equal = sum(a.equal * a.values for a in parts) / total if total else 1.0
+        return Agreement(max((a.max_diff for a in parts), default=0.0), equal, total)
+
 
 @dataclass
 class LayerTrace:
@@ -88,6 +95,26 @@ class Trace:
         if not ints:
             return 1.0, 0.0
         return min(a.equal for a in ints), max(a.max_diff for a in ints)
+
+    @staticmethod
+    def combine(parts: Sequence[Trace]) -> Trace:
+        """One trace over the inputs of all `parts` (the same network traced on chunks of inputs)."""
+        if not parts:
+            return Trace()
+        layers = []
+        for same in zip(*(p.layers for p in parts), strict=True):
+            first = same[0]
+            layers.append(
+                LayerTrace(
+                    first.layer,
+                    first.op,
+                    first.tensor,
+                    first.kind,
+                    Agreement.combine([t.isolated for t in same]),
+                    Agreement.combine([t.chained for t in same]),
+                )
+            )
+        return Trace(layers)
 
     def as_dict(self) -> dict:
         return {
@@ -145,10 +172,19 @@ def _source(value: SSAValue) -> SSAValue:
         return value
 
 
-def trace(model: FunctionalModel, inputs: Sequence[np.ndarray], references: References) -> Trace:
-    """Compare every layer with a reference (see the module docstring); `inputs` are prepared batches."""
+def trace(
+    model: FunctionalModel,
+    inputs: Sequence[np.ndarray],
+    references: References,
+    chained: Mapping[SSAValue, np.ndarray] | None = None,
+) -> Trace:
+    """Compare every layer with a reference (see the module docstring); `inputs` are prepared batches.
+
+    `chained`: the network's values on `inputs` (`model.evaluate`), if the caller has them already.
+    """
     net = model.network
-    chained = model.evaluate(inputs)
+    if chained is None:
+        chained = model.evaluate(inputs)
     iso: dict[SSAValue, np.ndarray] = dict(zip(net.inputs, inputs, strict=True))
     result = Trace()
     ref_of: dict[SSAValue, Reference] = {}

@@ -93,6 +93,33 @@ def test_a_wrong_weight_is_caught_at_its_layer(model_path, monkeypatch):
     assert layers["b1.c1"]["isolated"]["equal"] == 1.0  # the layers before it are untouched
 
 
+def test_chunks_give_the_figures_of_one_batch(model_path, monkeypatch):
+    """A large trace runs its inputs in chunks; the figures must be those of one batch of them all.
+
+    With a broken weight the shares are below 1 and differ between chunks, so a merge that kept
+    one chunk's figures, or averaged the shares unweighted (7 uneven chunks), would show here.
+    """
+    real = onnx_import.import_onnx
+
+    def broken(*args, **kwargs):
+        imported = real(*args, **kwargs)
+        imported.weights["b1.c2.w"] = -np.array(imported.weights["b1.c2.w"])
+        return imported
+
+    monkeypatch.setattr(onnx_import, "import_onnx", broken)
+    whole = trace_model(model_path, _inputs(), chunk=SAMPLES)
+    chunked = trace_model(model_path, _inputs(), chunk=10)
+    assert chunked["samples"] == whole["samples"] == SAMPLES
+    assert chunked["first_divergence"] == whole["first_divergence"]
+    assert any(t["chained"]["equal"] < 1 for t in whole["layers"])
+    for a, b in zip(whole["layers"], chunked["layers"], strict=True):
+        for mode in ("isolated", "chained"):
+            assert a[mode]["values"] == b[mode]["values"]
+            assert a[mode]["max_diff"] == b[mode]["max_diff"]
+            assert a[mode]["equal"] == pytest.approx(b[mode]["equal"], abs=1e-12)
+    assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
+
+
 def test_cli_json_and_check(model_path, tmp_path):
     out = tmp_path / "trace.json"
     run = subprocess.run(
