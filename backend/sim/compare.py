@@ -59,13 +59,26 @@ class Agreement:
     equal: float
     """Share of values equal (integers: the same integer; floats: within FLOAT_TOLERANCE)."""
     values: int
+    ref_max: float = 0.0
+    """Floats: the largest reference value `max_diff` is relative to (0 for integers)."""
 
     @staticmethod
     def combine(parts: Sequence[Agreement]) -> Agreement:
-        """The agreement over all of `parts`' values (the same layer on several chunks of inputs)."""
+        """The agreement over all of `parts`' values (the same layer on several chunks of inputs).
+
+        A float difference becomes relative to the largest reference value of all the chunks, as one
+        batch would have it.  A float value counted equal stays counted against its own chunk's
+        largest value, at most the overall one: the share equal can only come out lower than one
+        batch's, never higher.
+        """
         total = sum(a.values for a in parts)
         equal = sum(a.equal * a.values for a in parts) / total if total else 1.0
-        return Agreement(max((a.max_diff for a in parts), default=0.0), equal, total)
+        ref_max = max((a.ref_max for a in parts), default=0.0)
+        if ref_max > 0:
+            worst = max(a.max_diff * a.ref_max for a in parts) / ref_max
+        else:
+            worst = max((a.max_diff for a in parts), default=0.0)
+        return Agreement(worst, equal, total, ref_max)
 
 
 @dataclass
@@ -159,7 +172,7 @@ def agreement(y: np.ndarray, ref: Reference, t: StreamType) -> Agreement:
         return Agreement(float(d.max(initial=0.0)), float(np.mean(d == 0)) if d.size else 1.0, int(d.size))
     d = np.abs(y - r)
     top = float(np.abs(r).max(initial=0.0)) or 1.0
-    return Agreement(float(d.max(initial=0.0)) / top, float(np.mean(d <= FLOAT_TOLERANCE * top)), int(d.size))
+    return Agreement(float(d.max(initial=0.0)) / top, float(np.mean(d <= FLOAT_TOLERANCE * top)), int(d.size), top)
 
 
 def _source(value: SSAValue) -> SSAValue:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,6 +118,22 @@ def test_chunks_give_the_figures_of_one_batch(model_path, monkeypatch):
             assert a[mode]["values"] == b[mode]["values"]
             assert a[mode]["max_diff"] == b[mode]["max_diff"]
             assert a[mode]["equal"] == pytest.approx(b[mode]["equal"], abs=1e-12)
+    assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
+
+
+def test_chunks_keep_float_differences_relative_to_the_largest_value_of_all():
+    """Float layers: each chunk's difference is relative to its own largest value; merged, it must be
+    relative to the largest of all (one batch's figure), and the share equal no higher than one batch's."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "zoo" / "models" / "squeezenet1_1.onnx"
+    x = {"input": np.random.default_rng(11).standard_normal((12, 3, 32, 32)).astype(np.float32)}
+    whole = trace_model(path, x, chunk=12)
+    chunked = trace_model(path, x, chunk=5)
+    assert {t["kind"] for t in whole["layers"]} == {"float"}
+    for a, b in zip(whole["layers"], chunked["layers"], strict=True):
+        for mode in ("isolated", "chained"):
+            assert b[mode]["ref_max"] == a[mode]["ref_max"] > 0
+            assert b[mode]["max_diff"] == pytest.approx(a[mode]["max_diff"], rel=1e-9)
+            assert b[mode]["equal"] <= a[mode]["equal"] + 1e-12
     assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
 
 
