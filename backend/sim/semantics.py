@@ -27,6 +27,10 @@ from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
 #: Largest magnitude whose integers float64 represents exactly.
 _EXACT_F64 = 2.0**53
 
+#: im2col values per matrix product: a larger batch is convolved a slice of samples at a time (a
+#: 224x224x64 map's 3x3 windows are 29 M values, 231 MB in float64, per sample).
+MAX_COLS = 2**25
+
 
 # --------------------------------------------------------------------------
 # Scalars: requantisation, activation, narrowing
@@ -213,11 +217,19 @@ def conv2d(
     dilation: Sequence[int] = (1, 1),
 ) -> np.ndarray:
     """Σ w·x over each window (padding holds `pad_value`; taps `dilation` apart): x (B, H, W, C_in),
-    w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
+    w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out).
+
+    The batch goes through in slices of samples whose im2col matrix holds at most MAX_COLS values
+    (each sample's result does not depend on the others')."""
     b = x.shape[0]
     c_in = x.shape[3]
     c_out, cg, kh, kw = w.shape
     ho, wo = out_hw
+    step = max(1, MAX_COLS // max(1, ho * wo * c_in * kh * kw))
+    if b > step:
+        options = dict(stride=stride, pad=pad, groups=groups, out_hw=out_hw, integer=integer)
+        options.update(pad_value=pad_value, dilation=dilation)
+        return np.concatenate([conv2d(x[i : i + step], w, **options) for i in range(0, b, step)])
     xp = pad_hw(x, pad, pad_value)
     win = windows(xp, (kh, kw), stride, out_hw, dilation)  # (B, Ho, Wo, C_in, Kh, Kw)
     cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)

@@ -383,6 +383,24 @@ def test_batches_run_at_once(rng):
         assert y[i].tolist() == ref_conv(xs[i].transpose(1, 2, 0), w, None, (1, 1), (1, 1, 1, 1), 1).tolist()
 
 
+def test_large_batches_are_convolved_in_slices_with_the_same_results(rng, monkeypatch):
+    """Past MAX_COLS im2col values the batch goes through a few samples at a time (memory at 224x224)."""
+    from fpga_opt.backend.sim import semantics
+
+    w = rng.integers(-128, 128, (2, 2, 3, 3))
+    args, results, body = conv_ir(4, 4, 2, 2, (3, 3), (1, 1), (1, 1, 1, 1), 1, "i32")
+    m = parse(module_text(body, args, results, {"w": (w, "i8")}))
+    xs = rng.integers(-128, 128, (7, 2, 4, 4)).astype(np.int8)
+    (whole,) = run_functional(m, None, xs)
+    calls = []
+    real = semantics.grouped_matmul
+    monkeypatch.setattr(semantics, "grouped_matmul", lambda c, *a: calls.append(len(c[0])) or real(c, *a))
+    monkeypatch.setattr(semantics, "MAX_COLS", 2 * 4 * 4 * 2 * 3 * 3)  # two samples' windows
+    (sliced,) = run_functional(m, None, xs)
+    assert calls == [32, 32, 32, 16]  # 2+2+2+1 samples of 4x4 output pixels
+    assert sliced.tolist() == whole.tolist()
+
+
 def test_weight_shape_mismatch_is_a_user_error(rng):
     args, results, body = conv_ir(4, 4, 2, 2, (3, 3), (1, 1), (1, 1, 1, 1), 1, "i32")
     m = parse(module_text(body, args, results, {"w": (np.zeros((2, 2, 3, 2)), "i8")}))
