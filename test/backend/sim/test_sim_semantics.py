@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from sim_helpers import module_text, parse, s
@@ -42,6 +44,14 @@ def test_rounding_modes_on_ties(rounding, expected):
 )
 def test_rounding_modes_shift_2(rounding, expected):
     assert shift_round(np.array([-7, -6, -5, 5, 6, 7, 10]), 2, rounding).tolist() == expected
+
+
+@pytest.mark.parametrize("shift", [1, 2, 5, 17, 31, 40])
+def test_half_even_is_the_nearest_integer_ties_to_even(shift):
+    rng = np.random.default_rng(shift)
+    p = np.concatenate([rng.integers(-(2**52), 2**52, 4000), np.arange(-70, 70) << (shift - 1)])
+    exact = np.array([round(Fraction(int(v), 2**shift)) for v in p])  # Python rounds ties to even
+    assert shift_round(p, shift, "half_even").tolist() == exact.tolist()
 
 
 def test_shift_zero_does_not_round():
