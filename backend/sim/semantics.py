@@ -72,9 +72,9 @@ def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
     if rq.offset.data:
         x = x + np.int64(rq.offset.data)
     m = np.asarray(rq.multipliers, dtype=np.int64) if rq.per_channel else np.int64(rq.multiplier.data)
-    p = x * m
-    y = shift_round(p, rq.shift.data, rq.rounding.data) + np.int64(rq.zero_point.data)
-    return np.clip(y, rq.min.data, rq.max.data)
+    y = shift_round(x * m, rq.shift.data, rq.rounding.data)  # a new array: updated in place below
+    y += np.int64(rq.zero_point.data)
+    return np.clip(y, rq.min.data, rq.max.data, out=y)
 
 
 def requantize_over_counts(x: np.ndarray, rq: RequantAttr, counts: np.ndarray) -> np.ndarray:
