@@ -97,12 +97,23 @@ def _batch(source: str, name: str, array: np.ndarray, shape: tuple[int, ...]) ->
     )
 
 
-def _top1_matches(ours: list[np.ndarray], theirs: list[np.ndarray]) -> int | None:
-    """How many inputs' argmax over the first output's channels agree (None for a 1-channel output)."""
+def _top1_disagreements(ours: list[np.ndarray], theirs: list[np.ndarray], lsb: float | None) -> list[dict] | None:
+    """The inputs whose argmax over the first output's channels differs (None for a 1-channel output).
+
+    Each with the two classes and the reference's own margin between them: in LSBs of the output
+    scale for an integer output (`lsb`), else relative to the input's largest reference value.  A
+    margin of 0 or 1 LSB is a tie, or one rounding step, at the output's resolution.
+    """
     a, b = ours[0].reshape(len(ours[0]), -1), theirs[0].reshape(len(theirs[0]), -1)
     if a.shape[1] < 2:
         return None
-    return int(np.sum(a.argmax(1) == b.argmax(1)))
+    mine, ref = a.argmax(1), b.argmax(1)
+    found = []
+    for i in np.flatnonzero(mine != ref):
+        gap = float(b[i, ref[i]] - b[i, mine[i]])
+        scale = lsb if lsb else float(np.abs(b[i]).max()) or 1.0
+        found.append({"input": int(i), "ours": int(mine[i]), "reference": int(ref[i]), "reference_margin": gap / scale})
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,7 +169,9 @@ def trace_model(
     model = FunctionalModel(net, imported.weights)
     samples = len(inputs[names[0]])
     parts: list[Trace] = []
-    agree = compared = 0
+    compared = 0
+    flips: list[dict] = []
+    lsb = net.output_scales[0] if net.output_types[0].is_integer and net.output_scales else None
     top = {name: [0.0, 0.0] for name in graph.outputs}  # output -> [max |ours - theirs|, max |theirs|]
     for start in range(0, samples, max(1, chunk)):
         batch = {n: inputs[n][start : start + chunk] for n in names}
@@ -173,10 +186,10 @@ def trace_model(
         parts.append(trace(model, prepared, references, values))
         ours = dequantise([values[v] for v in net.outputs], net)
         theirs = [reference[name] for name in graph.outputs]
-        matches = _top1_matches(ours, theirs)
-        if matches is not None:
-            agree += matches
+        found = _top1_disagreements(ours, theirs, lsb)
+        if found is not None:
             compared += len(ours[0])
+            flips += [{**f, "input": f["input"] + start} for f in found]
         for name, o, t in zip(graph.outputs, ours, theirs, strict=True):
             top[name][0] = max(top[name][0], float(np.abs(o.reshape(t.shape) - t).max(initial=0.0)))
             top[name][1] = max(top[name][1], float(np.abs(t).max(initial=0.0)))
@@ -191,7 +204,12 @@ def trace_model(
         **result.as_dict(),
         "worst_isolated": dict(zip(("equal", "max_lsb"), result.worst("isolated"), strict=True)),
         "worst_chained": dict(zip(("equal", "max_lsb"), result.worst("chained"), strict=True)),
-        "end_to_end": {"top1_agree": agree / compared if compared else None, "max_rel_diff": end_rel},
+        "end_to_end": {
+            "top1_agree": (compared - len(flips)) / compared if compared else None,
+            "max_rel_diff": end_rel,
+            "top1_margin_unit": "lsb" if lsb else "relative",
+            "top1_disagreements": flips,
+        },
     }
 
 
@@ -243,6 +261,14 @@ def format_trace(summary: dict, quiet: bool = False) -> str:
     end = summary["end_to_end"]
     top1 = "-" if end["top1_agree"] is None else f"{100 * end['top1_agree']:.1f}%"
     lines.append(f"end to end: top-1 agrees on {top1} of inputs, max relative difference {end['max_rel_diff']:.2e}")
+    flips = end.get("top1_disagreements") or []
+    if flips:
+        unit = " LSB" if end.get("top1_margin_unit") == "lsb" else " (relative)"
+        worst = max(f["reference_margin"] for f in flips)
+        lines.append(
+            f"top-1 differs on {len(flips)} input(s); the reference's own margin between its class and ours: "
+            f"at most {worst:.3g}{unit}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -86,6 +86,8 @@ def evaluate(path: Path, samples: int, seed: int, csim: bool, board: str, work: 
         ),
         "first_diverging": summary.get("first_divergence", {}),
         "top1_agree": summary["end_to_end"]["top1_agree"],
+        "top1_disagreements": summary["end_to_end"]["top1_disagreements"],
+        "top1_margin_unit": summary["end_to_end"]["top1_margin_unit"],
         "end_max_rel": summary["end_to_end"]["max_rel_diff"],
         "failures": check(summary),
     }
@@ -136,6 +138,10 @@ def table(rows: list[dict]) -> str:
             w = t["worst_isolated"]
             worst = f"{100 * w['equal']:.3f}% equal, {w['max_lsb']:.0f} LSB"
         top1 = "-" if t["top1_agree"] is None else f"{100 * t['top1_agree']:.1f}%"
+        flips = t.get("top1_disagreements") or []
+        if flips:  # how close the reference itself was between its class and ours
+            unit = " LSB" if t.get("top1_margin_unit") == "lsb" else " rel"
+            top1 += f" ({len(flips)} differ; reference margin <= {max(f['reference_margin'] for f in flips):.3g}{unit})"
         ok = "pass" if not t["failures"] else "FAIL: " + "; ".join(t["failures"])[:120]
         csim = r.get("csim", {}).get("verdict", "-")
         lines.append(

@@ -97,7 +97,7 @@ def test_a_wrong_weight_is_caught_at_its_layer(model_path, monkeypatch):
 def test_chunks_give_the_figures_of_one_batch(model_path, monkeypatch):
     """A large trace runs its inputs in chunks; the figures must be those of one batch of them all.
 
-    With a broken weight the shares are below 1 and differ between chunks, so a merge that kept
+    With broken weights the shares are below 1 and differ between chunks, so a merge that kept
     one chunk's figures, or averaged the shares unweighted (7 uneven chunks), would show here.
     """
     real = onnx_import.import_onnx
@@ -105,6 +105,9 @@ def test_chunks_give_the_figures_of_one_batch(model_path, monkeypatch):
     def broken(*args, **kwargs):
         imported = real(*args, **kwargs)
         imported.weights["b1.c2.w"] = -np.array(imported.weights["b1.c2.w"])
+        fc = np.array(imported.weights["fc.w"])
+        fc[:5] = -fc[:5]  # half the classes upside down: some argmaxes move
+        imported.weights["fc.w"] = fc
         return imported
 
     monkeypatch.setattr(onnx_import, "import_onnx", broken)
@@ -118,6 +121,10 @@ def test_chunks_give_the_figures_of_one_batch(model_path, monkeypatch):
             assert a[mode]["values"] == b[mode]["values"]
             assert a[mode]["max_diff"] == b[mode]["max_diff"]
             assert a[mode]["equal"] == pytest.approx(b[mode]["equal"], abs=1e-12)
+    flips = whole["end_to_end"].pop("top1_disagreements")
+    assert flips and chunked["end_to_end"].pop("top1_disagreements") == flips  # inputs numbered across chunks
+    assert whole["end_to_end"]["top1_agree"] == 1 - len(flips) / SAMPLES
+    assert all(f["ours"] != f["reference"] and f["reference_margin"] > 0 for f in flips)
     assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
 
 
@@ -134,6 +141,8 @@ def test_chunks_keep_float_differences_relative_to_the_largest_value_of_all():
             assert b[mode]["ref_max"] == a[mode]["ref_max"] > 0
             assert b[mode]["max_diff"] == pytest.approx(a[mode]["max_diff"], rel=1e-9)
             assert b[mode]["equal"] <= a[mode]["equal"] + 1e-12
+    assert chunked["end_to_end"]["top1_disagreements"] == whole["end_to_end"]["top1_disagreements"]
+    del chunked["end_to_end"]["top1_disagreements"], whole["end_to_end"]["top1_disagreements"]
     assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
 
 
