@@ -168,12 +168,13 @@ def trace_model(
     session = ReferenceSession(path, [entry[0] for entry in mapping.values()])
     model = FunctionalModel(net, imported.weights)
     samples = len(inputs[names[0]])
+    chunk = max(1, chunk)
     parts: list[Trace] = []
     compared = 0
     flips: list[dict] = []
     lsb = net.output_scales[0] if net.output_types[0].is_integer and net.output_scales else None
     top = {name: [0.0, 0.0] for name in graph.outputs}  # output -> [max |ours - theirs|, max |theirs|]
-    for start in range(0, samples, max(1, chunk)):
+    for start in range(0, samples, chunk):
         batch = {n: inputs[n][start : start + chunk] for n in names}
         reference = session.run(batch)
         references = {
