@@ -166,7 +166,13 @@ def prepare(args: argparse.Namespace, workdir: str):
             raise FpgaOptError(f"{args.model}: early exits from a model builder are not supported")
     elif args.thresholds:
         raise FpgaOptError(f"--thresholds: {args.model} has one output (exit thresholds are for early-exit networks)")
+    folded = []
+    if args.parallelism == "layers" and source.kind != "builder" and not early_exits:
+        from fpga_opt.tools.explore.parallelism import folded_layers
+
+        folded = folded_layers(source.path, boards[0])
     space = build_space(
+        folded=folded,
         boards=boards,
         clocks=clocks,
         layers=source.layers(),
@@ -419,6 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--thresholds", help="early-exit networks: exit thresholds to choose from (default 0.5,0.6,...,0.999)"
     )
     p.add_argument("--budgets", help="resource budgets (select-folding max-util) to choose from (default 0.05..0.85)")
+    p.add_argument(
+        "--parallelism",
+        choices=("layers", "search"),
+        default="layers",
+        help="layers (default): a parallelism gene per layer with weights (0: select-folding chooses); "
+        "search: select-folding chooses every layer's folding",
+    )
     p.add_argument("--eval-samples", type=int, default=DEFAULT_EVAL_SAMPLES, help="samples of --data for accuracy")
     p.add_argument("--builder-epochs", type=int, default=3, help="training epochs per builder candidate")
     p.add_argument(

@@ -51,7 +51,9 @@ def pipeline_for(settings: dict, clock_mhz: float) -> list[str]:
     out = []
     for spec in DEFAULT_PIPELINE:
         if spec.startswith("select-folding"):
-            spec = f"select-folding{{board=$board clock-mhz={clock_mhz:g} max-util={settings['max_util']:g}}}"
+            pins = settings.get("parallelism") or []
+            pinned = f" layer-parallelism={','.join(str(int(k)) for k in pins)}" if any(pins) else ""
+            spec = f"select-folding{{board=$board clock-mhz={clock_mhz:g} max-util={settings['max_util']:g}{pinned}}}"
         out.append(spec)
     return out
 

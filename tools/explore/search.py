@@ -292,6 +292,7 @@ def goal_neighbours(space: Space, genes: tuple[int, ...]) -> list[tuple[int, ...
     each layer's weight or activation width one choice narrower (cheaper, and often as accurate)."""
     _, upper = space.bounds()
     moves = [(i, step) for i, g in enumerate(space.genes) if g.name in HARDWARE_GENES for step in (-1, 1)]
+    moves += [(i, step) for i, g in enumerate(space.genes) if g.name.startswith("par.") for step in (-1, 1)]
     moves += [(i, -1) for i, g in enumerate(space.genes) if g.name.startswith("bits.")]
     out = []
     for i, step in moves:
