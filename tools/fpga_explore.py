@@ -170,7 +170,11 @@ def prepare(args: argparse.Namespace, workdir: str):
     if args.parallelism == "layers" and source.kind != "builder" and not early_exits:
         from fpga_opt.tools.explore.parallelism import folded_layers
 
-        folded = folded_layers(source.path, boards[0])
+        # select-folding's layers as a candidate has them: the reference design's model (re-quantising can
+        # drop ops a float model has, e.g. a final Softmax); the bit widths change element types, not ops.
+        layers = source.layers()
+        reference = source.model_for({"bits": {layer: [8, 8] for layer in layers}} if layers else {})
+        folded = folded_layers(str(reference), boards[0])
     space = build_space(
         folded=folded,
         boards=boards,

@@ -10,8 +10,10 @@ and the powers of two up to the first that reaches the layer's fastest folding, 
 choices of a layer build the same hardware only because they exceed what it can do.
 
 The layers and their order are select-folding's (program order of the ops with folding
-factors), found once on the model as given: re-quantising changes the element types, not the
-ops, so the order holds for every candidate.
+factors), found once on the reference design's model (the float model re-quantised to 8 bits:
+re-quantising may drop a float-only op such as a final Softmax); the bit widths change element
+types, not ops, so the order holds for every candidate (a mismatch would be select-folding's
+one-line count error, an infeasible candidate).
 """
 
 from __future__ import annotations
