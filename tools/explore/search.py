@@ -113,6 +113,11 @@ def _evaluate(archive: Archive, engine, genes: Sequence[tuple[int, ...]], progre
 RESET_PROBABILITY = 0.25
 
 
+#: The per-layer parallelism genes in the first population: "lhs", strata like the design-wide genes,
+#: or "auto", every layer left to select-folding (the first population of the space without them).
+PARALLELISM_START = "lhs"
+
+
 def population_for(budget: int) -> int:
     """Candidates per NSGA-II generation: about budget / 4, within [4, 16]."""
     return max(4, min(16, budget // 4))
@@ -149,7 +154,8 @@ def first_population(space: Space, population: int, rng: np.random.Generator) ->
     def strata(choices: int) -> np.ndarray:
         return ((rng.permutation(n) + rng.random(n)) * choices / n).astype(int)
 
-    columns = {i: strata(hi + 1) for i, (g, hi) in enumerate(zip(space.genes, xu, strict=True))
+    columns = {i: strata(hi + 1) if not g.name.startswith("par.") or PARALLELISM_START == "lhs" else np.zeros(n, int)
+               for i, (g, hi) in enumerate(zip(space.genes, xu, strict=True))
                if not g.name.startswith("bits.")}  # fmt: skip
     w, a = (strata(bit_choices), strata(bit_choices)) if bit_choices else (None, None)
     for k in range(n):
