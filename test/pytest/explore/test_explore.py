@@ -257,7 +257,7 @@ def test_parallelism_genes_pin_layers_and_fpga_compile_rebuilds_them(tmp_path):
     pins = ",".join(str(k) for k in point["settings"]["parallelism"])
     assert f"layer-parallelism={pins}" in pipeline
     out = tmp_path / "rebuilt"
-    assert fpga_compile.main([*argv[1:argv.index("-o")], "-o", str(out), "--no-csim", "--quiet"]) in (None, 0)
+    assert fpga_compile.main([*argv[1 : argv.index("-o")], "-o", str(out), "--no-csim", "--quiet"]) in (None, 0)
     report = json.loads((out / "report.json").read_text())
     assert report["design"]["simulate"]["passed"] is True
     assert report["design"]["estimate"]["fps"] == pytest.approx(point["objectives"]["throughput"], rel=1e-4)
