@@ -114,8 +114,10 @@ RESET_PROBABILITY = 0.25
 
 
 #: The per-layer parallelism genes in the first population: "lhs", strata like the design-wide genes,
-#: or "auto", every layer left to select-folding (the first population of the space without them).
-PARALLELISM_START = "lhs"
+#: or "auto" (the default, chosen on seeds 0-4 of benchmarks/explore.py: 1.09x random search against
+#: 1.07x, docs/explore.md), every layer left to select-folding: the first population of the space
+#: without them, which crossover and mutation then pin layer by layer.
+PARALLELISM_START = "auto"
 
 
 def population_for(budget: int) -> int:
