@@ -4,6 +4,7 @@
 // per-layer parallelism genes, docs/explore.md).
 // RUN: fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 layer-parallelism=0,0,0,0}' | filecheck %s --check-prefix=AUTO
 // RUN: fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 layer-parallelism=1,0,0,0}' | filecheck %s --check-prefix=SLOW
+// RUN: fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 algorithm=anneal layer-parallelism=1,0,0,0}' | filecheck %s --check-prefix=ANNEAL
 // RUN: fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 layer-parallelism=0,8,0,0}' | filecheck %s --check-prefix=EIGHT
 // RUN: fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 layer-parallelism=0,8,0,0},estimate-resources' | filecheck %s --check-prefix=RATE
 // RUN: not fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 layer-parallelism=0,1000,0,0}' 2>&1 | filecheck %s --check-prefix=FIT
@@ -22,6 +23,9 @@
 // SLOW-LABEL: func.func @two_convs
 // SLOW: layer = "conv1"}
 // SLOW: layer = "conv2", coarse_in = 2 : i64}
+// The annealing never moves a pinned layer either.
+// ANNEAL-LABEL: func.func @two_convs
+// ANNEAL: layer = "conv1"}
 //
 // conv2 pinned at speed-up 8: at most 589,824 / 8 = 73,728 cycles; its cheapest such folding is
 // fine = 9 (65,536 cycles: 9 taps in one pass).  conv1 is then sized to that interval: fine = 5
