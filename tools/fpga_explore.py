@@ -6,10 +6,11 @@
 MODEL is a float ONNX model (its per-layer weight and activation bit widths become genes: it
 is re-quantised per candidate), a quantised ONNX model (bit widths fixed), or a model builder
 `.py` (KNOBS + build_onnx: topology knobs become genes, each candidate trained briefly on
---train-data).  NSGA-II (pymoo) searches bit widths, board, clock and resource budget; the
-folding is select-folding's, run as the inner step; the last tenth of the budget steps the
-clock and budget of the three design goals' picks (low energy, low power, high throughput).  Objectives: throughput, latency, power,
-energy per inference, resources and accuracy (fpga-sim's functional model on --data).
+--train-data).  NSGA-II (pymoo) searches bit widths, board, clock, resource budget and each
+weight layer's parallelism (pinned in select-folding, or 0: left to select-folding, run as the
+inner step); the last tenth of the budget steps the three design goals' picks (low energy, low
+power, high throughput).  Objectives: throughput, latency, power, energy per inference,
+resources and accuracy (fpga-sim's functional model on --data).
 
 Writes front.json (every non-dominated point: objective values, settings, the re-quantised
 model and the fpga-compile command that rebuilds it), front.csv, PNG plots with --plots, and
