@@ -79,6 +79,7 @@ from fpga_opt.dialects.dataflow.binary import (
 from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
     conv_passes,
+    pass_terms,
     conv_result_lanes,
 )
 from fpga_opt.dialects.dataflow.eltwise import (
@@ -200,6 +201,7 @@ __all__ = [
     "WindowedOp",
     "chunks",
     "conv_passes",
+    "pass_terms",
     "conv_result_lanes",
     "divisors",
     "element_bitwidth",
