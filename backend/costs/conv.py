@@ -140,7 +140,9 @@ def conv_cost(
     checks.at_most("fine", fine, "Kh*Kw", kh * kw)
     if terms > 1:
         if coarse_in != cin_g or fine != 1:
-            raise ValueError(f"terms={terms} needs coarse_in=C_in/groups={cin_g} and fine=1, got {coarse_in} and {fine}")
+            raise ValueError(
+                f"terms={terms} needs coarse_in=C_in/groups={cin_g} and fine=1, got {coarse_in} and {fine}"
+            )
         checks.at_most("terms", terms, "C_in/groups*Kh*Kw", cin_g * kh * kw)
 
     h_out = checks.output_size(h_in, kh, stride_h, pad_t, pad_b, dilation_h)

@@ -79,8 +79,8 @@ from fpga_opt.dialects.dataflow.binary import (
 from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
     conv_passes,
-    pass_terms,
     conv_result_lanes,
+    pass_terms,
 )
 from fpga_opt.dialects.dataflow.eltwise import (
     ActivationOp,

@@ -325,7 +325,11 @@ class ConvOp(WindowedOp):
         at = {name: i for i, name in enumerate(names)}
         whole = facts["cin_g"]
         for config in configs:
-            if "terms" in at and config[at["terms"]] > 1 and (config[at["fine"]] != 1 or config[at["coarse_in"]] != whole):
+            if (
+                "terms" in at
+                and config[at["terms"]] > 1
+                and (config[at["fine"]] != 1 or config[at["coarse_in"]] != whole)
+            ):
                 continue  # the flattened form's most common rejection, before building the dict
             f = dict(zip(names, config, strict=True))
             if all(v == 1 for v in config) or (
