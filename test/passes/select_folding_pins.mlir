@@ -12,10 +12,11 @@
 // RUN: not fpga-opt %s --split-input-file -p 'select-folding{board=pynqz2 layer-parallelism=0,-2,0,0}' 2>&1 | filecheck %s --check-prefix=NEGATIVE
 
 // conv1 has 294,912 MACs, conv2 589,824 (test/passes/select_folding.mlir's two_convs).
-// Every value 0: the search alone, as without the option (4x4x3 and 8x4x3 on the Pynq-Z2).
+// Every value 0: the search alone, as without the option (select_folding.mlir's PYNQ foldings:
+// flattened passes of 15 and 29 window products, 5,120 cycles).
 // AUTO-LABEL: func.func @two_convs
-// AUTO: layer = "conv1", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 3 : i64}
-// AUTO: layer = "conv2", coarse_in = 8 : i64, coarse_out = 4 : i64, fine = 3 : i64}
+// AUTO: layer = "conv1", coarse_in = 8 : i64, coarse_out = 4 : i64, terms = 15 : i64}
+// AUTO: layer = "conv2", coarse_in = 16 : i64, coarse_out = 4 : i64, terms = 29 : i64}
 //
 // conv1 pinned at speed-up 1: its smallest folding (294,912 cycles a frame), and the search then
 // gives conv2 the cheapest folding meeting that interval, 2 multipliers (589,824 / 2), not the
