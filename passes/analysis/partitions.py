@@ -13,11 +13,11 @@ through partition 0, is reconfigured, runs the batch through partition 1...):
     T_batch = sum_i (R + L_i + B * I_i)               (R = 0 when there is one partition)
     FPS     = B * f_clk / T_batch,   latency of the batch = T_batch / f_clk
 
-where I_i is partition i's interval (max(slowest op, its DRAM time)), L_i its
-pipeline depth (the cost model's latency: first-frame time = L_i + I_i, the
-whole frame read at the interval's rate; fpga-sim's first frame on ResNet-8's
-partitions is within 8% of it, and it matters only for small batches, since
-B * I_i dominates at the batches the search picks), R the
+where I_i is partition i's interval (max(slowest op, its DRAM time)), L_i what
+its first frame takes beyond the interval (placement.first_frame_latency: the
+first frame's completion time F_i from every op's own schedule run against
+when its input arrives, minus I_i; not the longest path of pipeline depths,
+which is when the first output element appears), R the
 reconfiguration time (backend/target/offchip.py: bitstream bits /
 configuration-port bandwidth).
 """

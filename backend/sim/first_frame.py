@@ -1,0 +1,179 @@
+"""The first frame's completion time, analytically: each process's schedule run against its inputs' arrival.
+
+Why: a design run on a batch of B frames takes F + (B - 1) I cycles, F the
+first frame's completion time and I the interval.  The cost model's latency
+(`analyse_network`: the longest path of op pipeline depths) is when the first
+*element* of the output appears; F is when the *last* one does, and it is not
+that latency plus I.  An op cannot finish a frame before its input has
+arrived, and what it does after its last input (its tail) comes on top:
+
+* a linear layer (FINN's MVAU) reads the whole vector before it writes its
+  first output fold, then computes the other (C_out/PE - 1) folds, (C_in/SIMD)
+  cycles each, without reading: its last output is its producer's last output
+  plus (C_out/PE - 1) (C_in/SIMD) cycles, however fast the op itself is;
+* a sliding window (conv, pool) fills (K-1) rows + K pixels of its line
+  buffer at its *producer's* rate, and its last windows come after the
+  frame's last pixel;
+* a layer fed by a paced DRAM read (a placed design, a partition) gets its
+  input over T_dram cycles, not at cycle 0; a streamed layer's weights come at
+  their DRAM share's rate.
+
+The model: every process (an op's entry in `PROCESSES`, elaborated as fpga-sim
+elaborates it, with decoupled FIFOs, the analytic model's assumption) runs
+its per-frame segments (duration d_k, c_k elements consumed and p_k produced
+on each port at constant rates).  A producer's output is a piecewise-linear
+arrival curve; a(x) is when element x of it has arrived.  In processing
+order, segment k of a process consuming elements (X_{k-1}, X_k] of an input
+starts at s_k = max(e_{k-1}, a(X_{k-1}+)) and ends at
+
+    e_k = max(s_k + d_k,  max_{x in (X_{k-1}, X_k]} a(x) + (X_k - x) d_k / c_k)
+
+(it runs at full rate unless it has caught up with its input; the max over x
+is taken at the input curve's breakpoints, so it is exact for a piecewise-
+linear input); a segment without input ends at e_{k-1} + d_k.  Its output
+rises linearly from s_k to e_k.  F is when the network's outputs have one
+frame.  Frame 0 and frame 1 are both run, because a line buffer emits frame
+0's last windows while it takes frame 1's first rows.  No constant is fitted:
+the segments are the ops' own (fill, pipeline depth, body, tail) and the
+arrival curves follow from them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import deque
+
+from fpga_opt.backend.sim.graph import Network
+from fpga_opt.backend.sim.timing import _Elaborated
+from fpga_opt.dialects.dataflow.weights import dram_cycles
+from fpga_opt.dialects.errors import FpgaOptError
+
+#: Frames each process runs: frame 0, and frame 1 whose first segment carries frame 0's line-buffer tail.
+FRAMES = 2
+
+
+class Curve:
+    """Cumulative elements out of a port against time: breakpoints (t, x), both non-decreasing."""
+
+    def __init__(self) -> None:
+        self.t: list[float] = [0.0]
+        self.x: list[float] = [0.0]
+
+    def add(self, t: float, x: float) -> None:
+        self.t.append(t)
+        self.x.append(x)
+
+    def arrival(self, x: float) -> float:
+        """When element `x` has arrived: the first time the curve reaches `x` (inf: never)."""
+        i = bisect_left(self.x, x)
+        if i >= len(self.x):
+            return float("inf")
+        if i == 0 or self.x[i] == self.x[i - 1]:
+            return self.t[i]
+        x0, x1, t0, t1 = self.x[i - 1], self.x[i], self.t[i - 1], self.t[i]
+        return t0 + (t1 - t0) * (x - x0) / (x1 - x0)
+
+    def departure(self, x: float) -> float:
+        """When the curve leaves `x` upwards: a(x+), the time the element after `x` starts to arrive."""
+        i = bisect_right(self.x, x)
+        if i >= len(self.x):
+            return float("inf")
+        return self.t[i - 1]
+
+    def levels_between(self, lo: float, hi: float) -> list[float]:
+        """The breakpoint levels in [lo, hi)."""
+        return self.x[bisect_left(self.x, lo) : bisect_left(self.x, hi)]
+
+
+def _segment_end(curve: Curve, lo: float, hi: float, start: float, dur: float) -> float:
+    """End of a segment reading elements (lo, hi] of `curve` at hi - lo per `dur` cycles, started at `start`."""
+    per_element = dur / (hi - lo)
+    end = max(start + dur, curve.arrival(hi))
+    for level in curve.levels_between(lo, hi):
+        end = max(end, curve.departure(level) + (hi - level) * per_element)
+    return end
+
+
+def _order(el: _Elaborated) -> list[int]:
+    """The processes, producers before consumers (the FIFOs are a DAG in a feed-forward design)."""
+    n = len(el.procs)
+    preds = [set() for _ in range(n)]
+    for f in el.fifos:
+        if f.producer >= 0 and f.consumer >= 0:
+            preds[f.consumer].add(f.producer)
+    succs: list[list[int]] = [[] for _ in range(n)]
+    for p, ps in enumerate(preds):
+        for q in ps:
+            succs[q].append(p)
+    count = [len(ps) for ps in preds]
+    ready = deque(p for p in range(n) if count[p] == 0)
+    order = []
+    while ready:
+        p = ready.popleft()
+        order.append(p)
+        for r in succs[p]:
+            count[r] -= 1
+            if count[r] == 0:
+                ready.append(r)
+    if len(order) != n:
+        raise FpgaOptError("first-frame latency: the process graph has a cycle")
+    return order
+
+
+def first_frame_cycles(net: Network, input_interval: float | None = None) -> float:
+    """Cycles from the start until the network's outputs hold one whole frame (see the module docstring).
+
+    `input_interval`: the network inputs arrive one frame per that many cycles, evenly (a paced DRAM read);
+    default: the function's DRAM time if it has one (a placed design, a partition), else all at cycle 0.
+    """
+    if input_interval is None:
+        input_interval = dram_cycles(net.func) or None
+    el = _Elaborated(net, None, "row", FRAMES, True, None, input_interval)
+    out_curves: dict[tuple[int, int], Curve] = {}
+    source: dict[int, Curve] = {}  # network-input FIFOs: their whole supply at cycle 0
+    for fid, f in enumerate(el.fifos):
+        if f.producer < 0:
+            curve = Curve()
+            curve.add(0.0, f.level)
+            source[fid] = curve
+
+    def input_curve(fid: int) -> Curve:
+        f = el.fifos[fid]
+        return source[fid] if f.producer < 0 else out_curves[(f.producer, f.pport)]
+
+    for p in _order(el):
+        proc = el.procs[p]
+        program = proc.program
+        schedules = [program.first] + [program.steady] * (FRAMES - 1)
+        if program.final is not None:
+            schedules.append(program.final)
+        ins = [input_curve(fid) for fid in proc.ins]
+        outs = [Curve() for _ in proc.spec.outputs]
+        consumed = [0.0] * len(ins)
+        produced = [0.0] * len(outs)
+        end = 0.0
+        for sched in schedules:
+            for dur, cons, prod in zip(sched.dur, sched.cons, sched.prod, strict=True):
+                start = end
+                for port, c in enumerate(cons):
+                    if c > 0:
+                        start = max(start, ins[port].departure(consumed[port]))
+                end = start + dur
+                for port, c in enumerate(cons):
+                    if c > 0:
+                        end = max(end, _segment_end(ins[port], consumed[port], consumed[port] + c, start, dur))
+                        consumed[port] += c
+                if end == float("inf"):
+                    raise FpgaOptError(f"first-frame latency: {proc.name} waits for input that never comes")
+                for port, c in enumerate(prod):
+                    if c > 0:
+                        outs[port].add(start, produced[port])
+                        produced[port] += c
+                        outs[port].add(end, produced[port])
+        for port, curve in enumerate(outs):
+            out_curves[(p, port)] = curve
+    done = 0.0
+    for fid, f in enumerate(el.fifos):
+        if f.sink >= 0:
+            done = max(done, input_curve(fid).arrival(float(net.outputs[f.sink].type.numel)))  # type: ignore[attr-defined]
+    return done
