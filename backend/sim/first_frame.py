@@ -21,21 +21,26 @@ arrived, and what it does after its last input (its tail) comes on top:
 The model: every process (an op's entry in `PROCESSES`, elaborated as fpga-sim
 elaborates it, with decoupled FIFOs, the analytic model's assumption) runs
 its per-frame segments (duration d_k, c_k elements consumed and p_k produced
-on each port at constant rates).  A producer's output is a piecewise-linear
-arrival curve; a(x) is when element x of it has arrived.  In processing
-order, segment k of a process consuming elements (X_{k-1}, X_k] of an input
-starts at s_k = max(e_{k-1}, a(X_{k-1}+)) and ends at
+on each port at constant rates), frame 0 then frame 1, in processing order
+(producers first).  A producer's output is a piecewise-linear arrival curve
+A(t), elements out by time t; a(x) is when element x has arrived.  A
+segment starting at e_{k-1} and reading elements (X_{k-1}, X_k] of an input
+ends at
 
-    e_k = max(s_k + d_k,  max_{x in (X_{k-1}, X_k]} a(x) + (X_k - x) d_k / c_k)
+    e_k = max(e_{k-1} + d_k,  max_{x in [X_{k-1}, X_k]} a(x+) + (X_k - x) d_k / c_k)
 
-(it runs at full rate unless it has caught up with its input; the max over x
-is taken at the input curve's breakpoints, so it is exact for a piecewise-
-linear input); a segment without input ends at e_{k-1} + d_k.  Its output
-rises linearly from s_k to e_k.  F is when the network's outputs have one
-frame.  Frame 0 and frame 1 are both run, because a line buffer emits frame
-0's last windows while it takes frame 1's first rows.  No constant is fitted:
-the segments are the ops' own (fill, pipeline depth, body, tail) and the
-arrival curves follow from them.
+(full rate unless it has caught up with its input, then the input's; the max
+over x is at the input's breakpoints), the max over its inputs when it reads
+several (a join, a streamed layer's weights); without input, e_k = e_{k-1} +
+d_k.  Between two breakpoints of its inputs, its progress is the least of
+straight lines (full rate from where it is, each input's arrival), and its
+output follows it: its curve is exact too, for the next process.  F is when
+the network's outputs have one frame.  Frame 1 is run because a line buffer
+emits frame 0's last windows while it takes frame 1's first rows (and a paced
+input gives those rows at T_dram per frame).  No constant is fitted: the
+segments are the ops' own (fill, pipeline depth, body, tail), the arrival
+curves follow from them, and the result is what fpga-sim's event loop finds
+with unbounded FIFOs, without its speeds, FIFO levels or events.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from fpga_opt.backend.sim.timing import _Elaborated
 from fpga_opt.dialects.dataflow.weights import dram_cycles
 from fpga_opt.dialects.errors import FpgaOptError
 
+#: Relative tolerance on element counts: a curve's levels are sums of floats.
+_EPS = 1e-9
 #: Frames each process runs: frame 0, and frame 1 whose first segment carries frame 0's line-buffer tail.
 FRAMES = 2
 
@@ -59,25 +66,28 @@ class Curve:
         self.t: list[float] = [0.0]
         self.x: list[float] = [0.0]
 
-    def add(self, t: float, x: float) -> None:
-        self.t.append(t)
-        self.x.append(x)
+    def extend(self, points) -> None:
+        for t, x in points:
+            self.t.append(t)
+            self.x.append(x)
 
     def arrival(self, x: float) -> float:
         """When element `x` has arrived: the first time the curve reaches `x` (inf: never)."""
-        i = bisect_left(self.x, x)
+        i = bisect_left(self.x, x - _EPS * max(1.0, x))  # counts summed in a different order: not exact
         if i >= len(self.x):
             return float("inf")
-        if i == 0 or self.x[i] == self.x[i - 1]:
+        if i == 0 or self.x[i] <= x or self.x[i] == self.x[i - 1]:
             return self.t[i]
         x0, x1, t0, t1 = self.x[i - 1], self.x[i], self.t[i - 1], self.t[i]
         return t0 + (t1 - t0) * (x - x0) / (x1 - x0)
 
     def departure(self, x: float) -> float:
         """When the curve leaves `x` upwards: a(x+), the time the element after `x` starts to arrive."""
-        i = bisect_right(self.x, x)
+        i = bisect_right(self.x, x + _EPS * max(1.0, x))
         if i >= len(self.x):
             return float("inf")
+        if self.x[i - 1] < x - _EPS * max(1.0, x):  # inside a rising piece: it leaves `x` as it reaches it
+            return self.arrival(x)
         return self.t[i - 1]
 
     def levels_between(self, lo: float, hi: float) -> list[float]:
@@ -85,13 +95,53 @@ class Curve:
         return self.x[bisect_left(self.x, lo) : bisect_left(self.x, hi)]
 
 
-def _segment_end(curve: Curve, lo: float, hi: float, start: float, dur: float) -> float:
-    """End of a segment reading elements (lo, hi] of `curve` at hi - lo per `dur` cycles, started at `start`."""
-    per_element = dur / (hi - lo)
-    end = max(start + dur, curve.arrival(hi))
-    for level in curve.levels_between(lo, hi):
-        end = max(end, curve.departure(level) + (hi - level) * per_element)
-    return end
+def _segment(
+    ins: list[Curve], lo: list[float], cons: list[float], start: float, dur: float
+) -> list[tuple[float, float]]:
+    """A segment's progress, as (time, fraction done) breakpoints from (start', 0) to (end, 1).
+
+    It reads cons[i] elements of input i (from lo[i] on) at a constant rate over `dur` cycles at full speed.
+    Between two consecutive breakpoints of its inputs' curves every input arrives at a constant rate, and the
+    progress is the lower envelope of straight lines (full speed from where it is; each input's arrival),
+    so its breakpoints are where those lines cross: exact for piecewise-linear inputs.
+    """
+    ports = [i for i, c in enumerate(cons) if c > 0]
+    cuts = {0.0, 1.0}
+    for i in ports:
+        cuts.update((level - lo[i]) / cons[i] for level in ins[i].levels_between(lo[i], lo[i] + cons[i]))
+    fractions = sorted(f for f in cuts if 0.0 <= f <= 1.0)
+    points = [(start, 0.0)]
+    t = start
+    for a, b in zip(fractions, fractions[1:], strict=False):
+        # each input's line over [a, b]: it leaves level a at `dep`, has level b at `arr`
+        lines = [(ins[i].departure(lo[i] + a * cons[i]), ins[i].arrival(lo[i] + b * cons[i])) for i in ports]
+        if any(arr == float("inf") for _, arr in lines):
+            return [*points, (float("inf"), 1.0)]
+        own = dur * (b - a)  # cycles for [a, b] at full speed
+        t = max([t, *(dep for dep, _ in lines)])  # it waits at a until every input has moved past a
+
+        def done(time: float, t0: float = t, a: float = a, b: float = b, own: float = own, lines=lines) -> float:
+            """The fraction done at `time` >= t0: the least of full speed from (t0, a) and every input's arrival."""
+            value = b if own <= 0 else min(b, a + (time - t0) * (b - a) / own)
+            for dep, arr in lines:
+                if time < arr:
+                    value = min(value, a + (time - dep) * (b - a) / (arr - dep))
+            return value
+
+        end = max([t + own, *(arr for _, arr in lines)])
+        if t > points[-1][0]:
+            points.append((t, a))
+        times = {end, *(arr for _, arr in lines)}
+        slopes = [(t, own)] + [(dep, arr - dep) for dep, arr in lines]  # (where the line leaves a, its duration)
+        for k, (t1, d1) in enumerate(slopes):
+            for t2, d2 in slopes[k + 1 :]:
+                if d1 != d2 and d1 > 0 and d2 > 0:  # a + (x - t1)/d1 (b-a) == a + (x - t2)/d2 (b-a)
+                    times.add((t2 * d1 - t1 * d2) / (d1 - d2))
+        for x in sorted(x for x in times if t < x < end):
+            points.append((x, done(x)))
+        points.append((end, b))
+        t = end
+    return points
 
 
 def _order(el: _Elaborated) -> list[int]:
@@ -134,7 +184,7 @@ def first_frame_cycles(net: Network, input_interval: float | None = None) -> flo
     for fid, f in enumerate(el.fifos):
         if f.producer < 0:
             curve = Curve()
-            curve.add(0.0, f.level)
+            curve.extend([(0.0, f.level)])
             source[fid] = curve
 
     def input_curve(fid: int) -> Curve:
@@ -154,22 +204,16 @@ def first_frame_cycles(net: Network, input_interval: float | None = None) -> flo
         end = 0.0
         for sched in schedules:
             for dur, cons, prod in zip(sched.dur, sched.cons, sched.prod, strict=True):
-                start = end
-                for port, c in enumerate(cons):
-                    if c > 0:
-                        start = max(start, ins[port].departure(consumed[port]))
-                end = start + dur
-                for port, c in enumerate(cons):
-                    if c > 0:
-                        end = max(end, _segment_end(ins[port], consumed[port], consumed[port] + c, start, dur))
-                        consumed[port] += c
+                points = _segment(ins, consumed, cons, end, dur)
+                end = points[-1][0]
                 if end == float("inf"):
                     raise FpgaOptError(f"first-frame latency: {proc.name} waits for input that never comes")
+                for port, c in enumerate(cons):
+                    consumed[port] += c
                 for port, c in enumerate(prod):
                     if c > 0:
-                        outs[port].add(start, produced[port])
+                        outs[port].extend((time, produced[port] + c * fraction) for time, fraction in points)
                         produced[port] += c
-                        outs[port].add(end, produced[port])
         for port, curve in enumerate(outs):
             out_curves[(p, port)] = curve
     done = 0.0
