@@ -109,7 +109,11 @@ def _segment(
     cuts = {0.0, 1.0}
     for i in ports:
         cuts.update((level - lo[i]) / cons[i] for level in ins[i].levels_between(lo[i], lo[i] + cons[i]))
-    fractions = sorted(f for f in cuts if 0.0 <= f <= 1.0)
+    fractions = [0.0]
+    for f in sorted(cuts):  # a level a float's rounding away from the next is the same level
+        if fractions[-1] + _EPS < f < 1.0 - _EPS:
+            fractions.append(f)
+    fractions.append(1.0)
     points = [(start, 0.0)]
     t = start
     for a, b in zip(fractions, fractions[1:], strict=False):
