@@ -26,6 +26,8 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import CostContext, analyse_network
 from fpga_opt.backend.costs.weights import generator_bytes_per_frame, stream_bytes_per_frame
+from fpga_opt.backend.sim.first_frame import first_frame_cycles
+from fpga_opt.backend.sim.graph import elaborate
 from fpga_opt.backend.target.boards import Board
 from fpga_opt.backend.target.offchip import dram_bytes_per_cycle
 from fpga_opt.dialects.dataflow import (
@@ -233,11 +235,8 @@ def first_frame_latency(func: FuncOp, interval: int) -> int:
     F is backend/sim/first_frame.py's: every op's own schedule (fill, pipeline depth, body, tail) run
     against when its input arrives (the paced DRAM read of the function's input, the producers' rates,
     streamed weights at their DRAM share).  Not the longest path of pipeline depths, which is when the
-    first *element* of the output appears (docs/passes/offchip.md, section 3).  `func` must be in a module.
+    first *element* of the output appears (docs/passes/offchip.md, section 7).  `func` must be in a module.
     """
-    from fpga_opt.backend.sim.first_frame import first_frame_cycles
-    from fpga_opt.backend.sim.graph import elaborate
-
     module = func.parent_op()
     if module is None:
         raise FpgaOptError(f"first-frame latency: @{func.sym_name.data} is not in a module")
