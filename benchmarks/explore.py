@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--algorithm", default="nsga2", help="fpga-explore's --algorithm (nsga2, smsemoa, nsga3)")
     parser.add_argument("--population", type=int, default=0, help="NSGA-II population (default fpga-explore's)")
     parser.add_argument("--eval-samples", type=int, default=200)
+    parser.add_argument("--parallelism", default="layers", help="fpga-explore's --parallelism (layers, search)")
     parser.add_argument("--objectives", default=None, help="the objectives searched and measured (default: all six)")
     parser.add_argument("--repeats", type=int, default=3, help="timed batches per worker count")
     parser.add_argument("--skip-scaling", action="store_true", help="leave out the speed-up measurement")
@@ -91,7 +92,8 @@ def main() -> None:
     from fpga_opt.tools.explore.search import Archive, explore, first_population, population_for, random_search
 
     argv = [opts.model, "--board", opts.board, "--data", opts.data, "--budget", str(opts.budget),
-            "--eval-samples", str(opts.eval_samples), "-o", "unused.json", "--quiet"]  # fmt: skip
+            "--eval-samples", str(opts.eval_samples), "--parallelism", opts.parallelism,
+            "-o", "unused.json", "--quiet"]  # fmt: skip
     if opts.train_data:
         argv += ["--train-data", opts.train_data]
     if opts.objectives:

@@ -61,7 +61,7 @@ from fpga_opt.passes.analysis.partitions import (
     schedule_attr,
     split,
 )
-from fpga_opt.passes.analysis.placement import set_placement, share_dram
+from fpga_opt.passes.analysis.placement import first_frame_latency, set_placement, share_dram
 from fpga_opt.passes.analysis.placement_search import PlacementOptions, PlacementSearch, streamable_layers
 
 
@@ -189,7 +189,8 @@ class PartitionPass(ModulePass):
                     outcome = PlacementSearch(part, board, options, f"{what}: @{part.sym_name.data}").run()
                     cost = outcome.cost
                     assert cost is not None
-                    figures.append(PartFigures(part.sym_name.data, cost.interval, cost.latency, cost.binding))
+                    latency = first_frame_latency(part, cost.interval)
+                    figures.append(PartFigures(part.sym_name.data, cost.interval, latency, cost.binding))
                     bar.update(1)
         except FpgaOptError:
             for part in parts:

@@ -94,6 +94,9 @@ class SelectFoldingPass(ModulePass):
     exit_backlog: int = 1
     """Early exits: frames of continuing samples buffered after each conditional buffer (size-exit-buffers backlog)."""
 
+    layer_parallelism: tuple[int, ...] = ()
+    """Fix some layers' parallelism: one value per layer with folding factors, in program order; 0 lets the search choose, k >= 1 takes the layer's cheapest folding at least k times as fast as its smallest (fpga-explore's genes)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         what = self.name
         if self.objective not in OBJECTIVES:
@@ -110,6 +113,8 @@ class SelectFoldingPass(ModulePass):
         board, spec = resolve_target(op, self.board, self.board_file, float(self.clock_mhz), what)
         exit_funcs, reach = exit_reach(op, self.exit_probabilities, self.exit_aware, self.exit_backlog, what)
         problem = FoldingProblem(op, CostContext.for_board(board), board, float(self.max_util), reach=reach)
+        if self.layer_parallelism:
+            problem.pin([int(k) for k in self.layer_parallelism], what)
         start = problem.smallest_design(what)
 
         target_cycles = 0

@@ -46,6 +46,7 @@ from xdsl.dialects.func import FuncOp
 from fpga_opt.dialects.dataflow import DataflowOp
 from fpga_opt.dialects.errors import FpgaOptError
 from fpga_opt.dialects.files import write_atomically
+from fpga_opt.tools.figures import fps_text
 
 DEFAULT_SETTINGS = "0.5,0.6,0.7,0.8,0.85,0.9,0.95,0.97,0.99,0.995,0.999"
 """Thresholds tried when fpga-compile chooses them (one threshold for every early exit)."""
@@ -626,7 +627,7 @@ def run(args, hooks: Hooks) -> int:
     ]
     if summary.get("interval"):
         lines.append(
-            f"  throughput  {summary['fps']:.0f} FPS predicted (interval {summary['interval']} cycles per sample, "
+            f"  throughput  {fps_text(summary['fps'])} FPS predicted (interval {summary['interval']} cycles per sample, "
             f"bottleneck {summary.get('bottleneck')})"
         )
     lines += report_lines(section)

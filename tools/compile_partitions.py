@@ -17,6 +17,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from fpga_opt.dialects.errors import FpgaOptError
+from fpga_opt.tools.figures import fps_text
 
 PARTITION_PIPELINE: tuple[str, ...] = (
     "dataflow-canonicalize",
@@ -134,7 +135,7 @@ def partition_projects(module: ModuleOp, weights, *, inputs=None) -> dict:
 
 def schedule_text(summary: dict) -> list[str]:
     return [
-        f"  partitions  {summary['partitions']} run in turn, batch {summary['batch']}: {summary['fps']:.1f} FPS, "
+        f"  partitions  {summary['partitions']} run in turn, batch {summary['batch']}: {fps_text(summary['fps'])} FPS, "
         f"batch latency {summary['batch_latency_ms']:g} ms ({summary['batch_cycles']} cycles, reconfiguration "
         f"{summary['reconfig_cycles']} cycles each); binds: {summary['binds']}",
         f"  intervals   {', '.join(str(i) for i in summary['partition_intervals'])} cycles per frame",
@@ -149,6 +150,6 @@ def _choice_text(summary: dict) -> list[str]:
     lines = [f"  weights     {summary['streamed_layers']} layer(s) streamed from DRAM; chosen: {choice['chosen']}"]
     for key in ("partitions", "streamed_partitions"):
         if key != choice["chosen"]:
-            figure = f"{choice[key + '_fps']:g} FPS" if choice[key + "_fps"] else choice[key + "_binds"]
+            figure = f"{fps_text(choice[key + '_fps'])} FPS" if choice[key + "_fps"] else choice[key + "_binds"]
             lines.append(f"              {key.replace('_', ' ')}: {figure}")
     return lines

@@ -58,6 +58,7 @@ from fpga_opt.dialects.parsing import load_module
 from fpga_opt.dialects.progress import set_quiet
 from fpga_opt.tools.csim_check import run_csim_check
 from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.figures import fps_text
 from fpga_opt.tools.pipeline import parse_pipeline
 from fpga_opt.tools.run_facts import run_facts
 
@@ -535,7 +536,7 @@ def _weigh_partitions(ctx, args, placed_run, imported, board, design, total):
         alternative_run = _optimised(ctx, imported, list(WEIGHED_PARTITION_PIPELINE), args.board)
     except FpgaOptError as error:
         design["offchip_choice"] = {"chosen": "streaming", "streaming_fps": placed["fps"], "partitions": str(error)}
-        _say(f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds); partitions: {error}")
+        _say(f"[2/{total}] optimise  streaming: {fps_text(placed['fps'])} FPS (bandwidth binds); partitions: {error}")
         return placed_run
     alternative = alternative_run[0]
     schedule = alternative.attributes[SCHEDULE_ATTR].data  # type: ignore[union-attr]
@@ -550,8 +551,8 @@ def _weigh_partitions(ctx, args, placed_run, imported, board, design, total):
         "batch": schedule["batch"].value.data,
     }
     _say(
-        f"[2/{total}] optimise  streaming: {placed['fps']:g} FPS (bandwidth binds) vs {count} partition(s): "
-        f"{fps:g} FPS (batch {schedule['batch'].value.data}); {chosen}"
+        f"[2/{total}] optimise  streaming: {fps_text(placed['fps'])} FPS (bandwidth binds) vs {count} partition(s): "
+        f"{fps_text(fps)} FPS (batch {schedule['batch'].value.data}); {chosen}"
     )
     return alternative_run if chosen == "partitions" else placed_run
 
@@ -629,7 +630,7 @@ def _report_text(report: dict, board, project: Path) -> str:
     lines.append(f"  board       {board.name} ({board.part}) at {clock:g} MHz")
     if est.get("fps") is not None:
         lines.append(
-            f"  throughput  {est['fps']:.0f} FPS predicted (interval {est.get('interval')} cycles, "
+            f"  throughput  {fps_text(est['fps'])} FPS predicted (interval {est.get('interval')} cycles, "
             f"bottleneck {est.get('bottleneck')}), latency {est.get('latency')} cycles"
         )
         util = est.get("util") or {}
@@ -645,7 +646,7 @@ def _report_text(report: dict, board, project: Path) -> str:
     off = report.get("offchip")
     if off:
         lines.append(
-            f"  off-chip    {off['fps']:.1f} FPS with the DRAM (interval {off['interval']} cycles: compute "
+            f"  off-chip    {fps_text(off['fps'])} FPS with the DRAM (interval {off['interval']} cycles: compute "
             f"{off['compute_interval']}, DRAM {off['dram_cycles']}); binds: {off['binding']}; "
             f"busiest resource {off['binding_resource']}"
         )

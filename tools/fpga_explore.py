@@ -6,10 +6,11 @@
 MODEL is a float ONNX model (its per-layer weight and activation bit widths become genes: it
 is re-quantised per candidate), a quantised ONNX model (bit widths fixed), or a model builder
 `.py` (KNOBS + build_onnx: topology knobs become genes, each candidate trained briefly on
---train-data).  NSGA-II (pymoo) searches bit widths, board, clock and resource budget; the
-folding is select-folding's, run as the inner step; the last tenth of the budget steps the
-clock and budget of the three design goals' picks (low energy, low power, high throughput).  Objectives: throughput, latency, power,
-energy per inference, resources and accuracy (fpga-sim's functional model on --data).
+--train-data).  NSGA-II (pymoo) searches bit widths, board, clock, resource budget and each
+weight layer's parallelism (pinned in select-folding, or 0: left to select-folding, run as the
+inner step); the last tenth of the budget steps the three design goals' picks (low energy, low
+power, high throughput).  Objectives: throughput, latency, power, energy per inference,
+resources and accuracy (fpga-sim's functional model on --data).
 
 Writes front.json (every non-dominated point: objective values, settings, the re-quantised
 model and the fpga-compile command that rebuilds it), front.csv, PNG plots with --plots, and
@@ -166,7 +167,17 @@ def prepare(args: argparse.Namespace, workdir: str):
             raise FpgaOptError(f"{args.model}: early exits from a model builder are not supported")
     elif args.thresholds:
         raise FpgaOptError(f"--thresholds: {args.model} has one output (exit thresholds are for early-exit networks)")
+    folded = []
+    if args.parallelism == "layers" and source.kind != "builder" and not early_exits:
+        from fpga_opt.tools.explore.parallelism import folded_layers
+
+        # select-folding's layers as a candidate has them: the reference design's model (re-quantising can
+        # drop ops a float model has, e.g. a final Softmax); the bit widths change element types, not ops.
+        layers = source.layers()
+        reference = source.model_for({"bits": {layer: [8, 8] for layer in layers}} if layers else {})
+        folded = folded_layers(str(reference), boards[0])
     space = build_space(
+        folded=folded,
         boards=boards,
         clocks=clocks,
         layers=source.layers(),
@@ -419,6 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--thresholds", help="early-exit networks: exit thresholds to choose from (default 0.5,0.6,...,0.999)"
     )
     p.add_argument("--budgets", help="resource budgets (select-folding max-util) to choose from (default 0.05..0.85)")
+    p.add_argument(
+        "--parallelism",
+        choices=("layers", "search"),
+        default="layers",
+        help="layers (default): a parallelism gene per layer with weights (0: select-folding chooses); "
+        "search: select-folding chooses every layer's folding",
+    )
     p.add_argument("--eval-samples", type=int, default=DEFAULT_EVAL_SAMPLES, help="samples of --data for accuracy")
     p.add_argument("--builder-epochs", type=int, default=3, help="training epochs per builder candidate")
     p.add_argument(

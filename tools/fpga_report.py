@@ -151,8 +151,16 @@ def power_data(module: ModuleOp, totals: dict[str, int], fps: float | None) -> d
 
 
 def _folding_text(folding: dict[str, int]) -> str:
-    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c", "reuse": "r"}
-    hidden = ("coarse_group", "reuse")  # shown only when not 1
+    short = {
+        "coarse_in": "ci",
+        "coarse_out": "co",
+        "fine": "f",
+        "coarse_group": "cg",
+        "coarse": "c",
+        "reuse": "r",
+        "terms": "t",
+    }
+    hidden = ("coarse_group", "reuse", "terms")  # shown only when not 1
     return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k in hidden and v == 1))
 
 

@@ -133,8 +133,9 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 
 
 def _folding(f: dict[str, int]) -> str:
-    short = {"coarse_in": "ci", "coarse_out": "co", "coarse_group": "cg", "fine": "f", "coarse": "c"}
-    return ",".join(f"{short.get(k, k)}={v}" for k, v in f.items() if not (k == "coarse_group" and v == 1))
+    short = {"coarse_in": "ci", "coarse_out": "co", "coarse_group": "cg", "fine": "f", "coarse": "c", "terms": "t"}
+    hidden = ("coarse_group", "terms")  # shown only when not 1
+    return ",".join(f"{short.get(k, k)}={v}" for k, v in f.items() if not (k in hidden and v == 1))
 
 
 def format_report(timing, model_path: str, func: str) -> str:

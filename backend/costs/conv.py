@@ -28,7 +28,14 @@ from fpga_opt.backend.costs.parts import activation_part, const_multiply_part, r
 from fpga_opt.backend.costs.registry import COST_MODELS, CostContext
 from fpga_opt.backend.costs.streams import is_unsigned, stream_type, value_bits, window_fifo_cost
 from fpga_opt.backend.target.resources import Resources, memory_resources, placed_memory, rom_resources
-from fpga_opt.dialects.dataflow import ConvOp, conv_passes, conv_result_lanes, element_bitwidth, weight_placement
+from fpga_opt.dialects.dataflow import (
+    ConvOp,
+    conv_passes,
+    conv_result_lanes,
+    element_bitwidth,
+    pass_terms,
+    weight_placement,
+)
 
 
 def conv_cost(
@@ -57,6 +64,7 @@ def conv_cost(
     coarse_group: int = 1,
     fine: int = 1,
     reuse: int = 1,
+    terms: int = 1,
     port_lanes: int = 0,
     out_bits: int = 8,
     skip_bits: int = 0,
@@ -78,7 +86,9 @@ def conv_cost(
         cycles = max(H_in*W_in*C_in / (ci*cg),                          [fpgaConvNet]
                      (H_out*W_out/R) * max(ng*nk*nj*nf, R*ng*nk) (+ R's prologue and drain))
 
-    which is fpgaConvNet's formula when everything divides and R = 1.  `port_lanes` is the
+    which is fpgaConvNet's formula when everything divides and R = 1.  The flattened form
+    (`terms` > 1, with ci = C_in/groups and fine = 1) multiplies `terms` products of the window's
+    C_in/groups x Kh*Kw a cycle per output lane: nf = ceil(C_in/groups*Kh*Kw / terms).  `port_lanes` is the
     width of the result stream (the op's `output_lanes`; 0: coarse_out*coarse_group): with
     padded passes the kernel repacks co-wide passes into it, with reuse it drains an output
     buffer of R pixels through it.  `control=False` leaves out the loop counters (a side conv
@@ -128,15 +138,22 @@ def conv_cost(
         checks.divides("coarse_out", coarse_out, "C_out/groups (with coarse_group > 1)", cout_g)
     checks.divides("coarse_group", coarse_group, "groups", groups)
     checks.at_most("fine", fine, "Kh*Kw", kh * kw)
+    if terms > 1:
+        if coarse_in != cin_g or fine != 1:
+            raise ValueError(
+                f"terms={terms} needs coarse_in=C_in/groups={cin_g} and fine=1, got {coarse_in} and {fine}"
+            )
+        checks.at_most("terms", terms, "C_in/groups*Kh*Kw", cin_g * kh * kw)
 
     h_out = checks.output_size(h_in, kh, stride_h, pad_t, pad_b, dilation_h)
     w_out = checks.output_size(w_in, kw, stride_w, pad_l, pad_r, dilation_w)
     checks.divides("reuse", reuse, "W_out", w_out)
     kh_eff, kw_eff = dilation_h * (kh - 1) + 1, dilation_w * (kw - 1) + 1
     in_lanes = coarse_in * coarse_group
-    mult_lanes = coarse_in * coarse_out * coarse_group * fine
     folding = {"coarse_in": coarse_in, "coarse_out": coarse_out, "coarse_group": coarse_group, "fine": fine}
-    folding["reuse"] = reuse
+    folding["reuse"], folding["terms"] = reuse, terms
+    products = pass_terms(folding)  # per output lane and cycle
+    mult_lanes = products * coarse_out * coarse_group
     passes = conv_passes(c_in, c_out, groups, kh * kw, folding)
     ng, nk, nj, nf, steps = passes["ng"], passes["nk"], passes["nj"], passes["nf"], passes["steps"]
     port = port_lanes or conv_result_lanes(c_in, c_out, groups, kh * kw, folding)
@@ -151,12 +168,13 @@ def conv_cost(
     fill = window_fill(kh=kh_eff, kw=kw_eff, row_words=row_words, c=c_in, lanes=in_lanes)
     per_pixel = -(-cycles // (h_out * w_out))
 
-    # One group lane: coarse_in * fine input values per cycle (of each of `reuse` pixels), each
-    # meeting coarse_out weights; the group lanes are copies.
+    # One group lane: coarse_in * fine (or `terms`) input values per cycle (of each of `reuse`
+    # pixels), each meeting coarse_out weights; the group lanes are copies.  Which window values a
+    # pass takes is a multiplexer of nf inputs per value in both forms, not counted in either.
     mac, mac_latency = mac_array(
-        in_lanes=coarse_in * fine,
+        in_lanes=products,
         out_lanes=coarse_out * reuse,
-        products_per_out=coarse_in * fine,
+        products_per_out=products,
         in_bits=in_bits,
         weight_bits=weight_bits,
         acc_bits=acc_bits,
@@ -316,6 +334,7 @@ def conv_op_cost(op: Operation, ctx: CostContext) -> LayerCost:
         coarse_group=f["coarse_group"],
         fine=f["fine"],
         reuse=f["reuse"],
+        terms=f.get("terms", 1),
         port_lanes=port,
         weight_placement=weight_placement(op),
         **common,

@@ -46,6 +46,9 @@ class ScheduleReport:
 
     @property
     def cycles_per_frame(self) -> float:
+        """T_batch / B; one partition is never stopped to reconfigure: its steady state, frames back to back."""
+        if len(self.parts) == 1 and self.parts[0].cycles_per_frame:
+            return self.parts[0].cycles_per_frame
         return self.batch_cycles / self.batch
 
     @property

@@ -80,6 +80,7 @@ from fpga_opt.dialects.dataflow.conv import (
     ConvOp,
     conv_passes,
     conv_result_lanes,
+    pass_terms,
 )
 from fpga_opt.dialects.dataflow.eltwise import (
     ActivationOp,
@@ -200,6 +201,7 @@ __all__ = [
     "WindowedOp",
     "chunks",
     "conv_passes",
+    "pass_terms",
     "conv_result_lanes",
     "divisors",
     "element_bitwidth",

@@ -31,6 +31,7 @@ from fpga_opt.dialects.dataflow.attrs import ActivationAttr, RequantAttr
 from fpga_opt.dialects.dataflow.base import (
     GENERAL_FORMAT,
     ONE,
+    PADDED_MAX_PASSES,
     Folding,
     WindowedOp,
     array_prop,
@@ -58,18 +59,26 @@ from fpga_opt.dialects.dataflow.types import StreamType
 # --------------------------------------------------------------------------
 
 
+def pass_terms(folding: Folding) -> int:
+    """Products per output channel and cycle: `terms` in the flattened form, else fine x coarse_in."""
+    terms = folding.get("terms", 1)
+    return terms if terms > 1 else folding["fine"] * folding["coarse_in"]
+
+
 def conv_passes(c_in: int, c_out: int, groups: int, positions: int, folding: Folding) -> dict[str, int]:
     """Loop trip counts of a conv's MAC array at a folding.
 
     Group chunks `ng`, input-channel passes `nk`, output-channel passes `nj` (the last one
-    padded when coarse_out does not divide), kernel-position passes `nf` (likewise for fine),
-    and `steps`: the cycles one group of `reuse` output pixels takes (its passes, or reading
-    its windows if that is slower).
+    padded when coarse_out does not divide), kernel-position passes `nf` (likewise for fine;
+    in the flattened form, `terms` > 1, the passes over the window's C_in/groups x Kh*Kw
+    products, the last one padded), and `steps`: the cycles one group of `reuse` output
+    pixels takes (its passes, or reading its windows if that is slower).
     """
     ng = groups // folding["coarse_group"]
     nk = c_in // groups // folding["coarse_in"]
     nj = chunks(c_out // groups, folding["coarse_out"])
-    nf = chunks(positions, folding["fine"])
+    terms = folding.get("terms", 1)
+    nf = chunks(positions * folding["coarse_in"], terms) if terms > 1 else chunks(positions, folding["fine"])
     steps = max(ng * nk * nj * nf, folding["reuse"] * ng * nk)
     return {"ng": ng, "nk": nk, "nj": nj, "nf": nf, "steps": steps}
 
@@ -84,6 +93,11 @@ def _conv_folding_error(facts: dict, f: Folding) -> str | None:
         return f"fine = {f['fine']} must be in [1, {positions}] (kernel size Kh*Kw)"
     if cg > 1 and cout_g % co:
         return f"coarse_out = {co} must divide output channels per group = {cout_g} when coarse_group > 1"
+    terms = f.get("terms", 1)
+    if terms > 1:
+        error = _flattened_error(facts, f, terms)
+        if error is not None:
+            return error
     if facts.get("off_chip") and (cout_g % co or positions % f["fine"]):
         # the burst reader and the generator send whole weight words in the order the passes read them
         return (
@@ -98,8 +112,42 @@ def _conv_folding_error(facts: dict, f: Folding) -> str | None:
     return None
 
 
+def _flattened_error(facts: dict, f: Folding, terms: int) -> str | None:
+    """Why the flattened form (`terms` > 1) is not built at `f`, or None."""
+    window = facts["cin_g"] * facts["positions"]
+    if f["coarse_in"] != facts["cin_g"] or f["fine"] != 1:
+        return (
+            f"terms = {terms} needs coarse_in = C_in/groups ({facts['cin_g']}) and fine = 1 "
+            "(a flattened pass slices one whole window)"
+        )
+    if terms > window:
+        return f"terms = {terms} must be at most C_in/groups x Kh*Kw = {window} (the window's products)"
+    if terms % f["coarse_in"] == 0:
+        return f"terms = {terms} is a multiple of coarse_in = {f['coarse_in']}: use fine = {terms // f['coarse_in']}"
+    if facts["side"] is not None:
+        return f"terms = {terms} cannot be combined with a merged side conv"
+    if facts.get("off_chip"):
+        return f"terms = {terms}: off-chip weights need whole passes (the flattened form is on-chip only)"
+    return None
+
+
+def flattened_values(cin_g: int, positions: int) -> list[int]:
+    """The `terms` worth trying besides 1 (off): for each pass count 2..PADDED_MAX_PASSES over the
+    window's cin_g x positions products, the fewest products that reach it, where that is fewer
+    than the kernel-position form needs for the same passes (cin_g x ceil(positions/passes))."""
+    window = cin_g * positions
+    values = set()
+    for n in range(2, min(window, PADDED_MAX_PASSES) + 1):
+        terms = chunks(window, n)
+        if terms < cin_g * chunks(positions, n) and terms % cin_g:
+            values.add(terms)
+    return sorted(values)
+
+
 def _conv_worth_searching(facts: dict, f: Folding) -> bool:
     """`ConvOp.worth_searching` on the op's `_folding_facts`."""
+    if f.get("terms", 1) > 1:
+        return True  # a flattened pass already takes every input channel (coarse_in = C_in/groups)
     return f["reuse"] <= 2 or (f["coarse_in"] == facts["cin_g"] and f["fine"] == facts["positions"])
 
 
@@ -169,6 +217,9 @@ class ConvOp(WindowedOp):
     fine = prop_def(IntegerAttr[I64], default_value=ONE)
     coarse_group = prop_def(IntegerAttr[I64], default_value=ONE)
     reuse = opt_prop_def(IntegerAttr[I64])
+    terms = opt_prop_def(IntegerAttr[I64])
+    """The flattened form (absent or 1: off): each pass multiplies `terms` consecutive products of the
+    window's channel-major C_in/groups x Kh*Kw vector by coarse_out filters (docs/dialects/dataflow.md)."""
     weight_placement = opt_prop_def(StringAttr)  # dialects/dataflow/weights.py
 
     assembly_format = GENERAL_FORMAT
@@ -209,7 +260,7 @@ class ConvOp(WindowedOp):
             properties=present(props),
         )
 
-    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse_in", "coarse_out", "fine", "coarse_group", "reuse")
+    FOLDING_NAMES: ClassVar[tuple[str, ...]] = ("coarse_in", "coarse_out", "fine", "coarse_group", "reuse", "terms")
 
     def folding(self) -> dict[str, int]:
         return {
@@ -218,14 +269,17 @@ class ConvOp(WindowedOp):
             "fine": self.fine.value.data,
             "coarse_group": self.coarse_group.value.data,
             "reuse": self.reuse_factor,
+            "terms": self.terms.value.data if self.terms is not None else 1,
         }
 
     def folding_space(self) -> dict[str, list[int]]:
         """coarse_in | C_in/groups; coarse_out any of `padded_values(C_out/groups)` (passes of
         coarse_out filters, the last one padded), or a divisor of the side conv's channels too;
         fine any of `padded_values(Kh*Kw)` (for 3x3: 1, 2, 3, 5, 9 positions a pass);
-        coarse_group | groups; reuse | the output width.  `folding_error` says which combinations
-        are not built."""
+        coarse_group | groups; reuse | the output width; terms 1 (the kernel-position form) or a
+        flattened pass's products (`flattened_values`: pass counts no product of the other
+        factors reaches as cheaply, e.g. 7 passes of 11 products for an 8-channel 3x3 window).
+        `folding_error` says which combinations are not built."""
         inp, out = self.window_stream, self.output.type
         assert isinstance(out, StreamType)
         g = self.groups.value.data
@@ -243,13 +297,16 @@ class ConvOp(WindowedOp):
             "fine": padded_values(kh * kw),
             "coarse_group": divisors(g),
             "reuse": divisors(out.width),
+            "terms": [1, *flattened_values(inp.channels // g, kh * kw)],
         }
 
     def folding_error(self, folding: Folding) -> str | None:
         """Padded output passes need whole groups per pass (coarse_out | C_out/groups when
         coarse_group > 1), and so do weights off chip (a DRAM stream or a generator sends whole
         words: fine | Kh*Kw too); temporal reuse (reuse > 1) cannot be combined with a merged side conv
-        (the side conv's outputs would need a second output buffer)."""
+        (the side conv's outputs would need a second output buffer).  The flattened form (terms > 1)
+        slices one whole window (coarse_in = C_in/groups, fine = 1), on chip, without a merged side
+        conv, and is not the kernel-position form in disguise (terms not a multiple of coarse_in)."""
         return _conv_folding_error(self._folding_facts(), self.factors(folding))
 
     def worth_searching(self, folding: Folding) -> bool:
@@ -265,7 +322,15 @@ class ConvOp(WindowedOp):
         """`DataflowOp.searched_foldings`, reading the op's shapes once for all the points."""
         facts = self._folding_facts()
         kept = []
+        at = {name: i for i, name in enumerate(names)}
+        whole = facts["cin_g"]
         for config in configs:
+            if (
+                "terms" in at
+                and config[at["terms"]] > 1
+                and (config[at["fine"]] != 1 or config[at["coarse_in"]] != whole)
+            ):
+                continue  # the flattened form's most common rejection, before building the dict
             f = dict(zip(names, config, strict=True))
             if all(v == 1 for v in config) or (
                 _conv_folding_error(facts, f) is None and _conv_worth_searching(facts, f)
@@ -290,10 +355,10 @@ class ConvOp(WindowedOp):
         }
 
     def set_folding(self, folding: Folding) -> None:
-        """Write the factors; reuse = 1 is the default and is left unwritten."""
+        """Write the factors; reuse = 1 and terms = 1 are the defaults and are left unwritten."""
         for name, value in folding.items():
-            if name == "reuse" and value == 1:
-                self.properties.pop("reuse", None)
+            if name in ("reuse", "terms") and value == 1:
+                self.properties.pop(name, None)
             else:
                 self.properties[name] = IntegerAttr(value, i64)
 
@@ -358,6 +423,8 @@ class ConvOp(WindowedOp):
         check_factor(self, "coarse_in", self.coarse_in.value.data, c_in // groups, "input channels per group")
         check_factor(self, "coarse_group", self.coarse_group.value.data, groups, "groups")
         check_factor(self, "reuse", self.reuse_factor, out.width, "output width")
+        if self.terms is not None and self.terms.value.data < 1:
+            raise VerifyException(f"{who(self)}: terms must be >= 1, got {self.terms.value.data}")
         error = self.folding_error(self.folding())
         if error is not None:
             raise VerifyException(f"{who(self)}: {error}")

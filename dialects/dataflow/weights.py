@@ -53,7 +53,7 @@ from fpga_opt.dialects.dataflow.base import (
     weight_placement,
     who,
 )
-from fpga_opt.dialects.dataflow.conv import ConvOp
+from fpga_opt.dialects.dataflow.conv import ConvOp, pass_terms
 from fpga_opt.dialects.dataflow.linear import LinearOp
 from fpga_opt.dialects.errors import FpgaOptError
 
@@ -350,8 +350,11 @@ def weight_count(op: Operation) -> int:
 
 
 def weight_word_lanes(op: Operation, folding: dict[str, int] | None = None) -> int:
-    """Weights the layer multiplies per cycle (one memory word): conv ci*co*fine*cg, linear ci*co."""
+    """Weights the layer multiplies per cycle (one memory word): conv ci*fine*co*cg (terms*co*cg in the
+    flattened form), linear ci*co."""
     f = op.factors(folding)  # type: ignore[attr-defined]
+    if isinstance(op, ConvOp):
+        return pass_terms(f) * f["coarse_out"] * f["coarse_group"]
     if "fine" in f:
         return f["coarse_in"] * f["coarse_out"] * f["fine"] * f["coarse_group"]
     return f["coarse_in"] * f["coarse_out"]

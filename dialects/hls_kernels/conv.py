@@ -26,6 +26,7 @@ _CONV_PARAMS = {
     "COUT_G": INT,
     "CO": INT,
     "FINE": INT,
+    "TERMS": INT,
     "wt_t": TYPE,
     "sum_t": TYPE,
     "PL": INT,

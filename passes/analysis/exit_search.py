@@ -395,7 +395,8 @@ class ExitSearch:
         folding meeting it: if even that exceeds the budget, the legal folding steps (not the multipliers
         the board has) cap the gain.  The text names the ops whose step costs the overflowing resource the
         most, with the resource and the cycles before and after (`step_jumps`), e.g. the two 3x3 convs of 8
-        channels whose folding goes from 72 multipliers at 2,048 cycles straight to 96 at 1,536.
+        channels on the ZC706, whose folding goes from 320 multipliers at 496 cycles (eight pixels in 15
+        flattened passes, with the reuse prologue and drain) to 352 at 456.
         """
 
         problem = self._problem()
@@ -409,8 +410,9 @@ class ExitSearch:
         if not faster:
             return None
         goal = faster[-1]  # the next step down
-        picks = [problem._cheapest(j, goal) for j in range(len(problem.choices))]
-        trial = problem.design(picks)
+        # every op at its cheapest folding meeting it, priced towards the resources left (a cheaper
+        # folding by weight may spend the DSPs that another of the same rate saves)
+        trial = problem.min_resources(goal)
         if problem.interval(trial) > goal or problem.fits(trial.total):
             return None
         name, need, budget = problem.violation(trial.total)  # type: ignore[misc]

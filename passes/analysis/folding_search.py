@@ -152,6 +152,7 @@ class FoldingProblem:
         shared_costs: dict | None = None,
     ):
         self.root = root
+        self.pinned = False  # some choices fixed by `pin`
         # Early exits (backend/costs/exit_rates.py): an op that only the fraction q of the samples reach
         # needs only q of its cycles per network sample, so its cycles count scaled by q.
         self.reach: Mapping[Operation, float] = reach or {}
@@ -216,11 +217,41 @@ class FoldingProblem:
                 table = shared[key] = Table(configs, {c: k for k, c in enumerate(configs)})
             self.choices.append(Choice(op, names, values, table))
 
+    def pin(self, pins: Sequence[int], what: str) -> None:
+        """Fix the parallelism of some ops (`pins[i]` for choice i; 0 leaves it to the search).
+
+        Pin k > 0 gives choice i its cheapest folding running at least k times as fast as its
+        smallest folding (cycles <= ceil(smallest's / k); the fastest one when k is beyond its
+        reach).  A pinned choice keeps a table of that one folding, so every algorithm
+        (greedy, trim, sweep, anneal, min_resources) treats it as fixed and sizes the others
+        around it: the explorer's per-layer parallelism genes (docs/explore.md).
+        """
+        if len(pins) != len(self.choices):
+            names = ", ".join(c.name for c in self.choices)
+            raise FpgaOptError(
+                f"{what}: layer-parallelism has {len(pins)} values for {len(self.choices)} layers with folding factors "
+                f"({names}): give one per layer in this order, 0 to let the search choose"
+            )
+        for i, k in enumerate(pins):
+            if k < 0:
+                raise FpgaOptError(f"{what}: layer-parallelism values must be 0 (search) or a speed-up >= 1, got {k}")
+            if k == 0:
+                continue
+            choice = self.choices[i]
+            cycles, res = self.table(i)
+            slowest = int(cycles[self.minimum_pick(choice)])
+            pick = self._cheapest(i, -(-slowest // int(k)))
+            config = choice.configs[pick]
+            table = Table([config], {config: 0}, cycles[pick : pick + 1].copy(), res[pick : pick + 1].copy())
+            self.choices[i] = Choice(choice.op, choice.names, choice.values, table)
+        self.pinned = any(pins)
+
     # ------------------------------------------------------------------ costing
 
     @staticmethod
     def minimum_pick(choice: Choice) -> int:
-        return choice.index[tuple(1 for _ in choice.names)]
+        """Every factor 1 (a pinned choice's only folding)."""
+        return choice.index.get(tuple(1 for _ in choice.names), 0)
 
     def table(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(cycles, resources) of every legal folding of choice `i`'s group, as arrays."""
@@ -348,8 +379,9 @@ class FoldingProblem:
             # Each resource alone could fit, but not all of them at once: report the one still exceeded.
             name, need, budget = self.violation(d.total)  # type: ignore[misc]
         total = getattr(self.board, name)
+        pinned = " with the pinned layer-parallelism" if self.pinned else ""
         raise FpgaOptError(
-            f"{what}: design does not fit {self.board.name} even at minimum folding: {name} needs {need}, "
+            f"{what}: design does not fit {self.board.name} even at minimum folding{pinned}: {name} needs {need}, "
             f"board allows {budget} ({self.max_util:.0%} of {total})"
         )
 

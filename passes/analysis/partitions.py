@@ -12,12 +12,13 @@ through partition 0, is reconfigured, runs the batch through partition 1...):
 
     T_batch = sum_i (R + L_i + B * I_i)               (R = 0 when there is one partition)
     FPS     = B * f_clk / T_batch,   latency of the batch = T_batch / f_clk
+    FPS     = f_clk / I_0                             (one partition: frames stream back to back)
 
-where I_i is partition i's interval (max(slowest op, its DRAM time)), L_i its
-pipeline depth (the cost model's latency: first-frame time = L_i + I_i, the
-whole frame read at the interval's rate; fpga-sim's first frame on ResNet-8's
-partitions is within 8% of it, and it matters only for small batches, since
-B * I_i dominates at the batches the search picks), R the
+where I_i is partition i's interval (max(slowest op, its DRAM time)), L_i what
+its first frame takes beyond the interval (placement.first_frame_latency: the
+first frame's completion time F_i from every op's own schedule run against
+when its input arrives, minus I_i; not the longest path of pipeline depths,
+which is when the first output element appears), R the
 reconfiguration time (backend/target/offchip.py: bitstream bits /
 configuration-port bandwidth).
 """
@@ -142,10 +143,15 @@ class Schedule:
 
     @property
     def cycles_per_frame(self) -> float:
+        """The batch's cycles per frame, T_batch / B (one partition: its first frame over the batch)."""
         return self.batch_cycles / self.batch
 
     @property
     def fps(self) -> float:
+        """Frames per second: B frames per T_batch through partitions; one configuration is never stopped to
+        reconfigure, so it streams frames back to back at its interval (its batch of one is its latency)."""
+        if not self.reconfigurations:
+            return self.clock_hz / max(p.interval for p in self.parts)
         return self.clock_hz / self.cycles_per_frame
 
     @property

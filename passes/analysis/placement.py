@@ -26,6 +26,8 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from fpga_opt.backend.costs import CostContext, analyse_network
 from fpga_opt.backend.costs.weights import generator_bytes_per_frame, stream_bytes_per_frame
+from fpga_opt.backend.sim.first_frame import first_frame_cycles
+from fpga_opt.backend.sim.graph import elaborate
 from fpga_opt.backend.target.boards import Board
 from fpga_opt.backend.target.offchip import dram_bytes_per_cycle
 from fpga_opt.dialects.dataflow import (
@@ -197,11 +199,10 @@ def share_dram(func: FuncOp, board: Board) -> DramTraffic:
 
 @dataclass(frozen=True)
 class PlacedCost:
-    """A placed design's figures: compute interval, DRAM time, what binds."""
+    """A placed design's figures: compute interval, DRAM time, what binds (its latency: `first_frame_latency`)."""
 
     compute_interval: int
     dram_cycles: int
-    latency: int
     bottleneck: str
     resources: object
 
@@ -215,7 +216,7 @@ class PlacedCost:
 
 
 def placed_cost(func: FuncOp, board: Board, ctx: CostContext | None = None) -> PlacedCost:
-    """interval = max(slowest op (DRAM ports included), T_dram); latency = longest path of depths."""
+    """interval = max(slowest op (DRAM ports included), T_dram)."""
     ctx = ctx or CostContext.for_board(board)
     cost = analyse_network(func, ctx)
     ports = set(dram_traffic(func, board).streams)
@@ -225,7 +226,22 @@ def placed_cost(func: FuncOp, board: Board, ctx: CostContext | None = None) -> P
     name = slow.layer_name if slow is not None else "-"  # type: ignore[attr-defined]
     streams = max((c.cycles for op, c in cost.layers.items() if op in ports), default=0)
     traffic = dram_traffic(func, board)
-    return PlacedCost(compute, max(traffic.cycles, streams), cost.latency, name, cost.resources)
+    return PlacedCost(compute, max(traffic.cycles, streams), name, cost.resources)
+
+
+def first_frame_latency(func: FuncOp, interval: int) -> int:
+    """L = F - I: what the first frame takes beyond the interval, so that B frames take L + B I cycles.
+
+    F is backend/sim/first_frame.py's: every op's own schedule (fill, pipeline depth, body, tail) run
+    against when its input arrives (the paced DRAM read of the function's input, the producers' rates,
+    streamed weights at their DRAM share).  Not the longest path of pipeline depths, which is when the
+    first *element* of the output appears (docs/passes/offchip.md, section 7).  `func` must be in a module.
+    """
+    module = func.parent_op()
+    if module is None:
+        raise FpgaOptError(f"first-frame latency: @{func.sym_name.data} is not in a module")
+    frame = first_frame_cycles(elaborate(module, func=func.sym_name.data))  # type: ignore[arg-type]
+    return max(0, math.ceil(frame - 1e-6) - interval)
 
 
 def require_links(func: FuncOp, what: str) -> None:

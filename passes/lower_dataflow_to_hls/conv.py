@@ -92,6 +92,7 @@ def lower_conv(lw: Lowering, op: df.ConvOp) -> None:
         "COUT_G": int_attr(cout_g),
         "CO": int_attr(op.coarse_out.value.data),
         "FINE": int_attr(op.fine.value.data),
+        "TERMS": int_attr(_flattened_terms(op)),
         "wt_t": op.weight_type if inp.is_integer else FLOAT_TYPE,
         "sum_t": sum_t,
         "PL": int_attr(op.output_lanes(0)),
@@ -130,6 +131,12 @@ def _check(op: df.ConvOp, cin_g: int, cout_g: int) -> str | None:
     return "merged"
 
 
+def _flattened_terms(op: df.ConvOp) -> int:
+    """The kernel's TERMS: a flattened pass's products, or 0 for kernel-position passes."""
+    terms = op.folding()["terms"]
+    return terms if terms > 1 else 0
+
+
 def _pack(lw: Lowering, op: df.ConvOp) -> int:
     """Terms per packed DSP chain when the cost model packs this conv's products, else 0."""
     inp = stream_type(op.input)
@@ -154,13 +161,23 @@ def _tables(
     cin_g, cout_g = inp.channels // groups, out.channels // groups
     p = op.passes()
     ng, nk, nj, nf = p["ng"], p["nk"], p["nj"], p["nf"]
-    layout = (
-        [out.channels, cin_g, kh, kw],
-        [ng, cg, nj, co, nk, ci, nf, fine],
-        [0, 4, 2, 6, 1, 3, 7, 5],
-        [ng * nk * nj * nf, cg * co * fine * ci],
-    )
-    grid, padded = [groups, cout_g, cin_g, kh * kw], [groups, nj * co, cin_g, nf * fine]
+    terms = _flattened_terms(op)
+    if terms:  # flattened passes (conv.h): each filter's channel-major window, padded to nf*terms
+        layout = (
+            [out.channels, cin_g, kh, kw],
+            [ng, cg, nj, co, nf, terms],
+            [0, 2, 4, 1, 3, 5],
+            [ng * nj * nf, cg * co * terms],
+        )
+        grid, padded = [groups, cout_g, cin_g * kh * kw], [groups, nj * co, nf * terms]
+    else:
+        layout = (
+            [out.channels, cin_g, kh, kw],
+            [ng, cg, nj, co, nk, ci, nf, fine],
+            [0, 4, 2, 6, 1, 3, 7, 5],
+            [ng * nk * nj * nf, cg * co * fine * ci],
+        )
+        grid, padded = [groups, cout_g, cin_g, kh * kw], [groups, nj * co, cin_g, nf * fine]
     words = None
     if df.is_off_chip(op):
         if grid != padded:

@@ -12,13 +12,25 @@
 // CHECK-NEXT:    vhls.weights @conv1_b {source = "c.b", element = i32, source_shape = array<i64: 6>, view = array<i64: 1, 1, 2, 3>, permutation = array<i64: 0, 2, 1, 3>, shape = array<i64: 2, 3>
 // CHECK-NEXT:    %conv1_win = vhls.stream "conv1_win" {depth = 2 : i64, tokens = 128 : i64} : !vhls.stream<9x2xi8>
 // CHECK-NEXT:    vhls.kernel "sliding_window" "conv1_swg" ins(%in0 : !vhls.stream<2xi8>) outs(%conv1_win : !vhls.stream<9x2xi8>) {params = {in_t = i8, H = 8 : i64, W = 8 : i64, C = 4 : i64, KH = 3 : i64, KW = 3 : i64, SH = 1 : i64, SW = 1 : i64, PT = 1 : i64, PL = 1 : i64, PB = 1 : i64, PR = 1 : i64, L = 2 : i64, PAD_LOWEST = 0 : i64, PAD_VALUE = 0 : i64}, source = "line buffer of dataflow.conv 'conv1': 8x8x4xi8 -> 8x8x6xi8"}
-// CHECK-NEXT:    vhls.kernel "conv" "conv1" ins(%conv1_win : !vhls.stream<9x2xi8>) outs(%out0 : !vhls.stream<3xi8>) {params = {in_t = i8, out_t = i8, acc_t = i21, epi_t = i64, skip_t = i8, side_t = i8, side_acc_t = i64, rq_t = #dataflow.requant<multiplier = 1, shift = 7, zero_point = 0, min = 0, max = 127, rounding = "half_even">, skip_rq_t = none, side_rq_t = none, OH = 8 : i64, OW = 8 : i64, KP = 9 : i64, CENTRE = 4 : i64, GROUPS = 1 : i64, CG = 1 : i64, CIN_G = 4 : i64, CI = 2 : i64, COUT_G = 6 : i64, CO = 3 : i64, FINE = 3 : i64, wt_t = i8, sum_t = i33, PL = 3 : i64, R = 1 : i64, PACK = 7 : i64, WB = 1 : i64, BB = 4 : i64, HAS_SKIP = 0 : i64, ACC_MULT = 1 : i64, SKIP_MULT = 1 : i64, SIDE = 0 : i64, C_SIDE = 0 : i64, act = none}, tables = [@conv1_w, @conv1_b], source = "dataflow.conv 'conv1': 8x8x4xi8 -> 8x8x6xi8"}
+// CHECK-NEXT:    vhls.kernel "conv" "conv1" ins(%conv1_win : !vhls.stream<9x2xi8>) outs(%out0 : !vhls.stream<3xi8>) {params = {in_t = i8, out_t = i8, acc_t = i21, epi_t = i64, skip_t = i8, side_t = i8, side_acc_t = i64, rq_t = #dataflow.requant<multiplier = 1, shift = 7, zero_point = 0, min = 0, max = 127, rounding = "half_even">, skip_rq_t = none, side_rq_t = none, OH = 8 : i64, OW = 8 : i64, KP = 9 : i64, CENTRE = 4 : i64, GROUPS = 1 : i64, CG = 1 : i64, CIN_G = 4 : i64, CI = 2 : i64, COUT_G = 6 : i64, CO = 3 : i64, FINE = 3 : i64, TERMS = 0 : i64, wt_t = i8, sum_t = i33, PL = 3 : i64, R = 1 : i64, PACK = 7 : i64, WB = 1 : i64, BB = 4 : i64, HAS_SKIP = 0 : i64, ACC_MULT = 1 : i64, SKIP_MULT = 1 : i64, SIDE = 0 : i64, C_SIDE = 0 : i64, act = none}, tables = [@conv1_w, @conv1_b], source = "dataflow.conv 'conv1': 8x8x4xi8 -> 8x8x6xi8"}
 // CHECK-NEXT:  }
 // OPTS-LABEL: vhls.design @conv attributes {part = "xczu9eg-ffvb1156-2-e", clock_mhz = 1.500000e+02 : f64, board = "zcu102"
 // OPTS:         %conv1_win = vhls.stream "conv1_win" {depth = 4 : i64, tokens = 128 : i64} : !vhls.stream<9x2xi8>
 func.func @conv(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi8> {
   %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c.w", bias = "c.b", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7, min = 0>, coarse_in = 2 : i64, coarse_out = 3 : i64, fine = 3 : i64, layer = "conv1"} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x6xi8>
   func.return %y : !dataflow.stream<8x8x6xi8>
+}
+
+// -----
+// Flattened passes (terms = 11): the kernel gets TERMS, and the weight word holds coarse_out x 11
+// weights of the filters' channel-major 4x3x3 windows, padded from 36 to 4 passes x 11 (grid and
+// padded), one word per pass.
+// CHECK-LABEL: vhls.design @flattened
+// CHECK:         vhls.weights @fl_w {grid = array<i64: 1, 8, 36>, padded = array<i64: 1, 8, 44>, source = "fl.w", element = i8, source_shape = array<i64: 8, 4, 3, 3>, view = array<i64: 1, 1, 1, 8, 4, 11>, permutation = array<i64: 0, 2, 4, 1, 3, 5>, shape = array<i64: 4, 88>,
+// CHECK:         vhls.kernel "conv" "fl" {{.*}}CI = 4 : i64, COUT_G = 8 : i64, CO = 8 : i64, FINE = 1 : i64, TERMS = 11 : i64,
+func.func @flattened(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8> {
+  %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "fl.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7, min = 0>, coarse_in = 4 : i64, coarse_out = 8 : i64, terms = 11 : i64, layer = "fl"} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  func.return %y : !dataflow.stream<8x8x8xi8>
 }
 
 // -----

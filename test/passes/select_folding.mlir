@@ -7,29 +7,32 @@
 // pool and a classifier.  A balanced pipeline gives conv2 twice conv1's multipliers.
 //
 // Pynq-Z2: DSP48E1 (no int8 packing: one DSP per multiplier), budget floor(0.85 * 220) = 187.
-// 48 + 96 multipliers give 294,912/48 = 589,824/96 = 6144 cycles with 144 DSPs (+1 for the
-// classifier); the next rate step would need 64 + 128 = 192 > 187.  A search that lifted only
-// the slowest layer, ignored the DSP budget or never used `fine` would land elsewhere.  Of conv2's
-// 96-multiplier shapes, 8x4x3 keeps its partial sums and weights out of block RAM (4x8x3 needs two
-// RAMB18, a larger share of the Pynq-Z2 than the ~400 LUT it saves).
+// In the kernel-position form 48 + 96 multipliers give 294,912/48 = 589,824/96 = 6144 cycles with
+// 144 DSPs (+1 for the classifier), and the next rate step would need 64 + 128 = 192 > 187.
+// Flattened passes (terms) step finer: 4 filters a pass, each taking 15 of conv1's 72 window
+// products (5 passes, the last one 12) and 29 of conv2's 144 (5 passes, the last one 28), so 20
+// passes a pixel for both, 5,120 cycles, with 60 + 116 = 176 multipliers.  A search that lifted
+// only the slowest layer, ignored the DSP budget or never used the finer steps would land elsewhere.
 // PYNQ: builtin.module attributes {dataflow.board = "pynqz2", dataflow.clock_mhz = 1.000000e+02 : f64}
 // PYNQ-LABEL: func.func @two_convs
-// PYNQ: layer = "conv1", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 3 : i64}
-// PYNQ: layer = "conv2", coarse_in = 8 : i64, coarse_out = 4 : i64, fine = 3 : i64}
+// PYNQ: layer = "conv1", coarse_in = 8 : i64, coarse_out = 4 : i64, terms = 15 : i64}
+// PYNQ: layer = "conv2", coarse_in = 16 : i64, coarse_out = 4 : i64, terms = 29 : i64}
 // PYNQ: dataflow.global_pool {{.*}}layer = "gap"} :
 // PYNQ: dataflow.linear {{.*}}layer = "fc"} :
 //
 // On the KV260 the DSP48E2 packs two int8 multiplies sharing an activation into one DSP; budget 1060.
-// 576 + 1152 multipliers (288 + 576 DSPs) give 512 cycles; 256 would need 1728 DSPs.  The global
-// pool must then move 8 channels per cycle (16*16*16/8 = 512).  The classifier stays 1x1: its
-// weights are a LUT ROM at any width (rom_resources), so widening it buys nothing.  Which of the
-// equal-DSP shapes (4x16 or 8x8 for conv1) the greedy lift reaches is its own; the rate and the
-// DSPs are the point here.
+// In the kernel-position form 576 + 1152 multipliers (288 + 576 DSPs) give 512 cycles, and 256
+// would need 1728 DSPs.  With flattened passes four pixels side by side (reuse 4) in 7 passes of 11
+// of conv1's 72 window products and 21 of conv2's 144, 16 filters a pass, give 448 cycles plus the
+// reuse prologue and drain (456) with 704 + 1344 multipliers (352 + 672 DSPs).  The global pool
+// must then move 16 channels per cycle (16*16*16/8 = 512 > 456; 16*16*16/16 = 256).  The classifier stays 1x1: its weights are a LUT ROM at any width (rom_resources), so
+// widening it buys nothing.  Which of the equal-DSP shapes the greedy lift reaches is its own; the
+// rate and the DSPs are the point here.
 // KV260: builtin.module attributes {dataflow.board = "kv260", dataflow.clock_mhz = 2.500000e+02 : f64}
 // KV260-LABEL: func.func @two_convs
-// KV260: layer = "conv1", coarse_in = 8 : i64, coarse_out = 8 : i64, fine = 9 : i64}
-// KV260: layer = "conv2", coarse_in = 16 : i64, coarse_out = 8 : i64, fine = 9 : i64}
-// KV260: dataflow.global_pool {{.*}}layer = "gap", coarse = 8 : i64}
+// KV260: layer = "conv1", coarse_in = 8 : i64, coarse_out = 16 : i64, reuse = 4 : i64, terms = 11 : i64}
+// KV260: layer = "conv2", coarse_in = 16 : i64, coarse_out = 16 : i64, reuse = 4 : i64, terms = 21 : i64}
+// KV260: dataflow.global_pool {{.*}}layer = "gap", coarse = 16 : i64}
 // KV260: dataflow.linear {{.*}}layer = "fc"} :
 //
 // objective=resources at 30,000 fps on the KV260 allows at most floor(250e6/30000) = 8333 cycles per frame,

@@ -2,10 +2,10 @@
 // the board, it fails with one line naming the resource, the need and the budget.
 //
 // A 3x3 conv of 256 -> 256 int8 channels has 589,824 weight bytes: at least 256 RAMB18s (72-bit
-// words fill the 36-bit x 512 shape exactly) plus its line buffer, far more than the Pynq-Z2's
-// floor(0.85 * 280) = 238.  (Spreading the weights over LUTRAM would need thousands of DSPs.)
+// words fill the 36-bit x 512 shape exactly; with some flattened foldings the line buffer takes no
+// block RAM), far more than the Pynq-Z2's floor(0.85 * 280) = 238.  (Spreading the weights over LUTRAM would need thousands of DSPs.)
 // RUN: not fpga-opt %s -p 'select-folding{board=pynqz2}' 2>&1 | filecheck %s --check-prefix=PYNQ
-// PYNQ: fpga-opt: error: select-folding: design does not fit pynqz2 even at minimum folding: bram18 needs 260, board allows 238 (85% of 280)
+// PYNQ: fpga-opt: error: select-folding: design does not fit pynqz2 even at minimum folding: bram18 needs 256, board allows 238 (85% of 280)
 // PYNQ-NOT: Traceback
 //
 // The same conv fits on a KV260.  256 RAMB18s are more than its 244, and a ROM cannot be URAM
@@ -39,10 +39,10 @@
 // REACH: fpga-opt: error: select-folding: target-fps 1e+07 is out of reach on kv260 at 250 MHz: layer 'big' reaches at most {{[0-9.]+}} fps at its highest folding
 //
 // A board file works like a built-in board (here: a KV260 with half its LUTs: LUTs are then the
-// dearer share of the device, so the weights stay in block RAM, 257 RAMB18s for 244).
+// dearer share of the device, so the weights stay in block RAM, 256 RAMB18s for 244).
 // RUN: printf 'base = "kv260"\nname = "kv260-half-lut"\nlut = 58560\n' > %t.toml
 // RUN: not fpga-opt %s -p 'select-folding{board-file="%t.toml"}' 2>&1 | filecheck %s --check-prefix=FILE
-// FILE: fpga-opt: error: select-folding: design does not fit kv260-half-lut even at minimum folding: bram18 needs 257, board allows 244 (85% of 288)
+// FILE: fpga-opt: error: select-folding: design does not fit kv260-half-lut even at minimum folding: bram18 needs 256, board allows 244 (85% of 288)
 func.func @too_big(%x: !dataflow.stream<8x8x256xi8>) -> !dataflow.stream<8x8x256xi8> {
   %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "big.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 9>, layer = "big"} : (!dataflow.stream<8x8x256xi8>) -> !dataflow.stream<8x8x256xi8>
   func.return %y : !dataflow.stream<8x8x256xi8>

@@ -3,10 +3,11 @@
 // that their resources count) and `resize_exit_buffers` (re-sized for the folding chosen; the design
 // must still fit).  The network is select_folding_exits.mlir's: c0 in stage 0, c1 in stage 1.
 //
-// Every sample leaves at exit 0: c1 is reached by none and stays at its cheapest folding; c0 keeps the
-// 144 multipliers it gets at 75 % (its next step does not fit), and the merge queue is re-sized for c1
-// at that folding: 1,176 result elements (294 frames of 4) wait behind one hard sample, against 56
-// when c1 is folded for a quarter of the samples (select_folding_exits.mlir).
+// Every sample leaves at exit 0: c1 is reached by none and stays at its cheapest folding; c0 takes the
+// budget c1 leaves (176 multipliers: two pixels side by side in 7 flattened passes of 11 products,
+// 902 cycles), and the merge queue is re-sized for c1 at that folding: 1,328 result elements (332
+// frames of 4) wait behind one hard sample, against 36 when c1 is folded for a quarter of the samples
+// (select_folding_exits.mlir, NOBACKLOG below).
 // RUN: fpga-opt %s -p 'split-exit-branches{thresholds=0.9},select-folding{board=pynqz2 exit-probabilities=1.0,0.0}' | filecheck %s --check-prefix=NONE
 // No backlog buffer: the conditional buffer feeds c1 directly, the queue is shorter.
 // RUN: fpga-opt %s -p 'split-exit-branches{thresholds=0.9},select-folding{board=pynqz2 exit-backlog=0}' | filecheck %s --check-prefix=NOBACKLOG
@@ -15,12 +16,12 @@
 // RUN: not fpga-opt %s -p 'split-exit-branches{thresholds=0.9},select-folding{board=pynqz2 exit-backlog=-1}' 2>&1 | filecheck %s --check-prefix=NEGATIVE
 
 // NONE-LABEL: func.func @early_exit
-// NONE:       layer = "c0", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64}
-// NONE:       depth = 4206 : i64, layer = "exit0.buffer"
+// NONE:       layer = "c0", coarse_in = 8 : i64, coarse_out = 8 : i64, reuse = 2 : i64, terms = 11 : i64}
+// NONE:       depth = 3340 : i64, layer = "exit0.buffer"
 // NONE:       depth = 2048 : i64, layer = "exit0.backlog"
 // NONE:       layer = "c1"} :
-// NONE:       depth = 1176 : i64, layer = "exit0.results"
-// NONE:       depth = 294 : i64, layer = "exit0.decisions"
+// NONE:       depth = 1328 : i64, layer = "exit0.results"
+// NONE:       depth = 332 : i64, layer = "exit0.decisions"
 
 // NOBACKLOG-LABEL: func.func @early_exit
 // NOBACKLOG:       layer = "c0", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64}

@@ -18,8 +18,9 @@
 // samples leaving at the early exit (dataflow.exit_probabilities), c1 runs for a quarter of them:
 // q * cycles = 0.25 * 147,456 / 36 = 1024 = 147,456 / 144, so c1 gets a quarter of c0's multipliers
 // (36 vs 144) and the design runs at one sample per 1024 cycles (97.7k fps at 100 MHz).  The baseline
-// splits the same DSP budget evenly, 72 and 72 multipliers, one sample per 2048 cycles.  The exit
-// buffers are then sized for that folding (size-exit-buffers).
+// splits the same DSP budget evenly: 88 and 88 multipliers in 7 flattened passes of 11 of the
+// 72 products of a filter's window (the kernel-position form stops at 72 and 72, 8 passes), one
+// sample per 1792 cycles.  The exit buffers are then sized for that folding (size-exit-buffers).
 // EXIT-LABEL: func.func @early_exit
 // EXIT:       layer = "c0", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64}
 // EXIT:       dataflow.conditional_buffer {{.*}}layer = "exit0.buffer"
@@ -27,13 +28,13 @@
 // EXIT:       layer = "c1", coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 9 : i64}
 // EXIT:       layer = "exit0.results"
 
-// (Which shape carries a multiplier count -- 4x2x9 or 2x4x9 for 72 -- is the model's cheapest.)
-// BASE:       layer = "c0", coarse_in = 4 : i64, coarse_out = 2 : i64, fine = 9 : i64}
-// BASE:       layer = "c1", coarse_in = 4 : i64, coarse_out = 2 : i64, fine = 9 : i64}
+// BASE:       layer = "c0", coarse_in = 8 : i64, coarse_out = 8 : i64, terms = 11 : i64}
+// BASE:       layer = "c1", coarse_in = 8 : i64, coarse_out = 8 : i64, terms = 11 : i64}
 
-// q = 0.5: c1 gets half of c0's multipliers (48 vs 96).
-// HALF:       layer = "c0", coarse_in = 8 : i64, coarse_out = 4 : i64, fine = 3 : i64}
-// HALF:       layer = "c1", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 3 : i64}
+// q = 0.5: c1 gets half of c0's multipliers (60 vs 120: passes of 15 of the 72 products, 5 a filter,
+// for 4 filters against 8).
+// HALF:       layer = "c0", coarse_in = 8 : i64, coarse_out = 8 : i64, terms = 15 : i64}
+// HALF:       layer = "c1", coarse_in = 8 : i64, coarse_out = 4 : i64, terms = 15 : i64}
 
 // 20,000 fps at 100 MHz is 5000 cycles: c0 needs 30 multipliers or more (36: 2x2x9), c1 a quarter
 // of that (9: one kernel's positions), the baseline 36 for both.

@@ -4,8 +4,9 @@ For a candidate's settings (board, clock, resource budget, bit widths, topology 
 
 1. its ONNX model (`model.py`: as given, re-quantised, or built and trained);
 2. import, then fpga-compile's optimisation passes (`DEFAULT_PIPELINE`) with
-   `select-folding{board clock-mhz max-util}` as the inner folding search, so the folding is the
-   best select-folding finds in that budget, and a design that cannot fit is infeasible;
+   `select-folding{board clock-mhz max-util [layer-parallelism]}` as the inner folding search, so
+   the folding is the best select-folding finds in that budget around the pinned layers, and a
+   design that cannot fit is infeasible;
 3. throughput and latency from estimate-resources (fpga-sim's timing runs at the same rates:
    docs/explore.md shows the two agree on the front), resources against the board, power and
    energy per inference from `backend/costs/power.py`;
@@ -51,7 +52,9 @@ def pipeline_for(settings: dict, clock_mhz: float) -> list[str]:
     out = []
     for spec in DEFAULT_PIPELINE:
         if spec.startswith("select-folding"):
-            spec = f"select-folding{{board=$board clock-mhz={clock_mhz:g} max-util={settings['max_util']:g}}}"
+            pins = settings.get("parallelism") or []
+            pinned = f" layer-parallelism={','.join(str(int(k)) for k in pins)}" if any(pins) else ""
+            spec = f"select-folding{{board=$board clock-mhz={clock_mhz:g} max-util={settings['max_util']:g}{pinned}}}"
         out.append(spec)
     return out
 

@@ -102,7 +102,7 @@ def _goal_key(metrics: dict, objective: str) -> tuple[float, ...]:
     return (sign * metrics[objective], -metrics.get("accuracy", 0.0), metrics["energy"])
 
 
-CSV_FIXED = ["id", "board", "clock_mhz", "max_util", "bits", "knobs", "model"]
+CSV_FIXED = ["id", "board", "clock_mhz", "max_util", "parallelism", "bits", "knobs", "model"]
 
 
 def to_csv(front: Sequence[dict], objectives: Sequence[str]) -> str:
@@ -113,9 +113,10 @@ def to_csv(front: Sequence[dict], objectives: Sequence[str]) -> str:
         res, s = r["result"], r["result"]["settings"]
         bits = " ".join(f"{k}:{w}/{a}" for k, (w, a) in (s.get("bits") or {}).items())
         knobs = " ".join(f"{k}={v}" for k, v in (s.get("knobs") or {}).items())
+        pins = ",".join(str(k) for k in s.get("parallelism") or [])  # select-folding's layer-parallelism
         used = res["resources_used"]
         writer.writerow(
-            [r["id"], res["board_name"], res["clock_mhz"], s["max_util"], bits, knobs, r.get("design", "")]
+            [r["id"], res["board_name"], res["clock_mhz"], s["max_util"], pins, bits, knobs, r.get("design", "")]
             + [f"{res['metrics'][o]:.6g}" for o in objectives]
             + [used[k] for k in ("dsp", "bram18", "uram", "lut", "ff")]
         )

@@ -113,6 +113,13 @@ def _evaluate(archive: Archive, engine, genes: Sequence[tuple[int, ...]], progre
 RESET_PROBABILITY = 0.25
 
 
+#: The per-layer parallelism genes in the first population: "lhs", strata like the design-wide genes,
+#: or "auto" (the default, chosen on seeds 0-4 of benchmarks/explore.py: 1.09x random search against
+#: 1.07x, docs/explore.md), every layer left to select-folding: the first population of the space
+#: without them, which crossover and mutation then pin layer by layer.
+PARALLELISM_START = "auto"
+
+
 def population_for(budget: int) -> int:
     """Candidates per NSGA-II generation: about budget / 4, within [4, 16]."""
     return max(4, min(16, budget // 4))
@@ -149,7 +156,8 @@ def first_population(space: Space, population: int, rng: np.random.Generator) ->
     def strata(choices: int) -> np.ndarray:
         return ((rng.permutation(n) + rng.random(n)) * choices / n).astype(int)
 
-    columns = {i: strata(hi + 1) for i, (g, hi) in enumerate(zip(space.genes, xu, strict=True))
+    columns = {i: strata(hi + 1) if not g.name.startswith("par.") or PARALLELISM_START == "lhs" else np.zeros(n, int)
+               for i, (g, hi) in enumerate(zip(space.genes, xu, strict=True))
                if not g.name.startswith("bits.")}  # fmt: skip
     w, a = (strata(bit_choices), strata(bit_choices)) if bit_choices else (None, None)
     for k in range(n):
@@ -292,6 +300,7 @@ def goal_neighbours(space: Space, genes: tuple[int, ...]) -> list[tuple[int, ...
     each layer's weight or activation width one choice narrower (cheaper, and often as accurate)."""
     _, upper = space.bounds()
     moves = [(i, step) for i, g in enumerate(space.genes) if g.name in HARDWARE_GENES for step in (-1, 1)]
+    moves += [(i, step) for i, g in enumerate(space.genes) if g.name.startswith("par.") for step in (-1, 1)]
     moves += [(i, -1) for i, g in enumerate(space.genes) if g.name.startswith("bits.")]
     out = []
     for i, step in moves:

@@ -11,6 +11,9 @@ Genes, in order:
 * the board (when several are given), the clock (MHz), and the resource budget `max-util`
   of select-folding, which runs as the inner step and chooses the folding for the
   highest throughput within that budget;
+* for each layer with weights, when per-layer parallelism is on (`parallelism.py`): its
+  parallelism, a speed-up over its smallest folding that select-folding pins it to, or 0 to let
+  select-folding choose (every layer 0 is the reference design: select-folding alone);
 * the builder's topology knobs (width multiplier, depth, kernel size, ...);
 * for an early-exit network (one graph output per exit), the confidence threshold of each early
   exit (a sample leaves at the first exit whose top softmax probability reaches it).
@@ -54,6 +57,8 @@ class Space:
     layers: tuple[str, ...] = ()
     uniform_bits: bool = False
     fixed: Mapping[str, object] = field(default_factory=dict)
+    folded: tuple[str, ...] = ()
+    """select-folding's layers in its order (per-layer parallelism genes `par.<layer>` for some of them)."""
     tied: tuple[str, ...] = ()
     """Layers sharing the first one's activation bits (an early-exit network's last layers: one merged
     output stream, one element type); only the first has an activation gene."""
@@ -101,6 +106,8 @@ class Space:
                 layer: [values[f"bits.{layer}.w"], values[f"bits.{self._activation_of(layer)}.a"]]
                 for layer in self.layers
             }
+        if self.folded:
+            settings["parallelism"] = [int(values.get(f"par.{layer}", 0)) for layer in self.folded]
         thresholds = [values[g.name] for g in self.genes if g.name.startswith("threshold.")]
         if thresholds:
             settings["thresholds"] = thresholds
@@ -133,8 +140,10 @@ def build_space(
     thresholds: Sequence[float] = THRESHOLD_CHOICES,
     clock_fractions: Sequence[float] = CLOCK_FRACTIONS,
     tied: Sequence[str] = (),
+    folded: Sequence = (),
 ) -> Space:
-    """The genes for these boards, layers (empty: no bit-width genes), builder knobs and early exits."""
+    """The genes for these boards, layers (empty: no bit-width genes), builder knobs, early exits and
+    folded layers (`parallelism.FoldedLayer`s; empty: select-folding chooses every layer's folding)."""
     bad = [b for b in bit_choices if not 2 <= b <= 8]
     if bad:
         raise FpgaOptError(f"--bits: bit widths must be in [2, 8], got {bad}")
@@ -159,6 +168,9 @@ def build_space(
     else:
         fixed[clock_name] = clock_set[0]
     genes.append(Gene("max_util", tuple(budgets)))
+    for layer in folded:
+        if layer.gene:
+            genes.append(Gene(f"par.{layer.name}", layer.choices()))
     for name, values in (knobs or {}).items():
         genes.append(Gene(f"knob.{name}", tuple(values)))
     bad = [t for t in thresholds if not 0 < t < 1]
@@ -166,4 +178,4 @@ def build_space(
         raise FpgaOptError(f"--thresholds: exit thresholds must be in (0, 1), got {bad}")
     for k in range(early_exits):
         genes.append(Gene(f"threshold.{k}", tuple(sorted(set(thresholds)))))
-    return Space(tuple(genes), tuple(layers), uniform, fixed, tuple(tied))
+    return Space(tuple(genes), tuple(layers), uniform, fixed, tuple(layer.name for layer in folded), tuple(tied))

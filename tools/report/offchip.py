@@ -31,7 +31,7 @@ def function_figures(func: FuncOp, board) -> dict[str, Any]:
     """One function's interval (max of its slowest op and its DRAM time), DRAM use, placements and resources
     on `board` (a `Board` at the design's clock)."""
     from fpga_opt.dialects.dataflow import weight_placement
-    from fpga_opt.passes.analysis.placement import dram_traffic, placed_cost, weight_layers
+    from fpga_opt.passes.analysis.placement import dram_traffic, first_frame_latency, placed_cost, weight_layers
 
     cost = placed_cost(func, board)
     traffic = dram_traffic(func, board)
@@ -50,7 +50,7 @@ def function_figures(func: FuncOp, board) -> dict[str, Any]:
         "fps": round(board.clock_hz / interval, 3) if interval else None,
         "compute_interval": cost.compute_interval,
         "bottleneck": cost.bottleneck,
-        "latency": cost.latency,
+        "latency": first_frame_latency(func, interval),
         "dram_cycles": cost.dram_cycles,
         "dram_bytes_per_frame": traffic.total,
         "dram_bytes": {"inputs": traffic.inputs, "outputs": traffic.outputs, "weights": sum(traffic.streams.values())},

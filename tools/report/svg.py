@@ -115,9 +115,17 @@ def _text(x: float, y: float, text: str, width: float, css: str = "", anchor: st
 
 
 def folding_text(folding: dict[str, int]) -> str:
-    """`ci=4 co=8 f=9`: the folding factors, short (coarse_group and reuse only when not 1, as fpga-report)."""
-    short = {"coarse_in": "ci", "coarse_out": "co", "fine": "f", "coarse_group": "cg", "coarse": "c", "reuse": "r"}
-    hidden = ("coarse_group", "reuse")
+    """`ci=4 co=8 f=9`: the folding factors, short (coarse_group, reuse and terms only when not 1, as fpga-report)."""
+    short = {
+        "coarse_in": "ci",
+        "coarse_out": "co",
+        "fine": "f",
+        "coarse_group": "cg",
+        "coarse": "c",
+        "reuse": "r",
+        "terms": "t",
+    }
+    hidden = ("coarse_group", "reuse", "terms")
     return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k in hidden and v == 1))
 
 

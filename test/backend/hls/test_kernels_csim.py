@@ -501,6 +501,76 @@ FOLDING_CASES: list[tuple[list[str], list[str], str]] = [
     ),
 ]
 
+# Flattened passes (terms): a pass takes `terms` products of the channel-major window, the last
+# pass padded, in every kernel path of conv.h (plain, padded output passes with a skip input,
+# reuse with an even and an odd coarse_out, two groups in parallel, a 1x1 conv).
+FLATTENED_CASES: list[tuple[list[str], list[str], str]] = [
+    # the ResNet-style block's conv: 8 channels, 7 passes of 11 of the 72 products (the last one 6)
+    (
+        ["6x6x8xi8"],
+        ["6x6x8xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "f1.w", bias = "f1.b", weight_type = i8, {RQ},
+              activation = #dataflow.act<kind = "relu">, coarse_in = 8 : i64, coarse_out = 8 : i64, terms = 11 : i64}}
+              : ({_ty("6x6x8xi8")}) -> {_ty("6x6x8xi8")}""",
+    ),
+    # reuse 2 with passes of 5 products (15 passes for two pixels)
+    (
+        ["4x4x8xi8"],
+        ["4x4x8xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "f2.w", bias = "f2.b", weight_type = i8, {RQ},
+              coarse_in = 8 : i64, coarse_out = 8 : i64, reuse = 2 : i64, terms = 5 : i64}}
+              : ({_ty("4x4x8xi8")}) -> {_ty("4x4x8xi8")}""",
+    ),
+    # reuse 4 with an odd coarse_out (the last lane pairs across pixels) and padded output passes
+    (
+        ["4x4x3xi8"],
+        ["4x4x5xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "f3.w", bias = "f3.b", weight_type = i8, {RQ},
+              coarse_in = 3 : i64, coarse_out = 3 : i64, reuse = 4 : i64, terms = 7 : i64}}
+              : ({_ty("4x4x3xi8")}) -> {_ty("4x4x5xi8")}""",
+    ),
+    # padded output passes with a skip input
+    (
+        ["5x5x4xi8", "5x5x6xi8"],
+        ["5x5x6xi8"],
+        f"""%r0 = dataflow.conv %a0, %a1 {{{K3}, {S1}, {P1}, weights = "f4.w", bias = "f4.b", weight_type = i8,
+              requant = #dataflow.requant<multiplier = 1, shift = 8>, acc_mult = 3 : i64, skip_mult = -2 : i64,
+              skip_requant = #dataflow.requant<multiplier = 1, shift = 1, rounding = "floor">,
+              coarse_in = 4 : i64, coarse_out = 4 : i64, terms = 13 : i64}}
+              : ({_ty("5x5x4xi8")}, {_ty("5x5x6xi8")}) -> {_ty("5x5x6xi8")}""",
+    ),
+    # two groups in parallel, 4 channels a group, passes of 7 of a group's 36 products
+    (
+        ["5x5x8xi8"],
+        ["5x5x8xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, groups = 2 : i64, weights = "f5.w", bias = "f5.b",
+              weight_type = i8, {RQ}, coarse_group = 2 : i64, coarse_in = 4 : i64, coarse_out = 4 : i64,
+              terms = 7 : i64}}
+              : ({_ty("5x5x8xi8")}) -> {_ty("5x5x8xi8")}""",
+    ),
+    # a 1x1 conv: 3 passes of 3 of the 8 channels (a padded coarse_in)
+    (
+        ["4x4x8xi8"],
+        ["4x4x6xi8"],
+        f"""%r0 = dataflow.conv %a0 {{kernel = array<i64: 1, 1>, {S1}, {P0}, weights = "f6.w", bias = "f6.b",
+              weight_type = i8, {RQ}, coarse_in = 8 : i64, coarse_out = 6 : i64, terms = 3 : i64}}
+              : ({_ty("4x4x8xi8")}) -> {_ty("4x4x6xi8")}""",
+    ),
+]
+
+FLOAT_FLATTENED_CASES: list[tuple[list[str], list[str], str]] = [
+    (
+        ["4x4x3xf32"],
+        ["4x4x5xf32", "4x4x4xf32"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "g1.w", bias = "g1.b", weight_type = f32,
+              coarse_in = 3 : i64, coarse_out = 2 : i64, terms = 4 : i64}}
+              : ({_ty("4x4x3xf32")}) -> {_ty("4x4x5xf32")}
+            %r1 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "g2.w", weight_type = f32,
+              coarse_in = 3 : i64, coarse_out = 4 : i64, reuse = 2 : i64, terms = 10 : i64}}
+              : ({_ty("4x4x3xf32")}) -> {_ty("4x4x4xf32")}""",
+    ),
+]
+
 FLOAT_FOLDING_CASES: list[tuple[list[str], list[str], str]] = [
     (
         ["4x4x3xf32"],
@@ -590,5 +660,26 @@ def test_float_padded_passes_and_reuse(tmp_path):
     weights = random_weights(module, seed=5)
     inputs = random_inputs(module, frames=2, seed=6)
     result = csim(module, weights, inputs, tmp_path / "float_folding_kernels")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+
+
+@pytest.mark.slow
+def test_flattened_passes_bit_exact(tmp_path):
+    """Flattened passes (terms) in every conv kernel path agree with fpga-sim bit for bit."""
+    module = parse(assemble(FLATTENED_CASES, "flattened_kernels"))
+    weights = random_weights(module, seed=7)
+    inputs = random_inputs(module, frames=3, seed=8)
+    result = csim(module, weights, inputs, tmp_path / "flattened_kernels")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout and "bit-exact" in result.stdout
+
+
+@pytest.mark.slow
+def test_float_flattened_passes(tmp_path):
+    module = parse(assemble(FLOAT_FLATTENED_CASES, "float_flattened_kernels"))
+    weights = random_weights(module, seed=9)
+    inputs = random_inputs(module, frames=2, seed=10)
+    result = csim(module, weights, inputs, tmp_path / "float_flattened_kernels")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS" in result.stdout

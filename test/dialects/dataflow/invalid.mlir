@@ -242,6 +242,41 @@ func.func @reuse_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4x
 // CHECK: error: {{.*}}'dataflow.conv' op: reuse must be >= 1, got 0
 
 // -----
+func.func @terms_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_in = 4 : i64, terms = 0 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: terms must be >= 1, got 0
+
+// -----
+func.func @terms_needs_every_channel(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_in = 2 : i64, terms = 5 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: terms = 5 needs coarse_in = C_in/groups (4) and fine = 1 (a flattened pass slices one whole window)
+
+// -----
+func.func @terms_with_fine(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_in = 4 : i64, fine = 3 : i64, terms = 5 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: terms = 5 needs coarse_in = C_in/groups (4) and fine = 1 (a flattened pass slices one whole window)
+
+// -----
+func.func @terms_beyond_window(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_in = 4 : i64, terms = 37 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: terms = 37 must be at most C_in/groups x Kh*Kw = 36 (the window's products)
+
+// -----
+func.func @terms_multiple_of_coarse_in(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32> {
+  %c = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "w", weight_type = i8, coarse_in = 4 : i64, terms = 8 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x4xi32>
+  func.return %c : !dataflow.stream<8x8x4xi32>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: terms = 8 is a multiple of coarse_in = 4: use fine = 2
+
+// -----
 func.func @window_depth_zero(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<4x4x4xi8> {
   %p = dataflow.pool %x {mode = "max", kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>, window_depth = 0 : i64} : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<4x4x4xi8>
   func.return %p : !dataflow.stream<4x4x4xi8>

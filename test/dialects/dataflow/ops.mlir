@@ -107,6 +107,17 @@ func.func @temporal_reuse(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x
   func.return %y : !dataflow.stream<8x8x8xi8>
 }
 
+// Flattened passes: 11 products of the channel-major 4x3x3 window a cycle (4 passes, the last
+// one padded), a pass count no coarse_in x fine product reaches as cheaply.
+// CHECK-LABEL: func.func @flattened_passes
+// GENERIC-LABEL: sym_name = "flattened_passes"
+func.func @flattened_passes(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8> {
+  // CHECK: dataflow.conv %x {{.*}}coarse_in = 4 : i64, coarse_out = 8 : i64, terms = 11 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  // GENERIC: "dataflow.conv"(%x) <{{{.*}}terms = 11 : i64{{.*}}}>
+  %y = dataflow.conv %x {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 7>, coarse_in = 4 : i64, coarse_out = 8 : i64, terms = 11 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  func.return %y : !dataflow.stream<8x8x8xi8>
+}
+
 // Window streams deepened by size-fifos: 6 windows between the sliding window and the compute unit.
 // CHECK-LABEL: func.func @window_depth
 // GENERIC-LABEL: sym_name = "window_depth"

@@ -56,3 +56,11 @@ func.func @padded_off_chip(%i: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8
   func.return %c : !dataflow.stream<8x8x8xi32>
 }
 // CHECK: 'dataflow.conv' op "c": off-chip weights need whole passes: coarse_out = 3 must divide 8 and fine = 1 must divide 9 (padded passes are on-chip only)
+
+// -----
+// Flattened passes (the last one padded) are on chip only too.
+func.func @flattened_off_chip(%i: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi32> {
+  %c = dataflow.conv %i {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c.w", weight_type = i8, weight_placement = "dram", coarse_in = 4 : i64, coarse_out = 8 : i64, terms = 11 : i64, layer = "c"} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi32>
+  func.return %c : !dataflow.stream<8x8x8xi32>
+}
+// CHECK: 'dataflow.conv' op "c": terms = 11: off-chip weights need whole passes (the flattened form is on-chip only)

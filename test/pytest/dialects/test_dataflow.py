@@ -65,7 +65,7 @@ def test_conv_builder_verifies_and_reports_folding():
         layer="conv1",
     )
     conv.verify()
-    assert conv.folding() == {"coarse_in": 1, "coarse_out": 1, "fine": 1, "coarse_group": 1, "reuse": 1}
+    assert conv.folding() == {"coarse_in": 1, "coarse_out": 1, "fine": 1, "coarse_group": 1, "reuse": 1, "terms": 1}
     assert conv.kernel_size == (3, 3)
     assert conv.layer_name == "conv1"
     assert not conv.has_forward

@@ -17,7 +17,7 @@ from fpga_opt.tools.fpga_explore import main
 ROOT = Path(__file__).resolve().parents[3]
 LENET = ROOT / "examples" / "models" / "lenet5.onnx"
 EARLY_EXIT = ROOT / "examples" / "early_exit" / "digits_blenet.onnx"
-#: A small space: two bit widths, two clocks, two budgets (12 genes, 4096 designs).
+#: A small space: two bit widths, two clocks, two budgets (12 genes, 4096 designs), and a parallelism gene per layer.
 SMALL = ["--bits", "4,8", "--budgets", "0.1,0.5", "--clocks", "100,200", "--population", "4", "--quiet"]
 
 
@@ -237,3 +237,27 @@ def test_builder_needs_training_data(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(builder), "--board", "kv260", "-o", str(tmp_path / "f.json"), "--quiet"])
     assert "needs --train-data" in capsys.readouterr().err
+
+
+def test_parallelism_genes_pin_layers_and_fpga_compile_rebuilds_them(tmp_path):
+    """--parallelism layers (the default): each Conv/Gemm has a gene; a point with pinned layers is
+    rebuilt by its stored fpga-compile command at the front's frame rate (estimate-resources)."""
+    from fpga_opt.tools import fpga_compile
+
+    doc = explore(tmp_path, "--workers", "1", "--all-evaluations", budget=8)
+    par = [g for g in doc["genes"] if g["name"].startswith("par.")]
+    assert len(par) == 5 and all(g["choices"][:2] == [0, 1] for g in par)  # LeNet-5: 2 convs, 3 linears
+    every = json.loads((tmp_path / "front.all.json").read_text())
+    assert any(any(r["settings"]["parallelism"]) for r in every)  # the search pins layers
+    pinned = [p for p in doc["points"] if any(p["settings"]["parallelism"])]
+    assert pinned, "no front point with a pinned layer"
+    point = pinned[0]
+    argv = shlex.split(point["compile"])
+    pipeline = argv[argv.index("--pipeline") + 1]
+    pins = ",".join(str(k) for k in point["settings"]["parallelism"])
+    assert f"layer-parallelism={pins}" in pipeline
+    out = tmp_path / "rebuilt"
+    assert fpga_compile.main([*argv[1 : argv.index("-o")], "-o", str(out), "--no-csim", "--quiet"]) in (None, 0)
+    report = json.loads((out / "report.json").read_text())
+    assert report["design"]["simulate"]["passed"] is True
+    assert report["design"]["estimate"]["fps"] == pytest.approx(point["objectives"]["throughput"], rel=1e-4)

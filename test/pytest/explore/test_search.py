@@ -130,3 +130,42 @@ def test_an_unknown_algorithm_is_one_error():
 
     with pytest.raises(FpgaOptError, match="unknown search algorithm 'moead'"):
         evolve(space(), ("throughput", "power"), _Toy(), 4, 0, 4, True, "moead")
+
+
+def test_parallelism_genes_decode_to_select_folding_pins():
+    from fpga_opt.tools.explore.evaluate import pipeline_for
+    from fpga_opt.tools.explore.parallelism import FoldedLayer
+
+    folded = [FoldedLayer("conv1", True, 56), FoldedLayer("pool", False, 8), FoldedLayer("fc", True, 1)]
+    sp = build_space(boards=["kv260"], clocks=None, layers=LAYERS, folded=folded)
+    genes = {g.name: g.choices for g in sp.genes if g.name.startswith("par.")}
+    # 0 (the search chooses), then powers of two up to the first reaching the layer's fastest folding;
+    # only layers with weights get a gene
+    assert genes == {"par.conv1": (0, 1, 2, 4, 8, 16, 32, 64), "par.fc": (0, 1)}
+    reference = sp.decode(sp.reference())
+    assert reference["parallelism"] == [0, 0, 0]  # select-folding alone
+    assert "layer-parallelism" not in ",".join(pipeline_for(reference, 250))
+    x = list(sp.reference())
+    names = [g.name for g in sp.genes]
+    x[names.index("par.conv1")] = 3
+    x[names.index("par.fc")] = 1
+    pinned = sp.decode(tuple(x))
+    assert pinned["parallelism"] == [4, 0, 1]  # positional, the pool left to the search
+    assert "layer-parallelism=4,0,1}" in ",".join(pipeline_for(pinned, 250))
+
+
+def test_first_population_leaves_every_layer_to_select_folding():
+    """The seeded start is the space without parallelism genes (every layer 0): the same designs, so
+    the pinning is left to crossover and mutation."""
+    from fpga_opt.tools.explore.parallelism import FoldedLayer
+
+    folded = [FoldedLayer("conv1", True, 56), FoldedLayer("conv2", True, 300), FoldedLayer("fc", True, 8)]
+    with_par = build_space(boards=["kv260"], clocks=None, layers=LAYERS, folded=folded)
+    first = [with_par.decode(g) for g in first_population(with_par, 12, np.random.default_rng(4))]
+    assert all(s.pop("parallelism") == [0, 0, 0] for s in first)
+    without = [space().decode(g) for g in first_population(space(), 12, np.random.default_rng(4))]
+    assert first == without
+    # random search samples the whole space, pins included
+    _, upper = with_par.bounds()
+    par = [i for i, g in enumerate(with_par.genes) if g.name.startswith("par.")]
+    assert [upper[i] for i in par] == [7, 10, 4]  # 0, then 1 .. 64, 512, 8

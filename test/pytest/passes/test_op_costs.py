@@ -92,7 +92,7 @@ def test_overrides_cost_a_folding_without_touching_the_ir():
     conv = by_layer(parse(TWO_CONVS))["conv1"]
     ctx = CostContext()
     ctx.overrides[conv] = {"coarse_out": 16, "fine": 9}
-    assert ctx.folding(conv) == {"coarse_in": 1, "coarse_out": 16, "fine": 9, "coarse_group": 1, "reuse": 1}
+    assert ctx.folding(conv) == {"coarse_in": 1, "coarse_out": 16, "fine": 9, "coarse_group": 1, "reuse": 1, "terms": 1}
     assert op_cost(conv, ctx).cycles == 16 * 16 * 8  # input bound: 8 channels per pixel, one per cycle
     assert conv.folding()["coarse_out"] == 1
     assert op_rate(conv)[0] == 16 * 16 * 8 * 16 * 9
@@ -179,6 +179,9 @@ def test_folding_spaces():
         "fine": [1, 2, 3, 5, 9],
         "coarse_group": [1],
         "reuse": [1, 2, 4, 8, 16],
+        # flattened passes over the 8 x 9 window products, where they beat 8 x ceil(9/passes):
+        # 7 passes of 11 (the kernel-position form has no 7), 4 of 18 (against 4 of 8 x 3), ...
+        "terms": [1, 5, 6, 7, 9, 11, 12, 15, 18, 36],
     }
     assert ops["fc"].folding_space() == {"coarse_in": [1, 2, 4, 8, 16], "coarse_out": [1, 2, 5, 10]}
     assert ops["gap"].folding_space() == {"coarse": [1, 2, 4, 8, 16]}

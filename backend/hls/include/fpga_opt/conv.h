@@ -7,7 +7,8 @@
 //
 // CFG: in_t, out_t, acc_t (exact-width accumulator), epi_t (long long or float),
 //      rq_t; OH, OW; KP, CENTRE (the window centre's position); GROUPS, CG,
-//      CIN_G, CI, COUT_G, CO, FINE; wt_t (weights), sum_t (accumulator + bias);
+//      CIN_G, CI, COUT_G, CO, FINE, TERMS (0: kernel-position passes; > 0: flattened
+//      passes of TERMS products, below); wt_t (weights), sum_t (accumulator + bias);
 //      WB, BB (bytes of a weight and of a bias in an integer table, types.h);
 //      PL (lanes of the result stream), R (temporal reuse), PACK (terms per packed
 //      DSP chain, 0: no packing); HAS_SKIP, skip_t,
@@ -25,6 +26,12 @@
 // output channels.  Products are summed as the DSPs do (types.h `dot`,
 // `dot_pair`): two output lanes sharing an activation share a DSP (PACK > 0).
 //
+// Flattened passes (TERMS > 0, CI = CIN_G): a pass multiplies TERMS consecutive values of the
+// window's channel-major vector (value e = i*KP + position, i < CI) by CO filters, NF =
+// ceil(KP*CI/TERMS) passes, the last one padded: pass counts no FINE x CI product reaches
+// (7 passes of 11 products for an 8-channel 3x3 window).  The kernel-position form is the same
+// loop with TERMS = FINE*CI products, position-major (e = position*CI + i).
+//
 // Padded output passes: the result stream is PL lanes wide (the smallest divisor
 // of the channels >= CO); each pass's valid channels are repacked into PL-lane
 // tokens, and the skip stream (PL lanes) is unpacked to the pass's channels.
@@ -37,9 +44,11 @@
 // next group computes.  Per frame: R*NG*NK (first windows) + OH*OW/R * S
 // (S = max(NG*NK*NJ*NF, R*NG*NK)) + R*C/PL (last drain) cycles.
 //
-// Weights (one ROM, word = CG*CO*FINE*CI values, read at one address per cycle):
+// Weights (one ROM, word = CG*CO*TERMS values, read at one address per cycle):
 //   w[((G*NK + k)*NJ + j)*NF + f][((gi*CO + o)*FINE + p)*CI + i]
 //     = W[(G*CG+gi)*COUT_G + j*CO + o][k*CI + i][position f*FINE + p]   (0 when padded)
+// and in the flattened form (NK = 1), with e = f*TERMS + q:
+//   w[(G*NJ + j)*NF + f][(gi*CO + o)*TERMS + q] = W[(G*CG+gi)*COUT_G + j*CO + o][e / KP][e % KP]
 // bias b[G*NJ + j][gi*CO + o]; merged side weights sw[k*NSJ + t][o*CI + i] =
 // SW[t*CO + o][k*CI + i], side bias sb[t][o].  The emitter writes them so.
 #ifndef FPGA_OPT_CONV_H
@@ -75,17 +84,32 @@ struct conv_shape {
     static const int NG = C::GROUPS / C::CG;                  // group chunks
     static const int NK = C::CIN_G / C::CI;                   // input-channel passes
     static const int NJ = (C::COUT_G + C::CO - 1) / C::CO;    // output passes (last one padded)
-    static const int NF = (C::KP + C::FINE - 1) / C::FINE;    // kernel-position passes (last one padded)
-    static const int KPP = NF * C::FINE;                      // positions, padded
-    static const int TERMS = C::FINE * C::CI;                 // products per output lane and cycle
+    static const bool FLAT = C::TERMS > 0;                    // flattened passes
+    static const int TERMS = FLAT ? C::TERMS : C::FINE * C::CI;  // products per output lane and cycle
+    // kernel-position (or flattened) passes, the last one padded
+    static const int NF = FLAT ? (C::KP * C::CI + TERMS - 1) / TERMS : (C::KP + C::FINE - 1) / C::FINE;
+    static const int KPP = FLAT ? C::KP : NF * C::FINE;       // positions held, padded
     static const int PACK = C::PACK > 0 ? C::PACK : 1;
 };
 
-/// Weight `lane` of word `word` (a word: the CG*CO*FINE*CI weights of one cycle).
+/// Term `q` of pass `f` of group lane `gi`: the window value it multiplies (0 past a flattened
+/// window's end; the kernel-position form's padded positions are zeros in `win`).
+template <class C, class WIN>
+inline typename C::in_t tap(const WIN& win, int f, int q, int gi) {
+#pragma HLS INLINE
+    typedef conv_shape<C> S;
+    if (S::FLAT) {
+        const int e = f * S::TERMS + q;
+        return e < C::KP * C::CI ? win[e % C::KP][gi * C::CI + e / C::KP] : typename C::in_t(0);
+    }
+    return win[f * C::FINE + q / C::CI][gi * C::CI + q % C::CI];
+}
+
+/// Weight `lane` of word `word` (a word: the CG*CO*TERMS weights of one cycle).
 template <class C, class WA>
 inline typename C::wt_t weight(const WA& w, int word, int lane) {
 #pragma HLS INLINE
-    return table_at<typename C::wt_t, C::WB, C::CG * C::CO * C::FINE * C::CI>(w, word, lane);
+    return table_at<typename C::wt_t, C::WB, C::CG * C::CO * conv_shape<C>::TERMS>(w, word, lane);
 }
 
 /// Bias `lane` of word `word` (a word: the CG*CO biases of one output pass), in the epilogue's type.
@@ -118,12 +142,9 @@ inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, c
     for (int gi = 0; gi < C::CG; gi++) {
 #pragma HLS UNROLL
         typename C::in_t x[S::TERMS];
-        for (int p = 0; p < C::FINE; p++) {
+        for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
-            for (int i = 0; i < C::CI; i++) {
-#pragma HLS UNROLL
-                x[p * C::CI + i] = win[f * C::FINE + p][gi * C::CI + i];
-            }
+            x[q] = tap<C>(win, f, q, gi);
         }
         for (int c = 0; c < C::CO; c += 2) {
 #pragma HLS UNROLL
@@ -132,9 +153,8 @@ inline void mac_pass(typename C::acc_t acc[conv_shape<C>::OL], const WIN& win, c
             typename C::wt_t wa[S::TERMS], wb[S::TERMS];
             for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
-                const int p = q / C::CI, i = q % C::CI;
-                wa[q] = weight<C>(w, waddr, (o * C::FINE + p) * C::CI + i);
-                wb[q] = pair ? weight<C>(w, waddr, ((o + 1) * C::FINE + p) * C::CI + i) : (typename C::wt_t)0;
+                wa[q] = weight<C>(w, waddr, o * TERMS + q);
+                wb[q] = pair ? weight<C>(w, waddr, (o + 1) * TERMS + q) : (typename C::wt_t)0;
             }
             if (C::PACK > 0 && pair) {
                 dot_pair<S::PACK, S::TERMS>(acc[o], acc[o + 1], x, wa, wb);
@@ -411,11 +431,10 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                     typename C::in_t xs[R][S::TERMS];
                     for (int q = 0; q < TERMS; q++) {
 #pragma HLS UNROLL
-                        const int p = q / CI, i = q % CI;
-                        wl[q] = weight<C>(wrow, waddr, (last * C::FINE + p) * CI + i);
+                        wl[q] = weight<C>(wrow, waddr, last * TERMS + q);
                         for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                            xs[r][q] = wins[cur][r][gk][f * C::FINE + p][gi * CI + i];
+                            xs[r][q] = tap<C>(wins[cur][r][gk], f, q, gi);
                         }
                     }
                     for (int r = 0; r + 1 < R; r += 2) {
