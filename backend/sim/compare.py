@@ -59,6 +59,26 @@ class Agreement:
     equal: float
     """Share of values equal (integers: the same integer; floats: within FLOAT_TOLERANCE)."""
     values: int
+    ref_max: float = 0.0
+    """Floats: the largest reference value `max_diff` is relative to (0 for integers)."""
+
+    @staticmethod
+    def combine(parts: Sequence[Agreement]) -> Agreement:
+        """The agreement over all of `parts`' values (the same layer on several chunks of inputs).
+
+        A float difference becomes relative to the largest reference value of all the chunks, as one
+        batch would have it.  A float value counted equal stays counted against its own chunk's
+        largest value, at most the overall one: the share equal can only come out lower than one
+        batch's, never higher.
+        """
+        total = sum(a.values for a in parts)
+        equal = sum(a.equal * a.values for a in parts) / total if total else 1.0
+        ref_max = max((a.ref_max for a in parts), default=0.0)
+        if ref_max > 0:
+            worst = max(a.max_diff * a.ref_max for a in parts) / ref_max
+        else:
+            worst = max((a.max_diff for a in parts), default=0.0)
+        return Agreement(worst, equal, total, ref_max)
 
 
 @dataclass
@@ -89,6 +109,26 @@ class Trace:
             return 1.0, 0.0
         return min(a.equal for a in ints), max(a.max_diff for a in ints)
 
+    @staticmethod
+    def combine(parts: Sequence[Trace]) -> Trace:
+        """One trace over the inputs of all `parts` (the same network traced on chunks of inputs)."""
+        if not parts:
+            return Trace()
+        layers = []
+        for same in zip(*(p.layers for p in parts), strict=True):
+            first = same[0]
+            layers.append(
+                LayerTrace(
+                    first.layer,
+                    first.op,
+                    first.tensor,
+                    first.kind,
+                    Agreement.combine([t.isolated for t in same]),
+                    Agreement.combine([t.chained for t in same]),
+                )
+            )
+        return Trace(layers)
+
     def as_dict(self) -> dict:
         return {
             "layers": [asdict(t) for t in self.layers],
@@ -115,11 +155,12 @@ def agreement(y: np.ndarray, ref: Reference, t: StreamType) -> Agreement:
     a = np.asarray(ref.array)
     b = a.shape[0]
     r = (a.transpose(0, 2, 3, 1) if a.ndim == 4 else a).reshape(b, *t.dims).astype(np.float64)
-    y = y.astype(np.float64)
     if t.is_integer:
         if ref.kind == "dq":
-            r = r / ref.scale + ref.zero_point
-            d = np.abs(y - r)
+            r /= ref.scale
+            r += ref.zero_point
+            d = y - r  # in place from here: these are millions of values per sample at 224x224
+            np.abs(d, out=d)
             same = d < 0.5
             if int_range(t.element_type)[1] > 2**15:
                 # A raw accumulator read as float (a last layer with no QuantizeLinear after it): the
@@ -130,9 +171,9 @@ def agreement(y: np.ndarray, ref: Reference, t: StreamType) -> Agreement:
             return Agreement(float(d.max(initial=0.0)), float(np.mean(same)) if d.size else 1.0, int(d.size))
         d = np.abs(y - r)
         return Agreement(float(d.max(initial=0.0)), float(np.mean(d == 0)) if d.size else 1.0, int(d.size))
-    d = np.abs(y - r)
+    d = np.abs(y.astype(np.float64) - r)
     top = float(np.abs(r).max(initial=0.0)) or 1.0
-    return Agreement(float(d.max(initial=0.0)) / top, float(np.mean(d <= FLOAT_TOLERANCE * top)), int(d.size))
+    return Agreement(float(d.max(initial=0.0)) / top, float(np.mean(d <= FLOAT_TOLERANCE * top)), int(d.size), top)
 
 
 def _source(value: SSAValue) -> SSAValue:
@@ -145,10 +186,19 @@ def _source(value: SSAValue) -> SSAValue:
         return value
 
 
-def trace(model: FunctionalModel, inputs: Sequence[np.ndarray], references: References) -> Trace:
-    """Compare every layer with a reference (see the module docstring); `inputs` are prepared batches."""
+def trace(
+    model: FunctionalModel,
+    inputs: Sequence[np.ndarray],
+    references: References,
+    chained: Mapping[SSAValue, np.ndarray] | None = None,
+) -> Trace:
+    """Compare every layer with a reference (see the module docstring); `inputs` are prepared batches.
+
+    `chained`: the network's values on `inputs` (`model.evaluate`), if the caller has them already.
+    """
     net = model.network
-    chained = model.evaluate(inputs)
+    if chained is None:
+        chained = model.evaluate(inputs)
     iso: dict[SSAValue, np.ndarray] = dict(zip(net.inputs, inputs, strict=True))
     result = Trace()
     ref_of: dict[SSAValue, Reference] = {}

@@ -34,7 +34,11 @@ def narrow(values: np.ndarray, stream: StreamType) -> np.ndarray:
     t = stream.element_type
     if isinstance(t, IntegerType):
         signed = t.signedness.data != Signedness.UNSIGNED
-        return sem.wrap(values, t.width.data, signed).astype(numpy_dtype(t))
+        dtype = numpy_dtype(t)
+        if dtype.itemsize * 8 == t.width.data and np.asarray(values).dtype.kind in "iu":
+            # numpy's integer casts keep the low bits: two's complement wrap-around, in one pass
+            return np.asarray(values).astype(dtype)
+        return sem.wrap(values, t.width.data, signed).astype(dtype)
     return np.asarray(values).astype(numpy_dtype(t))
 
 

@@ -27,6 +27,10 @@ from fpga_opt.dialects.dataflow import ActivationAttr, RequantAttr
 #: Largest magnitude whose integers float64 represents exactly.
 _EXACT_F64 = 2.0**53
 
+#: im2col values per matrix product: a larger batch is convolved a slice of samples at a time (a
+#: 224x224x64 map's 3x3 windows are 29 M values, 231 MB in float64, per sample).
+MAX_COLS = 2**25
+
 
 # --------------------------------------------------------------------------
 # Scalars: requantisation, activation, narrowing
@@ -47,10 +51,15 @@ def shift_round(p: np.ndarray, shift: int, rounding: str) -> np.ndarray:
     if rounding == "half_away":
         return np.sign(p) * ((np.abs(p) + half) >> s)
     if rounding == "half_even":
-        q = p >> s
-        r = p - (q << s)  # 0 <= r < 2**shift
-        up = (r > half) | ((r == half) & ((q & 1) == 1))
-        return q + up
+        # Add half - 1, plus 1 more when the truncated quotient is odd: a remainder above half
+        # carries, exactly half carries only onto an odd quotient (4 array passes; the largest
+        # requantised maps are millions of values per sample).
+        y = p >> s
+        y &= 1
+        y += p
+        y += half - 1
+        y >>= s
+        return y
     raise ValueError(f"unknown rounding mode '{rounding}'")
 
 
@@ -63,9 +72,9 @@ def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
     if rq.offset.data:
         x = x + np.int64(rq.offset.data)
     m = np.asarray(rq.multipliers, dtype=np.int64) if rq.per_channel else np.int64(rq.multiplier.data)
-    p = x * m
-    y = shift_round(p, rq.shift.data, rq.rounding.data) + np.int64(rq.zero_point.data)
-    return np.clip(y, rq.min.data, rq.max.data)
+    y = shift_round(x * m, rq.shift.data, rq.rounding.data)  # a new array: updated in place below
+    y += np.int64(rq.zero_point.data)
+    return np.clip(y, rq.min.data, rq.max.data, out=y)
 
 
 def requantize_over_counts(x: np.ndarray, rq: RequantAttr, counts: np.ndarray) -> np.ndarray:
@@ -213,11 +222,19 @@ def conv2d(
     dilation: Sequence[int] = (1, 1),
 ) -> np.ndarray:
     """Σ w·x over each window (padding holds `pad_value`; taps `dilation` apart): x (B, H, W, C_in),
-    w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out)."""
+    w [C_out, C_in/groups, Kh, Kw] -> (B, Ho, Wo, C_out).
+
+    The batch goes through in slices of samples whose im2col matrix holds at most MAX_COLS values
+    (each sample's result does not depend on the others')."""
     b = x.shape[0]
     c_in = x.shape[3]
     c_out, cg, kh, kw = w.shape
     ho, wo = out_hw
+    step = max(1, MAX_COLS // max(1, ho * wo * c_in * kh * kw))
+    if b > step:
+        options = dict(stride=stride, pad=pad, groups=groups, out_hw=out_hw, integer=integer)
+        options.update(pad_value=pad_value, dilation=dilation)
+        return np.concatenate([conv2d(x[i : i + step], w, **options) for i in range(0, b, step)])
     xp = pad_hw(x, pad, pad_value)
     win = windows(xp, (kh, kw), stride, out_hw, dilation)  # (B, Ho, Wo, C_in, Kh, Kw)
     cols = win.reshape(b * ho * wo, groups, cg * kh * kw).transpose(1, 0, 2)  # (G, M, Cg*K)

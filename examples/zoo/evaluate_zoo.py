@@ -17,8 +17,9 @@ wall time, on whatever machine and load it ran: not a figure to compare):
 * **csim** (`--csim`): `fpga-compile --board B` (default pipeline, bit-exact/tolerance check, HLS
   project, g++ csim against fpga-sim's outputs): the verdict or the one-line refusal.
 
-`--json` writes every figure.  Exit code 1 when any model misses a threshold or fails to import
-without a clean refusal.
+`--json` writes every figure; `--join a.json b.json ...` prints the table of rows written by
+several runs (one network at a time, say) without evaluating anything.  Exit code 1 when any model
+misses a threshold or fails to import without a clean refusal.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def evaluate(path: Path, samples: int, seed: int, csim: bool, board: str, work: 
     from fpga_opt.frontend.onnx_import import import_onnx
     from fpga_opt.tools.fpga_trace import check, trace_model
 
-    row: dict = {"model": str(path)}
+    row: dict = {"model": str(path), "samples": samples}
     t0 = time.perf_counter()
     try:
         imported = import_onnx(path)
@@ -85,6 +86,8 @@ def evaluate(path: Path, samples: int, seed: int, csim: bool, board: str, work: 
         ),
         "first_diverging": summary.get("first_divergence", {}),
         "top1_agree": summary["end_to_end"]["top1_agree"],
+        "top1_disagreements": summary["end_to_end"]["top1_disagreements"],
+        "top1_margin_unit": summary["end_to_end"]["top1_margin_unit"],
         "end_max_rel": summary["end_to_end"]["max_rel_diff"],
         "failures": check(summary),
     }
@@ -110,17 +113,17 @@ def evaluate(path: Path, samples: int, seed: int, csim: bool, board: str, work: 
     return row
 
 
-def table(rows: list[dict], samples: int) -> str:
+def table(rows: list[dict]) -> str:
     head = (
-        "| network | form | import | sim as imported | layers traced | worst layer (isolated) | top-1 agree "
-        f"({samples} inputs) | thresholds | csim | time |"
+        "| network | form | import | sim as imported | layers traced | worst layer (isolated) | inputs | top-1 agree "
+        "| thresholds | csim | time |"
     )
-    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         net, form = r["net"], r["form"]
         seconds = f"{r['seconds']:.0f} s" if "seconds" in r else "-"
         if not r.get("imported"):
-            lines.append(f"| {net} | {form} | refused: {r.get('refused', '?')} | | | | | | | {seconds} |")
+            lines.append(f"| {net} | {form} | refused: {r.get('refused', '?')} | | | | | | | | {seconds} |")
             continue
         sim = r.get("sim", {})
         sim_text = (
@@ -135,10 +138,15 @@ def table(rows: list[dict], samples: int) -> str:
             w = t["worst_isolated"]
             worst = f"{100 * w['equal']:.3f}% equal, {w['max_lsb']:.0f} LSB"
         top1 = "-" if t["top1_agree"] is None else f"{100 * t['top1_agree']:.1f}%"
+        flips = t.get("top1_disagreements") or []
+        if flips:  # how close the reference itself was between its class and ours
+            unit = " LSB" if t.get("top1_margin_unit") == "lsb" else " rel"
+            top1 += f" ({len(flips)} differ; reference margin <= {max(f['reference_margin'] for f in flips):.3g}{unit})"
         ok = "pass" if not t["failures"] else "FAIL: " + "; ".join(t["failures"])[:120]
         csim = r.get("csim", {}).get("verdict", "-")
         lines.append(
-            f"| {net} | {form} | {r['ops']} ops | {sim_text} | {t['layers']} | {worst} | {top1} | {ok} | {csim} "
+            f"| {net} | {form} | {r['ops']} ops | {sim_text} | {t['layers']} | {worst} | {r.get('samples', '?')} "
+            f"| {top1} | {ok} | {csim} "
             f"| {seconds} |"
         )
     return "\n".join(lines) + "\n"
@@ -156,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--board", default="u250", help="board for --csim (default u250)")
     p.add_argument("--work", default="build/zoo_compile", help="fpga-compile output folders for --csim")
     p.add_argument("--json", help="write every figure to this file")
+    p.add_argument("--join", nargs="+", metavar="JSON", help="print the table of these --json files' rows and stop")
     args = p.parse_args(argv)
+    if args.join:
+        rows = [row for name in args.join for row in json.loads(Path(name).read_text())]
+        sys.stdout.write(table(rows))
+        return 0
     zoo = Path(args.zoo)
     nets = args.nets or sorted(
         {f.name.split(".")[0] for f in (zoo / args.size).glob("*.onnx")}, key=lambda n: (n.rstrip("0123456789_"), n)
@@ -177,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             row["seconds"] = round(time.perf_counter() - t0, 1)
             rows.append(row)
-            print(table([row], args.samples).splitlines()[-1], file=sys.stderr, flush=True)
-    sys.stdout.write(table(rows, args.samples))
+            print(table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+    sys.stdout.write(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str) + "\n")
     bad = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,6 +92,58 @@ def test_a_wrong_weight_is_caught_at_its_layer(model_path, monkeypatch):
     assert failures and failures[0].startswith("layer b1.c2:")
     layers = {t["layer"]: t for t in summary["layers"]}
     assert layers["b1.c1"]["isolated"]["equal"] == 1.0  # the layers before it are untouched
+
+
+def test_chunks_give_the_figures_of_one_batch(model_path, monkeypatch):
+    """A large trace runs its inputs in chunks; the figures must be those of one batch of them all.
+
+    With broken weights the shares are below 1 and differ between chunks, so a merge that kept
+    one chunk's figures, or averaged the shares unweighted (7 uneven chunks), would show here.
+    """
+    real = onnx_import.import_onnx
+
+    def broken(*args, **kwargs):
+        imported = real(*args, **kwargs)
+        imported.weights["b1.c2.w"] = -np.array(imported.weights["b1.c2.w"])
+        fc = np.array(imported.weights["fc.w"])
+        fc[:5] = -fc[:5]  # half the classes upside down: some argmaxes move
+        imported.weights["fc.w"] = fc
+        return imported
+
+    monkeypatch.setattr(onnx_import, "import_onnx", broken)
+    whole = trace_model(model_path, _inputs(), chunk=SAMPLES)
+    chunked = trace_model(model_path, _inputs(), chunk=10)
+    assert chunked["samples"] == whole["samples"] == SAMPLES
+    assert chunked["first_divergence"] == whole["first_divergence"]
+    assert any(t["chained"]["equal"] < 1 for t in whole["layers"])
+    for a, b in zip(whole["layers"], chunked["layers"], strict=True):
+        for mode in ("isolated", "chained"):
+            assert a[mode]["values"] == b[mode]["values"]
+            assert a[mode]["max_diff"] == b[mode]["max_diff"]
+            assert a[mode]["equal"] == pytest.approx(b[mode]["equal"], abs=1e-12)
+    flips = whole["end_to_end"].pop("top1_disagreements")
+    assert flips and chunked["end_to_end"].pop("top1_disagreements") == flips  # inputs numbered across chunks
+    assert whole["end_to_end"]["top1_agree"] == 1 - len(flips) / SAMPLES
+    assert all(f["ours"] != f["reference"] and f["reference_margin"] > 0 for f in flips)
+    assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
+
+
+def test_chunks_keep_float_differences_relative_to_the_largest_value_of_all():
+    """Float layers: each chunk's difference is relative to its own largest value; merged, it must be
+    relative to the largest of all (one batch's figure), and the share equal no higher than one batch's."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "zoo" / "models" / "squeezenet1_1.onnx"
+    x = {"input": np.random.default_rng(11).standard_normal((12, 3, 32, 32)).astype(np.float32)}
+    whole = trace_model(path, x, chunk=12)
+    chunked = trace_model(path, x, chunk=5)
+    assert {t["kind"] for t in whole["layers"]} == {"float"}
+    for a, b in zip(whole["layers"], chunked["layers"], strict=True):
+        for mode in ("isolated", "chained"):
+            assert b[mode]["ref_max"] == a[mode]["ref_max"] > 0
+            assert b[mode]["max_diff"] == pytest.approx(a[mode]["max_diff"], rel=1e-9)
+            assert b[mode]["equal"] <= a[mode]["equal"] + 1e-12
+    assert chunked["end_to_end"]["top1_disagreements"] == whole["end_to_end"]["top1_disagreements"]
+    del chunked["end_to_end"]["top1_disagreements"], whole["end_to_end"]["top1_disagreements"]
+    assert chunked["end_to_end"] == pytest.approx(whole["end_to_end"])
 
 
 def test_cli_json_and_check(model_path, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from sim_helpers import module_text, parse, s
@@ -42,6 +44,14 @@ def test_rounding_modes_on_ties(rounding, expected):
 )
 def test_rounding_modes_shift_2(rounding, expected):
     assert shift_round(np.array([-7, -6, -5, 5, 6, 7, 10]), 2, rounding).tolist() == expected
+
+
+@pytest.mark.parametrize("shift", [1, 2, 5, 17, 31, 40])
+def test_half_even_is_the_nearest_integer_ties_to_even(shift):
+    rng = np.random.default_rng(shift)
+    p = np.concatenate([rng.integers(-(2**52), 2**52, 4000), np.arange(-70, 70) << (shift - 1)])
+    exact = np.array([round(Fraction(int(v), 2**shift)) for v in p])  # Python rounds ties to even
+    assert shift_round(p, shift, "half_even").tolist() == exact.tolist()
 
 
 def test_shift_zero_does_not_round():
@@ -381,6 +391,24 @@ def test_batches_run_at_once(rng):
     (y,) = run_functional(m, None, xs)
     for i in range(5):
         assert y[i].tolist() == ref_conv(xs[i].transpose(1, 2, 0), w, None, (1, 1), (1, 1, 1, 1), 1).tolist()
+
+
+def test_large_batches_are_convolved_in_slices_with_the_same_results(rng, monkeypatch):
+    """Past MAX_COLS im2col values the batch goes through a few samples at a time (memory at 224x224)."""
+    from fpga_opt.backend.sim import semantics
+
+    w = rng.integers(-128, 128, (2, 2, 3, 3))
+    args, results, body = conv_ir(4, 4, 2, 2, (3, 3), (1, 1), (1, 1, 1, 1), 1, "i32")
+    m = parse(module_text(body, args, results, {"w": (w, "i8")}))
+    xs = rng.integers(-128, 128, (7, 2, 4, 4)).astype(np.int8)
+    (whole,) = run_functional(m, None, xs)
+    calls = []
+    real = semantics.grouped_matmul
+    monkeypatch.setattr(semantics, "grouped_matmul", lambda c, *a: calls.append(len(c[0])) or real(c, *a))
+    monkeypatch.setattr(semantics, "MAX_COLS", 2 * 4 * 4 * 2 * 3 * 3)  # two samples' windows
+    (sliced,) = run_functional(m, None, xs)
+    assert calls == [32, 32, 32, 16]  # 2+2+2+1 samples of 4x4 output pixels
+    assert sliced.tolist() == whole.tolist()
 
 
 def test_weight_shape_mismatch_is_a_user_error(rng):
