@@ -140,7 +140,15 @@ def test_python_started_with_sigint_ignored_installs_no_keyboardinterrupt_handle
         text=True,
         timeout=60,
     )
-    default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # SIGINT at its default in the child whatever this process inherited: a test run started in the
+    # background of a non-interactive shell has SIGINT ignored, and the child would inherit that.
+    default = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert (ignored.stdout.strip(), default.stdout.strip()) == ("True", "False"), ignored.stderr + default.stderr
 
 
