@@ -43,6 +43,7 @@ from fpga_opt.passes.analysis.annotations import COST_ATTR, ESTIMATE_ATTR, dict_
 from fpga_opt.passes.estimate_resources import EstimateResourcesPass
 from fpga_opt.tools.design_input import is_onnx, load_design
 from fpga_opt.tools.diagnostics import tool_main
+from fpga_opt.tools.figures import folding_text
 from fpga_opt.tools.tables import RULE, render
 
 RESOURCE_LABELS = {"dsp": "DSP", "bram18": "BRAM18", "uram": "URAM", "lut": "LUT", "ff": "FF"}
@@ -150,20 +151,6 @@ def power_data(module: ModuleOp, totals: dict[str, int], fps: float | None) -> d
     return estimate_power(Resources(**totals), board).as_dict(float(fps or 0.0))
 
 
-def _folding_text(folding: dict[str, int]) -> str:
-    short = {
-        "coarse_in": "ci",
-        "coarse_out": "co",
-        "fine": "f",
-        "coarse_group": "cg",
-        "coarse": "c",
-        "reuse": "r",
-        "terms": "t",
-    }
-    hidden = ("coarse_group", "reuse", "terms")  # shown only when not 1
-    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k in hidden and v == 1))
-
-
 def format_table(data: dict[str, Any]) -> str:
     """The human-readable report."""
     exits = data.get("exit_rates") is not None
@@ -175,7 +162,7 @@ def format_table(data: dict[str, Any]) -> str:
             "*" if e["bottleneck"] else "",
             f"p{e['partition']} {e['layer']}" if "partition" in e else e["layer"],
             e["op"],
-            _folding_text(e["folding"]),
+            folding_text(e["folding"]),
             f"{e['cycles']:,}",
             *([f"{e['per_sample']:,}"] if exits else []),
             *(f"{e[r]:,}" for r in RESOURCE_NAMES),

@@ -13,7 +13,8 @@ from typing import Any
 
 import networkx as nx
 
-from fpga_opt.tools.report.svg import PLACEMENT_TEXT, compact, draw_graph, folding_text
+from fpga_opt.tools.figures import folding_text
+from fpga_opt.tools.report.svg import PLACEMENT_TEXT, compact, draw_graph
 from fpga_opt.tools.report.svg import STYLE as GRAPH_STYLE
 
 RESOURCES = (("dsp", "DSP"), ("bram18", "BRAM18"), ("uram", "URAM"), ("lut", "LUT"), ("ff", "FF"))

@@ -16,6 +16,7 @@ from html import escape
 
 import networkx as nx
 
+from fpga_opt.tools.figures import folding_text
 from fpga_opt.tools.report.graph import NodeInfo
 from fpga_opt.tools.report.layout import Box, Layout, layered_layout
 
@@ -112,21 +113,6 @@ def _fit(text: str, width: float) -> str:
 def _text(x: float, y: float, text: str, width: float, css: str = "", anchor: str = "middle") -> str:
     cls = f' class="{css}"' if css else ""
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{cls}>{escape(_fit(text, width))}</text>'
-
-
-def folding_text(folding: dict[str, int]) -> str:
-    """`ci=4 co=8 f=9`: the folding factors, short (coarse_group, reuse and terms only when not 1, as fpga-report)."""
-    short = {
-        "coarse_in": "ci",
-        "coarse_out": "co",
-        "fine": "f",
-        "coarse_group": "cg",
-        "coarse": "c",
-        "reuse": "r",
-        "terms": "t",
-    }
-    hidden = ("coarse_group", "reuse", "terms")
-    return " ".join(f"{short.get(k, k)}={v}" for k, v in folding.items() if not (k in hidden and v == 1))
 
 
 def compact(n: float) -> str:
