@@ -607,24 +607,27 @@ def assemble(cases: list[tuple[list[str], list[str], str]], name: str) -> str:
     return f"func.func @{name}({signature}) -> ({result_types}) {{\n  " + "\n  ".join(body) + f"\n  {ret}\n}}\n"
 
 
+def csim_cases(tmp_path, cases, name: str, frames: int, seeds: tuple[int, int] = (1, 0), exact: bool = True):
+    """Every case of `cases` in one design through g++ csim against fpga-sim: PASS, and bit for bit when
+    `exact` (float kernels pass within the testbench's tolerance)."""
+    module = parse(assemble(cases, name))
+    weights = random_weights(module, seed=seeds[0])
+    inputs = random_inputs(module, frames=frames, seed=seeds[1])
+    result = csim(module, weights, inputs, tmp_path / name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+    if exact:
+        assert "bit-exact" in result.stdout
+
+
 @pytest.mark.slow
 def test_integer_kernels_bit_exact(tmp_path):
-    module = parse(assemble(INT_CASES, "int_kernels"))
-    weights = random_weights(module)
-    inputs = random_inputs(module, frames=3)
-    result = csim(module, weights, inputs, tmp_path / "int_kernels")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout and "bit-exact" in result.stdout
+    csim_cases(tmp_path, INT_CASES, "int_kernels", frames=3)
 
 
 @pytest.mark.slow
 def test_float_kernels_within_tolerance(tmp_path):
-    module = parse(assemble(FLOAT_CASES, "float_kernels"))
-    weights = random_weights(module)
-    inputs = random_inputs(module, frames=3)
-    result = csim(module, weights, inputs, tmp_path / "float_kernels")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout
+    csim_cases(tmp_path, FLOAT_CASES, "float_kernels", frames=3, exact=False)
 
 
 @pytest.mark.slow
@@ -646,40 +649,20 @@ def test_a_wrong_expectation_fails_with_its_location(tmp_path):
 @pytest.mark.slow
 def test_padded_passes_and_reuse_bit_exact(tmp_path):
     """Padded passes, temporal reuse and int8 packing in the conv kernel agree with fpga-sim bit for bit."""
-    module = parse(assemble(FOLDING_CASES, "folding_kernels"))
-    weights = random_weights(module, seed=3)
-    inputs = random_inputs(module, frames=3, seed=4)
-    result = csim(module, weights, inputs, tmp_path / "folding_kernels")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout and "bit-exact" in result.stdout
+    csim_cases(tmp_path, FOLDING_CASES, "folding_kernels", frames=3, seeds=(3, 4))
 
 
 @pytest.mark.slow
 def test_float_padded_passes_and_reuse(tmp_path):
-    module = parse(assemble(FLOAT_FOLDING_CASES, "float_folding_kernels"))
-    weights = random_weights(module, seed=5)
-    inputs = random_inputs(module, frames=2, seed=6)
-    result = csim(module, weights, inputs, tmp_path / "float_folding_kernels")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout
+    csim_cases(tmp_path, FLOAT_FOLDING_CASES, "float_folding_kernels", frames=2, seeds=(5, 6), exact=False)
 
 
 @pytest.mark.slow
 def test_flattened_passes_bit_exact(tmp_path):
     """Flattened passes (terms) in every conv kernel path agree with fpga-sim bit for bit."""
-    module = parse(assemble(FLATTENED_CASES, "flattened_kernels"))
-    weights = random_weights(module, seed=7)
-    inputs = random_inputs(module, frames=3, seed=8)
-    result = csim(module, weights, inputs, tmp_path / "flattened_kernels")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout and "bit-exact" in result.stdout
+    csim_cases(tmp_path, FLATTENED_CASES, "flattened_kernels", frames=3, seeds=(7, 8))
 
 
 @pytest.mark.slow
 def test_float_flattened_passes(tmp_path):
-    module = parse(assemble(FLOAT_FLATTENED_CASES, "float_flattened_kernels"))
-    weights = random_weights(module, seed=9)
-    inputs = random_inputs(module, frames=2, seed=10)
-    result = csim(module, weights, inputs, tmp_path / "float_flattened_kernels")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS" in result.stdout
+    csim_cases(tmp_path, FLOAT_FLATTENED_CASES, "float_flattened_kernels", frames=2, seeds=(9, 10), exact=False)
