@@ -12,6 +12,7 @@ bias rounds it as the exact value does.  The constants were found by a search ov
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -20,6 +21,8 @@ from onnx import TensorProto, helper, numpy_helper
 from fpga_opt.backend.sim import FunctionalModel, elaborate
 from fpga_opt.backend.sim.boundary import prepare_inputs
 from fpga_opt.frontend.onnx_import import import_onnx
+
+REPO = Path(__file__).resolve().parents[2]
 
 S_IN, Z_IN, S_OUT = np.float32(0.02), 128, np.float32(0.05)
 S_W = np.array([0.01346531044691801, 0.00794483907520771, 0.017333010211586952, 0.0029008453711867332], np.float32)
@@ -154,3 +157,26 @@ def test_add_of_unrelated_scales_rounds_as_the_exact_formula(tmp_path):
             aligned = Fraction(((ai - za) * lm + (bi - zb) * rm) * m, 2**shift)
             wrong += min(max(_round_half_even(aligned), 0), 255) != exact
     assert wrong == 2  # the two near-ties: a common 22-bit scale rounds them the other way
+
+
+def test_exact_qdq_script_finds_the_near_ties(tmp_path):
+    """examples/zoo/exact_qdq.py (the evidence behind docs/zoo.md's top-1 analysis) evaluates the
+    near-tie conv above as the exact formula does, where the integer bias alone would not."""
+    import sys
+
+    import pytest
+
+    pytest.importorskip("torch", reason="exact_qdq.py convolves with torch (CPU), which CI does not install")
+    sys.path.insert(0, str(REPO / "examples" / "zoo"))
+    try:
+        from exact_qdq import ExactQDQ
+    finally:
+        sys.path.pop(0)
+    k = np.arange(256).reshape(16, 16)
+    x = ((k - Z_IN) * np.float64(S_IN)).astype(np.float32)[None, None]
+    got = ExactQDQ(_model(tmp_path / "near_ties.onnx")).run(x)[0]  # (C, 16, 16)
+    s_in, s_out = Fraction(float(S_IN)), Fraction(float(S_OUT))
+    for c in range(len(S_W)):
+        s_w, bias = Fraction(float(S_W[c])), int(Q_B[c]) * Fraction(float(S_B[c]))
+        want = [min(max(round(((kk - Z_IN) * s_in * s_w + bias) / s_out), 0), 255) for kk in range(256)]
+        assert got[c].reshape(-1).tolist() == want, c
