@@ -219,18 +219,17 @@ def conv_cost(
     if reuse > 1:
         # Three banks of the windows of `reuse` pixels: the group the gather process assembles,
         # the group token waiting in the one-deep FIFO to the MAC process, and the MAC process's
-        # copy of the group it computes on (conv.h, conv_reuse_impl); registers when a pixel is
-        # one window token, else a memory per pixel, `tokens` deep per bank.  Likewise three
-        # banks of the group's biased accumulators (being summed, in the FIFO, being drained
-        # `port` lanes at a time).
+        # copy of the group it computes on (conv.h, conv_reuse_impl).  A group moves as one
+        # token, so each bank is registers (`tokens` window tokens a pixel), with a write select
+        # per bit and, when a pixel is several tokens, the MAC's multiplexer choosing one.
+        # Likewise three banks of the group's biased accumulators (being summed, in the FIFO,
+        # being drained `port` lanes at a time).
         tokens = ng * nk
         window_word = kh * kw * in_lanes * in_bits
-        if tokens == 1:
-            resources += Resources(
-                lut=WINDOW_LUT_PER_BIT * reuse * window_word, ff=REUSE_BANKS * reuse * window_word
-            )
-        else:
-            resources += memory_resources(window_word, REUSE_BANKS * tokens, dual_port=True).scale(reuse)
+        resources += Resources(
+            lut=WINDOW_LUT_PER_BIT * reuse * tokens * window_word + reuse * window_word * mux_luts(tokens),
+            ff=REUSE_BANKS * reuse * tokens * window_word,
+        )
         held = reuse * c_out
         resources += Resources(
             ff=REUSE_BANKS * held * acc_bits, lut=port * acc_bits * mux_luts(reuse * c_out // port)
