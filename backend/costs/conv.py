@@ -37,7 +37,6 @@ from fpga_opt.dialects.dataflow import (
     weight_placement,
 )
 
-
 #: Banks of a reuse conv's windows and of its held accumulators: the producer's, the one-deep
 #: FIFO's and the consumer's (conv.h, conv_reuse_impl; an hls::stream token is copied in and out).
 REUSE_BANKS = 3
@@ -231,9 +230,7 @@ def conv_cost(
             ff=REUSE_BANKS * reuse * tokens * window_word,
         )
         held = reuse * c_out
-        resources += Resources(
-            ff=REUSE_BANKS * held * acc_bits, lut=port * acc_bits * mux_luts(reuse * c_out // port)
-        )
+        resources += Resources(ff=REUSE_BANKS * held * acc_bits, lut=port * acc_bits * mux_luts(reuse * c_out // port))
         if nk > 1:  # partial sums of every pixel of the group
             resources += memory_resources(acc_bits * coarse_out * coarse_group, nj, dual_port=True).scale(reuse - 1)
         # Frame 0: the gather reads the first group's R*ng*nk window tokens (no faster than they
