@@ -49,8 +49,11 @@ def pareto_front(records: Sequence[dict], objectives: Sequence[str]) -> list[dic
     return sorted(front, key=lambda r: (-r["result"]["metrics"]["throughput"], r["id"]))
 
 
-def hypervolume(records: Sequence[dict], objectives: Sequence[str], lower: np.ndarray, upper: np.ndarray) -> float:
-    """Hypervolume of the feasible points, objectives normalised to [0, 1] by (lower, upper), reference 1.1."""
+def hypervolume(
+    records: Sequence[dict], objectives: Sequence[str], lower: np.ndarray, upper: np.ndarray, reference: float = 1.1
+) -> float:
+    """Hypervolume of the feasible points, objectives normalised to [0, 1] by (lower, upper), with the
+    reference point at `reference` in every objective (1.1: slightly worse than the nadir)."""
     from pymoo.indicators.hv import HV
 
     feasible = [r for r in records if r["result"].get("feasible")]
@@ -58,8 +61,8 @@ def hypervolume(records: Sequence[dict], objectives: Sequence[str], lower: np.nd
         return 0.0
     points = np.stack([as_minimised(r["result"]["metrics"], objectives) for r in feasible])
     span = np.where(upper - lower > 0, upper - lower, 1.0)
-    normalised = np.clip((points - lower) / span, 0.0, 1.1)
-    return float(HV(ref_point=np.full(len(objectives), 1.1))(normalised))
+    normalised = np.clip((points - lower) / span, 0.0, reference)
+    return float(HV(ref_point=np.full(len(objectives), reference))(normalised))
 
 
 def bounds(record_sets: Sequence[Sequence[dict]], objectives: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +75,13 @@ def bounds(record_sets: Sequence[Sequence[dict]], objectives: Sequence[str]) -> 
     ]
     stacked = np.stack(points)
     return stacked.min(axis=0), stacked.max(axis=0)
+
+
+def front_bounds(records: Sequence[dict], objectives: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(ideal, nadir) of the Pareto front of `records`: the nadir is the front's worst value per
+    objective, not the worst of every point, so a hypervolume with reference 1.1 measures the front
+    and not the dominated designs around it (Ishibuchi et al., Evolutionary Computation 26(3), 2018)."""
+    return bounds([pareto_front(records, objectives)], objectives)
 
 
 def design_goals(

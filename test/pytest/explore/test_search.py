@@ -169,3 +169,25 @@ def test_first_population_leaves_every_layer_to_select_folding():
     _, upper = with_par.bounds()
     par = [i for i, g in enumerate(with_par.genes) if g.name.startswith("par.")]
     assert [upper[i] for i in par] == [7, 10, 4]  # 0, then 1 .. 64, 512, 8
+
+
+def test_front_bounds_take_the_nadir_of_the_front_not_of_every_point():
+    """A dominated design far out must not stretch the box: it would make any set of designs that
+    covers the extremes look as good as the front (benchmarks/explore.py's normalisation)."""
+    from fpga_opt.tools.explore.front import bounds, front_bounds, hypervolume
+
+    def rec(i, fps, power):
+        return {"id": i, "result": {"feasible": True, "metrics": {"throughput": fps, "power": power}}}
+
+    objectives = ("throughput", "power")
+    front = [rec(0, 100.0, 2.0), rec(1, 50.0, 1.0)]
+    records = [*front, rec(2, 1.0, 10.0)]  # dominated by both
+    ideal, nadir = front_bounds(records, objectives)
+    assert list(ideal) == [-100.0, 1.0] and list(nadir) == [-50.0, 2.0]
+    assert list(bounds([records], objectives)[1]) == [-1.0, 10.0]
+    # In the front's box a single extreme design covers little; in the all-points box it covers most.
+    lone = [rec(0, 100.0, 2.0)]
+    in_front_box = hypervolume(lone, objectives, ideal, nadir) / hypervolume(front, objectives, ideal, nadir)
+    wide = bounds([records], objectives)
+    in_wide_box = hypervolume(lone, objectives, *wide) / hypervolume(front, objectives, *wide)
+    assert in_front_box < 0.6 < 0.9 < in_wide_box
