@@ -37,6 +37,10 @@ from fpga_opt.dialects.dataflow import (
     weight_placement,
 )
 
+#: Banks of a reuse conv's windows and of its held accumulators: the producer's, the one-deep
+#: FIFO's and the consumer's (conv.h, conv_reuse_impl; an hls::stream token is copied in and out).
+REUSE_BANKS = 3
+
 
 def conv_cost(
     *,
@@ -84,9 +88,11 @@ def conv_cost(
     divide: padded lanes).  With temporal reuse R, R output pixels of a row share each pass:
 
         cycles = max(H_in*W_in*C_in / (ci*cg),                          [fpgaConvNet]
-                     (H_out*W_out/R) * max(ng*nk*nj*nf, R*ng*nk) (+ R's prologue and drain))
+                     (H_out*W_out/R) * max(ng*nk*nj*nf, R*ng*nk))
 
-    which is fpgaConvNet's formula when everything divides and R = 1.  The flattened form
+    which is fpgaConvNet's formula when everything divides and R = 1.  With R > 1 the first
+    group's windows (R*ng*nk tokens) and the last group's drain (R*C_out/port tokens) overlap the
+    neighbouring frames (the kernel is three dataflow processes): they are pipeline depth.  The flattened form
     (`terms` > 1, with ci = C_in/groups and fine = 1) multiplies `terms` products of the window's
     C_in/groups x Kh*Kw a cycle per output lane: nf = ceil(C_in/groups*Kh*Kw / terms).  `port_lanes` is the
     width of the result stream (the op's `output_lanes`; 0: coarse_out*coarse_group): with
@@ -159,9 +165,10 @@ def conv_cost(
     port = port_lanes or conv_result_lanes(c_in, c_out, groups, kh * kw, folding)
 
     in_cycles = h_in * w_in * c_in // in_lanes
+    # With reuse, the gather, MAC and drain processes of the kernel overlap across frames
+    # (conv.h, conv_reuse_impl): the first group's windows and the last group's drain are
+    # latency (`depth`, below), not interval.
     compute_cycles = (h_out * w_out // reuse) * steps
-    if reuse > 1:  # the first group's windows are read before it starts; the last group drains after it
-        compute_cycles += reuse * ng * nk + reuse * c_out // port
     cycles = max(in_cycles, compute_cycles)
 
     row_words = w_in + pad_l + pad_r
@@ -209,20 +216,27 @@ def conv_cost(
     depth = fill + per_pixel + mac_latency + IO_LATENCY
 
     if reuse > 1:
-        # Two banks of the windows of `reuse` pixels (one filling while the other is computed on):
-        # registers when a pixel is one window token, else a memory per pixel, `tokens` deep per
-        # bank; and two banks of the group's accumulators drained `port` lanes at a time.
+        # Three banks of the windows of `reuse` pixels: the group the gather process assembles,
+        # the group token waiting in the one-deep FIFO to the MAC process, and the MAC process's
+        # copy of the group it computes on (conv.h, conv_reuse_impl).  A group moves as one
+        # token, so each bank is registers (`tokens` window tokens a pixel), with a write select
+        # per bit and, when a pixel is several tokens, the MAC's multiplexer choosing one.
+        # Likewise three banks of the group's biased accumulators (being summed, in the FIFO,
+        # being drained `port` lanes at a time).
         tokens = ng * nk
         window_word = kh * kw * in_lanes * in_bits
-        if tokens == 1:
-            resources += Resources(lut=WINDOW_LUT_PER_BIT * reuse * window_word, ff=2 * reuse * window_word)
-        else:
-            resources += memory_resources(window_word, 2 * tokens, dual_port=True).scale(reuse)
+        resources += Resources(
+            lut=WINDOW_LUT_PER_BIT * reuse * tokens * window_word + reuse * window_word * mux_luts(tokens),
+            ff=REUSE_BANKS * reuse * tokens * window_word,
+        )
         held = reuse * c_out
-        resources += Resources(ff=2 * held * acc_bits, lut=port * acc_bits * mux_luts(reuse * c_out // port))
+        resources += Resources(ff=REUSE_BANKS * held * acc_bits, lut=port * acc_bits * mux_luts(reuse * c_out // port))
         if nk > 1:  # partial sums of every pixel of the group
             resources += memory_resources(acc_bits * coarse_out * coarse_group, nj, dual_port=True).scale(reuse - 1)
-        depth += (reuse - 1) * stride_w * c_in // in_lanes + reuse * c_out // port
+        # Frame 0: the gather reads the first group's R*ng*nk window tokens (no faster than they
+        # arrive) before the MAC process starts; the group's results then drain R*C_out/port tokens.
+        gather = max((reuse - 1) * stride_w * c_in // in_lanes, reuse * ng * nk)
+        depth += gather + reuse * c_out // port
     elif port != coarse_out * coarse_group:
         # Padded output passes repacked into `port`-lane tokens (and the skip stream unpacked).
         resources += repacker(coarse_out, port, out_bits)

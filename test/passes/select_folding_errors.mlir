@@ -13,7 +13,7 @@
 // LUT ROM (rom_resources), about 74k of its 117k LUTs; the search spends the rest on speed.
 // RUN: fpga-opt %s -p 'select-folding{board=kv260},estimate-resources' | filecheck %s --check-prefix=KV260
 // KV260: dataflow.board = "kv260"
-// KV260: bram18 = {{[0-9]}} : i64, uram = 0 : i64, lut = {{[0-9]+}} : i64
+// KV260: bram18 = {{[0-9][0-9]?}} : i64, uram = 0 : i64, lut = {{[0-9]+}} : i64
 //
 // max-util tightens every budget: at 0.5 the KV260 allows 58,560 LUTs, too few for that ROM.
 // RUN: not fpga-opt %s -p 'select-folding{board=kv260 max-util=0.5}' 2>&1 | filecheck %s --check-prefix=HALF

@@ -5,7 +5,7 @@
 //
 // Every sample leaves at exit 0: c1 is reached by none and stays at its cheapest folding; c0 takes the
 // budget c1 leaves (176 multipliers: two pixels side by side in 7 flattened passes of 11 products,
-// 902 cycles), and the merge queue is re-sized for c1 at that folding: 1,328 result elements (332
+// 896 cycles), and the merge queue is re-sized for c1 at that folding: 1,340 result elements (335
 // frames of 4) wait behind one hard sample, against 36 when c1 is folded for a quarter of the samples
 // (select_folding_exits.mlir, NOBACKLOG below).
 // RUN: fpga-opt %s -p 'split-exit-branches{thresholds=0.9},select-folding{board=pynqz2 exit-probabilities=1.0,0.0}' | filecheck %s --check-prefix=NONE
@@ -17,11 +17,11 @@
 
 // NONE-LABEL: func.func @early_exit
 // NONE:       layer = "c0", coarse_in = 8 : i64, coarse_out = 8 : i64, reuse = 2 : i64, terms = 11 : i64}
-// NONE:       depth = 3340 : i64, layer = "exit0.buffer"
+// NONE:       depth = 3349 : i64, layer = "exit0.buffer"
 // NONE:       depth = 2048 : i64, layer = "exit0.backlog"
 // NONE:       layer = "c1"} :
-// NONE:       depth = 1328 : i64, layer = "exit0.results"
-// NONE:       depth = 332 : i64, layer = "exit0.decisions"
+// NONE:       depth = 1340 : i64, layer = "exit0.results"
+// NONE:       depth = 335 : i64, layer = "exit0.decisions"
 
 // NOBACKLOG-LABEL: func.func @early_exit
 // NOBACKLOG:       layer = "c0", coarse_in = 4 : i64, coarse_out = 4 : i64, fine = 9 : i64}

@@ -594,6 +594,41 @@ FLOAT_FOLDING_CASES: list[tuple[list[str], list[str], str]] = [
 ]
 
 
+# Temporal reuse as three dataflow processes (gather -> MAC -> drain, conv.h): every frame's
+# groups go through the same one-deep FIFOs, so several frames check that no token of one frame
+# is taken for the next's (the first group's windows, the last group's results).
+REUSE_FRAME_CASES: list[tuple[list[str], list[str], str]] = [
+    # the ResNet-style early-exit network's block conv on ZC706: eight pixels in 15 passes of 5
+    (
+        ["16x16x8xi8"],
+        ["16x16x8xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "rf1.w", bias = "rf1.b", weight_type = i8, {RQ},
+              activation = #dataflow.act<kind = "relu">, coarse_in = 8 : i64, coarse_out = 8 : i64, reuse = 8 : i64,
+              terms = 5 : i64}}
+              : ({_ty("16x16x8xi8")}) -> {_ty("16x16x8xi8")}""",
+    ),
+    # two window tokens a pixel (T = 2), a skip input read by the drain and a centre pixel
+    # forwarded by the gather
+    (
+        ["4x4x4xi8", "4x4x4xi8"],
+        ["4x4x4xi8", "4x4x4xi8"],
+        f"""%r0, %r1 = dataflow.conv %a0, %a1 {{{K3}, {S1}, {P1}, weights = "rf2.w", weight_type = i8,
+              requant = #dataflow.requant<multiplier = 1, shift = 8>,
+              skip_requant = #dataflow.requant<multiplier = 1, shift = 0, min = 0>,
+              coarse_in = 2 : i64, coarse_out = 2 : i64, fine = 3 : i64, reuse = 2 : i64}}
+              : ({_ty("4x4x4xi8")}, {_ty("4x4x4xi8")}) -> ({_ty("4x4x4xi8")}, {_ty("4x4x4xi8")})""",
+    ),
+    # stride 2, reuse 4 across a whole output row, partial sums over two input passes
+    (
+        ["8x8x4xi8"],
+        ["4x4x6xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S2}, {P1}, weights = "rf3.w", bias = "rf3.b", weight_type = i8, {RQ},
+              coarse_in = 2 : i64, coarse_out = 3 : i64, fine = 9 : i64, reuse = 4 : i64}}
+              : ({_ty("8x8x4xi8")}) -> {_ty("4x4x6xi8")}""",
+    ),
+]
+
+
 def assemble(cases: list[tuple[list[str], list[str], str]], name: str) -> str:
     """One function holding every case, with unique value names."""
     args, results, body = [], [], []
@@ -675,3 +710,9 @@ def test_flattened_passes_bit_exact(tmp_path):
 @pytest.mark.slow
 def test_float_flattened_passes(tmp_path):
     csim_cases(tmp_path, FLOAT_FLATTENED_CASES, "float_flattened_kernels", frames=2, seeds=(9, 10), exact=False)
+
+
+@pytest.mark.slow
+def test_reuse_convs_over_several_frames_bit_exact(tmp_path):
+    """The reuse kernel's gather, MAC and drain processes agree with fpga-sim bit for bit on five frames."""
+    csim_cases(tmp_path, REUSE_FRAME_CASES, "reuse_frames", frames=5, seeds=(11, 12))

@@ -37,12 +37,13 @@
 // tokens, and the skip stream (PL lanes) is unpacked to the pass's channels.
 //
 // Temporal reuse (R > 1, `conv_reuse_impl`): R consecutive output pixels of a row
-// are computed side by side, each weight word read once for all of them.  The
-// windows of the next R pixels are read while the current ones are computed
-// (two banks), the accumulators (plus bias) of the R pixels are kept in two banks
-// and drained PL lanes a token, pixel by pixel, through the epilogue while the
-// next group computes.  Per frame: R*NG*NK (first windows) + OH*OW/R * S
-// (S = max(NG*NK*NJ*NF, R*NG*NK)) + R*C/PL (last drain) cycles.
+// are computed side by side, each weight word read once for all of them.  Three
+// dataflow processes: a gather reads the windows of the next R pixels while the
+// MAC process computes the current ones, and a drain emits the previous group's
+// accumulators (plus bias) PL lanes a token, pixel by pixel, through the epilogue.
+// Interval: OH*OW/R * S cycles (S = max(NG*NK*NJ*NF, R*NG*NK)); the first group's
+// R*NG*NK window reads and the last group's R*C/PL result tokens overlap the
+// neighbouring frames (latency, not interval).
 //
 // Weights (one ROM, word = CG*CO*TERMS values, read at one address per cycle):
 //   w[((G*NK + k)*NJ + j)*NF + f][((gi*CO + o)*FINE + p)*CI + i]
@@ -339,8 +340,7 @@ inline void take_window(hls::stream<IN>& in, SIDE& side, DST& dst) {
 }
 
 /// Result token `t` of a reuse group: PL channels of one of its R pixels, through the epilogue.
-/// `held` is the group's bank of biased accumulators; both the overlapped drain and the last
-/// group's drain write their tokens here, so the two cannot drift apart.
+/// `held` is the group's bank of biased accumulators.
 template <class C, class HELD, class SKIP>
 inline void drain_token(const HELD& held, int t, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out) {
 #pragma HLS INLINE
@@ -360,45 +360,79 @@ inline void drain_token(const HELD& held, int t, SKIP& skip, hls::stream<pack<ty
     out.write(y);
 }
 
-/// The conv with temporal reuse (R > 1): R pixels of a row share every weight word.
-template <class C, class IN, class SKIP, class SIDE, class WA, class BA>
-void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out,
-                     SIDE& side, const WA& w, const BA& b) {
+/// The sizes of a reuse conv (R > 1) and the tokens its three processes pass each other.
+template <class C>
+struct reuse_shape {
+    typedef conv_shape<C> S;
+    static const int NIT = S::NJ * S::NF;                                    // passes of a window token
+    static const int T = S::NG * S::NK;                                      // window tokens per pixel
+    static const int STEPS = T * NIT > C::R * T ? T * NIT : C::R * T;         // cycles per group of R pixels
+    static const int GROUPS = C::OH * C::OW / C::R;                          // groups per frame
+    static const int C_OUT = C::GROUPS * C::COUT_G;
+    static const int PIXEL = C::GROUPS * S::NJ * C::CO;  // accumulators of a pixel, padded passes included
+    static const int DRAIN = C::R * C_OUT / C::PL;       // result tokens of a group
+};
+
+/// The windows of one group: T window tokens of each of its R pixels (padded positions 0).
+template <class C>
+struct reuse_windows {
+    typename C::in_t data[C::R][reuse_shape<C>::T][conv_shape<C>::KPP][C::CG * C::CI];
+};
+
+/// The biased accumulators of one group: every channel of each of its R pixels.
+template <class C>
+struct reuse_held {
+    typename C::sum_t data[C::R][reuse_shape<C>::PIXEL];
+};
+
+/// Gather: reads the R*T window tokens of each group (forwarding centre pixels) and writes the
+/// group as one token.  It runs ahead of the MAC process by up to a group, so the next frame's
+/// first group is read while this frame's last one is computed.
+template <class C, class IN, class SIDE>
+void reuse_gather(hls::stream<IN>& in, SIDE& side, hls::stream<reuse_windows<C> >& groups) {
+    typedef reuse_shape<C> RS;
+    const int RT = C::R * RS::T;
+    reuse_windows<C> g;  // the group being assembled (registers)
+#pragma HLS ARRAY_PARTITION variable=g.data complete dim=0
+    int s = 0;
+    for (int step = 0; step < RS::GROUPS * RT; step++) {
+#pragma HLS PIPELINE II=1
+        take_window<C>(in, side, g.data[s / RS::T][s % RS::T]);
+        if (++s == RT) {
+            s = 0;
+            groups.write(g);
+        }
+    }
+}
+
+/// MAC: one II=1 loop of STEPS cycles per group.  It takes the group's windows at the group's
+/// first step and writes the group's biased accumulators at its last, so it never waits on a
+/// read or a drain within the frame; its interval is GROUPS*STEPS.
+template <class C, class WA, class BA>
+void reuse_mac(hls::stream<reuse_windows<C> >& groups, hls::stream<reuse_held<C> >& results, const WA& w,
+               const BA& b) {
     typedef typename C::acc_t acc_t;
     typedef typename C::epi_t epi_t;
     typedef conv_shape<C> S;
-    const int R = C::R, CG = C::CG, CI = C::CI, CO = C::CO, PL = C::PL;
-    const int OL = S::OL, NG = S::NG, NK = S::NK, NJ = S::NJ, NF = S::NF, TERMS = S::TERMS;
-    const int NIT = NJ * NF;
-    const int T = NG * NK;                            // window tokens per pixel
-    const int STEPS = T * NIT > R * T ? T * NIT : R * T;  // cycles per group of R pixels
-    const int GROUPS = C::OH * C::OW / R;
-    const int C_OUT = C::GROUPS * C::COUT_G;
-    const int PIXEL = C::GROUPS * NJ * CO;            // accumulators of a pixel, padded passes included
-    const int DRAIN = R * C_OUT / PL;                 // result tokens of a group
-    static_assert(DRAIN <= STEPS, "the result lanes must drain a group while the next one computes");
+    typedef reuse_shape<C> RS;
+    const int R = C::R, CG = C::CG, CO = C::CO;
+    const int OL = S::OL, NK = S::NK, NJ = S::NJ, NF = S::NF, TERMS = S::TERMS;
+    const int NIT = RS::NIT, T = RS::T, STEPS = RS::STEPS;
 
-    typename C::in_t wins[2][R][T][S::KPP][CG * CI];  // two banks of the windows of R pixels
-#pragma HLS ARRAY_PARTITION variable=wins complete dim=2
-#pragma HLS ARRAY_PARTITION variable=wins complete dim=4
-#pragma HLS ARRAY_PARTITION variable=wins complete dim=5
-    typename C::sum_t held[2][R][PIXEL];  // two banks of the group's biased accumulators
-#pragma HLS ARRAY_PARTITION variable=held complete dim=0
+    reuse_windows<C> cur;  // the group computed on (registers)
+#pragma HLS ARRAY_PARTITION variable=cur.data complete dim=0
+    reuse_held<C> held;  // its biased accumulators, pass by pass
+#pragma HLS ARRAY_PARTITION variable=held.data complete dim=0
     acc_t psum[NJ][R][OL];
 #pragma HLS ARRAY_RESHAPE variable=psum complete dim=2
 #pragma HLS ARRAY_RESHAPE variable=psum complete dim=3
     acc_t acc[R][OL];
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=0
 
-    for (int s = 0; s < R * T; s++) {  // the first group's windows
+    int s = 0;
+    for (int step = 0; step < RS::GROUPS * STEPS; step++) {
 #pragma HLS PIPELINE II=1
-        take_window<C>(in, side, wins[0][s / T][s % T]);
-    }
-    int s = 0, grp = 0;
-    for (int step = 0; step < GROUPS * STEPS; step++) {
-#pragma HLS PIPELINE II=1
-        const int cur = grp & 1;
-        if (grp + 1 < GROUPS && s < R * T) take_window<C>(in, side, wins[cur ^ 1][s / T][s % T]);
+        if (s == 0) cur = groups.read();
         if (s < T * NIT) {
             const int t = s % NIT, gk = s / NIT;
             const int k = gk % NK, g = gk / NK;
@@ -415,14 +449,14 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
             if (CO % 2 == 0 || C::PACK == 0) {
                 for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                    mac_pass<C, false>(acc[r], wins[cur][r][gk], wrow, waddr, f);
+                    mac_pass<C, false>(acc[r], cur.data[r][gk], wrow, waddr, f);
                 }
             } else {
                 // An odd CO: the lanes pair up within each pixel, and the last lane of each
                 // group pairs across pixels (two pixels sharing its weights).
                 for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                    mac_pass<C, true>(acc[r], wins[cur][r][gk], wrow, waddr, f);
+                    mac_pass<C, true>(acc[r], cur.data[r][gk], wrow, waddr, f);
                 }
                 for (int gi = 0; gi < CG; gi++) {
 #pragma HLS UNROLL
@@ -434,7 +468,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                         wl[q] = weight<C>(wrow, waddr, last * TERMS + q);
                         for (int r = 0; r < R; r++) {
 #pragma HLS UNROLL
-                            xs[r][q] = tap<C>(wins[cur][r][gk], f, q, gi);
+                            xs[r][q] = tap<C>(cur.data[r][gk], f, q, gi);
                         }
                     }
                     for (int r = 0; r + 1 < R; r += 2) {
@@ -451,7 +485,7 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
 #pragma HLS UNROLL
                         if (k == NK - 1) {
                             const int gi = o / CO, oc = o % CO;
-                            held[cur][r][(g * CG + gi) * NJ * CO + j * CO + oc] =
+                            held.data[r][(g * CG + gi) * NJ * CO + j * CO + oc] =
                                 (typename C::sum_t)(widen<epi_t>(acc[r][o]) + bias<C>(b, g * NJ + j, o));
                         } else {
                             psum[j][r][o] = acc[r][o];
@@ -460,16 +494,53 @@ void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename 
                 }
             }
         }
-        if (grp > 0 && s < DRAIN) drain_token<C>(held[cur ^ 1], s, skip, out);  // the previous group's
         if (++s == STEPS) {
             s = 0;
-            ++grp;
+            results.write(held);
         }
     }
-    for (int d = 0; d < DRAIN; d++) {  // the last group's results
+}
+
+/// Drain: emits each group's DRAIN result tokens through the epilogue (reading the skip stream),
+/// while the MAC process computes the next group.
+template <class C, class SKIP>
+void reuse_drain(hls::stream<reuse_held<C> >& results, SKIP& skip,
+                 hls::stream<pack<typename C::out_t, C::PL> >& out) {
+    typedef reuse_shape<C> RS;
+    reuse_held<C> h;  // the group drained (registers)
+#pragma HLS ARRAY_PARTITION variable=h.data complete dim=0
+    int d = 0;
+    for (int step = 0; step < RS::GROUPS * RS::DRAIN; step++) {
 #pragma HLS PIPELINE II=1
-        drain_token<C>(held[(GROUPS - 1) & 1], d, skip, out);
+        if (d == 0) h = results.read();
+        drain_token<C>(h.data, d, skip, out);
+        if (++d == RS::DRAIN) d = 0;
     }
+}
+
+/// The conv with temporal reuse (R > 1): R pixels of a row share every weight word.
+///
+/// Three dataflow processes joined by one-deep FIFOs of whole groups: gather -> MAC -> drain.
+/// Within a frame the three overlap as the two banks of a single loop would; across frames the
+/// gather of the next frame's first group and the drain of this frame's last group overlap the
+/// MAC process's neighbouring frames, so the kernel's interval is the MAC loop's, GROUPS*STEPS,
+/// and R*T (the first group's windows) + DRAIN (the last group's results) are latency.  Banks:
+/// three of windows (assembling, in the FIFO, computed on) and three of held accumulators
+/// (summing, in the FIFO, draining), all registers (the cost model's REUSE_BANKS).  C simulation
+/// runs the processes one after another over unbounded streams: the same tokens in the same order.
+template <class C, class IN, class SKIP, class SIDE, class WA, class BA>
+void conv_reuse_impl(hls::stream<IN>& in, SKIP& skip, hls::stream<pack<typename C::out_t, C::PL> >& out,
+                     SIDE& side, const WA& w, const BA& b) {
+#pragma HLS DATAFLOW
+    static_assert(reuse_shape<C>::DRAIN <= reuse_shape<C>::STEPS,
+                  "the result lanes must drain a group while the next one computes");
+    hls::stream<reuse_windows<C> > groups("reuse_groups");
+#pragma HLS STREAM variable=groups depth=1
+    hls::stream<reuse_held<C> > results("reuse_results");
+#pragma HLS STREAM variable=results depth=1
+    reuse_gather<C>(in, side, groups);
+    reuse_mac<C>(groups, results, w, b);
+    reuse_drain<C>(results, skip, out);
 }
 
 /// Dispatch on temporal reuse (a merged side conv is never combined with reuse).
