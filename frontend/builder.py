@@ -140,7 +140,7 @@ class FuncBuilder:
             if not isinstance(op, RequantizeOp) or op.output.type != op.input.type:
                 continue
             rq = op.requant
-            if rq.per_channel or (rq.multiplier.data, rq.shift.data, rq.offset.data) != (1, 0, 0):
+            if rq.channelwise or (rq.multiplier.data, rq.shift.data, rq.offset.data) != (1, 0, 0):
                 continue
             if rq.zero_point.data != 0:
                 continue

@@ -31,7 +31,13 @@ from fpga_opt.dialects.dataflow import (
 )
 from fpga_opt.frontend.builder import FuncBuilder
 from fpga_opt.frontend.issues import Unsupported
-from fpga_opt.frontend.requant import bound, channel_multipliers_shift, multiplier_shift
+from fpga_opt.frontend.requant import (
+    bound,
+    channel_multipliers_shift,
+    exact_add_multipliers,
+    fine_bias,
+    multiplier_shift,
+)
 from fpga_opt.frontend.values import ACC, IntType, Pending
 
 
@@ -80,7 +86,7 @@ def requant_attr(
 
 def is_identity(requant: RequantAttr, itype: IntType, source: IntType) -> bool:
     return (
-        not requant.per_channel
+        not requant.channelwise
         and requant.multiplier.data == 1
         and requant.shift.data == 0
         and requant.offset.data == 0
@@ -222,11 +228,48 @@ def _emit_int_final(b: FuncBuilder, p: Pending, final: Final) -> SSAValue:
                 )
                 parts.append(b.append(op).results[0])
         return b.append(ConcatOp(parts, out, layer=p.layer)).results[0]
-    value = _emit_int_op(b, p, out, requant_attr(p.scale, final, p.lo, p.hi, p.params.get("offset", 0)), None)
+    if p.kind == "add" and "operands" in p.params:
+        p = _add_to_output_scale(p, final)
+    requant = requant_attr(p.scale, final, p.lo, p.hi, p.params.get("offset", 0))
+    if p.kind in ("conv", "linear"):
+        requant = _with_fine_bias(requant, p, final)
+    value = _emit_int_op(b, p, out, requant, None)
     if p.kind == "pool" and "qdq_scale_in" in p.params and final.rounding == "half_even":
         # an exclude-pad mean between DQ and Q: computed as the reference computes it (dataflow.pool)
         value.owner.properties["qdq_scales"] = DenseArrayBase.from_list(f32, [p.params["qdq_scale_in"], final.scale])
     return value
+
+
+def _add_to_output_scale(p: Pending, final: Final) -> Pending:
+    """An add of unrelated scales, each operand multiplied straight to the output scale (31 bits each).
+
+    `round((a - za) * sa/s + (b - zb) * sb/s)` with `sa/s` and `sb/s` as `lhs_mult / 2^shift` and
+    `rhs_mult / 2^shift`: the requant is then `multiplier = 1, shift`, and each ratio keeps 31
+    significant bits instead of the 22 of a common scale followed by a second rounding of the
+    ratio (docs/frontend.md).  The sum stays below 2^42 (9-bit operands), far inside 64 bits.
+    """
+    sa, za, sb, zb = p.params["operands"]
+    found = exact_add_multipliers(sa, sb, final.scale)
+    if found is None:
+        return p
+    lm, rm, shift = found
+    params = {**p.params, "lhs_mult": lm, "rhs_mult": rm, "offset": -(za * lm + zb * rm)}
+    return p.copy(params=params, scale=math.ldexp(final.scale, -shift))
+
+
+def _with_fine_bias(requant: RequantAttr, p: Pending, final: Final) -> RequantAttr:
+    """`requant` with the fine bias that makes a dequantised bias count at its exact value
+    (requant.fine_bias), when the layer's bias and scale are still those it was created with."""
+    source = p.params.get("fine")
+    if source is None or source.exact is None or p.bias is None or source.ints is None:
+        return requant
+    if not np.array_equal(p.bias, source.ints) or not np.array_equal(np.asarray(p.scale), np.asarray(source.acc_scale)):
+        return requant  # a later bias Add or rescale changed them: the integer bias alone stands
+    n = len(source.exact)
+    ints = p.bias - (source.correction if source.correction is not None else 0)
+    scales = np.broadcast_to(np.asarray(p.scale, dtype=np.float64).reshape(-1), (n,))
+    terms = fine_bias(requant.multipliers, requant.shift.data, final.scale, source.exact, list(ints), list(scales))
+    return requant.replace(fine_bias=terms) if terms else requant
 
 
 def _set_pad_value(op: ConvOp | PoolOp, p: Pending) -> None:

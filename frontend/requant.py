@@ -10,6 +10,8 @@ the shift, so `3/8` is `multiplier = 3, shift = 3`, never `6, 4`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 
@@ -69,6 +71,60 @@ def channel_multipliers_shift(ratios: np.ndarray) -> tuple[list[int], int]:
         multipliers = [m // 2 for m in multipliers]
         shift -= 1
     return multipliers, shift
+
+
+def exact_add_multipliers(sa: float, sb: float, out_scale: float) -> tuple[int, int, int] | None:
+    """`(lm, rm, shift)` with `lm / 2^shift` closest to `sa / out_scale` and `rm / 2^shift` to `sb / out_scale`,
+    the larger a full 31-bit multiplier; None when the ratios do not fit (more than 2^31 apart, or a shift
+    outside [0, 62])."""
+    if not all(math.isfinite(s) and s > 0 for s in (sa, sb, out_scale)):
+        return None
+    ra, rb = Fraction(sa) / Fraction(out_scale), Fraction(sb) / Fraction(out_scale)  # exact ratios
+    _, exponent = math.frexp(float(max(ra, rb)))
+    shift = min(MAX_SHIFT, MULTIPLIER_BITS - exponent)
+    lm, rm = round(ra * 2**shift), round(rb * 2**shift)
+    if max(lm, rm) >= 2**MULTIPLIER_BITS:
+        shift -= 1
+        lm, rm = round(ra * 2**shift), round(rb * 2**shift)
+    if shift < 0 or min(lm, rm) == 0:
+        return None
+    while shift > 0 and lm % 2 == 0 and rm % 2 == 0:
+        lm, rm, shift = lm // 2, rm // 2, shift - 1
+    return lm, rm, shift
+
+
+FINE_BIAS_LIMIT = 2**31
+"""Fine bias terms stay below this (and below half an output LSB): dialects/dataflow/attrs.py."""
+
+
+def fine_bias(
+    multipliers: Sequence[int],
+    shift: int,
+    out_scale: float,
+    exact: Sequence[Fraction],
+    ints: Sequence[int],
+    acc_scales: Sequence[float],
+) -> tuple[int, ...]:
+    """The requant's `fine_bias`: per channel, what to add to the product so that the bias counts at its
+    exact real value.
+
+    A QDQ bias is `q * s_b` with `s_b` the float32 rounding of `s_in * s_w`; the integer bias in the
+    accumulator (`ints`, at `acc_scales`) is that value rounded to an accumulator LSB.  The term
+    `round(2^shift * exact / out_scale) - ints * m` restores what the rounding dropped, at
+    2^-shift of an output LSB.  Empty when every integer bias is already exact (QOperator biases,
+    power-of-two scales), or when a term would reach half an output LSB or 2^31: the integer
+    bias alone then stands, as without it.
+    """
+    n = len(exact)
+    ms = list(multipliers) if len(multipliers) == n else [multipliers[0]] * n
+    if all(e == Fraction(int(b)) * Fraction(float(a)) for e, b, a in zip(exact, ints, acc_scales, strict=True)):
+        return ()
+    unit = Fraction(2**shift) / Fraction(float(out_scale))
+    terms = tuple(round(e * unit) - int(b) * m for e, b, m in zip(exact, ints, ms, strict=True))
+    limit = min(FINE_BIAS_LIMIT, 1 << max(shift - 1, 0))
+    if any(abs(t) >= limit for t in terms) or not any(terms):
+        return ()
+    return terms
 
 
 def _reduce(m: int, s: int) -> tuple[int, int]:

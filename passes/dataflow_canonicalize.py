@@ -57,7 +57,7 @@ class EraseIdentityRequantize(RewritePattern):
         rq = op.requant
         if op.input.type != op.output.type:
             return
-        if rq.per_channel or (rq.multiplier.data, rq.shift.data, rq.offset.data, rq.zero_point.data) != (1, 0, 0, 0):
+        if rq.channelwise or (rq.multiplier.data, rq.shift.data, rq.offset.data, rq.zero_point.data) != (1, 0, 0, 0):
             return
         element = op.input.type.element_type
         assert isinstance(element, IntegerType)

@@ -180,8 +180,8 @@ def absorb_activation_into_requant(act: ActivationAttr, rq: RequantAttr) -> Requ
     if bounds is None:
         return None
     lo, hi = bounds
-    if rq.per_channel:
-        return None  # the bounds would differ per channel
+    if rq.channelwise:
+        return None  # the bounds would differ per channel (multipliers or fine bias)
     if act.kind.data == "relu":
         # requant is monotone, so requant(max(x, 0)) = max(requant(x), requant(0)).
         return with_bounds(rq, apply_requant(rq, 0), 2**63)

@@ -45,7 +45,10 @@ def requant_part(rq: RequantAttr, in_bits: int, out_bits: int, lanes: int, ctx: 
     per lane, as above, with the widest multiplier) and reads its multiplier
     from a ROM of C/lanes words of lanes x bits(m) (`memory_resources`).  A
     non-zero `offset` is one more adder in front of the multiply (the DSP48E2
-    pre-adder could take it; counted in LUTs to stay conservative).
+    pre-adder could take it; counted in LUTs to stay conservative).  A fine
+    bias (`fine_bias = [...]`) is one more ROM of C/lanes words of lanes x
+    bits(b) and one more adder on the product (the DSP48E2 post-adder could
+    take it; counted in LUTs, as the offset).
     """
     m = rq.multiplier.data
     res = Resources()
@@ -64,6 +67,11 @@ def requant_part(rq: RequantAttr, in_bits: int, out_bits: int, lanes: int, ctx: 
         res += Resources(dsp=lanes * dsp_per_multiply(in_bits, m_bits, ctx.dsp_type))
         latency += DSP_MULTIPLY_LATENCY + clog2(dsp_per_multiply(in_bits, m_bits, DSP48E2))
         product_bits = in_bits + m_bits
+    if rq.fine_bias.data:
+        b_bits = max(abs(b) for b in rq.fine_biases).bit_length() + 1
+        res += memory_resources(b_bits * lanes, -(-len(rq.fine_biases) // lanes))
+        res += adders(lanes, product_bits)
+        latency += 1
     if rq.shift.data > 0 or rq.zero_point.data != 0:
         res += adders(lanes, product_bits)
         latency += 1

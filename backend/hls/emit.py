@@ -158,19 +158,32 @@ def config_lines(kernel: hls.KernelOp) -> list[str]:
 
 
 def _requant_lines(key: str, rq: RequantAttr) -> list[str]:
-    """`typedef fpga_opt::requant<...> key;`, or for a per-channel requant its multiplier ROM and `requant_pc`."""
+    """`typedef fpga_opt::requant<...> key;`, or for a per-channel requant (multipliers or fine bias) its ROMs and
+    `requant_pc`."""
     rest = (
         f"{rq.shift.data}, {_ll(rq.zero_point.data)}, {_ll(rq.min.data)}, {_ll(rq.max.data)}, "
         f"fpga_opt::{_ROUNDING[rq.rounding.data]}, {_ll(rq.offset.data)}"
     )
-    if not rq.per_channel:
+    if not rq.channelwise:
         return [f"typedef fpga_opt::requant<{_ll(rq.multiplier.data)}, {rest}> {key};"]
-    values = ", ".join(_ll(m) for m in rq.multipliers)
-    n = len(rq.multipliers)
-    return [
-        f"struct {key}_m {{ static long long m(int c) {{ static const long long v[{n}] = {{{values}}}; return v[c]; }} }};",
-        f"typedef fpga_opt::requant_pc<{key}_m, {rest}> {key};",
-    ]
+    lines = [_rom_line(f"{key}_m", "m", rq.multipliers)]
+    fine = ""
+    if rq.fine_bias.data:
+        lines.append(_rom_line(f"{key}_b", "b", rq.fine_biases))
+        fine = f", {key}_b"
+    lines.append(f"typedef fpga_opt::requant_pc<{key}_m, {rest}{fine}> {key};")
+    return lines
+
+
+def _rom_line(struct: str, fn: str, values: tuple[int, ...]) -> str:
+    """A struct whose static `fn(c)` reads channel c's constant (one value: the same for every channel)."""
+    if len(values) == 1:
+        return f"struct {struct} {{ static long long {fn}(int) {{ return {_ll(values[0])}; }} }};"
+    table = ", ".join(_ll(v) for v in values)
+    return (
+        f"struct {struct} {{ static long long {fn}(int c) {{ static const long long v[{len(values)}] = {{{table}}}; "
+        f"return v[c]; }} }};"
+    )
 
 
 def _activation_lines(act: ActivationAttr | None) -> list[str]:

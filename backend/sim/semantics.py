@@ -64,15 +64,19 @@ def shift_round(p: np.ndarray, shift: int, rounding: str) -> np.ndarray:
 
 
 def requantize(x: np.ndarray, rq: RequantAttr) -> np.ndarray:
-    """`clamp(round((x + offset) * multiplier / 2**shift) + zero_point, min, max)`, exact, as int64.
+    """`clamp(round(((x + offset) * multiplier + fine_bias) / 2**shift) + zero_point, min, max)`, exact, as int64.
 
-    A per-channel requant multiplies channel `c` (the last axis) by its own multiplier.
+    A per-channel requant multiplies channel `c` (the last axis) by its own multiplier; a fine
+    bias adds channel `c`'s own integer to the product.
     """
     x = np.asarray(x, dtype=np.int64)
     if rq.offset.data:
         x = x + np.int64(rq.offset.data)
     m = np.asarray(rq.multipliers, dtype=np.int64) if rq.per_channel else np.int64(rq.multiplier.data)
-    y = shift_round(x * m, rq.shift.data, rq.rounding.data)  # a new array: updated in place below
+    p = x * m
+    if rq.fine_bias.data:
+        p += np.asarray(rq.fine_biases, dtype=np.int64)
+    y = shift_round(p, rq.shift.data, rq.rounding.data)  # a new array: updated in place below
     y += np.int64(rq.zero_point.data)
     return np.clip(y, rq.min.data, rq.max.data, out=y)
 

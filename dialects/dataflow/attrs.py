@@ -63,14 +63,21 @@ def _parse_key_values(parser: AttrParser, what: str) -> dict[str, int | float | 
     return values
 
 
-_REQUANT_FIELDS = ("multiplier", "shift", "offset", "zero_point", "min", "max", "rounding")
+_REQUANT_FIELDS = ("multiplier", "shift", "offset", "fine_bias", "zero_point", "min", "max", "rounding")
 MULTIPLIER_LIMIT = 2**31
 """Multipliers are at most 31 bits: `x * multiplier` of a 32-bit value fits 64 bits exactly."""
+OFFSET_LIMIT = 2**32
+"""`offset` is below 2^32 in magnitude: `(x + offset) * multiplier` stays in 64 bits."""
+OFFSET_LIMIT_UNSCALED = 2**48
+"""With multiplier 1 (an add whose operand multipliers carry the scales, frontend/emit.py) the sum is not
+multiplied again; its zero-point offset may reach 2^48 (uint8 zero points times 31-bit multipliers: 2^40)."""
+FINE_BIAS_LIMIT = 2**31
+"""A fine bias is below 2^31 in magnitude: added to `x * multiplier` (below 2^63 - 2^32) it stays in 64 bits."""
 
 
 @irdl_attr_definition
 class RequantAttr(ParametrizedAttribute):
-    """Integer rescaling: `clamp(round((x + offset) * multiplier / 2**shift) + zero_point, min, max)`.
+    """Integer rescaling: `clamp(round(((x + offset) * multiplier + fine_bias) / 2**shift) + zero_point, min, max)`.
 
     The product is computed exactly (64-bit), then rounded as `rounding` says,
     offset by `zero_point` and saturated to [min, max].  A fused ReLU raises
@@ -84,6 +91,17 @@ class RequantAttr(ParametrizedAttribute):
     one per output channel (`multiplier = [m0, m1, ...]`, per-channel weight
     scales); the shift is shared, so a per-channel requant is a table of
     multipliers in front of the same rounding shifter.
+
+    `fine_bias` (empty by default, printed only when set) is one integer per
+    output channel added to the product before the rounding shift: the part of
+    a bias finer than one accumulator LSB.  A QDQ graph's bias is `b_q * s_b`
+    with `s_b` the float32 rounding of `s_in * s_w`, not `s_in * s_w` itself, so
+    the integer bias in the accumulator is off by a fraction of an LSB; this
+    term carries that fraction at the product's resolution (2^-shift of an
+    output LSB), which is what makes the layer round as the QDQ formula does
+    in exact arithmetic (docs/frontend.md).  It is smaller than half an output
+    LSB (`|fine_bias| < 2^(shift-1)`), so the requant of 0 is still the zero
+    point, and below 2^31, so the sum stays within 64 bits.
     """
 
     name = "dataflow.requant"
@@ -98,6 +116,8 @@ class RequantAttr(ParametrizedAttribute):
     rounding: StringAttr
     channel_multipliers: ArrayAttr[IntAttr]
     """Empty per tensor; else one multiplier per output channel."""
+    fine_bias: ArrayAttr[IntAttr]
+    """Empty, or one integer per output channel added to the product before the shift."""
 
     def __init__(
         self,
@@ -109,6 +129,7 @@ class RequantAttr(ParametrizedAttribute):
         min: int = -128,
         max: int = 127,
         rounding: str = "half_even",
+        fine_bias: Sequence[int] = (),
     ):
         if isinstance(multiplier, int):
             scalar, channels = multiplier, ()
@@ -124,12 +145,23 @@ class RequantAttr(ParametrizedAttribute):
             IntAttr(max),
             StringAttr(rounding),
             ArrayAttr([IntAttr(m) for m in channels]),
+            ArrayAttr([IntAttr(int(b)) for b in fine_bias]),
         )
 
     # -- what the concerns ask ------------------------------------------------
     @property
     def per_channel(self) -> bool:
         return bool(self.channel_multipliers.data)
+
+    @property
+    def fine_biases(self) -> tuple[int, ...]:
+        """The per-channel fine bias (module docstring), or () when there is none."""
+        return tuple(b.data for b in self.fine_bias.data)
+
+    @property
+    def channelwise(self) -> bool:
+        """Whether some constant differs per output channel (multipliers or fine bias)."""
+        return self.per_channel or bool(self.fine_bias.data)
 
     @property
     def multipliers(self) -> tuple[int, ...]:
@@ -148,6 +180,7 @@ class RequantAttr(ParametrizedAttribute):
             "min": self.min.data,
             "max": self.max.data,
             "rounding": self.rounding.data,
+            "fine_bias": self.fine_biases,
         }
         fields.update(changes)
         multiplier, shift = fields.pop("multiplier"), fields.pop("shift")
@@ -156,7 +189,7 @@ class RequantAttr(ParametrizedAttribute):
     def apply(self, x: int, channel: int = 0) -> int:
         """The requant of one integer (of output channel `channel`), exactly as fpga-sim computes it."""
         m = self.multipliers[channel if self.per_channel else 0]
-        p = (x + self.offset.data) * m
+        p = (x + self.offset.data) * m + (self.fine_biases[channel] if self.fine_bias.data else 0)
         s = self.shift.data
         if s == 0:
             q = p
@@ -180,6 +213,8 @@ class RequantAttr(ParametrizedAttribute):
         else:
             multiplier = str(self.multiplier.data)
         offset = f"offset = {self.offset.data}, " if self.offset.data else ""
+        if self.fine_bias.data:
+            offset += "fine_bias = [" + ", ".join(str(b) for b in self.fine_biases) + "], "
         printer.print_string(
             f"<multiplier = {multiplier}, shift = {self.shift.data}, {offset}"
             f"zero_point = {self.zero_point.data}, min = {self.min.data}, "
@@ -192,7 +227,14 @@ class RequantAttr(ParametrizedAttribute):
         unknown = set(values) - set(_REQUANT_FIELDS)
         if unknown:
             parser.raise_error(f"#dataflow.requant has no field(s) {sorted(unknown)}; expected {list(_REQUANT_FIELDS)}")
-        defaults: dict = {"offset": 0, "zero_point": 0, "min": -128, "max": 127, "rounding": "half_even"}
+        defaults: dict = {
+            "offset": 0,
+            "zero_point": 0,
+            "min": -128,
+            "max": 127,
+            "rounding": "half_even",
+            "fine_bias": [],
+        }
         for key in ("multiplier", "shift"):
             if key not in values:
                 parser.raise_error(f"#dataflow.requant needs '{key}'")
@@ -208,6 +250,9 @@ class RequantAttr(ParametrizedAttribute):
                 parser.raise_error(f"#dataflow.requant '{key}' must be an integer")
         if not isinstance(merged["rounding"], str):
             parser.raise_error("#dataflow.requant 'rounding' must be a string")
+        fine = merged["fine_bias"]
+        if not isinstance(fine, list) or not all(isinstance(b, int) for b in fine):
+            parser.raise_error("#dataflow.requant 'fine_bias' must be a list of integers")
         shift = merged.pop("shift")
         return RequantAttr(multiplier, shift, **merged).parameters
 
@@ -223,10 +268,20 @@ class RequantAttr(ParametrizedAttribute):
                 raise VerifyException(f"#dataflow.requant multiplier must be in [1, 2^31), got {m}")
         if self.per_channel and self.multiplier.data != builtins_max(self.multipliers):
             raise VerifyException("#dataflow.requant: a per-channel requant's scalar multiplier is the largest one")
-        if not -(2**32) < self.offset.data < 2**32:
-            raise VerifyException(f"#dataflow.requant offset must be below 2^32 in magnitude, got {self.offset.data}")
+        offset_limit = OFFSET_LIMIT_UNSCALED if self.multipliers == (1,) else OFFSET_LIMIT
+        if not -offset_limit < self.offset.data < offset_limit:
+            bound = "2^48 (multiplier 1)" if offset_limit == OFFSET_LIMIT_UNSCALED else "2^32"
+            raise VerifyException(
+                f"#dataflow.requant offset must be below {bound} in magnitude, got {self.offset.data}"
+            )
         if self.min.data > self.max.data:
             raise VerifyException(f"#dataflow.requant min ({self.min.data}) is greater than max ({self.max.data})")
+        limit = builtins_min(FINE_BIAS_LIMIT, 1 << builtins_max(self.shift.data - 1, 0))
+        for b in self.fine_biases:
+            if not -limit < b < limit:
+                raise VerifyException(
+                    f"#dataflow.requant fine_bias must be below 2^(shift-1) and 2^31 in magnitude, got {b}"
+                )
 
     def fits(self, t: Attribute) -> bool:
         """Whether [min, max] lies within the range of integer type `t`."""
@@ -239,6 +294,8 @@ class RequantAttr(ParametrizedAttribute):
         """Why this requant cannot scale a result of `channels` channels (None when it can)."""
         if self.per_channel and len(self.multipliers) != channels:
             return f"has {len(self.multipliers)} per-channel multipliers for {channels} channels"
+        if self.fine_bias.data and len(self.fine_biases) != channels:
+            return f"has {len(self.fine_biases)} fine biases for {channels} channels"
         return None
 
 

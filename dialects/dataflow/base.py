@@ -97,10 +97,10 @@ def check_requant(
     """`requant` fits the result type; a per-channel one only where the op allows it, one multiplier per channel."""
     if requant is None:
         return
-    if requant.per_channel and not per_channel:
+    if requant.channelwise and not per_channel:
+        what = "per-channel multipliers" if requant.per_channel else "a fine bias"
         raise VerifyException(
-            f"{who(op)}: '{prop}' has per-channel multipliers; only a conv's or linear's requant may (per-channel "
-            "weight scales)"
+            f"{who(op)}: '{prop}' has {what}; only a conv's or linear's requant may (per-channel weight scales, biases)"
         )
     problem = requant.check_channels(out.channels)
     if problem is not None:

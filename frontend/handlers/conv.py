@@ -11,6 +11,8 @@ from __future__ import annotations
 from fpga_opt.dialects.dataflow import ConvOp
 from fpga_opt.frontend.context import ImportContext, Node
 from fpga_opt.frontend.handlers.inputs import (
+    FineBiasSource,
+    exact_bias,
     feature_map,
     float_weights,
     int_bias,
@@ -49,7 +51,9 @@ def conv(ctx: ImportContext, node: Node) -> Value:
         acc_scale = x.scale * weight_scale(w, node, c_out, 0)
         # an input zero point: the padding holds it (the real 0.0) and the bias removes zp * sum(w)
         params["pad_value"] = x.zero_point
-        bias = int_bias(b, acc_scale, c_out, node, correction=zero_point_correction(w.ints, x.zero_point))
+        correction = zero_point_correction(w.ints, x.zero_point)
+        bias = int_bias(b, acc_scale, c_out, node, correction=correction)
+        params["fine"] = FineBiasSource(exact_bias(b, c_out, node), bias, correction, acc_scale)
         return Pending(
             "conv", layer, shape, dims, [x], scale=acc_scale, params=params,
             weights=w.ints, weight_type=w.itype, bias=bias,

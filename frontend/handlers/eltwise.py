@@ -130,13 +130,16 @@ def add(ctx: ImportContext, node: Node) -> Value:
     # zero points: (a - za) * lm + (b - zb) * rm = a * lm + b * rm + offset
     offset = -(a.zero_point * lhs_mult + b.zero_point * rhs_mult)
     params = {"lhs_mult": lhs_mult, "rhs_mult": rhs_mult, "offset": offset}
+    if lhs_mult * acc_scale != a.scale or rhs_mult * acc_scale != b.scale:  # approximate: emit.py rescales
+        params["operands"] = (a.scale, a.zero_point, b.scale, b.zero_point)
     return Pending("add", layer, a.shape, a.dims, [a, b], scale=acc_scale, params=params)
 
 
 ADD_MULTIPLIER_BITS = 22
-"""Operand multipliers of an add with unrelated scales have at most this many bits: a 9-bit operand (uint8
-minus its zero point) times 2^22, twice, stays below the 2^32 a requant's input may reach (the HLS lowering's
-bound), and the ratio keeps 22 significant bits, about as many as the float32 scales hold."""
+"""Operand multipliers of an add with unrelated scales have at most this many bits while the add is pending: a
+9-bit operand (uint8 minus its zero point) times 2^22, twice, stays below the 2^32 a requant's input may reach
+(the HLS lowering's bound).  An add closed by a QuantizeLinear is re-scaled when emitted, each operand straight
+to the output scale with 31 bits (emit.exact_add_multipliers), so its rounding follows the exact formula."""
 
 
 def _align(sa: float, sb: float) -> tuple[int, int, float]:

@@ -8,6 +8,9 @@ read dequantised integer weights (`QConst`) and accumulate at scale
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from fractions import Fraction
+
 import numpy as np
 
 from fpga_opt.frontend.context import ImportContext, Node
@@ -85,6 +88,32 @@ def int_bias(
     values = per_channel(values, n, node, "bias")
     ints = np.rint(values * factor / np.asarray(acc_scale, dtype=np.float64)).astype(np.int64)
     return ints if correction is None else ints + correction
+
+
+@dataclass(frozen=True)
+class FineBiasSource:
+    """What an integer conv/linear knew of its bias when it was created: the requant's fine bias is
+    computed from it (emit.py), and only while the layer's bias and scale are still these."""
+
+    exact: list[Fraction] | None
+    """The bias's real values (`exact_bias`), or None: no dequantised bias."""
+    ints: np.ndarray | None
+    """The integer bias in the accumulator (`int_bias`, zero-point correction included)."""
+    correction: np.ndarray | None
+    """The zero-point correction inside `ints` (exact: not part of the real bias)."""
+    acc_scale: float | np.ndarray
+    """The accumulator's scale (one per channel with per-channel weight scales)."""
+
+
+def exact_bias(bias: Const | QConst | None, n: int, node: Node, factor: float = 1.0) -> list[Fraction] | None:
+    """A dequantised bias's real values, one per channel, as exact rationals of its stored constants
+    (`q * s_b * factor`): what the requant's fine bias makes the layer add (requant.fine_bias)."""
+    if not isinstance(bias, QConst):
+        return None
+    ints = per_channel(bias.ints.reshape(-1), n, node, "bias")
+    scales = per_channel(np.asarray(bias.scale, dtype=np.float64).reshape(-1), n, node, "bias")
+    f = Fraction(float(factor))
+    return [Fraction(int(q)) * Fraction(float(s)) * f for q, s in zip(ints, scales, strict=True)]
 
 
 def zero_point_correction(weights: np.ndarray, zero_point: int) -> np.ndarray | None:

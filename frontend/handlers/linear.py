@@ -13,6 +13,8 @@ import numpy as np
 from fpga_opt.dialects.dataflow import LinearOp
 from fpga_opt.frontend.context import ImportContext, Node
 from fpga_opt.frontend.handlers.inputs import (
+    FineBiasSource,
+    exact_bias,
     float_weights,
     int_bias,
     per_channel,
@@ -60,9 +62,11 @@ def _linear(
             raise Unsupported("reads a quantised input but its weights are float (dequantise integer weights)")
         acc_scale = x.scale * weight_scale(w, node, n, out_axis) * alpha
         correction = zero_point_correction(rows, x.zero_point)
+        ints = int_bias(bias, acc_scale, n, node, beta, correction)
+        fine = FineBiasSource(exact_bias(bias, n, node, beta), ints, correction, acc_scale)
         return Pending(
             "linear", layer, shape, dims, [x], scale=acc_scale, weights=rows,
-            weight_type=w.itype, bias=int_bias(bias, acc_scale, n, node, beta, correction),
+            weight_type=w.itype, bias=ints, params={"fine": fine},
         )  # fmt: skip
     b = per_channel(float_weights(bias) * np.float32(beta), n, node, "bias") if bias is not None else None
     return Pending("linear", layer, shape, dims, [x], weights=rows * np.float32(alpha), bias=b)

@@ -677,6 +677,7 @@ def _property_key(name: str, value: object) -> object:
             value.shift.data > 0 or value.zero_point.data != 0,
             value.offset.data != 0,
             len(value.multipliers),
+            value.fine_biases and max(abs(b) for b in value.fine_biases).bit_length(),
         )
     if isinstance(value, ActivationAttr):
         return ("act", value.kind.data)

@@ -250,5 +250,5 @@ def _accumulators(
     if op.skip is not None and op.skip_requant is not None:
         skip_bound = max_abs(skip_t) if isinstance(skip_t, IntegerType) else 0
         sum_bound = max(abs(lo), abs(hi)) * abs(op.acc_mult.value.data) + skip_bound * abs(op.skip_mult.value.data)
-        check_requant_input(sum_bound, f"{who(op)} skip epilogue")
+        check_requant_input(sum_bound, f"{who(op)} skip epilogue", op.skip_requant)
     return acc_t, EPILOGUE_TYPE, side_acc_t, acc_type(value_bound, who(op))

@@ -35,7 +35,8 @@ def lower_add(lw: Lowering, op: df.AddOp) -> None:
     integer = out.is_integer
     lm, rm = op.lhs_mult.value.data, op.rhs_mult.value.data
     if integer and op.requant is not None:
-        check_requant_input(max_abs(lhs.element_type) * abs(lm) + max_abs(rhs.element_type) * abs(rm), who(op))
+        bound = max_abs(lhs.element_type) * abs(lm) + max_abs(rhs.element_type) * abs(rm)
+        check_requant_input(bound, who(op), op.requant)
     params = {
         "lhs_t": lhs.element_type,
         "rhs_t": rhs.element_type,

@@ -42,8 +42,20 @@ def acc_type(bound: int, what: str) -> IntegerType:
     return IntegerType(bits)
 
 
-def check_requant_input(bound: int, what: str) -> None:
-    """Refuse a requant whose input may reach 2^32 in magnitude."""
+def check_requant_input(bound: int, what: str, requant: df.RequantAttr | None = None) -> None:
+    """Refuse a requant whose input may reach 2^32 in magnitude.
+
+    With `requant` given, the exact rule instead: `(|x| + |offset|) * multiplier + |fine_bias|` below
+    2^63 (an add whose operand multipliers carry the scales has 42-bit inputs and multiplier 1).
+    """
+    if requant is not None:
+        product = (bound + abs(requant.offset.data)) * max(requant.multipliers)
+        if product + max((abs(b) for b in requant.fine_biases), default=0) < 2**63:
+            return
+        raise FpgaOptError(
+            f"{what}: values reaching the requant may be as large as {bound}, so (x + offset) * multiplier "
+            "could overflow 64 bits in the HLS kernel"
+        )
     if bound >= REQUANT_INPUT_LIMIT:
         raise FpgaOptError(
             f"{what}: values reaching the requant may be as large as {bound} (>= 2^32), so "

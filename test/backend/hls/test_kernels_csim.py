@@ -88,6 +88,15 @@ INT_CASES: list[tuple[list[str], list[str], str]] = [
               requant = #dataflow.requant<multiplier = 1234567, shift = 30, rounding = "half_away">, fine = 5 : i64}}
               : ({_ty("9x9x2xi8")}) -> {_ty("5x5x3xi8")}""",
     ),
+    # per-channel multipliers and a fine bias (a QDQ bias at its exact value), a zero point, two lanes out
+    (
+        ["6x6x4xi8"],
+        ["6x6x4xi8"],
+        f"""%r0 = dataflow.conv %a0 {{{K3}, {S1}, {P1}, weights = "cfb.w", bias = "cfb.b", weight_type = i8,
+              requant = #dataflow.requant<multiplier = [1234567, 987654, 1500000, 1111111], shift = 30,
+              fine_bias = [123456789, -98765432, 5, -536870911], zero_point = 3>, coarse_out = 2 : i64}}
+              : ({_ty("6x6x4xi8")}) -> {_ty("6x6x4xi8")}""",
+    ),
     # depthwise 3x3 stride 2, four groups in parallel
     (
         ["8x8x8xi8"],

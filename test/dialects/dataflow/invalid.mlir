@@ -345,3 +345,31 @@ func.func @qdq_scales_positive(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stre
   func.return %p : !dataflow.stream<8x8x4xi8>
 }
 // CHECK: error: {{.*}}'dataflow.pool' op: qdq_scales must be positive and finite, got [0.5, 0.0]
+
+// -----
+func.func @fine_bias_count(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x2xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "w", weight_type = i8, requant = #dataflow.requant<multiplier = 3, shift = 12, fine_bias = [1, 2, 3]>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x2xi8>
+  func.return %c : !dataflow.stream<8x8x2xi8>
+}
+// CHECK: error: {{.*}}'dataflow.conv' op: 'requant' has 3 fine biases for 2 channels
+
+// -----
+func.func @fine_bias_half_lsb(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x2xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "w", weight_type = i8, requant = #dataflow.requant<multiplier = 3, shift = 12, fine_bias = [2048, 0]>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x2xi8>
+  func.return %c : !dataflow.stream<8x8x2xi8>
+}
+// CHECK: error: {{.*}}#dataflow.requant fine_bias must be below 2^(shift-1) and 2^31 in magnitude, got 2048
+
+// -----
+func.func @fine_bias_on_an_add(%a: !dataflow.stream<8x8x2xi8>, %b: !dataflow.stream<8x8x2xi8>) -> !dataflow.stream<8x8x2xi8> {
+  %s = dataflow.add %a, %b {requant = #dataflow.requant<multiplier = 3, shift = 4, fine_bias = [1, 1]>} : !dataflow.stream<8x8x2xi8>, !dataflow.stream<8x8x2xi8> -> !dataflow.stream<8x8x2xi8>
+  func.return %s : !dataflow.stream<8x8x2xi8>
+}
+// CHECK: error: {{.*}}'dataflow.add' op: 'requant' has a fine bias; only a conv's or linear's requant may (per-channel weight scales, biases)
+
+// -----
+func.func @fine_bias_not_integers(%x: !dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x2xi8> {
+  %c = dataflow.conv %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "w", weight_type = i8, requant = #dataflow.requant<multiplier = 3, shift = 12, fine_bias = 4>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x2xi8>
+  func.return %c : !dataflow.stream<8x8x2xi8>
+}
+// CHECK: error: {{.*}}#dataflow.requant 'fine_bias' must be a list of integers

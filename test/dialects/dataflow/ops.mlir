@@ -159,4 +159,14 @@ func.func @exclude_pad_qdq_scales(%x: !dataflow.stream<8x8x4xui8>) -> !dataflow.
   func.return %p : !dataflow.stream<8x8x4xui8>
 }
 
+// A QDQ bias at its exact value: a fine bias per output channel, added to the product before the shift.
+// CHECK-LABEL: func.func @fine_bias
+func.func @fine_bias(%x: !dataflow.stream<8x8x4xui8>) -> !dataflow.stream<8x8x2xui8> {
+  // CHECK: requant = #dataflow.requant<multiplier = [1394958517, 781537538], shift = 41, fine_bias = [-5123, 77], zero_point = 3, min = 0, max = 255, rounding = "half_even">
+  %c = dataflow.conv %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "c0.w", weight_type = i8, requant = #dataflow.requant<multiplier = [1394958517, 781537538], shift = 41, fine_bias = [-5123, 77], zero_point = 3, min = 0, max = 255>} : (!dataflow.stream<8x8x4xui8>) -> !dataflow.stream<8x8x2xui8>
+  // CHECK: requant = #dataflow.requant<multiplier = 3, shift = 12, fine_bias = [1, -1], zero_point = 0, min = -128, max = 127, rounding = "half_even">
+  %l = dataflow.conv %x {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "c1.w", weight_type = i8, requant = #dataflow.requant<multiplier = 3, shift = 12, fine_bias = [1, -1]>} : (!dataflow.stream<8x8x4xui8>) -> !dataflow.stream<8x8x2xi8>
+  func.return %c : !dataflow.stream<8x8x2xui8>
+}
+
 }

@@ -125,7 +125,7 @@ inline T table_at(const rom_row<TAB>& r, int, int lane) {
 }
 
 // ---------------------------------------------------------------------------
-// #dataflow.requant: clamp(round((x + OFF) * M / 2^S) + Z, LO, HI), M per channel or not
+// #dataflow.requant: clamp(round(((x + OFF) * M + FB) / 2^S) + Z, LO, HI), M and FB per channel or not
 // ---------------------------------------------------------------------------
 
 enum rounding_mode { FLOOR = 0, HALF_UP = 1, HALF_AWAY = 2, HALF_EVEN = 3 };
@@ -168,12 +168,18 @@ struct requant {
     }
 };
 
-/// A per-channel requantisation: channel c's multiplier is MT::m(c) (a ROM), the rest is shared.
-template <class MT, int S, long long Z, long long LO, long long HI, int R, long long OFF = 0>
+/// No fine bias: every channel adds 0 to the product.
+struct no_fine_bias {
+    static long long b(int) { return 0; }
+};
+
+/// A per-channel requantisation: channel c's multiplier is MT::m(c) (a ROM), the rest is shared;
+/// FB::b(c) (a ROM, |b| < 2^31) is channel c's fine bias, added to the product before the shift.
+template <class MT, int S, long long Z, long long LO, long long HI, int R, long long OFF = 0, class FB = no_fine_bias>
 struct requant_pc {
     static const bool enabled = true;
     static long long apply(long long x, int c) {
-        long long q = shift_round<S, R>((x + OFF) * MT::m(c)) + Z;
+        long long q = shift_round<S, R>((x + OFF) * MT::m(c) + FB::b(c)) + Z;
         return q < LO ? LO : (q > HI ? HI : q);
     }
 };
