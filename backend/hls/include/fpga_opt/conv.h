@@ -391,11 +391,11 @@ struct reuse_held {
 template <class C, class IN, class SIDE>
 void reuse_gather(hls::stream<IN>& in, SIDE& side, hls::stream<reuse_windows<C> >& groups) {
     typedef reuse_shape<C> RS;
-    const int RT = C::R * RS::T;
+    const int RT = C::R * RS::T, GROUPS = RS::GROUPS;
     reuse_windows<C> g;  // the group being assembled (registers)
 #pragma HLS ARRAY_PARTITION variable=g.data complete dim=0
     int s = 0;
-    for (int step = 0; step < RS::GROUPS * RT; step++) {
+    for (int step = 0; step < GROUPS * RT; step++) {
 #pragma HLS PIPELINE II=1
         take_window<C>(in, side, g.data[s / RS::T][s % RS::T]);
         if (++s == RT) {
@@ -417,7 +417,7 @@ void reuse_mac(hls::stream<reuse_windows<C> >& groups, hls::stream<reuse_held<C>
     typedef reuse_shape<C> RS;
     const int R = C::R, CG = C::CG, CO = C::CO;
     const int OL = S::OL, NK = S::NK, NJ = S::NJ, NF = S::NF, TERMS = S::TERMS;
-    const int NIT = RS::NIT, T = RS::T, STEPS = RS::STEPS;
+    const int NIT = RS::NIT, T = RS::T, STEPS = RS::STEPS, GROUPS = RS::GROUPS;
 
     reuse_windows<C> cur;  // the group computed on (registers)
 #pragma HLS ARRAY_PARTITION variable=cur.data complete dim=0
@@ -430,7 +430,7 @@ void reuse_mac(hls::stream<reuse_windows<C> >& groups, hls::stream<reuse_held<C>
 #pragma HLS ARRAY_PARTITION variable=acc complete dim=0
 
     int s = 0;
-    for (int step = 0; step < RS::GROUPS * STEPS; step++) {
+    for (int step = 0; step < GROUPS * STEPS; step++) {
 #pragma HLS PIPELINE II=1
         if (s == 0) cur = groups.read();
         if (s < T * NIT) {
@@ -507,10 +507,11 @@ template <class C, class SKIP>
 void reuse_drain(hls::stream<reuse_held<C> >& results, SKIP& skip,
                  hls::stream<pack<typename C::out_t, C::PL> >& out) {
     typedef reuse_shape<C> RS;
+    const int GROUPS = RS::GROUPS, DRAIN = RS::DRAIN;
     reuse_held<C> h;  // the group drained (registers)
 #pragma HLS ARRAY_PARTITION variable=h.data complete dim=0
     int d = 0;
-    for (int step = 0; step < RS::GROUPS * RS::DRAIN; step++) {
+    for (int step = 0; step < GROUPS * DRAIN; step++) {
 #pragma HLS PIPELINE II=1
         if (d == 0) h = results.read();
         drain_token<C>(h.data, d, skip, out);
