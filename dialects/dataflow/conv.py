@@ -309,6 +309,12 @@ class ConvOp(WindowedOp):
         conv, and is not the kernel-position form in disguise (terms not a multiple of coarse_in)."""
         return _conv_folding_error(self._folding_facts(), self.factors(folding))
 
+    def side_conv_error(self, side_channels: int) -> str | None:
+        """Why this conv, at its current folding, cannot host a merged side conv of `side_channels`
+        outputs (merge-loops asks before merging one), or None."""
+        facts = dict(self._folding_facts(), side=side_channels)
+        return _conv_folding_error(facts, self.factors({}))
+
     def worth_searching(self, folding: Folding) -> bool:
         """Temporal reuse beyond two pixels is the last resort: R pixels side by side cost R
         windows and an output buffer, while more input channels or kernel positions per pass

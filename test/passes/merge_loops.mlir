@@ -169,6 +169,26 @@ func.func @no_merge_folding_or_activation(%x: !dataflow.stream<8x8x4xi8>, %z: !d
 }
 
 // -----
+// Not merged: a host folded with flattened passes (terms) or temporal reuse cannot take a side
+// conv (`ConvOp.side_conv_error`); select-folding runs first in the default pipeline and may
+// pick either.
+// CHECK-LABEL: func.func @no_merge_into_terms_or_reuse
+// CHECK-NOT:     side_weights
+// CHECK:         dataflow.conv {{.*}}weights = "c0.w"{{.*}}terms = 5
+// CHECK:         dataflow.conv {{.*}}weights = "d.w"
+// CHECK:         dataflow.conv {{.*}}weights = "e0.w"{{.*}}reuse = 2
+// CHECK:         dataflow.conv {{.*}}weights = "e1.w"
+func.func @no_merge_into_terms_or_reuse(%x: !dataflow.stream<8x8x4xi8>, %z: !dataflow.stream<8x8x4xi8>) -> (!dataflow.stream<8x8x8xi8>, !dataflow.stream<8x8x8xi8>, !dataflow.stream<8x8x8xi8>, !dataflow.stream<8x8x8xi8>) {
+  %f:2 = dataflow.fork %x : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8>
+  %c0 = dataflow.conv %f#0 {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "c0.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 6>, coarse_in = 4 : i64, terms = 5 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  %d = dataflow.conv %f#1 {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "d.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 6>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  %g:2 = dataflow.fork %z : !dataflow.stream<8x8x4xi8> -> !dataflow.stream<8x8x4xi8>, !dataflow.stream<8x8x4xi8>
+  %e0 = dataflow.conv %g#0 {kernel = array<i64: 3, 3>, stride = array<i64: 1, 1>, pad = array<i64: 1, 1, 1, 1>, weights = "e0.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 6>, reuse = 2 : i64} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  %e1 = dataflow.conv %g#1 {kernel = array<i64: 1, 1>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, weights = "e1.w", weight_type = i8, requant = #dataflow.requant<multiplier = 1, shift = 6>} : (!dataflow.stream<8x8x4xi8>) -> !dataflow.stream<8x8x8xi8>
+  func.return %c0, %d, %e0, %e1 : !dataflow.stream<8x8x8xi8>, !dataflow.stream<8x8x8xi8>, !dataflow.stream<8x8x8xi8>, !dataflow.stream<8x8x8xi8>
+}
+
+// -----
 // A whole downsample block: requantise and ReLU fused into conv0, the 1x1 merged
 // into conv0's side, the add folded into conv1 with the side as its skip, and the
 // final ReLU (after the add) tightening skip_requant's lower bound to 0.
