@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from fpga_opt.dialects.dataflow.attrs import fine_bias_limit
 from fpga_opt.frontend.issues import Unsupported
 
 MULTIPLIER_BITS = 31
@@ -93,10 +94,6 @@ def exact_add_multipliers(sa: float, sb: float, out_scale: float) -> tuple[int, 
     return lm, rm, shift
 
 
-FINE_BIAS_LIMIT = 2**31
-"""Fine bias terms stay below this (and below half an output LSB): dialects/dataflow/attrs.py."""
-
-
 def fine_bias(
     multipliers: Sequence[int],
     shift: int,
@@ -121,7 +118,7 @@ def fine_bias(
         return ()
     unit = Fraction(2**shift) / Fraction(float(out_scale))
     terms = tuple(round(e * unit) - int(b) * m for e, b, m in zip(exact, ints, ms, strict=True))
-    limit = min(FINE_BIAS_LIMIT, 1 << max(shift - 1, 0))
+    limit = fine_bias_limit(shift)
     if any(abs(t) >= limit for t in terms) or not any(terms):
         return ()
     return terms

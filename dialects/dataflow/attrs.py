@@ -75,6 +75,12 @@ FINE_BIAS_LIMIT = 2**31
 """A fine bias is below 2^31 in magnitude: added to `x * multiplier` (below 2^63 - 2^32) it stays in 64 bits."""
 
 
+def fine_bias_limit(shift: int) -> int:
+    """The bound a fine bias stays strictly below in magnitude: 2^31 (`FINE_BIAS_LIMIT`) and half an
+    output LSB (2^(shift-1)), so the requant of 0 is still the zero point."""
+    return builtins_min(FINE_BIAS_LIMIT, 1 << builtins_max(shift - 1, 0))
+
+
 @irdl_attr_definition
 class RequantAttr(ParametrizedAttribute):
     """Integer rescaling: `clamp(round(((x + offset) * multiplier + fine_bias) / 2**shift) + zero_point, min, max)`.
@@ -276,7 +282,7 @@ class RequantAttr(ParametrizedAttribute):
             )
         if self.min.data > self.max.data:
             raise VerifyException(f"#dataflow.requant min ({self.min.data}) is greater than max ({self.max.data})")
-        limit = builtins_min(FINE_BIAS_LIMIT, 1 << builtins_max(self.shift.data - 1, 0))
+        limit = fine_bias_limit(self.shift.data)
         for b in self.fine_biases:
             if not -limit < b < limit:
                 raise VerifyException(
