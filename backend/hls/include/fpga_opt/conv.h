@@ -515,7 +515,7 @@ void reuse_drain(hls::stream<reuse_held<C> >& results, SKIP& skip,
 #pragma HLS PIPELINE II=1
         if (d == 0) h = results.read();
         drain_token<C>(h.data, d, skip, out);
-        if (++d == RS::DRAIN) d = 0;
+        if (++d == DRAIN) d = 0;
     }
 }
 
